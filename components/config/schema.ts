@@ -1,0 +1,204 @@
+import { z } from "zod";
+import { defaultImages, unpinnedReason } from "./images";
+import { knownDimensions } from "./models";
+
+/** SQL Server on Linux refuses to start with less memory than this. */
+export const SQLSERVER_MIN_MEMORY_MB = 2048;
+/** Certificates never live shorter than this (the runbooks rotate at 30 days left). */
+export const TLS_MIN_VALIDITY_DAYS = 30;
+
+const image = z.string().superRefine((value, ctx) => {
+    const reason = unpinnedReason(value);
+    if (reason) ctx.addIssue({ code: "custom", message: `must be pinned to an exact version: it ${reason}` });
+});
+const hostPort = z.number().int().min(1).max(65535);
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a SQL identifier (letters, digits, _)");
+
+interface Sizes {
+    cpu: number;
+    memoryMb: number;
+    cpuReservation: number;
+    memoryReservationMb: number;
+}
+
+/**
+ * The keys every service object has: limits, optional reservations (half the limit
+ * unless given) and a pinned image override.
+ */
+function service<T extends z.ZodRawShape>(defaults: Sizes & { image: string }, extra: T) {
+    return z
+        .strictObject({
+            cpu: z.number().positive().max(512).default(defaults.cpu),
+            memoryMb: z.number().int().positive().max(4 * 1024 * 1024).default(defaults.memoryMb),
+            cpuReservation: z.number().positive().optional(),
+            memoryReservationMb: z.number().int().positive().optional(),
+            image: image.default(defaults.image),
+            ...extra,
+        })
+        .prefault({} as never);
+}
+
+function sizes(cpu: number, memoryMb: number) {
+    return { cpu, memoryMb, cpuReservation: cpu / 2, memoryReservationMb: Math.floor(memoryMb / 2) };
+}
+
+export const configSchema = z
+    .strictObject({
+        platform: z.enum(["docker", "kubernetes"]).default("docker"),
+        docker: z
+            .strictObject({
+                networkName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).optional(),
+                subnet: z
+                    .string()
+                    .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(1[6-9]|2[0-8])$/, "must be an IPv4 CIDR from /16 to /28")
+                    .default("172.28.53.0/24"),
+                logMaxSizeMb: z.number().int().positive().max(10240).default(100),
+                logMaxFiles: z.number().int().min(1).max(100).default(5),
+            })
+            .prefault({}),
+        sqlserver: service(
+            { ...sizes(2, 4096), image: defaultImages.sqlserver },
+            {
+                edition: z.enum(["Developer", "Express", "Standard", "Enterprise", "EnterpriseCore"]).default("Developer"),
+                database: identifier.default("llm"),
+                hostPort: hostPort.optional(),
+            },
+        ),
+        ollama: service(
+            { ...sizes(4, 8192), image: defaultImages.ollama },
+            {
+                gpu: z.boolean().default(false),
+                embeddingModel: z.string().regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/).default("nomic-embed-text"),
+                embeddingDimensions: z.number().int().min(1).max(16000).optional(),
+                chatModel: z.string().regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/).default("llama3.2:3b"),
+                keepAlive: z.string().regex(/^(-1|0|\d+(ms|s|m|h))$/, "must be a duration such as 30m or 24h, 0, or -1").default("30m"),
+                numParallel: z.number().int().min(1).max(64).default(2),
+                maxLoadedModels: z.number().int().min(1).max(16).default(2),
+                maxQueue: z.number().int().min(1).max(100000).default(512),
+                hostPort: hostPort.optional(),
+            },
+        ),
+        proxy: service(
+            { ...sizes(0.5, 512), image: defaultImages.proxy },
+            {
+                httpsPort: hostPort.default(8443),
+                httpPort: hostPort.default(8080),
+                clientMaxBodyMb: z.number().int().min(1).max(10240).default(50),
+                upstreamTimeoutSeconds: z.number().int().min(5).max(3600).default(300),
+            },
+        ),
+        timescale: service(
+            { ...sizes(2, 4096), image: defaultImages.timescale },
+            {
+                database: identifier.default("llm_observatory"),
+                tracesRetentionDays: z.number().int().min(1).default(90),
+                metricsRetentionDays: z.number().int().min(1).default(90),
+                logsRetentionDays: z.number().int().min(1).default(30),
+                compressAfterDays: z.number().int().min(1).default(7),
+                hostPort: hostPort.optional(),
+            },
+        ),
+        redis: service(
+            { ...sizes(1, 2048), image: defaultImages.redis },
+            {
+                evictionPolicy: z
+                    .enum([
+                        "noeviction",
+                        "allkeys-lru",
+                        "allkeys-lfu",
+                        "allkeys-random",
+                        "volatile-lru",
+                        "volatile-lfu",
+                        "volatile-random",
+                        "volatile-ttl",
+                    ])
+                    .default("allkeys-lru"),
+                appendfsync: z.enum(["always", "everysec", "no"]).default("everysec"),
+                hostPort: hostPort.optional(),
+            },
+        ),
+        qdrant: service(
+            { ...sizes(2, 4096), image: defaultImages.qdrant },
+            {
+                collection: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).default("documents"),
+                hnswM: z.number().int().min(4).max(128).default(16),
+                hnswEfConstruct: z.number().int().min(4).max(4096).default(128),
+                hostPort: hostPort.optional(),
+            },
+        ),
+        tls: z
+            .strictObject({
+                validityDays: z.number().int().positive().default(365),
+                renewBeforeDays: z.number().int().positive().default(30),
+                caValidityDays: z.number().int().positive().default(3650),
+                hostnames: z
+                    .array(z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, "must be a DNS name"))
+                    .default([]),
+            })
+            .prefault({}),
+    })
+    .superRefine((c, ctx) => {
+        const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+
+        for (const name of serviceNames) {
+            const s = c[name];
+            if (s.cpuReservation !== undefined && s.cpuReservation > s.cpu) {
+                issue([name, "cpuReservation"], `must not exceed ${name}.cpu (${s.cpu})`);
+            }
+            if (s.memoryReservationMb !== undefined && s.memoryReservationMb > s.memoryMb) {
+                issue([name, "memoryReservationMb"], `must not exceed ${name}.memoryMb (${s.memoryMb})`);
+            }
+        }
+        if (c.sqlserver.memoryMb < SQLSERVER_MIN_MEMORY_MB) {
+            issue(["sqlserver", "memoryMb"], `must be at least ${SQLSERVER_MIN_MEMORY_MB}: SQL Server on Linux needs 2 GB of memory`);
+        }
+
+        if (c.tls.validityDays < TLS_MIN_VALIDITY_DAYS) {
+            issue(["tls", "validityDays"], `must be at least ${TLS_MIN_VALIDITY_DAYS} days`);
+        }
+        if (c.tls.renewBeforeDays >= c.tls.validityDays) {
+            issue(["tls", "validityDays"], `must be longer than tls.renewBeforeDays (${c.tls.renewBeforeDays}), or every refresh re-issues the certificate`);
+        }
+        if (c.tls.renewBeforeDays >= c.tls.caValidityDays) {
+            issue(["tls", "caValidityDays"], `must be longer than tls.renewBeforeDays (${c.tls.renewBeforeDays})`);
+        }
+
+        const t = c.timescale;
+        const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);
+        if (t.compressAfterDays >= shortestRetention) {
+            issue(["timescale", "compressAfterDays"], `must be shorter than the shortest retention period (${shortestRetention} days)`);
+        }
+
+        const known = knownDimensions(c.ollama.embeddingModel);
+        const explicit = c.ollama.embeddingDimensions;
+        if (known === undefined && explicit === undefined) {
+            issue(
+                ["ollama", "embeddingModel"],
+                "is not a model whose dimension we know (all-minilm, nomic-embed-text, mxbai-embed-large, snowflake-arctic-embed, bge-m3): set ollama.embeddingDimensions too",
+            );
+        }
+        if (known !== undefined && explicit !== undefined && known !== explicit) {
+            issue(["ollama", "embeddingDimensions"], `must be ${known}: ${c.ollama.embeddingModel} produces ${known}-dimensional vectors`);
+        }
+
+        const usedPorts = new Map<number, string>();
+        const claim = (port: number | undefined, key: string) => {
+            if (port === undefined) return;
+            const owner = usedPorts.get(port);
+            if (owner) issue(key.split("."), `is already used by ${owner}: every published host port must be different`);
+            else usedPorts.set(port, key);
+        };
+        claim(c.proxy.httpsPort, "proxy.httpsPort");
+        claim(c.proxy.httpPort, "proxy.httpPort");
+        for (const name of ["sqlserver", "ollama", "timescale", "redis", "qdrant"] as const) {
+            claim(c[name].hostPort, `${name}.hostPort`);
+        }
+    });
+
+export const serviceNames = ["sqlserver", "ollama", "proxy", "timescale", "redis", "qdrant"] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+/** Top-level keys of the `llm-platform` config namespace. */
+export const configKeys = Object.keys(configSchema.shape) as (keyof z.input<typeof configSchema>)[];
+
+export type ParsedConfig = z.output<typeof configSchema>;

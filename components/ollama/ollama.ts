@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { resourcesOf, stepResources } from "../platform/resources";
+import { InitStep, Platform, ServiceSpec } from "../platform/types";
+
+export const OLLAMA_PORT = 11434;
+
+export interface OllamaArgs {
+    readonly config: PlatformConfig["ollama"];
+    readonly platform: Platform;
+}
+
+/**
+ * Pulls a model, retrying: a pull is resumable and idempotent, and the runbooks'
+ * most common failure is an interrupted download.
+ */
+export function pullScript(attempts: number): string {
+    return [
+        "set -u",
+        `for attempt in $(seq 1 ${attempts}); do`,
+        '  if ollama pull "$MODEL"; then echo "pulled $MODEL"; exit 0; fi',
+        `  echo "pull of $MODEL failed (attempt $attempt of ${attempts}), retrying" >&2`,
+        "  sleep $((attempt * 10))",
+        "done",
+        'echo "could not pull $MODEL: check the model name, the network and free disk space" >&2',
+        "exit 1",
+    ].join("\n");
+}
+
+/** Ollama serving the embedding and chat models, on the GPU when the stack has one. */
+export class Ollama extends pulumi.ComponentResource {
+    readonly host: string;
+    readonly port = OLLAMA_PORT;
+
+    constructor(name: string, args: OllamaArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:inference:Ollama", name, {}, opts);
+        const c = args.config;
+        const pull = (stepName: string, model: string): InitStep => ({
+            name: stepName,
+            image: c.image,
+            entrypoint: ["/bin/sh", "-c"],
+            command: [pullScript(5)],
+            env: { OLLAMA_HOST: `http://${name}:${OLLAMA_PORT}`, MODEL: model },
+            resources: stepResources,
+        });
+
+        const spec: ServiceSpec = {
+            name,
+            image: c.image,
+            env: {
+                OLLAMA_HOST: `0.0.0.0:${OLLAMA_PORT}`,
+                OLLAMA_KEEP_ALIVE: c.keepAlive,
+                OLLAMA_NUM_PARALLEL: String(c.numParallel),
+                OLLAMA_MAX_LOADED_MODELS: String(c.maxLoadedModels),
+                OLLAMA_MAX_QUEUE: String(c.maxQueue),
+                ...(c.gpu
+                    ? { OLLAMA_FLASH_ATTENTION: "1", NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility" }
+                    : {}),
+            },
+            volumes: [{ name: "models", mountPath: "/root/.ollama", sizeGb: 100 }],
+            ports: [
+                {
+                    name: "http",
+                    port: OLLAMA_PORT,
+                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
+                },
+            ],
+            resources: resourcesOf(c),
+            // The image has no curl: the CLI asks the server.
+            healthCheck: {
+                command: ["ollama", "list"],
+                httpGet: { path: "/api/tags", port: OLLAMA_PORT },
+                intervalSeconds: 15,
+                timeoutSeconds: 10,
+                retries: 5,
+                startPeriodSeconds: 20,
+            },
+            gpu: c.gpu,
+            initSteps: [pull("pull-embedding-model", c.embeddingModel), pull("pull-chat-model", c.chatModel)],
+        };
+        this.host = args.platform.deploy(spec, this).host;
+        this.registerOutputs({ host: this.host });
+    }
+}

@@ -1,0 +1,183 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DeployedService, Env, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { healthcheck, healthTimeoutSeconds } from "./health";
+
+export interface DockerPlatformArgs {
+    /** Prefix of every Docker object's name, e.g. `llm-platform-dev`. */
+    readonly namePrefix: string;
+    readonly networkName?: string;
+    readonly subnet: string;
+    readonly logMaxSizeMb: number;
+    readonly logMaxFiles: number;
+    readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Docker's embedded DNS server on user-defined networks. */
+const DOCKER_DNS = "127.0.0.11";
+
+/**
+ * Services as containers on one dedicated network of the local Docker engine. Data
+ * volumes are retained on delete and have fixed names, so a rename or a destroy
+ * leaves the data where the next `pulumi up` finds it.
+ */
+export class DockerPlatform extends pulumi.ComponentResource implements Platform {
+    readonly kind = "docker" as const;
+    readonly resolver = DOCKER_DNS;
+    readonly network: docker.Network;
+    /** Exit codes of the one-shot steps, checked on `pulumi up`. */
+    readonly initResults: Record<string, pulumi.Output<string>> = {};
+
+    private readonly images = new Map<string, docker.RemoteImage>();
+    private readonly deployed = new Map<string, DeployedService>();
+
+    constructor(
+        name: string,
+        private readonly args: DockerPlatformArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super("llm-platform:platform:Docker", name, {}, opts);
+        this.network = new docker.Network(
+            `${name}-network`,
+            {
+                name: args.networkName ?? args.namePrefix,
+                driver: "bridge",
+                ipamConfigs: [{ subnet: args.subnet }],
+                labels: this.labelList({ "llm-platform.role": "network" }),
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ networkName: this.network.name });
+    }
+
+    deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+        if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
+        const opts = { parent };
+        const volumes = (spec.volumes ?? []).map((v) => {
+            const volume = new docker.Volume(
+                `${spec.name}-${v.name}`,
+                {
+                    name: `${this.args.namePrefix}-${spec.name}-${v.name}`,
+                    labels: this.labelList({ "llm-platform.service": spec.name, "llm-platform.volume": v.name }),
+                },
+                // Data outlives the program: `pulumi destroy` and renames leave the volume in place.
+                { ...opts, retainOnDelete: true },
+            );
+            return { volumeName: volume.name, containerPath: v.mountPath };
+        });
+
+        const container = new docker.Container(
+            spec.name,
+            {
+                ...this.containerBase(spec.name, spec.image, spec.resources, spec.env, spec.secretEnv, spec.files, opts),
+                entrypoints: spec.entrypoint,
+                command: spec.command,
+                user: spec.user,
+                hostname: spec.name,
+                volumes,
+                ports: spec.ports
+                    .filter((p) => p.publish)
+                    .map((p) => ({ internal: p.port, external: p.publish!.hostPort, ip: p.publish!.hostIp, protocol: "tcp" })),
+                healthcheck: healthcheck(spec.healthCheck),
+                gpus: spec.gpu ? "all" : undefined,
+                restart: "unless-stopped",
+                destroyGraceSeconds: spec.stopGraceSeconds,
+                // `pulumi up` returns only when the service reports healthy.
+                wait: true,
+                waitTimeout: healthTimeoutSeconds(spec.healthCheck),
+                labels: this.labelList({ "llm-platform.service": spec.name, "llm-platform.role": "service" }),
+            },
+            { ...opts, dependsOn: this.readyOf(spec.dependsOn ?? []) },
+        );
+
+        const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec.name, step, [container], opts));
+        const service: DeployedService = { host: spec.name, ready: container, initialized };
+        this.deployed.set(spec.name, service);
+        return service;
+    }
+
+    /** A one-shot container: created after its service is healthy, runs to completion. */
+    private runStep(service: string, step: InitStep, after: pulumi.Resource[], opts: pulumi.CustomResourceOptions) {
+        const name = `${service}-${step.name}`;
+        const container = new docker.Container(
+            name,
+            {
+                ...this.containerBase(name, step.image, step.resources, step.env, step.secretEnv, step.files, opts),
+                entrypoints: step.entrypoint,
+                command: step.command,
+                restart: "no",
+                mustRun: false,
+                attach: true,
+                labels: this.labelList({ "llm-platform.service": service, "llm-platform.role": "init", "llm-platform.step": step.name }),
+            },
+            { ...opts, dependsOn: [...after, ...this.readyOf(step.after ?? [])] },
+        );
+        this.initResults[name] = container.exitCode.apply((code) => {
+            if (code !== 0 && code !== undefined) {
+                throw new Error(
+                    `one-shot step ${name} exited with code ${code}: see \`docker logs ${this.args.namePrefix}-${name}\`; ` +
+                        "fix the cause and run `pulumi up` again (the step is safe to re-run)",
+                );
+            }
+            return "completed";
+        });
+        return container;
+    }
+
+    private containerBase(
+        name: string,
+        image: string,
+        resources: Resources,
+        env: Env | undefined,
+        secretEnv: Env | undefined,
+        files: ServiceFile[] | undefined,
+        opts: pulumi.CustomResourceOptions,
+    ) {
+        return {
+            name: `${this.args.namePrefix}-${name}`,
+            image: this.pull(image, opts).imageId,
+            envs: [
+                ...Object.entries(env ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
+                ...Object.entries(secretEnv ?? {}).map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`)),
+            ],
+            uploads: (files ?? []).map((f) => ({
+                file: f.path,
+                content: f.secret ? pulumi.secret(f.content) : f.content,
+                permissions: f.mode ?? "0644",
+            })),
+            networksAdvanced: [{ name: this.network.name, aliases: [name] }],
+            memory: resources.memoryMb,
+            // Equal to memory: no swap, so the memory limit is the real limit.
+            memorySwap: resources.memoryMb,
+            memoryReservation: resources.memoryReservationMb,
+            cpus: String(resources.cpu),
+            // Docker has no CPU reservation; shares give the same guarantee under contention.
+            cpuShares: Math.max(2, Math.round(resources.cpuReservation * 1024)),
+            logDriver: "json-file",
+            logOpts: { "max-size": `${this.args.logMaxSizeMb}m`, "max-file": String(this.args.logMaxFiles) },
+        };
+    }
+
+    /** One pull per image reference, shared by services and steps. */
+    private pull(image: string, opts: pulumi.CustomResourceOptions): docker.RemoteImage {
+        let remote = this.images.get(image);
+        if (!remote) {
+            const logical = `image-${image.replace(/[^a-zA-Z0-9.-]+/g, "-")}`;
+            remote = new docker.RemoteImage(logical, { name: image, keepLocally: true }, { parent: this, ...(opts.provider ? { provider: opts.provider } : {}) });
+            this.images.set(image, remote);
+        }
+        return remote;
+    }
+
+    private readyOf(names: readonly string[]): pulumi.Resource[] {
+        return names.map((n) => {
+            const s = this.deployed.get(n);
+            if (!s) throw new Error(`unknown service ${n}: deploy it before the services that depend on it`);
+            return s.ready;
+        });
+    }
+
+    private labelList(extra: Record<string, string>) {
+        return Object.entries({ ...this.args.labels, ...extra }).map(([label, value]) => ({ label, value }));
+    }
+}

@@ -1,0 +1,16 @@
+import { Resources } from "./types";
+
+interface Sized {
+    readonly cpu: number;
+    readonly memoryMb: number;
+    readonly cpuReservation: number;
+    readonly memoryReservationMb: number;
+}
+
+/** The limits and reservations of a service's config object. */
+export function resourcesOf(s: Sized): Resources {
+    return { cpu: s.cpu, memoryMb: s.memoryMb, cpuReservation: s.cpuReservation, memoryReservationMb: s.memoryReservationMb };
+}
+
+/** What a one-shot step gets: small, fixed, and still limited. */
+export const stepResources: Resources = { cpu: 0.5, memoryMb: 256, cpuReservation: 0.1, memoryReservationMb: 64 };

@@ -1,0 +1,113 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Limits are required: a service without them does not compile. Reservations are the
+ * guaranteed share (Docker: memory reservation and CPU shares; Kubernetes: requests).
+ */
+export interface Resources {
+    readonly cpu: number;
+    readonly memoryMb: number;
+    readonly cpuReservation: number;
+    readonly memoryReservationMb: number;
+}
+
+export interface ServicePort {
+    readonly name: string;
+    readonly port: number;
+    /**
+     * Publish on the host. `hostIp` 127.0.0.1 keeps a port for local tools only;
+     * 0.0.0.0 is for the proxy alone (the policy pack checks it).
+     */
+    readonly publish?: { readonly hostPort: number; readonly hostIp: "127.0.0.1" | "0.0.0.0" };
+}
+
+/** A file placed in the container before it starts (Docker upload, Kubernetes ConfigMap/Secret). */
+export interface ServiceFile {
+    readonly path: string;
+    readonly content: pulumi.Input<string>;
+    /** Content carries a secret (keys, passwords): kept as a Pulumi secret / Kubernetes Secret. */
+    readonly secret?: boolean;
+    /** Octal permissions, e.g. "0644". */
+    readonly mode?: string;
+}
+
+/** A named volume that holds data: survives renames and destroys. */
+export interface ServiceVolume {
+    readonly name: string;
+    readonly mountPath: string;
+    readonly sizeGb: number;
+}
+
+export interface HealthCheck {
+    /** Exec check used by Docker (and as Kubernetes' exec probe when no httpGet is given). */
+    readonly command: string[];
+    /** HTTP check preferred by Kubernetes probes. */
+    readonly httpGet?: { readonly path: string; readonly port: number };
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly retries: number;
+    readonly startPeriodSeconds: number;
+}
+
+export type Env = Readonly<Record<string, pulumi.Input<string>>>;
+
+/**
+ * A one-shot step that runs to completion after its service is healthy (Docker: an
+ * attached container; Kubernetes: a Job). Steps must be safe to run again: they run
+ * whenever their inputs change.
+ */
+export interface InitStep {
+    readonly name: string;
+    readonly image: string;
+    readonly entrypoint?: string[];
+    readonly command: string[];
+    readonly env?: Env;
+    readonly secretEnv?: Env;
+    readonly files?: ServiceFile[];
+    readonly resources: Resources;
+    /** Also wait for these services (by name) to be healthy, e.g. the proxy. */
+    readonly after?: string[];
+}
+
+/** What a service needs, independent of where it runs. */
+export interface ServiceSpec {
+    /** DNS name inside the platform network, e.g. `sqlserver`. */
+    readonly name: string;
+    readonly image: string;
+    readonly entrypoint?: string[];
+    readonly command?: string[];
+    readonly user?: string;
+    readonly env?: Env;
+    readonly secretEnv?: Env;
+    readonly files?: ServiceFile[];
+    readonly volumes?: ServiceVolume[];
+    readonly ports: ServicePort[];
+    readonly resources: Resources;
+    readonly healthCheck: HealthCheck;
+    /** Ask for every GPU of the host (Docker) or one `nvidia.com/gpu` (Kubernetes). */
+    readonly gpu?: boolean;
+    /** How long a shutdown may take before the process is killed. */
+    readonly stopGraceSeconds?: number;
+    readonly initSteps?: InitStep[];
+    /** Services (by name) that must be healthy before this one starts. */
+    readonly dependsOn?: string[];
+}
+
+export interface DeployedService {
+    /** Host name clients inside the platform use. */
+    readonly host: string;
+    /** The resource that is ready once the service is healthy. */
+    readonly ready: pulumi.Resource;
+    /** Ready once every init step has completed. */
+    readonly initialized: pulumi.Resource[];
+}
+
+/** Turns service descriptions into resources on one kind of infrastructure. */
+export interface Platform {
+    readonly kind: "docker" | "kubernetes";
+    /** The DNS resolver NGINX uses to resolve upstreams at request time. */
+    readonly resolver: string;
+    /** Outcome of every one-shot step by name; fails `pulumi up` when a step failed. */
+    readonly initResults: Readonly<Record<string, pulumi.Output<string>>>;
+    deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
+}

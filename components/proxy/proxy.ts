@@ -1,0 +1,72 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { resourcesOf } from "../platform/resources";
+import { Platform, ServiceSpec } from "../platform/types";
+import { nginxVersionFromImage, renderNginxConf, Upstream } from "./nginx-conf";
+
+export const PROXY_HTTPS_PORT = 443;
+const TLS_DIR = "/etc/nginx/tls";
+
+export interface TlsProxyArgs {
+    readonly config: PlatformConfig["proxy"];
+    readonly platform: Platform;
+    /** Leaf certificate (with chain) and its key (secret). */
+    readonly certPem: pulumi.Input<string>;
+    readonly keyPem: pulumi.Input<string>;
+    /** `host:port` of Ollama inside the platform. */
+    readonly ollamaTarget: string;
+}
+
+/** The stack's only public entry point: NGINX terminating TLS in front of the services. */
+export class TlsProxy extends pulumi.ComponentResource {
+    readonly host: string;
+    readonly nginxConf: string;
+
+    constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:network:TlsProxy", name, {}, opts);
+        const c = args.config;
+        const upstreams: Upstream[] = [
+            // Ollama's native API (SQL Server's external model calls /api/embed).
+            { location: "/api/", target: args.ollamaTarget },
+            // Ollama's OpenAI-compatible API.
+            { location: "/v1/", target: args.ollamaTarget },
+            // The runbooks' path: https://proxy/ollama/api/tags.
+            { location: "/ollama/", target: args.ollamaTarget, stripPrefix: "/ollama/" },
+        ];
+        this.nginxConf = renderNginxConf({
+            nginxVersion: nginxVersionFromImage(c.image),
+            resolver: args.platform.resolver,
+            tlsDir: TLS_DIR,
+            publicHttpsPort: c.httpsPort,
+            upstreams,
+            clientMaxBodyMb: c.clientMaxBodyMb,
+            upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
+        });
+
+        const spec: ServiceSpec = {
+            name,
+            image: c.image,
+            files: [
+                { path: "/etc/nginx/nginx.conf", content: this.nginxConf },
+                { path: `${TLS_DIR}/tls.crt`, content: args.certPem },
+                { path: `${TLS_DIR}/tls.key`, content: args.keyPem, secret: true, mode: "0600" },
+            ],
+            ports: [
+                // The proxy alone listens on the host's public interfaces.
+                { name: "https", port: PROXY_HTTPS_PORT, publish: { hostPort: c.httpsPort, hostIp: "0.0.0.0" } },
+                { name: "http", port: 80, publish: { hostPort: c.httpPort, hostIp: "0.0.0.0" } },
+            ],
+            resources: resourcesOf(c),
+            healthCheck: {
+                command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/healthz"],
+                httpGet: { path: "/healthz", port: 80 },
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                retries: 3,
+                startPeriodSeconds: 5,
+            },
+        };
+        this.host = args.platform.deploy(spec, this).host;
+        this.registerOutputs({ host: this.host });
+    }
+}

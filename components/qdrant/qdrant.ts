@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { defaultImages } from "../config/images";
+import { PlatformConfig } from "../config/load";
+import { generatedApiKey } from "../generated-secret";
+import { resourcesOf, stepResources } from "../platform/resources";
+import { Platform, ServiceSpec } from "../platform/types";
+import { renderCollectionScript } from "./collection-script";
+
+export const QDRANT_PORT = 6333;
+const SCRIPT = "/tmp/llm-platform-collection.sh";
+
+export interface QdrantArgs {
+    readonly config: PlatformConfig["qdrant"];
+    readonly dimensions: number;
+    readonly platform: Platform;
+}
+
+/** Qdrant with an API key and the `documents` collection sized for the embedding model. */
+export class Qdrant extends pulumi.ComponentResource {
+    readonly host: string;
+    readonly port = QDRANT_PORT;
+    /** Secret. */
+    readonly apiKey: pulumi.Output<string>;
+    readonly collection: string;
+
+    constructor(name: string, args: QdrantArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:data:Qdrant", name, {}, opts);
+        const c = args.config;
+        this.apiKey = generatedApiKey(`${name}-api-key`, this);
+        this.collection = c.collection;
+
+        const spec: ServiceSpec = {
+            name,
+            image: c.image,
+            env: {
+                QDRANT__TELEMETRY_DISABLED: "true",
+                QDRANT__STORAGE__STORAGE_PATH: "/qdrant/storage",
+                QDRANT__STORAGE__SNAPSHOTS_PATH: "/qdrant/snapshots",
+            },
+            secretEnv: { QDRANT__SERVICE__API_KEY: this.apiKey },
+            volumes: [
+                { name: "storage", mountPath: "/qdrant/storage", sizeGb: 50 },
+                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: 50 },
+            ],
+            ports: [
+                {
+                    name: "http",
+                    port: QDRANT_PORT,
+                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
+                },
+            ],
+            resources: resourcesOf(c),
+            // No curl or wget in the image: bash opens the port itself.
+            healthCheck: {
+                command: ["bash", "-c", `:> /dev/tcp/127.0.0.1/${QDRANT_PORT}`],
+                httpGet: { path: "/readyz", port: QDRANT_PORT },
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                retries: 5,
+                startPeriodSeconds: 10,
+            },
+            stopGraceSeconds: 30,
+            initSteps: [
+                {
+                    name: "collection",
+                    image: defaultImages.curl,
+                    entrypoint: ["/bin/sh", SCRIPT],
+                    command: [],
+                    env: { QDRANT_URL: `http://${name}:${QDRANT_PORT}` },
+                    secretEnv: { QDRANT_API_KEY: this.apiKey },
+                    files: [
+                        {
+                            path: SCRIPT,
+                            content: renderCollectionScript({
+                                collection: c.collection,
+                                dimensions: args.dimensions,
+                                hnswM: c.hnswM,
+                                hnswEfConstruct: c.hnswEfConstruct,
+                            }),
+                            mode: "0755",
+                        },
+                    ],
+                    resources: stepResources,
+                },
+            ],
+        };
+        this.host = args.platform.deploy(spec, this).host;
+        this.registerOutputs({ host: this.host });
+    }
+}

@@ -1,0 +1,74 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { generatedPassword } from "../generated-secret";
+import { resourcesOf } from "../platform/resources";
+import { Platform, ServiceSpec } from "../platform/types";
+import { redisMaxMemoryMb } from "../tuning";
+import { redisFlavor, renderRedisConf } from "./redis-conf";
+
+export const REDIS_PORT = 6379;
+
+export interface RedisArgs {
+    readonly config: PlatformConfig["redis"];
+    readonly platform: Platform;
+}
+
+/** Redis-protocol cache and queue (Valkey by default: same protocol, BSD licence). */
+export class Redis extends pulumi.ComponentResource {
+    readonly host: string;
+    readonly port = REDIS_PORT;
+    /** Secret. */
+    readonly password: pulumi.Output<string>;
+
+    constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:data:Redis", name, {}, opts);
+        const c = args.config;
+        const flavor = redisFlavor(c.image);
+        this.password = generatedPassword(`${name}-password`, this);
+        const conf = this.password.apply((password) =>
+            renderRedisConf({
+                port: REDIS_PORT,
+                dataDir: "/data",
+                password,
+                maxMemoryMb: redisMaxMemoryMb(c.memoryMb),
+                evictionPolicy: c.evictionPolicy,
+                appendfsync: c.appendfsync,
+            }),
+        );
+
+        const spec: ServiceSpec = {
+            name,
+            image: c.image,
+            command: [flavor.server, flavor.confPath],
+            // The CLIs read the password from here, so it never shows in a process list.
+            secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
+            // Readable by the image's unprivileged server user; the container holds nothing else.
+            files: [{ path: flavor.confPath, content: conf, secret: true, mode: "0644" }],
+            volumes: [{ name: "data", mountPath: "/data", sizeGb: 20 }],
+            ports: [
+                {
+                    name: "redis",
+                    port: REDIS_PORT,
+                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
+                },
+            ],
+            resources: resourcesOf(c),
+            // `ping` answers NOAUTH with exit code 0: compare the reply instead.
+            healthCheck: {
+                command: ["sh", "-c", `[ "$(${flavor.cli} ping)" = PONG ]`],
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                retries: 5,
+                startPeriodSeconds: 10,
+            },
+            stopGraceSeconds: 30,
+        };
+        this.host = args.platform.deploy(spec, this).host;
+        this.registerOutputs({ host: this.host });
+    }
+
+    /** redis:// URI for a client that reaches Redis at `hostPort`. */
+    connectionString(hostPort: string): pulumi.Output<string> {
+        return pulumi.secret(pulumi.interpolate`redis://:${this.password}@${hostPort}/0`);
+    }
+}

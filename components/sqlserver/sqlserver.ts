@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { generatedPassword } from "../generated-secret";
+import { resourcesOf, stepResources } from "../platform/resources";
+import { Platform, ServiceSpec } from "../platform/types";
+import { sqlServerMemoryLimitMb } from "../tuning";
+import { renderSqlInit } from "./init-sql";
+
+export const SQLSERVER_PORT = 1433;
+const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
+/** SQL Server on Linux loads PEM files from here at startup to trust outbound TLS peers. */
+export const SQLSERVER_CA_DIR = "/var/opt/mssql/security/ca-certificates";
+export const EXTERNAL_MODEL_NAME = "ollama_embeddings";
+
+export interface SqlServerArgs {
+    readonly config: PlatformConfig["sqlserver"];
+    readonly embeddingModel: string;
+    readonly embeddingDimensions: number;
+    /** Ollama's embed API behind the TLS proxy, e.g. `https://proxy/api/embed`. */
+    readonly embedUrl: string;
+    /** The CA that signed the proxy's certificate: SQL Server must trust it. */
+    readonly caCertPem: pulumi.Input<string>;
+    readonly platform: Platform;
+}
+
+/**
+ * SQL Server 2025 with a vector table, a DiskANN index and an external embedding
+ * model that calls Ollama through the TLS proxy.
+ */
+export class SqlServer extends pulumi.ComponentResource {
+    readonly host: string;
+    readonly port = SQLSERVER_PORT;
+    /** Secret. */
+    readonly saPassword: pulumi.Output<string>;
+    readonly database: string;
+
+    constructor(name: string, args: SqlServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:data:SqlServer", name, {}, opts);
+        const c = args.config;
+        this.saPassword = generatedPassword(`${name}-sa-password`, this);
+        this.database = c.database;
+
+        const spec: ServiceSpec = {
+            name,
+            image: c.image,
+            env: {
+                ACCEPT_EULA: "Y",
+                MSSQL_PID: c.edition,
+                MSSQL_MEMORY_LIMIT_MB: String(sqlServerMemoryLimitMb(c.memoryMb)),
+                MSSQL_TCP_PORT: String(SQLSERVER_PORT),
+            },
+            // SQLCMDPASSWORD lets the health check log in without the password on its command line.
+            secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
+            files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
+            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: 50 }],
+            ports: [
+                {
+                    name: "tds",
+                    port: SQLSERVER_PORT,
+                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
+                },
+            ],
+            resources: resourcesOf(c),
+            healthCheck: {
+                command: [SQLCMD, "-S", "localhost", "-U", "sa", "-C", "-b", "-l", "5", "-Q", "SELECT 1"],
+                intervalSeconds: 10,
+                timeoutSeconds: 8,
+                retries: 10,
+                startPeriodSeconds: 30,
+            },
+            // A clean shutdown checkpoints every database.
+            stopGraceSeconds: 60,
+            initSteps: [
+                {
+                    name: "schema",
+                    image: c.image,
+                    entrypoint: [SQLCMD],
+                    command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-init.sql"],
+                    secretEnv: { SQLCMDPASSWORD: this.saPassword },
+                    files: [
+                        {
+                            path: "/tmp/llm-platform-init.sql",
+                            content: renderSqlInit({
+                                database: c.database,
+                                dimensions: args.embeddingDimensions,
+                                embedUrl: args.embedUrl,
+                                embeddingModel: args.embeddingModel,
+                                modelName: EXTERNAL_MODEL_NAME,
+                            }),
+                        },
+                    ],
+                    resources: stepResources,
+                },
+            ],
+        };
+        const deployed = args.platform.deploy(spec, this);
+        this.host = deployed.host;
+        this.registerOutputs({ host: this.host });
+    }
+
+    /** ADO.NET connection string for a client that reaches SQL Server at `server`. */
+    connectionString(server: string): pulumi.Output<string> {
+        return pulumi.secret(
+            pulumi.interpolate`Server=${server};Database=${this.database};User Id=sa;Password=${this.saPassword};Encrypt=True;TrustServerCertificate=True`,
+        );
+    }
+}

@@ -1,0 +1,121 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "./config/load";
+import { Ollama } from "./ollama/ollama";
+import { createPlatform } from "./platform/create";
+import { PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
+import { Qdrant } from "./qdrant/qdrant";
+import { Redis } from "./redis/redis";
+import { SqlServer } from "./sqlserver/sqlserver";
+import { Timescale } from "./timescale/timescale";
+import { Certificates } from "./tls/certificates";
+
+/** Service names double as DNS names inside the platform network. */
+export const SERVICE_HOSTS = {
+    sqlserver: "sqlserver",
+    ollama: "ollama",
+    proxy: "proxy",
+    timescale: "timescale",
+    redis: "redis",
+    qdrant: "qdrant",
+} as const;
+
+/** The root of every stack's resource tree. */
+class PlatformStack extends pulumi.ComponentResource {
+    constructor(name: string) {
+        super("llm-platform:stack:Platform", name, {});
+    }
+    complete(outputs: pulumi.Inputs) {
+        this.registerOutputs(outputs);
+    }
+}
+
+/**
+ * The whole platform of one stack. Takes validated config; the platform check comes
+ * before the first resource, so an unsupported platform creates nothing.
+ */
+export function buildStack(config: PlatformConfig, stack: string) {
+    const namePrefix = `llm-platform-${stack}`;
+    const makePlatform = createPlatform(config, namePrefix);
+    const root = new PlatformStack(namePrefix);
+    const platform = makePlatform(root);
+    const parent = { parent: root };
+    const h = SERVICE_HOSTS;
+
+    const certificates = new Certificates(
+        "tls",
+        {
+            organization: `llm-platform ${stack}`,
+            dnsNames: [h.proxy, `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames],
+            ipAddresses: ["127.0.0.1"],
+            validityDays: config.tls.validityDays,
+            renewBeforeDays: config.tls.renewBeforeDays,
+            caValidityDays: config.tls.caValidityDays,
+        },
+        parent,
+    );
+
+    const ollama = new Ollama(h.ollama, { config: config.ollama, platform }, parent);
+    const ollamaTarget = `${ollama.host}:${ollama.port}`;
+    const proxy = new TlsProxy(
+        h.proxy,
+        { config: config.proxy, platform, certPem: certificates.certPem, keyPem: certificates.keyPem, ollamaTarget },
+        parent,
+    );
+    const sqlserver = new SqlServer(
+        h.sqlserver,
+        {
+            config: config.sqlserver,
+            embeddingModel: config.ollama.embeddingModel,
+            embeddingDimensions: config.ollama.embeddingDimensions,
+            embedUrl: `https://${proxy.host}/api/embed`,
+            caCertPem: certificates.caCertPem,
+            platform,
+        },
+        parent,
+    );
+    const timescale = new Timescale(h.timescale, { config: config.timescale, platform }, parent);
+    const redis = new Redis(h.redis, { config: config.redis, platform }, parent);
+    const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, dimensions: config.ollama.embeddingDimensions, platform }, parent);
+
+    const local = (port: number | undefined) => (port ? `127.0.0.1:${port}` : undefined);
+    const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
+    const outputs = {
+        platform: config.platform,
+        proxyUrl: `https://localhost${publicPort}`,
+        embedUrl: `https://localhost${publicPort}/api/embed`,
+        caCertificatePem: certificates.caCertPem,
+        endpoints: {
+            sqlserver: `${sqlserver.host}:${sqlserver.port}`,
+            ollama: `http://${ollamaTarget}`,
+            proxy: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
+            timescale: `${timescale.host}:${timescale.port}`,
+            redis: `${redis.host}:${redis.port}`,
+            qdrant: `http://${qdrant.host}:${qdrant.port}`,
+        },
+        hostEndpoints: {
+            sqlserver: local(config.sqlserver.hostPort),
+            ollama: local(config.ollama.hostPort),
+            timescale: local(config.timescale.hostPort),
+            redis: local(config.redis.hostPort),
+            qdrant: local(config.qdrant.hostPort),
+        },
+        connectionStrings: {
+            sqlserver: sqlserver.connectionString(`${sqlserver.host},${sqlserver.port}`),
+            timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
+            redis: redis.connectionString(`${redis.host}:${redis.port}`),
+        },
+        credentials: pulumi.secret({
+            sqlserverSaPassword: sqlserver.saPassword,
+            timescalePassword: timescale.password,
+            redisPassword: redis.password,
+            qdrantApiKey: qdrant.apiKey,
+        }),
+        sqlserverDatabase: sqlserver.database,
+        timescaleDatabase: timescale.database,
+        qdrantCollection: qdrant.collection,
+        embeddingDimensions: config.ollama.embeddingDimensions,
+        initialization: platform.initResults,
+    };
+    root.complete(outputs);
+    return outputs;
+}

@@ -1,0 +1,109 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { generatedPassword } from "../generated-secret";
+import { resourcesOf, stepResources } from "../platform/resources";
+import { Platform, ServiceSpec } from "../platform/types";
+import { postgresMemory } from "../tuning";
+import { renderObservabilitySchema } from "./observability-sql";
+
+export const POSTGRES_PORT = 5432;
+const MAX_CONNECTIONS = 200;
+const SCHEMA_FILE = "/tmp/llm-platform-observability.sql";
+
+export interface TimescaleArgs {
+    readonly config: PlatformConfig["timescale"];
+    readonly platform: Platform;
+}
+
+/** PostgreSQL flags derived from the container's memory limit, applied at every start. */
+export function postgresFlags(memoryMb: number): string[] {
+    const m = postgresMemory(memoryMb, MAX_CONNECTIONS);
+    const settings: Record<string, string> = {
+        shared_preload_libraries: "timescaledb",
+        max_connections: String(MAX_CONNECTIONS),
+        shared_buffers: `${m.sharedBuffersMb}MB`,
+        effective_cache_size: `${m.effectiveCacheSizeMb}MB`,
+        maintenance_work_mem: `${m.maintenanceWorkMemMb}MB`,
+        work_mem: `${m.workMemMb}MB`,
+        "timescaledb.telemetry_level": "off",
+    };
+    return Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+}
+
+/** TimescaleDB holding the LLM observability data: traces, metrics and logs. */
+export class Timescale extends pulumi.ComponentResource {
+    readonly host: string;
+    readonly port = POSTGRES_PORT;
+    readonly database: string;
+    readonly user = "postgres";
+    /** Secret. */
+    readonly password: pulumi.Output<string>;
+
+    constructor(name: string, args: TimescaleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:data:Timescale", name, {}, opts);
+        const c = args.config;
+        this.database = c.database;
+        this.password = generatedPassword(`${name}-password`, this);
+
+        const spec: ServiceSpec = {
+            name,
+            image: c.image,
+            command: ["postgres", ...postgresFlags(c.memoryMb)],
+            env: {
+                POSTGRES_USER: this.user,
+                POSTGRES_DB: c.database,
+                // Our flags replace timescaledb-tune, which would tune once, from the host's memory.
+                NO_TS_TUNE: "true",
+                PGDATA: "/var/lib/postgresql/data/pgdata",
+            },
+            secretEnv: { POSTGRES_PASSWORD: this.password },
+            volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: 100 }],
+            ports: [
+                {
+                    name: "postgres",
+                    port: POSTGRES_PORT,
+                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
+                },
+            ],
+            resources: resourcesOf(c),
+            healthCheck: {
+                command: ["pg_isready", "-h", "127.0.0.1", "-U", this.user, "-d", c.database],
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                retries: 6,
+                startPeriodSeconds: 20,
+            },
+            stopGraceSeconds: 60,
+            initSteps: [
+                {
+                    name: "schema",
+                    image: c.image,
+                    entrypoint: ["psql"],
+                    command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", SCHEMA_FILE],
+                    secretEnv: { PGPASSWORD: this.password },
+                    files: [
+                        {
+                            path: SCHEMA_FILE,
+                            content: renderObservabilitySchema({
+                                tracesRetentionDays: c.tracesRetentionDays,
+                                metricsRetentionDays: c.metricsRetentionDays,
+                                logsRetentionDays: c.logsRetentionDays,
+                                compressAfterDays: c.compressAfterDays,
+                            }),
+                        },
+                    ],
+                    resources: stepResources,
+                },
+            ],
+        };
+        this.host = args.platform.deploy(spec, this).host;
+        this.registerOutputs({ host: this.host });
+    }
+
+    /** libpq URI for a client that reaches the database at `hostPort`. */
+    connectionString(hostPort: string): pulumi.Output<string> {
+        return pulumi.secret(
+            pulumi.interpolate`postgresql://${this.user}:${this.password}@${hostPort}/${this.database}?sslmode=prefer`,
+        );
+    }
+}

@@ -1,0 +1,78 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+
+export interface CertificatesArgs {
+    /** Subject organization, e.g. `llm-platform dev`. */
+    readonly organization: string;
+    /** Every name clients use to reach the server: service names, localhost, public names. */
+    readonly dnsNames: readonly string[];
+    readonly ipAddresses: readonly string[];
+    readonly validityDays: number;
+    readonly renewBeforeDays: number;
+    readonly caValidityDays: number;
+}
+
+const HOURS_PER_DAY = 24;
+
+/**
+ * The stack's internal CA and the proxy's server certificate, signed by it. Validity
+ * and early renewal come from config: once a certificate is within `renewBeforeDays`
+ * of expiry, `pulumi up --refresh` issues a new one.
+ */
+export class Certificates extends pulumi.ComponentResource {
+    readonly caCertPem: pulumi.Output<string>;
+    readonly certPem: pulumi.Output<string>;
+    /** Secret. */
+    readonly keyPem: pulumi.Output<string>;
+
+    constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:tls:Certificates", name, {}, opts);
+        const parent = { parent: this };
+
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 3072 }, parent);
+        const ca = new tls.SelfSignedCert(
+            `${name}-ca`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                subject: { commonName: `${args.organization} internal CA`, organization: args.organization },
+                isCaCertificate: true,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                validityPeriodHours: args.caValidityDays * HOURS_PER_DAY,
+                earlyRenewalHours: args.renewBeforeDays * HOURS_PER_DAY,
+                setSubjectKeyId: true,
+            },
+            parent,
+        );
+
+        const key = new tls.PrivateKey(`${name}-server-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
+        const request = new tls.CertRequest(
+            `${name}-server-csr`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: args.dnsNames[0], organization: args.organization },
+                dnsNames: [...args.dnsNames],
+                ipAddresses: [...args.ipAddresses],
+            },
+            parent,
+        );
+        const cert = new tls.LocallySignedCert(
+            `${name}-server`,
+            {
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                validityPeriodHours: args.validityDays * HOURS_PER_DAY,
+                earlyRenewalHours: args.renewBeforeDays * HOURS_PER_DAY,
+                setSubjectKeyId: true,
+            },
+            parent,
+        );
+
+        this.caCertPem = ca.certPem;
+        // Clients that verify the chain get the CA with the leaf.
+        this.certPem = pulumi.interpolate`${cert.certPem}${ca.certPem}`;
+        this.keyPem = pulumi.secret(key.privateKeyPem);
+        this.registerOutputs({ caCertPem: this.caCertPem, certPem: this.certPem });
+    }
+}

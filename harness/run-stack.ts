@@ -1,0 +1,130 @@
+/**
+ * Runs the program of a stack in-process under Pulumi's mocks, from the stack's own
+ * Pulumi.<stack>.yaml plus the project defaults in Pulumi.yaml, exactly as the CLI
+ * would merge them. Used by the tests and by the offline policy check; needs no
+ * Pulumi CLI, no Docker engine and no cloud credentials.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
+import { buildStack } from "../components/stack";
+import { mockState } from "./mock-state";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export interface RegisteredResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, any>;
+    readonly state: Record<string, any>;
+}
+
+export interface StackRun {
+    readonly stack: string;
+    readonly config: PlatformConfig;
+    readonly resources: RegisteredResource[];
+    readonly outputs: Record<string, any>;
+    /** Registered resources of one type, e.g. `docker:index/container:Container`. */
+    ofType(type: string): RegisteredResource[];
+    /** The custom resource of a type with this logical name. */
+    named(type: string, name: string): RegisteredResource;
+}
+
+type ConfigValues = Record<string, unknown>;
+
+/** The stack's effective config: Pulumi.yaml defaults overlaid with Pulumi.<stack>.yaml. */
+export function stackConfigValues(stack: string, projectDir = PROJECT_DIR): ConfigValues {
+    const project = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+    const values: ConfigValues = {};
+    for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
+        if (decl && typeof decl === "object" && "default" in decl) values[`${CONFIG_NAMESPACE}:${key}`] = decl.default;
+    }
+    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(stackFile)) throw new Error(`no such stack: ${stackFile} does not exist`);
+    Object.assign(values, parse(fs.readFileSync(stackFile, "utf8"))?.config ?? {});
+    return values;
+}
+
+/** Sets `patch` into structured config values: `{ "llm-platform:ollama": { gpu: true } }` merges one key. */
+export function withOverrides(values: ConfigValues, patch: ConfigValues): ConfigValues {
+    const merged: ConfigValues = { ...values };
+    for (const [key, value] of Object.entries(patch)) {
+        const base = merged[key];
+        merged[key] =
+            value && typeof value === "object" && !Array.isArray(value) && base && typeof base === "object"
+                ? { ...(base as object), ...(value as object) }
+                : value;
+    }
+    return merged;
+}
+
+export interface RunOptions {
+    /** Config changes on top of the stack's files. */
+    readonly overrides?: ConfigValues;
+    /** Exit code every one-shot container reports (default 0). */
+    readonly stepExitCode?: number;
+}
+
+export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+    const values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    return runProgram(stack, values, options.stepExitCode ?? 0);
+}
+
+/** Runs the program (config validation included) with exactly these config values. */
+export async function runProgram(stack: string, values: ConfigValues, stepExitCode = 0): Promise<StackRun> {
+    const resources: RegisteredResource[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const state = mockState(args.type, args.name, args.inputs, stepExitCode);
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    urn: `urn:pulumi:${stack}::llm-platform::${args.type}::${args.name}`,
+                    custom: args.custom ?? true,
+                    inputs: args.inputs,
+                    state,
+                });
+                return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        "llm-platform",
+        stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
+
+    const config = loadConfig();
+    const outputs = await resolve(buildStack(config, stack));
+    // Let the last registrations reach the mock monitor.
+    await new Promise((r) => setTimeout(r, 0));
+
+    const ofType = (type: string) => resources.filter((r) => r.type === type);
+    return {
+        stack,
+        config,
+        resources,
+        outputs,
+        ofType,
+        named(type: string, name: string) {
+            const found = ofType(type).find((r) => r.name === name);
+            if (!found) throw new Error(`no ${type} named ${name}; have: ${ofType(type).map((r) => r.name).join(", ")}`);
+            return found;
+        },
+    };
+}
+
+/** Waits for every output and returns plain values (secrets unwrapped); rejects when an output failed. */
+function resolve(value: unknown): Promise<any> {
+    // Output.promise() is internal but stable; it is what Pulumi's own unit tests await.
+    return (pulumi.output(value as pulumi.Input<unknown>) as any).promise();
+}
