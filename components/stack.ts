@@ -21,8 +21,8 @@ export const SERVICE_HOSTS = {
 
 /** The root of every stack's resource tree. */
 class PlatformStack extends pulumi.ComponentResource {
-    constructor(name: string) {
-        super("llm-platform:stack:Platform", name, {});
+    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:stack:Platform", name, {}, opts);
     }
     complete(outputs: pulumi.Inputs) {
         this.registerOutputs(outputs);
@@ -33,10 +33,10 @@ class PlatformStack extends pulumi.ComponentResource {
  * The whole platform of one stack. Takes validated config; the platform check comes
  * before the first resource, so an unsupported platform creates nothing.
  */
-export function buildStack(config: PlatformConfig, stack: string) {
+export function buildStack(config: PlatformConfig, stack: string, rootOptions?: pulumi.ComponentResourceOptions) {
     const namePrefix = `llm-platform-${stack}`;
     const makePlatform = createPlatform(config, namePrefix);
-    const root = new PlatformStack(namePrefix);
+    const root = new PlatformStack(namePrefix, rootOptions);
     const platform = makePlatform(root);
     const parent = { parent: root };
     const h = SERVICE_HOSTS;

@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
 import { mockState } from "./mock-state";
+import { unwrapSecrets } from "./secrets";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -19,8 +20,19 @@ export interface RegisteredResource {
     readonly name: string;
     readonly urn: string;
     readonly custom: boolean;
+    /** Inputs with secrets unwrapped. */
     readonly inputs: Record<string, any>;
+    /** Inputs as the engine receives them: secrets still wrapped. */
+    readonly rawInputs: Record<string, any>;
     readonly state: Record<string, any>;
+    /** Options the program gave: retainOnDelete, protect, and dependsOn as `type::name`. */
+    readonly options: RecordedOptions;
+}
+
+export interface RecordedOptions {
+    readonly retainOnDelete?: boolean;
+    readonly protect?: boolean;
+    readonly dependsOn: string[];
 }
 
 export interface StackRun {
@@ -28,6 +40,8 @@ export interface StackRun {
     readonly config: PlatformConfig;
     readonly resources: RegisteredResource[];
     readonly outputs: Record<string, any>;
+    /** The outputs as the program returned them (Outputs, secrets still marked). */
+    readonly rawOutputs: Record<string, any>;
     /** Registered resources of one type, e.g. `docker:index/container:Container`. */
     ofType(type: string): RegisteredResource[];
     /** The custom resource of a type with this logical name. */
@@ -77,6 +91,18 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
 /** Runs the program (config validation included) with exactly these config values. */
 export async function runProgram(stack: string, values: ConfigValues, stepExitCode = 0): Promise<StackRun> {
     const resources: RegisteredResource[] = [];
+    const options = new Map<string, RecordedOptions>();
+    const names = new WeakMap<pulumi.Resource, string>();
+    const recordOptions: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
+        names.set(resource, `${type}::${name}`);
+        const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((opts.dependsOn as any) ?? []);
+        options.set(`${type}::${name}`, {
+            retainOnDelete: opts.retainOnDelete,
+            protect: opts.protect,
+            dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
+        });
+        return undefined;
+    };
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -84,9 +110,13 @@ export async function runProgram(stack: string, values: ConfigValues, stepExitCo
                 resources.push({
                     type: args.type,
                     name: args.name,
+                    get options() {
+                        return options.get(`${args.type}::${args.name}`) ?? { dependsOn: [] };
+                    },
                     urn: `urn:pulumi:${stack}::llm-platform::${args.type}::${args.name}`,
                     custom: args.custom ?? true,
-                    inputs: args.inputs,
+                    inputs: unwrapSecrets(args.inputs),
+                    rawInputs: args.inputs,
                     state,
                 });
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
@@ -104,7 +134,8 @@ export async function runProgram(stack: string, values: ConfigValues, stepExitCo
     );
 
     const config = loadConfig();
-    const outputs = await resolve(buildStack(config, stack));
+    const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] });
+    const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.
     await new Promise((r) => setTimeout(r, 0));
 
@@ -114,6 +145,7 @@ export async function runProgram(stack: string, values: ConfigValues, stepExitCo
         config,
         resources,
         outputs,
+        rawOutputs,
         ofType,
         named(type: string, name: string) {
             const found = ofType(type).find((r) => r.name === name);

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "../components/config/load";
+import { defaultImages } from "../components/config/images";
+
+/** The problems a config produces, or [] when it is valid. */
+function problems(raw: Record<string, unknown>): string[] {
+    try {
+        parseConfig(raw);
+        return [];
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+        return (e as ConfigError).problems.flatMap((p) => p.split("\n  - "));
+    }
+}
+
+function rejects(raw: Record<string, unknown>, key: string, ...fragments: string[]) {
+    const found = problems(raw);
+    const match = found.find((p) => p.startsWith(`llm-platform:${key}`));
+    assert.ok(match, `expected a problem with llm-platform:${key}; got:\n${found.join("\n")}`);
+    for (const f of fragments) assert.ok(match.includes(f), `"${match}" should mention "${f}"`);
+}
+
+describe("config validation", () => {
+    it("fills every default from an empty config", () => {
+        const c = parseConfig({});
+        assert.equal(c.platform, "docker");
+        assert.equal(c.sqlserver.memoryMb, 4096);
+        assert.equal(c.sqlserver.memoryReservationMb, 2048, "reservation defaults to half the limit");
+        assert.equal(c.ollama.embeddingDimensions, 768, "dimension follows nomic-embed-text");
+        assert.equal(c.redis.image, defaultImages.redis);
+        assert.equal(c.tls.validityDays, 365);
+        assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sqlserver), "config is frozen");
+    });
+
+    it("rejects an unknown platform with the allowed values", () => {
+        rejects({ platform: "nomad" }, "platform", '"nomad"', '"docker"', '"kubernetes"');
+    });
+
+    it("rejects a non-boolean ollama.gpu", () => {
+        rejects({ ollama: { gpu: "yes" } }, "ollama.gpu", '"yes"', "boolean");
+        rejects({ ollama: { gpu: 1 } }, "ollama.gpu", "1", "boolean");
+    });
+
+    it("rejects SQL Server memory below the 2 GB minimum", () => {
+        rejects({ sqlserver: { memoryMb: 1024 } }, "sqlserver.memoryMb", "1024", "at least 2048");
+        assert.deepEqual(problems({ sqlserver: { memoryMb: 2048 } }), []);
+    });
+
+    it("rejects zero and negative sizes", () => {
+        rejects({ redis: { cpu: 0 } }, "redis.cpu", "0", "greater than 0");
+        rejects({ qdrant: { memoryMb: -512 } }, "qdrant.memoryMb", "-512", "greater than 0");
+        rejects({ proxy: { cpuReservation: -1 } }, "proxy.cpuReservation", "-1");
+    });
+
+    it("rejects reservations above limits", () => {
+        rejects({ redis: { memoryMb: 1024, memoryReservationMb: 2048 } }, "redis.memoryReservationMb", "2048", "must not exceed redis.memoryMb (1024)");
+        rejects({ qdrant: { cpu: 1, cpuReservation: 2 } }, "qdrant.cpuReservation", "must not exceed qdrant.cpu (1)");
+    });
+
+    it("rejects certificate validity under 30 days or within the renewal window", () => {
+        rejects({ tls: { validityDays: 20, renewBeforeDays: 5 } }, "tls.validityDays", "20", "at least 30");
+        rejects({ tls: { validityDays: 45, renewBeforeDays: 60 } }, "tls.validityDays", "45", "renewBeforeDays (60)");
+        assert.deepEqual(problems({ tls: { validityDays: 30, renewBeforeDays: 7 } }), []);
+    });
+
+    it("rejects a vector dimension that does not match the embedding model", () => {
+        rejects({ ollama: { embeddingModel: "nomic-embed-text", embeddingDimensions: 384 } }, "ollama.embeddingDimensions", "384", "must be 768");
+        assert.equal(parseConfig({ ollama: { embeddingModel: "all-minilm:33m" } }).ollama.embeddingDimensions, 384);
+        assert.equal(parseConfig({ ollama: { embeddingModel: "mxbai-embed-large", embeddingDimensions: 1024 } }).ollama.embeddingDimensions, 1024);
+    });
+
+    it("needs an explicit dimension for an embedding model it does not know", () => {
+        rejects({ ollama: { embeddingModel: "my-embedder" } }, "ollama.embeddingModel", "embeddingDimensions");
+        assert.equal(parseConfig({ ollama: { embeddingModel: "my-embedder", embeddingDimensions: 512 } }).ollama.embeddingDimensions, 512);
+    });
+
+    it("rejects unknown keys inside service objects, suggesting the right spelling", () => {
+        rejects({ sqlserver: { memoryMB: 4096 } }, "sqlserver.memoryMB", "unknown key", "did you mean memoryMb?", "allowed keys: cpu, memoryMb");
+        rejects({ tls: { hostname: ["a.example.com"] } }, "tls.hostname", "unknown key", "hostnames");
+    });
+
+    it("rejects unpinned images", () => {
+        rejects({ qdrant: { image: "qdrant/qdrant" } }, "qdrant.image", "no tag");
+        rejects({ redis: { image: "valkey/valkey:latest" } }, "redis.image", "floating tag 'latest'");
+        rejects({ sqlserver: { image: "mcr.microsoft.com/mssql/server:2025-latest" } }, "sqlserver.image", "2025-latest");
+        assert.deepEqual(problems({ redis: { image: `redis@sha256:${"a".repeat(64)}` } }), []);
+        assert.deepEqual(problems({ redis: { image: "localhost:5000/redis:7.2.16" } }), []);
+    });
+
+    it("rejects two services on the same host port", () => {
+        rejects({ redis: { hostPort: 8443 } }, "redis.hostPort", "already used by proxy.httpsPort");
+    });
+
+    it("rejects compression that starts after data is already dropped", () => {
+        rejects({ timescale: { logsRetentionDays: 5, compressAfterDays: 7 } }, "timescale.compressAfterDays", "shortest retention period (5 days)");
+    });
+
+    it("reports every independent problem at once", () => {
+        const found = problems({ platform: "nomad", ollama: { gpu: "yes" }, redis: { cpu: 0 } });
+        assert.equal(found.length, 3, found.join("\n"));
+    });
+});

@@ -1,0 +1,20 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DeployedService, Platform, ServiceSpec } from "../../components/platform/types";
+
+/** A platform that keeps what components ask for, to test components on their own. */
+export class RecordingPlatform implements Platform {
+    readonly kind = "docker" as const;
+    readonly resolver = "127.0.0.11";
+    readonly initResults = {};
+    readonly specs: ServiceSpec[] = [];
+
+    deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+        this.specs.push(spec);
+        return { host: spec.name, ready: parent, initialized: [] };
+    }
+
+    only(): ServiceSpec {
+        if (this.specs.length !== 1) throw new Error(`expected one service, got ${this.specs.length}`);
+        return this.specs[0];
+    }
+}

@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { unpinnedReason } from "../components/config/images";
+import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
+import { isSecretValue } from "../harness/secrets";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+const NETWORK = "docker:index/network:Network";
+
+const label = (r: RegisteredResource, key: string) => r.inputs.labels?.find((l: any) => l.label === key)?.value;
+const env = (r: RegisteredResource) => Object.fromEntries((r.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+const upload = (r: RegisteredResource, file: string) => {
+    const u = r.inputs.uploads?.find((x: any) => x.file === file);
+    assert.ok(u, `${r.name} has no upload ${file}`);
+    return u.content as string;
+};
+const services = (run: StackRun) => run.ofType(CONTAINER).filter((c) => label(c, "llm-platform.role") === "service");
+const steps = (run: StackRun) => run.ofType(CONTAINER).filter((c) => label(c, "llm-platform.role") === "init");
+
+describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
+    let run: StackRun;
+    before(async () => {
+        run = await runStack("dev");
+    });
+
+    it("runs every service as a container", () => {
+        assert.deepEqual(services(run).map((c) => c.name).sort(), ["ollama", "proxy", "qdrant", "redis", "sqlserver", "timescale"]);
+    });
+
+    it("puts every container on one dedicated network with the configured subnet", () => {
+        const [network] = run.ofType(NETWORK);
+        assert.equal(run.ofType(NETWORK).length, 1);
+        assert.equal(network.inputs.name, "llm-platform-dev");
+        assert.deepEqual(network.inputs.ipamConfigs, [{ subnet: "172.28.53.0/24" }]);
+        for (const c of run.ofType(CONTAINER)) {
+            assert.deepEqual(c.inputs.networksAdvanced.map((n: any) => n.name), ["llm-platform-dev"], c.name);
+        }
+    });
+
+    it("gives every container limits, reservations, log rotation, labels and a pinned image", () => {
+        const images = new Map(run.ofType(IMAGE).map((i) => [i.state.imageId, i.inputs.name as string]));
+        for (const c of run.ofType(CONTAINER)) {
+            assert.ok(c.inputs.memory > 0 && Number(c.inputs.cpus) > 0, `${c.name} limits`);
+            assert.equal(c.inputs.memorySwap, c.inputs.memory, `${c.name} has no swap beyond its limit`);
+            assert.ok(c.inputs.memoryReservation > 0 && c.inputs.memoryReservation <= c.inputs.memory, `${c.name} memory reservation`);
+            assert.ok(c.inputs.cpuShares >= 2, `${c.name} cpu shares`);
+            assert.equal(c.inputs.logDriver, "json-file");
+            assert.deepEqual(c.inputs.logOpts, { "max-size": "100m", "max-file": "5" });
+            assert.equal(label(c, "llm-platform.stack"), "llm-platform-dev");
+            const ref = images.get(c.inputs.image);
+            assert.ok(ref, `${c.name} runs an image pulled as docker.RemoteImage`);
+            assert.equal(unpinnedReason(ref), undefined, `${c.name} image ${ref} is pinned`);
+        }
+    });
+
+    it("gives every service a health check, a restart policy and waits for healthy", () => {
+        for (const c of services(run)) {
+            assert.equal(c.inputs.healthcheck.tests[0], "CMD", c.name);
+            assert.ok(c.inputs.healthcheck.tests.length > 1, c.name);
+            assert.equal(c.inputs.restart, "unless-stopped", c.name);
+            assert.equal(c.inputs.wait, true, c.name);
+            assert.ok(c.inputs.waitTimeout >= 60, c.name);
+        }
+    });
+
+    it("sizes containers from Pulumi.dev.yaml", () => {
+        const sql = run.named(CONTAINER, "sqlserver");
+        assert.equal(sql.inputs.memory, 4096);
+        assert.equal(sql.inputs.memoryReservation, 2048);
+        assert.equal(sql.inputs.cpus, "2");
+        assert.equal(sql.inputs.cpuShares, 1024);
+    });
+
+    it("publishes only the proxy on public interfaces; database ports on 127.0.0.1", () => {
+        for (const c of services(run)) {
+            for (const p of c.inputs.ports ?? []) {
+                if (c.name === "proxy") assert.equal(p.ip, "0.0.0.0");
+                else assert.equal(p.ip, "127.0.0.1", `${c.name}:${p.internal} must bind to loopback`);
+            }
+        }
+        const proxyPorts = run.named(CONTAINER, "proxy").inputs.ports.map((p: any) => [p.internal, p.external]);
+        assert.deepEqual(proxyPorts, [[443, 8443], [80, 8080]]);
+        assert.deepEqual(run.named(CONTAINER, "sqlserver").inputs.ports, [{ internal: 1433, external: 1433, ip: "127.0.0.1", protocol: "tcp" }]);
+    });
+
+    it("keeps data volumes on delete, with fixed names that survive renames", () => {
+        const volumes = run.ofType(VOLUME);
+        assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
+            "llm-platform-dev-ollama-models",
+            "llm-platform-dev-qdrant-snapshots",
+            "llm-platform-dev-qdrant-storage",
+            "llm-platform-dev-redis-data",
+            "llm-platform-dev-sqlserver-data",
+            "llm-platform-dev-timescale-data",
+        ]);
+        for (const v of volumes) assert.equal(v.options.retainOnDelete, true, `${v.name} is retained`);
+        const sqlMounts = run.named(CONTAINER, "sqlserver").inputs.volumes;
+        assert.deepEqual(sqlMounts, [{ volumeName: "llm-platform-dev-sqlserver-data", containerPath: "/var/opt/mssql" }]);
+    });
+
+    it("runs each one-shot step after its service, once, and to completion", () => {
+        assert.deepEqual(steps(run).map((s) => s.name).sort(), [
+            "ollama-pull-chat-model",
+            "ollama-pull-embedding-model",
+            "qdrant-collection",
+            "sqlserver-schema",
+            "timescale-schema",
+        ]);
+        for (const s of steps(run)) {
+            const service = label(s, "llm-platform.service");
+            assert.ok(s.options.dependsOn.includes(`${CONTAINER}::${service}`), `${s.name} waits for ${service}`);
+            assert.equal(s.inputs.mustRun, false);
+            assert.equal(s.inputs.attach, true);
+            assert.equal(s.inputs.restart, "no");
+        }
+        assert.deepEqual(run.outputs.initialization, Object.fromEntries(steps(run).map((s) => [s.name, "completed"])));
+    });
+
+    it("configures SQL Server: derived memory cap, generated sa password, trusted CA, vector schema over HTTPS", () => {
+        const sql = run.named(CONTAINER, "sqlserver");
+        const e = env(sql);
+        assert.equal(e.MSSQL_MEMORY_LIMIT_MB, String(Math.floor(4096 * 0.8)));
+        assert.equal(e.MSSQL_PID, "Developer");
+        assert.equal(e.ACCEPT_EULA, "Y");
+        assert.equal(e.MSSQL_SA_PASSWORD, run.outputs.credentials.sqlserverSaPassword);
+        assert.match(e.MSSQL_SA_PASSWORD, /^(?=.*[A-Z])(?=.*[a-z])(?=.*\d)(?=.*[^A-Za-z0-9]).{12,}$/);
+        assert.ok(isSecretValue(sql.rawInputs.envs), "the engine receives the environment as a secret");
+        assert.equal(upload(sql, "/var/opt/mssql/security/ca-certificates/llm-platform-ca.crt"), run.outputs.caCertificatePem);
+        assert.deepEqual(sql.inputs.healthcheck.tests.slice(0, 2), ["CMD", "/opt/mssql-tools18/bin/sqlcmd"]);
+
+        const init = upload(run.named(CONTAINER, "sqlserver-schema"), "/tmp/llm-platform-init.sql");
+        assert.match(init, /embedding VECTOR\(768\)/);
+        assert.match(init, /CREATE VECTOR INDEX ix_documents_embedding ON dbo\.documents \(embedding\)\s+WITH \(METRIC = 'cosine', TYPE = 'DiskANN'\)/);
+        assert.match(init, /LOCATION = 'https:\/\/proxy\/api\/embed'/);
+        assert.match(init, /MODEL = 'nomic-embed-text'/);
+    });
+
+    it("issues the proxy certificate from the internal CA, with the SANs clients use", () => {
+        const csr = run.ofType("tls:index/certRequest:CertRequest")[0];
+        assert.deepEqual(csr.inputs.dnsNames, ["proxy", "llm-platform-dev-proxy", "localhost"]);
+        assert.deepEqual(csr.inputs.ipAddresses, ["127.0.0.1"]);
+        const leaf = run.ofType("tls:index/locallySignedCert:LocallySignedCert")[0];
+        assert.equal(leaf.inputs.validityPeriodHours, 90 * 24);
+        assert.equal(leaf.inputs.earlyRenewalHours, 30 * 24);
+        assert.ok(leaf.inputs.allowedUses.includes("server_auth"));
+        const ca = run.ofType("tls:index/selfSignedCert:SelfSignedCert")[0];
+        assert.equal(ca.inputs.isCaCertificate, true);
+        const proxy = run.named(CONTAINER, "proxy");
+        assert.match(upload(proxy, "/etc/nginx/tls/tls.crt"), /BEGIN CERTIFICATE/);
+        assert.match(upload(proxy, "/etc/nginx/nginx.conf"), /ssl_protocols TLSv1\.2 TLSv1\.3;/);
+    });
+
+    it("sizes Redis and PostgreSQL memory from their limits", () => {
+        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 1536mb$/m);
+        const pg = run.named(CONTAINER, "timescale").inputs.command.join(" ");
+        assert.match(pg, /shared_buffers=1024MB/);
+        assert.match(pg, /effective_cache_size=3072MB/);
+    });
+
+    it("creates the Qdrant collection with the embedding dimension", () => {
+        const script = upload(run.named(CONTAINER, "qdrant-collection"), "/tmp/llm-platform-collection.sh");
+        assert.match(script, /"vectors":\{"size":768,"distance":"Cosine"\}/);
+        assert.match(script, /"hnsw_config":\{"m":16,"ef_construct":128\}/);
+        assert.ok(env(run.named(CONTAINER, "qdrant")).QDRANT__SERVICE__API_KEY);
+    });
+
+    it("exports endpoints, the CA and secret credentials", async () => {
+        assert.equal(run.outputs.proxyUrl, "https://localhost:8443");
+        assert.deepEqual(run.outputs.endpoints, {
+            sqlserver: "sqlserver:1433",
+            ollama: "http://ollama:11434",
+            proxy: "https://proxy:443",
+            timescale: "timescale:5432",
+            redis: "redis:6379",
+            qdrant: "http://qdrant:6333",
+        });
+        assert.match(run.outputs.caCertificatePem, /BEGIN CERTIFICATE/);
+        assert.equal(await pulumi.isSecret(run.rawOutputs.credentials), true, "credentials are secret");
+        for (const [name, value] of Object.entries(run.rawOutputs.connectionStrings)) {
+            assert.equal(await pulumi.isSecret(value as pulumi.Output<string>), true, `${name} connection string is secret`);
+        }
+        assert.match(run.outputs.connectionStrings.timescale, /^postgresql:\/\/postgres:.+@timescale:5432\/llm_observatory/);
+    });
+});
+
+describe("dev stack with and without a GPU", () => {
+    it("runs Ollama on the CPU when ollama.gpu is false", async () => {
+        const run = await runStack("dev", { overrides: { "llm-platform:ollama": { gpu: false } } });
+        const ollama = run.named(CONTAINER, "ollama");
+        assert.equal(ollama.inputs.gpus, undefined);
+        assert.equal(env(ollama).OLLAMA_FLASH_ATTENTION, undefined);
+    });
+
+    it("asks Docker for every GPU when ollama.gpu is true", async () => {
+        const run = await runStack("dev", { overrides: { "llm-platform:ollama": { gpu: true } } });
+        const ollama = run.named(CONTAINER, "ollama");
+        assert.equal(ollama.inputs.gpus, "all");
+        assert.equal(env(ollama).OLLAMA_FLASH_ATTENTION, "1");
+        assert.equal(env(ollama).NVIDIA_VISIBLE_DEVICES, "all");
+        for (const c of run.ofType(CONTAINER).filter((c) => c.name !== "ollama")) assert.equal(c.inputs.gpus, undefined, c.name);
+    });
+});
+
+describe("a failed one-shot step", () => {
+    it("fails the deployment with the step's name and how to see its logs", async () => {
+        await assert.rejects(runStack("dev", { stepExitCode: 1 }), /one-shot step .+ exited with code 1: see `docker logs llm-platform-dev-/);
+    });
+});
