@@ -89,8 +89,13 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
-export async function runProgram(stack: string, values: ConfigValues, stepExitCode = 0): Promise<StackRun> {
-    const resources: RegisteredResource[] = [];
+export async function runProgram(
+    stack: string,
+    values: ConfigValues,
+    stepExitCode = 0,
+    /** Receives every registered resource, also when the program fails. */
+    resources: RegisteredResource[] = [],
+): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
     const recordOptions: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {

@@ -14,13 +14,13 @@ export interface OllamaArgs {
  * Pulls a model, retrying: a pull is resumable and idempotent, and the runbooks'
  * most common failure is an interrupted download.
  */
-export function pullScript(attempts: number): string {
+export function pullScript(attempts: number, backoffSeconds = 10): string {
     return [
         "set -u",
         `for attempt in $(seq 1 ${attempts}); do`,
         '  if ollama pull "$MODEL"; then echo "pulled $MODEL"; exit 0; fi',
         `  echo "pull of $MODEL failed (attempt $attempt of ${attempts}), retrying" >&2`,
-        "  sleep $((attempt * 10))",
+        `  sleep $((attempt * ${backoffSeconds}))`,
         "done",
         'echo "could not pull $MODEL: check the model name, the network and free disk space" >&2',
         "exit 1",

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { nginxVersionFromImage, renderNginxConf, supportsHttp2Directive, NginxConfArgs } from "../components/proxy/nginx-conf";
+import { defaultImages } from "../components/config/images";
+import { requireTool } from "./helpers/tools";
+
+const args = (over: Partial<NginxConfArgs> = {}): NginxConfArgs => ({
+    nginxVersion: "1.30.5",
+    resolver: "127.0.0.11",
+    tlsDir: "/etc/nginx/tls",
+    publicHttpsPort: 8443,
+    upstreams: [
+        { location: "/api/", target: "ollama:11434" },
+        { location: "/ollama/", target: "ollama:11434", stripPrefix: "/ollama/" },
+    ],
+    clientMaxBodyMb: 50,
+    upstreamTimeoutSeconds: 300,
+    ...over,
+});
+
+describe("nginx.conf generator", () => {
+    it("allows TLS 1.2 and 1.3 only, sends HSTS and redirects HTTP to HTTPS", () => {
+        const conf = renderNginxConf(args());
+        assert.deepEqual(conf.match(/ssl_protocols [^;]+;/g), ["ssl_protocols TLSv1.2 TLSv1.3;"]);
+        assert.match(conf, /add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;/);
+        assert.match(conf, /return 301 https:\/\/\$host:8443\$request_uri;/);
+        assert.match(renderNginxConf(args({ publicHttpsPort: 443 })), /return 301 https:\/\/\$host\$request_uri;/);
+    });
+
+    it("resolves upstreams at request time through the platform's resolver", () => {
+        const conf = renderNginxConf(args());
+        assert.match(conf, /resolver 127\.0\.0\.11 valid=10s ipv6=off;/);
+        assert.match(conf, /set \$upstream_api http:\/\/ollama:11434;\s+proxy_pass \$upstream_api;/);
+        assert.doesNotMatch(conf, /upstream \w+ \{/, "no static upstream blocks: they resolve at start");
+    });
+
+    it("limits body size and timeouts from config", () => {
+        const conf = renderNginxConf(args({ clientMaxBodyMb: 7, upstreamTimeoutSeconds: 123 }));
+        assert.match(conf, /client_max_body_size 7m;/);
+        assert.match(conf, /proxy_read_timeout 123s;/);
+    });
+
+    it("writes the http2 syntax the target NGINX accepts", () => {
+        assert.equal(nginxVersionFromImage(defaultImages.proxy), "1.30.5");
+        assert.equal(nginxVersionFromImage("nginx:stable-alpine"), undefined);
+        assert.equal(supportsHttp2Directive("1.22.1"), false);
+        assert.equal(supportsHttp2Directive("1.25.1"), true);
+        assert.equal(supportsHttp2Directive(undefined), false);
+        assert.match(renderNginxConf(args({ nginxVersion: "1.30.5" })), /listen 443 ssl default_server;\n\s+http2 on;/);
+        assert.match(renderNginxConf(args({ nginxVersion: "1.22.1" })), /listen 443 ssl http2 default_server;/);
+    });
+});
+
+describe("generated nginx.conf under a real nginx -t", function () {
+    let nginx: string;
+    let dir: string;
+    let version: string;
+
+    before(function () {
+        nginx = requireTool(this, "nginx", "nginx");
+        const openssl = requireTool(this, "openssl", "openssl");
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-nginx-"));
+        const made = spawnSync(openssl, [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
+            "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt"),
+        ]);
+        assert.equal(made.status, 0, made.stderr.toString());
+        const v = spawnSync(nginx, ["-v"], { encoding: "utf8" });
+        version = /nginx\/(\d+\.\d+\.\d+)/.exec(v.stderr)![1];
+    });
+
+    after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+    function nginxTest(conf: string) {
+        const file = path.join(dir, "nginx.conf");
+        fs.writeFileSync(file, conf);
+        return spawnSync(nginx, ["-t", "-q", "-c", file, "-e", "stderr"], { encoding: "utf8" });
+    }
+
+    it("passes nginx -t for the installed NGINX version", () => {
+        const r = nginxTest(renderNginxConf(args({ nginxVersion: version, tlsDir: dir })));
+        assert.equal(r.status, 0, `nginx ${version} -t failed:\n${r.stderr}`);
+    });
+
+    it("fails nginx -t when the file is broken (the check is real)", () => {
+        const broken = renderNginxConf(args({ nginxVersion: version, tlsDir: dir })).replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2 TLSv1.3");
+        const r = nginxTest(broken);
+        assert.notEqual(r.status, 0);
+    });
+
+    it("starts with every upstream down (names resolve per request)", () => {
+        const conf = renderNginxConf(args({ nginxVersion: version, tlsDir: dir, upstreams: [{ location: "/api/", target: "no-such-host.invalid:11434" }] }));
+        assert.equal(nginxTest(conf).status, 0);
+    });
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { configKeys } from "../components/config/schema";
+import { PROJECT_DIR, RegisteredResource, runProgram, runStack, stackConfigValues, withOverrides } from "../harness/run-stack";
+
+/** Runs the program expecting failure; returns the error and what it had registered. */
+async function failedRun(stack: string, values: Record<string, unknown>) {
+    const registered: RegisteredResource[] = [];
+    const error = await runProgram(stack, values, 0, registered).then(
+        () => assert.fail("the program should have failed"),
+        (e: Error) => e,
+    );
+    return { error, registered };
+}
+
+describe("configuration read from the stack files", () => {
+    it("declares every config key in Pulumi.yaml with a type, a default and a description", () => {
+        const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+        assert.deepEqual(Object.keys(project.config).sort(), [...configKeys].sort());
+        for (const [key, decl] of Object.entries<any>(project.config)) {
+            assert.ok(["string", "object", "boolean", "integer", "array"].includes(decl.type), `${key} type`);
+            assert.ok("default" in decl, `${key} default`);
+            assert.ok(decl.description?.length > 20, `${key} description`);
+        }
+    });
+
+    it("sets only known keys in every stack file", () => {
+        for (const file of fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f))) {
+            const stack = file.split(".")[1];
+            for (const key of Object.keys(stackConfigValues(stack))) {
+                assert.ok(configKeys.includes(key.replace("llm-platform:", "") as any), `${file}: ${key}`);
+            }
+        }
+    });
+
+    it("stops on an unknown top-level key before registering anything", async () => {
+        const values = withOverrides(stackConfigValues("dev"), { "llm-platform:sqlsever": { cpu: 2 } });
+        const { error, registered } = await failedRun("dev", values);
+        assert.equal(registered.length, 0);
+        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, docker, sqlserver/);
+    });
+
+    it("stops on a service given as a scalar instead of an object", async () => {
+        const { error } = await failedRun("dev", { "llm-platform:redis": "big" });
+        assert.match(String(error), /llm-platform:redis = "big": must be an object/);
+    });
+
+    it("creates no resource when the config is invalid", async () => {
+        const values = withOverrides(stackConfigValues("dev"), { "llm-platform:sqlserver": { memoryMb: 1024 } });
+        const { error, registered } = await failedRun("dev", values);
+        assert.match(String(error), /llm-platform:sqlserver\.memoryMb = 1024: must be at least 2048/);
+        assert.equal(registered.length, 0);
+        // The valid dev stack registers resources under the same mocks: the zero above is real.
+        assert.ok((await runStack("dev")).resources.length > 20);
+    });
+});
+
+describe("prod stack until the production platform lands", () => {
+    it("validates Pulumi.prod.yaml and stops before any resource with an error that says why", async () => {
+        const { error, registered } = await failedRun("prod", stackConfigValues("prod"));
+        assert.match(error.message, /platform = "kubernetes": the production platform \(Kubernetes \+ AWS\) is not implemented yet/);
+        assert.match(error.message, /nothing was created/);
+        assert.equal(registered.length, 0);
+    });
+
+    it("reports a bad value in Pulumi.prod.yaml before the platform error", async () => {
+        const values = withOverrides(stackConfigValues("prod"), { "llm-platform:ollama": { gpu: "yes" } });
+        const { error } = await failedRun("prod", values);
+        assert.match(error.message, /llm-platform:ollama\.gpu = "yes": must be a boolean/);
+    });
+});
