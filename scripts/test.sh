@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 echo "== tsc --noEmit (program, harness, tests, policy pack)"
 npx tsc --noEmit -p .
+echo "== tsc --noEmit -p policies (the policy pack as Pulumi loads it)"
+npx tsc --noEmit -p policies
 
 echo "== mocha"
 npx mocha "$@"

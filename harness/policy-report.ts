@@ -1,0 +1,51 @@
+import { StackRun } from "./run-stack";
+import { OfflineViolation, runPolicyPack } from "../policies/rules/offline";
+
+export interface PolicyReport {
+    readonly text: string;
+    readonly violations: OfflineViolation[];
+    readonly mandatory: number;
+}
+
+/** What the stack declares: resource counts by type, and every container's limits and image. */
+export function stackSummary(run: StackRun): string {
+    const custom = run.resources.filter((r) => r.custom);
+    const lines = [`stack ${run.stack} (platform ${run.config.platform}): ${custom.length} resources`];
+    const byType = new Map<string, number>();
+    for (const r of custom) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    for (const [type, count] of [...byType].sort()) lines.push(`  ${String(count).padStart(3)}  ${type}`);
+
+    const images = new Map(run.ofType("docker:index/remoteImage:RemoteImage").map((i) => [i.state.imageId, i.inputs.name]));
+    const containers = run.ofType("docker:index/container:Container");
+    if (containers.length > 0) {
+        lines.push("", "  container                      cpu  memory MB (reserved)  image");
+        for (const { name, inputs: i } of containers) {
+            const memory = `${String(i.memory ?? "-").padStart(9)} (${String(i.memoryReservation ?? "-").padStart(5)})`;
+            lines.push(`  ${name.padEnd(28)} ${String(i.cpus ?? "-").padStart(5)}  ${memory}  ${images.get(i.image) ?? i.image}`);
+        }
+    }
+    return lines.join("\n");
+}
+
+function describeViolation(v: OfflineViolation): string {
+    const where = v.resource ? `${v.resource.type} ${v.resource.name}` : "stack";
+    return `  [${v.enforcementLevel}] ${v.policy}: ${where}\n      ${v.message.replace(/\n/g, "\n      ")}`;
+}
+
+/**
+ * Feeds every resource of a mocked stack to the policy pack, with the pack's config
+ * derived from the stack's (a GPU stack must request its GPU).
+ */
+export async function policyReport(run: StackRun): Promise<PolicyReport> {
+    const resources = run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    const gpuServices = run.config.ollama.gpu ? ["ollama"] : [];
+    const violations = await runPolicyPack(resources, { "gpu-requested": { gpuServices } });
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    const text = [
+        stackSummary(run),
+        "",
+        `policy pack llm-platform: ${violations.length} violation(s), ${mandatory} mandatory`,
+        ...violations.map(describeViolation),
+    ].join("\n");
+    return { text, violations, mandatory };
+}

@@ -1,0 +1,76 @@
+import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import { configOf } from "./support/config";
+import { describeResource } from "./support/describe";
+import { describeContainer, podContainers, podTemplateOf } from "./support/kubernetes";
+import { parseQuantity } from "./support/quantities";
+import { asRecord } from "./support/values";
+
+const schema: PolicyConfigSchema = {
+    properties: {
+        requiredResources: {
+            type: "array",
+            items: { type: "string" },
+            default: ["cpu", "memory"],
+            description: "Resources every container and init container must request and limit.",
+        },
+        maxRequestPercent: {
+            type: "number",
+            minimum: 1,
+            maximum: 100,
+            default: 100,
+            description: "A request may be at most this percentage of its limit.",
+        },
+    },
+};
+
+interface Config {
+    requiredResources: string[];
+    maxRequestPercent: number;
+}
+
+export const kubernetesContainerResources: ResourceValidationPolicy = {
+    name: "kubernetes-container-resources",
+    description:
+        "Every container and init container of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, " +
+        "ReplicaSet, Job, CronJob) sets `resources.requests` and `resources.limits` for cpu and memory, with " +
+        "each request not above its limit.",
+    enforcementLevel: "mandatory",
+    configSchema: schema,
+    validateResource: (args, reportViolation) => {
+        const template = podTemplateOf(args.type, args.props);
+        if (!template) return;
+        const { requiredResources, maxRequestPercent } = configOf<Config>(schema, args);
+        const workload = describeResource(args.type, args.name);
+        for (const c of podContainers(template.spec)) {
+            const where = `${workload} ${describeContainer(c)}`;
+            const resources = asRecord(c.container.resources);
+            const requests = asRecord(resources.requests);
+            const limits = asRecord(resources.limits);
+            for (const resource of requiredResources) {
+                const request = quantityOrReport(requests[resource], `resources.requests.${resource}`, where, reportViolation);
+                const limit = quantityOrReport(limits[resource], `resources.limits.${resource}`, where, reportViolation);
+                if (request === undefined || limit === undefined) continue;
+                if (request > (limit * maxRequestPercent) / 100) {
+                    const bound = maxRequestPercent === 100 ? "its limit" : `${maxRequestPercent}% of its limit`;
+                    reportViolation(
+                        `${where}: resources.requests.${resource} is ${requests[resource]}, above ${bound} ` +
+                            `(resources.limits.${resource} ${limits[resource]}); required: request <= ${bound}`,
+                    );
+                }
+            }
+        }
+    },
+};
+
+function quantityOrReport(value: unknown, field: string, where: string, reportViolation: (m: string) => void): number | undefined {
+    if (value === undefined) {
+        reportViolation(`${where}: ${field} is not set; required: a quantity such as "500m" (cpu) or "512Mi" (memory)`);
+        return undefined;
+    }
+    const quantity = parseQuantity(value);
+    if (quantity === undefined || quantity <= 0) {
+        reportViolation(`${where}: ${field} is ${JSON.stringify(value)}, not a positive quantity; required: e.g. "500m" or "512Mi"`);
+        return undefined;
+    }
+    return quantity;
+}

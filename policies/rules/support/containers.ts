@@ -1,0 +1,117 @@
+import { describeResource } from "./describe";
+import { DOCKER_CONTAINER, dockerCommandLine, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
+import { dockerEnv, kubernetesEnv } from "./env";
+import { describeContainer, kubernetesServiceOf, mainContainerName, podContainers, podTemplateOf, PodTemplate } from "./kubernetes";
+import { quantityToCores, quantityToMb } from "./quantities";
+import { asArray, asRecord } from "./values";
+
+/**
+ * One container of either platform, in the terms the rules speak: its service, its
+ * role, its limits, what it is told through env, command line and files. Everything
+ * past identity is read on first use: during preview a rule that needs only the limits
+ * must not trip over an env value that is not known yet.
+ */
+export interface ContainerView {
+    readonly platform: "docker" | "kubernetes";
+    /** e.g. `docker:index/container:Container "redis"` or `... StatefulSet "redis" container "redis"`. */
+    readonly where: string;
+    readonly service: string;
+    /** service: the service's own process; init/job: one-shot steps; sidecar: helpers next to it. */
+    readonly role: "service" | "sidecar" | "init" | "job";
+    readonly memoryLimitMb?: number;
+    readonly cpuLimit?: number;
+    readonly env: ReadonlyMap<string, string>;
+    readonly commandLine: readonly string[];
+    readonly files: readonly FileContent[];
+    readonly gpus: { readonly docker?: string; readonly kubernetesLimits?: Record<string, unknown> };
+    readonly privileged: boolean;
+    readonly image?: string;
+    /** Kubernetes only: the container's name. */
+    readonly containerName?: string;
+}
+
+/** Resolves files that a Kubernetes container mounts from ConfigMaps or Secrets (stack policies only). */
+export type MountedFiles = (template: PodTemplate, container: Record<string, any>) => FileContent[];
+
+export function containerViews(type: string, name: string, props: Record<string, any>, mounted?: MountedFiles): ContainerView[] {
+    if (type === DOCKER_CONTAINER) return [dockerView(type, name, props)];
+    const template = podTemplateOf(type, props);
+    return template ? kubernetesViews(type, name, template, mounted) : [];
+}
+
+const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+const words = (...lists: unknown[]) => lists.flatMap(asArray).filter((w): w is string => typeof w === "string");
+
+function dockerView(type: string, name: string, props: Record<string, any>): ContainerView {
+    return {
+        platform: "docker",
+        where: describeResource(type, name),
+        service: dockerServiceOf(name, props),
+        role: dockerRoleOf(props),
+        get memoryLimitMb() {
+            return typeof props.memory === "number" && props.memory > 0 ? props.memory : undefined;
+        },
+        get cpuLimit() {
+            const cpus = quantityToCores(props.cpus);
+            return cpus !== undefined && cpus > 0 ? cpus : undefined;
+        },
+        get env() {
+            return dockerEnv(props.envs);
+        },
+        get commandLine() {
+            return dockerCommandLine(props);
+        },
+        get files() {
+            return dockerUploads(props);
+        },
+        get gpus() {
+            return { docker: text(props.gpus) };
+        },
+        get privileged() {
+            return props.privileged === true;
+        },
+        get image() {
+            return text(props.image);
+        },
+    };
+}
+
+function kubernetesViews(type: string, name: string, template: PodTemplate, mounted?: MountedFiles): ContainerView[] {
+    const service = kubernetesServiceOf(name, template.labels);
+    const main = mainContainerName(template.spec, service);
+    const oneShot = template.kind === "Job" || template.kind === "CronJob";
+    return podContainers(template.spec).map((c) => {
+        const limits = () => asRecord(asRecord(c.container.resources).limits);
+        return {
+            platform: "kubernetes" as const,
+            where: `${describeResource(type, name)} ${describeContainer(c)}`,
+            service,
+            role: c.init ? "init" : oneShot ? "job" : c.name === main ? "service" : "sidecar",
+            containerName: c.name,
+            get memoryLimitMb() {
+                return quantityToMb(limits().memory);
+            },
+            get cpuLimit() {
+                return quantityToCores(limits().cpu);
+            },
+            get env() {
+                return kubernetesEnv(c.container.env);
+            },
+            get commandLine() {
+                return words(c.container.command, c.container.args);
+            },
+            get files() {
+                return mounted ? mounted(template, c.container) : [];
+            },
+            get gpus() {
+                return { kubernetesLimits: limits() };
+            },
+            get privileged() {
+                return asRecord(c.container.securityContext).privileged === true;
+            },
+            get image() {
+                return text(c.container.image);
+            },
+        };
+    });
+}

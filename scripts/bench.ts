@@ -1,0 +1,46 @@
+/**
+ * Timing figures, kept out of the tests: how long the program and the checks take.
+ *   npm run bench            (5 rounds of each)
+ */
+import { performance } from "perf_hooks";
+import { parseConfig } from "../components/config/load";
+import { renderNginxConf } from "../components/proxy/nginx-conf";
+import { runStack } from "../harness/run-stack";
+import { runPolicyPack } from "../policies/rules/offline";
+
+async function time(label: string, rounds: number, fn: () => unknown | Promise<unknown>) {
+    const samples: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+        const start = performance.now();
+        await fn();
+        samples.push(performance.now() - start);
+    }
+    samples.sort((a, b) => a - b);
+    const median = samples[Math.floor(samples.length / 2)];
+    console.log(`${label.padEnd(44)} median ${median.toFixed(3).padStart(9)} ms   min ${samples[0].toFixed(3).padStart(9)} ms   (${rounds} rounds)`);
+}
+
+async function main() {
+    const rounds = Number(process.argv[2] ?? 5);
+    await time("config validation (all defaults)", rounds * 20, () => parseConfig({}));
+    await time("nginx.conf rendering", rounds * 20, () =>
+        renderNginxConf({
+            nginxVersion: "1.30.5",
+            resolver: "127.0.0.11",
+            tlsDir: "/etc/nginx/tls",
+            publicHttpsPort: 8443,
+            upstreams: [{ location: "/api/", target: "ollama:11434" }],
+            clientMaxBodyMb: 50,
+            upstreamTimeoutSeconds: 300,
+        }),
+    );
+    await time("dev stack under mocks (program + outputs)", rounds, () => runStack("dev"));
+    const run = await runStack("dev");
+    const resources = run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    await time(`policy pack over the dev stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

@@ -1,0 +1,35 @@
+/**
+ * Offline policy check: runs a stack's program from Pulumi.<stack>.yaml under mocks,
+ * feeds every resource to the policy pack and prints what the stack declares and every
+ * violation. Exits 1 on a mandatory violation, 2 when the stack cannot be built.
+ * Needs no Pulumi CLI, no Docker and no cloud credentials (safe for forks' PRs).
+ *
+ *   npm run policy:check -- dev
+ */
+import { policyReport } from "../harness/policy-report";
+import { runStack, StackRun } from "../harness/run-stack";
+
+async function main(stack: string | undefined): Promise<number> {
+    if (!stack) {
+        console.error("usage: npm run policy:check -- <stack>   (e.g. dev)");
+        return 2;
+    }
+    let run: StackRun;
+    try {
+        run = await runStack(stack);
+    } catch (e) {
+        console.error(`policy check: stack ${stack} cannot be built:\n${(e as Error).message}`);
+        return 2;
+    }
+    const report = await policyReport(run);
+    console.log(report.text);
+    return report.mandatory > 0 ? 1 : 0;
+}
+
+main(process.argv[2]).then(
+    (code) => process.exit(code),
+    (e) => {
+        console.error(e);
+        process.exit(2);
+    },
+);

@@ -1,0 +1,42 @@
+import { strict as assert } from "assert";
+import { dockerContainerLimits } from "../../policies/rules/docker-limits";
+import { container, initContainer, sqlServerContainer } from "./helpers/docker-fixtures";
+import { check, messages } from "./helpers/run";
+
+describe("policy docker-container-limits", () => {
+    it("passes a service container and a one-shot step with memory, cpus and a reservation under the limit", async () => {
+        assert.deepEqual(await check(dockerContainerLimits, [sqlServerContainer(), initContainer("sqlserver", "schema")]), []);
+    });
+
+    it("fails a container without a memory limit, naming it", async () => {
+        const violations = await check(dockerContainerLimits, container("qdrant", { memory: undefined, memorySwap: undefined, memoryReservation: undefined }));
+        assert.equal(violations.length, 1);
+        assert.equal(violations[0].enforcementLevel, "mandatory");
+        assert.deepEqual(violations[0].resource?.name, "qdrant");
+        assert.match(violations[0].message, /docker:index\/container:Container "qdrant": memory limit is not set \(unlimited\); required: `memory` > 0 MB/);
+    });
+
+    it("fails memory 0, which Docker reads as unlimited", async () => {
+        assert.match(messages(await check(dockerContainerLimits, container("qdrant", { memory: 0 })))[0], /memory limit is 0/);
+    });
+
+    it("fails a container without cpus, or with cpus \"0\"", async () => {
+        assert.match(messages(await check(dockerContainerLimits, container("redis", { cpus: undefined })))[0], /CPU limit is not set/);
+        assert.match(messages(await check(dockerContainerLimits, container("redis", { cpus: "0" })))[0], /CPU limit is "0"/);
+    });
+
+    it("fails a reservation above the limit with both values", async () => {
+        const [message] = messages(await check(dockerContainerLimits, container("timescale", { memory: 2048, memoryReservation: 3072 })));
+        assert.match(message, /memory reservation is 3072 MB, above 100% of the 2048 MB limit; required: at most 2048 MB/);
+    });
+
+    it("applies a configured reservation ceiling", async () => {
+        const c = container("timescale", { memory: 4096, memoryReservation: 3072 });
+        assert.deepEqual(await check(dockerContainerLimits, c), []);
+        assert.match(messages(await check(dockerContainerLimits, c, { maxReservationPercent: 50 }))[0], /required: at most 2048 MB/);
+    });
+
+    it("ignores other resource types", async () => {
+        assert.deepEqual(await check(dockerContainerLimits, { ...container("x"), type: "docker:index/network:Network" }), []);
+    });
+});

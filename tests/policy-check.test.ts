@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { policyReport } from "../harness/policy-report";
+import { PROJECT_DIR, runStack } from "../harness/run-stack";
+
+function policyCheck(stack?: string) {
+    const args = ["ts-node", "--transpile-only", path.join(PROJECT_DIR, "scripts", "policy-check.ts"), ...(stack ? [stack] : [])];
+    return spawnSync("npx", args, { cwd: PROJECT_DIR, encoding: "utf8" });
+}
+
+describe("offline policy check (npm run policy:check)", function () {
+    this.timeout(60000);
+
+    it("passes the dev stack and prints what it declares", () => {
+        const r = policyCheck("dev");
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /stack dev \(platform docker\): \d+ resources/);
+        assert.match(r.stdout, /sqlserver\s+2\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        assert.match(r.stdout, /policy pack llm-platform: 0 violation\(s\), 0 mandatory/);
+    });
+
+    it("exits 2 with the reason when a stack cannot be built", () => {
+        const prod = policyCheck("prod");
+        assert.equal(prod.status, 2);
+        assert.match(prod.stderr, /stack prod cannot be built:[\s\S]*not implemented yet/);
+        assert.equal(policyCheck().status, 2);
+    });
+
+    it("reports a mandatory violation with the resource, the value and the requirement", async () => {
+        const run = await runStack("dev");
+        const redis = run.named("docker:index/container:Container", "redis");
+        delete redis.inputs.memory;
+        const report = await policyReport(run);
+        assert.ok(report.mandatory >= 1, report.text);
+        assert.match(report.text, /\[mandatory\] docker-container-limits: docker:index\/container:Container redis/);
+    });
+
+    it("holds a GPU stack to requesting its GPU", async () => {
+        const run = await runStack("dev", { overrides: { "llm-platform:ollama": { gpu: true } } });
+        delete run.named("docker:index/container:Container", "ollama").inputs.gpus;
+        const report = await policyReport(run);
+        assert.match(report.text, /\[mandatory\] gpu-requested: docker:index\/container:Container ollama/);
+    });
+});
