@@ -5,6 +5,7 @@
 import { performance } from "perf_hooks";
 import { parseConfig } from "../components/config/load";
 import { renderNginxConf } from "../components/proxy/nginx-conf";
+import { ollamaRoutes } from "../components/proxy/proxy";
 import { runStack } from "../harness/run-stack";
 import { runPolicyPack } from "../policies/rules/offline";
 
@@ -29,7 +30,7 @@ async function main() {
             resolver: "127.0.0.11",
             tlsDir: "/etc/nginx/tls",
             publicHttpsPort: 8443,
-            upstreams: [{ location: "/api/", target: "ollama:11434" }],
+            upstreams: ollamaRoutes("ollama:11434"),
             clientMaxBodyMb: 50,
             upstreamTimeoutSeconds: 300,
         }),

@@ -4,7 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { nginxVersionFromImage, renderNginxConf, supportsHttp2Directive, NginxConfArgs } from "../components/proxy/nginx-conf";
+import { ollamaRoutes } from "../components/proxy/proxy";
 import { defaultImages } from "../components/config/images";
+import { freePort } from "./helpers/ports";
 import { requireTool } from "./helpers/tools";
 
 const args = (over: Partial<NginxConfArgs> = {}): NginxConfArgs => ({
@@ -12,10 +14,7 @@ const args = (over: Partial<NginxConfArgs> = {}): NginxConfArgs => ({
     resolver: "127.0.0.11",
     tlsDir: "/etc/nginx/tls",
     publicHttpsPort: 8443,
-    upstreams: [
-        { location: "/api/", target: "ollama:11434" },
-        { location: "/ollama/", target: "ollama:11434", stripPrefix: "/ollama/" },
-    ],
+    upstreams: ollamaRoutes("ollama:11434"),
     clientMaxBodyMb: 50,
     upstreamTimeoutSeconds: 300,
     ...over,
@@ -33,8 +32,17 @@ describe("nginx.conf generator", () => {
     it("resolves upstreams at request time through the platform's resolver", () => {
         const conf = renderNginxConf(args());
         assert.match(conf, /resolver 127\.0\.0\.11 valid=10s ipv6=off;/);
-        assert.match(conf, /set \$upstream_api http:\/\/ollama:11434;\s+proxy_pass \$upstream_api;/);
+        assert.match(conf, /set \$upstream_ollama_api http:\/\/ollama:11434;\s+proxy_pass \$upstream_ollama_api;/);
         assert.doesNotMatch(conf, /upstream \w+ \{/, "no static upstream blocks: they resolve at start");
+    });
+
+    it("passes inference endpoints to Ollama and nothing of its model-management API", () => {
+        const [api, openai, prefixed] = ollamaRoutes("ollama:11434").map((r) => new RegExp(r.pattern));
+        for (const path of ["/api/embed", "/api/chat", "/api/generate", "/api/tags"]) assert.ok(api.test(path), path);
+        for (const path of ["/api/pull", "/api/delete", "/api/create", "/api/push", "/api/copy", "/api/embed/../pull"]) assert.ok(!api.test(path), path);
+        assert.ok(openai.test("/v1/chat/completions") && openai.test("/v1/models/llama3.2:3b") && !openai.test("/v1/pull"));
+        assert.ok(prefixed.test("/ollama/api/tags") && !prefixed.test("/ollama/api/delete"));
+        assert.match(renderNginxConf(args()), /location ~ \^\/ollama\/api\/[^{]+\{\s+#[^\n]+\n\s+set [^\n]+\n\s+rewrite \^\/ollama\(\/\.\*\)\$ \$1 break;/);
     });
 
     it("limits body size and timeouts from config", () => {
@@ -58,8 +66,9 @@ describe("generated nginx.conf under a real nginx -t", function () {
     let nginx: string;
     let dir: string;
     let version: string;
+    let ports: { http: number; https: number };
 
-    before(function () {
+    before(async function () {
         nginx = requireTool(this, "nginx", "nginx");
         const openssl = requireTool(this, "openssl", "openssl");
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-nginx-"));
@@ -68,11 +77,25 @@ describe("generated nginx.conf under a real nginx -t", function () {
             "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt"),
         ]);
         assert.equal(made.status, 0, made.stderr.toString());
+        ports = { http: await freePort(), https: await freePort() };
         const v = spawnSync(nginx, ["-v"], { encoding: "utf8" });
         version = /nginx\/(\d+\.\d+\.\d+)/.exec(v.stderr)![1];
     });
 
     after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+    /**
+     * The proxy's config with paths and ports a non-root user may use (nginx -t binds its
+     * listen ports; the image's paths and ports need root).
+     */
+    const local = (over: Partial<NginxConfArgs> = {}) =>
+        args({
+            nginxVersion: version,
+            tlsDir: dir,
+            paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
+            listen: ports,
+            ...over,
+        });
 
     function nginxTest(conf: string) {
         const file = path.join(dir, "nginx.conf");
@@ -81,18 +104,18 @@ describe("generated nginx.conf under a real nginx -t", function () {
     }
 
     it("passes nginx -t for the installed NGINX version", () => {
-        const r = nginxTest(renderNginxConf(args({ nginxVersion: version, tlsDir: dir })));
+        const r = nginxTest(renderNginxConf(local()));
         assert.equal(r.status, 0, `nginx ${version} -t failed:\n${r.stderr}`);
     });
 
     it("fails nginx -t when the file is broken (the check is real)", () => {
-        const broken = renderNginxConf(args({ nginxVersion: version, tlsDir: dir })).replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2 TLSv1.3");
+        const broken = renderNginxConf(local()).replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2 TLSv1.3");
         const r = nginxTest(broken);
         assert.notEqual(r.status, 0);
     });
 
     it("starts with every upstream down (names resolve per request)", () => {
-        const conf = renderNginxConf(args({ nginxVersion: version, tlsDir: dir, upstreams: [{ location: "/api/", target: "no-such-host.invalid:11434" }] }));
+        const conf = renderNginxConf(local({ upstreams: ollamaRoutes("no-such-host.invalid:11434") }));
         assert.equal(nginxTest(conf).status, 0);
     });
 });

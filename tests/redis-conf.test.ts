@@ -1,26 +1,15 @@
 import assert from "node:assert/strict";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { redisFlavor, renderRedisConf } from "../components/redis/redis-conf";
 import { redisMaxMemoryMb } from "../components/tuning";
+import { freePort } from "./helpers/ports";
 import { requireTool } from "./helpers/tools";
 
 const CONTAINER_LIMIT_MB = 2048;
 const PASSWORD = "Test-Password_123";
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
-}
 
 describe("redis.conf generator", () => {
     it("caps memory at 75% of the container limit with the configured eviction policy", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { allowedKeysAt } from "../components/config/load";
 import { configKeys } from "../components/config/schema";
 import { PROJECT_DIR, RegisteredResource, runProgram, runStack, stackConfigValues, withOverrides } from "../harness/run-stack";
 
@@ -16,13 +17,21 @@ async function failedRun(stack: string, values: Record<string, unknown>) {
 }
 
 describe("configuration read from the stack files", () => {
-    it("declares every config key in Pulumi.yaml with a type, a default and a description", () => {
-        const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
-        assert.deepEqual(Object.keys(project.config).sort(), [...configKeys].sort());
-        for (const [key, decl] of Object.entries<any>(project.config)) {
-            assert.ok(["string", "object", "boolean", "integer", "array"].includes(decl.type), `${key} type`);
-            assert.ok("default" in decl, `${key} default`);
-            assert.ok(decl.description?.length > 20, `${key} description`);
+    it("declares platform in Pulumi.yaml and documents every field of every service object there", () => {
+        const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
+        const project = parse(text);
+        assert.deepEqual(Object.keys(project.config), ["platform"]);
+        assert.equal(project.config.platform.type, "string");
+        assert.equal(project.config.platform.default, "docker");
+        assert.ok(project.config.platform.description.length > 20);
+        // The comment block lists each object with its fields; lines may wrap.
+        const comment = text.split("\nconfig:")[0];
+        const sections = comment.split(/\n#\s{3}(?=\w+:)/).slice(1);
+        const documented = new Map(sections.map((s) => [s.slice(0, s.indexOf(":")), s.slice(s.indexOf(":") + 1)]));
+        for (const key of configKeys.filter((k) => k !== "platform")) {
+            const doc = documented.get(key);
+            assert.ok(doc, `Pulumi.yaml documents ${key}`);
+            for (const field of allowedKeysAt([key])) assert.match(doc, new RegExp(`\\b${field}\\b`), `${key}.${field} documented`);
         }
     });
 

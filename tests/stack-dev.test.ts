@@ -100,6 +100,12 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         assert.deepEqual(sqlMounts, [{ volumeName: "llm-platform-dev-sqlserver-data", containerPath: "/var/opt/mssql" }]);
     });
 
+    it("keeps the database passwords through a destroy, as their data volumes are kept", () => {
+        const passwords = run.ofType("random:index/randomPassword:RandomPassword");
+        const protectedOnes = passwords.filter((p) => p.options.protect).map((p) => p.name).sort();
+        assert.deepEqual(protectedOnes, ["sqlserver-sa-password", "timescale-password"]);
+    });
+
     it("runs each one-shot step after its service, once, and to completion", () => {
         assert.deepEqual(steps(run).map((s) => s.name).sort(), [
             "ollama-pull-chat-model",
@@ -205,6 +211,9 @@ describe("dev stack with and without a GPU", () => {
 
 describe("a failed one-shot step", () => {
     it("fails the deployment with the step's name and how to see its logs", async () => {
-        await assert.rejects(runStack("dev", { stepExitCode: 1 }), /one-shot step .+ exited with code 1: see `docker logs llm-platform-dev-/);
+        await assert.rejects(
+            runStack("dev", { stepExitCode: 1 }),
+            /one-shot step .+ exited with code 1: see `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `pulumi up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
+        );
     });
 });

@@ -117,7 +117,8 @@ function allowedText(issue: z.core.$ZodIssue): string {
     }
 }
 
-function allowedKeysAt(path: string[]): string[] {
+/** The keys an object of the config accepts at this path, e.g. ["sqlserver"]. */
+export function allowedKeysAt(path: string[]): string[] {
     let schema: z.ZodType = configSchema;
     for (const segment of path) {
         schema = unwrap(schema);

@@ -17,6 +17,20 @@ export interface TlsProxyArgs {
     readonly ollamaTarget: string;
 }
 
+/** Ollama endpoints that serve inference; the model-management API (pull, push, create, delete, copy) is not exposed. */
+const OLLAMA_API = "(embed|embeddings|chat|generate|tags|show|version|ps)";
+
+export function ollamaRoutes(target: string): Upstream[] {
+    return [
+        // Ollama's native API: SQL Server's external model calls /api/embed.
+        { name: "ollama_api", pattern: `^/api/${OLLAMA_API}$`, target },
+        // Ollama's OpenAI-compatible API.
+        { name: "ollama_openai", pattern: "^/v1/(chat/completions|completions|embeddings|models)(/[^/]+)?$", target },
+        // The runbooks' path: https://proxy/ollama/api/tags.
+        { name: "ollama_prefixed", pattern: `^/ollama/api/${OLLAMA_API}$`, target, stripPrefix: "/ollama" },
+    ];
+}
+
 /** The stack's only public entry point: NGINX terminating TLS in front of the services. */
 export class TlsProxy extends pulumi.ComponentResource {
     readonly host: string;
@@ -25,14 +39,7 @@ export class TlsProxy extends pulumi.ComponentResource {
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:network:TlsProxy", name, {}, opts);
         const c = args.config;
-        const upstreams: Upstream[] = [
-            // Ollama's native API (SQL Server's external model calls /api/embed).
-            { location: "/api/", target: args.ollamaTarget },
-            // Ollama's OpenAI-compatible API.
-            { location: "/v1/", target: args.ollamaTarget },
-            // The runbooks' path: https://proxy/ollama/api/tags.
-            { location: "/ollama/", target: args.ollamaTarget, stripPrefix: "/ollama/" },
-        ];
+        const upstreams = ollamaRoutes(args.ollamaTarget);
         this.nginxConf = renderNginxConf({
             nginxVersion: nginxVersionFromImage(c.image),
             resolver: args.platform.resolver,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { generatedPassword } from "../generated-secret";
+import { dataVolumePassword } from "../generated-secret";
 import { resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
@@ -37,7 +37,7 @@ export class SqlServer extends pulumi.ComponentResource {
     constructor(name: string, args: SqlServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:SqlServer", name, {}, opts);
         const c = args.config;
-        this.saPassword = generatedPassword(`${name}-sa-password`, this);
+        this.saPassword = dataVolumePassword(`${name}-sa-password`, this);
         this.database = c.database;
 
         const spec: ServiceSpec = {

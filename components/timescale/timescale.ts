@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { generatedPassword } from "../generated-secret";
+import { dataVolumePassword } from "../generated-secret";
 import { resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory } from "../tuning";
@@ -43,7 +43,7 @@ export class Timescale extends pulumi.ComponentResource {
         super("llm-platform:data:Timescale", name, {}, opts);
         const c = args.config;
         this.database = c.database;
-        this.password = generatedPassword(`${name}-password`, this);
+        this.password = dataVolumePassword(`${name}-password`, this);
 
         const spec: ServiceSpec = {
             name,

@@ -88,7 +88,7 @@ describe("service components", () => {
                     [80, { hostPort: 8080, hostIp: "0.0.0.0" }],
                 ],
             );
-            assert.match(await file(spec, "/etc/nginx/nginx.conf"), /location \/api\/ \{/);
+            assert.match(await file(spec, "/etc/nginx/nginx.conf"), /location ~ \^\/api\/\(embed\|/);
             const key = spec.files!.find((f) => f.path === "/etc/nginx/tls/tls.key")!;
             assert.equal(key.secret, true);
             assert.equal(key.mode, "0600");

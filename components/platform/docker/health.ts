@@ -1,6 +1,6 @@
 import { HealthCheck } from "../types";
 
-/** Docker's form of a service health check. */
+/** Docker's form of a service health check (no start interval: it needs Docker Engine 25+). */
 export function healthcheck(h: HealthCheck) {
     return {
         tests: ["CMD", ...h.command],
@@ -8,7 +8,6 @@ export function healthcheck(h: HealthCheck) {
         timeout: `${h.timeoutSeconds}s`,
         retries: h.retries,
         startPeriod: `${h.startPeriodSeconds}s`,
-        startInterval: "2s",
     };
 }
 

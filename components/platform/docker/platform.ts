@@ -112,11 +112,12 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
             { ...opts, dependsOn: [...after, ...this.readyOf(step.after ?? [])] },
         );
-        this.initResults[name] = container.exitCode.apply((code) => {
+        this.initResults[name] = pulumi.all([container.exitCode, container.urn]).apply(([code, urn]) => {
             if (code !== 0 && code !== undefined) {
+                // The failed run stays in the state; only a replacement runs the step again.
                 throw new Error(
-                    `one-shot step ${name} exited with code ${code}: see \`docker logs ${this.args.namePrefix}-${name}\`; ` +
-                        "fix the cause and run `pulumi up` again (the step is safe to re-run)",
+                    `one-shot step ${name} exited with code ${code}: see \`docker logs ${this.args.namePrefix}-${name}\`, ` +
+                        `fix the cause, then run it again with \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
                 );
             }
             return "completed";
