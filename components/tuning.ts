@@ -18,6 +18,11 @@ export function jvmHeapMb(containerMb: number): number {
     return Math.floor(containerMb * 0.5);
 }
 
+/** PostgreSQL's /dev/shm: an eighth of the container, at most 1 GB (it counts against the limit when used). */
+export function postgresSharedMemoryMb(containerMb: number): number {
+    return Math.min(1024, Math.floor(containerMb / 8));
+}
+
 export interface PostgresMemory {
     sharedBuffersMb: number;
     effectiveCacheSizeMb: number;

@@ -163,6 +163,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const pg = run.named(CONTAINER, "timescale").inputs.command.join(" ");
         assert.match(pg, /shared_buffers=1024MB/);
         assert.match(pg, /effective_cache_size=3072MB/);
+        assert.equal(run.named(CONTAINER, "timescale").inputs.shmSize, 512, "/dev/shm beyond Docker's 64 MB default");
     });
 
     it("creates the Qdrant collection with the embedding dimension", () => {
@@ -197,6 +198,7 @@ describe("dev stack with and without a GPU", () => {
         const ollama = run.named(CONTAINER, "ollama");
         assert.equal(ollama.inputs.gpus, undefined);
         assert.equal(env(ollama).OLLAMA_FLASH_ATTENTION, undefined);
+        assert.equal(label(ollama, "llm-platform.gpu"), undefined);
     });
 
     it("asks Docker for every GPU when ollama.gpu is true", async () => {
@@ -205,6 +207,7 @@ describe("dev stack with and without a GPU", () => {
         assert.equal(ollama.inputs.gpus, "all");
         assert.equal(env(ollama).OLLAMA_FLASH_ATTENTION, "1");
         assert.equal(env(ollama).NVIDIA_VISIBLE_DEVICES, "all");
+        assert.equal(label(ollama, "llm-platform.gpu"), "required", "the policy pack checks GPU requests by this label");
         for (const c of run.ofType(CONTAINER).filter((c) => c.name !== "ollama")) assert.equal(c.inputs.gpus, undefined, c.name);
     });
 });

@@ -61,6 +61,7 @@ export const configSchema = z
             {
                 edition: z.enum(["Developer", "Express", "Standard", "Enterprise", "EnterpriseCore"]).default("Developer"),
                 database: identifier.default("llm"),
+                vectorIndexMinRows: z.number().int().min(0).default(100),
                 hostPort: hostPort.optional(),
             },
         ),

@@ -86,6 +86,8 @@ export interface ServiceSpec {
     readonly healthCheck: HealthCheck;
     /** Ask for every GPU of the host (Docker) or one `nvidia.com/gpu` (Kubernetes). */
     readonly gpu?: boolean;
+    /** Size of /dev/shm (Docker defaults to 64 MB; PostgreSQL's parallel queries need more). */
+    readonly sharedMemoryMb?: number;
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
     readonly initSteps?: InitStep[];

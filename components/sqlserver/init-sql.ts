@@ -5,6 +5,8 @@ export interface SqlInitArgs {
     readonly embedUrl: string;
     readonly embeddingModel: string;
     readonly modelName: string;
+    /** Rows with an embedding needed before the init step builds the vector index. */
+    readonly vectorIndexMinRows: number;
 }
 
 const quote = (s: string) => `N'${s.replace(/'/g, "''")}'`;
@@ -13,8 +15,9 @@ const quote = (s: string) => `N'${s.replace(/'/g, "''")}'`;
  * The one-shot script that prepares SQL Server for vector search. Every statement
  * checks before it acts, so running it again changes nothing that is already right.
  *
- * In SQL Server 2025 a table with a vector index is read-only; `dbo.drop_document_vector_index`
- * and `dbo.create_document_vector_index` bracket bulk loads (see README, troubleshooting).
+ * In SQL Server 2025 a table with a vector index is read-only, so the index is built only
+ * once the table holds `vectorIndexMinRows` embeddings: a fresh table stays writable.
+ * `dbo.drop_document_vector_index` and `dbo.create_document_vector_index` bracket loads.
  */
 export function renderSqlInit(a: SqlInitArgs): string {
     const db = `[${a.database}]`;
@@ -46,16 +49,27 @@ IF OBJECT_ID(N'dbo.documents', N'U') IS NULL
     );
 GO
 -- A changed embedding model must not silently mix dimensions: stop and say so.
-DECLARE @stored INT = (SELECT TOP (1) VECTORPROPERTY(embedding, 'Dimensions') FROM dbo.documents WHERE embedding IS NOT NULL);
-IF @stored IS NOT NULL AND @stored <> ${a.dimensions}
-    THROW 50001, 'dbo.documents holds embeddings of another dimension than the configured model (${a.dimensions}): migrate the table before changing ollama.embeddingModel', 1;
+IF EXISTS (
+    SELECT 1 FROM sys.columns
+    WHERE object_id = OBJECT_ID(N'dbo.documents') AND name = N'embedding' AND vector_dimensions <> ${a.dimensions}
+)
+    THROW 50001, 'dbo.documents.embedding has another dimension than the configured embedding model (${a.dimensions}): migrate the table before changing ollama.embeddingModel', 1;
 GO
-CREATE OR ALTER PROCEDURE dbo.create_document_vector_index
+CREATE OR ALTER PROCEDURE dbo.create_document_vector_index @min_rows INT = ${a.vectorIndexMinRows}
 AS
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.documents') AND name = N'ix_documents_embedding')
-        CREATE VECTOR INDEX ix_documents_embedding ON dbo.documents (embedding)
-            WITH (METRIC = 'cosine', TYPE = 'DiskANN');
+    SET NOCOUNT ON;
+    IF EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.documents') AND name = N'ix_documents_embedding')
+        RETURN;
+    DECLARE @rows INT = (SELECT COUNT(*) FROM dbo.documents WHERE embedding IS NOT NULL);
+    IF @rows < @min_rows
+    BEGIN
+        PRINT CONCAT('llm-platform: vector index not built yet: ', @rows, ' embedded rows, ', @min_rows,
+            ' needed (the table turns read-only once it has the index), so load first, then EXEC dbo.create_document_vector_index');
+        RETURN;
+    END
+    CREATE VECTOR INDEX ix_documents_embedding ON dbo.documents (embedding)
+        WITH (METRIC = 'cosine', TYPE = 'DiskANN');
 END
 GO
 CREATE OR ALTER PROCEDURE dbo.drop_document_vector_index
@@ -79,7 +93,7 @@ WITH (
     MODEL = ${quote(a.embeddingModel).slice(1)}
 );
 GO
-PRINT 'llm-platform: database ${a.database} ready (VECTOR(${a.dimensions}), DiskANN index, external model ${a.modelName})';
+PRINT 'llm-platform: database ${a.database} ready (VECTOR(${a.dimensions}), DiskANN index procedures, external model ${a.modelName})';
 GO
 `;
 }

@@ -86,6 +86,7 @@ export class SqlServer extends pulumi.ComponentResource {
                                 embedUrl: args.embedUrl,
                                 embeddingModel: args.embeddingModel,
                                 modelName: EXTERNAL_MODEL_NAME,
+                                vectorIndexMinRows: c.vectorIndexMinRows,
                             }),
                         },
                     ],

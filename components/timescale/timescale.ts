@@ -3,7 +3,7 @@ import { PlatformConfig } from "../config/load";
 import { dataVolumePassword } from "../generated-secret";
 import { resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
-import { postgresMemory } from "../tuning";
+import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
 import { renderObservabilitySchema } from "./observability-sql";
 
 export const POSTGRES_PORT = 5432;
@@ -73,6 +73,7 @@ export class Timescale extends pulumi.ComponentResource {
                 retries: 6,
                 startPeriodSeconds: 20,
             },
+            sharedMemoryMb: postgresSharedMemoryMb(c.memoryMb),
             stopGraceSeconds: 60,
             initSteps: [
                 {

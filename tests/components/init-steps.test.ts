@@ -27,6 +27,7 @@ describe("SQL Server init script", () => {
         embedUrl: "https://proxy/api/embed",
         embeddingModel: "nomic-embed-text",
         modelName: "ollama_embeddings",
+        vectorIndexMinRows: 100,
     });
 
     it("enables REST endpoints and preview features before the vector index", () => {
@@ -45,17 +46,23 @@ describe("SQL Server init script", () => {
     it("guards every create so that it can run again", () => {
         assert.match(sql, /IF DB_ID\(N'llm'\) IS NULL\s+CREATE DATABASE \[llm\]/);
         assert.match(sql, /IF OBJECT_ID\(N'dbo\.documents', N'U'\) IS NULL\s+CREATE TABLE/);
-        assert.match(sql, /IF NOT EXISTS \(SELECT 1 FROM sys\.indexes .+\)\n\s+CREATE VECTOR INDEX/);
+        assert.match(sql, /IF EXISTS \(SELECT 1 FROM sys\.indexes [^\n]+ix_documents_embedding'\)\n\s+RETURN;/);
         assert.match(sql, /IF EXISTS \(SELECT 1 FROM sys\.external_models WHERE name = N'ollama_embeddings'\)\s+DROP EXTERNAL MODEL/);
     });
 
-    it("refuses to mix embedding dimensions", () => {
-        assert.match(sql, /VECTORPROPERTY\(embedding, 'Dimensions'\)/);
-        assert.match(sql, /THROW 50001/);
+    it("refuses to mix embedding dimensions, judging by the column's declared size", () => {
+        assert.match(sql, /name = N'embedding' AND vector_dimensions <> 768\n\)\n\s+THROW 50001/);
+    });
+
+    it("builds the vector index only once enough rows are embedded (the table turns read-only)", () => {
+        assert.match(sql, /CREATE OR ALTER PROCEDURE dbo\.create_document_vector_index @min_rows INT = 100/);
+        assert.match(sql, /IF @rows < @min_rows\n\s+BEGIN\n\s+PRINT[^;]+;\n\s+RETURN;/);
+        assert.match(sql, /\nEXEC dbo\.create_document_vector_index;\n/);
+        assert.match(sql, /CREATE OR ALTER PROCEDURE dbo\.drop_document_vector_index/);
     });
 
     it("escapes quotes in values", () => {
-        const odd = renderSqlInit({ database: "llm", dimensions: 3, embedUrl: "https://proxy/api/embed?x='1'", embeddingModel: "m", modelName: "m" });
+        const odd = renderSqlInit({ database: "llm", dimensions: 3, embedUrl: "https://proxy/api/embed?x='1'", embeddingModel: "m", modelName: "m", vectorIndexMinRows: 0 });
         assert.match(odd, /LOCATION = 'https:\/\/proxy\/api\/embed\?x=''1'''/);
     });
 });

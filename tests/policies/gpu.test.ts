@@ -32,6 +32,29 @@ describe("policy gpu-requested", () => {
         assert.equal((await check(gpuRequested, ollama({ "nvidia.com/gpu": "0" }), onGpu)).length, 1);
     });
 
+    it("holds a Docker container labelled llm-platform.gpu=required to requesting the GPU, with no config", async () => {
+        const labelled = (extra: Record<string, any>) =>
+            container("ollama", {
+                labels: [
+                    { label: "llm-platform.service", value: "ollama" },
+                    { label: "llm-platform.role", value: "service" },
+                    { label: "llm-platform.gpu", value: "required" },
+                ],
+                ...extra,
+            });
+        assert.deepEqual(await check(gpuRequested, labelled({ gpus: "all" })), []);
+        assert.match(messages(await check(gpuRequested, labelled({})))[0], /service ollama requests no GPU/);
+    });
+
+    it("holds a Kubernetes workload labelled llm-platform.gpu=required to the GPU limit, with no config", async () => {
+        const d = ollama({});
+        d.props.spec.template.metadata.labels = { ...d.props.spec.template.metadata.labels, "llm-platform.gpu": "required" };
+        assert.equal((await check(gpuRequested, d)).length, 1);
+        const ok = ollama({ "nvidia.com/gpu": 1 });
+        ok.props.spec.template.metadata.labels = { ...ok.props.spec.template.metadata.labels, "llm-platform.gpu": "required" };
+        assert.deepEqual(await check(gpuRequested, ok), []);
+    });
+
     it("does not count a GPU request without a limit (Kubernetes schedules GPUs by limit)", async () => {
         const d = workload(DEPLOYMENT, "ollama", podSpec([k8sContainer("ollama", { resources: { ...resources("2", "4Gi", "4", "8Gi"), requests: { cpu: "2", memory: "4Gi", "nvidia.com/gpu": 1 } } })]));
         assert.equal((await check(gpuRequested, d, onGpu)).length, 1);

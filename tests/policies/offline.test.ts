@@ -37,7 +37,7 @@ describe("offline policy runner", () => {
 
     it("refuses config for a policy, a setting or a level that does not exist", async () => {
         await assert.rejects(runPolicyPack([], { "docker-limits": {} }), /unknown policy "docker-limits"/);
-        await assert.rejects(runPolicyPack([], { "gpu-requested": { gpuService: ["ollama"] } }), /"gpu-requested.gpuService" is not a setting of gpu-requested; settings: gpuServices, gpuResourceName/);
+        await assert.rejects(runPolicyPack([], { "gpu-requested": { gpuService: ["ollama"] } }), /"gpu-requested.gpuService" is not a setting of gpu-requested; settings: gpuServices, gpuLabel, gpuResourceName/);
         await assert.rejects(runPolicyPack([], { "gpu-requested": { enforcementLevel: "mandatroy" } }), /"gpu-requested.enforcementLevel" is "mandatroy"; allowed: advisory, mandatory, remediate, disabled/);
     });
 

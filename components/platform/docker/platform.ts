@@ -80,12 +80,18 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     .map((p) => ({ internal: p.port, external: p.publish!.hostPort, ip: p.publish!.hostIp, protocol: "tcp" })),
                 healthcheck: healthcheck(spec.healthCheck),
                 gpus: spec.gpu ? "all" : undefined,
+                shmSize: spec.sharedMemoryMb,
                 restart: "unless-stopped",
                 destroyGraceSeconds: spec.stopGraceSeconds,
                 // `pulumi up` returns only when the service reports healthy.
                 wait: true,
                 waitTimeout: healthTimeoutSeconds(spec.healthCheck),
-                labels: this.labelList({ "llm-platform.service": spec.name, "llm-platform.role": "service" }),
+                labels: this.labelList({
+                    "llm-platform.service": spec.name,
+                    "llm-platform.role": "service",
+                    // The policy pack holds a container labelled so to actually requesting the GPU.
+                    ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
+                }),
             },
             { ...opts, dependsOn: this.readyOf(spec.dependsOn ?? []) },
         );
