@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { resourcesOf, stepResources } from "../platform/resources";
+import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { InitStep, Platform, ServiceSpec } from "../platform/types";
 
 export const OLLAMA_PORT = 11434;
@@ -58,13 +58,7 @@ export class Ollama extends pulumi.ComponentResource {
                     : {}),
             },
             volumes: [{ name: "models", mountPath: "/root/.ollama", sizeGb: 100 }],
-            ports: [
-                {
-                    name: "http",
-                    port: OLLAMA_PORT,
-                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
-                },
-            ],
+            ports: [loopbackPort("http", OLLAMA_PORT, c.hostPort)],
             resources: resourcesOf(c),
             // The image has no curl: the CLI asks the server.
             healthCheck: {

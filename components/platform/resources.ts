@@ -1,4 +1,4 @@
-import { Resources } from "./types";
+import { Resources, ServicePort } from "./types";
 
 interface Sized {
     readonly cpu: number;
@@ -14,3 +14,8 @@ export function resourcesOf(s: Sized): Resources {
 
 /** What a one-shot step gets: small, fixed, and still limited. */
 export const stepResources: Resources = { cpu: 0.5, memoryMb: 256, cpuReservation: 0.1, memoryReservationMb: 64 };
+
+/** A service port that local tools may reach on 127.0.0.1:<hostPort>; not published when hostPort is unset. */
+export function loopbackPort(name: string, port: number, hostPort: number | undefined): ServicePort {
+    return { name, port, publish: hostPort ? { hostPort, hostIp: "127.0.0.1" } : undefined };
+}

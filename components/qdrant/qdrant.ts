@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { defaultImages } from "../config/images";
 import { PlatformConfig } from "../config/load";
 import { generatedApiKey } from "../generated-secret";
-import { resourcesOf, stepResources } from "../platform/resources";
+import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { renderCollectionScript } from "./collection-script";
 
@@ -42,13 +42,7 @@ export class Qdrant extends pulumi.ComponentResource {
                 { name: "storage", mountPath: "/qdrant/storage", sizeGb: 50 },
                 { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: 50 },
             ],
-            ports: [
-                {
-                    name: "http",
-                    port: QDRANT_PORT,
-                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
-                },
-            ],
+            ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),
             // No curl or wget in the image: bash opens the port itself.
             healthCheck: {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
 import { generatedPassword } from "../generated-secret";
-import { resourcesOf } from "../platform/resources";
+import { loopbackPort, resourcesOf } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { redisMaxMemoryMb } from "../tuning";
 import { redisFlavor, renderRedisConf } from "./redis-conf";
@@ -45,13 +45,7 @@ export class Redis extends pulumi.ComponentResource {
             // Readable by the image's unprivileged server user; the container holds nothing else.
             files: [{ path: flavor.confPath, content: conf, secret: true, mode: "0644" }],
             volumes: [{ name: "data", mountPath: "/data", sizeGb: 20 }],
-            ports: [
-                {
-                    name: "redis",
-                    port: REDIS_PORT,
-                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
-                },
-            ],
+            ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
             // `ping` answers NOAUTH with exit code 0: compare the reply instead.
             healthCheck: {

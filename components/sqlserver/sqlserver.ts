@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword } from "../generated-secret";
-import { resourcesOf, stepResources } from "../platform/resources";
+import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
 import { renderSqlInit } from "./init-sql";
@@ -53,13 +53,7 @@ export class SqlServer extends pulumi.ComponentResource {
             secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
             volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: 50 }],
-            ports: [
-                {
-                    name: "tds",
-                    port: SQLSERVER_PORT,
-                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
-                },
-            ],
+            ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
             resources: resourcesOf(c),
             healthCheck: {
                 command: [SQLCMD, "-S", "localhost", "-U", "sa", "-C", "-b", "-l", "5", "-Q", "SELECT 1"],

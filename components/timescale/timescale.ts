@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword } from "../generated-secret";
-import { resourcesOf, stepResources } from "../platform/resources";
+import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
 import { renderObservabilitySchema } from "./observability-sql";
@@ -58,13 +58,7 @@ export class Timescale extends pulumi.ComponentResource {
             },
             secretEnv: { POSTGRES_PASSWORD: this.password },
             volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: 100 }],
-            ports: [
-                {
-                    name: "postgres",
-                    port: POSTGRES_PORT,
-                    publish: c.hostPort ? { hostPort: c.hostPort, hostIp: "127.0.0.1" } : undefined,
-                },
-            ],
+            ports: [loopbackPort("postgres", POSTGRES_PORT, c.hostPort)],
             resources: resourcesOf(c),
             healthCheck: {
                 command: ["pg_isready", "-h", "127.0.0.1", "-U", this.user, "-d", c.database],
