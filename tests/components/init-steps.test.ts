@@ -9,6 +9,8 @@ import { renderCollectionScript } from "../../components/qdrant/collection-scrip
 import { renderSqlInit } from "../../components/sqlserver/init-sql";
 import { renderObservabilitySchema } from "../../components/timescale/observability-sql";
 import { requireTool } from "../helpers/tools";
+// PostgreSQL's parser compiled to WebAssembly: a syntax check without a server.
+const { parse } = require("libpg-query") as { parse(sql: string): Promise<{ stmts: unknown[] }> };
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
@@ -82,6 +84,19 @@ describe("TimescaleDB observability schema", () => {
         assert.match(sql, /CREATE MATERIALIZED VIEW IF NOT EXISTS trace_metrics_hourly\nWITH \(timescaledb\.continuous\)/);
         assert.match(sql, /CREATE MATERIALIZED VIEW IF NOT EXISTS trace_metrics_daily\nWITH \(timescaledb\.continuous\)/);
         assert.equal(sql.match(/add_continuous_aggregate_policy/g)!.length, 2);
+    });
+
+    it("parses with PostgreSQL 17's own parser (libpg_query), the DO blocks' statements included", async () => {
+        const sqlOnly = sql
+            .split("\n")
+            .filter((line) => !line.startsWith("\\"))
+            .join("\n");
+        const parsed = await parse(sqlOnly);
+        assert.ok(parsed.stmts.length > 30, `${parsed.stmts.length} statements`);
+        const doBodies = [...sql.matchAll(/\bTHEN\n([\s\S]+?)\n\s+END IF;/g)].map((m) => m[1]);
+        assert.equal(doBodies.length, 3);
+        for (const body of doBodies) assert.equal((await parse(body)).stmts.length, 1);
+        await assert.rejects(parse(sqlOnly.replace("CREATE TABLE IF NOT EXISTS llm_logs (", "CREATE TABLE IF NOT EXISTS llm_logs (,")), /syntax error/);
     });
 
     it("uses the columnstore API and per-table retention from config", () => {
