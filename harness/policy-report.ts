@@ -1,5 +1,5 @@
 import { StackRun } from "./run-stack";
-import { OfflineViolation, runPolicyPack } from "../policies/rules/offline";
+import { OfflineResource, OfflineViolation, runPolicyPack } from "../policies/rules/offline";
 
 export interface PolicyReport {
     readonly text: string;
@@ -32,12 +32,17 @@ function describeViolation(v: OfflineViolation): string {
     return `  [${v.enforcementLevel}] ${v.policy}: ${where}\n      ${v.message.replace(/\n/g, "\n      ")}`;
 }
 
+/** What the offline check feeds the pack: every custom resource with its inputs. */
+export function policyResources(run: StackRun): OfflineResource[] {
+    return run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+}
+
 /**
  * Feeds every resource of a mocked stack to the policy pack, with the pack's config
  * derived from the stack's (a GPU stack must request its GPU).
  */
 export async function policyReport(run: StackRun): Promise<PolicyReport> {
-    const resources = run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    const resources = policyResources(run);
     const gpuServices = run.config.ollama.gpu ? ["ollama"] : [];
     const violations = await runPolicyPack(resources, { "gpu-requested": { gpuServices } });
     const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;

@@ -6,6 +6,7 @@ import { performance } from "perf_hooks";
 import { parseConfig } from "../components/config/load";
 import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
+import { policyResources } from "../harness/policy-report";
 import { runStack } from "../harness/run-stack";
 import { runPolicyPack } from "../policies/rules/offline";
 
@@ -37,7 +38,7 @@ async function main() {
     );
     await time("dev stack under mocks (program + outputs)", rounds, () => runStack("dev"));
     const run = await runStack("dev");
-    const resources = run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    const resources = policyResources(run);
     await time(`policy pack over the dev stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
 }
 

@@ -1,17 +1,13 @@
 import { strict as assert } from "assert";
-import { runStack, StackRun } from "../../harness/run-stack";
+import { policyResources } from "../../harness/policy-report";
+import { runStack } from "../../harness/run-stack";
 import { OfflineResource, runPolicyPack } from "../../policies/rules/offline";
-
-/** What the offline check feeds the pack: every custom resource with its inputs. */
-function packInput(run: StackRun): OfflineResource[] {
-    return run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
-}
 
 describe("the policy pack on the dev stack (Pulumi.dev.yaml under mocks)", function () {
     let dev: OfflineResource[];
 
     before(async function () {
-        dev = packInput(await runStack("dev"));
+        dev = policyResources(await runStack("dev"));
     });
 
     it("finds no mandatory violation in what the stack declares", async () => {
@@ -39,7 +35,7 @@ describe("the policy pack on the dev stack (Pulumi.dev.yaml under mocks)", funct
         const gpuConfig = { "gpu-requested": { gpuServices: ["ollama"] } };
         const onCpu = (await runPolicyPack(dev, gpuConfig)).filter((v) => v.enforcementLevel === "mandatory");
         assert.deepEqual(onCpu.map((v) => [v.policy, v.resource?.name]), [["gpu-requested", "ollama"]]);
-        const withGpu = packInput(await runStack("dev", { overrides: { "llm-platform:ollama": { gpu: true } } }));
+        const withGpu = policyResources(await runStack("dev", { overrides: { "llm-platform:ollama": { gpu: true } } }));
         assert.deepEqual((await runPolicyPack(withGpu, gpuConfig)).filter((v) => v.enforcementLevel === "mandatory"), []);
     });
 });
