@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
 import { mockState } from "./mock-state";
-import { unwrapSecrets } from "./secrets";
+import { plainValue } from "../policies/rules/support/values";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -120,7 +120,7 @@ export async function runProgram(
                     },
                     urn: `urn:pulumi:${stack}::llm-platform::${args.type}::${args.name}`,
                     custom: args.custom ?? true,
-                    inputs: unwrapSecrets(args.inputs),
+                    inputs: plainValue(args.inputs),
                     rawInputs: args.inputs,
                     state,
                 });

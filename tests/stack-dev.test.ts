@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { unpinnedReason } from "../components/config/images";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
-import { isSecretValue } from "../harness/secrets";
+import { isSecretValue } from "../policies/rules/support/values";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";

@@ -8,6 +8,11 @@ const SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
 const RESOURCE_REFERENCE_SIGNATURE = "5cf8f73096256a8f31e491e813e4eb8e";
 
+/** Whether a value is the wire form of a Pulumi secret. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+    return isRecord(value) && value[SIGNATURE_KEY] === SECRET_SIGNATURE;
+}
+
 export function plainValue(value: unknown): any {
     if (Array.isArray(value)) return value.map(plainValue);
     if (value === null || typeof value !== "object") return value;
