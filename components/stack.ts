@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "./config/load";
 import { Ollama } from "./ollama/ollama";
+import { Metrics } from "./observability/metrics";
+import { GRAFANA_PATH, KIBANA_PATH, observabilityRoutes } from "./observability/routes";
+import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
 import { PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
 import { Qdrant } from "./qdrant/qdrant";
@@ -37,7 +40,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const namePrefix = `llm-platform-${stack}`;
     const makePlatform = createPlatform(config, namePrefix);
     const root = new PlatformStack(namePrefix, rootOptions);
-    const platform = makePlatform(root);
+    // Every service deployed through the catalog is monitored from its own declarations.
+    const platform = new ServiceCatalog(makePlatform(root));
     const parent = { parent: root };
     const h = SERVICE_HOSTS;
 
@@ -58,7 +62,14 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const ollamaTarget = `${ollama.host}:${ollama.port}`;
     const proxy = new TlsProxy(
         h.proxy,
-        { config: config.proxy, platform, certPem: certificates.certPem, keyPem: certificates.keyPem, ollamaTarget },
+        {
+            config: config.proxy,
+            platform,
+            certPem: certificates.certPem,
+            keyPem: certificates.keyPem,
+            ollamaTarget,
+            extraRoutes: observabilityRoutes(config.observability),
+        },
         parent,
     );
     const sqlserver = new SqlServer(
@@ -70,6 +81,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             embedUrl: `https://${proxy.host}/api/embed`,
             caCertPem: certificates.caCertPem,
             platform,
+            monitoring: config.observability.metrics,
         },
         parent,
     );
@@ -77,11 +89,20 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const redis = new Redis(h.redis, { config: config.redis, platform }, parent);
     const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, dimensions: config.ollama.embeddingDimensions, platform }, parent);
 
-    const local = (port: number | undefined) => (port ? `127.0.0.1:${port}` : undefined);
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
+    const proxyUrl = `https://localhost${publicPort}`;
+    const metrics = config.observability.metrics
+        ? new Metrics(
+              "metrics",
+              { config, catalog: platform, stack, caCertPem: certificates.caCertPem, grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/` },
+              parent,
+          )
+        : undefined;
+
+    const local = (port: number | undefined) => (port ? `127.0.0.1:${port}` : undefined);
     const outputs = {
         platform: config.platform,
-        proxyUrl: `https://localhost${publicPort}`,
+        proxyUrl,
         embedUrl: `https://localhost${publicPort}/api/embed`,
         caCertificatePem: certificates.caCertPem,
         endpoints: {
@@ -98,6 +119,12 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             timescale: local(config.timescale.hostPort),
             redis: local(config.redis.hostPort),
             qdrant: local(config.qdrant.hostPort),
+            prometheus: metrics ? local(config.prometheus.hostPort) : undefined,
+            alertmanager: metrics ? local(config.alertmanager.hostPort) : undefined,
+        },
+        observability: {
+            grafanaUrl: metrics ? `${proxyUrl}${GRAFANA_PATH}/` : undefined,
+            kibanaUrl: config.observability.logs ? `${proxyUrl}${KIBANA_PATH}/` : undefined,
         },
         connectionStrings: {
             sqlserver: sqlserver.connectionString(`${sqlserver.host},${sqlserver.port}`),
@@ -109,6 +136,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             timescalePassword: timescale.password,
             redisPassword: redis.password,
             qdrantApiKey: qdrant.apiKey,
+            grafanaAdminPassword: metrics?.grafanaAdminPassword,
         }),
         sqlserverDatabase: sqlserver.database,
         timescaleDatabase: timescale.database,

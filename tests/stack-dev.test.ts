@@ -25,8 +25,25 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         run = await runStack("dev");
     });
 
-    it("runs every service as a container", () => {
-        assert.deepEqual(services(run).map((c) => c.name).sort(), ["ollama", "proxy", "qdrant", "redis", "sqlserver", "timescale"]);
+    it("runs every service as a container, observability included", () => {
+        assert.deepEqual(services(run).map((c) => c.name).sort(), [
+            "alertmanager",
+            "blackbox-exporter",
+            "cadvisor",
+            "grafana",
+            "node-exporter",
+            "ollama",
+            "prometheus",
+            "proxy",
+            "proxy-exporter",
+            "qdrant",
+            "redis",
+            "redis-exporter",
+            "sqlserver",
+            "sqlserver-exporter",
+            "timescale",
+            "timescale-exporter",
+        ]);
     });
 
     it("puts every container on one dedicated network with the configured subnet", () => {
@@ -88,7 +105,10 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     it("keeps data volumes on delete, with fixed names that survive renames", () => {
         const volumes = run.ofType(VOLUME);
         assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
+            "llm-platform-dev-alertmanager-data",
+            "llm-platform-dev-grafana-data",
             "llm-platform-dev-ollama-models",
+            "llm-platform-dev-prometheus-data",
             "llm-platform-dev-qdrant-snapshots",
             "llm-platform-dev-qdrant-storage",
             "llm-platform-dev-redis-data",
@@ -103,7 +123,8 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     it("keeps the database passwords through a destroy, as their data volumes are kept", () => {
         const passwords = run.ofType("random:index/randomPassword:RandomPassword");
         const protectedOnes = passwords.filter((p) => p.options.protect).map((p) => p.name).sort();
-        assert.deepEqual(protectedOnes, ["sqlserver-sa-password", "timescale-password"]);
+        // Grafana keeps its admin password in its data volume after the first start.
+        assert.deepEqual(protectedOnes, ["metrics-grafana-admin-password", "sqlserver-sa-password", "timescale-password"]);
     });
 
     it("runs each one-shot step after its service, once, and to completion", () => {
@@ -111,6 +132,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "ollama-pull-chat-model",
             "ollama-pull-embedding-model",
             "qdrant-collection",
+            "sqlserver-monitor-login",
             "sqlserver-schema",
             "timescale-schema",
         ]);

@@ -9,6 +9,23 @@ export const defaultImages = {
     timescale: "timescale/timescaledb:2.30.2-pg17",
     redis: "valkey/valkey:8.1.7-alpine",
     qdrant: "qdrant/qdrant:v1.19.2",
+    // Observability: metrics.
+    prometheus: "prom/prometheus:v3.14.0",
+    alertmanager: "prom/alertmanager:v0.34.1",
+    grafana: "grafana/grafana:13.2.0",
+    nodeExporter: "prom/node-exporter:v1.12.1",
+    cadvisor: "ghcr.io/google/cadvisor:0.60.5",
+    blackboxExporter: "prom/blackbox-exporter:v0.28.0",
+    postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",
+    redisExporter: "oliver006/redis_exporter:v1.88.0-alpine",
+    nginxExporter: "nginx/nginx-prometheus-exporter:1.5.3",
+    sqlExporter: "burningalchemist/sql_exporter:0.24.6",
+    elasticsearchExporter: "prometheuscommunity/elasticsearch-exporter:v1.11.0",
+    // Observability: logs (one Elastic release for all four).
+    elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.5.4",
+    logstash: "docker.elastic.co/logstash/logstash:9.5.4",
+    kibana: "docker.elastic.co/kibana/kibana:9.5.4",
+    filebeat: "docker.elastic.co/beats/filebeat:9.5.4",
     /** Runs the one-shot HTTP steps (Qdrant collection). */
     curl: "curlimages/curl:8.22.0",
 } as const;

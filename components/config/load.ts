@@ -42,13 +42,12 @@ export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
         cpuReservation: s.cpuReservation ?? s.cpu / 2,
         memoryReservationMb: s.memoryReservationMb ?? Math.floor(s.memoryMb / 2),
     });
+    const sized = Object.fromEntries(serviceNames.map((name) => [name, withReservations(c[name])])) as {
+        [K in ServiceName]: ParsedConfig[K] & { cpuReservation: number; memoryReservationMb: number };
+    };
     const resolved: Resolved = {
         ...c,
-        sqlserver: withReservations(c.sqlserver),
-        proxy: withReservations(c.proxy),
-        timescale: withReservations(c.timescale),
-        redis: withReservations(c.redis),
-        qdrant: withReservations(c.qdrant),
+        ...sized,
         ollama: {
             ...withReservations(c.ollama),
             embeddingDimensions: c.ollama.embeddingDimensions ?? (knownDimensions(c.ollama.embeddingModel) as number),

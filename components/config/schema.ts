@@ -4,6 +4,8 @@ import { knownDimensions } from "./models";
 
 /** SQL Server on Linux refuses to start with less memory than this. */
 export const SQLSERVER_MIN_MEMORY_MB = 2048;
+/** The policy pack's floor for Elasticsearch (its heap is half of this). */
+export const ELASTICSEARCH_MIN_MEMORY_MB = 1024;
 /** Certificates never live shorter than this (the runbooks rotate at 30 days left). */
 export const TLS_MIN_VALIDITY_DAYS = 30;
 
@@ -127,6 +129,50 @@ export const configSchema = z
                 hostPort: hostPort.optional(),
             },
         ),
+        observability: z
+            .strictObject({
+                metrics: z.boolean().default(true),
+                logs: z.boolean().default(true),
+                scrapeIntervalSeconds: z.number().int().min(5).max(300).default(30),
+                metricsRetentionDays: z.number().int().min(1).max(3650).default(15),
+                metricsRetentionGb: z.number().int().min(1).max(10000).default(10),
+                logsRetentionDays: z.number().int().min(1).max(3650).default(30),
+                proxyLatencyP95Seconds: z.number().positive().max(3600).default(5),
+                proxyErrorRatePercent: z.number().positive().max(100).default(1),
+                backupMaxAgeHours: z.number().int().min(1).max(24 * 90).default(26),
+                alertReceivers: z
+                    .strictObject({
+                        slackWebhookUrl: z.url({ protocol: /^https$/ }).optional(),
+                        slackChannel: z.string().regex(/^[#@]?[A-Za-z0-9._-]+$/).optional(),
+                        pagerdutyRoutingKey: z.string().regex(/^[A-Za-z0-9]{32}$/, "must be a 32-character Events API v2 routing key").optional(),
+                        email: z
+                            .strictObject({
+                                to: z.email(),
+                                from: z.email(),
+                                smarthost: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port"),
+                                username: z.string().min(1).optional(),
+                                password: z.string().min(1).optional(),
+                            })
+                            .optional(),
+                    })
+                    .prefault({}),
+            })
+            .prefault({}),
+        prometheus: service({ ...sizes(1, 1024), image: defaultImages.prometheus }, { hostPort: hostPort.optional() }),
+        alertmanager: service({ ...sizes(0.25, 128), image: defaultImages.alertmanager }, { hostPort: hostPort.optional() }),
+        grafana: service({ ...sizes(0.5, 512), image: defaultImages.grafana }, {}),
+        nodeExporter: service({ ...sizes(0.25, 64), image: defaultImages.nodeExporter }, {}),
+        cadvisor: service({ ...sizes(0.5, 256), image: defaultImages.cadvisor }, {}),
+        blackboxExporter: service({ ...sizes(0.25, 64), image: defaultImages.blackboxExporter }, {}),
+        postgresExporter: service({ ...sizes(0.25, 64), image: defaultImages.postgresExporter }, {}),
+        redisExporter: service({ ...sizes(0.25, 64), image: defaultImages.redisExporter }, {}),
+        nginxExporter: service({ ...sizes(0.1, 32), image: defaultImages.nginxExporter }, {}),
+        sqlExporter: service({ ...sizes(0.25, 128), image: defaultImages.sqlExporter }, {}),
+        elasticsearchExporter: service({ ...sizes(0.25, 64), image: defaultImages.elasticsearchExporter }, {}),
+        elasticsearch: service({ ...sizes(2, 2048), image: defaultImages.elasticsearch }, {}),
+        logstash: service({ ...sizes(1, 1024), image: defaultImages.logstash }, {}),
+        kibana: service({ ...sizes(1, 1024), image: defaultImages.kibana }, {}),
+        filebeat: service({ ...sizes(0.5, 256), image: defaultImages.filebeat }, {}),
         tls: z
             .strictObject({
                 validityDays: z.number().int().positive().default(365),
@@ -149,6 +195,13 @@ export const configSchema = z
             if (s.memoryReservationMb !== undefined && s.memoryReservationMb > s.memoryMb) {
                 issue([name, "memoryReservationMb"], `must not exceed ${name}.memoryMb (${s.memoryMb})`);
             }
+        }
+        if (c.elasticsearch.memoryMb < ELASTICSEARCH_MIN_MEMORY_MB) {
+            issue(["elasticsearch", "memoryMb"], `must be at least ${ELASTICSEARCH_MIN_MEMORY_MB}: Elasticsearch with a heap under 512 MB is unusable`);
+        }
+        const email = c.observability.alertReceivers.email;
+        if (email && (email.username === undefined) !== (email.password === undefined)) {
+            issue(["observability", "alertReceivers", "email", "password"], "must be set together with username (SMTP AUTH needs both)");
         }
         if (c.sqlserver.memoryMb < SQLSERVER_MIN_MEMORY_MB) {
             issue(["sqlserver", "memoryMb"], `must be at least ${SQLSERVER_MIN_MEMORY_MB}: SQL Server on Linux needs 2 GB of memory`);
@@ -191,12 +244,41 @@ export const configSchema = z
         };
         claim(c.proxy.httpsPort, "proxy.httpsPort");
         claim(c.proxy.httpPort, "proxy.httpPort");
-        for (const name of ["sqlserver", "ollama", "timescale", "redis", "qdrant"] as const) {
+        for (const name of ["sqlserver", "ollama", "timescale", "redis", "qdrant", "prometheus", "alertmanager"] as const) {
             claim(c[name].hostPort, `${name}.hostPort`);
         }
     });
 
-export const serviceNames = ["sqlserver", "ollama", "proxy", "timescale", "redis", "qdrant"] as const;
+export const serviceNames = [
+    "sqlserver",
+    "ollama",
+    "proxy",
+    "timescale",
+    "redis",
+    "qdrant",
+    ...observabilityServiceNames(),
+] as const;
+
+/** The config objects of the observability services (sized like every other service). */
+export function observabilityServiceNames() {
+    return [
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "nodeExporter",
+        "cadvisor",
+        "blackboxExporter",
+        "postgresExporter",
+        "redisExporter",
+        "nginxExporter",
+        "sqlExporter",
+        "elasticsearchExporter",
+        "elasticsearch",
+        "logstash",
+        "kibana",
+        "filebeat",
+    ] as const;
+}
 export type ServiceName = (typeof serviceNames)[number];
 
 /** Top-level keys of the `llm-platform` config namespace. */

@@ -70,6 +70,11 @@ export class Ollama extends pulumi.ComponentResource {
                 startPeriodSeconds: 20,
             },
             gpu: c.gpu,
+            // No /metrics in Ollama: probed, and its latency comes from the proxy's access log.
+            observe: {
+                probes: [{ name: "api", module: "http", target: `http://${name}:${OLLAMA_PORT}/api/version` }],
+                logFormat: "ollama",
+            },
             initSteps: [pull("pull-embedding-model", c.embeddingModel), pull("pull-chat-model", c.chatModel)],
         };
         this.host = args.platform.deploy(spec, this).host;

@@ -69,6 +69,61 @@ export interface InitStep {
     readonly after?: string[];
 }
 
+/**
+ * A path of the host mounted read-only into the container: node agents (log shipper, host and
+ * container metrics) only. Docker: a bind mount; Kubernetes: a hostPath volume of a DaemonSet.
+ */
+export interface HostMount {
+    readonly hostPath: string;
+    readonly mountPath: string;
+}
+
+/** How a service's stdout/stderr lines are formatted: picks the log pipeline's parser. */
+export type LogFormat = "nginx-json" | "mssql" | "postgres" | "redis" | "qdrant" | "ollama" | "json" | "plain";
+
+/** Exporters the observability stack knows how to run for a service that serves no metrics itself. */
+export type ExporterKind = "postgres" | "redis" | "nginx" | "mssql" | "elasticsearch";
+
+/** An exporter that speaks for the service: run beside it when metrics are on. */
+export interface ExporterDeclaration {
+    readonly kind: ExporterKind;
+    /** What the exporter reads, e.g. `timescale:5432`, `http://proxy:8081/stub_status`. */
+    readonly target: string;
+    /** Login the exporter uses (least privilege where the service has such a role). */
+    readonly user?: string;
+    readonly password?: pulumi.Input<string>;
+    /** Database the exporter connects to. */
+    readonly database?: string;
+}
+
+/** A URL the blackbox exporter checks: `http` (2xx), `https` (2xx, verified with the stack's CA, reports expiry) or `tcp`. */
+export interface ProbeDeclaration {
+    readonly name: string;
+    readonly module: "http" | "https" | "tcp";
+    /** `http://ollama:11434/api/version`, `https://proxy/healthz`, `sqlserver:1433`. */
+    readonly target: string;
+}
+
+/** What can be observed of a service. Scrape configs, probes, dashboards and log parsing are generated from it. */
+export interface Observability {
+    /** The service's own Prometheus endpoint. */
+    readonly metrics?: {
+        readonly port: number;
+        readonly path: string;
+        /** Sent as `Authorization: Bearer` (e.g. Qdrant's API key). Secret. */
+        readonly bearerToken?: pulumi.Input<string>;
+    };
+    readonly exporter?: ExporterDeclaration;
+    readonly probes?: readonly ProbeDeclaration[];
+    readonly logFormat?: LogFormat;
+}
+
+/** A service as monitoring sees it: its name and what it declares. */
+export interface ObservedService {
+    readonly name: string;
+    readonly observe?: Observability;
+}
+
 /** What a service needs, independent of where it runs. */
 export interface ServiceSpec {
     /** DNS name inside the platform network, e.g. `sqlserver`. */
@@ -93,6 +148,10 @@ export interface ServiceSpec {
     readonly initSteps?: InitStep[];
     /** Services (by name) that must be healthy before this one starts. */
     readonly dependsOn?: string[];
+    /** What monitoring can observe of this service. */
+    readonly observe?: Observability;
+    /** Read-only host paths (node agents only; the policy pack must exempt them). */
+    readonly hostMounts?: readonly HostMount[];
 }
 
 export interface DeployedService {

@@ -34,6 +34,72 @@ export interface NginxConfArgs {
     readonly paths?: NginxPaths;
     /** Ports NGINX listens on inside its container. */
     readonly listen?: { readonly http: number; readonly https: number };
+    /** Port of the `stub_status` server for the metrics exporter (never published); none when unset. */
+    readonly statusPort?: number;
+}
+
+/** Name of the JSON access-log format: one object per request, parsed by the log pipeline. */
+export const ACCESS_LOG_FORMAT = "llm_json";
+
+/**
+ * One JSON object per request with the timings the dashboards and alerts use:
+ * request_time (seconds, whole request) and upstream_response_time (seconds; "-" when
+ * no upstream answered, comma-separated when NGINX tried several), and the route name.
+ */
+function accessLogFormat(): string {
+    const fields: [string, string, boolean][] = [
+        ["time", "$time_iso8601", true],
+        ["remote_addr", "$remote_addr", true],
+        ["request_id", "$request_id", true],
+        ["method", "$request_method", true],
+        ["uri", "$uri", true],
+        ["route", "$llm_route", true],
+        ["status", "$status", false],
+        ["body_bytes_sent", "$body_bytes_sent", false],
+        ["request_time", "$request_time", false],
+        ["upstream_addr", "$upstream_addr", true],
+        ["upstream_status", "$upstream_status", true],
+        ["upstream_response_time", "$upstream_response_time", true],
+        ["user_agent", "$http_user_agent", true],
+    ];
+    const body = fields.map(([k, v, quoted]) => (quoted ? `"${k}":"${v}"` : `"${k}":${v}`)).join(",");
+    return `    log_format ${ACCESS_LOG_FORMAT} escape=json '{${body}}';
+`;
+}
+
+/** The route name of a request, from the same patterns the locations use ("other" for the rest). */
+function routeMap(upstreams: readonly Upstream[]): string {
+    const lines = upstreams.map((u) => `        "~${u.pattern}" ${u.name};`).join("\n");
+    return `    map $uri $llm_route {
+        default other;
+${lines}
+    }
+`;
+}
+
+/** `stub_status` for nginx-prometheus-exporter, on a port of its own that is not published. */
+function statusServer(port: number | undefined): string {
+    if (port === undefined) return "";
+    return `
+    server {
+        listen ${port};
+        server_name _;
+        access_log off;
+
+        location = /stub_status {
+            stub_status;
+            allow 127.0.0.1;
+            allow 10.0.0.0/8;
+            allow 172.16.0.0/12;
+            allow 192.168.0.0/16;
+            deny all;
+        }
+
+        location / {
+            return 404;
+        }
+    }
+`;
 }
 
 /** Mozilla's "intermediate" TLS 1.2 suites; TLS 1.3 suites are fixed by OpenSSL. */
@@ -104,7 +170,7 @@ events {
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log ${paths.accessLog};
+${accessLogFormat()}${routeMap(a.upstreams)}    access_log ${paths.accessLog} ${ACCESS_LOG_FORMAT};
 ${temp}    server_tokens off;
     sendfile on;
     keepalive_timeout 65s;
@@ -164,6 +230,6 @@ ${a.upstreams.map((u) => proxyLocation(u, a.upstreamTimeoutSeconds)).join("\n")}
             return 404;
         }
     }
-}
+${statusServer(a.statusPort)}}
 `;
 }

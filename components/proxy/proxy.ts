@@ -5,6 +5,8 @@ import { Platform, ServiceSpec } from "../platform/types";
 import { nginxVersionFromImage, renderNginxConf, Upstream } from "./nginx-conf";
 
 export const PROXY_HTTPS_PORT = 443;
+/** `stub_status` for the metrics exporter: reachable inside the platform only, never published. */
+export const PROXY_STATUS_PORT = 8081;
 const TLS_DIR = "/etc/nginx/tls";
 
 export interface TlsProxyArgs {
@@ -15,6 +17,8 @@ export interface TlsProxyArgs {
     readonly keyPem: pulumi.Input<string>;
     /** `host:port` of Ollama inside the platform. */
     readonly ollamaTarget: string;
+    /** More routes behind the proxy, e.g. the Grafana and Kibana UIs. */
+    readonly extraRoutes?: readonly Upstream[];
 }
 
 /** Ollama endpoints that serve inference; the model-management API (pull, push, create, delete, copy) is not exposed. */
@@ -39,7 +43,7 @@ export class TlsProxy extends pulumi.ComponentResource {
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:network:TlsProxy", name, {}, opts);
         const c = args.config;
-        const upstreams = ollamaRoutes(args.ollamaTarget);
+        const upstreams = [...ollamaRoutes(args.ollamaTarget), ...(args.extraRoutes ?? [])];
         this.nginxConf = renderNginxConf({
             nginxVersion: nginxVersionFromImage(c.image),
             resolver: args.platform.resolver,
@@ -48,6 +52,7 @@ export class TlsProxy extends pulumi.ComponentResource {
             upstreams,
             clientMaxBodyMb: c.clientMaxBodyMb,
             upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
+            statusPort: PROXY_STATUS_PORT,
         });
 
         const spec: ServiceSpec = {
@@ -71,6 +76,15 @@ export class TlsProxy extends pulumi.ComponentResource {
                 timeoutSeconds: 5,
                 retries: 3,
                 startPeriodSeconds: 5,
+            },
+            observe: {
+                exporter: { kind: "nginx", target: `http://${name}:${PROXY_STATUS_PORT}/stub_status` },
+                probes: [
+                    // Verified against the stack's CA; also reports the certificate's expiry.
+                    { name: "https", module: "https", target: `https://${name}:${PROXY_HTTPS_PORT}/healthz` },
+                    { name: "http", module: "http", target: `http://${name}:80/healthz` },
+                ],
+                logFormat: "nginx-json",
             },
         };
         this.host = args.platform.deploy(spec, this).host;

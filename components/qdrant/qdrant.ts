@@ -54,6 +54,11 @@ export class Qdrant extends pulumi.ComponentResource {
                 startPeriodSeconds: 10,
             },
             stopGraceSeconds: 30,
+            observe: {
+                metrics: { port: QDRANT_PORT, path: "/metrics", bearerToken: this.apiKey },
+                probes: [{ name: "readyz", module: "http", target: `http://${name}:${QDRANT_PORT}/readyz` }],
+                logFormat: "qdrant",
+            },
             initSteps: [
                 {
                     name: "collection",

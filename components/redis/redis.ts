@@ -56,6 +56,11 @@ export class Redis extends pulumi.ComponentResource {
                 startPeriodSeconds: 10,
             },
             stopGraceSeconds: 30,
+            observe: {
+                exporter: { kind: "redis", target: `redis://${name}:${REDIS_PORT}`, password: this.password },
+                probes: [{ name: "port", module: "tcp", target: `${name}:${REDIS_PORT}` }],
+                logFormat: "redis",
+            },
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

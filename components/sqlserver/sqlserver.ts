@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { dataVolumePassword } from "../generated-secret";
+import { dataVolumePassword, generatedPassword } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
 import { renderSqlInit } from "./init-sql";
+import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 
 export const SQLSERVER_PORT = 1433;
 const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
@@ -21,6 +22,8 @@ export interface SqlServerArgs {
     /** The CA that signed the proxy's certificate: SQL Server must trust it. */
     readonly caCertPem: pulumi.Input<string>;
     readonly platform: Platform;
+    /** Create a least-privilege login for the metrics exporter and declare the exporter. */
+    readonly monitoring?: boolean;
 }
 
 /**
@@ -39,6 +42,7 @@ export class SqlServer extends pulumi.ComponentResource {
         const c = args.config;
         this.saPassword = dataVolumePassword(`${name}-sa-password`, this);
         this.database = c.database;
+        const monitorPassword = args.monitoring ? generatedPassword(`${name}-monitor-password`, this) : undefined;
 
         const spec: ServiceSpec = {
             name,
@@ -86,7 +90,28 @@ export class SqlServer extends pulumi.ComponentResource {
                     ],
                     resources: stepResources,
                 },
+                ...(monitorPassword
+                    ? [
+                          {
+                              name: "monitor-login",
+                              image: c.image,
+                              entrypoint: [SQLCMD],
+                              command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-monitor.sql"],
+                              // sqlcmd reads environment variables as scripting variables: $(MONITOR_PASSWORD).
+                              secretEnv: { SQLCMDPASSWORD: this.saPassword, MONITOR_PASSWORD: monitorPassword },
+                              files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorLoginSql() }],
+                              resources: stepResources,
+                          },
+                      ]
+                    : []),
             ],
+            observe: {
+                exporter: monitorPassword
+                    ? { kind: "mssql", target: `${name}:${SQLSERVER_PORT}`, user: MONITOR_LOGIN, password: monitorPassword }
+                    : undefined,
+                probes: [{ name: "port", module: "tcp", target: `${name}:${SQLSERVER_PORT}` }],
+                logFormat: "mssql",
+            },
         };
         const deployed = args.platform.deploy(spec, this);
         this.host = deployed.host;

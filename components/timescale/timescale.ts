@@ -69,6 +69,11 @@ export class Timescale extends pulumi.ComponentResource {
             },
             sharedMemoryMb: postgresSharedMemoryMb(c.memoryMb),
             stopGraceSeconds: 60,
+            observe: {
+                exporter: { kind: "postgres", target: `${name}:${POSTGRES_PORT}`, user: this.user, password: this.password, database: c.database },
+                probes: [{ name: "port", module: "tcp", target: `${name}:${POSTGRES_PORT}` }],
+                logFormat: "postgres",
+            },
             initSteps: [
                 {
                     name: "schema",

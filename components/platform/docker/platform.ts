@@ -13,6 +13,11 @@ export interface DockerPlatformArgs {
     readonly labels: Readonly<Record<string, string>>;
 }
 
+/** A node agent's read-only view of the host: bind mounts. */
+function hostMounts(spec: ServiceSpec) {
+    return (spec.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: true }));
+}
+
 /** Docker's embedded DNS server on user-defined networks. */
 const DOCKER_DNS = "127.0.0.11";
 
@@ -74,7 +79,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 command: spec.command,
                 user: spec.user,
                 hostname: spec.name,
-                volumes,
+                volumes: [...volumes, ...hostMounts(spec)],
                 ports: spec.ports
                     .filter((p) => p.publish)
                     .map((p) => ({ internal: p.port, external: p.publish!.hostPort, ip: p.publish!.hostIp, protocol: "tcp" })),

@@ -1,0 +1,110 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { resourcesOf } from "../platform/resources";
+import { ExporterDeclaration, ExporterKind, ServiceSpec } from "../platform/types";
+import { renderSqlExporterConfig } from "./sql-exporter-conf";
+
+/** Where each exporter serves its metrics. */
+export const EXPORTER_PORTS: Readonly<Record<ExporterKind, number>> = {
+    postgres: 9187,
+    redis: 9121,
+    nginx: 9113,
+    mssql: 9399,
+    elasticsearch: 9114,
+};
+
+/** The config object that sizes and pins each kind of exporter. */
+const CONFIG_KEY = {
+    postgres: "postgresExporter",
+    redis: "redisExporter",
+    nginx: "nginxExporter",
+    mssql: "sqlExporter",
+    elasticsearch: "elasticsearchExporter",
+} as const satisfies Record<ExporterKind, keyof PlatformConfig>;
+
+/** DNS name of the exporter that speaks for `service`. */
+export function exporterHost(service: string): string {
+    return `${service}-exporter`;
+}
+
+/**
+ * The busybox-based images (Prometheus community, sql_exporter) and redis_exporter's alpine
+ * variant have wget; nginx-prometheus-exporter is built from scratch, so Docker can only
+ * check that its binary runs (Prometheus' `up` and the TargetDown alert watch the rest).
+ */
+function metricsCheck(kind: ExporterKind, port: number) {
+    const command =
+        kind === "nginx"
+            ? ["/usr/bin/nginx-prometheus-exporter", "--version"]
+            : ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/metrics`];
+    return metricsHealth(command, port);
+}
+
+/** A health check on a /metrics endpoint (Kubernetes: httpGet). */
+export const metricsHealth = (command: string[], port: number, path = "/metrics") => ({
+    command,
+    httpGet: { path, port },
+    intervalSeconds: 15,
+    timeoutSeconds: 5,
+    retries: 5,
+    startPeriodSeconds: 10,
+});
+
+/**
+ * The exporter that speaks for a service, as a service of its own. Credentials reach it as
+ * secret env or a secret file; it reads the service over the platform network only.
+ */
+export function exporterSpec(service: string, decl: ExporterDeclaration, config: PlatformConfig): ServiceSpec {
+    const c = config[CONFIG_KEY[decl.kind]];
+    const port = EXPORTER_PORTS[decl.kind];
+    const base = {
+        name: exporterHost(service),
+        image: c.image,
+        ports: [{ name: "metrics", port }],
+        resources: resourcesOf(c),
+        healthCheck: metricsCheck(decl.kind, port),
+        dependsOn: [service],
+    };
+    const password = decl.password ?? "";
+    switch (decl.kind) {
+        case "postgres":
+            return {
+                ...base,
+                env: {
+                    DATA_SOURCE_URI: `${decl.target}/${decl.database ?? "postgres"}?sslmode=disable`,
+                    DATA_SOURCE_USER: decl.user ?? "postgres",
+                },
+                secretEnv: { DATA_SOURCE_PASS: password },
+            };
+        case "redis":
+            return { ...base, env: { REDIS_ADDR: decl.target }, secretEnv: { REDIS_PASSWORD: password } };
+        case "nginx":
+            return { ...base, command: [`--nginx.scrape-uri=${decl.target}`] };
+        case "mssql":
+            return {
+                ...base,
+                command: ["--config.file=/etc/sql_exporter/sql_exporter.yml"],
+                files: [
+                    {
+                        path: "/etc/sql_exporter/sql_exporter.yml",
+                        content: pulumi
+                            .output(password)
+                            .apply((p) => renderSqlExporterConfig({ target: decl.target, user: decl.user ?? "", password: p })),
+                        secret: true,
+                        mode: "0644",
+                    },
+                ],
+            };
+        case "elasticsearch":
+            return {
+                ...base,
+                command: [
+                    `--es.uri=${decl.target}`,
+                    "--es.ca=/etc/elasticsearch-exporter/ca.crt",
+                    "--es.all=false",
+                    "--es.indices=false",
+                ],
+                secretEnv: { ES_USERNAME: decl.user ?? "", ES_PASSWORD: password },
+            };
+    }
+}

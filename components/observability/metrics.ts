@@ -1,0 +1,205 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/load";
+import { dataVolumePassword } from "../generated-secret";
+import { ServiceCatalog } from "../platform/catalog";
+import { loopbackPort, resourcesOf } from "../platform/resources";
+import { ObservedService, ServiceFile, ServiceSpec } from "../platform/types";
+import { renderAlertmanagerConf, hasReceivers } from "./alertmanager-conf";
+import { renderAlertRules } from "./alert-rules";
+import { BLACKBOX_CA_FILE, renderBlackboxConf } from "./blackbox-conf";
+import { exporterSpec, metricsHealth } from "./exporters";
+import {
+    GRAFANA_DASHBOARDS_DIR,
+    grafanaDashboards,
+    GrafanaDatasourceArgs,
+    renderGrafanaDashboardProvider,
+    renderGrafanaDatasources,
+} from "./grafana-provisioning";
+import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, PROMETHEUS_PATHS, renderPrometheusConf } from "./prometheus-conf";
+import { GRAFANA_PATH, GRAFANA_PORT } from "./routes";
+
+export const PROMETHEUS_PORT = 9090;
+const NODE_EXPORTER_PORT = 9100;
+const CADVISOR_PORT = 8080;
+
+export interface MetricsArgs {
+    readonly config: PlatformConfig;
+    /** Every service deployed so far: their declarations drive scraping, probes and dashboards. */
+    readonly catalog: ServiceCatalog;
+    readonly stack: string;
+    /** The stack's CA: blackbox verifies the proxy's certificate with it. */
+    readonly caCertPem: pulumi.Input<string>;
+    /** Grafana's URL as browsers see it, through the proxy. */
+    readonly grafanaRootUrl: string;
+    /** The logs data source, when logs are on. */
+    readonly elasticsearch?: pulumi.Input<GrafanaDatasourceArgs["elasticsearch"]>;
+}
+
+const wget = (port: number, path: string) => ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
+
+/**
+ * Prometheus, Alertmanager, Grafana and the exporters. What is scraped, probed and charted
+ * comes from the `observe` declarations of the services in the catalog.
+ */
+export class Metrics extends pulumi.ComponentResource {
+    readonly grafanaAdminPassword: pulumi.Output<string>;
+    readonly prometheusConf: string;
+    readonly alertRules: string;
+    readonly alertmanagerConf: pulumi.Output<string>;
+
+    constructor(name: string, args: MetricsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:observability:Metrics", name, {}, opts);
+        const c = args.config;
+        const o = c.observability;
+        const platform = args.catalog;
+        const deploy = (spec: ServiceSpec) => platform.deploy(spec, this);
+
+        // Exporters for the services that declared one.
+        for (const s of platform.services) {
+            if (s.observe?.exporter) deploy(exporterSpec(s.name, s.observe.exporter, c));
+        }
+
+        deploy({
+            name: "node-exporter",
+            image: c.nodeExporter.image,
+            command: ["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+            hostMounts: [{ hostPath: "/", mountPath: "/host" }],
+            ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
+            resources: resourcesOf(c.nodeExporter),
+            healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
+            observe: { metrics: { port: NODE_EXPORTER_PORT, path: "/metrics" } },
+        });
+        deploy({
+            name: "cadvisor",
+            image: c.cadvisor.image,
+            command: [
+                "--docker_only=true",
+                "--housekeeping_interval=30s",
+                "--store_container_labels=false",
+                "--whitelisted_container_labels=llm-platform.service,llm-platform.stack",
+            ],
+            hostMounts: [
+                { hostPath: "/", mountPath: "/rootfs" },
+                { hostPath: "/var/run", mountPath: "/var/run" },
+                { hostPath: "/sys", mountPath: "/sys" },
+                { hostPath: "/var/lib/docker", mountPath: "/var/lib/docker" },
+            ],
+            ports: [{ name: "metrics", port: CADVISOR_PORT }],
+            resources: resourcesOf(c.cadvisor),
+            healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
+            observe: { metrics: { port: CADVISOR_PORT, path: "/metrics" } },
+        });
+        deploy({
+            name: "blackbox-exporter",
+            image: c.blackboxExporter.image,
+            command: ["--config.file=/etc/blackbox_exporter/config.yml"],
+            files: [
+                { path: "/etc/blackbox_exporter/config.yml", content: renderBlackboxConf() },
+                { path: BLACKBOX_CA_FILE, content: args.caCertPem },
+            ],
+            ports: [{ name: "http", port: BLACKBOX_PORT }],
+            resources: resourcesOf(c.blackboxExporter),
+            healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
+            observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
+        });
+
+        if (!hasReceivers(o.alertReceivers)) {
+            pulumi.log.warn(
+                "observability.alertReceivers has no Slack webhook, PagerDuty routing key or e-mail: alerts are only visible in Alertmanager's UI " +
+                    `(http://127.0.0.1:${c.alertmanager.hostPort ?? ALERTMANAGER_PORT}/ when alertmanager.hostPort is set)`,
+                this,
+            );
+        }
+        this.alertmanagerConf = pulumi.secret(renderAlertmanagerConf(o.alertReceivers));
+        deploy({
+            name: "alertmanager",
+            image: c.alertmanager.image,
+            command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
+            files: [{ path: "/etc/alertmanager/alertmanager.yml", content: this.alertmanagerConf, secret: true, mode: "0644" }],
+            volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
+            ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
+            resources: resourcesOf(c.alertmanager),
+            healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
+            observe: { metrics: { port: ALERTMANAGER_PORT, path: "/metrics" } },
+        });
+
+        const grafanaObserve = { metrics: { port: GRAFANA_PORT, path: `${GRAFANA_PATH}/metrics` } };
+        const prometheusObserve = { metrics: { port: PROMETHEUS_PORT, path: "/metrics" } };
+        // Grafana and Prometheus are declared before they exist, so they scrape and chart themselves.
+        const services: ObservedService[] = [
+            ...platform.services,
+            { name: "grafana", observe: grafanaObserve },
+            { name: "prometheus", observe: prometheusObserve },
+        ];
+        this.prometheusConf = renderPrometheusConf({
+            services,
+            scrapeIntervalSeconds: o.scrapeIntervalSeconds,
+            stack: args.stack,
+            alertmanager: `alertmanager:${ALERTMANAGER_PORT}`,
+            blackbox: `blackbox-exporter:${BLACKBOX_PORT}`,
+        });
+        this.alertRules = renderAlertRules(o);
+        const tokenFiles: ServiceFile[] = services
+            .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
+            .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
+        deploy({
+            name: "prometheus",
+            image: c.prometheus.image,
+            command: [
+                `--config.file=${PROMETHEUS_PATHS.config}`,
+                "--storage.tsdb.path=/prometheus",
+                `--storage.tsdb.retention.time=${o.metricsRetentionDays}d`,
+                `--storage.tsdb.retention.size=${o.metricsRetentionGb}GB`,
+                "--web.enable-lifecycle",
+            ],
+            files: [
+                { path: PROMETHEUS_PATHS.config, content: this.prometheusConf },
+                { path: PROMETHEUS_PATHS.rules, content: this.alertRules },
+                ...tokenFiles,
+            ],
+            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5 }],
+            ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
+            resources: resourcesOf(c.prometheus),
+            healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
+            stopGraceSeconds: 60,
+            dependsOn: ["alertmanager"],
+            observe: prometheusObserve,
+        });
+
+        // Kept in Grafana's database after the first start: it must outlive destroy as the volume does.
+        this.grafanaAdminPassword = dataVolumePassword(`${name}-grafana-admin-password`, this);
+        const datasources = pulumi
+            .output(args.elasticsearch)
+            .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
+        const dashboards = grafanaDashboards(services);
+        deploy({
+            name: "grafana",
+            image: c.grafana.image,
+            env: {
+                GF_SERVER_ROOT_URL: args.grafanaRootUrl,
+                GF_SERVER_SERVE_FROM_SUB_PATH: "true",
+                GF_SECURITY_ADMIN_USER: "admin",
+                GF_AUTH_ANONYMOUS_ENABLED: "false",
+                GF_AUTH_DISABLE_LOGIN_FORM: "false",
+                GF_USERS_ALLOW_SIGN_UP: "false",
+                GF_SECURITY_COOKIE_SECURE: "true",
+                GF_ANALYTICS_REPORTING_ENABLED: "false",
+                GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+                GF_PATHS_PROVISIONING: "/etc/grafana/provisioning",
+            },
+            secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.grafanaAdminPassword },
+            files: [
+                { path: "/etc/grafana/provisioning/datasources/llm-platform.yml", content: datasources, secret: true, mode: "0644" },
+                { path: "/etc/grafana/provisioning/dashboards/llm-platform.yml", content: renderGrafanaDashboardProvider() },
+                ...Object.entries(dashboards).map(([file, json]) => ({ path: `${GRAFANA_DASHBOARDS_DIR}/${file}`, content: json })),
+            ],
+            volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGb: 2 }],
+            ports: [{ name: "http", port: GRAFANA_PORT }],
+            resources: resourcesOf(c.grafana),
+            healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
+            dependsOn: ["prometheus"],
+            observe: grafanaObserve,
+        });
+        this.registerOutputs({});
+    }
+}

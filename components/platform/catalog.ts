@@ -1,0 +1,33 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DeployedService, Platform, ServiceSpec } from "./types";
+
+/**
+ * A platform that remembers every service deployed through it, so monitoring is generated
+ * from the services themselves (their `observe` declarations) and never from a second list.
+ */
+export class ServiceCatalog implements Platform {
+    private readonly deployed: ServiceSpec[] = [];
+
+    constructor(private readonly inner: Platform) {}
+
+    get kind() {
+        return this.inner.kind;
+    }
+    get resolver() {
+        return this.inner.resolver;
+    }
+    get initResults() {
+        return this.inner.initResults;
+    }
+
+    deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+        const service = this.inner.deploy(spec, parent);
+        this.deployed.push(spec);
+        return service;
+    }
+
+    /** Every service deployed so far, in order. */
+    get services(): readonly ServiceSpec[] {
+        return [...this.deployed];
+    }
+}

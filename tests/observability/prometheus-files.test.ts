@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { parseConfig } from "../../components/config/load";
+import { alertGroups } from "../../components/observability/alert-rules";
+import { renderAlertmanagerConf } from "../../components/observability/alertmanager-conf";
+import { runStack, StackRun } from "../../harness/run-stack";
+import { requireTool } from "../helpers/tools";
+import { alertExamples } from "./alert-examples";
+
+const CONTAINER = "docker:index/container:Container";
+const upload = (run: StackRun, container: string, file: string): string => {
+    const u = run.named(CONTAINER, container).inputs.uploads.find((x: any) => x.file === file);
+    assert.ok(u, `${container} has no upload ${file}`);
+    return u.content;
+};
+
+function run(tool: string, args: string[], cwd: string) {
+    const r = spawnSync(tool, args, { cwd, encoding: "utf8" });
+    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+const minutes = (d: string) => Number(/^(\d+)m$/.exec(d)?.[1] ?? NaN);
+
+describe("generated Prometheus and Alertmanager files (promtool, amtool)", function () {
+    let stack: StackRun;
+    let dir: string;
+    before(async () => {
+        stack = await runStack("dev");
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-prometheus-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** The dev stack's Prometheus files, written under `dir` with their paths rewritten there. */
+    function writePrometheusFiles(): string {
+        for (const u of stack.named(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[]) {
+            const target = path.join(dir, u.file.replace(/^\/etc\/prometheus\//, ""));
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, u.content.split("/etc/prometheus/").join(`${dir}/`));
+        }
+        return path.join(dir, "prometheus.yml");
+    }
+
+    it("prometheus.yml passes promtool check config (rules and token files included)", function () {
+        const promtool = requireTool(this, "promtool", "prometheus");
+        const conf = writePrometheusFiles();
+        const r = run(promtool, ["check", "config", conf], dir);
+        assert.ok(r.ok, r.output);
+        assert.match(r.output, /SUCCESS: \d+ rules found/);
+    });
+
+    it("scrapes every declared endpoint and exporter, and probes every declared URL", () => {
+        const conf = parse(upload(stack, "prometheus", "/etc/prometheus/prometheus.yml"));
+        const jobs = Object.fromEntries(conf.scrape_configs.map((j: any) => [j.job_name, j]));
+        for (const job of ["proxy", "sqlserver", "timescale", "redis", "qdrant", "node-exporter", "cadvisor", "blackbox-exporter", "alertmanager", "grafana", "prometheus"]) {
+            assert.ok(jobs[job], `job ${job}`);
+        }
+        assert.deepEqual(jobs.proxy.static_configs[0].targets, ["proxy-exporter:9113"]);
+        assert.deepEqual(jobs.sqlserver.static_configs[0].targets, ["sqlserver-exporter:9399"]);
+        assert.equal(jobs.qdrant.authorization.credentials_file, "/etc/prometheus/secrets/qdrant-token");
+        assert.equal(jobs.grafana.metrics_path, "/grafana/metrics");
+        const https = jobs.probe_https_2xx_stack_ca;
+        assert.deepEqual(https.static_configs.map((s: any) => s.targets[0]), ["https://proxy:443/healthz"]);
+        const http = jobs.probe_http_2xx.static_configs.map((s: any) => s.targets[0]);
+        assert.deepEqual(http.sort(), ["http://ollama:11434/api/version", "http://proxy:80/healthz", "http://qdrant:6333/readyz"]);
+        const tcp = jobs.probe_tcp_connect.static_configs.map((s: any) => s.targets[0]);
+        assert.deepEqual(tcp.sort(), ["redis:6379", "sqlserver:1433", "timescale:5432"]);
+        // Qdrant's key reaches Prometheus as a file, never in prometheus.yml.
+        const token = upload(stack, "prometheus", "/etc/prometheus/secrets/qdrant-token");
+        assert.ok(token.length >= 32);
+        assert.ok(!upload(stack, "prometheus", "/etc/prometheus/prometheus.yml").includes(token));
+    });
+
+    it("the rules pass promtool check rules, each with severity, summary and runbook", function () {
+        const promtool = requireTool(this, "promtool", "prometheus");
+        const rules = upload(stack, "prometheus", "/etc/prometheus/rules/llm-platform.rules.yml");
+        fs.writeFileSync(path.join(dir, "check.rules.yml"), rules);
+        const r = run(promtool, ["check", "rules", "check.rules.yml"], dir);
+        assert.ok(r.ok, r.output);
+        for (const group of parse(rules).groups) {
+            for (const rule of group.rules) {
+                assert.match(rule.labels.severity, /^(critical|warning|none)$/, rule.alert);
+                assert.ok(rule.annotations.summary && rule.annotations.runbook, rule.alert);
+            }
+        }
+    });
+
+    it("has an example for every alert, and only for alerts that exist", () => {
+        const alerts = alertGroups(parseConfig({}).observability).flatMap((g) => g.rules.map((r) => r.alert));
+        assert.deepEqual(Object.keys(alertExamples).sort(), [...alerts].sort());
+    });
+
+    it("every alert fires on a bad series once its `for` has passed and stays silent on a good one (promtool test rules)", function () {
+        const promtool = requireTool(this, "promtool", "prometheus");
+        // The generated rules, annotations left out: promtool compares them verbatim, the logic is in expr and for.
+        const generated = parse(upload(stack, "prometheus", "/etc/prometheus/rules/llm-platform.rules.yml"));
+        for (const g of generated.groups) for (const r of g.rules) delete r.annotations;
+        fs.writeFileSync(path.join(dir, "logic.rules.yml"), stringify(generated));
+        const tests: object[] = [];
+        for (const group of generated.groups) {
+            for (const rule of group.rules) {
+                const example = alertExamples[rule.alert];
+                const wait = minutes(rule.for);
+                const fired = `${wait + 10}m`;
+                const series = (list: readonly { series: string; values: string }[]) => list.map((s) => ({ series: s.series, values: s.values }));
+                tests.push({
+                    interval: "1m",
+                    input_series: series(example.bad),
+                    alert_rule_test: [
+                        ...(wait >= 2 ? [{ eval_time: `${wait - 1}m`, alertname: rule.alert, exp_alerts: [] }] : []),
+                        { eval_time: fired, alertname: rule.alert, exp_alerts: [{ exp_labels: example.firing }] },
+                    ],
+                });
+                if (example.good) {
+                    tests.push({
+                        interval: "1m",
+                        input_series: series(example.good),
+                        alert_rule_test: [{ eval_time: fired, alertname: rule.alert, exp_alerts: [] }],
+                    });
+                }
+            }
+        }
+        fs.writeFileSync(path.join(dir, "alerts.test.yml"), stringify({ rule_files: ["logic.rules.yml"], evaluation_interval: "1m", tests }));
+        const r = run(promtool, ["test", "rules", "alerts.test.yml"], dir);
+        assert.ok(r.ok, r.output);
+        assert.match(r.output, /SUCCESS/);
+    });
+
+    it("alertmanager.yml passes amtool check-config, without receivers and with all of them", function () {
+        const amtool = requireTool(this, "amtool", "prometheus-alertmanager");
+        const none = upload(stack, "alertmanager", "/etc/alertmanager/alertmanager.yml");
+        const all = renderAlertmanagerConf({
+            slackWebhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX",
+            slackChannel: "#llm-alerts",
+            pagerdutyRoutingKey: "0123456789abcdef0123456789abcdef",
+            email: { to: "oncall@example.com", from: "alerts@example.com", smarthost: "smtp.example.com:587", username: "alerts", password: "secret" },
+        });
+        for (const [name, text] of [["none.yml", none], ["all.yml", all]]) {
+            fs.writeFileSync(path.join(dir, name), text);
+            const r = run(amtool, ["check-config", name], dir);
+            assert.ok(r.ok, `${name}: ${r.output}`);
+        }
+        const routes = parse(all).route.routes;
+        assert.deepEqual(routes.map((r: any) => r.receiver), ["heartbeat", "critical", "warning"]);
+        const receivers = Object.fromEntries(parse(all).receivers.map((r: any) => [r.name, r]));
+        assert.ok(receivers.critical.pagerduty_configs && receivers.critical.slack_configs && receivers.critical.email_configs);
+        assert.equal(receivers.warning.pagerduty_configs, undefined, "warnings never page");
+        assert.deepEqual(parse(all).inhibit_rules[0].equal, ["service", "instance"]);
+    });
+});
