@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "./config/load";
 import { Ollama } from "./ollama/ollama";
+import { Logs } from "./observability/logs";
 import { Metrics } from "./observability/metrics";
 import { GRAFANA_PATH, KIBANA_PATH, observabilityRoutes } from "./observability/routes";
 import { ServiceCatalog } from "./platform/catalog";
@@ -91,10 +92,34 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
 
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     const proxyUrl = `https://localhost${publicPort}`;
+    const logs = config.observability.logs
+        ? new Logs(
+              "logs",
+              {
+                  config,
+                  platform,
+                  stack,
+                  services: () => platform.services,
+                  caCertPem: certificates.caCertPem,
+                  tls: certificates.issue("elasticsearch-tls", ["elasticsearch", `${namePrefix}-elasticsearch`]),
+                  kibanaPublicUrl: `${proxyUrl}${KIBANA_PATH}`,
+                  proxyService: proxy.host,
+              },
+              parent,
+          )
+        : undefined;
+    // After the log stack, so Prometheus scrapes its exporters and log-derived metrics too.
     const metrics = config.observability.metrics
         ? new Metrics(
               "metrics",
-              { config, catalog: platform, stack, caCertPem: certificates.caCertPem, grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/` },
+              {
+                  config,
+                  catalog: platform,
+                  stack,
+                  caCertPem: certificates.caCertPem,
+                  grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/`,
+                  elasticsearch: logs?.grafanaDatasource,
+              },
               parent,
           )
         : undefined;
@@ -137,6 +162,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             redisPassword: redis.password,
             qdrantApiKey: qdrant.apiKey,
             grafanaAdminPassword: metrics?.grafanaAdminPassword,
+            elasticPassword: logs?.elasticPassword,
+            kibanaAnalystPassword: logs?.analystPassword,
         }),
         sqlserverDatabase: sqlserver.database,
         timescaleDatabase: timescale.database,

@@ -30,7 +30,12 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "alertmanager",
             "blackbox-exporter",
             "cadvisor",
+            "elasticsearch",
+            "elasticsearch-exporter",
+            "fluent-bit",
             "grafana",
+            "kibana",
+            "logstash",
             "node-exporter",
             "ollama",
             "prometheus",
@@ -106,6 +111,8 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const volumes = run.ofType(VOLUME);
         assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
             "llm-platform-dev-alertmanager-data",
+            "llm-platform-dev-elasticsearch-data",
+            "llm-platform-dev-fluent-bit-state",
             "llm-platform-dev-grafana-data",
             "llm-platform-dev-ollama-models",
             "llm-platform-dev-prometheus-data",
@@ -124,11 +131,22 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const passwords = run.ofType("random:index/randomPassword:RandomPassword");
         const protectedOnes = passwords.filter((p) => p.options.protect).map((p) => p.name).sort();
         // Grafana keeps its admin password in its data volume after the first start.
-        assert.deepEqual(protectedOnes, ["metrics-grafana-admin-password", "sqlserver-sa-password", "timescale-password"]);
+        // Kibana's encryption keys must outlive destroy as Elasticsearch's data (which they encrypt) does.
+        assert.deepEqual(protectedOnes, [
+            "logs-elastic-password",
+            "logs-kibana-reporting-key",
+            "logs-kibana-saved-objects-key",
+            "logs-kibana-security-key",
+            "metrics-grafana-admin-password",
+            "sqlserver-sa-password",
+            "timescale-password",
+        ]);
     });
 
     it("runs each one-shot step after its service, once, and to completion", () => {
         assert.deepEqual(steps(run).map((s) => s.name).sort(), [
+            "elasticsearch-setup",
+            "kibana-data-view",
             "ollama-pull-chat-model",
             "ollama-pull-embedding-model",
             "qdrant-collection",
@@ -166,10 +184,10 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     });
 
     it("issues the proxy certificate from the internal CA, with the SANs clients use", () => {
-        const csr = run.ofType("tls:index/certRequest:CertRequest")[0];
+        const csr = run.named("tls:index/certRequest:CertRequest", "tls-server-csr");
         assert.deepEqual(csr.inputs.dnsNames, ["proxy", "llm-platform-dev-proxy", "localhost"]);
         assert.deepEqual(csr.inputs.ipAddresses, ["127.0.0.1"]);
-        const leaf = run.ofType("tls:index/locallySignedCert:LocallySignedCert")[0];
+        const leaf = run.named("tls:index/locallySignedCert:LocallySignedCert", "tls-server");
         assert.equal(leaf.inputs.validityPeriodHours, 90 * 24);
         assert.equal(leaf.inputs.earlyRenewalHours, 30 * 24);
         assert.ok(leaf.inputs.allowedUses.includes("server_auth"));

@@ -21,11 +21,11 @@ export const defaultImages = {
     nginxExporter: "nginx/nginx-prometheus-exporter:1.5.3",
     sqlExporter: "burningalchemist/sql_exporter:0.24.6",
     elasticsearchExporter: "prometheuscommunity/elasticsearch-exporter:v1.11.0",
-    // Observability: logs (one Elastic release for all four).
+    // Observability: logs (one Elastic release for the three).
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.5.4",
     logstash: "docker.elastic.co/logstash/logstash:9.5.4",
     kibana: "docker.elastic.co/kibana/kibana:9.5.4",
-    filebeat: "docker.elastic.co/beats/filebeat:9.5.4",
+    fluentBit: "fluent/fluent-bit:5.1.3",
     /** Runs the one-shot HTTP steps (Qdrant collection). */
     curl: "curlimages/curl:8.22.0",
 } as const;

@@ -172,7 +172,7 @@ export const configSchema = z
         elasticsearch: service({ ...sizes(2, 2048), image: defaultImages.elasticsearch }, {}),
         logstash: service({ ...sizes(1, 1024), image: defaultImages.logstash }, {}),
         kibana: service({ ...sizes(1, 1024), image: defaultImages.kibana }, {}),
-        filebeat: service({ ...sizes(0.5, 256), image: defaultImages.filebeat }, {}),
+        fluentBit: service({ ...sizes(0.5, 256), image: defaultImages.fluentBit }, {}),
         tls: z
             .strictObject({
                 validityDays: z.number().int().positive().default(365),
@@ -276,7 +276,7 @@ export function observabilityServiceNames() {
         "elasticsearch",
         "logstash",
         "kibana",
-        "filebeat",
+        "fluentBit",
     ] as const;
 }
 export type ServiceName = (typeof serviceNames)[number];

@@ -105,6 +105,7 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
                     "--es.indices=false",
                 ],
                 secretEnv: { ES_USERNAME: decl.user ?? "", ES_PASSWORD: password },
+                files: decl.caCertPem ? [{ path: "/etc/elasticsearch-exporter/ca.crt", content: decl.caCertPem }] : [],
             };
     }
 }

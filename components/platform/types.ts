@@ -94,6 +94,8 @@ export interface ExporterDeclaration {
     readonly password?: pulumi.Input<string>;
     /** Database the exporter connects to. */
     readonly database?: string;
+    /** CA that signed the service's TLS certificate, when the exporter speaks HTTPS to it. */
+    readonly caCertPem?: pulumi.Input<string>;
 }
 
 /** A URL the blackbox exporter checks: `http` (2xx), `https` (2xx, verified with the stack's CA, reports expiry) or `tcp`. */

@@ -24,6 +24,8 @@ export class Certificates extends pulumi.ComponentResource {
     readonly certPem: pulumi.Output<string>;
     /** Secret. */
     readonly keyPem: pulumi.Output<string>;
+    private readonly caKeyPem: pulumi.Output<string>;
+    private readonly validity: { validityDays: number; renewBeforeDays: number; organization: string };
 
     constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:tls:Certificates", name, {}, opts);
@@ -69,10 +71,37 @@ export class Certificates extends pulumi.ComponentResource {
             parent,
         );
 
+        this.caKeyPem = caKey.privateKeyPem;
+        this.validity = { validityDays: args.validityDays, renewBeforeDays: args.renewBeforeDays, organization: args.organization };
         this.caCertPem = ca.certPem;
         // Clients that verify the chain get the CA with the leaf.
         this.certPem = pulumi.interpolate`${cert.certPem}${ca.certPem}`;
         this.keyPem = pulumi.secret(key.privateKeyPem);
         this.registerOutputs({ caCertPem: this.caCertPem, certPem: this.certPem });
+    }
+
+    /** Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's. */
+    issue(name: string, dnsNames: readonly string[]): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
+        const parent = { parent: this };
+        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
+        const request = new tls.CertRequest(
+            `${name}-csr`,
+            { privateKeyPem: key.privateKeyPem, subject: { commonName: dnsNames[0], organization: this.validity.organization }, dnsNames: [...dnsNames] },
+            parent,
+        );
+        const cert = new tls.LocallySignedCert(
+            `${name}-cert`,
+            {
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: this.caKeyPem,
+                caCertPem: this.caCertPem,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                validityPeriodHours: this.validity.validityDays * HOURS_PER_DAY,
+                earlyRenewalHours: this.validity.renewBeforeDays * HOURS_PER_DAY,
+                setSubjectKeyId: true,
+            },
+            parent,
+        );
+        return { certPem: pulumi.interpolate`${cert.certPem}${this.caCertPem}`, keyPem: pulumi.secret(key.privateKeyPem) };
     }
 }

@@ -65,7 +65,15 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
         const https = jobs.probe_https_2xx_stack_ca;
         assert.deepEqual(https.static_configs.map((s: any) => s.targets[0]), ["https://proxy:443/healthz"]);
         const http = jobs.probe_http_2xx.static_configs.map((s: any) => s.targets[0]);
-        assert.deepEqual(http.sort(), ["http://ollama:11434/api/version", "http://proxy:80/healthz", "http://qdrant:6333/readyz"]);
+        assert.deepEqual(http.sort(), [
+            "http://kibana:5601/kibana/login",
+            "http://logstash:9600/",
+            "http://ollama:11434/api/version",
+            "http://proxy:80/healthz",
+            "http://qdrant:6333/readyz",
+        ]);
+        assert.deepEqual(jobs.elasticsearch.static_configs[0].targets, ["elasticsearch-exporter:9114"]);
+        assert.deepEqual(jobs["fluent-bit"].static_configs[0].targets, ["fluent-bit:2021"]);
         const tcp = jobs.probe_tcp_connect.static_configs.map((s: any) => s.targets[0]);
         assert.deepEqual(tcp.sort(), ["redis:6379", "sqlserver:1433", "timescale:5432"]);
         // Qdrant's key reaches Prometheus as a file, never in prometheus.yml.

@@ -64,10 +64,10 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         assert.equal(on.outputs.observability.grafanaUrl, "https://localhost:8443/grafana/");
     });
 
-    it("mounts the host into node agents read-only, and into nothing else", () => {
+    it("mounts the host into node agents (node-exporter, cAdvisor, Fluent Bit) read-only, and into nothing else", () => {
         for (const c of on.ofType(CONTAINER)) {
             const binds = (c.inputs.volumes ?? []).filter((v: any) => v.hostPath);
-            if (["node-exporter", "cadvisor"].includes(c.name)) {
+            if (["node-exporter", "cadvisor", "fluent-bit"].includes(c.name)) {
                 assert.ok(binds.length > 0, c.name);
                 for (const b of binds) assert.equal(b.readOnly, true, `${c.name} ${b.hostPath}`);
             } else {
