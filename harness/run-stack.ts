@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
+import { EngineFacts } from "../components/platform/docker/engine";
 import { mockState } from "./mock-state";
 import { plainValue } from "../policies/rules/support/values";
 
@@ -32,6 +33,8 @@ export interface RegisteredResource {
 export interface RecordedOptions {
     readonly retainOnDelete?: boolean;
     readonly protect?: boolean;
+    readonly deleteBeforeReplace?: boolean;
+    readonly customTimeouts?: pulumi.CustomTimeouts;
     readonly dependsOn: string[];
 }
 
@@ -79,22 +82,25 @@ export function withOverrides(values: ConfigValues, patch: ConfigValues): Config
 export interface RunOptions {
     /** Config changes on top of the stack's files. */
     readonly overrides?: ConfigValues;
-    /** Exit code every one-shot container reports (default 0). */
-    readonly stepExitCode?: number;
+    /** Exit code every one-shot container reports (default 0); null: none, as after a create that timed out. */
+    readonly stepExitCode?: number | null;
+    /** What `docker info` reports; default: no engine reachable (as in CI), never the machine's own. */
+    readonly dockerEngine?: EngineFacts;
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
     const values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
-    return runProgram(stack, values, options.stepExitCode ?? 0);
+    return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
 export async function runProgram(
     stack: string,
     values: ConfigValues,
-    stepExitCode = 0,
+    stepExitCode: number | null = 0,
     /** Receives every registered resource, also when the program fails. */
     resources: RegisteredResource[] = [],
+    dockerEngine?: EngineFacts,
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
@@ -104,6 +110,8 @@ export async function runProgram(
         options.set(`${type}::${name}`, {
             retainOnDelete: opts.retainOnDelete,
             protect: opts.protect,
+            deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+            customTimeouts: (opts as pulumi.CustomResourceOptions).customTimeouts,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
         });
         return undefined;
@@ -138,7 +146,7 @@ export async function runProgram(
         Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
     );
 
-    const config = loadConfig();
+    const config = loadConfig(() => dockerEngine, () => undefined);
     const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] });
     const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.
