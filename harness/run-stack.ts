@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
+import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
 import { EngineFacts } from "../components/platform/docker/engine";
 import { mockState } from "./mock-state";
@@ -55,15 +55,34 @@ type ConfigValues = Record<string, unknown>;
 
 /** The stack's effective config: Pulumi.yaml defaults overlaid with Pulumi.<stack>.yaml. */
 export function stackConfigValues(stack: string, projectDir = PROJECT_DIR): ConfigValues {
-    const project = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+    const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
     const values: ConfigValues = {};
     for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
         if (decl && typeof decl === "object" && "default" in decl) values[`${CONFIG_NAMESPACE}:${key}`] = decl.default;
     }
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) throw new Error(`no such stack: ${stackFile} does not exist`);
-    Object.assign(values, parse(fs.readFileSync(stackFile, "utf8"))?.config ?? {});
+    Object.assign(values, readYaml(stackFile)?.config ?? {});
     return values;
+}
+
+/** A YAML file; a syntax error names the file. */
+function readYaml(file: string): any {
+    try {
+        return parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new Error(`${path.basename(file)} is not valid YAML: ${(e as Error).message}`);
+    }
+}
+
+/** Config values as the engine hands them to the program: `namespace:key` -> text. */
+export function engineConfig(values: ConfigValues): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** The stack's `llm-platform` keys, as the program reads them from its stack files. */
+export function stackRawConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
+    return rawConfig(engineConfig(stackConfigValues(stack, projectDir)));
 }
 
 /** Sets `patch` into structured config values: `{ "llm-platform:ollama": { gpu: true } }` merges one key. */
@@ -142,9 +161,7 @@ export async function runProgram(
         stack,
         false,
     );
-    pulumi.runtime.setAllConfig(
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-    );
+    pulumi.runtime.setAllConfig(engineConfig(values));
 
     const config = loadConfig(() => dockerEngine, () => undefined);
     const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] });

@@ -96,10 +96,24 @@ export function loadConfig(
     probeDocker: () => EngineFacts | undefined = readEngineFacts,
     report: (message: string) => void = (m) => pulumi.log.info(m),
 ): PlatformConfig {
-    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const raw = rawConfig(pulumi.runtime.allConfig());
+    const wantsEngine = (raw.platform ?? "docker") === "docker";
+    const dockerEngine = wantsEngine ? probeDocker() : undefined;
+    const parsed = parseConfig(raw, { dockerEngine });
+    const resolved = machineValuesReport(raw, parsed);
+    if (resolved) report(resolved);
+    return parsed;
+}
+
+/**
+ * The `llm-platform` keys of a stack's config (`namespace:key` -> text, as the engine
+ * passes them), objects parsed. Keys in a namespace that is neither ours nor a known
+ * provider's, unknown top-level keys and unparsable objects stop here.
+ */
+export function rawConfig(all: Readonly<Record<string, string>>): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
     const problems: string[] = [];
-    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    for (const [fullKey, text] of Object.entries(all)) {
         const namespace = fullKey.slice(0, fullKey.indexOf(":"));
         if (namespace !== CONFIG_NAMESPACE && !(KNOWN_NAMESPACES as readonly string[]).includes(namespace)) {
             problems.push(
@@ -114,16 +128,10 @@ export function loadConfig(
             problems.push(`${fullKey}: unknown key; allowed keys: ${configKeys.join(", ")}`);
             continue;
         }
-        const text = config.get(key) as string;
         raw[key] = (SCALAR_KEYS as readonly string[]).includes(key) ? text : parseJson(fullKey, text, problems);
     }
     if (problems.length > 0) throw new ConfigError(problems);
-    const wantsEngine = (raw.platform ?? "docker") === "docker";
-    const dockerEngine = wantsEngine ? probeDocker() : undefined;
-    const parsed = parseConfig(raw, { dockerEngine });
-    const resolved = machineValuesReport(raw, parsed);
-    if (resolved) report(resolved);
-    return parsed;
+    return raw;
 }
 
 /** What was resolved at deploy time, so `pulumi up` shows it. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus } from "../platform/docker/provider-forms";
+import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
 import { knownDimensions } from "./models";
 import { Preset, presetChatModels, presetNames, presetSize } from "./presets";
@@ -242,16 +243,10 @@ export function configSchemaFor(preset: Preset) {
         }
 
         const usedPorts = new Map<number, string>();
-        const claim = (port: number | undefined, key: string) => {
-            if (port === undefined) return;
+        for (const { port, key } of hostPorts(c)) {
             const owner = usedPorts.get(port);
             if (owner) issue(key.split("."), `is already used by ${owner}: every published host port must be different`);
             else usedPorts.set(port, key);
-        };
-        claim(c.proxy.httpsPort, "proxy.httpsPort");
-        claim(c.proxy.httpPort, "proxy.httpPort");
-        for (const name of ["sqlserver", "ollama", "timescale", "redis", "qdrant"] as const) {
-            claim(c[name].hostPort, `${name}.hostPort`);
         }
     });
 }
