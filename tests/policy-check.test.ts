@@ -16,8 +16,19 @@ describe("offline policy check (npm run policy:check)", function () {
         const r = policyCheck("dev");
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /stack dev \(platform docker\): \d+ resources/);
-        assert.match(r.stdout, /sqlserver\s+2\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        assert.match(r.stdout, /sqlserver\s+2\.0\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        // Observability on (the default): 15 of the 21 services are Prometheus, Grafana, ELK and exporters.
+        assert.match(r.stdout, /services\s+21 containers, cpu 19\.85, memory limits 29792 MB \(29\.1 GB\), reserved 14896 MB/);
+        assert.match(r.stdout, /host ports: 0\.0\.0\.0:8080 -> proxy, 0\.0\.0\.0:8443 -> proxy, 127\.0\.0\.1:11434 -> ollama/);
+        assert.match(r.stdout, /GPU: none/);
         assert.match(r.stdout, /policy pack llm-platform: 0 violation\(s\), 0 mandatory/);
+    });
+
+    it("prints the totals the README states for the small preset", async () => {
+        const run = await runStack("dev", { overrides: { "llm-platform:size": "small" } });
+        const report = await policyReport(run);
+        assert.match(report.text, /services\s+21 containers, cpu 9\.8, memory limits 11344 MB \(11\.1 GB\), reserved 5672 MB/);
+        assert.equal(report.mandatory, 0, report.text);
     });
 
     it("exits 2 with the reason when a stack cannot be built", () => {

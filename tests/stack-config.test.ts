@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { allowedKeysAt } from "../components/config/load";
+import { allowedKeysAt, SCALAR_KEYS } from "../components/config/load";
 import { configKeys } from "../components/config/schema";
 import { PROJECT_DIR, RegisteredResource, runProgram, runStack, stackConfigValues, withOverrides } from "../harness/run-stack";
 
@@ -17,18 +17,19 @@ async function failedRun(stack: string, values: Record<string, unknown>) {
 }
 
 describe("configuration read from the stack files", () => {
-    it("declares platform in Pulumi.yaml and documents every field of every service object there", () => {
+    it("declares the scalar keys in Pulumi.yaml and documents every field of every service object there", () => {
         const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
         const project = parse(text);
-        assert.deepEqual(Object.keys(project.config), ["platform"]);
+        assert.deepEqual(Object.keys(project.config), [...SCALAR_KEYS]);
         assert.equal(project.config.platform.type, "string");
         assert.equal(project.config.platform.default, "docker");
-        assert.ok(project.config.platform.description.length > 20);
+        assert.equal(project.config.size.default, "default");
+        for (const key of SCALAR_KEYS) assert.ok(project.config[key].description.length > 20, key);
         // The comment block lists each object with its fields; lines may wrap.
         const comment = text.split("\nconfig:")[0];
         const sections = comment.split(/\n#\s{3}(?=\w+:)/).slice(1);
         const documented = new Map(sections.map((s) => [s.slice(0, s.indexOf(":")), s.slice(s.indexOf(":") + 1)]));
-        for (const key of configKeys.filter((k) => k !== "platform")) {
+        for (const key of configKeys.filter((k) => !(SCALAR_KEYS as readonly string[]).includes(k))) {
             const doc = documented.get(key);
             assert.ok(doc, `Pulumi.yaml documents ${key}`);
             for (const field of allowedKeysAt([key])) assert.match(doc, new RegExp(`\\b${field}\\b`), `${key}.${field} documented`);
@@ -48,7 +49,27 @@ describe("configuration read from the stack files", () => {
         const values = withOverrides(stackConfigValues("dev"), { "llm-platform:sqlsever": { cpu: 2 } });
         const { error, registered } = await failedRun("dev", values);
         assert.equal(registered.length, 0);
-        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, docker, sqlserver/);
+        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, size, docker, sqlserver/);
+    });
+
+    it("stops on a key in a namespace that is neither the program's nor a provider's", async () => {
+        const values = withOverrides(stackConfigValues("dev"), { "llm-platfrom:sqlserver": { cpu: 2 } });
+        const { error, registered } = await failedRun("dev", values);
+        assert.equal(registered.length, 0);
+        assert.match(String(error), /llm-platfrom:sqlserver: unknown config namespace "llm-platfrom" \(did you mean llm-platform\?\)/);
+        // Provider namespaces pass.
+        await runProgram("dev", withOverrides(stackConfigValues("dev"), { "docker:host": "unix:///var/run/docker.sock" }));
+    });
+
+    it("names the stack file that is not valid YAML", () => {
+        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "llm-yaml-"));
+        try {
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  llm-platform:redis:\n    cpu: 1\n   memoryMb: 512\n");
+            assert.throws(() => stackConfigValues("dev", dir), /^Error: Pulumi\.dev\.yaml is not valid YAML: /);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("stops on a service given as a scalar instead of an object", async () => {
@@ -77,6 +98,6 @@ describe("prod stack until the production platform lands", () => {
     it("reports a bad value in Pulumi.prod.yaml before the platform error", async () => {
         const values = withOverrides(stackConfigValues("prod"), { "llm-platform:ollama": { gpu: "yes" } });
         const { error } = await failedRun("prod", values);
-        assert.match(error.message, /llm-platform:ollama\.gpu = "yes": must be a boolean/);
+        assert.match(error.message, /llm-platform:ollama\.gpu = "yes": must be one of "auto", true or false/);
     });
 });

@@ -12,7 +12,7 @@ export const KIBANA_PATH = "/kibana";
  */
 export function observabilityRoutes(o: { readonly metrics: boolean; readonly logs: boolean }): Upstream[] {
     return [
-        ...(o.metrics ? [{ name: "grafana", pattern: `^${GRAFANA_PATH}(/.*)?$`, target: `grafana:${GRAFANA_PORT}` }] : []),
-        ...(o.logs ? [{ name: "kibana", pattern: `^${KIBANA_PATH}(/.*)?$`, target: `kibana:${KIBANA_PORT}` }] : []),
+        ...(o.metrics ? [{ name: "grafana", pattern: `^${GRAFANA_PATH}(/.*)?$`, target: `grafana:${GRAFANA_PORT}`, ownLogin: true }] : []),
+        ...(o.logs ? [{ name: "kibana", pattern: `^${KIBANA_PATH}(/.*)?$`, target: `kibana:${KIBANA_PORT}`, ownLogin: true }] : []),
     ];
 }

@@ -3,11 +3,13 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderNginxConf } from "../../components/proxy/nginx-conf";
+import { renderApiKeyMap, renderNginxConf } from "../../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../../components/proxy/proxy";
 import { observabilityRoutes } from "../../components/observability/routes";
 import { freePort } from "../helpers/ports";
 import { requireTool } from "../helpers/tools";
+
+const KEY = "k".repeat(48);
 
 /**
  * The proxy's observability surface under a real NGINX: JSON access log lines with route,
@@ -33,6 +35,7 @@ describe("the proxy's access log and stub_status under a real nginx", function (
         // A port nothing listens on: upstream requests fail at once with 502, as with a service down.
         const down = `127.0.0.1:${await freePort()}`;
         const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
+        fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap({ app: KEY }));
         const conf = renderNginxConf({
             nginxVersion: version,
             resolver: "127.0.0.1",
@@ -44,6 +47,7 @@ describe("the proxy's access log and stub_status under a real nginx", function (
             paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
             listen: { http: ports.http, https: ports.https },
             statusPort: ports.status,
+            auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: 100, burst: 100 },
         });
         fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
         nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: "ignore" });
@@ -56,7 +60,10 @@ describe("the proxy's access log and stub_status under a real nginx", function (
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    const get = (url: string) => spawnSync(curl, ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", url], { encoding: "utf8" }).stdout;
+    const get = (url: string, key?: string) =>
+        spawnSync(curl, ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", ...(key ? ["-H", `Authorization: Bearer ${key}`] : []), url], {
+            encoding: "utf8",
+        }).stdout;
 
     it("serves stub_status on its own port, and not on the public ones", () => {
         const r = spawnSync(curl, ["-s", "--max-time", "5", `http://127.0.0.1:${ports.status}/stub_status`], { encoding: "utf8" });
@@ -65,7 +72,8 @@ describe("the proxy's access log and stub_status under a real nginx", function (
     });
 
     it("writes one JSON object per request with route, status, request and upstream time", async () => {
-        assert.equal(get(`https://127.0.0.1:${ports.https}/api/embed`), "502");
+        assert.equal(get(`https://127.0.0.1:${ports.https}/api/embed`, KEY), "502");
+        // Grafana and Kibana ask for their own login: no API key in front of them.
         assert.equal(get(`https://127.0.0.1:${ports.https}/grafana/login`), "502");
         assert.equal(get(`https://127.0.0.1:${ports.https}/kibana/app/home`), "502");
         assert.equal(get(`https://127.0.0.1:${ports.https}/nothing-here`), "404");

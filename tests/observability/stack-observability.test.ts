@@ -57,7 +57,7 @@ describe("observability in the dev stack (on by default, off per stack)", functi
 
     it("publishes neither the proxy's stub_status nor Grafana; Prometheus and Alertmanager on 127.0.0.1 only", () => {
         const published = (name: string) => (on.named(CONTAINER, name).inputs.ports ?? []).map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
-        assert.deepEqual(published("proxy"), ["0.0.0.0:8443->443", "0.0.0.0:8080->80"]);
+        assert.deepEqual(published("proxy").sort(), ["0.0.0.0:8080->80", "0.0.0.0:8443->443"]);
         assert.deepEqual(published("grafana"), []);
         assert.deepEqual(published("prometheus"), ["127.0.0.1:9090->9090"]);
         assert.deepEqual(published("alertmanager"), ["127.0.0.1:9093->9093"]);

@@ -1,0 +1,53 @@
+/**
+ * Size presets: one key (`size`) picks every service's limits; explicit keys override
+ * them, and reservations follow the limits (half) unless set.
+ *
+ * `small` fits a 16 GB laptop: its limits add up to at most 12 GB, leaving the rest to
+ * the OS and Docker (`npm run policy:check -- dev` prints the totals).
+ */
+export const presetNames = ["default", "small"] as const;
+export type Preset = (typeof presetNames)[number];
+
+export interface Size {
+    readonly cpu: number;
+    readonly memoryMb: number;
+}
+
+/** Per service, per preset. A service added to the config adds its row here. */
+export const presetSizes: Readonly<Record<string, Readonly<Record<Preset, Size>>>> = {
+    sqlserver: { default: { cpu: 2, memoryMb: 4096 }, small: { cpu: 1, memoryMb: 2048 } },
+    ollama: { default: { cpu: 4, memoryMb: 8192 }, small: { cpu: 2, memoryMb: 3072 } },
+    proxy: { default: { cpu: 0.5, memoryMb: 512 }, small: { cpu: 0.25, memoryMb: 128 } },
+    timescale: { default: { cpu: 2, memoryMb: 4096 }, small: { cpu: 1, memoryMb: 1024 } },
+    redis: { default: { cpu: 1, memoryMb: 2048 }, small: { cpu: 0.5, memoryMb: 512 } },
+    qdrant: { default: { cpu: 2, memoryMb: 4096 }, small: { cpu: 1, memoryMb: 1024 } },
+    // Observability (observability.metrics / observability.logs turn each half off).
+    prometheus: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 384 } },
+    alertmanager: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 64 } },
+    grafana: { default: { cpu: 0.5, memoryMb: 512 }, small: { cpu: 0.25, memoryMb: 192 } },
+    nodeExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    cadvisor: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 128 } },
+    blackboxExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    postgresExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    redisExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    nginxExporter: { default: { cpu: 0.1, memoryMb: 32 }, small: { cpu: 0.1, memoryMb: 16 } },
+    sqlExporter: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 64 } },
+    elasticsearchExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    // Elasticsearch below 1024 MB fails the policy pack (service-resource-bounds); its heap is half.
+    elasticsearch: { default: { cpu: 2, memoryMb: 2048 }, small: { cpu: 1, memoryMb: 1024 } },
+    logstash: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 640 } },
+    kibana: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 768 } },
+    fluentBit: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 96 } },
+};
+
+/** Models sized for the preset: `small` serves a 1B chat model that fits its Ollama limit. */
+export const presetChatModels: Readonly<Record<Preset, string>> = {
+    default: "llama3.2:3b",
+    small: "llama3.2:1b",
+};
+
+export function presetSize(service: string, preset: Preset): Size {
+    const sizes = presetSizes[service];
+    if (!sizes) throw new Error(`no preset sizes for service ${service}: add it to components/config/presets.ts`);
+    return sizes[preset];
+}
