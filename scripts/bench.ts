@@ -1,5 +1,6 @@
 /**
- * Timing figures, kept out of the tests: how long the program and the checks take.
+ * Timing and footprint figures, kept out of the tests: how long the program and the checks
+ * take, and what the dev stack asks of the machine with observability on and off.
  *   npm run bench            (5 rounds of each)
  */
 import { performance } from "perf_hooks";
@@ -8,6 +9,7 @@ import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { policyResources } from "../harness/policy-report";
 import { runStack } from "../harness/run-stack";
+import { stackTotals } from "../harness/stack-totals";
 import { runPolicyPack } from "../policies/rules/offline";
 
 async function time(label: string, rounds: number, fn: () => unknown | Promise<unknown>) {
@@ -41,6 +43,27 @@ async function main() {
     const run = await runStack("dev");
     const resources = policyResources(run);
     await time(`policy pack over the dev stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
+    await observabilityFootprint();
+}
+
+/** The dev stack's service limits and reservations per size preset, observability on, off, and each half alone. */
+async function observabilityFootprint() {
+    const variants: [string, object][] = [
+        ["observability on (default)", {}],
+        ["metrics only", { metrics: true, logs: false }],
+        ["logs only", { metrics: false, logs: true }],
+        ["observability off", { metrics: false, logs: false }],
+    ];
+    console.log("\ndev stack memory (long-running services; one-shot steps excluded)");
+    for (const size of ["default", "small"]) {
+        for (const [label, observability] of variants) {
+            const t = stackTotals(await runStack("dev", { overrides: { "llm-platform:size": size, "llm-platform:observability": observability } })).services;
+            console.log(
+                `  ${size.padEnd(8)} ${label.padEnd(27)} ${String(t.containers).padStart(2)} containers  cpu ${String(t.cpu).padStart(5)}  ` +
+                    `limits ${String(t.memoryMb).padStart(6)} MB (${(t.memoryMb / 1024).toFixed(1)} GB)  reserved ${String(t.memoryReservationMb).padStart(6)} MB`,
+            );
+        }
+    }
 }
 
 main().catch((e) => {

@@ -36,6 +36,21 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         }
     });
 
+    it("is held by the policy pack's memory rule: a JVM heap above half the limit is a mandatory violation", async () => {
+        const resources = policyResources(on).map((r) => {
+            if (r.type !== CONTAINER || !["elasticsearch", "logstash"].includes(r.name)) return r;
+            const envs = (r.props.envs as string[]).map((e) => e.replace(/-Xmx\d+m/, `-Xmx${r.props.memory}m`));
+            return { ...r, props: { ...r.props, envs } };
+        });
+        const mandatory = (await runPolicyPack(resources)).filter((v) => v.enforcementLevel === "mandatory");
+        assert.deepEqual(mandatory.map((v) => [v.policy, v.resource?.name]).sort(), [
+            ["memory-settings-fit-limits", "elasticsearch"],
+            ["memory-settings-fit-limits", "logstash"],
+        ]);
+        assert.match(mandatory.map((v) => v.message).join("\n"), /ES_JAVA_OPTS sets -Xmx/);
+        assert.match(mandatory.map((v) => v.message).join("\n"), /LS_JAVA_OPTS sets -Xmx/);
+    });
+
     it("runs an exporter for each service that declares one, reading it over the network only", () => {
         const sqlExporter = on.named(CONTAINER, "sqlserver-exporter");
         const conf = parse(upload(sqlExporter, "/etc/sql_exporter/sql_exporter.yml")!);
