@@ -151,6 +151,11 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
             const r = run(amtool, ["check-config", name], dir);
             assert.ok(r.ok, `${name}: ${r.output}`);
         }
+        // Alertmanager's own router decides where each severity goes.
+        const route = (labels: string[]) => spawnSync(amtool, ["config", "routes", "test", "--config.file=all.yml", ...labels], { cwd: dir, encoding: "utf8" }).stdout.trim();
+        assert.equal(route(["severity=critical", "alertname=TargetDown"]), "critical");
+        assert.equal(route(["severity=warning", "alertname=HostMemoryLow"]), "warning");
+        assert.equal(route(["severity=none", "alertname=Watchdog"]), "heartbeat");
         const routes = parse(all).route.routes;
         assert.deepEqual(routes.map((r: any) => r.receiver), ["heartbeat", "critical", "warning"]);
         const receivers = Object.fromEntries(parse(all).receivers.map((r: any) => [r.name, r]));
