@@ -46,51 +46,41 @@ export class Certificates extends pulumi.ComponentResource {
             parent,
         );
 
-        const key = new tls.PrivateKey(`${name}-server-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-        const request = new tls.CertRequest(
-            `${name}-server-csr`,
-            {
-                privateKeyPem: key.privateKeyPem,
-                subject: { commonName: args.dnsNames[0], organization: args.organization },
-                dnsNames: [...args.dnsNames],
-                ipAddresses: [...args.ipAddresses],
-            },
-            parent,
-        );
-        const cert = new tls.LocallySignedCert(
-            `${name}-server`,
-            {
-                certRequestPem: request.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-                validityPeriodHours: args.validityDays * HOURS_PER_DAY,
-                earlyRenewalHours: args.renewBeforeDays * HOURS_PER_DAY,
-                setSubjectKeyId: true,
-            },
-            parent,
-        );
-
         this.caKeyPem = caKey.privateKeyPem;
-        this.validity = { validityDays: args.validityDays, renewBeforeDays: args.renewBeforeDays, organization: args.organization };
         this.caCertPem = ca.certPem;
+        this.validity = { validityDays: args.validityDays, renewBeforeDays: args.renewBeforeDays, organization: args.organization };
+        const server = this.serverCertificate(
+            { key: `${name}-server-key`, csr: `${name}-server-csr`, cert: `${name}-server` },
+            args.dnsNames,
+            args.ipAddresses,
+        );
         // Clients that verify the chain get the CA with the leaf.
-        this.certPem = pulumi.interpolate`${cert.certPem}${ca.certPem}`;
-        this.keyPem = pulumi.secret(key.privateKeyPem);
+        this.certPem = server.certPem;
+        this.keyPem = server.keyPem;
         this.registerOutputs({ caCertPem: this.caCertPem, certPem: this.certPem });
     }
 
     /** Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's. */
     issue(name: string, dnsNames: readonly string[]): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
+        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, []);
+    }
+
+    /** A key, its request and the leaf signed by the CA; the PEM carries the CA after the leaf. */
+    private serverCertificate(names: { key: string; csr: string; cert: string }, dnsNames: readonly string[], ipAddresses: readonly string[]) {
         const parent = { parent: this };
-        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
+        const key = new tls.PrivateKey(names.key, { algorithm: "RSA", rsaBits: 2048 }, parent);
         const request = new tls.CertRequest(
-            `${name}-csr`,
-            { privateKeyPem: key.privateKeyPem, subject: { commonName: dnsNames[0], organization: this.validity.organization }, dnsNames: [...dnsNames] },
+            names.csr,
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: dnsNames[0], organization: this.validity.organization },
+                dnsNames: [...dnsNames],
+                ...(ipAddresses.length > 0 ? { ipAddresses: [...ipAddresses] } : {}),
+            },
             parent,
         );
         const cert = new tls.LocallySignedCert(
-            `${name}-cert`,
+            names.cert,
             {
                 certRequestPem: request.certRequestPem,
                 caPrivateKeyPem: this.caKeyPem,
