@@ -87,7 +87,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const timescale = new Timescale(h.timescale, { config: config.timescale, platform }, parent);
+    const timescale = new Timescale(h.timescale, { config: config.timescale, platform, monitoring: config.observability.metrics }, parent);
     const redis = new Redis(h.redis, { config: config.redis, platform }, parent);
     const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, dimensions: config.ollama.embeddingDimensions, platform }, parent);
 

@@ -173,6 +173,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "qdrant-collection",
             "sqlserver-monitor-login",
             "sqlserver-schema",
+            "timescale-monitor-role",
             "timescale-schema",
         ]);
         for (const s of steps(run)) {

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { dataVolumePassword } from "../generated-secret";
+import { dataVolumePassword, generatedApiKey } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
+import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
 import { renderObservabilitySchema } from "./observability-sql";
 
 export const POSTGRES_PORT = 5432;
@@ -13,6 +14,8 @@ const SCHEMA_FILE = "/tmp/llm-platform-observability.sql";
 export interface TimescaleArgs {
     readonly config: PlatformConfig["timescale"];
     readonly platform: Platform;
+    /** Create a `pg_monitor` login for the metrics exporter and declare the exporter. */
+    readonly monitoring?: boolean;
 }
 
 /** PostgreSQL flags derived from the container's memory limit, applied at every start. */
@@ -44,6 +47,7 @@ export class Timescale extends pulumi.ComponentResource {
         const c = args.config;
         this.database = c.database;
         this.password = dataVolumePassword(`${name}-password`, this);
+        const monitorPassword = args.monitoring ? generatedApiKey(`${name}-monitor-password`, this, 32) : undefined;
 
         const spec: ServiceSpec = {
             name,
@@ -70,7 +74,9 @@ export class Timescale extends pulumi.ComponentResource {
             sharedMemoryMb: postgresSharedMemoryMb(c.memoryMb),
             stopGraceSeconds: 60,
             observe: {
-                exporter: { kind: "postgres", target: `${name}:${POSTGRES_PORT}`, user: this.user, password: this.password, database: c.database },
+                exporter: monitorPassword
+                    ? { kind: "postgres", target: `${name}:${POSTGRES_PORT}`, user: MONITOR_ROLE, password: monitorPassword, database: c.database }
+                    : undefined,
                 probes: [{ name: "port", module: "tcp", target: `${name}:${POSTGRES_PORT}` }],
                 logFormat: "postgres",
             },
@@ -94,6 +100,19 @@ export class Timescale extends pulumi.ComponentResource {
                     ],
                     resources: stepResources,
                 },
+                ...(monitorPassword
+                    ? [
+                          {
+                              name: "monitor-role",
+                              image: c.image,
+                              entrypoint: ["psql"],
+                              command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", "/tmp/llm-platform-monitor.sql"],
+                              secretEnv: { PGPASSWORD: this.password, [MONITOR_PASSWORD_ENV]: monitorPassword },
+                              files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorRoleSql() }],
+                              resources: stepResources,
+                          },
+                      ]
+                    : []),
             ],
         };
         this.host = args.platform.deploy(spec, this).host;

@@ -22,7 +22,7 @@ describe("observability in the dev stack (on by default, off per stack)", functi
 
     it("turned off, deploys the application services only, with no exporter login, route or output", () => {
         assert.deepEqual(serviceNames(off), APP);
-        assert.ok(!off.ofType(CONTAINER).some((c) => c.name === "sqlserver-monitor-login"));
+        assert.ok(!off.ofType(CONTAINER).some((c) => ["sqlserver-monitor-login", "timescale-monitor-role"].includes(c.name)));
         const nginx = upload(off.named(CONTAINER, "proxy"), "/etc/nginx/nginx.conf")!;
         assert.doesNotMatch(nginx, /grafana|kibana/);
         assert.equal(off.outputs.observability.grafanaUrl, undefined);
@@ -64,7 +64,16 @@ describe("observability in the dev stack (on by default, off per stack)", functi
 
         assert.deepEqual(on.named(CONTAINER, "proxy-exporter").inputs.command, ["--nginx.scrape-uri=http://proxy:8081/stub_status"]);
         assert.equal(env(on.named(CONTAINER, "redis-exporter")).REDIS_ADDR, "redis://redis:6379");
-        assert.equal(env(on.named(CONTAINER, "timescale-exporter")).DATA_SOURCE_URI, "timescale:5432/llm_observatory?sslmode=disable");
+        const pgExporter = env(on.named(CONTAINER, "timescale-exporter"));
+        assert.equal(pgExporter.DATA_SOURCE_URI, "timescale:5432/llm_observatory?sslmode=disable");
+        // PostgreSQL's pg_monitor role, not the superuser.
+        assert.equal(pgExporter.DATA_SOURCE_USER, "llm_monitor");
+        const role = on.named(CONTAINER, "timescale-monitor-role");
+        assert.equal(env(role).LLM_MONITOR_PASSWORD, pgExporter.DATA_SOURCE_PASS);
+        const roleSql = upload(role, "/tmp/llm-platform-monitor.sql")!;
+        assert.match(roleSql, /GRANT pg_monitor TO llm_monitor;/);
+        assert.match(roleSql, /NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'monitor_password'/);
+        assert.ok(!roleSql.includes(pgExporter.DATA_SOURCE_PASS), "the password stays in env");
         for (const name of ["proxy-exporter", "redis-exporter", "timescale-exporter", "sqlserver-exporter"]) {
             assert.deepEqual(on.named(CONTAINER, name).inputs.ports ?? [], [], `${name} publishes nothing`);
         }
