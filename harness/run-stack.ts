@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
-import { mockState } from "./mock-state";
+import { withExampleUserValues } from "./example-user-values";
+import { mockCall, mockState } from "./mock-state";
 import { plainValue } from "../policies/rules/support/values";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -79,12 +80,15 @@ export function withOverrides(values: ConfigValues, patch: ConfigValues): Config
 export interface RunOptions {
     /** Config changes on top of the stack's files. */
     readonly overrides?: ConfigValues;
-    /** Exit code every one-shot container reports (default 0). */
+    /** Exit code every one-shot container or Job reports (default 0). */
     readonly stepExitCode?: number;
+    /** Stand in example values for the cluster and domain a stack file leaves to its owner. */
+    readonly exampleUserValues?: boolean;
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
-    const values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    if (options.exampleUserValues) values = withExampleUserValues(values).values;
     return runProgram(stack, values, options.stepExitCode ?? 0);
 }
 
@@ -127,7 +131,7 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
+                return mockCall(args.token, args.inputs);
             },
         },
         "llm-platform",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defaultImages, unpinnedReason } from "./images";
+import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
 import { knownDimensions } from "./models";
 
 /** SQL Server on Linux refuses to start with less memory than this. */
@@ -12,6 +13,8 @@ const image = z.string().superRefine((value, ctx) => {
     if (reason) ctx.addIssue({ code: "custom", message: `must be pinned to an exact version: it ${reason}` });
 });
 const hostPort = z.number().int().min(1).max(65535);
+/** Size of a data volume (Kubernetes: the PVC's request; Docker volumes are not sized). */
+const storageGb = (gb: number) => z.number().int().min(1).max(64 * 1024).default(gb);
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a SQL identifier (letters, digits, _)");
 
 interface Sizes {
@@ -56,12 +59,14 @@ export const configSchema = z
                 logMaxFiles: z.number().int().min(1).max(100).default(5),
             })
             .prefault({}),
+        kubernetes: kubernetesSchema,
         sqlserver: service(
             { ...sizes(2, 4096), image: defaultImages.sqlserver },
             {
                 edition: z.enum(["Developer", "Express", "Standard", "Enterprise", "EnterpriseCore"]).default("Developer"),
                 database: identifier.default("llm"),
                 vectorIndexMinRows: z.number().int().min(0).default(100),
+                storageGb: storageGb(50),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -76,6 +81,7 @@ export const configSchema = z
                 numParallel: z.number().int().min(1).max(64).default(2),
                 maxLoadedModels: z.number().int().min(1).max(16).default(2),
                 maxQueue: z.number().int().min(1).max(100000).default(512),
+                storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -86,6 +92,7 @@ export const configSchema = z
                 httpPort: hostPort.default(8080),
                 clientMaxBodyMb: z.number().int().min(1).max(10240).default(50),
                 upstreamTimeoutSeconds: z.number().int().min(5).max(3600).default(300),
+                replicas: z.number().int().min(1).max(50).default(1),
             },
         ),
         timescale: service(
@@ -96,6 +103,7 @@ export const configSchema = z
                 metricsRetentionDays: z.number().int().min(1).default(90),
                 logsRetentionDays: z.number().int().min(1).default(30),
                 compressAfterDays: z.number().int().min(1).default(7),
+                storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -115,6 +123,7 @@ export const configSchema = z
                     ])
                     .default("allkeys-lru"),
                 appendfsync: z.enum(["always", "everysec", "no"]).default("everysec"),
+                storageGb: storageGb(20),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -124,6 +133,8 @@ export const configSchema = z
                 collection: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).default("documents"),
                 hnswM: z.number().int().min(4).max(128).default(16),
                 hnswEfConstruct: z.number().int().min(4).max(4096).default(128),
+                storageGb: storageGb(50),
+                snapshotsGb: storageGb(50),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -163,6 +174,8 @@ export const configSchema = z
         if (c.tls.renewBeforeDays >= c.tls.caValidityDays) {
             issue(["tls", "caValidityDays"], `must be longer than tls.renewBeforeDays (${c.tls.renewBeforeDays})`);
         }
+
+        checkKubernetesConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

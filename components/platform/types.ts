@@ -38,6 +38,20 @@ export interface ServiceVolume {
     readonly sizeGb: number;
 }
 
+/** A directory of the node an agent reads (Kubernetes hostPath, Docker bind mount). */
+export interface HostMount {
+    readonly name: string;
+    readonly hostPath: string;
+    readonly mountPath: string;
+    readonly readOnly: boolean;
+}
+
+/** The unprivileged user an image runs as; the platform enforces it (Kubernetes: runAsNonRoot). */
+export interface RunAs {
+    readonly uid: number;
+    readonly gid: number;
+}
+
 export interface HealthCheck {
     /** Exec check used by Docker (and as Kubernetes' exec probe when no httpGet is given). */
     readonly command: string[];
@@ -67,6 +81,8 @@ export interface InitStep {
     readonly resources: Resources;
     /** Also wait for these services (by name) to be healthy, e.g. the proxy. */
     readonly after?: string[];
+    /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
+    readonly runAs?: RunAs;
 }
 
 /** What a service needs, independent of where it runs. */
@@ -91,8 +107,34 @@ export interface ServiceSpec {
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
     readonly initSteps?: InitStep[];
-    /** Services (by name) that must be healthy before this one starts. */
+    /** Services (by name) that must be healthy before this one starts; it may call them. */
     readonly dependsOn?: string[];
+    /**
+     * Services (by name) this one calls at run time without waiting for them at start
+     * (the proxy's upstreams, SQL Server's embedding endpoint). With `dependsOn`, init
+     * steps' targets and `after`, these are every flow the platform allows (Kubernetes:
+     * NetworkPolicies); anything else is denied.
+     */
+    readonly talksTo?: string[];
+    /** The service itself reaches the internet over HTTPS (Ollama's server pulls models). */
+    readonly internetEgress?: boolean;
+    /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
+    readonly replicas?: number;
+    /** The image's unprivileged user; unset: the image runs as root (say why at the service). */
+    readonly runAs?: RunAs;
+    /**
+     * Linux capabilities an image that runs as root needs (NGINX's master: bind 443, switch
+     * to its worker user); Kubernetes drops every other one.
+     */
+    readonly capabilities?: string[];
+    /** The process writes only to its volumes and /tmp: the platform may mount the image read-only. */
+    readonly readOnlyRootFilesystem?: boolean;
+    /**
+     * One copy per node reading the node itself (log shipper, node-exporter, cAdvisor):
+     * Kubernetes runs it as a DaemonSet in the node-agent namespace, outside the
+     * platform's restricted one. Such a service has no volumes and no replicas.
+     */
+    readonly nodeAgent?: { readonly hostMounts: HostMount[] };
 }
 
 export interface DeployedService {
@@ -111,5 +153,7 @@ export interface Platform {
     readonly resolver: string;
     /** Outcome of every one-shot step by name; fails `pulumi up` when a step failed. */
     readonly initResults: Readonly<Record<string, pulumi.Output<string>>>;
+    /** The host name clients use for a service (before it is deployed: certificates need it). */
+    hostOf(service: string): string;
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
 }

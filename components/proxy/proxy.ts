@@ -64,6 +64,11 @@ export class TlsProxy extends pulumi.ComponentResource {
                 { name: "http", port: 80, publish: { hostPort: c.httpPort, hostIp: "0.0.0.0" } },
             ],
             resources: resourcesOf(c),
+            replicas: c.replicas,
+            // Every upstream host, so the platform lets the proxy reach exactly those.
+            talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],
+            // No runAs: the nginx master binds 80 and 443 as root, then runs its workers as nginx.
+            capabilities: ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"],
             healthCheck: {
                 command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/healthz"],
                 httpGet: { path: "/healthz", port: 80 },
