@@ -69,6 +69,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             );
             return { volumeName: volume.name, containerPath: v.mountPath };
         });
+        // A node agent reads the host itself (its logs, /proc, /sys) through bind mounts.
+        const hostMounts = (spec.nodeAgent?.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: m.readOnly }));
 
         const container = new docker.Container(
             spec.name,
@@ -78,7 +80,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 command: spec.command,
                 user: spec.user,
                 hostname: spec.name,
-                volumes,
+                volumes: [...volumes, ...hostMounts],
                 ports: spec.ports
                     .filter((p) => p.publish)
                     .map((p) => ({ internal: p.port, external: p.publish!.hostPort, ip: p.publish!.hostIp, protocol: "tcp" })),
