@@ -87,12 +87,14 @@ describe("prod stack file", () => {
         assert.equal(registered.length, 0);
     });
 
-    it("needs the region with an EKS cluster name, and one way to reach the cluster", async () => {
+    it("needs the region with an EKS cluster name, one way to reach the cluster, and the load balancer's ports", async () => {
         const values = withOverrides(stackConfigValues("prod"), {
             "llm-platform:kubernetes": { eksClusterName: "prod-eks", context: "prod" },
             "llm-platform:tls": { hostnames: ["llm.example.com"] },
+            "llm-platform:proxy": { httpsPort: 8443 },
         });
         const { error } = await failedRun("prod", values);
+        assert.match(error.message, /llm-platform:proxy\.httpsPort = 8443: must be 443 on Kubernetes/);
         assert.match(error.message, /llm-platform:kubernetes\.awsRegion = \(not set\): must be set to the region/);
         assert.match(error.message, /llm-platform:kubernetes\.context = "prod": must not be set together with kubernetes\.eksClusterName/);
     });

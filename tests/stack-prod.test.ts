@@ -162,6 +162,8 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
                 job.name,
             );
             assert.ok(main(job).resources.limits.memory, job.name);
+            assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true", "a failed Job runs again on the next up");
+            assert.equal(job.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], String(3600 + 120));
         }
         assert.deepEqual(run.named(JOB, "sqlserver-schema").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
         assert.deepEqual(run.outputs.initialization["sqlserver-schema"], "completed");

@@ -47,7 +47,7 @@ type Issue = (path: (string | number)[], message: string) => void;
 
 /** Rules that hold only when the stack runs on Kubernetes. */
 export function checkKubernetesConfig(
-    c: { platform: string; kubernetes: z.output<typeof kubernetesSchema>; tls: { hostnames: string[] } },
+    c: { platform: string; kubernetes: z.output<typeof kubernetesSchema>; tls: { hostnames: string[] }; proxy: { httpsPort: number; httpPort: number } },
     issue: Issue,
 ) {
     if (c.platform !== "kubernetes") return;
@@ -72,6 +72,9 @@ export function checkKubernetesConfig(
     if (k.nodeAgentNamespace === k.namespace) {
         issue(["kubernetes", "nodeAgentNamespace"], `must differ from kubernetes.namespace (${k.namespace}): node agents need a privileged namespace of their own`);
     }
+    // The load balancer forwards 443 and 80 to the same ports of NGINX, whose redirect names httpsPort.
+    if (c.proxy.httpsPort !== 443) issue(["proxy", "httpsPort"], "must be 443 on Kubernetes: the proxy's load balancer listens on 443");
+    if (c.proxy.httpPort !== 80) issue(["proxy", "httpPort"], "must be 80 on Kubernetes: the proxy's load balancer listens on 80");
     if (c.tls.hostnames.length === 0) {
         issue(["tls", "hostnames"], 'must name the proxy\'s public DNS name(s) on Kubernetes, e.g. ["llm.example.com"]: clients and the certificate use them');
     }

@@ -292,8 +292,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     name: base,
                     namespace: namespace.ref,
                     labels,
-                    // Pulumi waits for the Job to finish: as long as the Job may run, plus a margin.
-                    annotations: { "pulumi.com/timeoutSeconds": String(deadlineSeconds + 120) },
+                    annotations: {
+                        // Pulumi waits for the Job to finish (10 minutes by default): as long as it may run, plus a margin.
+                        "pulumi.com/timeoutSeconds": String(deadlineSeconds + 120),
+                        // A Job that failed is replaced, so it runs again, on the next `pulumi up`.
+                        "pulumi.com/replaceUnready": "true",
+                    },
                 },
                 spec: {
                     backoffLimit: k.jobBackoffLimit,
@@ -333,7 +337,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 throw new Error(
                     `one-shot step ${base} failed${failed?.reason ? ` (${failed.reason})` : ""}: see ` +
                         `\`kubectl logs -n ${namespace.name} job/${base}\`, fix the cause, then run it again with ` +
-                        `\`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
+                        `\`pulumi up\` (a failed Job is replaced) or \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
                 );
             }
             return "completed";
