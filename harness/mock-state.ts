@@ -14,12 +14,12 @@ function mockPassword(name: string, length: number, special: boolean): string {
  * The state a provider would return for a resource: its inputs plus the outputs the
  * program reads (image ids, generated secrets, PEMs, exit codes). Deterministic.
  */
-export function mockState(type: string, name: string, inputs: Record<string, any>, stepExitCode: number): Record<string, any> {
+export function mockState(type: string, name: string, inputs: Record<string, any>, stepExitCode: number | null): Record<string, any> {
     switch (type) {
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:${digest(inputs.name)}`, repoDigest: `${inputs.name}@sha256:${digest(inputs.name)}` };
         case "docker:index/container:Container":
-            return inputs.attach ? { ...inputs, exitCode: stepExitCode } : inputs;
+            return inputs.attach ? { ...inputs, exitCode: stepExitCode ?? undefined, containerLogs: inputs.logs ? `step ${name} output\n` : undefined } : inputs;
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: mockPassword(name, inputs.length, inputs.special !== false) };
         case "tls:index/privateKey:PrivateKey":

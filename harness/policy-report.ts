@@ -1,4 +1,5 @@
 import { StackRun } from "./run-stack";
+import { describeTotals, stackTotals } from "./stack-totals";
 import { OfflineResource, OfflineViolation, runPolicyPack } from "../policies/rules/offline";
 
 export interface PolicyReport {
@@ -23,6 +24,7 @@ export function stackSummary(run: StackRun): string {
             const memory = `${String(i.memory ?? "-").padStart(9)} (${String(i.memoryReservation ?? "-").padStart(5)})`;
             lines.push(`  ${name.padEnd(28)} ${String(i.cpus ?? "-").padStart(5)}  ${memory}  ${images.get(i.image) ?? i.image}`);
         }
+        lines.push("", describeTotals(stackTotals(run)));
     }
     const workloads = run.resources.filter((r) => r.custom && /^kubernetes:(apps|batch)\/v1:/.test(r.type));
     if (workloads.length > 0) {

@@ -16,7 +16,10 @@ describe("offline policy check (npm run policy:check)", function () {
         const r = policyCheck("dev");
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /stack dev \(platform docker\): \d+ resources/);
-        assert.match(r.stdout, /sqlserver\s+2\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        assert.match(r.stdout, /sqlserver\s+2\.0\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        assert.match(r.stdout, /services\s+6 containers, cpu 11\.5, memory limits 23040 MB \(22\.5 GB\), reserved 11520 MB/);
+        assert.match(r.stdout, /host ports: 0\.0\.0\.0:8080 -> proxy, 0\.0\.0\.0:8443 -> proxy, 127\.0\.0\.1:11434 -> ollama/);
+        assert.match(r.stdout, /GPU: none/);
         assert.match(r.stdout, /policy pack llm-platform: 0 violation\(s\), 0 mandatory/);
     });
 

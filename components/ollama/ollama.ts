@@ -42,6 +42,7 @@ export class Ollama extends pulumi.ComponentResource {
             command: [pullScript(5)],
             env: { OLLAMA_HOST: `http://${name}:${OLLAMA_PORT}`, MODEL: model },
             resources: stepResources,
+            downloads: true,
         });
 
         const spec: ServiceSpec = {

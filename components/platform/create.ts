@@ -26,6 +26,9 @@ export function createPlatform(config: PlatformConfig, namePrefix: string): (par
                         logMaxSizeMb: config.docker.logMaxSizeMb,
                         logMaxFiles: config.docker.logMaxFiles,
                         labels: platformLabels(namePrefix),
+                        pullTimeoutMinutes: config.docker.pullTimeoutMinutes,
+                        // Unknown without an engine (a preview in CI): most kernels have swap accounting.
+                        swapLimit: config.engine?.swapLimit ?? true,
                     },
                     { parent },
                 );

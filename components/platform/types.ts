@@ -15,10 +15,10 @@ export interface ServicePort {
     readonly name: string;
     readonly port: number;
     /**
-     * Publish on the host. `hostIp` 127.0.0.1 keeps a port for local tools only;
-     * 0.0.0.0 is for the proxy alone (the policy pack checks it).
+     * Publish on the host. `hostIp` 127.0.0.1 keeps a port for local tools only; any other
+     * address (0.0.0.0: every interface) is for the proxy alone (the policy pack checks it).
      */
-    readonly publish?: { readonly hostPort: number; readonly hostIp: "127.0.0.1" | "0.0.0.0" };
+    readonly publish?: { readonly hostPort: number; readonly hostIp: string };
 }
 
 /** A file placed in the container before it starts (Docker upload, Kubernetes ConfigMap/Secret). */
@@ -79,6 +79,8 @@ export interface InitStep {
     readonly secretEnv?: Env;
     readonly files?: ServiceFile[];
     readonly resources: Resources;
+    /** The step downloads something large (a model): it gets the stack's download timeout. */
+    readonly downloads?: boolean;
     /** Also wait for these services (by name) to be healthy, e.g. the proxy. */
     readonly after?: string[];
     /** The image's unprivileged user; unset: the image runs as root (say why at the step). */

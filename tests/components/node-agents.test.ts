@@ -17,7 +17,7 @@ const shipper: ServiceSpec = {
     talksTo: ["elasticsearch"],
 };
 
-const kubernetesConfig = parseConfig({ platform: "kubernetes", kubernetes: { context: "test" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] } }).kubernetes;
+const kubernetesConfig = parseConfig({ platform: "kubernetes", kubernetes: { context: "test" }, proxy: { httpsPort: 443, httpPort: 80 }, ollama: { gpu: false }, tls: { hostnames: ["llm.example.com"] } }).kubernetes;
 const settled = () => new Promise((r) => setTimeout(r, 50));
 
 describe("node agents (a ServiceSpec with nodeAgent)", () => {
@@ -57,7 +57,7 @@ describe("node agents (a ServiceSpec with nodeAgent)", () => {
     });
 
     it("get their host paths as read-only bind mounts on Docker", async () => {
-        const platform = new DockerPlatform("docker", { namePrefix: "llm-platform-test", subnet: "10.99.0.0/24", logMaxSizeMb: 10, logMaxFiles: 2, labels: {} });
+        const platform = new DockerPlatform("docker", { namePrefix: "llm-platform-test", subnet: "10.99.0.0/24", logMaxSizeMb: 10, logMaxFiles: 2, labels: {}, pullTimeoutMinutes: 90, swapLimit: true });
         platform.deploy({ ...shipper, talksTo: [] }, new pulumi.ComponentResource("test:index:Parent", "p", {}));
         await settled();
         const container = registered.find((r) => r.type === "docker:index/container:Container")!;
