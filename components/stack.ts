@@ -69,6 +69,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             embeddingDimensions: config.ollama.embeddingDimensions,
             embedUrl: `https://${proxy.host}/api/embed`,
             caCertPem: certificates.caCertPem,
+            apiKey: proxy.sqlServerApiKey,
             platform,
         },
         parent,
@@ -106,6 +107,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
             redis: redis.connectionString(`${redis.host}:${redis.port}`),
         },
+        /** Proxy API keys by client (`proxy.clients`): `Authorization: Bearer <key>`. */
+        apiKeys: pulumi.secret(proxy.apiKeys),
         credentials: pulumi.secret({
             sqlserverSaPassword: sqlserver.saPassword,
             timescalePassword: timescale.password,

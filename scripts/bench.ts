@@ -33,6 +33,7 @@ async function main() {
             publicHttpsPort: 8443,
             upstreams: ollamaRoutes("ollama:11434"),
             clientMaxBodyMb: 50,
+            auth: { keysFile: "/etc/nginx/auth/api-keys.map", ratePerSecond: 10, burst: 20 },
             upstreamTimeoutSeconds: 300,
         }),
     );

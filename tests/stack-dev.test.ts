@@ -123,7 +123,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     it("keeps the database passwords through a destroy, as their data volumes are kept", () => {
         const passwords = run.ofType("random:index/randomPassword:RandomPassword");
         const protectedOnes = passwords.filter((p) => p.options.protect).map((p) => p.name).sort();
-        assert.deepEqual(protectedOnes, ["sqlserver-sa-password", "timescale-password"]);
+        assert.deepEqual(protectedOnes, ["sqlserver-master-key-password", "sqlserver-sa-password", "timescale-password"]);
     });
 
     it("runs each one-shot step after its service, once, and to completion", () => {
@@ -209,6 +209,19 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             assert.equal(await pulumi.isSecret(value as pulumi.Output<string>), true, `${name} connection string is secret`);
         }
         assert.match(run.outputs.connectionStrings.timescale, /^postgresql:\/\/postgres:.+@timescale:5432\/llm_observatory/);
+    });
+
+    it("gives every proxy client and SQL Server their own API key, as secrets", async () => {
+        assert.equal(await pulumi.isSecret(run.rawOutputs.apiKeys), true, "API keys are secret");
+        assert.deepEqual(Object.keys(run.outputs.apiKeys), ["default"], "one per proxy.clients; SQL Server's stays inside");
+        const proxy = run.named(CONTAINER, "proxy");
+        assert.ok(isSecretValue(proxy.rawInputs.uploads), "the uploads, keys file included, travel as a secret");
+        const map = upload(proxy, "/etc/nginx/auth/api-keys.map");
+        assert.match(map, new RegExp(`^"Bearer ${run.outputs.apiKeys.default}" default;\n"Bearer [A-Za-z0-9]{48}" sqlserver;\n$`));
+        const sqlKey = /"Bearer ([A-Za-z0-9]+)" sqlserver;/.exec(map)![1];
+        const init = upload(run.named(CONTAINER, "sqlserver-schema"), "/tmp/llm-platform-init.sql");
+        assert.ok(init.includes(`"Authorization":"Bearer ${sqlKey}"`), "SQL Server sends the key the proxy knows");
+        assert.match(upload(proxy, "/etc/nginx/nginx.conf"), /include \/etc\/nginx\/auth\/api-keys\.map;/);
     });
 });
 

@@ -109,7 +109,12 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         // SQL Server may take the whole start period (30 s at 10 s intervals) plus its retries.
         assert.equal(main(run.named(STATEFUL_SET, "sqlserver")).startupProbe.failureThreshold, 13);
         const proxyMounts = main(run.named(DEPLOYMENT, "proxy")).volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`);
-        assert.deepEqual(proxyMounts, ["files:/etc/nginx/nginx.conf", "files:/etc/nginx/tls/tls.crt", "secret-files:/etc/nginx/tls/tls.key"]);
+        assert.deepEqual(proxyMounts, [
+            "files:/etc/nginx/nginx.conf",
+            "files:/etc/nginx/tls/tls.crt",
+            "secret-files:/etc/nginx/tls/tls.key",
+            "secret-files:/etc/nginx/auth/api-keys.map",
+        ]);
         const tlsKey = podSpec(run.named(DEPLOYMENT, "proxy")).volumes.find((v: any) => v.name === "secret-files").secret.items[0];
         assert.equal(tlsKey.mode, 0o600);
     });

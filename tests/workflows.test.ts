@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { spawnSync } from "child_process";
+import * as os from "os";
+import { defaultImages, unpinnedReason } from "../components/config/images";
 import { PROJECT_DIR } from "../harness/run-stack";
+import { pinnedImages } from "../scripts/images";
 
 const workflow = (name: string) => parse(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", name), "utf8"));
 const steps = (job: any): any[] => job.steps;
@@ -14,6 +18,27 @@ describe("GitHub workflows for users' repositories", () => {
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- dev"));
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- prod"));
         assert.doesNotMatch(JSON.stringify(job), /secrets\./);
+    });
+
+    it("checks every pinned image exists in its registry, failing the PR on a missing one", () => {
+        const job = workflow("pull-request.yml").jobs["images-exist"];
+        const script = steps(job).find((s) => /docker manifest inspect/.test(s.run ?? "")).run as string;
+        assert.match(script, /npm run -s images/, "reads the one list of images");
+        const images = pinnedImages();
+        for (const image of Object.values(defaultImages)) assert.ok(images.includes(image), image);
+        for (const image of images) assert.equal(unpinnedReason(image), undefined, image);
+
+        // Run the job's script with stub docker and npm: one tag does not exist.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-images-"));
+        try {
+            fs.writeFileSync(path.join(dir, "npm"), `#!/bin/bash\nprintf '%s\\n' nginx:1.30.5-alpine qdrant/qdrant:v9.9.9\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash\n[ "$3" != qdrant/qdrant:v9.9.9 ]\n`, { mode: 0o755 });
+            const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+            assert.equal(r.status, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, /ok       nginx:1\.30\.5-alpine\nMISSING  qdrant\/qdrant:v9\.9\.9/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("previews every stack with the policy pack and comments on the PR", () => {

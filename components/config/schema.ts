@@ -119,6 +119,7 @@ export function configSchemaFor(preset: Preset) {
                     .array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a client name: lower-case letters, digits and -, starting with a letter"))
                     .min(1)
                     .refine((names) => new Set(names).size === names.length, "must not repeat a client name")
+                    .refine((names) => !names.includes("sqlserver"), "must not name a client sqlserver: that key is SQL Server's own")
                     .default(["default"]),
                 rateLimitPerSecond: z.number().int().min(1).max(10000).default(10),
                 rateLimitBurst: z.number().int().min(0).max(100000).default(20),

@@ -22,6 +22,8 @@ export interface SqlServerArgs {
     readonly embedUrl: string;
     /** The CA that signed the proxy's certificate: SQL Server must trust it. */
     readonly caCertPem: pulumi.Input<string>;
+    /** The proxy's API key for SQL Server (secret). */
+    readonly apiKey: pulumi.Input<string>;
     readonly platform: Platform;
 }
 
@@ -40,7 +42,21 @@ export class SqlServer extends pulumi.ComponentResource {
         super("llm-platform:data:SqlServer", name, {}, opts);
         const c = args.config;
         this.saPassword = dataVolumePassword(`${name}-sa-password`, this);
+        // The master key lives in the data volume, so its password must outlive a destroy as the volume does.
+        const masterKeyPassword = dataVolumePassword(`${name}-master-key-password`, this);
         this.database = c.database;
+        const initSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
+            renderSqlInit({
+                database: c.database,
+                dimensions: args.embeddingDimensions,
+                embedUrl: args.embedUrl,
+                embeddingModel: args.embeddingModel,
+                modelName: EXTERNAL_MODEL_NAME,
+                vectorIndexMinRows: c.vectorIndexMinRows,
+                apiKey,
+                masterKeyPassword: masterKey,
+            }),
+        );
 
         const spec: ServiceSpec = {
             name,
@@ -77,17 +93,8 @@ export class SqlServer extends pulumi.ComponentResource {
                     command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-init.sql"],
                     secretEnv: { SQLCMDPASSWORD: this.saPassword },
                     files: [
-                        {
-                            path: "/tmp/llm-platform-init.sql",
-                            content: renderSqlInit({
-                                database: c.database,
-                                dimensions: args.embeddingDimensions,
-                                embedUrl: args.embedUrl,
-                                embeddingModel: args.embeddingModel,
-                                modelName: EXTERNAL_MODEL_NAME,
-                                vectorIndexMinRows: c.vectorIndexMinRows,
-                            }),
-                        },
+                        // Holds the API key and the master key password.
+                        { path: "/tmp/llm-platform-init.sql", content: initSql, secret: true, mode: "0600" },
                     ],
                     resources: stepResources,
                     runAs: MSSQL_USER,

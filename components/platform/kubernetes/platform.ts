@@ -153,7 +153,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
         };
 
-        const publicService = spec.ports.some((p) => p.publish?.hostIp === "0.0.0.0");
+        // Published beyond loopback on Docker: public here, behind the load balancer.
+        const publicService = spec.ports.some((p) => p.publish !== undefined && p.publish.hostIp !== "127.0.0.1");
         let service: k8s.core.v1.Service | undefined;
         if (spec.ports.length > 0) {
             const loadBalancer = publicService && k.proxyServiceType === "LoadBalancer";
