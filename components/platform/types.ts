@@ -38,14 +38,6 @@ export interface ServiceVolume {
     readonly sizeGb: number;
 }
 
-/** A directory of the node an agent reads (Kubernetes hostPath, Docker bind mount). */
-export interface HostMount {
-    readonly name: string;
-    readonly hostPath: string;
-    readonly mountPath: string;
-    readonly readOnly: boolean;
-}
-
 /** The unprivileged user an image runs as; the platform enforces it (Kubernetes: runAsNonRoot). */
 export interface RunAs {
     readonly uid: number;
@@ -85,6 +77,15 @@ export interface InitStep {
     readonly after?: string[];
     /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
     readonly runAs?: RunAs;
+}
+
+/**
+ * A path of the host mounted read-only into the container: node agents (log shipper, host and
+ * container metrics) only. Docker: a bind mount; Kubernetes: a hostPath volume of a DaemonSet.
+ */
+export interface HostMount {
+    readonly hostPath: string;
+    readonly mountPath: string;
 }
 
 /** What a service needs, independent of where it runs. */
@@ -132,11 +133,11 @@ export interface ServiceSpec {
     /** The process writes only to its volumes and /tmp: the platform may mount the image read-only. */
     readonly readOnlyRootFilesystem?: boolean;
     /**
-     * One copy per node reading the node itself (log shipper, node-exporter, cAdvisor):
-     * Kubernetes runs it as a DaemonSet in the node-agent namespace, outside the
-     * platform's restricted one. Such a service has no volumes and no replicas.
+     * Read-only host paths (node agents only; the policy pack must exempt them). A service
+     * with host mounts is a node agent: Kubernetes runs one per node (a DaemonSet) in the
+     * node-agent namespace; it keeps no volumes and has no replicas.
      */
-    readonly nodeAgent?: { readonly hostMounts: HostMount[] };
+    readonly hostMounts?: readonly HostMount[];
 }
 
 export interface DeployedService {

@@ -13,14 +13,14 @@ const shipper: ServiceSpec = {
     ports: [{ name: "http", port: 2020 }],
     resources: { cpu: 0.5, memoryMb: 256, cpuReservation: 0.1, memoryReservationMb: 128 },
     healthCheck: { command: ["true"], httpGet: { path: "/api/v1/health", port: 2020 }, intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
-    nodeAgent: { hostMounts: [{ name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true }] },
+    hostMounts: [{ hostPath: "/var/log/pods", mountPath: "/var/log/pods" }],
     talksTo: ["elasticsearch"],
 };
 
 const kubernetesConfig = parseConfig({ platform: "kubernetes", kubernetes: { context: "test" }, proxy: { httpsPort: 443, httpPort: 80 }, ollama: { gpu: false }, tls: { hostnames: ["llm.example.com"] } }).kubernetes;
 const settled = () => new Promise((r) => setTimeout(r, 50));
 
-describe("node agents (a ServiceSpec with nodeAgent)", () => {
+describe("node agents (a ServiceSpec with hostMounts)", () => {
     let registered: Registered[];
     beforeEach(async () => {
         registered = await useMocks();
@@ -33,8 +33,8 @@ describe("node agents (a ServiceSpec with nodeAgent)", () => {
         const ds = registered.find((r) => r.type === "kubernetes:apps/v1:DaemonSet")!;
         assert.equal(ds.inputs.metadata.namespace, "llm-platform-node-agents");
         const pod = ds.inputs.spec.template.spec;
-        assert.deepEqual(pod.volumes, [{ name: "pod-logs", hostPath: { path: "/var/log/pods", type: "Directory" } }]);
-        assert.deepEqual(pod.containers[0].volumeMounts, [{ name: "pod-logs", mountPath: "/var/log/pods", readOnly: true }]);
+        assert.deepEqual(pod.volumes, [{ name: "host-0", hostPath: { path: "/var/log/pods", type: "Directory" } }]);
+        assert.deepEqual(pod.containers[0].volumeMounts, [{ name: "host-0", mountPath: "/var/log/pods", readOnly: true }]);
         assert.equal(pod.containers[0].securityContext.allowPrivilegeEscalation, false);
 
         const namespaces = registered.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata);

@@ -27,6 +27,11 @@ const DEFAULT_STOP_SECONDS = 30;
 /** A one-shot step that downloads nothing should finish well within this. */
 const STEP_TIMEOUT_MINUTES = 30;
 
+/** A node agent's read-only view of the host: bind mounts. */
+function hostMounts(spec: ServiceSpec) {
+    return (spec.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: true }));
+}
+
 /** Docker's embedded DNS server on user-defined networks. */
 const DOCKER_DNS = "127.0.0.11";
 
@@ -85,8 +90,6 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             );
             return { volumeName: volume.name, containerPath: v.mountPath };
         });
-        // A node agent reads the host itself (its logs, /proc, /sys) through bind mounts.
-        const hostMounts = (spec.nodeAgent?.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: m.readOnly }));
 
         const stopSeconds = spec.stopGraceSeconds ?? DEFAULT_STOP_SECONDS;
         const waitSeconds = healthTimeoutSeconds(spec.healthCheck);
@@ -98,7 +101,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 command: spec.command,
                 user: spec.user,
                 hostname: spec.name,
-                volumes: [...volumes, ...hostMounts],
+                volumes: [...volumes, ...hostMounts(spec)],
                 // The provider reads ports back sorted by internal port.
                 ports: spec.ports
                     .filter((p) => p.publish)

@@ -77,10 +77,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
-        if (spec.nodeAgent && ((spec.volumes ?? []).length > 0 || (spec.replicas ?? 1) !== 1)) {
+        const nodeAgent = (spec.hostMounts ?? []).length > 0;
+        if (nodeAgent && ((spec.volumes ?? []).length > 0 || (spec.replicas ?? 1) !== 1)) {
             throw new Error(`service ${spec.name}: a node agent runs once per node and keeps no volumes`);
         }
-        const namespace = spec.nodeAgent ? this.nodeAgentNamespace() : this.namespace;
+        const namespace = nodeAgent ? this.nodeAgentNamespace() : this.namespace;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: "server", "app.kubernetes.io/instance": this.args.namePrefix };
         const labels = {
             ...this.commonLabels(),
@@ -103,7 +104,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             scratch.volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${spec.sharedMemoryMb}Mi` } });
             scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
         }
-        const hostMounts = spec.nodeAgent?.hostMounts ?? [];
+        const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
         const container: Core.Container = {
             name: spec.name,
             image: spec.image,
@@ -115,7 +116,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             ...probes(spec.healthCheck),
             volumeMounts: [
                 ...(spec.volumes ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath })),
-                ...hostMounts.map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: m.readOnly })),
+                ...hostMounts.map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: true })),
                 ...inputs.volumeMounts,
                 ...scratch.mounts,
             ],
@@ -188,7 +189,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const metadata = { name: spec.name, namespace: namespace.ref, labels };
         const workloadOpts = { ...place.opts, dependsOn: this.readyOf(spec.dependsOn ?? []) };
         let workload: pulumi.CustomResource;
-        if (spec.nodeAgent) {
+        if (nodeAgent) {
             workload = new k8s.apps.v1.DaemonSet(
                 spec.name,
                 { metadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
@@ -271,7 +272,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const base = `${spec.name}-${step.name}`;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: `step-${step.name}`, "app.kubernetes.io/instance": this.args.namePrefix };
         const labels = { ...this.commonLabels(), ...selector };
-        const namespace = spec.nodeAgent ? this.nodeAgentNamespace() : this.namespace;
+        const namespace = (spec.hostMounts ?? []).length > 0 ? this.nodeAgentNamespace() : this.namespace;
         const place: ObjectPlace = { base, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
         const targets = [spec.name, ...(step.after ?? [])];
         const inputs = podInputs(place, step.env, step.secretEnv, step.files);
