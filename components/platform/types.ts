@@ -123,15 +123,15 @@ export interface ServiceSpec {
     readonly internetEgress?: boolean;
     /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
     readonly replicas?: number;
-    /** The image's unprivileged user; unset: the image runs as root (say why at the service). */
-    readonly runAs?: RunAs;
     /**
-     * Linux capabilities an image that runs as root needs (NGINX's master: bind 443, switch
-     * to its worker user); Kubernetes drops every other one.
+     * The image's unprivileged user; unset: the image runs as root (say why at the service).
+     * Kubernetes runs the pod as it (runAsNonRoot, fsGroup); Docker runs the image's default user.
      */
-    readonly capabilities?: string[];
-    /** The process writes only to its volumes and /tmp: the platform may mount the image read-only. */
+    readonly runAs?: RunAs;
+    /** The process writes only to its volumes, /tmp and `scratchPaths`: the platform may mount the image read-only. */
     readonly readOnlyRootFilesystem?: boolean;
+    /** Directories the process writes whose content need not survive a restart (caches): Kubernetes mounts an emptyDir on each. */
+    readonly scratchPaths?: string[];
     /**
      * Read-only host paths (node agents only; the policy pack must exempt them). A service
      * with host mounts is a node agent: Kubernetes runs one per node (a DaemonSet) in the

@@ -80,8 +80,11 @@ export class TlsProxy extends pulumi.ComponentResource {
             replicas: c.replicas,
             // Every upstream host, so the platform lets the proxy reach exactly those.
             talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],
-            // No runAs: the nginx master binds 80 and 443 as root, then runs its workers as nginx.
-            capabilities: ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"],
+            // The image's nginx user (uid 101, Alpine): where the platform enforces it the whole
+            // server runs unprivileged, writing only its pid (/tmp) and request buffers.
+            runAs: { uid: 101, gid: 101 },
+            readOnlyRootFilesystem: true,
+            scratchPaths: ["/var/cache/nginx"],
             healthCheck: {
                 command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/healthz"],
                 httpGet: { path: "/healthz", port: 80 },

@@ -96,10 +96,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const account = this.serviceAccount(place);
 
         const scratch: { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } = { volumes: [], mounts: [] };
-        if (spec.readOnlyRootFilesystem) {
-            scratch.volumes.push({ name: "tmp", emptyDir: { sizeLimit: "256Mi" } });
-            scratch.mounts.push({ name: "tmp", mountPath: "/tmp" });
-        }
+        const scratchPaths = [...(spec.readOnlyRootFilesystem ? ["/tmp"] : []), ...(spec.scratchPaths ?? [])];
+        scratchPaths.forEach((path, i) => {
+            scratch.volumes.push({ name: `scratch-${i}`, emptyDir: { sizeLimit: "1Gi" } });
+            scratch.mounts.push({ name: `scratch-${i}`, mountPath: path });
+        });
         if (spec.sharedMemoryMb) {
             scratch.volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${spec.sharedMemoryMb}Mi` } });
             scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
@@ -120,7 +121,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 ...inputs.volumeMounts,
                 ...scratch.mounts,
             ],
-            securityContext: containerSecurityContext(spec.runAs, spec.capabilities, spec.readOnlyRootFilesystem ?? false),
+            securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false),
         };
         const replicas = spec.replicas ?? 1;
         const k = this.args.config;
@@ -130,7 +131,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 serviceAccountName: account,
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
-                securityContext: podSecurityContext(spec.runAs),
+                securityContext: podSecurityContext(spec.runAs, spec.ports.map((p) => p.port)),
                 terminationGracePeriodSeconds: spec.stopGraceSeconds ?? 30,
                 containers: [container],
                 volumes: [
@@ -322,7 +323,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                                     env: inputs.env,
                                     resources: containerResources(step.resources),
                                     volumeMounts: inputs.volumeMounts,
-                                    securityContext: containerSecurityContext(step.runAs, undefined, false),
+                                    securityContext: containerSecurityContext(step.runAs, false),
                                 },
                             ],
                             volumes: inputs.volumes,

@@ -88,23 +88,29 @@ export function podInputs(place: ObjectPlace, env: Env | undefined, secretEnv: E
     return { ...result, contentHash: pulumi.unsecret(hashed) };
 }
 
-/** Seccomp on every pod; the image's own user, non-root, when it has one. */
-export function podSecurityContext(runAs: RunAs | undefined): Core.PodSecurityContext {
+/**
+ * Seccomp on every pod; the image's own user, non-root, when it has one. A non-root server
+ * on a port below 1024 (NGINX on 443) gets the namespaced, Pod-Security-safe sysctl that
+ * lets it bind there, instead of a capability.
+ */
+export function podSecurityContext(runAs: RunAs | undefined, ports: readonly number[] = []): Core.PodSecurityContext {
+    const lowest = Math.min(...ports);
     return {
         seccompProfile: { type: "RuntimeDefault" },
+        ...(runAs && lowest < 1024 ? { sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: String(lowest) }] } : {}),
         ...(runAs
             ? { runAsNonRoot: true, runAsUser: runAs.uid, runAsGroup: runAs.gid, fsGroup: runAs.gid, fsGroupChangePolicy: "OnRootMismatch" }
             : {}),
     };
 }
 
-/** No privilege escalation, every capability dropped but the ones the image declares. */
-export function containerSecurityContext(runAs: RunAs | undefined, capabilities: string[] | undefined, readOnlyRoot: boolean): Core.SecurityContext {
+/** No privilege escalation, every capability dropped. */
+export function containerSecurityContext(runAs: RunAs | undefined, readOnlyRoot: boolean): Core.SecurityContext {
     return {
         allowPrivilegeEscalation: false,
         privileged: false,
         readOnlyRootFilesystem: readOnlyRoot,
-        capabilities: { drop: ["ALL"], ...(capabilities && capabilities.length > 0 ? { add: capabilities } : {}) },
+        capabilities: { drop: ["ALL"] },
         ...(runAs ? { runAsNonRoot: true } : {}),
     };
 }
