@@ -40,10 +40,13 @@ export function mockState(type: string, name: string, inputs: Record<string, any
         }
         case "kubernetes:batch/v1:Job": {
             // What the Job reports once its pod exited: complete, or failed after every retry.
+            // null: no outcome at all, as a Job saved after its create timed out.
             const status =
-                stepExitCode === 0
-                    ? { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] }
-                    : { failed: (inputs.spec?.backoffLimit ?? 6) + 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] };
+                stepExitCode === null
+                    ? {}
+                    : stepExitCode === 0
+                      ? { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] }
+                      : { failed: (inputs.spec?.backoffLimit ?? 6) + 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] };
             return { ...inputs, status };
         }
         default:

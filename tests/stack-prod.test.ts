@@ -192,6 +192,12 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         );
         assert.match(error.message, /one-shot step \w+(-[\w-]+)? failed \(BackoffLimitExceeded\): see `kubectl logs -n llm-platform job\/[\w-]+`/);
         assert.match(error.message, /pulumi up --replace 'urn:pulumi:prod::llm-platform::[^']*kubernetes:batch\/v1:Job::[\w-]+'/);
+        // A Job saved without any outcome (its create timed out) is not taken for done.
+        const unfinished = await runStack("prod", { exampleUserValues: true, stepExitCode: null }).then(
+            () => assert.fail("a Job without an outcome must fail the program"),
+            (e: Error) => e,
+        );
+        assert.match(unfinished.message, /one-shot step [\w-]+ has not completed: see `kubectl logs/);
     });
 
     it("points NGINX at cluster DNS names and certifies the proxy's in-cluster and public names", () => {
@@ -240,5 +246,6 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const provider = render.ofType("pulumi:providers:kubernetes")[0].inputs;
         assert.equal(provider.renderYamlToDirectory, "rendered-manifests/prod");
         assert.equal(provider.kubeconfig, undefined);
+        assert.equal(render.outputs.initialization["sqlserver-schema"], "rendered to rendered-manifests/prod, not run");
     });
 });

@@ -334,16 +334,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             // A Job's pod template cannot change: new inputs replace it, and its fixed name must go first.
             { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? [])], deleteBeforeReplace: true },
         );
+        if (k.renderYamlToDirectory !== undefined) {
+            this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
+            return job;
+        }
+        // The provider already waits for the Job and fails on a failed one; this also catches a
+        // Job saved without finishing (a timed-out create) instead of calling it done.
         this.initResults[base] = pulumi.all([job.status, job.urn]).apply(([status, urn]) => {
-            const failed = (status?.conditions ?? []).find((c) => c.type === "Failed" && c.status === "True");
-            if (failed || (status?.failed ?? 0) > k.jobBackoffLimit) {
-                throw new Error(
-                    `one-shot step ${base} failed${failed?.reason ? ` (${failed.reason})` : ""}: see ` +
-                        `\`kubectl logs -n ${namespace.name} job/${base}\`, fix the cause, then run it again with ` +
-                        `\`pulumi up\` (a failed Job is replaced) or \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
-                );
-            }
-            return "completed";
+            const condition = (type: string) => (status?.conditions ?? []).find((c) => c.type === type && c.status === "True");
+            const failed = condition("Failed");
+            if (!failed && (condition("Complete") || (status?.succeeded ?? 0) > 0)) return "completed";
+            const what = failed ? `failed${failed.reason ? ` (${failed.reason})` : ""}` : "has not completed";
+            throw new Error(
+                `one-shot step ${base} ${what}: see \`kubectl logs -n ${namespace.name} job/${base}\`, fix the cause, then run it ` +
+                    `again with \`pulumi up\` (a failed Job is replaced) or \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
+            );
         });
         return job;
     }
