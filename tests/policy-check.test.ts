@@ -32,6 +32,13 @@ describe("offline policy check (npm run policy:check)", function () {
         assert.match(r.stdout, /policy pack llm-platform: 0 violation\(s\), 0 mandatory/);
     });
 
+    it("prints the totals the README states for the small preset", async () => {
+        const run = await runStack("dev", { overrides: { "llm-platform:size": "small" } });
+        const report = await policyReport(run);
+        assert.match(report.text, /services\s+6 containers, cpu 5\.75, memory limits 7808 MB \(7\.6 GB\), reserved 3904 MB/);
+        assert.equal(report.mandatory, 0, report.text);
+    });
+
     it("exits 2 with the reason when a stack cannot be built", () => {
         const missing = policyCheck("staging");
         assert.equal(missing.status, 2);

@@ -61,6 +61,17 @@ describe("configuration read from the stack files", () => {
         await runProgram("dev", withOverrides(stackConfigValues("dev"), { "docker:host": "unix:///var/run/docker.sock" }));
     });
 
+    it("names the stack file that is not valid YAML", () => {
+        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "llm-yaml-"));
+        try {
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  llm-platform:redis:\n    cpu: 1\n   memoryMb: 512\n");
+            assert.throws(() => stackConfigValues("dev", dir), /^Error: Pulumi\.dev\.yaml is not valid YAML: /);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("stops on a service given as a scalar instead of an object", async () => {
         const { error } = await failedRun("dev", { "llm-platform:redis": "big" });
         assert.match(String(error), /llm-platform:redis = "big": must be an object/);
