@@ -6,7 +6,7 @@ import { defaultDeny, dnsEgress, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { kubernetesProvider } from "./provider";
-import { containerResources, probes } from "./quantities";
+import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
 
@@ -102,7 +102,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             scratch.mounts.push({ name: `scratch-${i}`, mountPath: path });
         });
         if (spec.sharedMemoryMb) {
-            scratch.volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${spec.sharedMemoryMb}Mi` } });
+            scratch.volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: memoryQuantity(spec.sharedMemoryMb) } });
             scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
         }
         const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
@@ -213,7 +213,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                             spec: {
                                 accessModes: ["ReadWriteOnce"],
                                 storageClassName: k.storageClassName,
-                                resources: { requests: { storage: `${v.sizeGb}Gi` } },
+                                resources: { requests: { storage: storageQuantity(v.sizeGb) } },
                             },
                         })),
                         template,

@@ -3,14 +3,31 @@ import { HealthCheck, Resources } from "../types";
 
 import Input = k8s.types.input.core.v1;
 
-/** Cores as Kubernetes writes them back: whole cores plain ("2"), fractions in millicores ("500m"). */
+/**
+ * Quantities in the canonical form the API server writes back, so what Pulumi sends is
+ * what it reads: whole cores plain ("2"), fractions in millicores ("500m"); binary sizes in
+ * the largest unit that holds them exactly ("8Gi", not "8192Mi"; "1536Mi").
+ */
 export function cpuQuantity(cores: number): string {
     const milli = Math.round(cores * 1000);
     return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
 }
 
+function binaryQuantity(value: number, units: readonly string[]): string {
+    let unit = 0;
+    while (unit < units.length - 1 && value % 1024 === 0) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value}${units[unit]}`;
+}
+
 export function memoryQuantity(mb: number): string {
-    return `${mb}Mi`;
+    return binaryQuantity(mb, ["Mi", "Gi", "Ti", "Pi"]);
+}
+
+export function storageQuantity(gb: number): string {
+    return binaryQuantity(gb, ["Gi", "Ti", "Pi"]);
 }
 
 /** Limits and requests (the reservations); a GPU goes in limits only. */
