@@ -92,7 +92,8 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             proxy.containers[0].volumeMounts.filter((m: any) => m.name.startsWith("scratch-")).map((m: any) => m.mountPath),
             ["/tmp", "/var/cache/nginx"],
         );
-        assert.equal(main(run.named(STATEFUL_SET, "redis")).securityContext.readOnlyRootFilesystem, true);
+        const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
+        assert.deepEqual(readOnly, ["proxy", "redis", "timescale"]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);
     });
 

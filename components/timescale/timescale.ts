@@ -63,6 +63,9 @@ export class Timescale extends pulumi.ComponentResource {
             ports: [loopbackPort("postgres", POSTGRES_PORT, c.hostPort)],
             resources: resourcesOf(c),
             runAs: POSTGRES_USER,
+            // PostgreSQL writes its data, /tmp and its socket directory, nothing else.
+            readOnlyRootFilesystem: true,
+            scratchPaths: ["/var/run/postgresql"],
             healthCheck: {
                 command: ["pg_isready", "-h", "127.0.0.1", "-U", this.user, "-d", c.database],
                 intervalSeconds: 10,
