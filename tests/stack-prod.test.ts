@@ -173,14 +173,16 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("runs one-shot steps as bounded Jobs after their service is ready", () => {
         assert.deepEqual(run.ofType(JOB).map((j) => j.name).sort(), ["ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant-collection", "sqlserver-schema", "timescale-schema"]);
         for (const job of run.ofType(JOB)) {
+            // Model pulls get the download deadline (120 minutes in Pulumi.prod.yaml), the rest 30.
+            const deadline = (job.name.startsWith("ollama-pull-") ? 120 : 30) * 60;
             assert.deepEqual(
                 [job.inputs.spec.backoffLimit, job.inputs.spec.activeDeadlineSeconds, job.inputs.spec.ttlSecondsAfterFinished, podSpec(job).restartPolicy],
-                [2, 3600, 168 * 3600, "Never"],
+                [2, deadline, 168 * 3600, "Never"],
                 job.name,
             );
             assert.ok(main(job).resources.limits.memory, job.name);
             assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true", "a failed Job runs again on the next up");
-            assert.equal(job.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], String(3600 + 120));
+            assert.equal(job.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], String(deadline + 120));
         }
         assert.deepEqual(run.named(JOB, "sqlserver-schema").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
         assert.deepEqual(run.outputs.initialization["sqlserver-schema"], "completed");

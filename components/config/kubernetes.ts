@@ -38,6 +38,8 @@ export const kubernetesSchema = z
         proxyServiceType: z.enum(["LoadBalancer", "ClusterIP"]).default("LoadBalancer"),
         proxyLoadBalancerSourceRanges: z.array(cidr).default([]),
         jobDeadlineMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        /** Steps that download something large (model pulls). */
+        downloadDeadlineMinutes: z.number().int().min(1).max(24 * 60).default(90),
         jobBackoffLimit: z.number().int().min(0).max(10).default(2),
         jobTtlHours: z.number().int().min(1).max(24 * 90).default(168),
     })

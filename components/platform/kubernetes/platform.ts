@@ -278,7 +278,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const targets = [spec.name, ...(step.after ?? [])];
         const inputs = podInputs(place, step.env, step.secretEnv, step.files);
         const account = this.serviceAccount(place);
-        const deadlineSeconds = k.jobDeadlineMinutes * 60;
+        const deadlineSeconds = (step.downloads ? k.downloadDeadlineMinutes : k.jobDeadlineMinutes) * 60;
 
         new k8s.networking.v1.NetworkPolicy(
             `${base}-flows`,
