@@ -27,6 +27,11 @@ const DEFAULT_STOP_SECONDS = 30;
 /** A one-shot step that downloads nothing should finish well within this. */
 const STEP_TIMEOUT_MINUTES = 30;
 
+/** A node agent's read-only view of the host: bind mounts. */
+function hostMounts(spec: ServiceSpec) {
+    return (spec.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: true }));
+}
+
 /** Docker's embedded DNS server on user-defined networks. */
 const DOCKER_DNS = "127.0.0.11";
 
@@ -66,6 +71,10 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         this.registerOutputs({ networkName: this.network.name });
     }
 
+    hostOf(service: string): string {
+        return service;
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
         const opts = { parent };
@@ -92,7 +101,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 command: spec.command,
                 user: spec.user,
                 hostname: spec.name,
-                volumes,
+                volumes: [...volumes, ...hostMounts(spec)],
                 // The provider reads ports back sorted by internal port.
                 ports: spec.ports
                     .filter((p) => p.publish)
