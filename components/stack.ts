@@ -50,7 +50,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         "tls",
         {
             organization: `llm-platform ${stack}`,
-            dnsNames: [h.proxy, `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames],
+            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames])],
             ipAddresses: ["127.0.0.1"],
             validityDays: config.tls.validityDays,
             renewBeforeDays: config.tls.renewBeforeDays,
@@ -92,7 +92,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, dimensions: config.ollama.embeddingDimensions, platform }, parent);
 
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
-    const proxyUrl = `https://localhost${publicPort}`;
+    // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
+    const publicHost = platform.kind === "kubernetes" ? config.tls.hostnames[0] : "localhost";
+    const proxyUrl = `https://${publicHost}${publicPort}`;
     const logs = config.observability.logs
         ? new Logs(
               "logs",
@@ -129,7 +131,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const outputs = {
         platform: config.platform,
         proxyUrl,
-        embedUrl: `https://localhost${publicPort}/api/embed`,
+        embedUrl: `${proxyUrl}/api/embed`,
         caCertificatePem: certificates.caCertPem,
         endpoints: {
             sqlserver: `${sqlserver.host}:${sqlserver.port}`,

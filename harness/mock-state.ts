@@ -38,6 +38,32 @@ export function mockState(type: string, name: string, inputs: Record<string, any
                 readyForRenewal: false,
             };
         }
+        case "kubernetes:batch/v1:Job": {
+            // What the Job reports once its pod exited: complete, or failed after every retry.
+            // null: no outcome at all, as a Job saved after its create timed out.
+            const status =
+                stepExitCode === null
+                    ? {}
+                    : stepExitCode === 0
+                      ? { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] }
+                      : { failed: (inputs.spec?.backoffLimit ?? 6) + 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] };
+            return { ...inputs, status };
+        }
+        default:
+            return inputs;
+    }
+}
+
+/** What a provider function returns under mocks: the cluster an EKS lookup finds. */
+export function mockCall(token: string, inputs: Record<string, any>): Record<string, any> {
+    switch (token) {
+        case "aws:eks/getCluster:getCluster":
+            return {
+                ...inputs,
+                arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${inputs.name}`,
+                endpoint: `https://${digest(inputs.name).slice(0, 32).toUpperCase()}.gr7.eu-west-1.eks.amazonaws.com`,
+                certificateAuthorities: [{ data: Buffer.from(pem("CERTIFICATE", `mock cluster CA ${inputs.name}`)).toString("base64") }],
+            };
         default:
             return inputs;
     }

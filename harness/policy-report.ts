@@ -26,6 +26,17 @@ export function stackSummary(run: StackRun): string {
         }
         lines.push("", describeTotals(stackTotals(run)));
     }
+    const workloads = run.resources.filter((r) => r.custom && /^kubernetes:(apps|batch)\/v1:/.test(r.type));
+    if (workloads.length > 0) {
+        lines.push("", "  workload                       container              cpu  memory (requested)  image");
+        for (const w of workloads) {
+            for (const c of w.inputs.spec?.template?.spec?.containers ?? []) {
+                const { limits = {}, requests = {} } = c.resources ?? {};
+                const kind = w.type.slice(w.type.lastIndexOf(":") + 1);
+                lines.push(`  ${`${kind}/${w.name}`.padEnd(30)} ${String(c.name).padEnd(20)} ${String(limits.cpu ?? "-").padStart(5)}  ${String(limits.memory ?? "-").padStart(6)} (${String(requests.memory ?? "-").padStart(7)})  ${c.image}`);
+            }
+        }
+    }
     return lines.join("\n");
 }
 

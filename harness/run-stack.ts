@@ -11,7 +11,8 @@ import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
 import { EngineFacts } from "../components/platform/docker/engine";
-import { mockState } from "./mock-state";
+import { withExampleUserValues } from "./example-user-values";
+import { mockCall, mockState } from "./mock-state";
 import { plainValue } from "../policies/rules/support/values";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -101,14 +102,17 @@ export function withOverrides(values: ConfigValues, patch: ConfigValues): Config
 export interface RunOptions {
     /** Config changes on top of the stack's files. */
     readonly overrides?: ConfigValues;
-    /** Exit code every one-shot container reports (default 0); null: none, as after a create that timed out. */
+    /** Exit code every one-shot container or Job reports (default 0); null: none, as after a create that timed out. */
     readonly stepExitCode?: number | null;
     /** What `docker info` reports; default: no engine reachable (as in CI), never the machine's own. */
     readonly dockerEngine?: EngineFacts;
+    /** Stand in example values for the cluster and domain a stack file leaves to its owner. */
+    readonly exampleUserValues?: boolean;
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
-    const values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    if (options.exampleUserValues) values = withExampleUserValues(values).values;
     return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine);
 }
 
@@ -154,7 +158,7 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
+                return mockCall(args.token, args.inputs);
             },
         },
         "llm-platform",

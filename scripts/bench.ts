@@ -40,9 +40,14 @@ async function main() {
         }),
     );
     await time("dev stack under mocks (program + outputs)", rounds, () => runStack("dev"));
+    const prod = await runStack("prod", { exampleUserValues: true });
+    const prodCount = prod.resources.filter((r) => r.custom).length;
+    await time(`prod stack under mocks (${prodCount} resources)`, rounds, () => runStack("prod", { exampleUserValues: true }));
     const run = await runStack("dev");
     const resources = policyResources(run);
     await time(`policy pack over the dev stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
+    const prodResources = policyResources(prod);
+    await time(`policy pack over the prod stack (${prodResources.length} res.)`, rounds, () => runPolicyPack(prodResources));
     await observabilityFootprint();
 }
 

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../components/config/load";
 import { defaultImages } from "../components/config/images";
 
+/** What a kubernetes stack must say besides its services: the cluster, the domain, the load balancer's ports. */
+const kubernetesEssentials = { kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] } };
+
 /** The problems a config produces, or [] when it is valid. */
 function problems(raw: Record<string, unknown>): string[] {
     try {
@@ -60,7 +63,7 @@ describe("config validation", () => {
     it("rejects CPU counts Docker's provider would read back as another value", () => {
         rejects({ redis: { cpu: 0.05 } }, "redis.cpu", "0.05", "stored by Docker's provider as 0.1");
         assert.deepEqual(problems({ redis: { cpu: 0.25 }, qdrant: { cpu: 1.5 } }), []);
-        assert.deepEqual(problems({ platform: "kubernetes", ollama: { gpu: true }, redis: { cpu: 0.05 } }), [], "a Kubernetes quantity has no such round trip");
+        assert.deepEqual(problems({ platform: "kubernetes", ...kubernetesEssentials, ollama: { gpu: true }, redis: { cpu: 0.05 } }), [], "a Kubernetes quantity has no such round trip");
     });
 
     it("rejects SQL Server values the engine refuses: vector index below 100 rows, vectors over 1998 dimensions", () => {

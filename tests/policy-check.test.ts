@@ -24,6 +24,15 @@ describe("offline policy check (npm run policy:check)", function () {
         assert.match(r.stdout, /policy pack llm-platform: 0 violation\(s\), 0 mandatory/);
     });
 
+    it("passes the prod stack, saying which owner-only keys it filled with examples", () => {
+        const r = policyCheck("prod");
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /offline example values for keys the stack leaves to its owner: kubernetes\.eksClusterName = example-cluster/);
+        assert.match(r.stdout, /stack prod \(platform kubernetes\): \d+ resources/);
+        assert.match(r.stdout, /\d+\s+kubernetes:apps\/v1:StatefulSet/);
+        assert.match(r.stdout, /policy pack llm-platform: 0 violation\(s\), 0 mandatory/);
+    });
+
     it("prints the totals the README states for the small preset", async () => {
         const run = await runStack("dev", { overrides: { "llm-platform:size": "small" } });
         const report = await policyReport(run);
@@ -32,9 +41,9 @@ describe("offline policy check (npm run policy:check)", function () {
     });
 
     it("exits 2 with the reason when a stack cannot be built", () => {
-        const prod = policyCheck("prod");
-        assert.equal(prod.status, 2);
-        assert.match(prod.stderr, /stack prod cannot be built:[\s\S]*not implemented yet/);
+        const missing = policyCheck("staging");
+        assert.equal(missing.status, 2);
+        assert.match(missing.stderr, /stack staging cannot be built:[\s\S]*Pulumi\.staging\.yaml does not exist/);
         assert.equal(policyCheck().status, 2);
     });
 

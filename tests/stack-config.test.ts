@@ -49,7 +49,7 @@ describe("configuration read from the stack files", () => {
         const values = withOverrides(stackConfigValues("dev"), { "llm-platform:sqlsever": { cpu: 2 } });
         const { error, registered } = await failedRun("dev", values);
         assert.equal(registered.length, 0);
-        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, size, docker, sqlserver/);
+        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, size, docker, kubernetes, sqlserver/);
     });
 
     it("stops on a key in a namespace that is neither the program's nor a provider's", async () => {
@@ -87,17 +87,38 @@ describe("configuration read from the stack files", () => {
     });
 });
 
-describe("prod stack until the production platform lands", () => {
-    it("validates Pulumi.prod.yaml and stops before any resource with an error that says why", async () => {
+describe("prod stack file", () => {
+    it("stops before any resource, naming each key only its owner can set (cluster, domain)", async () => {
         const { error, registered } = await failedRun("prod", stackConfigValues("prod"));
-        assert.match(error.message, /platform = "kubernetes": the production platform \(Kubernetes \+ AWS\) is not implemented yet/);
+        assert.match(error.message, /llm-platform:kubernetes\.eksClusterName = \(not set\): must be set to your EKS cluster's name/);
+        assert.match(error.message, /llm-platform:tls\.hostnames = \(not set\): must name the proxy's public DNS name\(s\)/);
         assert.match(error.message, /nothing was created/);
         assert.equal(registered.length, 0);
     });
 
-    it("reports a bad value in Pulumi.prod.yaml before the platform error", async () => {
-        const values = withOverrides(stackConfigValues("prod"), { "llm-platform:ollama": { gpu: "yes" } });
-        const { error } = await failedRun("prod", values);
+    it("reports a bad value in Pulumi.prod.yaml with the key, the value and what is allowed", async () => {
+        const values = withOverrides(stackConfigValues("prod"), {
+            "llm-platform:ollama": { gpu: "yes" },
+            "llm-platform:kubernetes": { eksClusterName: "prod-eks", awsRegion: "eu-west-1", proxyServiceType: "NodePort" },
+            "llm-platform:tls": { hostnames: ["llm.example.com"] },
+        });
+        const { error, registered } = await failedRun("prod", values);
         assert.match(error.message, /llm-platform:ollama\.gpu = "yes": must be one of "auto", true or false/);
+        assert.match(error.message, /llm-platform:kubernetes\.proxyServiceType = "NodePort": must be one of "LoadBalancer", "ClusterIP"/);
+        assert.equal(registered.length, 0);
+    });
+
+    it("needs the region with an EKS cluster name, one way to reach the cluster, an explicit GPU choice and the load balancer's ports", async () => {
+        const values = withOverrides(stackConfigValues("prod"), {
+            "llm-platform:kubernetes": { eksClusterName: "prod-eks", context: "prod" },
+            "llm-platform:tls": { hostnames: ["llm.example.com"] },
+            "llm-platform:proxy": { httpsPort: 8443 },
+            "llm-platform:ollama": { gpu: "auto" },
+        });
+        const { error } = await failedRun("prod", values);
+        assert.match(error.message, /llm-platform:proxy\.httpsPort = 8443: must be 443 on Kubernetes/);
+        assert.match(error.message, /llm-platform:kubernetes\.awsRegion = \(not set\): must be set to the region/);
+        assert.match(error.message, /llm-platform:kubernetes\.context = "prod": must not be set together with kubernetes\.eksClusterName/);
+        assert.match(error.message, /llm-platform:ollama\.gpu = "auto": must be true or false on kubernetes/);
     });
 });

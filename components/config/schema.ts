@@ -2,6 +2,7 @@ import { z } from "zod";
 import { cpusRoundTrips, dockerCpus } from "../platform/docker/provider-forms";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
+import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
 import { knownDimensions } from "./models";
 import { Preset, presetChatModels, presetNames, presetSize } from "./presets";
 
@@ -23,6 +24,8 @@ const image = z.string().superRefine((value, ctx) => {
     if (reason) ctx.addIssue({ code: "custom", message: `must be pinned to an exact version: it ${reason}` });
 });
 const hostPort = z.number().int().min(1).max(65535);
+/** Size of a data volume (Kubernetes: the PVC's request; Docker volumes are not sized). */
+const storageGb = (gb: number) => z.number().int().min(1).max(64 * 1024).default(gb);
 const identifier = z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a SQL identifier: a letter or _, then letters, digits or _ (at most 63 characters)");
@@ -75,6 +78,7 @@ export function configSchemaFor(preset: Preset) {
                 pullTimeoutMinutes: z.number().int().min(5).max(24 * 60).default(DEFAULT_PULL_TIMEOUT_MINUTES),
             })
             .prefault({}),
+        kubernetes: kubernetesSchema,
         sqlserver: service(
             "sqlserver",
             preset,
@@ -83,6 +87,7 @@ export function configSchemaFor(preset: Preset) {
                 edition: z.enum(["Developer", "Express", "Standard", "Enterprise", "EnterpriseCore"]).default("Developer"),
                 database: identifier.default("llm"),
                 vectorIndexMinRows: z.number().int().min(SQLSERVER_VECTOR_INDEX_MIN_ROWS).default(SQLSERVER_VECTOR_INDEX_MIN_ROWS),
+                storageGb: storageGb(50),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -100,6 +105,7 @@ export function configSchemaFor(preset: Preset) {
                 numParallel: z.number().int().min(1).max(64).default(2),
                 maxLoadedModels: z.number().int().min(1).max(16).default(2),
                 maxQueue: z.number().int().min(1).max(100000).default(512),
+                storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -121,6 +127,7 @@ export function configSchemaFor(preset: Preset) {
                 rateLimitBurst: z.number().int().min(0).max(100000).default(20),
                 clientMaxBodyMb: z.number().int().min(1).max(10240).default(50),
                 upstreamTimeoutSeconds: z.number().int().min(5).max(3600).default(300),
+                replicas: z.number().int().min(1).max(50).default(1),
             },
         ),
         timescale: service(
@@ -133,6 +140,7 @@ export function configSchemaFor(preset: Preset) {
                 metricsRetentionDays: z.number().int().min(1).default(90),
                 logsRetentionDays: z.number().int().min(1).default(30),
                 compressAfterDays: z.number().int().min(1).default(7),
+                storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -154,6 +162,7 @@ export function configSchemaFor(preset: Preset) {
                     ])
                     .default("allkeys-lru"),
                 appendfsync: z.enum(["always", "everysec", "no"]).default("everysec"),
+                storageGb: storageGb(20),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -168,6 +177,8 @@ export function configSchemaFor(preset: Preset) {
                     .default("documents"),
                 hnswM: z.number().int().min(4).max(128).default(16),
                 hnswEfConstruct: z.number().int().min(4).max(4096).default(128),
+                storageGb: storageGb(50),
+                snapshotsGb: storageGb(50),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -271,6 +282,8 @@ export function configSchemaFor(preset: Preset) {
         if (c.tls.renewBeforeDays >= c.tls.caValidityDays) {
             issue(["tls", "caValidityDays"], `must be longer than tls.renewBeforeDays (${c.tls.renewBeforeDays})`);
         }
+
+        checkKubernetesConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

@@ -20,6 +20,10 @@ export class ServiceCatalog implements Platform {
         return this.inner.initResults;
     }
 
+    hostOf(service: string): string {
+        return this.inner.hostOf(service);
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         const service = this.inner.deploy(spec, parent);
         this.deployed.push(spec);

@@ -82,6 +82,14 @@ export class TlsProxy extends pulumi.ComponentResource {
                 { name: "http", port: 80, publish: { hostPort: c.httpPort, hostIp: c.bindAddress } },
             ],
             resources: resourcesOf(c),
+            replicas: c.replicas,
+            // Every upstream host, so the platform lets the proxy reach exactly those.
+            talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],
+            // The image's nginx user (uid 101, Alpine): where the platform enforces it the whole
+            // server runs unprivileged, writing only its pid (/tmp) and request buffers.
+            runAs: { uid: 101, gid: 101 },
+            readOnlyRootFilesystem: true,
+            scratchPaths: ["/var/cache/nginx"],
             healthCheck: {
                 command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/healthz"],
                 httpGet: { path: "/healthz", port: 80 },

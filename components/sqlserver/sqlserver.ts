@@ -12,6 +12,8 @@ const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
 /** SQL Server on Linux loads PEM files from here at startup to trust outbound TLS peers. */
 export const SQLSERVER_CA_DIR = "/var/opt/mssql/security/ca-certificates";
 export const EXTERNAL_MODEL_NAME = "ollama_embeddings";
+/** The images run as mssql (uid 10001). */
+const MSSQL_USER = { uid: 10001, gid: 10001 };
 
 export interface SqlServerArgs {
     readonly config: PlatformConfig["sqlserver"];
@@ -72,9 +74,12 @@ export class SqlServer extends pulumi.ComponentResource {
             // SQLCMDPASSWORD lets the health check log in without the password on its command line.
             secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: 50 }],
+            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb }],
             ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            // The image's mssql user; its external model calls Ollama through the proxy.
+            runAs: MSSQL_USER,
+            talksTo: [new URL(args.embedUrl).hostname],
             healthCheck: {
                 command: [SQLCMD, "-S", "localhost", "-U", "sa", "-C", "-b", "-l", "5", "-Q", "SELECT 1"],
                 intervalSeconds: 10,
@@ -96,6 +101,7 @@ export class SqlServer extends pulumi.ComponentResource {
                         { path: "/tmp/llm-platform-init.sql", content: initSql, secret: true, mode: "0600" },
                     ],
                     resources: stepResources,
+                    runAs: MSSQL_USER,
                 },
                 ...(monitorPassword
                     ? [

@@ -71,6 +71,10 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         this.registerOutputs({ networkName: this.network.name });
     }
 
+    hostOf(service: string): string {
+        return service;
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
         const opts = { parent };
