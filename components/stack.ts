@@ -70,6 +70,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             keyPem: certificates.keyPem,
             ollamaTarget,
             extraRoutes: observabilityRoutes(config.observability),
+            metrics: config.observability.metrics,
         },
         parent,
     );

@@ -184,7 +184,10 @@ export class Logs extends pulumi.ComponentResource {
                 { path: "/usr/share/logstash/pipeline/logstash.conf", content: this.logstashPipeline },
                 { path: LS_CA, content: args.caCertPem },
             ],
-            ports: [{ name: "input", port: LOGSTASH_INPUT_PORT }],
+            ports: [
+                { name: "input", port: LOGSTASH_INPUT_PORT },
+                { name: "api", port: LOGSTASH_API_PORT },
+            ],
             resources: resourcesOf(c.logstash),
             healthCheck: {
                 command: ["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${LOGSTASH_API_PORT}/`],

@@ -15,7 +15,7 @@ import {
     renderGrafanaDashboardProvider,
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
-import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, PROMETHEUS_PATHS, renderPrometheusConf } from "./prometheus-conf";
+import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
 import { GRAFANA_PATH, GRAFANA_PORT } from "./routes";
 
 export const PROMETHEUS_PORT = 9090;
@@ -100,6 +100,8 @@ export class Metrics extends pulumi.ComponentResource {
             ports: [{ name: "http", port: BLACKBOX_PORT }],
             resources: resourcesOf(c.blackboxExporter),
             healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
+            // Every flow is declared (Kubernetes turns them into NetworkPolicies).
+            talksTo: [...new Set(probes(platform.services).map((p) => p.service))],
             observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
         });
 
@@ -163,6 +165,7 @@ export class Metrics extends pulumi.ComponentResource {
             healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
             stopGraceSeconds: 60,
             dependsOn: ["alertmanager"],
+            talksTo: [...new Set(scrapeTargets(services).map((t) => t.address.split(":")[0]))].filter((h) => h !== "prometheus"),
             observe: prometheusObserve,
         });
 
@@ -198,6 +201,7 @@ export class Metrics extends pulumi.ComponentResource {
             resources: resourcesOf(c.grafana),
             healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
             dependsOn: ["prometheus"],
+            talksTo: args.elasticsearch ? ["elasticsearch"] : [],
             observe: grafanaObserve,
         });
         this.registerOutputs({});

@@ -23,6 +23,8 @@ export interface TlsProxyArgs {
     readonly ollamaTarget: string;
     /** More routes behind the proxy, e.g. the Grafana and Kibana UIs. */
     readonly extraRoutes?: readonly Upstream[];
+    /** Serve `stub_status` on its own unpublished port and declare the exporter that reads it. */
+    readonly metrics?: boolean;
 }
 
 /** Ollama endpoints that serve inference; the model-management API (pull, push, create, delete, copy) is not exposed. */
@@ -64,7 +66,7 @@ export class TlsProxy extends pulumi.ComponentResource {
             clientMaxBodyMb: c.clientMaxBodyMb,
             upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
             auth: { keysFile: API_KEYS_FILE, ratePerSecond: c.rateLimitPerSecond, burst: c.rateLimitBurst },
-            statusPort: PROXY_STATUS_PORT,
+            statusPort: args.metrics ? PROXY_STATUS_PORT : undefined,
         });
 
         const spec: ServiceSpec = {
@@ -80,6 +82,8 @@ export class TlsProxy extends pulumi.ComponentResource {
                 // The proxy alone listens beyond loopback: on proxy.bindAddress (every interface by default).
                 { name: "https", port: PROXY_HTTPS_PORT, publish: { hostPort: c.httpsPort, hostIp: c.bindAddress } },
                 { name: "http", port: 80, publish: { hostPort: c.httpPort, hostIp: c.bindAddress } },
+                // For the metrics exporter inside the platform; never published.
+                ...(args.metrics ? [{ name: "status", port: PROXY_STATUS_PORT }] : []),
             ],
             resources: resourcesOf(c),
             replicas: c.replicas,
@@ -99,7 +103,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 startPeriodSeconds: 5,
             },
             observe: {
-                exporter: { kind: "nginx", target: `http://${name}:${PROXY_STATUS_PORT}/stub_status` },
+                exporter: args.metrics ? { kind: "nginx", target: `http://${name}:${PROXY_STATUS_PORT}/stub_status` } : undefined,
                 probes: [
                     // Verified against the stack's CA; also reports the certificate's expiry.
                     { name: "https", module: "https", target: `https://${name}:${PROXY_HTTPS_PORT}/healthz` },

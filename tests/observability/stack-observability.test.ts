@@ -24,7 +24,7 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         assert.deepEqual(serviceNames(off), APP);
         assert.ok(!off.ofType(CONTAINER).some((c) => ["sqlserver-monitor-login", "timescale-monitor-role"].includes(c.name)));
         const nginx = upload(off.named(CONTAINER, "proxy"), "/etc/nginx/nginx.conf")!;
-        assert.doesNotMatch(nginx, /grafana|kibana/);
+        assert.doesNotMatch(nginx, /grafana|kibana|stub_status/);
         assert.equal(off.outputs.observability.grafanaUrl, undefined);
         assert.equal(off.outputs.credentials.grafanaAdminPassword, undefined);
     });
