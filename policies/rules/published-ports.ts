@@ -86,8 +86,5 @@ export const databasePortsNotPublic: ResourceValidationPolicy = {
                 );
             }
         }
-        if (template.spec.hostNetwork === true && !config.publicServices.includes(service)) {
-            reportViolation(`${describeResource(args.type, args.name)}: hostNetwork is true, so every port listens on the node; required: hostNetwork not true for service ${service}`);
-        }
     },
 };
