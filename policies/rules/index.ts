@@ -13,7 +13,9 @@ import { noHostAccess } from "./host-access";
 import { imagesPinned } from "./images";
 import { kubernetesContainerResources } from "./kubernetes-limits";
 import { kubernetesProbes } from "./kubernetes-probes";
-import { classicElbTlsPolicy, loadBalancerListenerTls } from "./load-balancers";
+import { kmsKeyRotation } from "./kms-keys";
+import { loadBalancerHardening } from "./load-balancer-hardening";
+import { loadBalancerListenerTls } from "./load-balancers";
 import { memorySettingsFitLimits } from "./memory-settings";
 import { defaultDenyNetworkPolicy } from "./network-policies";
 import { pemCertificateValidity } from "./pem-certificates";
@@ -22,7 +24,7 @@ import { tlsPrivateKeyStrength } from "./private-keys";
 import { noPrivilegedContainers } from "./privileged";
 import { proxyTlsProtocols } from "./proxy-tls";
 import { databasePortsNotPublic } from "./published-ports";
-import { rdsInstanceHardening } from "./rds";
+import { rdsInstanceHardening, rdsMonitoring } from "./rds";
 import { s3BucketHardening } from "./s3-backups";
 import { dockerSecretsInEnv, kubernetesSecretsNotInEnv } from "./secret-env";
 import { serviceResourceBounds } from "./service-bounds";
@@ -46,7 +48,6 @@ export const rules: readonly Rule[] = [
     pemCertificateValidity,
     acmCertificateDnsValidation,
     loadBalancerListenerTls,
-    classicElbTlsPolicy,
     proxyTlsProtocols,
     // Hardening
     imagesPinned,
@@ -57,8 +58,12 @@ export const rules: readonly Rule[] = [
     kubernetesSecretsNotInEnv,
     dockerSecretsInEnv,
     databasePortsNotPublic,
+    // AWS
     s3BucketHardening,
+    kmsKeyRotation,
+    loadBalancerHardening,
     rdsInstanceHardening,
+    rdsMonitoring,
     // Availability on Kubernetes
     kubernetesProbes,
     podDisruptionBudgets,

@@ -28,7 +28,7 @@ describe("rules during preview, when some values are not known yet", () => {
         const versioning = resource("aws:s3/bucketVersioning:BucketVersioning", "backups-versioning", { bucket: UNKNOWN_STRING, versioningConfiguration: { status: "Enabled" } }, "prod");
         const found = await check(s3BucketHardening, [bucket, versioning]);
         const mandatory = found.filter((v) => v.enforcementLevel === "mandatory").map((v) => /required: ([a-zA-Z -]+)/.exec(v.message)![1]);
-        assert.deepEqual(mandatory, ["default encryption", "a public access block", "lifecycle rules", "a TLS-only bucket policy"]);
+        assert.deepEqual(mandatory, ["default encryption", "a public access block", "ACLs disabled", "lifecycle rules", "a TLS-only bucket policy", "server access logging"]);
         assert.equal(found.filter((v) => v.enforcementLevel === "advisory").length, 1);
     });
 });

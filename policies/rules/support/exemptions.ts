@@ -1,4 +1,5 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { globToRegExp } from "./patterns";
 
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -30,10 +31,6 @@ export function validateExemptions(exemptions: readonly Exemption[], policies: r
             throw new Error(`${where}: reason is required (at least ${MIN_REASON_LENGTH} characters saying why this resource needs it)`);
         }
     });
-}
-
-function globToRegExp(pattern: string): RegExp {
-    return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
 }
 
 export function exemptionMatches(e: Exemption, resource: { name: string; urn: string }): boolean {
