@@ -1,5 +1,5 @@
 import { describeResource } from "./describe";
-import { DOCKER_CONTAINER, dockerCommandLine, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
+import { DOCKER_CONTAINER, dockerCommandLine, dockerCpuLimit, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
 import { dockerEnv, kubernetesEnv } from "./env";
 import { describeContainer, kubernetesServiceOf, mainContainerName, podContainers, podTemplateOf, PodTemplate } from "./kubernetes";
 import { quantityToCores, quantityToMb } from "./quantities";
@@ -52,8 +52,7 @@ function dockerView(type: string, name: string, props: Record<string, any>): Con
             return typeof props.memory === "number" && props.memory > 0 ? props.memory : undefined;
         },
         get cpuLimit() {
-            const cpus = quantityToCores(props.cpus);
-            return cpus !== undefined && cpus > 0 ? cpus : undefined;
+            return dockerCpuLimit(props).cores;
         },
         get env() {
             return dockerEnv(props.envs);
