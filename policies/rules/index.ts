@@ -5,6 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { exemptions } from "../exemptions";
 import { acmCertificateDnsValidation } from "./acm-certificates";
+import { containerNonRoot, helmReleaseOpaque, kubernetesEphemeralStorage } from "./advisories";
 import { containerSandbox } from "./container-sandbox";
 import { podDisruptionBudgets } from "./disruption-budgets";
 import { dockerContainerLimits } from "./docker-limits";
@@ -68,6 +69,10 @@ export const rules: readonly Rule[] = [
     kubernetesProbes,
     podDisruptionBudgets,
     defaultDenyNetworkPolicy,
+    // Advisory
+    kubernetesEphemeralStorage,
+    containerNonRoot,
+    helmReleaseOpaque,
 ];
 
 /** The pack: the rules with policies/exemptions.ts applied, and the advisory rule that lists those exemptions. */

@@ -46,6 +46,9 @@ export const databasePortsNotPublic: ResourceValidationPolicy = {
 
         if (args.type === DOCKER_CONTAINER) {
             const service = dockerServiceOf(args.name, args.props);
+            if (args.props.publishAllPorts === true && !config.publicServices.includes(service)) {
+                reportViolation(`${describeResource(args.type, args.name)}: publishAllPorts is true, so every exposed port of the image is published on every interface; required: publishAllPorts not true, ports listed with ip "127.0.0.1"`);
+            }
             for (const port of asArray(args.props.ports).filter(isRecord)) {
                 // Without `external` Docker still publishes, on a random host port.
                 if (!ALL_INTERFACES.has(String(port.ip ?? ""))) continue;
