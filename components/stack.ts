@@ -45,7 +45,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         "tls",
         {
             organization: `llm-platform ${stack}`,
-            dnsNames: [h.proxy, `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames],
+            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames])],
             ipAddresses: ["127.0.0.1"],
             validityDays: config.tls.validityDays,
             renewBeforeDays: config.tls.renewBeforeDays,
@@ -69,6 +69,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             embeddingDimensions: config.ollama.embeddingDimensions,
             embedUrl: `https://${proxy.host}/api/embed`,
             caCertPem: certificates.caCertPem,
+            apiKey: proxy.sqlServerApiKey,
             platform,
         },
         parent,
@@ -79,10 +80,12 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
 
     const local = (port: number | undefined) => (port ? `127.0.0.1:${port}` : undefined);
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
+    // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
+    const publicHost = platform.kind === "kubernetes" ? config.tls.hostnames[0] : "localhost";
     const outputs = {
         platform: config.platform,
-        proxyUrl: `https://localhost${publicPort}`,
-        embedUrl: `https://localhost${publicPort}/api/embed`,
+        proxyUrl: `https://${publicHost}${publicPort}`,
+        embedUrl: `https://${publicHost}${publicPort}/api/embed`,
         caCertificatePem: certificates.caCertPem,
         endpoints: {
             sqlserver: `${sqlserver.host}:${sqlserver.port}`,
@@ -104,6 +107,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
             redis: redis.connectionString(`${redis.host}:${redis.port}`),
         },
+        /** Proxy API keys by client (`proxy.clients`): `Authorization: Bearer <key>`. */
+        apiKeys: pulumi.secret(proxy.apiKeys),
         credentials: pulumi.secret({
             sqlserverSaPassword: sqlserver.saPassword,
             timescalePassword: timescale.password,

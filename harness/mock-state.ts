@@ -14,12 +14,12 @@ function mockPassword(name: string, length: number, special: boolean): string {
  * The state a provider would return for a resource: its inputs plus the outputs the
  * program reads (image ids, generated secrets, PEMs, exit codes). Deterministic.
  */
-export function mockState(type: string, name: string, inputs: Record<string, any>, stepExitCode: number): Record<string, any> {
+export function mockState(type: string, name: string, inputs: Record<string, any>, stepExitCode: number | null): Record<string, any> {
     switch (type) {
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:${digest(inputs.name)}`, repoDigest: `${inputs.name}@sha256:${digest(inputs.name)}` };
         case "docker:index/container:Container":
-            return inputs.attach ? { ...inputs, exitCode: stepExitCode } : inputs;
+            return inputs.attach ? { ...inputs, exitCode: stepExitCode ?? undefined, containerLogs: inputs.logs ? `step ${name} output\n` : undefined } : inputs;
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: mockPassword(name, inputs.length, inputs.special !== false) };
         case "tls:index/privateKey:PrivateKey":
@@ -38,6 +38,32 @@ export function mockState(type: string, name: string, inputs: Record<string, any
                 readyForRenewal: false,
             };
         }
+        case "kubernetes:batch/v1:Job": {
+            // What the Job reports once its pod exited: complete, or failed after every retry.
+            // null: no outcome at all, as a Job saved after its create timed out.
+            const status =
+                stepExitCode === null
+                    ? {}
+                    : stepExitCode === 0
+                      ? { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] }
+                      : { failed: (inputs.spec?.backoffLimit ?? 6) + 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] };
+            return { ...inputs, status };
+        }
+        default:
+            return inputs;
+    }
+}
+
+/** What a provider function returns under mocks: the cluster an EKS lookup finds. */
+export function mockCall(token: string, inputs: Record<string, any>): Record<string, any> {
+    switch (token) {
+        case "aws:eks/getCluster:getCluster":
+            return {
+                ...inputs,
+                arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${inputs.name}`,
+                endpoint: `https://${digest(inputs.name).slice(0, 32).toUpperCase()}.gr7.eu-west-1.eks.amazonaws.com`,
+                certificateAuthorities: [{ data: Buffer.from(pem("CERTIFICATE", `mock cluster CA ${inputs.name}`)).toString("base64") }],
+            };
         default:
             return inputs;
     }

@@ -1,4 +1,5 @@
 import { StackRun } from "./run-stack";
+import { describeTotals, stackTotals } from "./stack-totals";
 import { OfflineResource, OfflineViolation, runPolicyPack } from "../policies/rules/offline";
 
 export interface PolicyReport {
@@ -22,6 +23,18 @@ export function stackSummary(run: StackRun): string {
         for (const { name, inputs: i } of containers) {
             const memory = `${String(i.memory ?? "-").padStart(9)} (${String(i.memoryReservation ?? "-").padStart(5)})`;
             lines.push(`  ${name.padEnd(28)} ${String(i.cpus ?? "-").padStart(5)}  ${memory}  ${images.get(i.image) ?? i.image}`);
+        }
+        lines.push("", describeTotals(stackTotals(run)));
+    }
+    const workloads = run.resources.filter((r) => r.custom && /^kubernetes:(apps|batch)\/v1:/.test(r.type));
+    if (workloads.length > 0) {
+        lines.push("", "  workload                       container              cpu  memory (requested)  image");
+        for (const w of workloads) {
+            for (const c of w.inputs.spec?.template?.spec?.containers ?? []) {
+                const { limits = {}, requests = {} } = c.resources ?? {};
+                const kind = w.type.slice(w.type.lastIndexOf(":") + 1);
+                lines.push(`  ${`${kind}/${w.name}`.padEnd(30)} ${String(c.name).padEnd(20)} ${String(limits.cpu ?? "-").padStart(5)}  ${String(limits.memory ?? "-").padStart(6)} (${String(requests.memory ?? "-").padStart(7)})  ${c.image}`);
+            }
         }
     }
     return lines.join("\n");

@@ -8,9 +8,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { CONFIG_NAMESPACE, loadConfig, PlatformConfig } from "../components/config/load";
+import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
 import { buildStack } from "../components/stack";
-import { mockState } from "./mock-state";
+import { EngineFacts } from "../components/platform/docker/engine";
+import { withExampleUserValues } from "./example-user-values";
+import { mockCall, mockState } from "./mock-state";
 import { plainValue } from "../policies/rules/support/values";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -32,6 +34,8 @@ export interface RegisteredResource {
 export interface RecordedOptions {
     readonly retainOnDelete?: boolean;
     readonly protect?: boolean;
+    readonly deleteBeforeReplace?: boolean;
+    readonly customTimeouts?: pulumi.CustomTimeouts;
     readonly dependsOn: string[];
 }
 
@@ -52,15 +56,34 @@ type ConfigValues = Record<string, unknown>;
 
 /** The stack's effective config: Pulumi.yaml defaults overlaid with Pulumi.<stack>.yaml. */
 export function stackConfigValues(stack: string, projectDir = PROJECT_DIR): ConfigValues {
-    const project = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+    const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
     const values: ConfigValues = {};
     for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
         if (decl && typeof decl === "object" && "default" in decl) values[`${CONFIG_NAMESPACE}:${key}`] = decl.default;
     }
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) throw new Error(`no such stack: ${stackFile} does not exist`);
-    Object.assign(values, parse(fs.readFileSync(stackFile, "utf8"))?.config ?? {});
+    Object.assign(values, readYaml(stackFile)?.config ?? {});
     return values;
+}
+
+/** A YAML file; a syntax error names the file. */
+function readYaml(file: string): any {
+    try {
+        return parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new Error(`${path.basename(file)} is not valid YAML: ${(e as Error).message}`);
+    }
+}
+
+/** Config values as the engine hands them to the program: `namespace:key` -> text. */
+export function engineConfig(values: ConfigValues): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** The stack's `llm-platform` keys, as the program reads them from its stack files. */
+export function stackRawConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
+    return rawConfig(engineConfig(stackConfigValues(stack, projectDir)));
 }
 
 /** Sets `patch` into structured config values: `{ "llm-platform:ollama": { gpu: true } }` merges one key. */
@@ -79,22 +102,28 @@ export function withOverrides(values: ConfigValues, patch: ConfigValues): Config
 export interface RunOptions {
     /** Config changes on top of the stack's files. */
     readonly overrides?: ConfigValues;
-    /** Exit code every one-shot container reports (default 0). */
-    readonly stepExitCode?: number;
+    /** Exit code every one-shot container or Job reports (default 0); null: none, as after a create that timed out. */
+    readonly stepExitCode?: number | null;
+    /** What `docker info` reports; default: no engine reachable (as in CI), never the machine's own. */
+    readonly dockerEngine?: EngineFacts;
+    /** Stand in example values for the cluster and domain a stack file leaves to its owner. */
+    readonly exampleUserValues?: boolean;
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
-    const values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
-    return runProgram(stack, values, options.stepExitCode ?? 0);
+    let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    if (options.exampleUserValues) values = withExampleUserValues(values).values;
+    return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
 export async function runProgram(
     stack: string,
     values: ConfigValues,
-    stepExitCode = 0,
+    stepExitCode: number | null = 0,
     /** Receives every registered resource, also when the program fails. */
     resources: RegisteredResource[] = [],
+    dockerEngine?: EngineFacts,
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
@@ -104,6 +133,8 @@ export async function runProgram(
         options.set(`${type}::${name}`, {
             retainOnDelete: opts.retainOnDelete,
             protect: opts.protect,
+            deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+            customTimeouts: (opts as pulumi.CustomResourceOptions).customTimeouts,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
         });
         return undefined;
@@ -127,18 +158,16 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
+                return mockCall(args.token, args.inputs);
             },
         },
         "llm-platform",
         stack,
         false,
     );
-    pulumi.runtime.setAllConfig(
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-    );
+    pulumi.runtime.setAllConfig(engineConfig(values));
 
-    const config = loadConfig();
+    const config = loadConfig(() => dockerEngine, () => undefined);
     const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] });
     const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.

@@ -34,17 +34,21 @@ async function main() {
             publicHttpsPort: 8443,
             upstreams: ollamaRoutes("ollama:11434"),
             clientMaxBodyMb: 50,
+            auth: { keysFile: "/etc/nginx/auth/api-keys.map", ratePerSecond: 10, burst: 20 },
             upstreamTimeoutSeconds: 300,
         }),
     );
     await time("dev stack under mocks (program + outputs)", rounds, () => runStack("dev"));
-    // The policy pack over every stack whose program runs under mocks (prod joins once it can be built).
+    const prod = await runStack("prod", { exampleUserValues: true });
+    const prodCount = prod.resources.filter((r) => r.custom).length;
+    await time(`prod stack under mocks (${prodCount} resources)`, rounds, () => runStack("prod", { exampleUserValues: true }));
+    // The policy pack over every stack whose program runs under mocks (placeholders filled with example values).
     for (const stack of stackNames()) {
         let resources: OfflineResource[];
         try {
-            resources = policyResources(await runStack(stack));
+            resources = policyResources(await runStack(stack, { exampleUserValues: true }));
         } catch (e) {
-            console.log(`policy pack over the ${stack} stack: skipped, the program does not run yet (${(e as Error).message.split("\n")[0]})`);
+            console.log(`policy pack over the ${stack} stack: skipped, the program does not run (${(e as Error).message.split("\n")[0]})`);
             continue;
         }
         await time(`policy pack over the ${stack} stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../components/config/load";
 import { defaultImages } from "../components/config/images";
 
+/** What a kubernetes stack must say besides its services: the cluster, the domain, the load balancer's ports. */
+const kubernetesEssentials = { kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] } };
+
 /** The problems a config produces, or [] when it is valid. */
 function problems(raw: Record<string, unknown>): string[] {
     try {
@@ -36,9 +39,56 @@ describe("config validation", () => {
         rejects({ platform: "nomad" }, "platform", '"nomad"', '"docker"', '"kubernetes"');
     });
 
-    it("rejects a non-boolean ollama.gpu", () => {
-        rejects({ ollama: { gpu: "yes" } }, "ollama.gpu", '"yes"', "boolean");
-        rejects({ ollama: { gpu: 1 } }, "ollama.gpu", "1", "boolean");
+    it("rejects an ollama.gpu that is neither auto nor a boolean, listing the allowed values", () => {
+        rejects({ ollama: { gpu: "yes" } }, "ollama.gpu", '"yes"', 'must be one of "auto", true or false');
+        rejects({ ollama: { gpu: 1 } }, "ollama.gpu", "1", '"auto"');
+    });
+
+    it("resolves ollama.gpu auto from the Docker engine, never from the stack file", () => {
+        const engine = { cpus: 8, memoryMb: 32000, swapLimit: true, nvidiaRuntime: true, serverVersion: "29.0.0" };
+        assert.equal(parseConfig({}).ollama.gpu, false, "no engine: CPU");
+        assert.equal(parseConfig({}, { dockerEngine: engine }).ollama.gpu, true);
+        assert.equal(parseConfig({}, { dockerEngine: { ...engine, nvidiaRuntime: false } }).ollama.gpu, false);
+        assert.equal(parseConfig({ ollama: { gpu: false } }, { dockerEngine: engine }).ollama.gpu, false, "explicit wins");
+        rejects({ platform: "kubernetes", ollama: { gpu: "auto" } }, "ollama.gpu", "must be true or false on kubernetes");
+    });
+
+    it("rejects limits the Docker engine cannot give, naming the key to change", () => {
+        const engine = { cpus: 2, memoryMb: 7000, swapLimit: true, nvidiaRuntime: false, serverVersion: "27.3.1" };
+        assert.deepEqual(problems({}), [], "without an engine nothing is compared");
+        assert.throws(() => parseConfig({}, { dockerEngine: engine }), /llm-platform:ollama\.cpu = 4: the Docker engine has 2 CPUs.*\n.*ollama\.memoryMb = 8192: the Docker engine has 7000 MB/s);
+        assert.doesNotThrow(() => parseConfig({ size: "small" }, { dockerEngine: { ...engine, cpus: 2 } }));
+    });
+
+    it("rejects CPU counts Docker's provider would read back as another value", () => {
+        rejects({ redis: { cpu: 0.05 } }, "redis.cpu", "0.05", "stored by Docker's provider as 0.1");
+        assert.deepEqual(problems({ redis: { cpu: 0.25 }, qdrant: { cpu: 1.5 } }), []);
+        assert.deepEqual(problems({ platform: "kubernetes", ...kubernetesEssentials, ollama: { gpu: true }, redis: { cpu: 0.05 } }), [], "a Kubernetes quantity has no such round trip");
+    });
+
+    it("rejects SQL Server values the engine refuses: vector index below 100 rows, vectors over 1998 dimensions", () => {
+        rejects({ sqlserver: { vectorIndexMinRows: 50 } }, "sqlserver.vectorIndexMinRows", "50", "at least 100");
+        rejects({ ollama: { embeddingModel: "my-embedder", embeddingDimensions: 3072 } }, "ollama.embeddingDimensions", "3072", "at most 1998");
+        assert.deepEqual(problems({ ollama: { embeddingModel: "my-embedder", embeddingDimensions: 1998 } }), []);
+    });
+
+    it("picks every size from one preset; explicit keys override it and reservations follow the limits", () => {
+        const small = parseConfig({ size: "small" });
+        assert.equal(small.sqlserver.memoryMb, 2048);
+        assert.equal(small.ollama.chatModel, "llama3.2:1b", "a chat model that fits the small Ollama");
+        const limits = (["sqlserver", "ollama", "proxy", "timescale", "redis", "qdrant"] as const).reduce((sum, n) => sum + small[n].memoryMb, 0);
+        assert.ok(limits <= 12 * 1024, `small preset limits ${limits} MB fit 12 GB`);
+        const halved = parseConfig({ size: "small", qdrant: { memoryMb: 512 } });
+        assert.equal(halved.qdrant.memoryMb, 512);
+        assert.equal(halved.qdrant.memoryReservationMb, 256, "reservation follows the limit");
+        rejects({ size: "tiny" }, "size", '"tiny"', '"default", "small"');
+    });
+
+    it("says what a value must be in words, not types or regular expressions", () => {
+        rejects({ redis: { hostPort: 6379.5 } }, "redis.hostPort", "must be a whole number");
+        rejects({ redis: { cpu: "0.5" } }, "redis.cpu", "must be a number", "--type float");
+        rejects({ ollama: { chatModel: "Llama 3" } }, "ollama.chatModel", "must be an Ollama model name");
+        rejects({ qdrant: { collection: "my docs" } }, "qdrant.collection", "letters, digits, _ and -");
     });
 
     it("rejects SQL Server memory below the 2 GB minimum", () => {

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { nginxVersionFromImage, renderNginxConf, supportsHttp2Directive, NginxConfArgs } from "../components/proxy/nginx-conf";
+import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, supportsHttp2Directive, NginxConfArgs } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { defaultImages } from "../components/config/images";
 import { freePort } from "./helpers/ports";
@@ -17,6 +17,7 @@ const args = (over: Partial<NginxConfArgs> = {}): NginxConfArgs => ({
     upstreams: ollamaRoutes("ollama:11434"),
     clientMaxBodyMb: 50,
     upstreamTimeoutSeconds: 300,
+    auth: { keysFile: "/etc/nginx/auth/api-keys.map", ratePerSecond: 10, burst: 20 },
     ...over,
 });
 
@@ -42,7 +43,26 @@ describe("nginx.conf generator", () => {
         for (const path of ["/api/pull", "/api/delete", "/api/create", "/api/push", "/api/copy", "/api/embed/../pull"]) assert.ok(!api.test(path), path);
         assert.ok(openai.test("/v1/chat/completions") && openai.test("/v1/models/llama3.2:3b") && !openai.test("/v1/pull"));
         assert.ok(prefixed.test("/ollama/api/tags") && !prefixed.test("/ollama/api/delete"));
-        assert.match(renderNginxConf(args()), /location ~ \^\/ollama\/api\/[^{]+\{\s+#[^\n]+\n\s+set [^\n]+\n\s+rewrite \^\/ollama\(\/\.\*\)\$ \$1 break;/);
+        assert.match(renderNginxConf(args()), /location ~ \^\/ollama\/api\/[^{]+\{[^}]+\}[^#]+#[^\n]+\n\s+set [^\n]+\n\s+rewrite \^\/ollama\(\/\.\*\)\$ \$1 break;/);
+    });
+
+    it("guards every model route with an API key check and a per-client rate limit, never /healthz", () => {
+        const conf = renderNginxConf(args({ auth: { keysFile: "/k.map", ratePerSecond: 7, burst: 3 } }));
+        assert.match(conf, /map \$http_authorization \$llm_client \{\s+default "";\s+include \/k\.map;\s+\}/);
+        assert.match(conf, /limit_req_zone \$llm_client zone=per_client:10m rate=7r\/s;\s+limit_req_status 429;/);
+        const locations = conf.split(/\n\s+location /).slice(1);
+        const proxied = locations.filter((l) => l.includes("proxy_pass"));
+        assert.equal(proxied.length, 3);
+        for (const l of proxied) {
+            assert.match(l, /if \(\$llm_client = ""\) \{\s+return 401;\s+\}\s+limit_req zone=per_client burst=3 nodelay;/);
+            assert.match(l, /proxy_set_header Authorization "";/, "the key never reaches the upstream");
+        }
+        for (const l of locations.filter((x) => x.startsWith("= /healthz"))) assert.doesNotMatch(l, /llm_client/);
+    });
+
+    it("writes one map entry per client and refuses keys that could break the map", () => {
+        assert.equal(renderApiKeyMap({ app: "a".repeat(40), sqlserver: "B1".repeat(20) }), `"Bearer ${"a".repeat(40)}" app;\n"Bearer ${"B1".repeat(20)}" sqlserver;\n`);
+        assert.throws(() => renderApiKeyMap({ app: 'short"; default x' }), /32\+ letters and digits/);
     });
 
     it("limits body size and timeouts from config", () => {
@@ -78,6 +98,7 @@ describe("generated nginx.conf under a real nginx -t", function () {
         ]);
         assert.equal(made.status, 0, made.stderr.toString());
         ports = { http: await freePort(), https: await freePort() };
+        fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap({ app: "k".repeat(48) }));
         const v = spawnSync(nginx, ["-v"], { encoding: "utf8" });
         version = /nginx\/(\d+\.\d+\.\d+)/.exec(v.stderr)![1];
     });
@@ -92,6 +113,7 @@ describe("generated nginx.conf under a real nginx -t", function () {
         args({
             nginxVersion: version,
             tlsDir: dir,
+            auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: 10, burst: 20 },
             paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
             listen: ports,
             ...over,

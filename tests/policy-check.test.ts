@@ -16,16 +16,35 @@ describe("offline policy check (npm run policy:check)", function () {
         const r = policyCheck("dev");
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /stack dev \(platform docker\): \d+ resources/);
-        assert.match(r.stdout, /sqlserver\s+2\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        assert.match(r.stdout, /sqlserver\s+2\.0\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
+        assert.match(r.stdout, /services\s+6 containers, cpu 11\.5, memory limits 23040 MB \(22\.5 GB\), reserved 11520 MB/);
+        assert.match(r.stdout, /host ports: 0\.0\.0\.0:8080 -> proxy, 0\.0\.0\.0:8443 -> proxy, 127\.0\.0\.1:11434 -> ollama/);
+        assert.match(r.stdout, /GPU: none/);
         assert.match(r.stdout, /policy pack llm-platform: \d+ violation\(s\), 0 mandatory/);
         // Docker takes database passwords through env: listed, not blocking.
         assert.match(r.stdout, /\[advisory\] docker-secrets-in-env: docker:index\/container:Container sqlserver\n\s+.*env MSSQL_SA_PASSWORD carries a secret/);
     });
 
+    it("passes the prod stack, saying which owner-only keys it filled with examples", () => {
+        const r = policyCheck("prod");
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /offline example values for keys the stack leaves to its owner: kubernetes\.eksClusterName = example-cluster/);
+        assert.match(r.stdout, /stack prod \(platform kubernetes\): \d+ resources/);
+        assert.match(r.stdout, /\d+\s+kubernetes:apps\/v1:StatefulSet/);
+        assert.match(r.stdout, /policy pack llm-platform: \d+ violation\(s\), 0 mandatory/);
+    });
+
+    it("prints the totals the README states for the small preset", async () => {
+        const run = await runStack("dev", { overrides: { "llm-platform:size": "small" } });
+        const report = await policyReport(run);
+        assert.match(report.text, /services\s+6 containers, cpu 5\.75, memory limits 7808 MB \(7\.6 GB\), reserved 3904 MB/);
+        assert.equal(report.mandatory, 0, report.text);
+    });
+
     it("exits 2 with the reason when a stack cannot be built", () => {
-        const prod = policyCheck("prod");
-        assert.equal(prod.status, 2);
-        assert.match(prod.stderr, /stack prod cannot be built:[\s\S]*not implemented yet/);
+        const missing = policyCheck("staging");
+        assert.equal(missing.status, 2);
+        assert.match(missing.stderr, /stack staging cannot be built:[\s\S]*Pulumi\.staging\.yaml does not exist/);
         assert.equal(policyCheck().status, 2);
     });
 

@@ -33,7 +33,8 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const [network] = run.ofType(NETWORK);
         assert.equal(run.ofType(NETWORK).length, 1);
         assert.equal(network.inputs.name, "llm-platform-dev");
-        assert.deepEqual(network.inputs.ipamConfigs, [{ subnet: "172.28.53.0/24" }]);
+        assert.deepEqual(network.inputs.ipamConfigs, [{ subnet: "172.28.53.0/24", gateway: "172.28.53.1" }]);
+        assert.equal(network.options.deleteBeforeReplace, true, "a fixed name: the old network must go before its replacement");
         for (const c of run.ofType(CONTAINER)) {
             assert.deepEqual(c.inputs.networksAdvanced.map((n: any) => n.name), ["llm-platform-dev"], c.name);
         }
@@ -69,19 +70,38 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const sql = run.named(CONTAINER, "sqlserver");
         assert.equal(sql.inputs.memory, 4096);
         assert.equal(sql.inputs.memoryReservation, 2048);
-        assert.equal(sql.inputs.cpus, "2");
+        assert.equal(sql.inputs.cpus, "2.0");
         assert.equal(sql.inputs.cpuShares, 1024);
+    });
+
+    it("gives every service a stop timeout Docker uses, a minute for the databases", () => {
+        for (const c of services(run)) {
+            assert.ok(c.inputs.stopTimeout >= 10, `${c.name} stopTimeout`);
+            assert.equal(c.inputs.destroyGraceSeconds, c.inputs.stopTimeout, c.name);
+        }
+        for (const db of ["sqlserver", "timescale"]) assert.ok(run.named(CONTAINER, db).inputs.stopTimeout >= 60, db);
+    });
+
+    it("gives image pulls, model downloads and waits for healthy time beyond the provider's 20 minutes", () => {
+        const minutes = (t: string | undefined) => Number(/^(\d+)m$/.exec(t ?? "")?.[1] ?? NaN);
+        for (const image of run.ofType(IMAGE)) assert.ok(minutes(image.options.customTimeouts?.create) >= 60, image.name);
+        for (const pull of ["ollama-pull-chat-model", "ollama-pull-embedding-model"]) {
+            assert.ok(minutes(run.named(CONTAINER, pull).options.customTimeouts?.create) >= 60, pull);
+        }
+        for (const c of services(run)) {
+            assert.ok(minutes(c.options.customTimeouts?.create) * 60 > c.inputs.waitTimeout, `${c.name} create outlasts its wait`);
+        }
     });
 
     it("publishes only the proxy on public interfaces; database ports on 127.0.0.1", () => {
         for (const c of services(run)) {
             for (const p of c.inputs.ports ?? []) {
-                if (c.name === "proxy") assert.equal(p.ip, "0.0.0.0");
+                if (c.name === "proxy") assert.equal(p.ip, "0.0.0.0", "proxy.bindAddress defaults to every interface");
                 else assert.equal(p.ip, "127.0.0.1", `${c.name}:${p.internal} must bind to loopback`);
             }
         }
         const proxyPorts = run.named(CONTAINER, "proxy").inputs.ports.map((p: any) => [p.internal, p.external]);
-        assert.deepEqual(proxyPorts, [[443, 8443], [80, 8080]]);
+        assert.deepEqual(proxyPorts, [[80, 8080], [443, 8443]], "sorted by internal port, as the provider reads them back");
         assert.deepEqual(run.named(CONTAINER, "sqlserver").inputs.ports, [{ internal: 1433, external: 1433, ip: "127.0.0.1", protocol: "tcp" }]);
     });
 
@@ -103,7 +123,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     it("keeps the database passwords through a destroy, as their data volumes are kept", () => {
         const passwords = run.ofType("random:index/randomPassword:RandomPassword");
         const protectedOnes = passwords.filter((p) => p.options.protect).map((p) => p.name).sort();
-        assert.deepEqual(protectedOnes, ["sqlserver-sa-password", "timescale-password"]);
+        assert.deepEqual(protectedOnes, ["sqlserver-master-key-password", "sqlserver-sa-password", "timescale-password"]);
     });
 
     it("runs each one-shot step after its service, once, and to completion", () => {
@@ -190,6 +210,19 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         }
         assert.match(run.outputs.connectionStrings.timescale, /^postgresql:\/\/postgres:.+@timescale:5432\/llm_observatory/);
     });
+
+    it("gives every proxy client and SQL Server their own API key, as secrets", async () => {
+        assert.equal(await pulumi.isSecret(run.rawOutputs.apiKeys), true, "API keys are secret");
+        assert.deepEqual(Object.keys(run.outputs.apiKeys), ["default"], "one per proxy.clients; SQL Server's stays inside");
+        const proxy = run.named(CONTAINER, "proxy");
+        assert.ok(isSecretValue(proxy.rawInputs.uploads), "the uploads, keys file included, travel as a secret");
+        const map = upload(proxy, "/etc/nginx/auth/api-keys.map");
+        assert.match(map, new RegExp(`^"Bearer ${run.outputs.apiKeys.default}" default;\n"Bearer [A-Za-z0-9]{48}" sqlserver;\n$`));
+        const sqlKey = /"Bearer ([A-Za-z0-9]+)" sqlserver;/.exec(map)![1];
+        const init = upload(run.named(CONTAINER, "sqlserver-schema"), "/tmp/llm-platform-init.sql");
+        assert.ok(init.includes(`"Authorization":"Bearer ${sqlKey}"`), "SQL Server sends the key the proxy knows");
+        assert.match(upload(proxy, "/etc/nginx/nginx.conf"), /include \/etc\/nginx\/auth\/api-keys\.map;/);
+    });
 });
 
 describe("dev stack with and without a GPU", () => {
@@ -213,10 +246,17 @@ describe("dev stack with and without a GPU", () => {
 });
 
 describe("a failed one-shot step", () => {
-    it("fails the deployment with the step's name and how to see its logs", async () => {
+    it("fails the deployment with the step's name, its last output lines and how to run it again", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: 1 }),
-            /one-shot step .+ exited with code 1: see `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `pulumi up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
+            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `pulumi up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
+        );
+    });
+
+    it("counts a step without an exit code (a create that timed out) as failed, not done", async () => {
+        await assert.rejects(
+            runStack("dev", { stepExitCode: null }),
+            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*pulumi up --replace/s,
         );
     });
 });

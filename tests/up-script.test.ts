@@ -5,26 +5,39 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../harness/run-stack";
 
-const UP_SOURCE = path.join(PROJECT_DIR, "scripts", "up.sh");
-/** What the script may use from the system; pulumi, docker and npm come from the stubs. */
-const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat"];
+/** What the scripts may use from the system; pulumi, docker, npm and npx come from the stubs. */
+const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv"];
 
 interface Stubs {
     pulumi?: string;
     docker?: string;
+    npx?: string;
+}
+
+interface Run {
+    status: number | null;
+    out: string;
+    calls: string[];
+    project: string;
+    files: Record<string, string | undefined>;
 }
 
 /**
- * Runs up.sh with a PATH holding only the system tools it needs plus stub CLIs that
- * log their arguments and the variables the script sets. The script runs from a copy
- * in a scratch project, so its state directory never touches the real one.
+ * Runs one of the npm scripts (scripts/<name>.sh) from a scratch copy of the project with a
+ * PATH holding only the system tools they need plus stub CLIs that log their arguments and
+ * the variables the scripts set. The real project's state and stack files are never touched.
  */
-function runUp(args: string[], stubs: Stubs, env: Record<string, string> = {}) {
+function runScript(script: string, args: string[], stubs: Stubs, env: Record<string, string> = {}, setup?: (dir: string) => void): Run {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-up-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    fs.mkdirSync(path.join(dir, "scripts"));
-    fs.copyFileSync(UP_SOURCE, path.join(dir, "scripts", "up.sh"));
+    fs.cpSync(path.join(PROJECT_DIR, "scripts"), path.join(dir, "scripts"), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+    for (const d of [".", "policies"]) {
+        fs.mkdirSync(path.join(dir, d), { recursive: true });
+        fs.writeFileSync(path.join(dir, d, "package-lock.json"), "{}");
+    }
+    setup?.(dir);
     for (const tool of SYSTEM_TOOLS) {
         const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
         fs.symlinkSync(found, path.join(bin, tool));
@@ -33,79 +46,158 @@ function runUp(args: string[], stubs: Stubs, env: Record<string, string> = {}) {
     const stub = (name: string, body: string) =>
         fs.writeFileSync(
             path.join(bin, name),
-            `#!/bin/bash\necho "${name} $* | backend=$PULUMI_BACKEND_URL passphrase=$PULUMI_CONFIG_PASSPHRASE" >> ${log}\n${body}\n`,
+            `#!/bin/bash\necho "${name} $* | backend=$PULUMI_BACKEND_URL passphrase=$PULUMI_CONFIG_PASSPHRASE docker_host=$DOCKER_HOST info=\${LLM_PLATFORM_DOCKER_INFO:+set} cwd=\${PWD#${dir}}" >> ${log}\n${body}\n`,
             { mode: 0o755 },
         );
     if (stubs.pulumi !== undefined) stub("pulumi", stubs.pulumi);
     if (stubs.docker !== undefined) stub("docker", stubs.docker);
-    stub("npm", "exit 0");
-    const r = spawnSync("bash", [path.join(dir, "scripts", "up.sh"), ...args], { encoding: "utf8", env: { PATH: bin, HOME: dir, ...env } });
+    stub("npx", stubs.npx ?? "exit 0");
+    stub("npm", 'mkdir -p node_modules && echo "{}" > node_modules/.package-lock.json');
+    const r = spawnSync("bash", [path.join(dir, "scripts", `${script}.sh`), ...args], { encoding: "utf8", env: { PATH: bin, HOME: dir, ...env }, input: "" });
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-    const stateDirCreated = fs.existsSync(path.join(dir, ".pulumi-state"));
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : undefined);
+    const files = { stackFile: read("Pulumi.dev.yaml"), salt: read(".pulumi-state/dev.encryptionsalt") };
     fs.rmSync(dir, { recursive: true, force: true });
-    return { status: r.status, out: r.stdout + r.stderr, calls, project: dir, stateDirCreated };
+    return { status: r.status, out: r.stdout + r.stderr, calls, project: dir, files };
 }
 
-const healthyDocker = 'if [ "$1" = info ] && [ "$2" = --format ]; then echo \'{"runc":{}}\'; fi; exit 0';
-/** `config get` fails (key unset), everything else succeeds. */
-const pulumiWithoutGpuKey = 'if [ "$1" = config ] && [ "$2" = get ]; then exit 1; fi; exit 0';
+const dockerInfo = (runtimes: string) => `{"NCPU":8,"MemTotal":17179869184,"SwapLimit":true,"ServerVersion":"29.1.2","Runtimes":${runtimes}}`;
+const docker = (runtimes = '{"runc":{}}', endpoint = "unix:///var/run/docker.sock") =>
+    `case "$1" in info) echo '${dockerInfo(runtimes)}';; context) echo '${endpoint}';; esac; exit 0`;
+const healthyDocker = docker();
+/** `stack select --create` writes the passphrase salt into the stack file, as the real CLI does. */
+const pulumiWritingSalt = 'if [ "$1" = stack ] && [ "$2" = select ]; then { echo "encryptionsalt: v1:c2FsdA==:v1:abc"; cat Pulumi.dev.yaml; } > s.tmp && mv s.tmp Pulumi.dev.yaml; fi; if [ "$1" = up ]; then grep -c encryptionsalt Pulumi.dev.yaml >> salt-seen.log; fi; exit 0';
+const pulumiCalls = (r: Run) => r.calls.filter((c) => c.startsWith("pulumi ")).map((c) => c.slice(0, c.indexOf(" |")));
 
 describe("npm run up (scripts/up.sh)", () => {
     it("says how to install the Pulumi CLI when it is missing", () => {
-        const r = runUp([], { docker: healthyDocker });
+        const r = runScript("up", [], { docker: healthyDocker });
         assert.equal(r.status, 1);
         assert.match(r.out, /the Pulumi CLI is not installed\. Install it \(https:\/\/www\.pulumi\.com\/docs\/install\//);
     });
 
     it("says how to install Docker when the CLI is missing", () => {
-        const r = runUp([], { pulumi: "exit 0" });
+        const r = runScript("up", [], { pulumi: "exit 0" });
         assert.equal(r.status, 1);
         assert.match(r.out, /the Docker CLI is not installed\. Install Docker Engine/);
     });
 
     it("says how to start the Docker engine when it does not answer", () => {
-        const r = runUp([], { pulumi: "exit 0", docker: "exit 1" });
+        const r = runScript("up", [], { pulumi: "exit 0", docker: "exit 1" });
         assert.equal(r.status, 1);
         assert.match(r.out, /the Docker engine is not reachable \('docker info' failed\)\. Start it/);
     });
 
-    it("uses a project-local file backend and the dev passphrase, creates the stack and runs pulumi up", () => {
-        const r = runUp(["--yes"], { pulumi: pulumiWithoutGpuKey, docker: healthyDocker });
+    it("installs dependencies, uses local state and the dev passphrase, runs the preflight, then pulumi up with the policy pack", () => {
+        const r = runScript("up", ["--yes"], { pulumi: "exit 0", docker: healthyDocker });
         assert.equal(r.status, 0, r.out);
-        const pulumiCalls = r.calls.filter((c) => c.startsWith("pulumi "));
-        const backend = `backend=file://${r.project}/.pulumi-state passphrase=llm-platform-dev`;
-        assert.ok(r.stateDirCreated);
-        assert.ok(r.calls.includes(`npm ci | ${backend}`), "installs dependencies on a fresh clone");
-        assert.deepEqual(pulumiCalls, [
-            `pulumi stack select --create --secrets-provider passphrase dev | ${backend}`,
-            `pulumi config get --path ollama.gpu | ${backend}`,
-            `pulumi config set --path ollama.gpu false | ${backend}`,
-            `pulumi up --stack dev --yes | ${backend}`,
-        ]);
+        const env = `backend=file://${r.project}/.pulumi-state passphrase=llm-platform-dev docker_host= info=set`;
+        assert.ok(r.calls.includes(`npm ci --no-audit --no-fund | ${env} cwd=`), r.calls.join("\n"));
+        assert.ok(r.calls.includes(`npm ci --no-audit --no-fund | ${env} cwd=/policies`), "the policy pack's dependencies too");
+        assert.ok(r.calls.includes(`npx ts-node --transpile-only scripts/preflight.ts dev | ${env} cwd=`), r.calls.join("\n"));
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase dev", "pulumi up --stack dev --policy-pack policies --yes"]);
+        assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.includes(env)));
+        assert.ok(!r.calls.some((c) => c.startsWith("pulumi config set")), "writes nothing into the stack file");
     });
 
-    it("turns the GPU on when Docker has the NVIDIA runtime", () => {
-        const docker = 'if [ "$1" = info ] && [ "$2" = --format ]; then echo \'{"nvidia":{},"runc":{}}\'; fi; exit 0';
-        const r = runUp([], { pulumi: pulumiWithoutGpuKey, docker });
+    it("skips npm ci when the installed tree is newer than the lockfiles", () => {
+        const r = runScript("up", [], { pulumi: "exit 0", docker: healthyDocker }, {}, (dir) => {
+            for (const d of [".", "policies"]) {
+                fs.mkdirSync(path.join(dir, d, "node_modules"), { recursive: true });
+                const marker = path.join(dir, d, "node_modules", ".package-lock.json");
+                fs.writeFileSync(marker, "{}");
+                const later = new Date(Date.now() + 60_000);
+                fs.utimesSync(marker, later, later);
+            }
+        });
         assert.equal(r.status, 0, r.out);
-        assert.ok(r.calls.some((c) => c.startsWith("pulumi config set --path ollama.gpu true")), r.calls.join("\n"));
+        assert.ok(!r.calls.some((c) => c.startsWith("npm ci")), r.calls.join("\n"));
     });
 
-    it("leaves an explicit ollama.gpu alone", () => {
-        const r = runUp([], { pulumi: "exit 0", docker: healthyDocker });
+    it("points the provider at the current docker context's engine when DOCKER_HOST is unset", () => {
+        const r = runScript("up", [], { pulumi: "exit 0", docker: docker('{"runc":{}}', "unix:///home/me/.colima/default/docker.sock") });
         assert.equal(r.status, 0, r.out);
-        assert.ok(!r.calls.some((c) => c.startsWith("pulumi config set")), r.calls.join("\n"));
+        assert.match(r.out, /DOCKER_HOST=unix:\/\/\/home\/me\/\.colima\/default\/docker\.sock \(the current docker context\)/);
+        const up = r.calls.find((c) => c.startsWith("pulumi up"))!;
+        assert.match(up, /docker_host=unix:\/\/\/home\/me\/\.colima\/default\/docker\.sock/);
+    });
+
+    it("keeps a DOCKER_HOST the user set", () => {
+        const r = runScript("up", [], { pulumi: "exit 0", docker: docker('{"runc":{}}', "unix:///other.sock") }, { DOCKER_HOST: "tcp://10.0.0.5:2376" });
+        assert.equal(r.status, 0, r.out);
+        assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.includes("docker_host=tcp://10.0.0.5:2376")));
+    });
+
+    it("keeps the passphrase salt out of the tracked stack file, and hands it to Pulumi while it runs", () => {
+        const r = runScript("up", [], { pulumi: pulumiWritingSalt, docker: healthyDocker });
+        assert.equal(r.status, 0, r.out);
+        assert.ok(!r.files.stackFile!.includes("encryptionsalt"), r.files.stackFile);
+        assert.equal(r.files.salt, "encryptionsalt: v1:c2FsdA==:v1:abc\n");
+    });
+
+    it("stops before pulumi up when the preflight finds a problem", () => {
+        const r = runScript("up", [], { pulumi: "exit 0", docker: healthyDocker, npx: "exit 1" });
+        assert.equal(r.status, 1);
+        assert.ok(!pulumiCalls(r).some((c) => c.startsWith("pulumi up")), r.calls.join("\n"));
     });
 
     it("keeps the backend and passphrase the user chose", () => {
-        const r = runUp([], { pulumi: "exit 0", docker: healthyDocker }, { PULUMI_BACKEND_URL: "s3://bucket/state", PULUMI_CONFIG_PASSPHRASE: "mine" });
+        const r = runScript("up", [], { pulumi: "exit 0", docker: healthyDocker }, { PULUMI_BACKEND_URL: "s3://bucket/state", PULUMI_CONFIG_PASSPHRASE: "mine" });
         assert.equal(r.status, 0, r.out);
-        assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.endsWith("backend=s3://bucket/state passphrase=mine")));
+        assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.includes("backend=s3://bucket/state passphrase=mine")));
     });
 
     it("refuses the built-in passphrase for any stack but dev", () => {
-        const r = runUp(["prod"], { pulumi: "exit 0" });
+        const r = runScript("up", ["prod"], { pulumi: "exit 0" });
         assert.equal(r.status, 1);
         assert.match(r.out, /stack 'prod' needs a secrets passphrase/);
+    });
+});
+
+describe("daily commands in the same environment (scripts/env.sh)", () => {
+    const env = (r: Run) => `backend=file://${r.project}/.pulumi-state passphrase=llm-platform-dev`;
+
+    it("npm run down destroys the stack but keeps protected data", () => {
+        const r = runScript("down", ["--yes"], { pulumi: "exit 0", docker: healthyDocker });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi destroy --stack dev --exclude-protected --yes"]);
+        assert.ok(r.calls.find((c) => c.startsWith("pulumi destroy"))!.includes(env(r)));
+        assert.match(r.out, /data kept: volumes labelled llm-platform\.stack=llm-platform-dev/);
+    });
+
+    it("npm run delete-data asks for the stack name and deletes nothing without it", () => {
+        const r = runScript("delete-data", [], { pulumi: "exit 0", docker: healthyDocker });
+        assert.equal(r.status, 1);
+        assert.match(r.out, /nothing deleted/);
+        assert.deepEqual(pulumiCalls(r), []);
+    });
+
+    it("npm run delete-data -- --yes unprotects, destroys and removes the retained volumes", () => {
+        const dockerWithVolumes = `case "$1" in info) echo '${dockerInfo("{}")}';; volume) [ "$2" = ls ] && echo llm-platform-dev-sqlserver-data;; esac; exit 0`;
+        const r = runScript("delete-data", ["--yes"], { pulumi: "exit 0", docker: dockerWithVolumes });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi state unprotect --stack dev --all --yes", "pulumi destroy --stack dev --yes"]);
+        assert.ok(r.calls.some((c) => c.startsWith("docker volume rm llm-platform-dev-sqlserver-data")), r.calls.join("\n"));
+    });
+
+    it("npm run outputs shows the outputs and how to read the secrets", () => {
+        const r = runScript("outputs", [], { pulumi: "exit 0" });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack output --stack dev"]);
+        assert.match(r.out, /stack output --show-secrets apiKeys/);
+        assert.match(r.out, /Authorization: Bearer/);
+    });
+
+    it("npm run status lists the stack's containers with state and health", () => {
+        const r = runScript("status", [], { docker: healthyDocker });
+        assert.equal(r.status, 0, r.out);
+        assert.ok(r.calls.some((c) => c.startsWith("docker ps --all --filter label=llm-platform.stack=llm-platform-dev --format table")), r.calls.join("\n"));
+    });
+
+    it("npm run pulumi passes any command through with the backend, passphrase and stack set", () => {
+        const r = runScript("pulumi", ["config", "set", "--path", "redis.memoryMb", "1024"], { pulumi: "exit 0", docker: healthyDocker });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack select dev", "pulumi config set --path redis.memoryMb 1024"]);
+        assert.ok(r.calls.find((c) => c.startsWith("pulumi config"))!.includes(env(r)));
     });
 });

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { spawnSync } from "child_process";
+import * as os from "os";
+import { defaultImages, unpinnedReason } from "../components/config/images";
 import { PROJECT_DIR } from "../harness/run-stack";
+import { pinnedImages } from "../scripts/images";
 
 const workflow = (name: string) => parse(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", name), "utf8"));
 const steps = (job: any): any[] => job.steps;
@@ -12,7 +16,29 @@ describe("GitHub workflows for users' repositories", () => {
     it("checks policies offline on pull requests without any secret", () => {
         const job = workflow("pull-request.yml").jobs["policy-offline"];
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- dev"));
+        assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- prod"));
         assert.doesNotMatch(JSON.stringify(job), /secrets\./);
+    });
+
+    it("checks every pinned image exists in its registry, failing the PR on a missing one", () => {
+        const job = workflow("pull-request.yml").jobs["images-exist"];
+        const script = steps(job).find((s) => /docker manifest inspect/.test(s.run ?? "")).run as string;
+        assert.match(script, /npm run -s images/, "reads the one list of images");
+        const images = pinnedImages();
+        for (const image of Object.values(defaultImages)) assert.ok(images.includes(image), image);
+        for (const image of images) assert.equal(unpinnedReason(image), undefined, image);
+
+        // Run the job's script with stub docker and npm: one tag does not exist.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-images-"));
+        try {
+            fs.writeFileSync(path.join(dir, "npm"), `#!/bin/bash\nprintf '%s\\n' nginx:1.30.5-alpine qdrant/qdrant:v9.9.9\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash\n[ "$3" != qdrant/qdrant:v9.9.9 ]\n`, { mode: 0o755 });
+            const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+            assert.equal(r.status, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, /ok       nginx:1\.30\.5-alpine\nMISSING  qdrant\/qdrant:v9\.9\.9/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("previews every stack with the policy pack and comments on the PR", () => {
@@ -22,6 +48,11 @@ describe("GitHub workflows for users' repositories", () => {
         assert.equal(step.with.policyPacks, "policies");
         assert.equal(step.with["comment-on-pr"], true);
         assert.equal(step.with["stack-name"], "${{ matrix.stack }}");
+        assert.deepEqual(job.strategy.matrix.stack, ["dev", "prod"]);
+        assert.equal(job.permissions["id-token"], "write");
+        const aws = steps(job).find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+        assert.equal(aws.if, "matrix.stack == 'prod'");
+        assert.ok(aws.with["role-to-assume"]);
         assert.ok(steps(job).some((s) => s["working-directory"] === "policies" && /npm ci/.test(s.run)), "installs the pack's dependencies");
     });
 
@@ -32,5 +63,15 @@ describe("GitHub workflows for users' repositories", () => {
         assert.equal(pulumiStep(jobs.prod).with.policyPacks, "policies");
         assert.equal(jobs.prod.environment, "production");
         assert.equal(jobs.prod.needs, "dev");
+    });
+
+    it("gets prod's AWS credentials through OIDC by assuming a role, never from stored keys", () => {
+        const { jobs } = workflow("deploy.yml");
+        assert.equal(jobs.prod.permissions["id-token"], "write");
+        const aws = steps(jobs.prod).find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+        assert.ok(aws, "configure-aws-credentials step");
+        assert.equal(aws.with["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+        assert.ok(steps(jobs.prod).indexOf(aws) < steps(jobs.prod).indexOf(pulumiStep(jobs.prod)), "credentials before pulumi up");
+        assert.doesNotMatch(JSON.stringify(workflow("deploy.yml")), /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
     });
 });

@@ -1,106 +1,151 @@
 import { z } from "zod";
+import { cpusRoundTrips, dockerCpus } from "../platform/docker/provider-forms";
+import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
+import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
 import { knownDimensions } from "./models";
+import { Preset, presetChatModels, presetNames, presetSize } from "./presets";
 
 /** SQL Server on Linux refuses to start with less memory than this. */
 export const SQLSERVER_MIN_MEMORY_MB = 2048;
 /** Certificates never live shorter than this (the runbooks rotate at 30 days left). */
 export const TLS_MIN_VALIDITY_DAYS = 30;
+/** CREATE VECTOR INDEX refuses a table with fewer non-NULL vectors (Msg 42266). */
+export const SQLSERVER_VECTOR_INDEX_MIN_ROWS = 100;
+/** The largest float32 VECTOR(n) SQL Server 2025 accepts. */
+export const SQLSERVER_MAX_VECTOR_DIMENSIONS = 1998;
+/** Pulls of multi-GB images and models over a slow link: an hour and a half unless configured. */
+export const DEFAULT_PULL_TIMEOUT_MINUTES = 90;
 
 const image = z.string().superRefine((value, ctx) => {
     const reason = unpinnedReason(value);
     if (reason) ctx.addIssue({ code: "custom", message: `must be pinned to an exact version: it ${reason}` });
 });
 const hostPort = z.number().int().min(1).max(65535);
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a SQL identifier (letters, digits, _)");
-
-interface Sizes {
-    cpu: number;
-    memoryMb: number;
-    cpuReservation: number;
-    memoryReservationMb: number;
-}
+/** Size of a data volume (Kubernetes: the PVC's request; Docker volumes are not sized). */
+const storageGb = (gb: number) => z.number().int().min(1).max(64 * 1024).default(gb);
+const identifier = z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a SQL identifier: a letter or _, then letters, digits or _ (at most 63 characters)");
+const ollamaModel = z
+    .string()
+    .regex(
+        /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/,
+        "must be an Ollama model name: lower-case letters, digits, . _ / -, optionally :tag (e.g. nomic-embed-text or llama3.2:3b)",
+    );
+const ipv4 = z
+    .string()
+    .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0");
 
 /**
- * The keys every service object has: limits, optional reservations (half the limit
- * unless given) and a pinned image override.
+ * The keys every service object has: limits (from the size preset unless given),
+ * optional reservations (half the limit unless given) and a pinned image override.
  */
-function service<T extends z.ZodRawShape>(defaults: Sizes & { image: string }, extra: T) {
+function service<T extends z.ZodRawShape>(name: string, preset: Preset, image_: string, extra: T) {
+    const size = presetSize(name, preset);
     return z
         .strictObject({
-            cpu: z.number().positive().max(512).default(defaults.cpu),
-            memoryMb: z.number().int().positive().max(4 * 1024 * 1024).default(defaults.memoryMb),
+            cpu: z.number().positive().max(512).default(size.cpu),
+            memoryMb: z.number().int().positive().max(4 * 1024 * 1024).default(size.memoryMb),
             cpuReservation: z.number().positive().optional(),
             memoryReservationMb: z.number().int().positive().optional(),
-            image: image.default(defaults.image),
+            image: image.default(image_),
             ...extra,
         })
         .prefault({} as never);
 }
 
-function sizes(cpu: number, memoryMb: number) {
-    return { cpu, memoryMb, cpuReservation: cpu / 2, memoryReservationMb: Math.floor(memoryMb / 2) };
-}
-
-export const configSchema = z
+/** The schema with the defaults of one size preset. */
+export function configSchemaFor(preset: Preset) {
+    return z
     .strictObject({
         platform: z.enum(["docker", "kubernetes"]).default("docker"),
+        size: z.enum(presetNames).default("default"),
         docker: z
             .strictObject({
-                networkName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).optional(),
+                networkName: z
+                    .string()
+                    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name: a letter or digit, then letters, digits, _ . -")
+                    .optional(),
                 subnet: z
                     .string()
                     .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(1[6-9]|2[0-8])$/, "must be an IPv4 CIDR from /16 to /28")
                     .default("172.28.53.0/24"),
                 logMaxSizeMb: z.number().int().positive().max(10240).default(100),
                 logMaxFiles: z.number().int().min(1).max(100).default(5),
+                pullTimeoutMinutes: z.number().int().min(5).max(24 * 60).default(DEFAULT_PULL_TIMEOUT_MINUTES),
             })
             .prefault({}),
+        kubernetes: kubernetesSchema,
         sqlserver: service(
-            { ...sizes(2, 4096), image: defaultImages.sqlserver },
+            "sqlserver",
+            preset,
+            defaultImages.sqlserver,
             {
                 edition: z.enum(["Developer", "Express", "Standard", "Enterprise", "EnterpriseCore"]).default("Developer"),
                 database: identifier.default("llm"),
-                vectorIndexMinRows: z.number().int().min(0).default(100),
+                vectorIndexMinRows: z.number().int().min(SQLSERVER_VECTOR_INDEX_MIN_ROWS).default(SQLSERVER_VECTOR_INDEX_MIN_ROWS),
+                storageGb: storageGb(50),
                 hostPort: hostPort.optional(),
             },
         ),
         ollama: service(
-            { ...sizes(4, 8192), image: defaultImages.ollama },
+            "ollama",
+            preset,
+            defaultImages.ollama,
             {
-                gpu: z.boolean().default(false),
-                embeddingModel: z.string().regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/).default("nomic-embed-text"),
-                embeddingDimensions: z.number().int().min(1).max(16000).optional(),
-                chatModel: z.string().regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/).default("llama3.2:3b"),
+                // "auto": resolved at deploy time from the Docker engine (NVIDIA runtime present or not).
+                gpu: z.union([z.literal("auto"), z.boolean()]).default("auto"),
+                embeddingModel: ollamaModel.default("nomic-embed-text"),
+                embeddingDimensions: z.number().int().min(1).max(SQLSERVER_MAX_VECTOR_DIMENSIONS).optional(),
+                chatModel: ollamaModel.default(presetChatModels[preset]),
                 keepAlive: z.string().regex(/^(-1|0|\d+(ms|s|m|h))$/, "must be a duration such as 30m or 24h, 0, or -1").default("30m"),
                 numParallel: z.number().int().min(1).max(64).default(2),
                 maxLoadedModels: z.number().int().min(1).max(16).default(2),
                 maxQueue: z.number().int().min(1).max(100000).default(512),
+                storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },
         ),
         proxy: service(
-            { ...sizes(0.5, 512), image: defaultImages.proxy },
+            "proxy",
+            preset,
+            defaultImages.proxy,
             {
                 httpsPort: hostPort.default(8443),
                 httpPort: hostPort.default(8080),
+                bindAddress: ipv4.default("0.0.0.0"),
+                clients: z
+                    .array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a client name: lower-case letters, digits and -, starting with a letter"))
+                    .min(1)
+                    .refine((names) => new Set(names).size === names.length, "must not repeat a client name")
+                    .refine((names) => !names.includes("sqlserver"), "must not name a client sqlserver: that key is SQL Server's own")
+                    .default(["default"]),
+                rateLimitPerSecond: z.number().int().min(1).max(10000).default(10),
+                rateLimitBurst: z.number().int().min(0).max(100000).default(20),
                 clientMaxBodyMb: z.number().int().min(1).max(10240).default(50),
                 upstreamTimeoutSeconds: z.number().int().min(5).max(3600).default(300),
+                replicas: z.number().int().min(1).max(50).default(1),
             },
         ),
         timescale: service(
-            { ...sizes(2, 4096), image: defaultImages.timescale },
+            "timescale",
+            preset,
+            defaultImages.timescale,
             {
                 database: identifier.default("llm_observatory"),
                 tracesRetentionDays: z.number().int().min(1).default(90),
                 metricsRetentionDays: z.number().int().min(1).default(90),
                 logsRetentionDays: z.number().int().min(1).default(30),
                 compressAfterDays: z.number().int().min(1).default(7),
+                storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },
         ),
         redis: service(
-            { ...sizes(1, 2048), image: defaultImages.redis },
+            "redis",
+            preset,
+            defaultImages.redis,
             {
                 evictionPolicy: z
                     .enum([
@@ -115,15 +160,23 @@ export const configSchema = z
                     ])
                     .default("allkeys-lru"),
                 appendfsync: z.enum(["always", "everysec", "no"]).default("everysec"),
+                storageGb: storageGb(20),
                 hostPort: hostPort.optional(),
             },
         ),
         qdrant: service(
-            { ...sizes(2, 4096), image: defaultImages.qdrant },
+            "qdrant",
+            preset,
+            defaultImages.qdrant,
             {
-                collection: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).default("documents"),
+                collection: z
+                    .string()
+                    .regex(/^[A-Za-z0-9_-]{1,255}$/, "must be a collection name: letters, digits, _ and - (at most 255)")
+                    .default("documents"),
                 hnswM: z.number().int().min(4).max(128).default(16),
                 hnswEfConstruct: z.number().int().min(4).max(4096).default(128),
+                storageGb: storageGb(50),
+                snapshotsGb: storageGb(50),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -150,6 +203,19 @@ export const configSchema = z
                 issue([name, "memoryReservationMb"], `must not exceed ${name}.memoryMb (${s.memoryMb})`);
             }
         }
+        if (c.platform === "docker") {
+            for (const name of serviceNames) {
+                if (!cpusRoundTrips(c[name].cpu)) {
+                    issue(
+                        [name, "cpu"],
+                        `is stored by Docker's provider as ${dockerCpus(c[name].cpu)}, so every \`pulumi up\` would replace the container: use a value that round-trips, such as ${Math.round(c[name].cpu * 100) / 100 || 0.01}`,
+                    );
+                }
+            }
+        }
+        if (c.platform === "kubernetes" && c.ollama.gpu === "auto") {
+            issue(["ollama", "gpu"], 'must be true or false on kubernetes: "auto" asks the local Docker engine, which a cluster does not have');
+        }
         if (c.sqlserver.memoryMb < SQLSERVER_MIN_MEMORY_MB) {
             issue(["sqlserver", "memoryMb"], `must be at least ${SQLSERVER_MIN_MEMORY_MB}: SQL Server on Linux needs 2 GB of memory`);
         }
@@ -163,6 +229,8 @@ export const configSchema = z
         if (c.tls.renewBeforeDays >= c.tls.caValidityDays) {
             issue(["tls", "caValidityDays"], `must be longer than tls.renewBeforeDays (${c.tls.renewBeforeDays})`);
         }
+
+        checkKubernetesConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);
@@ -181,20 +249,23 @@ export const configSchema = z
         if (known !== undefined && explicit !== undefined && known !== explicit) {
             issue(["ollama", "embeddingDimensions"], `must be ${known}: ${c.ollama.embeddingModel} produces ${known}-dimensional vectors`);
         }
+        if (known !== undefined && known > SQLSERVER_MAX_VECTOR_DIMENSIONS) {
+            issue(
+                ["ollama", "embeddingModel"],
+                `produces ${known}-dimensional vectors; SQL Server's VECTOR(n) holds at most ${SQLSERVER_MAX_VECTOR_DIMENSIONS}: pick a smaller embedding model`,
+            );
+        }
 
         const usedPorts = new Map<number, string>();
-        const claim = (port: number | undefined, key: string) => {
-            if (port === undefined) return;
+        for (const { port, key } of hostPorts(c)) {
             const owner = usedPorts.get(port);
             if (owner) issue(key.split("."), `is already used by ${owner}: every published host port must be different`);
             else usedPorts.set(port, key);
-        };
-        claim(c.proxy.httpsPort, "proxy.httpsPort");
-        claim(c.proxy.httpPort, "proxy.httpPort");
-        for (const name of ["sqlserver", "ollama", "timescale", "redis", "qdrant"] as const) {
-            claim(c[name].hostPort, `${name}.hostPort`);
         }
     });
+}
+
+export const configSchema = configSchemaFor("default");
 
 export const serviceNames = ["sqlserver", "ollama", "proxy", "timescale", "redis", "qdrant"] as const;
 export type ServiceName = (typeof serviceNames)[number];

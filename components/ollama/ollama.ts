@@ -42,6 +42,7 @@ export class Ollama extends pulumi.ComponentResource {
             command: [pullScript(5)],
             env: { OLLAMA_HOST: `http://${name}:${OLLAMA_PORT}`, MODEL: model },
             resources: stepResources,
+            downloads: true,
         });
 
         const spec: ServiceSpec = {
@@ -57,7 +58,7 @@ export class Ollama extends pulumi.ComponentResource {
                     ? { OLLAMA_FLASH_ATTENTION: "1", NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility" }
                     : {}),
             },
-            volumes: [{ name: "models", mountPath: "/root/.ollama", sizeGb: 100 }],
+            volumes: [{ name: "models", mountPath: "/root/.ollama", sizeGb: c.storageGb }],
             ports: [loopbackPort("http", OLLAMA_PORT, c.hostPort)],
             resources: resourcesOf(c),
             // The image has no curl: the CLI asks the server.
@@ -70,6 +71,9 @@ export class Ollama extends pulumi.ComponentResource {
                 startPeriodSeconds: 20,
             },
             gpu: c.gpu,
+            // The server, not the pull step, downloads models from registry.ollama.ai.
+            internetEgress: true,
+            // No runAs: the image runs as root and keeps models in /root/.ollama.
             initSteps: [pull("pull-embedding-model", c.embeddingModel), pull("pull-chat-model", c.chatModel)],
         };
         this.host = args.platform.deploy(spec, this).host;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
 import { DockerPlatform } from "./docker/platform";
+import { KubernetesPlatform } from "./kubernetes/platform";
 import { Platform } from "./types";
 
 /** The stack's labels on every Docker object (Kubernetes: on every object's metadata). */
@@ -25,13 +26,14 @@ export function createPlatform(config: PlatformConfig, namePrefix: string): (par
                         logMaxSizeMb: config.docker.logMaxSizeMb,
                         logMaxFiles: config.docker.logMaxFiles,
                         labels: platformLabels(namePrefix),
+                        pullTimeoutMinutes: config.docker.pullTimeoutMinutes,
+                        // Unknown without an engine (a preview in CI): most kernels have swap accounting.
+                        swapLimit: config.engine?.swapLimit ?? true,
                     },
                     { parent },
                 );
         case "kubernetes":
-            throw new pulumi.RunError(
-                "llm-platform:platform = \"kubernetes\": the production platform (Kubernetes + AWS) is not implemented yet " +
-                    "and lands in a later release; nothing was created. Use the dev stack (platform \"docker\") until then.",
-            );
+            return (parent) =>
+                new KubernetesPlatform("kubernetes", { namePrefix, config: config.kubernetes, labels: platformLabels(namePrefix) }, { parent });
     }
 }

@@ -15,10 +15,10 @@ export interface ServicePort {
     readonly name: string;
     readonly port: number;
     /**
-     * Publish on the host. `hostIp` 127.0.0.1 keeps a port for local tools only;
-     * 0.0.0.0 is for the proxy alone (the policy pack checks it).
+     * Publish on the host. `hostIp` 127.0.0.1 keeps a port for local tools only; any other
+     * address (0.0.0.0: every interface) is for the proxy alone (the policy pack checks it).
      */
-    readonly publish?: { readonly hostPort: number; readonly hostIp: "127.0.0.1" | "0.0.0.0" };
+    readonly publish?: { readonly hostPort: number; readonly hostIp: string };
 }
 
 /** A file placed in the container before it starts (Docker upload, Kubernetes ConfigMap/Secret). */
@@ -36,6 +36,12 @@ export interface ServiceVolume {
     readonly name: string;
     readonly mountPath: string;
     readonly sizeGb: number;
+}
+
+/** The unprivileged user an image runs as; the platform enforces it (Kubernetes: runAsNonRoot). */
+export interface RunAs {
+    readonly uid: number;
+    readonly gid: number;
 }
 
 export interface HealthCheck {
@@ -65,8 +71,21 @@ export interface InitStep {
     readonly secretEnv?: Env;
     readonly files?: ServiceFile[];
     readonly resources: Resources;
+    /** The step downloads something large (a model): it gets the stack's download timeout. */
+    readonly downloads?: boolean;
     /** Also wait for these services (by name) to be healthy, e.g. the proxy. */
     readonly after?: string[];
+    /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
+    readonly runAs?: RunAs;
+}
+
+/**
+ * A path of the host mounted read-only into the container: node agents (log shipper, host and
+ * container metrics) only. Docker: a bind mount; Kubernetes: a hostPath volume of a DaemonSet.
+ */
+export interface HostMount {
+    readonly hostPath: string;
+    readonly mountPath: string;
 }
 
 /** What a service needs, independent of where it runs. */
@@ -91,8 +110,34 @@ export interface ServiceSpec {
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
     readonly initSteps?: InitStep[];
-    /** Services (by name) that must be healthy before this one starts. */
+    /** Services (by name) that must be healthy before this one starts; it may call them. */
     readonly dependsOn?: string[];
+    /**
+     * Services (by name) this one calls at run time without waiting for them at start
+     * (the proxy's upstreams, SQL Server's embedding endpoint). With `dependsOn`, init
+     * steps' targets and `after`, these are every flow the platform allows (Kubernetes:
+     * NetworkPolicies); anything else is denied.
+     */
+    readonly talksTo?: string[];
+    /** The service itself reaches the internet over HTTPS (Ollama's server pulls models). */
+    readonly internetEgress?: boolean;
+    /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
+    readonly replicas?: number;
+    /**
+     * The image's unprivileged user; unset: the image runs as root (say why at the service).
+     * Kubernetes runs the pod as it (runAsNonRoot, fsGroup); Docker runs the image's default user.
+     */
+    readonly runAs?: RunAs;
+    /** The process writes only to its volumes, /tmp and `scratchPaths`: the platform may mount the image read-only. */
+    readonly readOnlyRootFilesystem?: boolean;
+    /** Directories the process writes whose content need not survive a restart (caches): Kubernetes mounts an emptyDir on each. */
+    readonly scratchPaths?: string[];
+    /**
+     * Read-only host paths (node agents only; the policy pack must exempt them). A service
+     * with host mounts is a node agent: Kubernetes runs one per node (a DaemonSet) in the
+     * node-agent namespace; it keeps no volumes and has no replicas.
+     */
+    readonly hostMounts?: readonly HostMount[];
 }
 
 export interface DeployedService {
@@ -111,5 +156,7 @@ export interface Platform {
     readonly resolver: string;
     /** Outcome of every one-shot step by name; fails `pulumi up` when a step failed. */
     readonly initResults: Readonly<Record<string, pulumi.Output<string>>>;
+    /** The host name clients use for a service (before it is deployed: certificates need it). */
+    hostOf(service: string): string;
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
 }

@@ -19,6 +19,17 @@ export interface NginxPaths {
 
 export const IMAGE_PATHS: NginxPaths = { accessLog: "/var/log/nginx/access.log", pidFile: "/tmp/nginx.pid" };
 
+/**
+ * API keys checked by NGINX itself: a `map` from the Authorization header to a client name
+ * (the entries live in a secret file), one request-rate zone per client.
+ */
+export interface ApiKeyAuth {
+    /** File of `"Bearer <key>" <client>;` lines, included inside the map (see `renderApiKeyMap`). */
+    readonly keysFile: string;
+    readonly ratePerSecond: number;
+    readonly burst: number;
+}
+
 export interface NginxConfArgs {
     /** Version of the NGINX that will run the file; picks the http2 syntax it accepts. */
     readonly nginxVersion?: string;
@@ -31,6 +42,8 @@ export interface NginxConfArgs {
     readonly upstreams: readonly Upstream[];
     readonly clientMaxBodyMb: number;
     readonly upstreamTimeoutSeconds: number;
+    /** Model routes require a key; `/healthz` stays open. */
+    readonly auth: ApiKeyAuth;
     readonly paths?: NginxPaths;
     /** Ports NGINX listens on inside its container. */
     readonly listen?: { readonly http: number; readonly https: number };
@@ -60,14 +73,31 @@ export function nginxVersionFromImage(image: string): string | undefined {
     return /^(\d+\.\d+\.\d+)/.exec(tag)?.[1];
 }
 
-function proxyLocation(u: Upstream, timeout: number): string {
+/** The `map` entries of the keys file: one line per client; keys are letters and digits. */
+export function renderApiKeyMap(keys: Readonly<Record<string, string>>): string {
+    return Object.entries(keys)
+        .map(([client, key]) => {
+            if (!/^[A-Za-z0-9]{32,}$/.test(key)) throw new Error(`API key of client ${client} must be 32+ letters and digits`);
+            return `"Bearer ${key}" ${client};\n`;
+        })
+        .join("");
+}
+
+function proxyLocation(u: Upstream, timeout: number, auth: ApiKeyAuth): string {
     const variable = `$upstream_${u.name.replace(/[^a-z0-9]/gi, "_")}`;
     const strip = u.stripPrefix ? `            rewrite ^${u.stripPrefix}(/.*)$ $1 break;\n` : "";
     return `        location ~ ${u.pattern} {
+            # Only holders of an API key reach the models.
+            if ($llm_client = "") {
+                return 401;
+            }
+            limit_req zone=per_client${auth.burst > 0 ? ` burst=${auth.burst} nodelay` : ""};
             # A variable makes NGINX resolve the name per request: it starts even when the upstream is down.
             set ${variable} http://${u.target};
 ${strip}            proxy_pass ${variable};
             proxy_http_version 1.1;
+            # The key stays here: the upstream never sees it.
+            proxy_set_header Authorization "";
             proxy_set_header Host $host;
             proxy_set_header X-Real-IP $remote_addr;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -117,10 +147,21 @@ ${temp}    server_tokens off;
     resolver ${a.resolver} valid=10s ipv6=off;
     resolver_timeout 5s;
 
+    # API keys are long map keys: so are the hash buckets (set before the first map).
+    map_hash_bucket_size 128;
     map $http_upgrade $connection_upgrade {
         default upgrade;
         '' close;
     }
+
+    # The client an API key belongs to; empty without a known key.
+    map $http_authorization $llm_client {
+        default "";
+        include ${a.auth.keysFile};
+    }
+    limit_req_zone $llm_client zone=per_client:10m rate=${a.auth.ratePerSecond}r/s;
+    limit_req_status 429;
+    limit_req_log_level warn;
 
     server {
         listen ${listen.http} default_server;
@@ -159,7 +200,7 @@ ${http2Directive ? "        http2 on;\n" : ""}        server_name _;
             return 200 "ok\\n";
         }
 
-${a.upstreams.map((u) => proxyLocation(u, a.upstreamTimeoutSeconds)).join("\n")}
+${a.upstreams.map((u) => proxyLocation(u, a.upstreamTimeoutSeconds, a.auth)).join("\n")}
         location / {
             return 404;
         }

@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
+import { generatedApiKey } from "../generated-secret";
 import { resourcesOf } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
-import { nginxVersionFromImage, renderNginxConf, Upstream } from "./nginx-conf";
+import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, Upstream } from "./nginx-conf";
 
 export const PROXY_HTTPS_PORT = 443;
 const TLS_DIR = "/etc/nginx/tls";
+const API_KEYS_FILE = "/etc/nginx/auth/api-keys.map";
+/** The proxy's own client for SQL Server's external model (not one of `proxy.clients`). */
+export const SQLSERVER_CLIENT = "sqlserver";
 
 export interface TlsProxyArgs {
     readonly config: PlatformConfig["proxy"];
@@ -35,11 +39,18 @@ export function ollamaRoutes(target: string): Upstream[] {
 export class TlsProxy extends pulumi.ComponentResource {
     readonly host: string;
     readonly nginxConf: string;
+    /** Secret. One generated key per client of `proxy.clients`. */
+    readonly apiKeys: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Secret. The key SQL Server's external model sends. */
+    readonly sqlServerApiKey: pulumi.Output<string>;
 
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:network:TlsProxy", name, {}, opts);
         const c = args.config;
         const upstreams = ollamaRoutes(args.ollamaTarget);
+        this.apiKeys = Object.fromEntries(c.clients.map((client) => [client, generatedApiKey(`${name}-api-key-${client}`, this)]));
+        this.sqlServerApiKey = generatedApiKey(`${name}-api-key-${SQLSERVER_CLIENT}`, this);
+        const keysFile = pulumi.all({ ...this.apiKeys, [SQLSERVER_CLIENT]: this.sqlServerApiKey }).apply(renderApiKeyMap);
         this.nginxConf = renderNginxConf({
             nginxVersion: nginxVersionFromImage(c.image),
             resolver: args.platform.resolver,
@@ -48,6 +59,7 @@ export class TlsProxy extends pulumi.ComponentResource {
             upstreams,
             clientMaxBodyMb: c.clientMaxBodyMb,
             upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
+            auth: { keysFile: API_KEYS_FILE, ratePerSecond: c.rateLimitPerSecond, burst: c.rateLimitBurst },
         });
 
         const spec: ServiceSpec = {
@@ -57,13 +69,22 @@ export class TlsProxy extends pulumi.ComponentResource {
                 { path: "/etc/nginx/nginx.conf", content: this.nginxConf },
                 { path: `${TLS_DIR}/tls.crt`, content: args.certPem },
                 { path: `${TLS_DIR}/tls.key`, content: args.keyPem, secret: true, mode: "0600" },
+                { path: API_KEYS_FILE, content: keysFile, secret: true, mode: "0600" },
             ],
             ports: [
-                // The proxy alone listens on the host's public interfaces.
-                { name: "https", port: PROXY_HTTPS_PORT, publish: { hostPort: c.httpsPort, hostIp: "0.0.0.0" } },
-                { name: "http", port: 80, publish: { hostPort: c.httpPort, hostIp: "0.0.0.0" } },
+                // The proxy alone listens beyond loopback: on proxy.bindAddress (every interface by default).
+                { name: "https", port: PROXY_HTTPS_PORT, publish: { hostPort: c.httpsPort, hostIp: c.bindAddress } },
+                { name: "http", port: 80, publish: { hostPort: c.httpPort, hostIp: c.bindAddress } },
             ],
             resources: resourcesOf(c),
+            replicas: c.replicas,
+            // Every upstream host, so the platform lets the proxy reach exactly those.
+            talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],
+            // The image's nginx user (uid 101, Alpine): where the platform enforces it the whole
+            // server runs unprivileged, writing only its pid (/tmp) and request buffers.
+            runAs: { uid: 101, gid: 101 },
+            readOnlyRootFilesystem: true,
+            scratchPaths: ["/var/cache/nginx"],
             healthCheck: {
                 command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/healthz"],
                 httpGet: { path: "/healthz", port: 80 },

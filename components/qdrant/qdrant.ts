@@ -39,11 +39,12 @@ export class Qdrant extends pulumi.ComponentResource {
             },
             secretEnv: { QDRANT__SERVICE__API_KEY: this.apiKey },
             volumes: [
-                { name: "storage", mountPath: "/qdrant/storage", sizeGb: 50 },
-                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: 50 },
+                { name: "storage", mountPath: "/qdrant/storage", sizeGb: c.storageGb },
+                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: c.snapshotsGb },
             ],
             ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            // No runAs: the default image runs as root (an `-unprivileged` tag runs as uid 1000).
             // No curl or wget in the image: bash opens the port itself.
             healthCheck: {
                 command: ["bash", "-c", `:> /dev/tcp/127.0.0.1/${QDRANT_PORT}`],
@@ -75,6 +76,8 @@ export class Qdrant extends pulumi.ComponentResource {
                         },
                     ],
                     resources: stepResources,
+                    // curlimages/curl's curl_user.
+                    runAs: { uid: 100, gid: 101 },
                 },
             ],
         };

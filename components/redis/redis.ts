@@ -44,9 +44,12 @@ export class Redis extends pulumi.ComponentResource {
             secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
             // Readable by the image's unprivileged server user; the container holds nothing else.
             files: [{ path: flavor.confPath, content: conf, secret: true, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/data", sizeGb: 20 }],
+            volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb }],
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            // The image's valkey/redis user (Alpine: uid 999, gid 1000); it writes only to /data.
+            runAs: { uid: 999, gid: 1000 },
+            readOnlyRootFilesystem: true,
             // `ping` answers NOAUTH with exit code 0: compare the reply instead.
             healthCheck: {
                 command: ["sh", "-c", `[ "$(${flavor.cli} ping)" = PONG ]`],

@@ -7,6 +7,15 @@ export interface SqlInitArgs {
     readonly modelName: string;
     /** Rows with an embedding needed before the init step builds the vector index. */
     readonly vectorIndexMinRows: number;
+    /** The proxy's API key for SQL Server (secret): sent with every embedding call. */
+    readonly apiKey: string;
+    /** Protects the database master key that encrypts the credential holding the API key (secret). */
+    readonly masterKeyPassword: string;
+}
+
+/** `https://proxy/api/embed` -> `https://proxy`: a credential named after the URL prefix serves calls below it. */
+export function credentialName(url: string): string {
+    return new URL(url).origin;
 }
 
 const quote = (s: string) => `N'${s.replace(/'/g, "''")}'`;
@@ -81,7 +90,18 @@ END
 GO
 EXEC dbo.create_document_vector_index;
 GO
--- Re-created on every run so that LOCATION and MODEL follow the configuration.
+-- The proxy requires an API key: SQL Server sends its own in the Authorization header.
+IF NOT EXISTS (SELECT 1 FROM sys.symmetric_keys WHERE name = N'##MS_DatabaseMasterKey##')
+    CREATE MASTER KEY ENCRYPTION BY PASSWORD = ${quote(a.masterKeyPassword)};
+GO
+IF EXISTS (SELECT 1 FROM sys.database_scoped_credentials WHERE name = ${quote(credentialName(a.embedUrl))})
+    ALTER DATABASE SCOPED CREDENTIAL [${credentialName(a.embedUrl)}]
+        WITH IDENTITY = 'HTTPEndpointHeaders', SECRET = ${quote(JSON.stringify({ Authorization: `Bearer ${a.apiKey}` }))};
+ELSE
+    CREATE DATABASE SCOPED CREDENTIAL [${credentialName(a.embedUrl)}]
+        WITH IDENTITY = 'HTTPEndpointHeaders', SECRET = ${quote(JSON.stringify({ Authorization: `Bearer ${a.apiKey}` }))};
+GO
+-- Re-created on every run so that LOCATION, MODEL and CREDENTIAL follow the configuration.
 IF EXISTS (SELECT 1 FROM sys.external_models WHERE name = ${quote(a.modelName)})
     DROP EXTERNAL MODEL [${a.modelName}];
 GO
@@ -90,7 +110,8 @@ WITH (
     LOCATION = ${quote(a.embedUrl).slice(1)},
     API_FORMAT = 'Ollama',
     MODEL_TYPE = EMBEDDINGS,
-    MODEL = ${quote(a.embeddingModel).slice(1)}
+    MODEL = ${quote(a.embeddingModel).slice(1)},
+    CREDENTIAL = [${credentialName(a.embedUrl)}]
 );
 GO
 PRINT 'llm-platform: database ${a.database} ready (VECTOR(${a.dimensions}), DiskANN index procedures, external model ${a.modelName})';

@@ -11,6 +11,8 @@ const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
 /** SQL Server on Linux loads PEM files from here at startup to trust outbound TLS peers. */
 export const SQLSERVER_CA_DIR = "/var/opt/mssql/security/ca-certificates";
 export const EXTERNAL_MODEL_NAME = "ollama_embeddings";
+/** The images run as mssql (uid 10001). */
+const MSSQL_USER = { uid: 10001, gid: 10001 };
 
 export interface SqlServerArgs {
     readonly config: PlatformConfig["sqlserver"];
@@ -20,6 +22,8 @@ export interface SqlServerArgs {
     readonly embedUrl: string;
     /** The CA that signed the proxy's certificate: SQL Server must trust it. */
     readonly caCertPem: pulumi.Input<string>;
+    /** The proxy's API key for SQL Server (secret). */
+    readonly apiKey: pulumi.Input<string>;
     readonly platform: Platform;
 }
 
@@ -38,7 +42,21 @@ export class SqlServer extends pulumi.ComponentResource {
         super("llm-platform:data:SqlServer", name, {}, opts);
         const c = args.config;
         this.saPassword = dataVolumePassword(`${name}-sa-password`, this);
+        // The master key lives in the data volume, so its password must outlive a destroy as the volume does.
+        const masterKeyPassword = dataVolumePassword(`${name}-master-key-password`, this);
         this.database = c.database;
+        const initSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
+            renderSqlInit({
+                database: c.database,
+                dimensions: args.embeddingDimensions,
+                embedUrl: args.embedUrl,
+                embeddingModel: args.embeddingModel,
+                modelName: EXTERNAL_MODEL_NAME,
+                vectorIndexMinRows: c.vectorIndexMinRows,
+                apiKey,
+                masterKeyPassword: masterKey,
+            }),
+        );
 
         const spec: ServiceSpec = {
             name,
@@ -52,9 +70,12 @@ export class SqlServer extends pulumi.ComponentResource {
             // SQLCMDPASSWORD lets the health check log in without the password on its command line.
             secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: 50 }],
+            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb }],
             ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            // The image's mssql user; its external model calls Ollama through the proxy.
+            runAs: MSSQL_USER,
+            talksTo: [new URL(args.embedUrl).hostname],
             healthCheck: {
                 command: [SQLCMD, "-S", "localhost", "-U", "sa", "-C", "-b", "-l", "5", "-Q", "SELECT 1"],
                 intervalSeconds: 10,
@@ -72,19 +93,11 @@ export class SqlServer extends pulumi.ComponentResource {
                     command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-init.sql"],
                     secretEnv: { SQLCMDPASSWORD: this.saPassword },
                     files: [
-                        {
-                            path: "/tmp/llm-platform-init.sql",
-                            content: renderSqlInit({
-                                database: c.database,
-                                dimensions: args.embeddingDimensions,
-                                embedUrl: args.embedUrl,
-                                embeddingModel: args.embeddingModel,
-                                modelName: EXTERNAL_MODEL_NAME,
-                                vectorIndexMinRows: c.vectorIndexMinRows,
-                            }),
-                        },
+                        // Holds the API key and the master key password.
+                        { path: "/tmp/llm-platform-init.sql", content: initSql, secret: true, mode: "0600" },
                     ],
                     resources: stepResources,
+                    runAs: MSSQL_USER,
                 },
             ],
         };

@@ -9,6 +9,8 @@ import { renderObservabilitySchema } from "./observability-sql";
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
 const SCHEMA_FILE = "/tmp/llm-platform-observability.sql";
+/** The Alpine-based image's postgres user; its entrypoint runs initdb as it when started so. */
+const POSTGRES_USER = { uid: 70, gid: 70 };
 
 export interface TimescaleArgs {
     readonly config: PlatformConfig["timescale"];
@@ -57,9 +59,13 @@ export class Timescale extends pulumi.ComponentResource {
                 PGDATA: "/var/lib/postgresql/data/pgdata",
             },
             secretEnv: { POSTGRES_PASSWORD: this.password },
-            volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: 100 }],
+            volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: c.storageGb }],
             ports: [loopbackPort("postgres", POSTGRES_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            runAs: POSTGRES_USER,
+            // PostgreSQL writes its data, /tmp and its socket directory, nothing else.
+            readOnlyRootFilesystem: true,
+            scratchPaths: ["/var/run/postgresql"],
             healthCheck: {
                 command: ["pg_isready", "-h", "127.0.0.1", "-U", this.user, "-d", c.database],
                 intervalSeconds: 10,
@@ -88,6 +94,7 @@ export class Timescale extends pulumi.ComponentResource {
                         },
                     ],
                     resources: stepResources,
+                    runAs: POSTGRES_USER,
                 },
             ],
         };

@@ -23,6 +23,7 @@ import { pemCertificateValidity } from "./pem-certificates";
 import { noPrivilegeEscalation } from "./privilege-escalation";
 import { tlsPrivateKeyStrength } from "./private-keys";
 import { noPrivilegedContainers } from "./privileged";
+import { proxyAuthRequired } from "./proxy-auth";
 import { proxyTlsProtocols } from "./proxy-tls";
 import { databasePortsNotPublic } from "./published-ports";
 import { rdsInstanceHardening, rdsMonitoring } from "./rds";
@@ -51,6 +52,7 @@ export const rules: readonly Rule[] = [
     loadBalancerListenerTls,
     proxyTlsProtocols,
     // Hardening
+    proxyAuthRequired,
     imagesPinned,
     noPrivilegedContainers,
     noPrivilegeEscalation,

@@ -26,6 +26,8 @@ describe("Docker platform", () => {
             logMaxSizeMb: 10,
             logMaxFiles: 2,
             labels: { "llm-platform.stack": "llm-platform-test" },
+            pullTimeoutMinutes: 90,
+            swapLimit: true,
         });
     });
 
@@ -54,7 +56,7 @@ describe("Docker platform", () => {
         const c = registered.find((r) => r.type === "docker:index/container:Container")!;
         assert.equal(c.inputs.name, "llm-platform-test-app");
         assert.equal(c.inputs.cpuShares, 256);
-        assert.equal(c.inputs.cpus, "1");
+        assert.equal(c.inputs.cpus, "1.0", "the form the provider reads back");
         assert.equal(c.inputs.memory, 512);
         assert.equal(c.inputs.gpus, "all");
         assert.equal(c.inputs.destroyGraceSeconds, 42);

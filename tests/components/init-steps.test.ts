@@ -30,6 +30,24 @@ describe("SQL Server init script", () => {
         embeddingModel: "nomic-embed-text",
         modelName: "ollama_embeddings",
         vectorIndexMinRows: 100,
+        apiKey: "K".repeat(48),
+        masterKeyPassword: "Mk-1'pass",
+    });
+
+    it("sends the proxy API key from a database scoped credential that the external model references", () => {
+        const order = [
+            "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Mk-1''pass'",
+            "CREATE DATABASE SCOPED CREDENTIAL [https://proxy]",
+            "DROP EXTERNAL MODEL",
+            "\nCREATE EXTERNAL MODEL",
+        ];
+        const positions = order.map((s) => sql.indexOf(s));
+        assert.ok(positions.every((p) => p >= 0), `missing one of ${order}`);
+        assert.deepEqual([...positions].sort((a, b) => a - b), positions);
+        assert.match(sql, /IF NOT EXISTS \(SELECT 1 FROM sys\.symmetric_keys WHERE name = N'##MS_DatabaseMasterKey##'\)/);
+        assert.match(sql, new RegExp(`WITH IDENTITY = 'HTTPEndpointHeaders', SECRET = N'\\{"Authorization":"Bearer ${"K".repeat(48)}"\\}'`));
+        assert.match(sql, /IF EXISTS \(SELECT 1 FROM sys\.database_scoped_credentials WHERE name = N'https:\/\/proxy'\)\s+ALTER DATABASE SCOPED CREDENTIAL/);
+        assert.match(sql, /MODEL = 'nomic-embed-text',\s+CREDENTIAL = \[https:\/\/proxy\]\n\);/);
     });
 
     it("enables REST endpoints and preview features before the vector index", () => {
@@ -64,7 +82,7 @@ describe("SQL Server init script", () => {
     });
 
     it("escapes quotes in values", () => {
-        const odd = renderSqlInit({ database: "llm", dimensions: 3, embedUrl: "https://proxy/api/embed?x='1'", embeddingModel: "m", modelName: "m", vectorIndexMinRows: 0 });
+        const odd = renderSqlInit({ database: "llm", dimensions: 3, embedUrl: "https://proxy/api/embed?x='1'", embeddingModel: "m", modelName: "m", vectorIndexMinRows: 0, apiKey: "k", masterKeyPassword: "p" });
         assert.match(odd, /LOCATION = 'https:\/\/proxy\/api\/embed\?x=''1'''/);
     });
 });

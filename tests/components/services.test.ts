@@ -37,6 +37,7 @@ describe("service components", () => {
                 embeddingDimensions: 384,
                 embedUrl: "https://proxy/api/embed",
                 caCertPem: "CA PEM",
+                apiKey: "K".repeat(48),
                 platform,
             });
             const spec = platform.only();

@@ -8,6 +8,10 @@ export class RecordingPlatform implements Platform {
     readonly initResults = {};
     readonly specs: ServiceSpec[] = [];
 
+    hostOf(service: string): string {
+        return service;
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         this.specs.push(spec);
         return { host: spec.name, ready: parent, initialized: [] };

@@ -21,6 +21,21 @@ export function requireTool(ctx: Mocha.Context, name: string, debianPackage: str
     if (found) return found;
     const message = `${name} not found: install Debian's ${debianPackage} (apt-get install ${debianPackage})`;
     if (TOOLS_REQUIRED) throw new Error(`${message}; LLM_PLATFORM_REQUIRE_TOOLS=1 makes this a failure`);
+    skipped.push({ check: ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? "(unknown)", tool: name, debianPackage });
     ctx.skip();
     return "";
+}
+
+/** Checks skipped for a missing tool, reported at the end of the run (tests/helpers/skip-summary.ts). */
+export const skipped: { check: string; tool: string; debianPackage: string }[] = [];
+
+/** The closing lines of a run that skipped checks: which, and the one command that installs what they need. */
+export function skipSummary(): string | undefined {
+    if (skipped.length === 0) return undefined;
+    const packages = [...new Set(skipped.map((s) => s.debianPackage))].sort();
+    return [
+        `SKIPPED ${skipped.length} check group(s) that run real binaries, because a tool is missing:`,
+        ...skipped.map((s) => `  - ${s.check} (needs ${s.tool})`),
+        `Install what they need and run npm test again: sudo apt-get install -y ${packages.join(" ")}`,
+    ].join("\n");
 }

@@ -6,15 +6,19 @@ import { container, proxyContainer, redisContainer } from "./helpers/docker-fixt
 import { configMap } from "./helpers/kubernetes-fixtures";
 import { check, messages } from "./helpers/run";
 
-/** The proxy's config as the program renders it today: model routes with no key check. */
-const openConf = () =>
-    renderNginxConf({ nginxVersion: "1.30.5", resolver: "127.0.0.11", tlsDir: "/etc/nginx/tls", publicHttpsPort: 8443, upstreams: ollamaRoutes("ollama:11434"), clientMaxBodyMb: 50, upstreamTimeoutSeconds: 300 });
-
-/** The shape #7 generates: a map from the Authorization header to a client at http level, a 401 in each model location. */
+/** The proxy's config as the program renders it: a map from the Authorization header to a client, a 401 in each model location. */
 const keyCheckedConf = () =>
-    openConf()
-        .replace("http {\n", 'http {\n    map $http_authorization $llm_client {\n        default "";\n        "Bearer 7f3a9c" sqlserver;\n    }\n')
-        .replace(/(location ~ [^\n]+\{\n)/g, '$1            if ($llm_client = "") { return 401; }\n');
+    renderNginxConf({
+        nginxVersion: "1.30.5", resolver: "127.0.0.11", tlsDir: "/etc/nginx/tls", publicHttpsPort: 8443, upstreams: ollamaRoutes("ollama:11434"),
+        clientMaxBodyMb: 50, upstreamTimeoutSeconds: 300, auth: { keysFile: "/etc/nginx/auth/api-keys.map", ratePerSecond: 10, burst: 20 },
+    });
+
+/** The same config with the key check taken out of every location. */
+const openConf = () => {
+    const open = keyCheckedConf().replace(/\n\s*if \(\$llm_client = ""\) \{\s*return 401;\s*\}/g, "");
+    assert.notEqual(open, keyCheckedConf(), "the generator's key check was found and removed");
+    return open;
+};
 
 describe("policy proxy-auth-required", () => {
     it("passes model locations that check the key, auth_request or auth_basic (inherited from the server too)", async () => {
@@ -34,7 +38,7 @@ describe("policy proxy-auth-required", () => {
         assert.deepEqual(await check(proxyAuthRequired, resources, { publicLocations: ["= /auth"] }), []);
     });
 
-    it("fails each model location of the proxy's config as rendered without keys", async () => {
+    it("fails each model location of the proxy's config once its key check is removed", async () => {
         const found = messages(await check(proxyAuthRequired, proxyContainer(openConf())));
         assert.equal(found.length, 3, found.join("\n"));
         assert.match(found[0], /Container "proxy": upload \/etc\/nginx\/nginx.conf server :443 location ~ \^\/api\/[^ ]+ passes to \$upstream_ollama_api without an authentication check/);

@@ -1,13 +1,15 @@
 import { HealthCheck } from "../types";
+import { goDuration } from "./provider-forms";
 
 /** Docker's form of a service health check (no start interval: it needs Docker Engine 25+). */
 export function healthcheck(h: HealthCheck) {
     return {
         tests: ["CMD", ...h.command],
-        interval: `${h.intervalSeconds}s`,
-        timeout: `${h.timeoutSeconds}s`,
+        // Durations as the provider reads them back (Go's Duration.String: 60 -> "1m0s").
+        interval: goDuration(h.intervalSeconds),
+        timeout: goDuration(h.timeoutSeconds),
         retries: h.retries,
-        startPeriod: `${h.startPeriodSeconds}s`,
+        startPeriod: goDuration(h.startPeriodSeconds),
     };
 }
 

@@ -2,6 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DeployedService, Env, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { healthcheck, healthTimeoutSeconds } from "./health";
+import { dockerCpus, subnetGateway } from "./provider-forms";
+import { stepFailure } from "./step-result";
 
 export interface DockerPlatformArgs {
     /** Prefix of every Docker object's name, e.g. `llm-platform-dev`. */
@@ -11,6 +13,23 @@ export interface DockerPlatformArgs {
     readonly logMaxSizeMb: number;
     readonly logMaxFiles: number;
     readonly labels: Readonly<Record<string, string>>;
+    /** How long an image pull or a step that downloads (a model) may take. */
+    readonly pullTimeoutMinutes: number;
+    /**
+     * The kernel limits swap (`docker info` SwapLimit). Without swap accounting Docker
+     * drops a swap limit and stores MemorySwap as -1, which is then what we send.
+     */
+    readonly swapLimit: boolean;
+}
+
+/** How long `docker stop` (and a daemon restart) waits before killing a service that has no shutdown time of its own. */
+const DEFAULT_STOP_SECONDS = 30;
+/** A one-shot step that downloads nothing should finish well within this. */
+const STEP_TIMEOUT_MINUTES = 30;
+
+/** A node agent's read-only view of the host: bind mounts. */
+function hostMounts(spec: ServiceSpec) {
+    return (spec.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: true }));
 }
 
 /** Docker's embedded DNS server on user-defined networks. */
@@ -42,12 +61,18 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             {
                 name: args.networkName ?? args.namePrefix,
                 driver: "bridge",
-                ipamConfigs: [{ subnet: args.subnet }],
+                // Docker Engine >= 29 reports the gateway it allocated; ipamConfigs is ForceNew, so say it ourselves.
+                ipamConfigs: [{ subnet: args.subnet, gateway: subnetGateway(args.subnet) }],
                 labels: this.labelList({ "llm-platform.role": "network" }),
             },
-            { parent: this },
+            // The name is fixed: a replacement created before the old network is gone would collide with it.
+            { parent: this, deleteBeforeReplace: true },
         );
         this.registerOutputs({ networkName: this.network.name });
+    }
+
+    hostOf(service: string): string {
+        return service;
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
@@ -66,6 +91,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             return { volumeName: volume.name, containerPath: v.mountPath };
         });
 
+        const stopSeconds = spec.stopGraceSeconds ?? DEFAULT_STOP_SECONDS;
+        const waitSeconds = healthTimeoutSeconds(spec.healthCheck);
         const container = new docker.Container(
             spec.name,
             {
@@ -74,18 +101,22 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 command: spec.command,
                 user: spec.user,
                 hostname: spec.name,
-                volumes,
+                volumes: [...volumes, ...hostMounts(spec)],
+                // The provider reads ports back sorted by internal port.
                 ports: spec.ports
                     .filter((p) => p.publish)
+                    .sort((a, b) => a.port - b.port)
                     .map((p) => ({ internal: p.port, external: p.publish!.hostPort, ip: p.publish!.hostIp, protocol: "tcp" })),
                 healthcheck: healthcheck(spec.healthCheck),
                 gpus: spec.gpu ? "all" : undefined,
                 shmSize: spec.sharedMemoryMb,
                 restart: "unless-stopped",
-                destroyGraceSeconds: spec.stopGraceSeconds,
+                // `docker stop`, daemon restarts and replacements use stopTimeout; destroyGraceSeconds only Pulumi's delete.
+                stopTimeout: stopSeconds,
+                destroyGraceSeconds: stopSeconds,
                 // `pulumi up` returns only when the service reports healthy.
                 wait: true,
-                waitTimeout: healthTimeoutSeconds(spec.healthCheck),
+                waitTimeout: waitSeconds,
                 labels: this.labelList({
                     "llm-platform.service": spec.name,
                     "llm-platform.role": "service",
@@ -93,7 +124,12 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
                 }),
             },
-            { ...opts, dependsOn: this.readyOf(spec.dependsOn ?? []) },
+            {
+                ...opts,
+                dependsOn: this.readyOf(spec.dependsOn ?? []),
+                // Create includes the wait for healthy; the provider's default would cut it at 20 minutes.
+                customTimeouts: { create: `${Math.ceil(waitSeconds / 60) + 5}m` },
+            },
         );
 
         const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec.name, step, [container], opts));
@@ -114,18 +150,20 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 restart: "no",
                 mustRun: false,
                 attach: true,
+                // Keep the step's output in the state, so a failure can quote its last lines.
+                logs: true,
                 labels: this.labelList({ "llm-platform.service": service, "llm-platform.role": "init", "llm-platform.step": step.name }),
             },
-            { ...opts, dependsOn: [...after, ...this.readyOf(step.after ?? [])] },
+            {
+                ...opts,
+                dependsOn: [...after, ...this.readyOf(step.after ?? [])],
+                // Create runs the step to its end: a model download over a slow link takes long.
+                customTimeouts: { create: `${step.downloads ? this.args.pullTimeoutMinutes : STEP_TIMEOUT_MINUTES}m` },
+            },
         );
-        this.initResults[name] = pulumi.all([container.exitCode, container.urn]).apply(([code, urn]) => {
-            if (code !== 0 && code !== undefined) {
-                // The failed run stays in the state; only a replacement runs the step again.
-                throw new Error(
-                    `one-shot step ${name} exited with code ${code}: see \`docker logs ${this.args.namePrefix}-${name}\`, ` +
-                        `fix the cause, then run it again with \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
-                );
-            }
+        this.initResults[name] = pulumi.all([container.exitCode, container.containerLogs, container.urn]).apply(([code, logs, urn]) => {
+            const failure = stepFailure({ step: name, containerName: `${this.args.namePrefix}-${name}`, urn, exitCode: code, logs });
+            if (failure) throw new Error(failure);
             return "completed";
         });
         return container;
@@ -154,10 +192,12 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             })),
             networksAdvanced: [{ name: this.network.name, aliases: [name] }],
             memory: resources.memoryMb,
-            // Equal to memory: no swap, so the memory limit is the real limit.
-            memorySwap: resources.memoryMb,
+            // Equal to memory: no swap, so the memory limit is the real limit. A kernel without swap
+            // accounting cannot limit swap at all; Docker then stores -1, so that is what we send.
+            memorySwap: this.args.swapLimit ? resources.memoryMb : -1,
             memoryReservation: resources.memoryReservationMb,
-            cpus: String(resources.cpu),
+            // In the form the provider reads back ("2.0", not "2"): cpus is ForceNew.
+            cpus: dockerCpus(resources.cpu),
             // Docker has no CPU reservation; shares give the same guarantee under contention.
             cpuShares: Math.max(2, Math.round(resources.cpuReservation * 1024)),
             logDriver: "json-file",
@@ -170,7 +210,16 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         let remote = this.images.get(image);
         if (!remote) {
             const logical = `image-${image.replace(/[^a-zA-Z0-9.-]+/g, "-")}`;
-            remote = new docker.RemoteImage(logical, { name: image, keepLocally: true }, { parent: this, ...(opts.provider ? { provider: opts.provider } : {}) });
+            remote = new docker.RemoteImage(
+                logical,
+                { name: image, keepLocally: true },
+                {
+                    parent: this,
+                    ...(opts.provider ? { provider: opts.provider } : {}),
+                    // SQL Server's and Ollama's images are GBs: the provider's 20-minute default fails a slow link.
+                    customTimeouts: { create: `${this.args.pullTimeoutMinutes}m`, update: `${this.args.pullTimeoutMinutes}m` },
+                },
+            );
             this.images.set(image, remote);
         }
         return remote;

@@ -1,0 +1,78 @@
+import * as k8s from "@pulumi/kubernetes";
+import { SERVICE_LABEL } from "./labels";
+
+import Networking = k8s.types.input.networking.v1;
+type Policy = Networking.NetworkPolicySpec;
+type Rule = Networking.NetworkPolicyEgressRule;
+
+/**
+ * A pod that may call service `s` carries `talks-to.llm-platform/<s>: "true"`; `s`
+ * admits exactly those pods. Each side's policy is then local to its own declaration,
+ * whatever order the services are deployed in.
+ */
+export const talksToLabel = (service: string) => `talks-to.llm-platform/${service}`;
+
+export function talksToLabels(targets: readonly string[]): Record<string, string> {
+    return Object.fromEntries(targets.map((t) => [talksToLabel(t), "true"]));
+}
+
+/** DNS through the cluster's resolver, for every pod of the namespace. */
+export function dnsEgress(): Policy {
+    return {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+        ],
+    };
+}
+
+/** Nothing in, nothing out, for every pod of the namespace: the rules below open the flows one by one. */
+export const defaultDeny: Policy = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+
+/** Private and link-local ranges (the instance metadata service included) stay closed to internet egress. */
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
+
+export interface FlowArgs {
+    readonly service: string;
+    readonly podLabels: Record<string, string>;
+    readonly ports: readonly number[];
+    /** Services this pod calls. */
+    readonly targets: readonly string[];
+    /** Anyone may connect (the public proxy, behind its load balancer). */
+    readonly publicIngress: boolean;
+    readonly internetEgress: boolean;
+}
+
+/** The flows of one workload: who may reach its ports, and what it may reach. */
+export function workloadFlows(a: FlowArgs): Policy {
+    const ports = a.ports.map((port) => ({ protocol: "TCP", port }));
+    const egress: Rule[] = a.targets.map((t) => ({ to: [{ podSelector: { matchLabels: { [SERVICE_LABEL]: t } } }] }));
+    if (a.internetEgress) {
+        egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });
+    }
+    return {
+        podSelector: { matchLabels: a.podLabels },
+        policyTypes: ["Ingress", "Egress"],
+        ingress:
+            ports.length === 0
+                ? []
+                : [
+                      a.publicIngress
+                          ? { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports }
+                          : { from: [{ podSelector: { matchLabels: { [talksToLabel(a.service)]: "true" } } }], ports },
+                  ],
+        egress,
+    };
+}

@@ -1,0 +1,23 @@
+/** The label that names a workload's service (the policy pack reads it too). */
+export const SERVICE_LABEL = "app.kubernetes.io/name";
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
+
+/** The pod template's annotation whose change rolls the pods: a hash of every file and secret they get. */
+export const CONTENT_HASH_ANNOTATION = "llm-platform/content-sha256";
+
+/** Pod Security Standards: enforce baseline (some images need root), warn and audit at restricted. */
+export function podSecurityLabels(enforce: "baseline" | "privileged"): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": enforce,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+    };
+}
+
+/** A ConfigMap/Secret key for a file path: `/etc/nginx/nginx.conf` -> `etc-nginx-nginx.conf`. */
+export function fileKey(path: string): string {
+    return path.replace(/^\/+/, "").replace(/[^-._a-zA-Z0-9]+/g, "-");
+}

@@ -1,0 +1,34 @@
+import { backupScript } from "../backup/script";
+
+/**
+ * Qdrant: a snapshot of the collection through its API (QDRANT_URL, QDRANT_API_KEY,
+ * COLLECTION), downloaded and checked against the checksum Qdrant reports, then deleted on
+ * the server to free its disk. Restore uploads it with snapshot priority.
+ */
+export const QDRANT_BACKUP_SCRIPT = backupScript(String.raw`
+qdrant() { curl -fsS -H "api-key: $QDRANT_API_KEY" "$@"; }
+json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+
+do_backup() {
+    dir="$(new_backup_dir snapshot)"
+    created="$(qdrant -X POST "$QDRANT_URL/collections/$COLLECTION/snapshots?wait=true")"
+    name="$(echo "$created" | json_field name)"
+    checksum="$(echo "$created" | json_field checksum)"
+    [ -n "$name" ] || { backup_log "Qdrant did not name the snapshot: $created"; return 1; }
+    qdrant -o "$dir/$name" "$QDRANT_URL/collections/$COLLECTION/snapshots/$name"
+    actual="$(sha256sum "$dir/$name" | cut -d ' ' -f 1)"
+    if [ -z "$checksum" ] || [ "$actual" != "$checksum" ]; then
+        backup_log "snapshot $name: sha256 $actual, Qdrant reported '$checksum'"
+        return 1
+    fi
+    qdrant -X DELETE "$QDRANT_URL/collections/$COLLECTION/snapshots/$name" > /dev/null || backup_log "could not delete $name on the server"
+    finish_backup "$dir" snapshot
+}
+
+do_restore() {
+    dir="$(backup_path "$1")"
+    file="$(ls "$dir" | grep -v '^manifest$' | head -n 1)"
+    qdrant -X POST -F "snapshot=@$dir/$file" "$QDRANT_URL/collections/$COLLECTION/snapshots/upload?priority=snapshot&wait=true" > /dev/null
+    backup_log "restored collection $COLLECTION from $(basename "$dir")"
+}
+`);

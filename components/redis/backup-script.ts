@@ -1,0 +1,49 @@
+import { backupScript } from "../backup/script";
+
+/**
+ * Valkey/Redis: an RDB snapshot streamed from the server (`--rdb`, the CLI from REDIS_CLI;
+ * the password from REDISCLI_AUTH/VALKEYCLI_AUTH). Restore runs while the server is stopped:
+ * a server with AOF on ignores an RDB file, so a temporary server (REDIS_SERVER, on a unix
+ * socket only) loads the snapshot and rewrites it as the AOF the real server then loads.
+ * Nothing is deleted: the previous files stay beside it with a `.before-restore-<time>` suffix.
+ */
+export const REDIS_BACKUP_SCRIPT = backupScript(String.raw`
+do_backup() {
+    dir="$(new_backup_dir full)"
+    "$REDIS_CLI" -h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning --rdb "$dir/dump.rdb" >&2
+    magic="$(head -c 5 "$dir/dump.rdb")"
+    case "$magic" in REDIS|VALKE) ;; *) backup_log "$dir/dump.rdb is not an RDB file"; return 1 ;; esac
+    finish_backup "$dir" full
+}
+
+do_restore() {
+    dir="$(backup_path "$1")"
+    data="$REDIS_DATA_DIR"
+    stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+    for old in appendonlydir dump.rdb; do
+        if [ -e "$data/$old" ]; then mv "$data/$old" "$data/$old.before-restore-$stamp"; fi
+    done
+    cp "$dir/dump.rdb" "$data/dump.rdb.tmp"
+    mv "$data/dump.rdb.tmp" "$data/dump.rdb"
+    sock="/tmp/llm-platform-restore.sock"
+    local_cli() { env -u REDISCLI_AUTH -u VALKEYCLI_AUTH "$REDIS_CLI" -s "$sock" "$@"; }
+    "$REDIS_SERVER" --port 0 --unixsocket "$sock" --dir "$data" --dbfilename dump.rdb --appendonly no --save "" \
+        --daemonize yes --pidfile /tmp/llm-platform-restore.pid --logfile /tmp/llm-platform-restore.log
+    tries=0
+    until [ "$(local_cli ping 2>/dev/null)" = PONG ]; do
+        tries=$((tries + 1)); [ "$tries" -lt 60 ] || { backup_log "the temporary server did not start"; cat /tmp/llm-platform-restore.log >&2; return 1; }
+        sleep 1
+    done
+    keys="$(local_cli dbsize)"
+    local_cli config set appendonly yes > /dev/null
+    tries=0
+    until local_cli info persistence | tr -d '\r' | grep -qx 'aof_rewrite_in_progress:0' &&
+        local_cli info persistence | tr -d '\r' | grep -qx 'aof_rewrite_scheduled:0' &&
+        [ -d "$data/appendonlydir" ]; do
+        tries=$((tries + 1)); [ "$tries" -lt 600 ] || { backup_log "the AOF rewrite did not finish"; return 1; }
+        sleep 1
+    done
+    local_cli shutdown nosave > /dev/null 2>&1 || true
+    backup_log "restored $(basename "$dir") into $data: $keys keys, written as the AOF the server loads at its next start"
+}
+`);

@@ -1,0 +1,54 @@
+import { RegisteredResource, StackRun } from "./run-stack";
+
+const CONTAINER = "docker:index/container:Container";
+
+export interface Totals {
+    readonly containers: number;
+    readonly cpu: number;
+    readonly memoryMb: number;
+    readonly memoryReservationMb: number;
+}
+
+export interface StackTotals {
+    /** Long-running services: what the machine must hold at once. */
+    readonly services: Totals;
+    /** One-shot steps: they run after their service and exit. */
+    readonly steps: Totals;
+    /** Published host ports: `ip:port -> container`. */
+    readonly hostPorts: readonly string[];
+    readonly gpuContainers: readonly string[];
+}
+
+const role = (c: RegisteredResource) => c.inputs.labels?.find((l: any) => l.label === "llm-platform.role")?.value;
+
+function sum(containers: RegisteredResource[]): Totals {
+    return {
+        containers: containers.length,
+        cpu: containers.reduce((s, c) => s + Number(c.inputs.cpus ?? 0), 0),
+        memoryMb: containers.reduce((s, c) => s + (c.inputs.memory ?? 0), 0),
+        memoryReservationMb: containers.reduce((s, c) => s + (c.inputs.memoryReservation ?? 0), 0),
+    };
+}
+
+/** What a Docker stack asks of the machine: the figures the README's sizing statements come from. */
+export function stackTotals(run: StackRun): StackTotals {
+    const containers = run.ofType(CONTAINER);
+    return {
+        services: sum(containers.filter((c) => role(c) !== "init")),
+        steps: sum(containers.filter((c) => role(c) === "init")),
+        hostPorts: containers.flatMap((c) => (c.inputs.ports ?? []).map((p: any) => `${p.ip}:${p.external} -> ${c.name}`)).sort(),
+        gpuContainers: containers.filter((c) => c.inputs.gpus).map((c) => c.name),
+    };
+}
+
+export function describeTotals(t: StackTotals): string {
+    const line = (what: string, x: Totals) =>
+        `  ${what.padEnd(9)} ${String(x.containers).padStart(2)} containers, cpu ${x.cpu}, memory limits ${x.memoryMb} MB (${(x.memoryMb / 1024).toFixed(1)} GB), reserved ${x.memoryReservationMb} MB`;
+    return [
+        "totals",
+        line("services", t.services),
+        line("steps", t.steps) + " (one at a time per service, then they exit)",
+        `  host ports: ${t.hostPorts.join(", ") || "none"}`,
+        `  GPU: ${t.gpuContainers.join(", ") || "none"}`,
+    ].join("\n");
+}

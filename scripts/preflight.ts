@@ -1,0 +1,51 @@
+/**
+ * Checks before `npm run up` hands over to `pulumi up`, so a problem stops it with the key
+ * to change instead of a Docker error halfway through: the stack's config (the program's
+ * own validation), what the Docker engine can give (CPUs, memory), and free host ports.
+ * Prints what `ollama.gpu: auto` resolves to.
+ *
+ *   npx ts-node --transpile-only scripts/preflight.ts dev
+ */
+import { spawnSync } from "child_process";
+import { ConfigError, parseConfig, PlatformConfig } from "../components/config/load";
+import { hostPorts } from "../components/config/host-ports";
+import { readEngineFacts } from "../components/platform/docker/engine";
+import { stackRawConfig } from "../harness/run-stack";
+import { busyPorts, portsOfOwnContainers } from "./preflight-ports";
+
+async function main(stack: string): Promise<number> {
+    const engine = readEngineFacts();
+    let config: PlatformConfig;
+    try {
+        config = parseConfig(stackRawConfig(stack), { dockerEngine: engine });
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        console.error(`npm run up: ${e.message}`);
+        return 1;
+    }
+    if (config.platform !== "docker") return 0;
+
+    console.log(
+        `npm run up: Docker ${engine?.serverVersion ?? "(unknown)"}, ${engine?.cpus ?? "?"} CPUs, ${engine?.memoryMb ?? "?"} MB; ` +
+            `Ollama on the ${config.ollama.gpu ? "GPU" : "CPU"}` +
+            (engine?.nvidiaRuntime ? " (NVIDIA runtime found)" : " (no NVIDIA runtime in docker info)"),
+    );
+    const own = portsOfOwnContainers(`llm-platform-${stack}`, (args) => spawnSync("docker", args, { encoding: "utf8" }).stdout ?? "");
+    const busy = await busyPorts(hostPorts(config), own);
+    for (const p of busy) {
+        console.error(
+            `npm run up: port ${p.port} on ${p.ip} (${p.service}) is already in use by another program` +
+                `${p.port === 11434 ? " (a natively installed Ollama?)" : ""}: stop it, or move the stack's port with ` +
+                `npm run pulumi -- config set --path ${p.key} <free port>`,
+        );
+    }
+    return busy.length > 0 ? 1 : 0;
+}
+
+main(process.argv[2] ?? "dev").then(
+    (code) => process.exit(code),
+    (e) => {
+        console.error(e);
+        process.exit(2);
+    },
+);

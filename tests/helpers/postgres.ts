@@ -1,0 +1,50 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { freePort } from "./ports";
+
+/** Debian keeps the server binaries (initdb, pg_ctl) outside PATH. */
+export function postgresBinDir(): string | undefined {
+    const root = "/usr/lib/postgresql";
+    if (!fs.existsSync(root)) return undefined;
+    const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
+    return versions.length > 0 ? path.join(root, versions[0], "bin") : undefined;
+}
+
+export interface TestPostgres {
+    /** libpq environment for clients: socket directory, port, superuser. */
+    readonly env: Record<string, string>;
+    psql(database: string, sql: string): string;
+    stop(): void;
+}
+
+/**
+ * A throwaway PostgreSQL server on a unix socket in a temp directory, trust auth. initdb
+ * refuses to run as root, so as root the server runs as Debian's `postgres` user.
+ */
+export async function startPostgres(bin: string): Promise<TestPostgres> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-pg-"));
+    fs.chmodSync(dir, 0o777);
+    const asServer = (args: string[]) =>
+        process.getuid?.() === 0 ? spawnSync("runuser", ["-u", "postgres", "--", ...args], { encoding: "utf8" }) : spawnSync(args[0], args.slice(1), { encoding: "utf8" });
+    const data = path.join(dir, "data");
+    const init = asServer([path.join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    const port = await freePort();
+    const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", `-k ${dir} -p ${port} -c listen_addresses=''`, "start"]);
+    if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr} ${fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8") : ""}`);
+    const env = { PGHOST: dir, PGPORT: String(port), PGUSER: "postgres" };
+    return {
+        env,
+        psql(database, sql) {
+            const r = spawnSync("psql", ["-v", "ON_ERROR_STOP=1", "-tA", "-d", database, "-c", sql], { encoding: "utf8", env: { ...process.env, ...env } });
+            if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+            return r.stdout.trim();
+        },
+        stop() {
+            asServer([path.join(bin, "pg_ctl"), "-D", data, "-m", "fast", "stop"]);
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}

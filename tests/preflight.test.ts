@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as net from "net";
+import * as path from "path";
+import { PROJECT_DIR } from "../harness/run-stack";
+import { busyPorts, portIsFree, portsOfOwnContainers } from "../scripts/preflight-ports";
+
+const engine = (cpus: number, memoryMb: number, runtimes = "{}") =>
+    JSON.stringify({ NCPU: cpus, MemTotal: memoryMb * 1024 * 1024, SwapLimit: true, ServerVersion: "29.1.2", Runtimes: JSON.parse(runtimes) });
+
+function preflight(dockerInfo: string) {
+    return spawnSync("npx", ["ts-node", "--transpile-only", path.join(PROJECT_DIR, "scripts", "preflight.ts"), "dev"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        // No docker CLI on PATH: the stack's own containers are then none.
+        env: { ...process.env, LLM_PLATFORM_DOCKER_INFO: dockerInfo, PATH: path.dirname(process.execPath) + ":/usr/bin:/bin" },
+    });
+}
+
+function listen(host: string): Promise<net.Server> {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.listen({ port: 0, host }, () => resolve(server));
+    });
+}
+
+describe("npm run up's preflight (scripts/preflight.ts)", function () {
+    this.timeout(60000);
+
+    it("stops with the key to change when the Docker engine has fewer CPUs or less memory than a service asks", () => {
+        const r = preflight(engine(2, 6000));
+        assert.equal(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stderr, /llm-platform:ollama\.cpu = 4: the Docker engine has 2 CPUs and refuses more; set ollama\.cpu to at most 2/);
+        assert.match(r.stderr, /llm-platform:ollama\.memoryMb = 8192: the Docker engine has 6000 MB of memory/);
+    });
+
+    it("says what ollama.gpu=auto became on this engine", () => {
+        const r = preflight(engine(16, 64000, '{"nvidia":{},"runc":{}}'));
+        assert.match(r.stdout, /Docker 29\.1\.2, 16 CPUs, 64000 MB; Ollama on the GPU \(NVIDIA runtime found\)/);
+        const cpu = preflight(engine(16, 64000));
+        assert.match(cpu.stdout, /Ollama on the CPU \(no NVIDIA runtime in docker info\)/);
+    });
+
+    it("finds a host port another program holds, and ignores the stack's own", async () => {
+        const server = await listen("127.0.0.1");
+        const port = (server.address() as net.AddressInfo).port;
+        try {
+            assert.equal(await portIsFree(port, "127.0.0.1"), false);
+            const ports = [{ service: "ollama", key: "ollama.hostPort", port, ip: "127.0.0.1" }];
+            assert.deepEqual(await busyPorts(ports, new Set()), ports);
+            assert.deepEqual(await busyPorts(ports, new Set([port])), [], "held by the stack's own container");
+        } finally {
+            server.close();
+        }
+        assert.equal(await portIsFree(port, "127.0.0.1"), true);
+    });
+
+    it("reads the stack's own published ports from docker ps", () => {
+        const out = "127.0.0.1:1433->1433/tcp\n0.0.0.0:8080->80/tcp, 0.0.0.0:8443->443/tcp\n";
+        const ports = portsOfOwnContainers("llm-platform-dev", (args) => {
+            assert.deepEqual(args.slice(0, 3), ["ps", "--filter", "label=llm-platform.stack=llm-platform-dev"]);
+            return out;
+        });
+        assert.deepEqual([...ports].sort((a, b) => a - b), [1433, 8080, 8443]);
+    });
+});
