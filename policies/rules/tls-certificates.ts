@@ -10,8 +10,10 @@ const validitySchema: PolicyConfigSchema = {
         minValidityDays: {
             type: "number",
             minimum: 1,
-            default: 60,
-            description: "Shortest validity a certificate may be issued with; must exceed minEarlyRenewalDays, or no certificate could pass.",
+            default: 31,
+            description:
+                "Shortest validity a certificate may be issued with; must exceed minEarlyRenewalDays, or no certificate could pass " +
+                "(config validation asks the same: tls.validityDays > tls.renewBeforeDays).",
         },
         minEarlyRenewalDays: {
             type: "number",
@@ -32,7 +34,7 @@ interface ValidityConfig {
 export const tlsCertificateValidity: ResourceValidationPolicy = {
     name: "tls-certificate-validity",
     description:
-        "Certificates issued by the tls provider are valid for at least minValidityDays (default 60) and have an early-renewal " +
+        "Certificates issued by the tls provider are valid for at least minValidityDays (default 31) and have an early-renewal " +
         "window (earlyRenewalHours) of at least minEarlyRenewalDays (default 30, never below pem-certificate-validity's " +
         "minValidDays) and shorter than the validity, so that `pulumi up --refresh` re-issues them before the PEM check " +
         "would block. Set tls.validityDays and tls.renewBeforeDays.",

@@ -34,10 +34,10 @@ describe("policy tls-certificate-validity", () => {
         assert.deepEqual(await check(tlsCertificateValidity, [ca(), leaf()]), []);
     });
 
-    it("fails a validity under 60 days", async () => {
-        const [v] = await check(tlsCertificateValidity, leaf({ validityPeriodHours: 960, earlyRenewalHours: 720 }));
+    it("fails a validity under 31 days", async () => {
+        const [v] = await check(tlsCertificateValidity, leaf({ validityPeriodHours: 720, earlyRenewalHours: 720 }));
         assert.equal(v.enforcementLevel, "mandatory");
-        assert.match(v.message, /LocallySignedCert "tls-server": validityPeriodHours is 960; required: at least 1440 \(60 days\)/);
+        assert.match(v.message, /LocallySignedCert "tls-server": validityPeriodHours is 720; required: at least 744 \(31 days\)/);
     });
 
     it("fails a certificate that is never renewed early (earlyRenewalHours missing or 0)", async () => {
@@ -53,7 +53,7 @@ describe("policy tls-certificate-validity", () => {
 
     it("uses configured minimums", async () => {
         assert.equal((await check(tlsCertificateValidity, leaf(), { minValidityDays: 180 })).length, 1);
-        assert.equal((await check(tlsCertificateValidity, leaf(), { minEarlyRenewalDays: 45 })).length, 1);
+        assert.equal((await check(tlsCertificateValidity, leaf(), { minEarlyRenewalDays: 45, minValidityDays: 60 })).length, 1);
     });
 });
 
@@ -78,6 +78,6 @@ describe("thresholds that must agree across rules", () => {
         await assert.rejects(runPolicies(both, [], { "tls-certificate-validity": { minEarlyRenewalDays: 7 } }), /tls-certificate-validity.minEarlyRenewalDays \(7\) must be at least pem-certificate-validity.minValidDays \(30\)/);
         await assert.rejects(runPolicies(both, [], { "pem-certificate-validity": { minValidDays: 45 } }), /must be at least pem-certificate-validity.minValidDays \(45\)/);
         await assert.rejects(runPolicies(both, [], { "tls-certificate-validity": { minValidityDays: 30 } }), /tls-certificate-validity.minValidityDays \(30\) must be greater than tls-certificate-validity.minEarlyRenewalDays \(30\)/);
-        assert.deepEqual(await runPolicies(both, [], { "tls-certificate-validity": { minEarlyRenewalDays: 45, minValidityDays: 90 }, "pem-certificate-validity": { minValidDays: 45 } }), []);
+        assert.deepEqual(await runPolicies(both, [], { "tls-certificate-validity": { minEarlyRenewalDays: 45, minValidityDays: 46 }, "pem-certificate-validity": { minValidDays: 45 } }), []);
     });
 });
