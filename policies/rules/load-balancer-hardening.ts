@@ -2,11 +2,11 @@ import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/polic
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { K8S_INGRESS } from "./support/kubernetes";
+import { ALB_ANNOTATION, isAlbIngress, LOAD_BALANCER_TYPES } from "./support/load-balancers";
 import { productionStack, productionStacksProperty } from "./support/production";
 import { asRecord, nonEmptyString } from "./support/values";
 
-const LOAD_BALANCER_TYPES = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
-const ALB_ATTRIBUTES = "alb.ingress.kubernetes.io/load-balancer-attributes";
+const ALB_ATTRIBUTES = `${ALB_ANNOTATION}load-balancer-attributes`;
 
 const schema: PolicyConfigSchema = {
     properties: {
@@ -52,11 +52,8 @@ export const loadBalancerHardening: ResourceValidationPolicy = {
             }
             return;
         }
-        if (K8S_INGRESS.test(args.type)) {
-            const metadata = asRecord(args.props.metadata);
-            const annotations = asRecord(metadata.annotations);
-            const className = asRecord(args.props.spec).ingressClassName ?? annotations["kubernetes.io/ingress.class"];
-            if (className !== "alb" && !Object.keys(annotations).some((k) => k.startsWith("alb.ingress.kubernetes.io/"))) return;
+        if (K8S_INGRESS.test(args.type) && isAlbIngress(args.props)) {
+            const annotations = asRecord(asRecord(args.props.metadata).annotations);
             const attributes = new Map(
                 String(annotations[ALB_ATTRIBUTES] ?? "")
                     .split(",")

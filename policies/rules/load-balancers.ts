@@ -2,6 +2,7 @@ import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { K8S_INGRESS } from "./support/kubernetes";
+import { ALB_ANNOTATION, isAlbIngress } from "./support/load-balancers";
 import { eachKnown } from "./support/unknowns";
 import { asArray, asRecord, isRecord, nonEmptyString } from "./support/values";
 
@@ -171,15 +172,10 @@ function negotiationProblem(policy: PolicyResource, pattern: string): string | u
     return undefined;
 }
 
-const ALB_ANNOTATION = "alb.ingress.kubernetes.io/";
-
 /** An Ingress the AWS Load Balancer Controller turns into an ALB: its class, or its annotations. */
 function checkIngress(ingress: PolicyResource, config: Config, report: Report) {
-    const metadata = asRecord(ingress.props.metadata);
-    const annotations = asRecord(metadata.annotations);
-    const className = asRecord(ingress.props.spec).ingressClassName ?? annotations["kubernetes.io/ingress.class"];
-    const isAlb = config.ingressClassNames.includes(className) || Object.keys(annotations).some((k) => k.startsWith(ALB_ANNOTATION));
-    if (!isAlb) return;
+    if (!isAlbIngress(ingress.props, config.ingressClassNames)) return;
+    const annotations = asRecord(asRecord(ingress.props.metadata).annotations);
     const where = describeResource(ingress.type, ingress.name);
     const annotation = (key: string) => annotations[`${ALB_ANNOTATION}${key}`];
     let ports: { protocol: string; port: unknown }[];

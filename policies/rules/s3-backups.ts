@@ -1,6 +1,7 @@
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
+import { LOAD_BALANCER_TYPES } from "./support/load-balancers";
 import { eachKnown } from "./support/unknowns";
 import { asArray, asRecord, isRecord, nonEmptyString } from "./support/values";
 
@@ -17,7 +18,6 @@ const LIFECYCLE_TYPES = s3Types("bucketLifecycleConfiguration");
 const POLICY_TYPES = s3Types("bucketPolicy", false);
 const OWNERSHIP_TYPES = s3Types("bucketOwnershipControls", false);
 const LOGGING_TYPES = s3Types("bucketLogging");
-const LOAD_BALANCER_TYPES = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
 
 const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
 
