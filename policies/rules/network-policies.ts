@@ -1,7 +1,7 @@
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { K8S_NETWORK_POLICY, namespaceOf, podTemplateOf, selectsAll } from "./support/kubernetes";
-import { eachKnown } from "./support/unknowns";
+import { eachKnown, UnknownValueError } from "./support/unknowns";
 import { asArray, asRecord } from "./support/values";
 
 const schema: PolicyConfigSchema = {
@@ -35,16 +35,27 @@ export const defaultDenyNetworkPolicy: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         const { exemptNamespaces } = configOf<{ exemptNamespaces: string[] }>(schema, args);
         const denied = new Map<string, Set<string>>();
-        eachKnown(args.resources.filter((r) => r.type === K8S_NETWORK_POLICY), (p) => {
-            const namespace = namespaceOf(p.props);
-            const set = denied.get(namespace) ?? new Set<string>();
-            for (const direction of deniedDirections(p)) set.add(direction);
-            denied.set(namespace, set);
-        });
+        // A policy not known yet (preview) might be the namespace's default deny: its namespace is not judged.
+        const pendingNamespaces = new Set<string>();
+        let pending: Error | undefined;
+        for (const p of args.resources.filter((r) => r.type === K8S_NETWORK_POLICY)) {
+            let namespace: string | undefined;
+            try {
+                namespace = namespaceOf(p.props);
+                const set = denied.get(namespace) ?? new Set<string>();
+                for (const direction of deniedDirections(p)) set.add(direction);
+                denied.set(namespace, set);
+            } catch (e) {
+                if (!(e instanceof UnknownValueError)) throw e;
+                pending ??= e;
+                pendingNamespaces.add(namespace ?? "*");
+            }
+        }
         const reported = new Set<string>();
         eachKnown(args.resources, (r) => {
             const template = podTemplateOf(r.type, r.props);
             if (!template || exemptNamespaces.includes(template.namespace) || reported.has(template.namespace)) return;
+            if (pendingNamespaces.has(template.namespace) || pendingNamespaces.has("*")) return;
             const missing = ["Ingress", "Egress"].filter((d) => !denied.get(template.namespace)?.has(d));
             if (missing.length === 0) return;
             reported.add(template.namespace);
@@ -54,5 +65,6 @@ export const defaultDenyNetworkPolicy: StackValidationPolicy = {
                 r.urn,
             );
         });
+        if (pending) throw pending;
     },
 };

@@ -2,7 +2,7 @@ import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { LOAD_BALANCER_TYPES } from "./support/load-balancers";
-import { eachKnown } from "./support/unknowns";
+import { eachKnown, UnknownValueError } from "./support/unknowns";
 import { asArray, asRecord, isRecord, nonEmptyString } from "./support/values";
 
 /** `@pulumi/aws` 7 names and their deprecated `*V2` aliases (v6 names), as the engine reports each. */
@@ -62,6 +62,8 @@ interface Control {
 interface StackContext {
     /** Every bucket name/id/logical name that some resource sends access logs to. */
     readonly logTargets: ReadonlySet<unknown>;
+    /** Some log target is not known yet (preview). */
+    readonly targetPending: boolean;
 }
 
 const either = <T>(value: T | T[] | undefined): T[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
@@ -120,7 +122,8 @@ const CONTROLS: readonly Control[] = [
         satisfied: (p) => nonEmptyString(p.targetBucket),
         inline: (b) => either(b.logging).concat(either(b.loggings)).some((l) => nonEmptyString(asRecord(l).targetBucket)),
         required: "server access logging: an aws.s3.BucketLogging with a targetBucket (the log bucket itself is excused)",
-        appliesTo: (bucket, context, config) => config.logBucketsNeedLogging || ![...bucketKeys(bucket)].some((k) => context.logTargets.has(k)),
+        appliesTo: (bucket, context, config) =>
+            config.logBucketsNeedLogging || (!context.targetPending && ![...bucketKeys(bucket)].some((k) => context.logTargets.has(k))),
     },
 ];
 
@@ -137,18 +140,27 @@ export const s3BucketHardening: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         const config = configOf<Config>(schema, args);
         const logTargets = new Set<unknown>();
-        eachKnown(args.resources, (r) => {
-            if (LOGGING_TYPES.includes(r.type)) logTargets.add(r.props.targetBucket);
-            if (BUCKET_TYPES.includes(r.type)) for (const l of [...either(r.props.logging), ...either(r.props.loggings)]) logTargets.add(asRecord(l).targetBucket);
-            if (LOAD_BALANCER_TYPES.includes(r.type)) logTargets.add(asRecord(r.props.accessLogs).bucket);
-        });
+        // During preview a log target is often not known yet (another bucket's id): then no
+        // bucket can be told it must log, and the check is noted as incomplete at the end.
+        let targetPending: Error | undefined;
+        for (const r of args.resources) {
+            try {
+                if (LOGGING_TYPES.includes(r.type)) logTargets.add(r.props.targetBucket);
+                if (BUCKET_TYPES.includes(r.type)) for (const l of [...either(r.props.logging), ...either(r.props.loggings)]) logTargets.add(asRecord(l).targetBucket);
+                if (LOAD_BALANCER_TYPES.includes(r.type)) logTargets.add(asRecord(r.props.accessLogs).bucket);
+            } catch (e) {
+                if (!(e instanceof UnknownValueError)) throw e;
+                targetPending ??= e;
+            }
+        }
+        const context: StackContext = { logTargets, targetPending: targetPending !== undefined };
         eachKnown(args.resources.filter((r) => BUCKET_TYPES.includes(r.type)), (bucket) => {
             const keys = bucketKeys(bucket);
             if (config.exemptBuckets.some((name) => keys.has(name))) return;
             const refersToBucket = (r: PolicyResource) => keys.has(r.props.bucket);
             const bucketName = typeof bucket.props.bucket === "string" ? ` (bucket ${bucket.props.bucket})` : "";
             eachKnown(CONTROLS, (control) => {
-                if (control.appliesTo && !control.appliesTo(bucket, { logTargets }, config)) return;
+                if (control.appliesTo && !control.appliesTo(bucket, context, config)) return;
                 if (control.inline?.(bucket.props, config)) return;
                 const candidates = args.resources.filter((r) => control.types.includes(r.type) && refersToBucket(r));
                 if (!candidates.some((r) => control.satisfied(r.props, config, bucket))) {
@@ -157,6 +169,7 @@ export const s3BucketHardening: StackValidationPolicy = {
                 }
             });
         });
+        if (targetPending) throw targetPending;
     },
 };
 
