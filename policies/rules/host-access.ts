@@ -1,7 +1,7 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
-import { DOCKER_CONTAINER, dockerServiceOf } from "./support/docker";
+import { DOCKER_CONTAINER, dockerRoleLabel, dockerServiceOf } from "./support/docker";
 import { podTemplateOf } from "./support/kubernetes";
 import { asArray, asRecord, isRecord } from "./support/values";
 
@@ -20,7 +20,8 @@ const schema: PolicyConfigSchema = {
             items: { type: "string" },
             default: [],
             description:
-                "Docker services (label llm-platform.service) that are node agents: they may bind-mount host paths (read-only) and use the host's namespaces.",
+                "Docker services (label llm-platform.service) that are node agents: they may bind-mount host paths (read-only) and use " +
+                "the host's namespaces. A container labelled llm-platform.role=node-agent counts as one too.",
         },
         dockerSocketPaths: {
             type: "array",
@@ -49,7 +50,7 @@ export const noHostAccess: ResourceValidationPolicy = {
         "Containers do not reach into the host: no hostPath volumes and no hostNetwork/hostPID/hostIPC on Kubernetes, no " +
         "host bind mounts and no host network/PID/IPC mode on Docker, and no container-runtime socket (docker.sock). " +
         "Node agents are the exception: Kubernetes pods in nodeAgentNamespaces (default llm-platform-node-agents), Docker " +
-        "services in nodeAgentServices (bind mounts read-only).",
+        "containers labelled llm-platform.role=node-agent or in nodeAgentServices (bind mounts read-only).",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, reportViolation) => {
@@ -57,7 +58,7 @@ export const noHostAccess: ResourceValidationPolicy = {
         const where = describeResource(args.type, args.name);
         if (args.type === DOCKER_CONTAINER) {
             const service = dockerServiceOf(args.name, args.props);
-            const agent = config.nodeAgentServices.includes(service);
+            const agent = config.nodeAgentServices.includes(service) || dockerRoleLabel(args.props) === "node-agent";
             for (const [, mode] of HOST_NAMESPACES) {
                 if (args.props[mode] === "host" && !agent) {
                     reportViolation(`${where}: ${mode} is "host"${mode === "networkMode" ? ", so every port listens on every host interface" : ""}; required: not "host" (or service ${service} in nodeAgentServices)`);

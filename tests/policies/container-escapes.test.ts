@@ -18,6 +18,9 @@ describe("policy no-host-access", () => {
         assert.deepEqual(await check(noHostAccess, [dataVolume, sqlServerStatefulSet(), fluentBit(varLog), exporter]), []);
         const shipper = container("filebeat", { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }], volumes: [{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers", readOnly: true }] });
         assert.deepEqual(await check(noHostAccess, shipper, { nodeAgentServices: ["filebeat"] }), []);
+        const labelled = container("filebeat", { labels: [{ label: "llm-platform.service", value: "filebeat" }, { label: "llm-platform.role", value: "node-agent" }], volumes: shipper.props.volumes });
+        assert.deepEqual(await check(noHostAccess, labelled), []);
+        assert.equal((await check(noHostAccess, { ...labelled, props: { ...labelled.props, labels: [] } })).length, 1);
     });
 
     it("fails hostPath and host namespaces outside the node-agent namespace", async () => {

@@ -21,9 +21,14 @@ export function dockerServiceOf(name: string, props: Record<string, any>): strin
     return dockerLabels(props).get(SERVICE_LABEL) ?? name;
 }
 
+/** The container's `llm-platform.role` label as written (service, init, node-agent, ...). */
+export function dockerRoleLabel(props: Record<string, any>): string | undefined {
+    return dockerLabels(props).get(ROLE_LABEL);
+}
+
 /** A one-shot step (`llm-platform.role=init`) or a long-running service. */
 export function dockerRoleOf(props: Record<string, any>): "service" | "init" {
-    return dockerLabels(props).get(ROLE_LABEL) === "init" ? "init" : "service";
+    return dockerRoleLabel(props) === "init" ? "init" : "service";
 }
 
 export interface FileContent {
