@@ -22,8 +22,10 @@ export function dockerServiceOf(name: string, props: Record<string, any>): strin
 }
 
 /** A one-shot step (`llm-platform.role=init`) or a long-running service. */
-export function dockerRoleOf(props: Record<string, any>): "service" | "init" {
-    return dockerLabels(props).get(ROLE_LABEL) === "init" ? "init" : "service";
+export function dockerRoleOf(props: Record<string, any>): "service" | "init" | "job" {
+    const role = dockerLabels(props).get(ROLE_LABEL);
+    // A backup scheduler works for its service but is not it: the service's bounds and settings do not apply.
+    return role === "init" ? "init" : role === "backup" ? "job" : "service";
 }
 
 export interface FileContent {
