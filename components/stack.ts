@@ -65,6 +65,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         h.sqlserver,
         {
             config: config.sqlserver,
+            backup: config.backup,
             embeddingModel: config.ollama.embeddingModel,
             embeddingDimensions: config.ollama.embeddingDimensions,
             embedUrl: `https://${proxy.host}/api/embed`,
@@ -74,9 +75,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const timescale = new Timescale(h.timescale, { config: config.timescale, platform }, parent);
-    const redis = new Redis(h.redis, { config: config.redis, platform }, parent);
-    const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, dimensions: config.ollama.embeddingDimensions, platform }, parent);
+    const timescale = new Timescale(h.timescale, { config: config.timescale, backup: config.backup, platform }, parent);
+    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
+    const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, backup: config.backup, dimensions: config.ollama.embeddingDimensions, platform }, parent);
 
     const local = (port: number | undefined) => (port ? `127.0.0.1:${port}` : undefined);
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;

@@ -18,6 +18,8 @@ describe("offline policy check (npm run policy:check)", function () {
         assert.match(r.stdout, /stack dev \(platform docker\): \d+ resources/);
         assert.match(r.stdout, /sqlserver\s+2\.0\s+4096 \( 2048\)\s+mcr\.microsoft\.com\/mssql\/server:2025-CU9-ubuntu-22\.04/);
         assert.match(r.stdout, /services\s+6 containers, cpu 11\.5, memory limits 23040 MB \(22\.5 GB\), reserved 11520 MB/);
+        assert.match(r.stdout, /backups\s+5 containers, cpu 2\.5, memory limits 1280 MB/);
+        assert.match(r.stdout, /together\s+11 containers, cpu 14, memory limits 24320 MB \(23\.8 GB\)/);
         assert.match(r.stdout, /host ports: 0\.0\.0\.0:8080 -> proxy, 0\.0\.0\.0:8443 -> proxy, 127\.0\.0\.1:11434 -> ollama/);
         assert.match(r.stdout, /GPU: none/);
         assert.match(r.stdout, /policy pack llm-platform: \d+ violation\(s\), 0 mandatory/);
@@ -38,6 +40,7 @@ describe("offline policy check (npm run policy:check)", function () {
         const run = await runStack("dev", { overrides: { "llm-platform:size": "small" } });
         const report = await policyReport(run);
         assert.match(report.text, /services\s+6 containers, cpu 5\.75, memory limits 7808 MB \(7\.6 GB\), reserved 3904 MB/);
+        assert.match(report.text, /together\s+11 containers, cpu 8\.25, memory limits 9088 MB \(8\.9 GB\), reserved 4064 MB/);
         assert.equal(report.mandatory, 0, report.text);
     });
 

@@ -108,6 +108,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     it("keeps data volumes on delete, with fixed names that survive renames", () => {
         const volumes = run.ofType(VOLUME);
         assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
+            "llm-platform-dev-backups",
             "llm-platform-dev-ollama-models",
             "llm-platform-dev-qdrant-snapshots",
             "llm-platform-dev-qdrant-storage",
@@ -117,7 +118,10 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         ]);
         for (const v of volumes) assert.equal(v.options.retainOnDelete, true, `${v.name} is retained`);
         const sqlMounts = run.named(CONTAINER, "sqlserver").inputs.volumes;
-        assert.deepEqual(sqlMounts, [{ volumeName: "llm-platform-dev-sqlserver-data", containerPath: "/var/opt/mssql" }]);
+        assert.deepEqual(sqlMounts, [
+            { volumeName: "llm-platform-dev-sqlserver-data", containerPath: "/var/opt/mssql" },
+            { volumeName: "llm-platform-dev-backups", containerPath: "/backups" },
+        ]);
     });
 
     it("keeps the database passwords through a destroy, as their data volumes are kept", () => {

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobs, BackupSettings } from "../backup/job";
+import { QDRANT_BACKUP_SCRIPT } from "./backup-script";
 import { defaultImages } from "../config/images";
 import { PlatformConfig } from "../config/load";
 import { generatedApiKey } from "../generated-secret";
@@ -11,6 +13,7 @@ const SCRIPT = "/tmp/llm-platform-collection.sh";
 
 export interface QdrantArgs {
     readonly config: PlatformConfig["qdrant"];
+    readonly backup: BackupSettings & { readonly qdrantEveryMinutes: number };
     readonly dimensions: number;
     readonly platform: Platform;
 }
@@ -80,6 +83,17 @@ export class Qdrant extends pulumi.ComponentResource {
                     runAs: { uid: 100, gid: 101 },
                 },
             ],
+            // The image has no curl: the curl image takes the snapshots through the API.
+            backups: backupJobs(args.backup, [
+                {
+                    name: "snapshot",
+                    schedule: { everyMinutes: args.backup.qdrantEveryMinutes },
+                    image: defaultImages.curl,
+                    script: QDRANT_BACKUP_SCRIPT,
+                    env: { QDRANT_URL: `http://${name}:${QDRANT_PORT}`, COLLECTION: c.collection },
+                    secretEnv: { QDRANT_API_KEY: this.apiKey },
+                },
+            ]),
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

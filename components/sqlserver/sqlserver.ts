@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobs, BackupSettings } from "../backup/job";
+import { SQLSERVER_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
@@ -16,6 +18,7 @@ const MSSQL_USER = { uid: 10001, gid: 10001 };
 
 export interface SqlServerArgs {
     readonly config: PlatformConfig["sqlserver"];
+    readonly backup: BackupSettings & { readonly sqlserverLogEveryMinutes: number };
     readonly embeddingModel: string;
     readonly embeddingDimensions: number;
     /** Ollama's embed API behind the TLS proxy, e.g. `https://proxy/api/embed`. */
@@ -58,6 +61,14 @@ export class SqlServer extends pulumi.ComponentResource {
             }),
         );
 
+        // SQL Server writes BACKUP files itself, into the backups it mounts where its scheduler does.
+        const backup = {
+            image: c.image,
+            script: SQLSERVER_BACKUP_SCRIPT,
+            env: { SQLSERVER: `${name},${SQLSERVER_PORT}`, DATABASE: c.database },
+            secretEnv: { SQLCMDPASSWORD: this.saPassword },
+            serviceWritesBackups: true,
+        };
         const spec: ServiceSpec = {
             name,
             image: c.image,
@@ -100,6 +111,10 @@ export class SqlServer extends pulumi.ComponentResource {
                     runAs: MSSQL_USER,
                 },
             ],
+            backups: backupJobs(args.backup, [
+                { name: "full", ...backup },
+                { name: "log", schedule: { everyMinutes: args.backup.sqlserverLogEveryMinutes }, ...backup },
+            ]),
         };
         const deployed = args.platform.deploy(spec, this);
         this.host = deployed.host;

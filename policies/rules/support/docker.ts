@@ -27,8 +27,10 @@ export function dockerRoleLabel(props: Record<string, any>): string | undefined 
 }
 
 /** A one-shot step (`llm-platform.role=init`) or a long-running service. */
-export function dockerRoleOf(props: Record<string, any>): "service" | "init" {
-    return dockerRoleLabel(props) === "init" ? "init" : "service";
+export function dockerRoleOf(props: Record<string, any>): "service" | "init" | "job" {
+    const role = dockerRoleLabel(props);
+    // A backup scheduler works for its service but is not it: the service's bounds and settings do not apply.
+    return role === "init" ? "init" : role === "backup" ? "job" : "service";
 }
 
 export interface FileContent {
