@@ -3,7 +3,9 @@ import { PlatformConfig } from "./config/load";
 import { Ollama } from "./ollama/ollama";
 import { Logs } from "./observability/logs";
 import { Metrics } from "./observability/metrics";
-import { GRAFANA_PATH, KIBANA_PATH, observabilityRoutes } from "./observability/routes";
+import { GRAFANA_ADMIN_USER, GRAFANA_PATH, KIBANA_PATH, observabilityRoutes, uiUserFiles } from "./observability/routes";
+import { ES_USERS } from "./observability/elasticsearch-setup";
+import { dataVolumePassword, generatedApiKey } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
 import { PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
@@ -59,6 +61,11 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         parent,
     );
 
+    // The UIs' passwords: the proxy checks them and the UIs sign the same users in.
+    // Grafana keeps its admin password in its data volume after the first start: it lives as long.
+    const grafanaAdminPassword = config.observability.metrics ? dataVolumePassword("grafana-admin-password", root) : undefined;
+    const kibanaAnalystPassword = config.observability.logs ? generatedApiKey("kibana-analyst-password", root, 32) : undefined;
+
     const ollama = new Ollama(h.ollama, { config: config.ollama, platform }, parent);
     const ollamaTarget = `${ollama.host}:${ollama.port}`;
     const proxy = new TlsProxy(
@@ -70,6 +77,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             keyPem: certificates.keyPem,
             ollamaTarget,
             extraRoutes: observabilityRoutes(config.observability),
+            extraFiles: uiUserFiles({
+                grafana: grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword },
+                kibana: kibanaAnalystPassword && { user: ES_USERS.analyst.user, password: kibanaAnalystPassword },
+            }),
             metrics: config.observability.metrics,
         },
         parent,
@@ -78,6 +89,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         h.sqlserver,
         {
             config: config.sqlserver,
+            backup: config.backup,
             embeddingModel: config.ollama.embeddingModel,
             embeddingDimensions: config.ollama.embeddingDimensions,
             embedUrl: `https://${proxy.host}/api/embed`,
@@ -88,9 +100,13 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const timescale = new Timescale(h.timescale, { config: config.timescale, platform, monitoring: config.observability.metrics }, parent);
-    const redis = new Redis(h.redis, { config: config.redis, platform }, parent);
-    const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, dimensions: config.ollama.embeddingDimensions, platform }, parent);
+    const timescale = new Timescale(
+        h.timescale,
+        { config: config.timescale, backup: config.backup, platform, monitoring: config.observability.metrics },
+        parent,
+    );
+    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
+    const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, backup: config.backup, dimensions: config.ollama.embeddingDimensions, platform }, parent);
 
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
@@ -108,6 +124,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   tls: certificates.issue("elasticsearch-tls", ["elasticsearch", `${namePrefix}-elasticsearch`]),
                   kibanaPublicUrl: `${proxyUrl}${KIBANA_PATH}`,
                   proxyService: proxy.host,
+                  analystPassword: kibanaAnalystPassword!,
               },
               parent,
           )
@@ -122,6 +139,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   stack,
                   caCertPem: certificates.caCertPem,
                   grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/`,
+                  grafanaAdminPassword: grafanaAdminPassword!,
                   elasticsearch: logs?.grafanaDatasource,
               },
               parent,

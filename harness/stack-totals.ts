@@ -12,6 +12,8 @@ export interface Totals {
 export interface StackTotals {
     /** Long-running services: what the machine must hold at once. */
     readonly services: Totals;
+    /** Backup schedulers: long-running too, mostly asleep. */
+    readonly backups: Totals;
     /** One-shot steps: they run after their service and exit. */
     readonly steps: Totals;
     /** Published host ports: `ip:port -> container`. */
@@ -35,7 +37,8 @@ function sum(containers: RegisteredResource[]): Totals {
 export function stackTotals(run: StackRun): StackTotals {
     const containers = run.ofType(CONTAINER);
     return {
-        services: sum(containers.filter((c) => role(c) !== "init")),
+        services: sum(containers.filter((c) => role(c) === "service" || role(c) === "node-agent")),
+        backups: sum(containers.filter((c) => role(c) === "backup")),
         steps: sum(containers.filter((c) => role(c) === "init")),
         hostPorts: containers.flatMap((c) => (c.inputs.ports ?? []).map((p: any) => `${p.ip}:${p.external} -> ${c.name}`)).sort(),
         gpuContainers: containers.filter((c) => c.inputs.gpus).map((c) => c.name),
@@ -48,6 +51,8 @@ export function describeTotals(t: StackTotals): string {
     return [
         "totals",
         line("services", t.services),
+        line("backups", t.backups) + " (schedulers, mostly asleep)",
+        line("together", { containers: t.services.containers + t.backups.containers, cpu: t.services.cpu + t.backups.cpu, memoryMb: t.services.memoryMb + t.backups.memoryMb, memoryReservationMb: t.services.memoryReservationMb + t.backups.memoryReservationMb }),
         line("steps", t.steps) + " (one at a time per service, then they exit)",
         `  host ports: ${t.hostPorts.join(", ") || "none"}`,
         `  GPU: ${t.gpuContainers.join(", ") || "none"}`,

@@ -16,7 +16,7 @@ const upload = (r: RegisteredResource, file: string) => {
     assert.ok(u, `${r.name} has no upload ${file}`);
     return u.content as string;
 };
-const services = (run: StackRun) => run.ofType(CONTAINER).filter((c) => label(c, "llm-platform.role") === "service");
+const services = (run: StackRun) => run.ofType(CONTAINER).filter((c) => ["service", "node-agent"].includes(label(c, "llm-platform.role")));
 const steps = (run: StackRun) => run.ofType(CONTAINER).filter((c) => label(c, "llm-platform.role") === "init");
 
 describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
@@ -131,6 +131,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const volumes = run.ofType(VOLUME);
         assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
             "llm-platform-dev-alertmanager-data",
+            "llm-platform-dev-backups",
             "llm-platform-dev-elasticsearch-data",
             "llm-platform-dev-fluent-bit-state",
             "llm-platform-dev-grafana-data",
@@ -144,7 +145,10 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         ]);
         for (const v of volumes) assert.equal(v.options.retainOnDelete, true, `${v.name} is retained`);
         const sqlMounts = run.named(CONTAINER, "sqlserver").inputs.volumes;
-        assert.deepEqual(sqlMounts, [{ volumeName: "llm-platform-dev-sqlserver-data", containerPath: "/var/opt/mssql" }]);
+        assert.deepEqual(sqlMounts, [
+            { volumeName: "llm-platform-dev-sqlserver-data", containerPath: "/var/opt/mssql" },
+            { volumeName: "llm-platform-dev-backups", containerPath: "/backups" },
+        ]);
     });
 
     it("keeps the database passwords through a destroy, as their data volumes are kept", () => {
@@ -153,11 +157,11 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         // Grafana keeps its admin password in its data volume after the first start.
         // Kibana's encryption keys must outlive destroy as Elasticsearch's data (which they encrypt) does.
         assert.deepEqual(protectedOnes, [
+            "grafana-admin-password",
             "logs-elastic-password",
             "logs-kibana-reporting-key",
             "logs-kibana-saved-objects-key",
             "logs-kibana-security-key",
-            "metrics-grafana-admin-password",
             "sqlserver-master-key-password",
             "sqlserver-sa-password",
             "timescale-password",

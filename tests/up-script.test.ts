@@ -6,7 +6,7 @@ import * as path from "path";
 import { PROJECT_DIR } from "../harness/run-stack";
 
 /** What the scripts may use from the system; pulumi, docker, npm and npx come from the stubs. */
-const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv"];
+const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head"];
 
 interface Stubs {
     pulumi?: string;
@@ -201,3 +201,48 @@ describe("daily commands in the same environment (scripts/env.sh)", () => {
         assert.ok(r.calls.find((c) => c.startsWith("pulumi config"))!.includes(env(r)));
     });
 });
+
+describe("npm run backup and npm run restore (Docker stack)", () => {
+    /** docker ps answers with these scheduler lines (name, label); everything else succeeds. */
+    const dockerWith = (psLines: string) => `case "$1" in info) echo '${dockerInfo("{}")}';; ps) printf '${psLines}';; esac; exit 0`;
+
+    it("runs every scheduler's backup now, or one store's", () => {
+        const r = runScript("backup", [], { docker: dockerWith("llm-platform-dev-sqlserver-backup-log log\\nllm-platform-dev-sqlserver-backup-full full\\nllm-platform-dev-timescale-backup-full full\\n") });
+        assert.equal(r.status, 0, r.out);
+        const execs = r.calls.filter((c) => c.startsWith("docker exec")).map((c) => c.slice(0, c.indexOf(" |")));
+        assert.deepEqual(execs, [
+            "docker exec llm-platform-dev-sqlserver-backup-full sh /opt/llm-platform/backup.sh backup full",
+            "docker exec llm-platform-dev-sqlserver-backup-log sh /opt/llm-platform/backup.sh backup log",
+            "docker exec llm-platform-dev-timescale-backup-full sh /opt/llm-platform/backup.sh backup full",
+        ]);
+        const one = runScript("backup", ["qdrant"], { docker: dockerWith("llm-platform-dev-qdrant-backup-snapshot snapshot\\n") });
+        assert.ok(one.calls.some((c) => c.includes("--filter label=llm-platform.service=qdrant")), one.calls.join("\n"));
+    });
+
+    it("says so when no scheduler runs", () => {
+        const r = runScript("backup", [], { docker: dockerWith("") });
+        assert.equal(r.status, 1);
+        assert.match(r.out, /no running backup scheduler in stack 'dev'/);
+    });
+
+    it("restores Valkey with the server stopped, and starts it again", () => {
+        const r = runScript("restore", ["redis", "latest"], { docker: dockerWith("llm-platform-dev-redis-backup-full true\\n") });
+        assert.equal(r.status, 0, r.out);
+        const docker = r.calls.filter((c) => /^docker (stop|start|exec)/.test(c)).map((c) => c.slice(0, c.indexOf(" |")));
+        assert.deepEqual(docker, [
+            "docker stop llm-platform-dev-redis",
+            "docker exec llm-platform-dev-redis-backup-full sh /opt/llm-platform/backup.sh restore latest",
+            "docker start llm-platform-dev-redis",
+        ]);
+    });
+
+    it("restores a store through its API without stopping it, and lists backups without an id", () => {
+        const r = runScript("restore", ["sqlserver", "20261123T020000Z-full", "2026-11-23T09:30:00"], { docker: dockerWith("llm-platform-dev-sqlserver-backup-full \\n") });
+        assert.equal(r.status, 0, r.out);
+        assert.ok(!r.calls.some((c) => c.startsWith("docker stop")));
+        assert.ok(r.calls.some((c) => c.startsWith("docker exec llm-platform-dev-sqlserver-backup-full sh /opt/llm-platform/backup.sh restore 20261123T020000Z-full 2026-11-23T09:30:00")));
+        const list = runScript("restore", ["timescale"], { docker: dockerWith("llm-platform-dev-timescale-backup-full \\n") });
+        assert.ok(list.calls.some((c) => c.startsWith("docker exec llm-platform-dev-timescale-backup-full sh /opt/llm-platform/backup.sh list")));
+    });
+});
+

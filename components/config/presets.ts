@@ -22,22 +22,22 @@ export const presetSizes: Readonly<Record<string, Readonly<Record<Preset, Size>>
     redis: { default: { cpu: 1, memoryMb: 2048 }, small: { cpu: 0.5, memoryMb: 512 } },
     qdrant: { default: { cpu: 2, memoryMb: 4096 }, small: { cpu: 1, memoryMb: 1024 } },
     // Observability (observability.metrics / observability.logs turn each half off).
-    prometheus: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 384 } },
-    alertmanager: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 64 } },
-    grafana: { default: { cpu: 0.5, memoryMb: 512 }, small: { cpu: 0.25, memoryMb: 192 } },
+    prometheus: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 320 } },
+    alertmanager: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 48 } },
+    grafana: { default: { cpu: 0.5, memoryMb: 512 }, small: { cpu: 0.25, memoryMb: 128 } },
     nodeExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
-    cadvisor: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 128 } },
+    cadvisor: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 96 } },
     blackboxExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     postgresExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     redisExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     nginxExporter: { default: { cpu: 0.1, memoryMb: 32 }, small: { cpu: 0.1, memoryMb: 16 } },
-    sqlExporter: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 64 } },
+    sqlExporter: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 48 } },
     elasticsearchExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     // Elasticsearch below 1024 MB fails the policy pack (service-resource-bounds); its heap is half.
     elasticsearch: { default: { cpu: 2, memoryMb: 2048 }, small: { cpu: 1, memoryMb: 1024 } },
-    logstash: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 640 } },
+    logstash: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 512 } },
     kibana: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 768 } },
-    fluentBit: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 96 } },
+    fluentBit: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 64 } },
 };
 
 /** Models sized for the preset: `small` serves a 1B chat model that fits its Ollama limit. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus } from "../platform/docker/provider-forms";
+import { backupSchema } from "./backup";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
 import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
@@ -79,6 +80,7 @@ export function configSchemaFor(preset: Preset) {
             })
             .prefault({}),
         kubernetes: kubernetesSchema,
+        backup: backupSchema,
         sqlserver: service(
             "sqlserver",
             preset,

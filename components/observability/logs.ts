@@ -42,6 +42,8 @@ export interface LogsArgs {
     readonly kibanaPublicUrl: string;
     /** The service whose JSON access log becomes request metrics. */
     readonly proxyService: string;
+    /** Password of the people's Kibana user (the proxy checks the same one). Secret. */
+    readonly analystPassword: pulumi.Output<string>;
 }
 
 /** `-Xms<n>m -Xmx<n>m` with the heap derived from the container's limit (at most half). */
@@ -85,9 +87,12 @@ export class Logs extends pulumi.ComponentResource {
         // The elastic password is written into the data volume on first start: it lives as long as the volume.
         this.elasticPassword = dataVolumePassword(`${name}-elastic-password`, this);
         const passwords = Object.fromEntries(
-            Object.entries(ES_USERS).map(([key, u]) => [u.env, generatedApiKey(`${name}-${key}-password`, this, 32)]),
+            Object.entries(ES_USERS).map(([key, u]) => [
+                u.env,
+                u === ES_USERS.analyst ? args.analystPassword : generatedApiKey(`${name}-${key}-password`, this, 32),
+            ]),
         ) as Record<string, pulumi.Output<string>>;
-        this.analystPassword = passwords[ES_USERS.analyst.env];
+        this.analystPassword = args.analystPassword;
         const deploy = (spec: ServiceSpec) => args.platform.deploy(spec, this);
 
         deploy({

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { dataVolumePassword } from "../generated-secret";
 import { ServiceCatalog } from "../platform/catalog";
 import { loopbackPort, resourcesOf } from "../platform/resources";
 import { ObservedService, ServiceFile, ServiceSpec } from "../platform/types";
@@ -16,7 +15,7 @@ import {
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
 import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
-import { GRAFANA_PATH, GRAFANA_PORT } from "./routes";
+import { GRAFANA_ADMIN_USER, GRAFANA_PATH, GRAFANA_PORT } from "./routes";
 
 export const PROMETHEUS_PORT = 9090;
 const NODE_EXPORTER_PORT = 9100;
@@ -31,6 +30,8 @@ export interface MetricsArgs {
     readonly caCertPem: pulumi.Input<string>;
     /** Grafana's URL as browsers see it, through the proxy. */
     readonly grafanaRootUrl: string;
+    /** Grafana's admin password (the proxy checks the same one). Secret. */
+    readonly grafanaAdminPassword: pulumi.Output<string>;
     /** The logs data source, when logs are on. */
     readonly elasticsearch?: pulumi.Input<GrafanaDatasourceArgs["elasticsearch"]>;
 }
@@ -169,8 +170,7 @@ export class Metrics extends pulumi.ComponentResource {
             observe: prometheusObserve,
         });
 
-        // Kept in Grafana's database after the first start: it must outlive destroy as the volume does.
-        this.grafanaAdminPassword = dataVolumePassword(`${name}-grafana-admin-password`, this);
+        this.grafanaAdminPassword = args.grafanaAdminPassword;
         const datasources = pulumi
             .output(args.elasticsearch)
             .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
@@ -181,7 +181,7 @@ export class Metrics extends pulumi.ComponentResource {
             env: {
                 GF_SERVER_ROOT_URL: args.grafanaRootUrl,
                 GF_SERVER_SERVE_FROM_SUB_PATH: "true",
-                GF_SECURITY_ADMIN_USER: "admin",
+                GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN_USER,
                 GF_AUTH_ANONYMOUS_ENABLED: "false",
                 GF_AUTH_DISABLE_LOGIN_FORM: "false",
                 GF_USERS_ALLOW_SIGN_UP: "false",

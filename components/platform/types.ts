@@ -136,6 +136,31 @@ export interface ObservedService {
     readonly observe?: Observability;
 }
 
+/** When a backup runs: every day at a UTC time, or every N minutes. */
+export type BackupSchedule = { readonly dailyAtUtc: string } | { readonly everyMinutes: number };
+
+/**
+ * A scheduled backup of a store. The image runs `script` (see components/backup/script.ts):
+ * `backup` now, `restore <id|latest>`, `verify <id>`, `list`, with the backups at
+ * $BACKUP_ROOT. Docker: a scheduler container beside the service with a backups volume that
+ * survives destroy; Kubernetes: a CronJob.
+ */
+export interface BackupJob {
+    /** The kind of backup, e.g. `full`, `log`, `snapshot`. */
+    readonly name: string;
+    readonly schedule: BackupSchedule;
+    readonly image: string;
+    /** The store's backup.sh. */
+    readonly script: string;
+    readonly env?: Env;
+    readonly secretEnv?: Env;
+    readonly resources: Resources;
+    /** The service writes the backup files itself (SQL Server's BACKUP TO DISK): it mounts the backups too. */
+    readonly serviceWritesBackups?: boolean;
+    /** Restore writes into the service's volumes while the service is stopped (Valkey's RDB/AOF). */
+    readonly restoreWritesServiceVolumes?: boolean;
+}
+
 /** What a service needs, independent of where it runs. */
 export interface ServiceSpec {
     /** DNS name inside the platform network, e.g. `sqlserver`. */
@@ -188,6 +213,8 @@ export interface ServiceSpec {
      * node-agent namespace; it keeps no volumes and has no replicas.
      */
     readonly hostMounts?: readonly HostMount[];
+    /** Scheduled backups of the service's data. */
+    readonly backups?: readonly BackupJob[];
 }
 
 export interface DeployedService {

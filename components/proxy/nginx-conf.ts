@@ -7,8 +7,11 @@ export interface Upstream {
     readonly target: string;
     /** Strip this prefix before passing the request on (e.g. `/ollama/api/tags` -> `/api/tags`). */
     readonly stripPrefix?: string;
-    /** The upstream logs users in itself (Grafana, Kibana): no API key, and their Authorization header passes. */
-    readonly ownLogin?: boolean;
+    /**
+     * The upstream's own users, checked here with HTTP basic auth instead of an API key; the
+     * Authorization header passes on, so the upstream signs the same user in (Grafana, Kibana).
+     */
+    readonly basicAuth?: { readonly realm: string; readonly userFile: string };
 }
 
 /** Where NGINX writes; the defaults suit the official images (logs are linked to stdout). */
@@ -154,15 +157,15 @@ export function renderApiKeyMap(keys: Readonly<Record<string, string>>): string 
 function proxyLocation(u: Upstream, timeout: number, auth: ApiKeyAuth): string {
     const variable = `$upstream_${u.name.replace(/[^a-z0-9]/gi, "_")}`;
     const strip = u.stripPrefix ? `            rewrite ^${u.stripPrefix}(/.*)$ $1 break;\n` : "";
-    const gate = u.ownLogin
-        ? "            # The upstream asks for its own login.\n"
+    const gate = u.basicAuth
+        ? `            auth_basic "${u.basicAuth.realm}";\n            auth_basic_user_file ${u.basicAuth.userFile};\n`
         : `            # Only holders of an API key reach the models.
             if ($llm_client = "") {
                 return 401;
             }
             limit_req zone=per_client${auth.burst > 0 ? ` burst=${auth.burst} nodelay` : ""};
 `;
-    const dropKey = u.ownLogin
+    const dropKey = u.basicAuth
         ? ""
         : `            # The key stays here: the upstream never sees it.
             proxy_set_header Authorization "";

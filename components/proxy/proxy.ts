@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
 import { generatedApiKey } from "../generated-secret";
 import { resourcesOf } from "../platform/resources";
-import { Platform, ServiceSpec } from "../platform/types";
+import { Platform, ServiceFile, ServiceSpec } from "../platform/types";
 import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, Upstream } from "./nginx-conf";
 
 export const PROXY_HTTPS_PORT = 443;
@@ -23,6 +23,8 @@ export interface TlsProxyArgs {
     readonly ollamaTarget: string;
     /** More routes behind the proxy, e.g. the Grafana and Kibana UIs. */
     readonly extraRoutes?: readonly Upstream[];
+    /** More files for NGINX, e.g. the UIs' user files. */
+    readonly extraFiles?: readonly ServiceFile[];
     /** Serve `stub_status` on its own unpublished port and declare the exporter that reads it. */
     readonly metrics?: boolean;
 }
@@ -77,6 +79,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 { path: `${TLS_DIR}/tls.crt`, content: args.certPem },
                 { path: `${TLS_DIR}/tls.key`, content: args.keyPem, secret: true, mode: "0600" },
                 { path: API_KEYS_FILE, content: keysFile, secret: true, mode: "0600" },
+                ...(args.extraFiles ?? []),
             ],
             ports: [
                 // The proxy alone listens beyond loopback: on proxy.bindAddress (every interface by default).

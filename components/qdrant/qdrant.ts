@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobs, BackupSettings } from "../backup/job";
+import { QDRANT_BACKUP_SCRIPT } from "./backup-script";
 import { defaultImages } from "../config/images";
 import { PlatformConfig } from "../config/load";
 import { generatedApiKey } from "../generated-secret";
@@ -11,6 +13,7 @@ const SCRIPT = "/tmp/llm-platform-collection.sh";
 
 export interface QdrantArgs {
     readonly config: PlatformConfig["qdrant"];
+    readonly backup: BackupSettings & { readonly qdrantEveryMinutes: number };
     readonly dimensions: number;
     readonly platform: Platform;
 }
@@ -44,7 +47,8 @@ export class Qdrant extends pulumi.ComponentResource {
             ],
             ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),
-            // No runAs: the default image runs as root (an `-unprivileged` tag runs as uid 1000).
+            // The default image runs as root; its `-unprivileged` variant (prod's default) as uid 1000.
+            runAs: /-unprivileged$/.test(c.image.split("@")[0]) ? { uid: 1000, gid: 1000 } : undefined,
             // No curl or wget in the image: bash opens the port itself.
             healthCheck: {
                 command: ["bash", "-c", `:> /dev/tcp/127.0.0.1/${QDRANT_PORT}`],
@@ -85,6 +89,17 @@ export class Qdrant extends pulumi.ComponentResource {
                     runAs: { uid: 100, gid: 101 },
                 },
             ],
+            // The image has no curl: the curl image takes the snapshots through the API.
+            backups: backupJobs(args.backup, [
+                {
+                    name: "snapshot",
+                    schedule: { everyMinutes: args.backup.qdrantEveryMinutes },
+                    image: defaultImages.curl,
+                    script: QDRANT_BACKUP_SCRIPT,
+                    env: { QDRANT_URL: `http://${name}:${QDRANT_PORT}`, COLLECTION: c.collection },
+                    secretEnv: { QDRANT_API_KEY: this.apiKey },
+                },
+            ]),
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobs, BackupSettings } from "../backup/job";
+import { REDIS_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { generatedPassword } from "../generated-secret";
 import { loopbackPort, resourcesOf } from "../platform/resources";
@@ -10,6 +12,7 @@ export const REDIS_PORT = 6379;
 
 export interface RedisArgs {
     readonly config: PlatformConfig["redis"];
+    readonly backup: BackupSettings;
     readonly platform: Platform;
 }
 
@@ -64,6 +67,17 @@ export class Redis extends pulumi.ComponentResource {
                 probes: [{ name: "port", module: "tcp", target: `${name}:${REDIS_PORT}` }],
                 logFormat: "redis",
             },
+            backups: backupJobs(args.backup, [
+                {
+                    name: "full",
+                    image: c.image,
+                    script: REDIS_BACKUP_SCRIPT,
+                    env: { REDIS_CLI: flavor.cli, REDIS_SERVER: flavor.server, REDIS_HOST: name, REDIS_PORT: String(REDIS_PORT), REDIS_DATA_DIR: "/data" },
+                    secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
+                    // Restore turns the RDB into the AOF in /data while the server is stopped.
+                    restoreWritesServiceVolumes: true,
+                },
+            ]),
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

@@ -36,6 +36,10 @@ GO
 IF DB_ID(${quote(a.database)}) IS NULL
     CREATE DATABASE ${db};
 GO
+-- FULL recovery: log backups between the daily full ones give point-in-time restore.
+IF (SELECT recovery_model_desc FROM sys.databases WHERE name = ${quote(a.database)}) <> N'FULL'
+    ALTER DATABASE ${db} SET RECOVERY FULL;
+GO
 -- Outbound HTTPS calls for CREATE EXTERNAL MODEL / AI_GENERATE_EMBEDDINGS.
 IF NOT EXISTS (SELECT 1 FROM sys.configurations WHERE name = 'external rest endpoint enabled' AND value_in_use = 1)
 BEGIN

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobs, BackupSettings } from "../backup/job";
+import { SQLSERVER_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword, generatedPassword } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
@@ -17,6 +19,7 @@ const MSSQL_USER = { uid: 10001, gid: 10001 };
 
 export interface SqlServerArgs {
     readonly config: PlatformConfig["sqlserver"];
+    readonly backup: BackupSettings & { readonly sqlserverLogEveryMinutes: number };
     readonly embeddingModel: string;
     readonly embeddingDimensions: number;
     /** Ollama's embed API behind the TLS proxy, e.g. `https://proxy/api/embed`. */
@@ -62,6 +65,14 @@ export class SqlServer extends pulumi.ComponentResource {
             }),
         );
 
+        // SQL Server writes BACKUP files itself, into the backups it mounts where its scheduler does.
+        const backup = {
+            image: c.image,
+            script: SQLSERVER_BACKUP_SCRIPT,
+            env: { SQLSERVER: `${name},${SQLSERVER_PORT}`, DATABASE: c.database },
+            secretEnv: { SQLCMDPASSWORD: this.saPassword },
+            serviceWritesBackups: true,
+        };
         const spec: ServiceSpec = {
             name,
             image: c.image,
@@ -125,6 +136,10 @@ export class SqlServer extends pulumi.ComponentResource {
                 probes: [{ name: "port", module: "tcp", target: `${name}:${SQLSERVER_PORT}` }],
                 logFormat: "mssql",
             },
+            backups: backupJobs(args.backup, [
+                { name: "full", ...backup },
+                { name: "log", schedule: { everyMinutes: args.backup.sqlserverLogEveryMinutes }, ...backup },
+            ]),
         };
         const deployed = args.platform.deploy(spec, this);
         this.host = deployed.host;

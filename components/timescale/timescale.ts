@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobs, BackupSettings } from "../backup/job";
+import { TIMESCALE_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword, generatedApiKey } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
@@ -15,6 +17,7 @@ const POSTGRES_USER = { uid: 70, gid: 70 };
 
 export interface TimescaleArgs {
     readonly config: PlatformConfig["timescale"];
+    readonly backup: BackupSettings;
     readonly platform: Platform;
     /** Create a `pg_monitor` login for the metrics exporter and declare the exporter. */
     readonly monitoring?: boolean;
@@ -121,6 +124,15 @@ export class Timescale extends pulumi.ComponentResource {
                       ]
                     : []),
             ],
+            backups: backupJobs(args.backup, [
+                {
+                    name: "full",
+                    image: c.image,
+                    script: TIMESCALE_BACKUP_SCRIPT,
+                    env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database },
+                    secretEnv: { PGPASSWORD: this.password },
+                },
+            ]),
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

@@ -33,6 +33,7 @@ describe("service components", () => {
         it("derives its memory cap, generates the sa password and trusts the CA", async () => {
             const sql = new SqlServer("sqlserver", {
                 config: config.sqlserver,
+                backup: config.backup,
                 embeddingModel: "all-minilm",
                 embeddingDimensions: 384,
                 embedUrl: "https://proxy/api/embed",
@@ -98,7 +99,7 @@ describe("service components", () => {
 
     describe("Timescale", () => {
         it("derives PostgreSQL memory from its limit and applies the schema in a one-shot step", async () => {
-            new Timescale("timescale", { config: config.timescale, platform });
+            new Timescale("timescale", { config: config.timescale, backup: config.backup, platform });
             const spec = platform.only();
             assert.ok(spec.command!.includes("shared_buffers=1024MB"));
             assert.ok(spec.command!.includes("effective_cache_size=3072MB"));
@@ -111,7 +112,7 @@ describe("service components", () => {
 
     describe("Redis", () => {
         it("writes its config as a secret file and health-checks with the password from the environment", async () => {
-            const redis = new Redis("redis", { config: config.redis, platform });
+            const redis = new Redis("redis", { config: config.redis, backup: config.backup, platform });
             const spec = platform.only();
             const conf = spec.files![0];
             assert.equal(conf.secret, true);
@@ -124,7 +125,7 @@ describe("service components", () => {
 
     describe("Qdrant", () => {
         it("keeps storage and snapshots on volumes and creates the collection with the model's dimension", async () => {
-            new Qdrant("qdrant", { config: config.qdrant, dimensions: 384, platform });
+            new Qdrant("qdrant", { config: config.qdrant, backup: config.backup, dimensions: 384, platform });
             const spec = platform.only();
             assert.deepEqual(spec.volumes!.map((v) => v.mountPath), ["/qdrant/storage", "/qdrant/snapshots"]);
             assert.ok(spec.secretEnv!.QDRANT__SERVICE__API_KEY);

@@ -5,11 +5,13 @@ import * as os from "os";
 import * as path from "path";
 import { renderApiKeyMap, renderNginxConf } from "../../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../../components/proxy/proxy";
-import { observabilityRoutes } from "../../components/observability/routes";
+import { observabilityRoutes, uiUserFiles } from "../../components/observability/routes";
+import { settle } from "../helpers/mocks";
 import { freePort } from "../helpers/ports";
 import { requireTool } from "../helpers/tools";
 
 const KEY = "k".repeat(48);
+const UI_PASSWORD = "Ui-Password_1.~x";
 
 /**
  * The proxy's observability surface under a real NGINX: JSON access log lines with route,
@@ -26,6 +28,8 @@ describe("the proxy's access log and stub_status under a real nginx", function (
         const openssl = requireTool(this, "openssl", "openssl");
         curl = requireTool(this, "curl", "curl");
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-nginx-log-"));
+        // NGINX's workers (nobody, when the test runs as root) read the user files at request time.
+        fs.chmodSync(dir, 0o755);
         const made = spawnSync(openssl, [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
             "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt"),
@@ -36,12 +40,16 @@ describe("the proxy's access log and stub_status under a real nginx", function (
         const down = `127.0.0.1:${await freePort()}`;
         const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
         fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap({ app: KEY }));
+        // The user files as the stack renders them, at the paths the routes name, moved under dir.
+        const routes = observabilityRoutes({ metrics: true, logs: true }).map((u) => ({ ...u, target: down, basicAuth: { ...u.basicAuth!, userFile: path.join(dir, path.basename(u.basicAuth!.userFile)) } }));
+        const files = uiUserFiles({ grafana: { user: "admin", password: UI_PASSWORD }, kibana: { user: "llm_analyst", password: UI_PASSWORD } });
+        for (const f of files) fs.writeFileSync(path.join(dir, path.basename(f.path)), await settle(f.content));
         const conf = renderNginxConf({
             nginxVersion: version,
             resolver: "127.0.0.1",
             tlsDir: dir,
             publicHttpsPort: ports.https,
-            upstreams: [...ollamaRoutes(down), ...observabilityRoutes({ metrics: true, logs: true }).map((u) => ({ ...u, target: down }))],
+            upstreams: [...ollamaRoutes(down), ...routes],
             clientMaxBodyMb: 1,
             upstreamTimeoutSeconds: 5,
             paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
@@ -65,6 +73,9 @@ describe("the proxy's access log and stub_status under a real nginx", function (
             encoding: "utf8",
         }).stdout;
 
+    const getAs = (url: string, userPassword: string) =>
+        spawnSync(curl, ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-u", userPassword, url], { encoding: "utf8" }).stdout;
+
     it("serves stub_status on its own port, and not on the public ones", () => {
         const r = spawnSync(curl, ["-s", "--max-time", "5", `http://127.0.0.1:${ports.status}/stub_status`], { encoding: "utf8" });
         assert.match(r.stdout, /Active connections: \d+/);
@@ -73,9 +84,12 @@ describe("the proxy's access log and stub_status under a real nginx", function (
 
     it("writes one JSON object per request with route, status, request and upstream time", async () => {
         assert.equal(get(`https://127.0.0.1:${ports.https}/api/embed`, KEY), "502");
-        // Grafana and Kibana ask for their own login: no API key in front of them.
-        assert.equal(get(`https://127.0.0.1:${ports.https}/grafana/login`), "502");
-        assert.equal(get(`https://127.0.0.1:${ports.https}/kibana/app/home`), "502");
+        // Grafana and Kibana: the proxy's basic auth with the UI's own users, no API key.
+        assert.equal(get(`https://127.0.0.1:${ports.https}/grafana/login`), "401");
+        assert.equal(get(`https://127.0.0.1:${ports.https}/grafana/login`, KEY), "401", "an API key does not open the UIs");
+        assert.equal(getAs(`https://127.0.0.1:${ports.https}/grafana/login`, "admin:wrong"), "401");
+        assert.equal(getAs(`https://127.0.0.1:${ports.https}/grafana/login`, `admin:${UI_PASSWORD}`), "502");
+        assert.equal(getAs(`https://127.0.0.1:${ports.https}/kibana/app/home`, `llm_analyst:${UI_PASSWORD}`), "502");
         assert.equal(get(`https://127.0.0.1:${ports.https}/nothing-here`), "404");
         await new Promise((r) => setTimeout(r, 200));
         const lines = fs.readFileSync(path.join(dir, "access.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));

@@ -7,7 +7,7 @@ import { runPolicyPack } from "../../policies/rules/offline";
 const CONTAINER = "docker:index/container:Container";
 const label = (r: RegisteredResource, key: string) => r.inputs.labels?.find((l: any) => l.label === key)?.value;
 const serviceNames = (run: StackRun) =>
-    run.ofType(CONTAINER).filter((c) => label(c, "llm-platform.role") === "service").map((c) => c.name).sort();
+    run.ofType(CONTAINER).filter((c) => ["service", "node-agent"].includes(label(c, "llm-platform.role"))).map((c) => c.name).sort();
 const upload = (r: RegisteredResource, file: string) => r.inputs.uploads?.find((u: any) => u.file === file)?.content as string | undefined;
 const env = (r: RegisteredResource) => Object.fromEntries((r.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 const APP = ["ollama", "proxy", "qdrant", "redis", "sqlserver", "timescale"];

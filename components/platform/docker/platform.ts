@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DeployedService, Env, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { BACKUP_ROOT, BACKUP_SCRIPT_PATH, SCHEDULER_PATH, SCHEDULER_SCRIPT, schedulerHealthCommand } from "../../backup/scheduler";
+import { BackupJob, DeployedService, Env, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
 import { stepFailure } from "./step-result";
@@ -48,6 +49,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     readonly initResults: Record<string, pulumi.Output<string>> = {};
 
     private readonly images = new Map<string, docker.RemoteImage>();
+    private backupsVolume?: docker.Volume;
     private readonly deployed = new Map<string, DeployedService>();
 
     constructor(
@@ -90,6 +92,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             );
             return { volumeName: volume.name, containerPath: v.mountPath };
         });
+        const backups = spec.backups ?? [];
+        // SQL Server writes its BACKUP files itself: it sees the backups where its scheduler does.
+        const backupMount = backups.some((b) => b.serviceWritesBackups) ? [this.backupsMount(opts)] : [];
 
         const stopSeconds = spec.stopGraceSeconds ?? DEFAULT_STOP_SECONDS;
         const waitSeconds = healthTimeoutSeconds(spec.healthCheck);
@@ -101,7 +106,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 command: spec.command,
                 user: spec.user,
                 hostname: spec.name,
-                volumes: [...volumes, ...hostMounts(spec)],
+                volumes: [...volumes, ...backupMount, ...hostMounts(spec)],
                 // The provider reads ports back sorted by internal port.
                 ports: spec.ports
                     .filter((p) => p.publish)
@@ -119,7 +124,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 waitTimeout: waitSeconds,
                 labels: this.labelList({
                     "llm-platform.service": spec.name,
-                    "llm-platform.role": "service",
+                    // The policy pack lets node agents (and only them) bind-mount the host read-only.
+                    "llm-platform.role": (spec.hostMounts ?? []).length > 0 ? "node-agent" : "service",
                     // The policy pack holds a container labelled so to actually requesting the GPU.
                     ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
                 }),
@@ -133,9 +139,76 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         );
 
         const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec.name, step, [container], opts));
+        for (const job of backups) {
+            this.scheduleBackup(spec.name, job, job.restoreWritesServiceVolumes ? volumes : [], container, opts);
+        }
         const service: DeployedService = { host: spec.name, ready: container, initialized };
         this.deployed.set(spec.name, service);
         return service;
+    }
+
+    /** The stack's backups volume, mounted at BACKUP_ROOT; retained like every data volume. */
+    private backupsMount(opts: pulumi.CustomResourceOptions) {
+        this.backupsVolume ??= new docker.Volume(
+            "backups",
+            {
+                name: `${this.args.namePrefix}-backups`,
+                labels: this.labelList({ "llm-platform.volume": "backups" }),
+            },
+            { ...opts, parent: this, retainOnDelete: true },
+        );
+        return { volumeName: this.backupsVolume.name, containerPath: BACKUP_ROOT };
+    }
+
+    /**
+     * A long-running scheduler beside the service that runs its backup on the schedule
+     * (components/backup/scheduler.ts). It runs as root: Docker creates the backups volume
+     * root-owned, and the scheduler hands SQL Server the directories it writes.
+     */
+    private scheduleBackup(
+        service: string,
+        job: BackupJob,
+        serviceVolumes: { volumeName: pulumi.Output<string>; containerPath: string }[],
+        serviceContainer: pulumi.Resource,
+        opts: pulumi.CustomResourceOptions,
+    ) {
+        const name = `${service}-backup-${job.name}`;
+        const schedule: Env = "dailyAtUtc" in job.schedule ? { DAILY_AT_UTC: job.schedule.dailyAtUtc } : { EVERY_MINUTES: String(job.schedule.everyMinutes) };
+        const health = { command: schedulerHealthCommand(service, job.name), intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 };
+        return new docker.Container(
+            name,
+            {
+                ...this.containerBase(
+                    name,
+                    job.image,
+                    job.resources,
+                    { ...job.env, ...schedule, BACKUP_ROOT, STORE: service, JOB: job.name, BACKUP_SCRIPT: BACKUP_SCRIPT_PATH },
+                    job.secretEnv,
+                    [
+                        { path: SCHEDULER_PATH, content: SCHEDULER_SCRIPT, mode: "0755" },
+                        { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
+                    ],
+                    opts,
+                ),
+                entrypoints: ["/bin/sh", SCHEDULER_PATH],
+                user: "0",
+                volumes: [this.backupsMount(opts), ...serviceVolumes],
+                healthcheck: healthcheck(health),
+                restart: "unless-stopped",
+                stopTimeout: DEFAULT_STOP_SECONDS,
+                destroyGraceSeconds: DEFAULT_STOP_SECONDS,
+                wait: true,
+                waitTimeout: healthTimeoutSeconds(health),
+                labels: this.labelList({
+                    "llm-platform.service": service,
+                    "llm-platform.role": "backup",
+                    "llm-platform.backup-job": job.name,
+                    // `npm run restore` stops the service around a restore that writes its volumes.
+                    ...(job.restoreWritesServiceVolumes ? { "llm-platform.restore-stops-service": "true" } : {}),
+                }),
+            },
+            { ...opts, dependsOn: [serviceContainer] },
+        );
     }
 
     /** A one-shot container: created after its service is healthy, runs to completion. */

@@ -1,0 +1,34 @@
+import { BackupJob, BackupSchedule, Env, Resources } from "../platform/types";
+
+/** The backup settings of the stack (`backup` config). */
+export interface BackupSettings {
+    readonly enabled: boolean;
+    readonly fullDailyAtUtc: string;
+    readonly retentionDays: number;
+    readonly keepLatest: number;
+}
+
+/** A scheduler is small: it sleeps, then streams a dump. */
+export const backupResources: Resources = { cpu: 0.5, memoryMb: 256, cpuReservation: 0.05, memoryReservationMb: 32 };
+
+interface JobArgs {
+    readonly name: string;
+    readonly schedule?: BackupSchedule;
+    readonly image: string;
+    readonly script: string;
+    readonly env?: Env;
+    readonly secretEnv?: Env;
+    readonly serviceWritesBackups?: boolean;
+    readonly restoreWritesServiceVolumes?: boolean;
+}
+
+/** A store's backup jobs with the stack's retention; none when backups are off. Daily full backups unless a schedule is given. */
+export function backupJobs(settings: BackupSettings, jobs: JobArgs[]): BackupJob[] {
+    if (!settings.enabled) return [];
+    return jobs.map((j) => ({
+        ...j,
+        schedule: j.schedule ?? { dailyAtUtc: settings.fullDailyAtUtc },
+        env: { ...j.env, RETENTION_DAYS: String(settings.retentionDays), KEEP_LATEST: String(settings.keepLatest) },
+        resources: backupResources,
+    }));
+}

@@ -1,0 +1,74 @@
+import { backupScript } from "../backup/script";
+
+/**
+ * SQL Server: `BACKUP DATABASE … WITH CHECKSUM, COMPRESSION` daily and `BACKUP LOG` between
+ * (the database is in the FULL recovery model, so logs give point-in-time restore), each
+ * followed by `RESTORE VERIFYONLY … WITH CHECKSUM`. SQL Server writes the files itself into
+ * the backups volume it mounts at the same path; this script (sqlcmd in SQL Server's image,
+ * SQLSERVER, SQLCMDPASSWORD, DATABASE) makes the directory it may write and the manifest.
+ *
+ * Restore: `restore <full id|latest> [YYYY-MM-DDTHH:MM:SS]` restores that full backup and
+ * every later log backup (up to the stop time, when given), then recovers the database.
+ */
+export const SQLSERVER_BACKUP_SCRIPT = backupScript(String.raw`
+SQLCMD=/opt/mssql-tools18/bin/sqlcmd
+tsql() { "$SQLCMD" -S "$SQLSERVER" -U sa -C -b -l 30 -Q "$1"; }
+
+# SQL Server runs as mssql (uid 10001, group 0): it must be able to write the new directory.
+sqlserver_dir() {
+    dir="$(new_backup_dir "$1")"
+    chown 10001:0 "$dir"
+    chmod 0770 "$dir"
+    echo "$dir"
+}
+
+do_backup() {
+    kind=full
+    [ $# -ge 1 ] && kind="$1"
+    if [ "$kind" = log ] && [ -z "$(latest_backup full)" ]; then
+        backup_log "no full backup yet: a log backup needs one, taking a full backup first"
+        do_backup full > /dev/null
+    fi
+    if [ "$kind" = log ]; then
+        dir="$(sqlserver_dir log)"; file="$dir/$DATABASE.trn"
+        tsql "BACKUP LOG [$DATABASE] TO DISK = N'$file' WITH CHECKSUM, COMPRESSION, INIT, FORMAT; RESTORE VERIFYONLY FROM DISK = N'$file' WITH CHECKSUM;"
+    else
+        dir="$(sqlserver_dir full)"; file="$dir/$DATABASE.bak"
+        tsql "BACKUP DATABASE [$DATABASE] TO DISK = N'$file' WITH CHECKSUM, COMPRESSION, INIT, FORMAT; RESTORE VERIFYONLY FROM DISK = N'$file' WITH CHECKSUM;"
+    fi
+    finish_backup "$dir" "$kind"
+}
+
+# The restore statements: the full backup, each later log backup, then recovery.
+restore_sql() {
+    full="$1"; stopat="$2"
+    stopat_id="$(echo "$stopat" | tr -d ':-')Z"
+    stop_clause=""
+    [ -n "$stopat" ] && stop_clause=", STOPAT = N'$stopat'"
+    echo "IF DB_ID(N'$DATABASE') IS NOT NULL ALTER DATABASE [$DATABASE] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"
+    echo "RESTORE DATABASE [$DATABASE] FROM DISK = N'$full/$DATABASE.bak' WITH CHECKSUM, REPLACE, NORECOVERY;"
+    for log in $(ls -1 "$BACKUP_ROOT/$STORE" | sort); do
+        case "$log" in *-log) ;; *) continue ;; esac
+        [ "$log" \> "$(basename "$full")" ] || continue
+        verify_manifest "$BACKUP_ROOT/$STORE/$log" || return 1
+        echo "RESTORE LOG [$DATABASE] FROM DISK = N'$BACKUP_ROOT/$STORE/$log/$DATABASE.trn' WITH CHECKSUM, NORECOVERY$stop_clause;"
+        if [ -n "$stopat" ] && [ "$log" \> "$stopat_id" ]; then break; fi
+    done
+    echo "RESTORE DATABASE [$DATABASE] WITH RECOVERY;"
+    echo "ALTER DATABASE [$DATABASE] SET MULTI_USER;"
+}
+
+do_restore() {
+    if [ "$1" = latest ]; then full="$(latest_backup full)"; else full="$BACKUP_ROOT/$STORE/$1"; fi
+    full="$(backup_path "$(basename "$full")")"
+    grep -qx "kind full" "$full/manifest" || { backup_log "$(basename "$full") is not a full backup: restore starts from one"; return 1; }
+    stopat=""
+    [ $# -ge 2 ] && stopat="$2"
+    sql="$(restore_sql "$full" "$stopat")"
+    backup_log "restoring $DATABASE:"
+    echo "$sql" >&2
+    if [ "$(printenv DRY_RUN || true)" = 1 ]; then echo "$sql"; return 0; fi
+    tsql "$sql"
+    backup_log "restored $DATABASE from $(basename "$full")$([ -n "$stopat" ] && echo " to $stopat")"
+}
+`);
