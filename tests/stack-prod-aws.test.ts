@@ -127,6 +127,8 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
             ],
         );
         assert.deepEqual(run.named("aws:lb/loadBalancer:LoadBalancer", "aws-alb").inputs.accessLogs, { bucket: LOGS, prefix: "alb", enabled: true });
+        // The log bucket would log its own log deliveries.
+        assert.equal(run.ofType("aws:s3/bucketLogging:BucketLogging").length, 1);
     });
 
     it("gives the backup jobs a Pod Identity role limited to their prefix and their key", () => {
@@ -183,6 +185,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
             },
         );
         assert.deepEqual([db.options.protect, db.options.retainOnDelete], [true, true]);
+        assert.deepEqual([i.masterUserSecretKmsKeyId, i.backupWindow, i.maintenanceWindow, i.autoMinorVersionUpgrade], [key, "01:00-02:00", "sun:03:00-sun:04:00", true]);
         // Dependency order: the subnet group (and parameter group, security group) before the database.
         assert.ok(db.options.dependsOn.includes("aws:rds/subnetGroup:SubnetGroup::aws-postgres-subnets"), db.options.dependsOn.join());
         assert.ok(db.options.dependsOn.includes("aws:rds/parameterGroup:ParameterGroup::aws-postgres-parameters"));
@@ -196,6 +199,9 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.equal(byName["rds.force_ssl"], "1");
         assert.equal(byName.shared_preload_libraries, "pg_stat_statements");
         assert.equal(byName["pg_stat_statements.track"], "top");
+        assert.equal(byName.track_io_timing, "1");
+        // Static: it takes effect at the next reboot, which RDS does not do on its own.
+        assert.equal(pg.parameters.find((p: any) => p.name === "shared_preload_libraries").applyMethod, "pending-reboot");
     });
 
     it("admits only the cluster security group to PostgreSQL", () => {
@@ -222,6 +228,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
             [alb.inputs.name, alb.inputs.loadBalancerType, alb.inputs.internal, alb.inputs.dropInvalidHeaderFields, alb.inputs.enableDeletionProtection, alb.inputs.idleTimeout],
             ["llm-platform-prod", "application", false, true, true, 600],
         );
+        assert.equal(alb.inputs.desyncMitigationMode, "defensive");
         assert.deepEqual(alb.options.dependsOn.filter((d) => d.includes("aws-logs")).length, 4, "waits for the log bucket's policy");
         const https = run.named("aws:lb/listener:Listener", "aws-alb-https");
         const certificateArn = run.named("aws:acm/certificate:Certificate", "aws-certificate").state.arn;
@@ -250,10 +257,12 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
 
     it("uses an imported certificate ARN as is, without ACM issuing one", async () => {
         const arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-4a1b-8c2d-3e4f5a6b7c8d";
-        const imported = await runProgram("prod", awsValues({ loadBalancer: { certificateArn: arn, waf: { enabled: false } } }));
+        const imported = await runProgram("prod", awsValues({ loadBalancer: { certificateArn: arn, waf: { enabled: false }, allowedCidrs: ["203.0.113.0/24"] } }));
         assert.equal(imported.ofType("aws:acm/certificate:Certificate").length, 0);
         assert.equal(imported.named("aws:lb/listener:Listener", "aws-alb-https").inputs.certificateArn, arn);
         assert.equal(imported.ofType("aws:wafv2/webAcl:WebAcl").length, 0);
+        const albIn = imported.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === "aws-alb-sg-id");
+        assert.deepEqual(albIn.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort]), [["203.0.113.0/24", 443], ["203.0.113.0/24", 80]]);
     });
 
     it("sends HTTPS to the proxy pods as IP targets, checked on /healthz, bound by a TargetGroupBinding", () => {
@@ -340,6 +349,16 @@ describe("prod stack's AWS network checks (before any resource)", function () {
         const { message, registered } = await failedRun(values);
         assert.match(message, /llm-platform:aws\.loadBalancer\.route53ZoneId = \(not set\): must name the hosted zone of tls\.hostnames/);
         assert.match(message, /llm-platform:kubernetes\.proxyServiceType = "LoadBalancer": must be ClusterIP with the aws object/);
+        assert.deepEqual(registered, []);
+    });
+
+    it("stops on lifecycle and storage values that contradict each other, naming the key", async () => {
+        const { message, registered } = await failedRun(
+            awsValues({ backupBucket: { transitionToIaDays: 60, transitionToGlacierDays: 80, expireDays: 80 }, database: { allocatedStorageGb: 600, maxAllocatedStorageGb: 500 } }),
+        );
+        assert.match(message, /llm-platform:aws\.backupBucket\.transitionToGlacierDays = 80: must be at least 30 days after aws\.backupBucket\.transitionToIaDays \(60\)/);
+        assert.match(message, /llm-platform:aws\.backupBucket\.expireDays = 80: must be later than aws\.backupBucket\.transitionToGlacierDays \(80\)/);
+        assert.match(message, /llm-platform:aws\.database\.maxAllocatedStorageGb = 500: must be at least aws\.database\.allocatedStorageGb \(600\)/);
         assert.deepEqual(registered, []);
     });
 
