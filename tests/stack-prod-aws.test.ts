@@ -157,6 +157,32 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.deepEqual(statement.Condition.StringEquals, { [`${issuer}:sub`]: "system:serviceaccount:llm-platform:backup", [`${issuer}:aud`]: "sts.amazonaws.com" });
     });
 
+    it("replicates backups to a hardened bucket in a second region when configured, with that region's key and provider", async () => {
+        assert.equal(run.ofType("aws:s3/bucketReplicationConfig:BucketReplicationConfig").length, 0);
+        const replicated = await runProgram("prod", awsValues({ backupBucket: { replicaRegion: "eu-central-1" } }));
+        const replicaName = "llm-platform-prod-123456789012-eu-central-1-backups";
+        const replicaProvider = replicated.ofType(PROVIDER).find((p) => p.inputs.region === "eu-central-1")!;
+        assert.ok(JSON.parse(replicaProvider.inputs.defaultTags).tags["llm-platform:owner"]);
+        const replica = replicated.ofType(BUCKET).find((b) => b.inputs.bucket === replicaName)!;
+        assert.equal(replica.provider, `${replicaProvider.urn}::${replicaProvider.name}-id`);
+        assert.deepEqual([replica.options.protect, replica.options.retainOnDelete], [true, true]);
+        assert.equal(sideOf(replicated, "aws:s3/bucketVersioning:BucketVersioning", replicaName).versioningConfiguration.status, "Enabled");
+        assert.equal(sideOf(replicated, "aws:s3/bucketLogging:BucketLogging", replicaName).targetBucket, "llm-platform-prod-123456789012-eu-central-1-logs");
+        const replicaKey = replicated.named("aws:kms/key:Key", "aws-backups-replica-key");
+        assert.equal(replicaKey.provider, replica.provider);
+        assert.equal(sideOf(replicated, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", replicaName).rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId, replicaKey.state.arn);
+        const config = replicated.named("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws-backups-replica-config");
+        assert.equal(config.inputs.bucket, BACKUPS);
+        const [rule] = config.inputs.rules;
+        assert.deepEqual(
+            [rule.status, rule.deleteMarkerReplication, rule.sourceSelectionCriteria, rule.destination],
+            ["Enabled", { status: "Enabled" }, { sseKmsEncryptedObjects: { status: "Enabled" } }, { bucket: `arn:aws:s3:::${replicaName}`, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: replicaKey.state.arn } }],
+        );
+        assert.ok(config.options.dependsOn.includes("aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning"), "source versioning first");
+        assert.equal(replicated.outputs.aws.backups.replicaBucket, replicaName);
+        assert.deepEqual((await runPolicyPack(policyResources(replicated))).filter((v) => v.enforcementLevel === "mandatory"), []);
+    });
+
     it("moves backups to Glacier Instant Retrieval when configured", async () => {
         const ir = await runProgram("prod", awsValues({ backupBucket: { glacierStorageClass: "GLACIER_IR" } }));
         assert.deepEqual(sideOf(ir, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", BACKUPS).rules[0].transitions[1], { days: 90, storageClass: "GLACIER_IR" });
@@ -310,6 +336,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
             serviceAccount: "backup",
             identity: "pod-identity",
             kmsKeyArn: run.named("aws:kms/key:Key", "aws-backups-key").state.arn,
+            replicaBucket: undefined,
         });
         assert.equal(out.logBucket, LOGS);
         assert.deepEqual({ ...out.database, host: undefined, masterUserSecretArn: undefined }, { host: undefined, port: 5432, database: "app", username: "app_admin", masterUserSecretArn: undefined, connectionSecret: "postgres-connection" });
@@ -354,11 +381,12 @@ describe("prod stack's AWS network checks (before any resource)", function () {
 
     it("stops on lifecycle and storage values that contradict each other, naming the key", async () => {
         const { message, registered } = await failedRun(
-            awsValues({ backupBucket: { transitionToIaDays: 60, transitionToGlacierDays: 80, expireDays: 80 }, database: { allocatedStorageGb: 600, maxAllocatedStorageGb: 500 } }),
+            awsValues({ backupBucket: { replicaRegion: "eu-west-1", transitionToIaDays: 60, transitionToGlacierDays: 80, expireDays: 80 }, database: { allocatedStorageGb: 600, maxAllocatedStorageGb: 500 } }),
         );
         assert.match(message, /llm-platform:aws\.backupBucket\.transitionToGlacierDays = 80: must be at least 30 days after aws\.backupBucket\.transitionToIaDays \(60\)/);
         assert.match(message, /llm-platform:aws\.backupBucket\.expireDays = 80: must be later than aws\.backupBucket\.transitionToGlacierDays \(80\)/);
         assert.match(message, /llm-platform:aws\.database\.maxAllocatedStorageGb = 500: must be at least aws\.database\.allocatedStorageGb \(600\)/);
+        assert.match(message, /llm-platform:aws\.backupBucket\.replicaRegion = "eu-west-1": must be a second region/);
         assert.deepEqual(registered, []);
     });
 

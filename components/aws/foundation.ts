@@ -9,6 +9,8 @@ export interface AwsFoundation {
     readonly network: Network;
     readonly accountId: string;
     readonly region: string;
+    /** The same provider in `aws.backupBucket.replicaRegion`, when backups are replicated. */
+    readonly replicaProvider?: aws.Provider;
     /** The EKS cluster the backup role is bound to. */
     readonly clusterName: string;
 }
@@ -29,5 +31,7 @@ export async function prepareAws(config: PlatformConfig, stack: string, project:
     if (a.backupBucket.identity === "irsa" && network.oidcIssuer === undefined) {
         throw new ConfigError([`${CONFIG_NAMESPACE}:aws.backupBucket.identity = "irsa": cluster ${clusterName} has no OIDC issuer; use "pod-identity" or enable IRSA on the cluster`]);
     }
-    return { provider, network, accountId: identity.accountId, region, clusterName };
+    const replicaRegion = a.backupBucket.replicaRegion;
+    const replicaProvider = replicaRegion === undefined ? undefined : awsProvider(`llm-platform-${stack}-aws-${replicaRegion}`, replicaRegion, a, stack, project);
+    return { provider, network, accountId: identity.accountId, region, clusterName, ...(replicaProvider ? { replicaProvider } : {}) };
 }

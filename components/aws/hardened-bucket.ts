@@ -45,6 +45,8 @@ export class HardenedBucket extends pulumi.ComponentResource {
     readonly arn: pulumi.Output<string>;
     /** Ready once the policy and public-access block are in place (writers wait for it). */
     readonly ready: pulumi.Resource[];
+    /** Replication needs versioning on both sides first. */
+    readonly versioning: pulumi.Resource;
 
     constructor(name: string, args: HardenedBucketArgs, opts: pulumi.ComponentResourceOptions & { provider: aws.Provider }) {
         super("llm-platform:aws:HardenedBucket", name, {}, opts);
@@ -107,6 +109,7 @@ export class HardenedBucket extends pulumi.ComponentResource {
         this.bucketName = ref;
         this.arn = bucket.arn;
         this.ready = [ownership, publicAccess, encryption, policy];
+        this.versioning = versioning;
         this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
     }
 }

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings } from "./settings";
 import { BackupRole } from "./backup-role";
+import { BucketReplication } from "./bucket-replication";
 import { DnsValidatedCertificate } from "./certificate";
 import { Database, POSTGRES_PORT } from "./database";
 import { AwsFoundation } from "./foundation";
@@ -25,7 +26,7 @@ export interface AwsProductionArgs {
 export interface ProductionOutputs {
     readonly loadBalancerDnsName: string;
     readonly certificateArn: string;
-    readonly backups: { bucket: string; prefix: string; roleArn: string; serviceAccount: string; identity: string; kmsKeyArn: string };
+    readonly backups: { bucket: string; prefix: string; roleArn: string; serviceAccount: string; identity: string; kmsKeyArn: string; replicaBucket?: string };
     readonly logBucket: string;
     readonly database: { host: string; port: number; database: string; username: string; masterUserSecretArn: string; connectionSecret: string };
 }
@@ -83,6 +84,23 @@ export class AwsProduction extends pulumi.ComponentResource {
             },
             child,
         );
+        const replication =
+            args.foundation.replicaProvider === undefined
+                ? undefined
+                : new BucketReplication(
+                      `${name}-backups-replica`,
+                      {
+                          namePrefix: prefix,
+                          bucketName: (purpose) => `${prefix}-${accountId}-${a.backupBucket.replicaRegion}-${purpose}`,
+                          source: backups,
+                          sourceKmsKeyArn: backupKey.arn,
+                          sourceRegion: region,
+                          lifecycle: a.backupBucket,
+                          accountId,
+                          replicaProvider: args.foundation.replicaProvider,
+                      },
+                      child,
+                  );
         const backupRole = new BackupRole(
             `${name}-backup-role`,
             {
@@ -150,6 +168,7 @@ export class AwsProduction extends pulumi.ComponentResource {
                 serviceAccount: a.backupBucket.serviceAccount,
                 identity: a.backupBucket.identity,
                 kmsKeyArn: backupKey.arn,
+                replicaBucket: replication?.replicaBucketName,
             },
             logBucket: logs.bucketName,
             database: {

@@ -30,6 +30,8 @@ const bucketSchema = z
         expireDays: z.number().int().min(1).max(3650).default(365),
         noncurrentExpireDays: z.number().int().min(1).max(3650).default(30),
         abortIncompleteUploadDays: z.number().int().min(1).max(30).default(7),
+        /** Replicate every backup to a bucket in this second region (its own KMS key and log bucket). */
+        replicaRegion: region.optional(),
         /** How the backup jobs get their role: EKS Pod Identity (the agent add-on) or IRSA (the cluster's OIDC provider). */
         identity: z.enum(["pod-identity", "irsa"]).default("pod-identity"),
         /** The backup jobs' Kubernetes ServiceAccount (in kubernetes.namespace). */
@@ -123,6 +125,9 @@ export function checkAwsConfig(
     }
     if (b.expireDays <= b.transitionToGlacierDays) {
         issue(["aws", "backupBucket", "expireDays"], `must be later than aws.backupBucket.transitionToGlacierDays (${b.transitionToGlacierDays})`);
+    }
+    if (b.replicaRegion !== undefined && b.replicaRegion === (a.region ?? c.kubernetes.awsRegion)) {
+        issue(["aws", "backupBucket", "replicaRegion"], "must be a second region, not the stack's own: a replica in the same region survives nothing more");
     }
     const d = a.database;
     if (d.maxAllocatedStorageGb < d.allocatedStorageGb) {
