@@ -51,13 +51,20 @@ export function policyResources(run: StackRun): OfflineResource[] {
 }
 
 /**
- * Feeds every resource of a mocked stack to the policy pack, with the pack's config
- * derived from the stack's (a GPU stack must request its GPU).
+ * The pack's config derived from the stack's: a GPU stack must request its GPU, and the
+ * node-agent namespace is the one the stack configures (`kubernetes.nodeAgentNamespace`).
  */
+export function packConfigFor(run: StackRun): Record<string, Record<string, unknown>> {
+    const config: Record<string, Record<string, unknown>> = { "gpu-requested": { gpuServices: run.config.ollama.gpu ? ["ollama"] : [] } };
+    const nodeAgentNamespace = (run.config as { kubernetes?: { nodeAgentNamespace?: string } }).kubernetes?.nodeAgentNamespace;
+    if (nodeAgentNamespace) config["no-host-access"] = { nodeAgentNamespaces: [nodeAgentNamespace] };
+    return config;
+}
+
+/** Feeds every resource of a mocked stack to the policy pack, with the pack's config derived from the stack's. */
 export async function policyReport(run: StackRun): Promise<PolicyReport> {
     const resources = policyResources(run);
-    const gpuServices = run.config.ollama.gpu ? ["ollama"] : [];
-    const violations = await runPolicyPack(resources, { "gpu-requested": { gpuServices } });
+    const violations = await runPolicyPack(resources, packConfigFor(run));
     const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
     const text = [
         stackSummary(run),

@@ -2,13 +2,14 @@
  * Timing figures, kept out of the tests: how long the program and the checks take.
  *   npm run bench            (5 rounds of each)
  */
+import * as fs from "fs";
 import { performance } from "perf_hooks";
 import { parseConfig } from "../components/config/load";
 import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { policyResources } from "../harness/policy-report";
-import { runStack } from "../harness/run-stack";
-import { runPolicyPack } from "../policies/rules/offline";
+import { PROJECT_DIR, runStack } from "../harness/run-stack";
+import { OfflineResource, runPolicyPack } from "../policies/rules/offline";
 
 async function time(label: string, rounds: number, fn: () => unknown | Promise<unknown>) {
     const samples: number[] = [];
@@ -41,11 +42,26 @@ async function main() {
     const prod = await runStack("prod", { exampleUserValues: true });
     const prodCount = prod.resources.filter((r) => r.custom).length;
     await time(`prod stack under mocks (${prodCount} resources)`, rounds, () => runStack("prod", { exampleUserValues: true }));
-    const run = await runStack("dev");
-    const resources = policyResources(run);
-    await time(`policy pack over the dev stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
-    const prodResources = policyResources(prod);
-    await time(`policy pack over the prod stack (${prodResources.length} res.)`, rounds, () => runPolicyPack(prodResources));
+    // The policy pack over every stack whose program runs under mocks (placeholders filled with example values).
+    for (const stack of stackNames()) {
+        let resources: OfflineResource[];
+        try {
+            resources = policyResources(await runStack(stack, { exampleUserValues: true }));
+        } catch (e) {
+            console.log(`policy pack over the ${stack} stack: skipped, the program does not run (${(e as Error).message.split("\n")[0]})`);
+            continue;
+        }
+        await time(`policy pack over the ${stack} stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
+    }
+}
+
+/** Stacks with a Pulumi.<stack>.yaml in the project. */
+function stackNames(): string[] {
+    return fs
+        .readdirSync(PROJECT_DIR)
+        .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
 }
 
 main().catch((e) => {

@@ -80,7 +80,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         }
         const rootImages = pods.filter((w) => podSpec(w).securityContext.runAsNonRoot !== true).map((w) => w.name).sort();
         // The documented exceptions: these images run as root.
-        assert.deepEqual(rootImages, ["ollama", "ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant"]);
+        assert.deepEqual(rootImages, ["ollama", "ollama-pull-chat-model", "ollama-pull-embedding-model"], "Qdrant runs its -unprivileged image as uid 1000");
         assert.equal(podSpec(run.named(STATEFUL_SET, "sqlserver")).securityContext.runAsUser, 10001);
         for (const w of pods) for (const c of podSpec(w).containers) assert.equal(c.securityContext.capabilities.add, undefined, `${w.name} adds no capability`);
         // NGINX as its own user binds 443 through the namespaced sysctl, on a read-only image.

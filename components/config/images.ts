@@ -1,3 +1,5 @@
+import { unpinnedReason as pinningProblem } from "../../policies/rules/support/image-reference";
+
 /**
  * Default images, each pinned to an exact tag. Every service's `image` config key
  * overrides its entry; the override must be pinned too (see `pinnedImage`).
@@ -13,15 +15,10 @@ export const defaultImages = {
     curl: "curlimages/curl:8.22.0",
 } as const;
 
-/** Why an image reference is not pinned, or undefined when it is. */
+/**
+ * Why an image reference is not pinned, or undefined when it is: the policy pack's
+ * definition (exact version tag or digest), so config and the pack agree word for word.
+ */
 export function unpinnedReason(image: string): string | undefined {
-    if (/@sha256:[0-9a-f]{64}$/.test(image)) return undefined;
-    const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-    const colon = lastSegment.indexOf(":");
-    if (colon < 0) return "has no tag (Docker would pull 'latest')";
-    const tag = lastSegment.slice(colon + 1);
-    if (tag === "" || /^(latest|stable|mainline|edge|nightly)$/i.test(tag) || /-latest$/i.test(tag)) {
-        return `uses the floating tag '${tag}'`;
-    }
-    return undefined;
+    return pinningProblem(image);
 }

@@ -47,7 +47,8 @@ export class Qdrant extends pulumi.ComponentResource {
             ],
             ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),
-            // No runAs: the default image runs as root (an `-unprivileged` tag runs as uid 1000).
+            // The default image runs as root; its `-unprivileged` variant (prod's default) as uid 1000.
+            runAs: /-unprivileged$/.test(c.image.split("@")[0]) ? { uid: 1000, gid: 1000 } : undefined,
             // No curl or wget in the image: bash opens the port itself.
             healthCheck: {
                 command: ["bash", "-c", `:> /dev/tcp/127.0.0.1/${QDRANT_PORT}`],

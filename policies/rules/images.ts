@@ -3,31 +3,31 @@ import { configOf } from "./support/config";
 import { containerViews } from "./support/containers";
 import { describeResource } from "./support/describe";
 import { DOCKER_CONTAINER, DOCKER_REMOTE_IMAGE } from "./support/docker";
-import { hasDigest, isImageId, parseImageReference } from "./support/image-reference";
+import { hasDigest, isImageId, parseImageReference, PINNED_FORMS, unpinnedReason } from "./support/image-reference";
 
 const schema: PolicyConfigSchema = {
     properties: {
-        floatingTagPattern: {
-            type: "string",
-            // Channels (stable, mainline-alpine), anything "latest" (SQL Server's 2025-latest) and
-            // major-only tags (7, 17-bookworm) move under you.
-            default: "^(latest|stable|edge|mainline|lts|current|nightly|main|master|develop|dev)([-_.]|$)|(^|[-_.])latest([-_.]|$)|^v?\\d+(-[a-z]+)*$",
-            description: "Regular expression of tags that move (case-insensitive).",
-        },
         requireDigest: { type: "boolean", default: false, description: "Require an @sha256 digest on every image." },
+        immutableTagPattern: {
+            type: "string",
+            default: "",
+            description:
+                "Regular expression of further tags your registry guarantees immutable (e.g. ^release-\\d+$ with tag immutability on); empty: none.",
+        },
     },
 };
 
 interface Config {
-    floatingTagPattern: string;
     requireDigest: boolean;
+    immutableTagPattern: string;
 }
 
 export const imagesPinned: ResourceValidationPolicy = {
     name: "images-pinned",
     description:
-        "Every image is pinned: a tag that does not move (not `latest`, `stable`, `2025-latest`, a bare major version) " +
-        "or an @sha256 digest, so that a preview shows exactly what will run. Pin the tag in the service's `image`.",
+        "Every image (Docker RemoteImage and container, every Kubernetes container, init container and Job/CronJob " +
+        `container) is a valid reference pinned to ${PINNED_FORMS}. Floating tags (latest, 2025-latest, alpine, ` +
+        "bookworm-slim, pg17, 17, 1.27) fail. The same definition validates the services' `image` config keys.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, reportViolation) => {
@@ -49,13 +49,13 @@ export const imagesPinned: ResourceValidationPolicy = {
 };
 
 function pinningProblem(reference: unknown, config: Config): string | undefined {
-    if (typeof reference !== "string" || reference.trim() === "") return `image is ${JSON.stringify(reference)}; required: a pinned image reference`;
+    if (typeof reference !== "string" || reference.trim() === "") return `image is ${JSON.stringify(reference)}; required: ${PINNED_FORMS}`;
     const ref = parseImageReference(reference);
-    if (hasDigest(ref)) return undefined;
-    if (config.requireDigest) return `image ${reference} has no @sha256 digest; required: repository:tag@sha256:<digest>`;
-    if (ref.tag === undefined) return `image ${reference} has no tag, so Docker pulls :latest; required: a fixed tag or an @sha256 digest`;
-    if (new RegExp(config.floatingTagPattern, "i").test(ref.tag)) {
-        return `image ${reference} uses the floating tag "${ref.tag}"; required: a fixed version tag (e.g. 1.30.5-alpine) or an @sha256 digest`;
+    let reason = unpinnedReason(reference);
+    if (reason && ref.tag !== undefined && ref.digest === undefined && config.immutableTagPattern !== "" && new RegExp(config.immutableTagPattern).test(ref.tag)) {
+        reason = reason.startsWith("uses the floating tag") ? undefined : reason;
     }
+    if (reason) return `image ${reference} ${reason}; required: ${PINNED_FORMS}`;
+    if (config.requireDigest && !hasDigest(ref)) return `image ${reference} has no @sha256 digest; required: repository:tag@sha256:<digest> (requireDigest)`;
     return undefined;
 }

@@ -3,24 +3,40 @@
  * `policies/index.ts` hands them to a PolicyPack, the tests and the offline check run them.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { exemptions } from "../exemptions";
 import { acmCertificateDnsValidation } from "./acm-certificates";
+import { containerNonRoot, helmReleaseOpaque, kubernetesEphemeralStorage } from "./advisories";
+import { containerSandbox } from "./container-sandbox";
+import { podDisruptionBudgets } from "./disruption-budgets";
 import { dockerContainerLimits } from "./docker-limits";
 import { gpuRequested } from "./gpu";
+import { noHostAccess } from "./host-access";
 import { imagesPinned } from "./images";
 import { kubernetesContainerResources } from "./kubernetes-limits";
-import { classicElbTlsPolicy, loadBalancerListenerTls } from "./load-balancers";
+import { kubernetesProbes } from "./kubernetes-probes";
+import { kmsKeyRotation } from "./kms-keys";
+import { loadBalancerHardening } from "./load-balancer-hardening";
+import { loadBalancerListenerTls } from "./load-balancers";
 import { memorySettingsFitLimits } from "./memory-settings";
+import { defaultDenyNetworkPolicy } from "./network-policies";
 import { pemCertificateValidity } from "./pem-certificates";
+import { noPrivilegeEscalation } from "./privilege-escalation";
 import { tlsPrivateKeyStrength } from "./private-keys";
 import { noPrivilegedContainers } from "./privileged";
+import { proxyAuthRequired } from "./proxy-auth";
 import { proxyTlsProtocols } from "./proxy-tls";
 import { databasePortsNotPublic } from "./published-ports";
-import { rdsInstanceHardening } from "./rds";
+import { rdsInstanceHardening, rdsMonitoring } from "./rds";
 import { s3BucketHardening } from "./s3-backups";
+import { dockerSecretsInEnv, kubernetesSecretsNotInEnv } from "./secret-env";
 import { serviceResourceBounds } from "./service-bounds";
+import { withExemptions } from "./support/exemptions";
 import { tlsCertificateValidity, tlsLeafCertificateUsage } from "./tls-certificates";
 
-export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+type Rule = ResourceValidationPolicy | StackValidationPolicy;
+
+/** Every rule as written, before exemptions. */
+export const rules: readonly Rule[] = [
     // Resource limits
     dockerContainerLimits,
     kubernetesContainerResources,
@@ -34,12 +50,32 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     pemCertificateValidity,
     acmCertificateDnsValidation,
     loadBalancerListenerTls,
-    classicElbTlsPolicy,
     proxyTlsProtocols,
     // Hardening
+    proxyAuthRequired,
     imagesPinned,
     noPrivilegedContainers,
+    noPrivilegeEscalation,
+    noHostAccess,
+    containerSandbox,
+    kubernetesSecretsNotInEnv,
+    dockerSecretsInEnv,
     databasePortsNotPublic,
+    // AWS
     s3BucketHardening,
+    kmsKeyRotation,
+    loadBalancerHardening,
     rdsInstanceHardening,
+    rdsMonitoring,
+    // Availability on Kubernetes
+    kubernetesProbes,
+    podDisruptionBudgets,
+    defaultDenyNetworkPolicy,
+    // Advisory
+    kubernetesEphemeralStorage,
+    containerNonRoot,
+    helmReleaseOpaque,
 ];
+
+/** The pack: the rules with policies/exemptions.ts applied, and the advisory rule that lists those exemptions. */
+export const policies: Rule[] = withExemptions(rules, exemptions);

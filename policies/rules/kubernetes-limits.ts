@@ -33,7 +33,7 @@ export const kubernetesContainerResources: ResourceValidationPolicy = {
     description:
         "Every container and init container of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, " +
         "ReplicaSet, Job, CronJob) sets `resources.requests` and `resources.limits` for cpu and memory, with " +
-        "each request not above its limit.",
+        "each request at most maxRequestPercent (default 100) of its limit. Memory below 1 MiB (\"512m\" is 0.512 bytes) is a typo and fails.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, reportViolation) => {
@@ -49,6 +49,9 @@ export const kubernetesContainerResources: ResourceValidationPolicy = {
             for (const resource of requiredResources) {
                 const request = quantityOrReport(requests[resource], `resources.requests.${resource}`, where, reportViolation);
                 const limit = quantityOrReport(limits[resource], `resources.limits.${resource}`, where, reportViolation);
+                if (resource === "memory") {
+                    if (memoryImplausible(requests.memory, "resources.requests.memory", where, reportViolation) || memoryImplausible(limits.memory, "resources.limits.memory", where, reportViolation)) continue;
+                }
                 if (request === undefined || limit === undefined) continue;
                 if (request > (limit * maxRequestPercent) / 100) {
                     const bound = maxRequestPercent === 100 ? "its limit" : `${maxRequestPercent}% of its limit`;
@@ -73,4 +76,16 @@ function quantityOrReport(value: unknown, field: string, where: string, reportVi
         return undefined;
     }
     return quantity;
+}
+
+/**
+ * A memory quantity under 1 MiB is a typo Kubernetes accepts: "512m" is 0.512 bytes
+ * (m is milli), "512" is 512 bytes. The container could not even start.
+ */
+function memoryImplausible(value: unknown, field: string, where: string, reportViolation: (m: string) => void): boolean {
+    const bytes = parseQuantity(value);
+    if (bytes === undefined || bytes <= 0 || bytes >= 2 ** 20) return false;
+    const hint = typeof value === "string" && /m$/.test(value) ? ` ("m" is milli: ${bytes} bytes)` : ` (${bytes} bytes)`;
+    reportViolation(`${where}: ${field} is ${JSON.stringify(value)}${hint}; required: a size such as "${typeof value === "string" ? value.replace(/m$/, "") : value}Mi"`);
+    return true;
 }

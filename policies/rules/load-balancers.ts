@@ -1,10 +1,13 @@
-import type { PolicyConfigSchema, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
+import { K8S_INGRESS } from "./support/kubernetes";
+import { ALB_ANNOTATION, isAlbIngress } from "./support/load-balancers";
 import { eachKnown } from "./support/unknowns";
 import { asArray, asRecord, isRecord, nonEmptyString } from "./support/values";
 
 const LISTENER_TYPES = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
+const LISTENER_RULE_TYPES = ["aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule"];
 const CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer";
 
 // The digits after TLS13-/TLS-/FS- name the lowest TLS version a policy accepts:
@@ -12,46 +15,72 @@ const CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer";
 // ...-FS-1-2-Res-2020-10. ELBSecurityPolicy-2016-08, the API default, still accepts TLS 1.0.
 const TLS12_POLICY_PATTERN = "^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)-";
 
-const sslPolicyPattern = {
-    type: "string" as const,
-    default: TLS12_POLICY_PATTERN,
-    description: "Regular expression an ELB security policy name must match (TLS 1.2 or newer only).",
-};
-
-const listenerSchema: PolicyConfigSchema = {
+const schema: PolicyConfigSchema = {
     properties: {
-        sslPolicyPattern,
+        sslPolicyPattern: {
+            type: "string",
+            default: TLS12_POLICY_PATTERN,
+            description:
+                "Regular expression every ELB security policy must match (TLS 1.2 or newer only): listeners' sslPolicy, classic ELB " +
+                "negotiation policies and the AWS Load Balancer Controller's ssl-policy annotation.",
+        },
         tcpPassthroughPorts: {
             type: "array",
             items: { type: "number" },
             default: [],
             description: "Ports where a plain TCP listener is allowed because the target terminates TLS itself (e.g. the proxy on 443).",
         },
+        ingressClassNames: {
+            type: "array",
+            items: { type: "string" },
+            default: ["alb"],
+            description: "Ingress classes served by the AWS Load Balancer Controller (an Ingress with alb.ingress.kubernetes.io/ annotations counts too).",
+        },
     },
 };
 
-interface ListenerConfig {
+interface Config {
     sslPolicyPattern: string;
     tcpPassthroughPorts: number[];
+    ingressClassNames: string[];
 }
 
-export const loadBalancerListenerTls: ResourceValidationPolicy = {
+type Report = (message: string) => void;
+
+export const loadBalancerListenerTls: StackValidationPolicy = {
     name: "load-balancer-listener-tls",
     description:
-        "Load-balancer listeners serve HTTPS/TLS with a certificate and a TLS 1.2+ security policy (e.g. " +
-        "ELBSecurityPolicy-TLS13-1-2-2021-06); a plain HTTP listener only redirects to HTTPS. Applies to " +
-        "aws.lb/aws.alb listeners and classic ELB listeners.",
+        "Load balancers serve clients over TLS 1.2+ only (sslPolicyPattern, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06): " +
+        "aws.lb listeners are HTTPS/TLS with a certificate and a matching sslPolicy, or plain HTTP whose default actions " +
+        "and listener rules only redirect to HTTPS; classic ELB listeners are HTTPS/SSL with a certificate and an SSL " +
+        "negotiation policy allowing TLS 1.2+ only; Ingresses of the AWS Load Balancer Controller listen on HTTPS with a " +
+        "matching ssl-policy annotation and redirect HTTP (ssl-redirect).",
     enforcementLevel: "mandatory",
-    configSchema: listenerSchema,
-    validateResource: (args, reportViolation) => {
-        const config = configOf<ListenerConfig>(listenerSchema, args);
-        const where = describeResource(args.type, args.name);
-        if (LISTENER_TYPES.includes(args.type)) checkListener(where, args.props, config, reportViolation);
-        else if (args.type === CLASSIC_ELB) checkClassicListeners(where, args.props, config, reportViolation);
+    configSchema: schema,
+    validateStack: (args, reportViolation) => {
+        const config = configOf<Config>(schema, args);
+        const ofTypes = (types: readonly string[]) => args.resources.filter((r) => types.includes(r.type));
+        const listeners = ofTypes(LISTENER_TYPES);
+        eachKnown(listeners, (l) => checkListener(describeResource(l.type, l.name), l.props, config, (m) => reportViolation(m, l.urn)));
+        eachKnown(ofTypes(LISTENER_RULE_TYPES), (rule) => checkListenerRule(rule, listeners, (m) => reportViolation(m, rule.urn)));
+        eachKnown(ofTypes([CLASSIC_ELB]), (elb) => checkClassicElb(elb, args.resources, config, (m) => reportViolation(m, elb.urn)));
+        eachKnown(args.resources.filter((r) => K8S_INGRESS.test(r.type)), (ingress) => checkIngress(ingress, config, (m) => reportViolation(m, ingress.urn)));
     },
 };
 
-function checkListener(where: string, props: Record<string, any>, config: ListenerConfig, report: (m: string) => void) {
+const redirectsToHttps = (a: Record<string, any>) => a.type === "redirect" && String(asRecord(a.redirect).protocol ?? "").toUpperCase() === "HTTPS";
+const describeActions = (actions: Record<string, any>[]) =>
+    actions.map((a) => (a.type === "redirect" ? `redirect to ${asRecord(a.redirect).protocol ?? "#{protocol}"}` : a.type)).join(", ") || "nothing";
+
+function checkSslPolicy(where: string, policy: unknown, config: Config, report: Report) {
+    if (!nonEmptyString(policy)) {
+        report(`${where} sets no sslPolicy, so AWS applies ELBSecurityPolicy-2016-08 (TLS 1.0); required: a policy matching ${config.sslPolicyPattern}, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06`);
+    } else if (!new RegExp(config.sslPolicyPattern).test(policy)) {
+        report(`${where}: sslPolicy is ${policy}, which allows TLS older than 1.2; required: a policy matching ${config.sslPolicyPattern}, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06`);
+    }
+}
+
+function checkListener(where: string, props: Record<string, any>, config: Config, report: Report) {
     // Application load balancers default to HTTP when no protocol is given.
     const protocol = String(props.protocol ?? "HTTP").toUpperCase();
     const port = props.port;
@@ -61,18 +90,12 @@ function checkListener(where: string, props: Record<string, any>, config: Listen
             if (!nonEmptyString(props.certificateArn)) {
                 report(`${where}: ${protocol} listener on port ${port} has no certificateArn; required: an ACM certificate ARN`);
             }
-            if (!nonEmptyString(props.sslPolicy)) {
-                report(`${where}: ${protocol} listener on port ${port} sets no sslPolicy, so AWS applies ELBSecurityPolicy-2016-08 (TLS 1.0); required: a policy matching ${config.sslPolicyPattern}, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06`);
-            } else if (!new RegExp(config.sslPolicyPattern).test(props.sslPolicy)) {
-                report(`${where}: sslPolicy is ${props.sslPolicy}, which allows TLS older than 1.2; required: a policy matching ${config.sslPolicyPattern}, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06`);
-            }
+            checkSslPolicy(`${where}: ${protocol} listener on port ${port}`, props.sslPolicy, config, report);
             return;
         case "HTTP": {
             const actions = asArray(props.defaultActions).filter(isRecord);
-            const redirectsToHttps = (a: Record<string, any>) => a.type === "redirect" && String(asRecord(a.redirect).protocol ?? "").toUpperCase() === "HTTPS";
             if (actions.length === 0 || !actions.every(redirectsToHttps)) {
-                const found = actions.map((a) => (a.type === "redirect" ? `redirect to ${asRecord(a.redirect).protocol ?? "#{protocol}"}` : a.type)).join(", ");
-                report(`${where}: plain HTTP listener on port ${port} does ${found || "nothing"}; required: every default action a redirect with protocol HTTPS`);
+                report(`${where}: plain HTTP listener on port ${port} does ${describeActions(actions)}; required: every default action a redirect with protocol HTTPS`);
             }
             return;
         }
@@ -83,66 +106,58 @@ function checkListener(where: string, props: Record<string, any>, config: Listen
     }
 }
 
-function checkClassicListeners(where: string, props: Record<string, any>, config: ListenerConfig, report: (m: string) => void) {
-    for (const listener of asArray(props.listeners).filter(isRecord)) {
-        const protocol = String(listener.lbProtocol ?? "").toUpperCase();
-        const port = listener.lbPort;
-        if (protocol === "HTTPS" || protocol === "SSL") {
-            if (!nonEmptyString(listener.sslCertificateId)) {
-                report(`${where}: ${protocol} listener on port ${port} has no sslCertificateId; required: a certificate ARN`);
-            }
-        } else if (protocol === "HTTP") {
-            report(`${where}: plain HTTP listener on port ${port}; a classic ELB cannot redirect to HTTPS; required: HTTPS (or an application load balancer with a redirect)`);
-        } else if (!config.tcpPassthroughPorts.includes(port)) {
-            report(`${where}: ${protocol || "unknown"} listener on port ${port} carries traffic without TLS at the load balancer; required: HTTPS or SSL (or the port in tcpPassthroughPorts)`);
-        }
-    }
+/** What a listener is referred to by: its ARN, its id, or (with mocks) its logical name. */
+function keysOf(r: PolicyResource): Set<unknown> {
+    return new Set([r.props.arn, r.props.id, r.name].filter((k) => typeof k === "string" && k.length > 0));
 }
 
-const classicSchema: PolicyConfigSchema = { properties: { sslPolicyPattern } };
+/** A rule on a plain HTTP listener is cleartext too: it may only redirect to HTTPS. */
+function checkListenerRule(rule: PolicyResource, listeners: readonly PolicyResource[], report: Report) {
+    const listener = listeners.find((l) => keysOf(l).has(rule.props.listenerArn));
+    if (!listener || String(listener.props.protocol ?? "HTTP").toUpperCase() !== "HTTP") return;
+    const actions = asArray(rule.props.actions).filter(isRecord);
+    if (actions.length > 0 && actions.every(redirectsToHttps)) return;
+    report(
+        `${describeResource(rule.type, rule.name)}: rule on the plain HTTP listener "${listener.name}" (port ${listener.props.port}) does ` +
+            `${describeActions(actions)}, serving cleartext; required: only redirects with protocol HTTPS`,
+    );
+}
 
 // Protocols an SSL negotiation policy must not enable.
 const LEGACY_PROTOCOLS = ["Protocol-SSLv2", "Protocol-SSLv3", "Protocol-TLSv1", "Protocol-TLSv1.1"];
 
-export const classicElbTlsPolicy: StackValidationPolicy = {
-    name: "classic-elb-tls-policy",
-    description:
-        "HTTPS/SSL listeners of a classic ELB get an SSL negotiation policy (aws.elb.LoadBalancerPolicy + ListenerPolicy) " +
-        "that allows only TLS 1.2+, e.g. Reference-Security-Policy ELBSecurityPolicy-TLS-1-2-2017-01; without one the " +
-        "listener uses ELBSecurityPolicy-2016-08, which accepts TLS 1.0.",
-    enforcementLevel: "mandatory",
-    configSchema: classicSchema,
-    validateStack: (args, reportViolation) => {
-        const { sslPolicyPattern: pattern } = configOf<{ sslPolicyPattern: string }>(classicSchema, args);
-        const ofType = (type: string) => args.resources.filter((r) => r.type === type);
-        const policies = ofType("aws:elb/loadBalancerPolicy:LoadBalancerPolicy");
-        const listenerPolicies = ofType("aws:elb/listenerPolicy:ListenerPolicy");
-        eachKnown(ofType(CLASSIC_ELB), (elb) => {
-            const names = elbNames(elb);
-            for (const listener of asArray(elb.props.listeners).filter(isRecord)) {
-                const protocol = String(listener.lbProtocol ?? "").toUpperCase();
-                if (protocol !== "HTTPS" && protocol !== "SSL") continue;
-                const attached = listenerPolicies
-                    .filter((lp) => names.has(lp.props.loadBalancerName) && lp.props.loadBalancerPort === listener.lbPort)
-                    .flatMap((lp) => asArray(lp.props.policyNames));
-                const negotiation = policies.filter(
-                    (p) => names.has(p.props.loadBalancerName) && attached.includes(p.props.policyName) && p.props.policyTypeName === "SSLNegotiationPolicyType",
-                );
-                const where = `${describeResource(elb.type, elb.name)} listener on port ${listener.lbPort}`;
-                if (negotiation.length === 0) {
-                    reportViolation(`${where}: no SSL negotiation policy attached, so ELBSecurityPolicy-2016-08 (TLS 1.0) applies; required: a policy allowing TLS 1.2+ only`, elb.urn);
-                }
-                for (const p of negotiation) {
-                    const problem = negotiationProblem(p, pattern);
-                    if (problem) reportViolation(`${where}: ${problem}`, elb.urn);
-                }
+function checkClassicElb(elb: PolicyResource, resources: readonly PolicyResource[], config: Config, report: Report) {
+    const where = describeResource(elb.type, elb.name);
+    const names = new Set([elb.props.name, elb.props.id, elb.name].filter((n) => n !== undefined));
+    const ofType = (type: string) => resources.filter((r) => r.type === type && names.has(r.props.loadBalancerName));
+    const policies = ofType("aws:elb/loadBalancerPolicy:LoadBalancerPolicy");
+    const listenerPolicies = ofType("aws:elb/listenerPolicy:ListenerPolicy");
+    for (const listener of asArray(elb.props.listeners).filter(isRecord)) {
+        const protocol = String(listener.lbProtocol ?? "").toUpperCase();
+        const port = listener.lbPort;
+        if (protocol === "HTTP") {
+            report(`${where}: plain HTTP listener on port ${port}; a classic ELB cannot redirect to HTTPS; required: HTTPS (or an application load balancer with a redirect)`);
+            continue;
+        }
+        if (protocol !== "HTTPS" && protocol !== "SSL") {
+            if (!config.tcpPassthroughPorts.includes(port)) {
+                report(`${where}: ${protocol || "unknown"} listener on port ${port} carries traffic without TLS at the load balancer; required: HTTPS or SSL (or the port in tcpPassthroughPorts)`);
             }
-        });
-    },
-};
-
-function elbNames(elb: PolicyResource): Set<unknown> {
-    return new Set([elb.props.name, elb.props.id, elb.name].filter((n) => n !== undefined));
+            continue;
+        }
+        if (!nonEmptyString(listener.sslCertificateId)) {
+            report(`${where}: ${protocol} listener on port ${port} has no sslCertificateId; required: a certificate ARN`);
+        }
+        const attached = listenerPolicies.filter((lp) => lp.props.loadBalancerPort === port).flatMap((lp) => asArray(lp.props.policyNames));
+        const negotiation = policies.filter((p) => attached.includes(p.props.policyName) && p.props.policyTypeName === "SSLNegotiationPolicyType");
+        if (negotiation.length === 0) {
+            report(`${where} listener on port ${port}: no SSL negotiation policy attached, so ELBSecurityPolicy-2016-08 (TLS 1.0) applies; required: a policy allowing TLS 1.2+ only`);
+        }
+        for (const p of negotiation) {
+            const problem = negotiationProblem(p, config.sslPolicyPattern);
+            if (problem) report(`${where} listener on port ${port}: ${problem}`);
+        }
+    }
 }
 
 function negotiationProblem(policy: PolicyResource, pattern: string): string | undefined {
@@ -155,4 +170,36 @@ function negotiationProblem(policy: PolicyResource, pattern: string): string | u
     if (enabled.length > 0) return `policy ${policy.props.policyName} enables ${enabled.join(", ")}; required: TLS 1.2+ only`;
     if (attributes.get("Protocol-TLSv1.2") !== "true") return `policy ${policy.props.policyName} does not enable Protocol-TLSv1.2; required: Protocol-TLSv1.2 "true"`;
     return undefined;
+}
+
+/** An Ingress the AWS Load Balancer Controller turns into an ALB: its class, or its annotations. */
+function checkIngress(ingress: PolicyResource, config: Config, report: Report) {
+    if (!isAlbIngress(ingress.props, config.ingressClassNames)) return;
+    const annotations = asRecord(asRecord(ingress.props.metadata).annotations);
+    const where = describeResource(ingress.type, ingress.name);
+    const annotation = (key: string) => annotations[`${ALB_ANNOTATION}${key}`];
+    let ports: { protocol: string; port: unknown }[];
+    const listen = annotation("listen-ports");
+    if (typeof listen === "string") {
+        try {
+            ports = asArray(JSON.parse(listen)).filter(isRecord).flatMap((entry) => Object.entries(entry).map(([protocol, port]) => ({ protocol: protocol.toUpperCase(), port })));
+        } catch {
+            report(`${where}: ${ALB_ANNOTATION}listen-ports is not JSON (${listen}); required: e.g. '[{"HTTPS": 443}]'`);
+            return;
+        }
+    } else {
+        // The controller's default: HTTPS 443 with a certificate, else HTTP 80.
+        ports = [nonEmptyString(annotation("certificate-arn")) ? { protocol: "HTTPS", port: 443 } : { protocol: "HTTP", port: 80 }];
+    }
+    const http = ports.filter((p) => p.protocol === "HTTP");
+    if (http.length > 0 && !nonEmptyString(annotation("ssl-redirect"))) {
+        report(`${where}: the ALB listens on plain HTTP (port ${http.map((p) => p.port).join(", ")}) without ${ALB_ANNOTATION}ssl-redirect; required: ssl-redirect "443" or only HTTPS in listen-ports`);
+    }
+    if (!ports.some((p) => p.protocol === "HTTPS")) return;
+    const policy = annotation("ssl-policy");
+    if (!nonEmptyString(policy)) {
+        report(`${where}: no ${ALB_ANNOTATION}ssl-policy, so the controller's default (ELBSecurityPolicy-2016-08, TLS 1.0) applies; required: a policy matching ${config.sslPolicyPattern}`);
+    } else if (!new RegExp(config.sslPolicyPattern).test(policy)) {
+        report(`${where}: ${ALB_ANNOTATION}ssl-policy is ${policy}, which allows TLS older than 1.2; required: a policy matching ${config.sslPolicyPattern}`);
+    }
 }

@@ -2,8 +2,8 @@ import type { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { ContainerView, containerViews } from "./support/containers";
 import { formatMb } from "./support/describe";
-import { jvmMaxHeapMb, maxmemoryInArgs, maxmemoryInConf, RedisMaxmemory } from "./support/memory-units";
-import { mountedFilesFrom } from "./support/mounted-files";
+import { jvmHeapSetting, maxmemoryInArgs, maxmemoryInConf, mssqlConfMemoryLimit, RedisMaxmemory } from "./support/memory-units";
+import { stackLookupFrom } from "./support/mounted-files";
 import { eachKnown } from "./support/unknowns";
 
 const schema: PolicyConfigSchema = {
@@ -12,8 +12,8 @@ const schema: PolicyConfigSchema = {
         jvmOptionVariables: {
             type: "array",
             items: { type: "string" },
-            default: ["ES_JAVA_OPTS", "LS_JAVA_OPTS", "JAVA_OPTS"],
-            description: "Environment variables whose -Xmx is checked.",
+            default: ["ES_JAVA_OPTS", "LS_JAVA_OPTS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"],
+            description: "Environment variables whose -Xmx or -XX:MaxRAMPercentage is checked (the command line and jvm.options files are too).",
         },
         heapRequiredServices: {
             type: "array",
@@ -59,16 +59,18 @@ type Report = (message: string) => void;
 export const memorySettingsFitLimits: StackValidationPolicy = {
     name: "memory-settings-fit-limits",
     description:
-        "Memory settings fit inside the container's memory limit: JVM -Xmx (ES_JAVA_OPTS, LS_JAVA_OPTS) at most 50%, " +
-        "MSSQL_MEMORY_LIMIT_MB at most 90%, Redis maxmemory below it (set, for redis). Derive them from the limit " +
-        "instead of typing them.",
+        "Memory settings fit inside the container's memory limit: the JVM heap (-Xmx or -XX:MaxRAMPercentage in " +
+        "jvmOptionVariables, jvm.options files or the command line) at most maxHeapPercent (default 50), SQL Server's " +
+        "MSSQL_MEMORY_LIMIT_MB or mssql.conf memorylimitmb at most maxSqlServerMemoryPercent (default 90), Redis maxmemory " +
+        "below maxRedisMemoryPercent (default 100; required for redisServices). Values are read through envFrom, " +
+        "ConfigMap/Secret key references, $(VAR) expansion and mounted (also projected) files. Derive them from the limit.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateStack: (args, reportViolation) => {
         const config = configOf<Config>(schema, args);
-        const mounted = mountedFilesFrom(args.resources);
+        const stack = stackLookupFrom(args.resources);
         eachKnown(args.resources, (resource) => {
-            eachKnown(containerViews(resource.type, resource.name, resource.props, mounted), (view) => {
+            eachKnown(containerViews(resource.type, resource.name, resource.props, stack), (view) => {
                 const report: Report = (message) => reportViolation(`${view.where}: ${message}`, resource.urn);
                 eachKnown([checkJvmHeap, checkSqlServerMemory, checkRedisMaxmemory], (check) => check(view, config, report));
             });
@@ -80,42 +82,72 @@ function limitText(view: ContainerView): string {
     return view.memoryLimitMb === undefined ? "no memory limit" : `the ${formatMb(view.memoryLimitMb)} memory limit`;
 }
 
+/** Where a container's JVM options come from: the configured variables, jvm.options files, its command line. */
+function jvmOptionSources(view: ContainerView, config: Config): { source: string; options: string }[] {
+    const sources = config.jvmOptionVariables.flatMap((variable) => {
+        const options = view.env.get(variable);
+        return options === undefined ? [] : [{ source: variable, options }];
+    });
+    for (const file of view.files) {
+        if (/(^|\/)jvm\.options(\.d\/[^/]+\.options)?$/.test(file.path)) {
+            sources.push({ source: file.path, options: file.content.split("\n").filter((l) => !l.trim().startsWith("#")).join(" ") });
+        }
+    }
+    if (view.commandLine.length > 0) sources.push({ source: "the command line", options: view.commandLine.join(" ") });
+    return sources;
+}
+
 function checkJvmHeap(view: ContainerView, config: Config, report: Report) {
     let heapSet = false;
-    for (const variable of config.jvmOptionVariables) {
-        const options = view.env.get(variable);
-        const heap = options === undefined ? undefined : jvmMaxHeapMb(options);
+    for (const { source, options } of jvmOptionSources(view, config)) {
+        const heap = jvmHeapSetting(options);
         if (heap === undefined) continue;
         heapSet = true;
+        if ("percent" in heap) {
+            if (view.memoryLimitMb === undefined) {
+                report(`${source} sets -XX:MaxRAMPercentage=${heap.percent} but the container has no memory limit, so the heap follows the host's memory; required: a memory limit`);
+            } else if (heap.percent > config.maxHeapPercent) {
+                report(`${source} sets -XX:MaxRAMPercentage=${heap.percent}, a heap of ${formatMb((view.memoryLimitMb * heap.percent) / 100)}, above ${config.maxHeapPercent}% of ${limitText(view)}; required: at most ${config.maxHeapPercent}`);
+            }
+            continue;
+        }
         if (view.memoryLimitMb === undefined) {
-            report(`${variable} sets -Xmx ${formatMb(heap)} but the container has no memory limit; required: a limit of at least ${formatMb((heap * 100) / config.maxHeapPercent)}`);
+            report(`${source} sets -Xmx ${formatMb(heap.mb)} but the container has no memory limit; required: a limit of at least ${formatMb((heap.mb * 100) / config.maxHeapPercent)}`);
             continue;
         }
         const allowed = (view.memoryLimitMb * config.maxHeapPercent) / 100;
-        if (heap > allowed) {
-            report(`${variable} sets -Xmx ${formatMb(heap)}, above ${config.maxHeapPercent}% of ${limitText(view)}; required: at most ${formatMb(allowed)}`);
+        if (heap.mb > allowed) {
+            report(`${source} sets -Xmx ${formatMb(heap.mb)}, above ${config.maxHeapPercent}% of ${limitText(view)}; required: at most ${formatMb(allowed)}`);
         }
     }
     if (!heapSet && view.role === "service" && config.heapRequiredServices.includes(view.service)) {
-        report(`service ${view.service} sets no -Xmx in ${config.jvmOptionVariables.join("/")}; required: a heap of at most ${config.maxHeapPercent}% of ${limitText(view)}`);
+        report(`service ${view.service} sets no -Xmx in ${config.jvmOptionVariables.join("/")}, a jvm.options file or its command line; required: a heap of at most ${config.maxHeapPercent}% of ${limitText(view)}`);
     }
 }
 
+/** SQL Server's memory cap: MSSQL_MEMORY_LIMIT_MB, and memorylimitmb in an mssql.conf it is given. */
 function checkSqlServerMemory(view: ContainerView, config: Config, report: Report) {
-    const raw = view.env.get("MSSQL_MEMORY_LIMIT_MB");
-    if (raw === undefined) return;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) {
-        report(`MSSQL_MEMORY_LIMIT_MB is ${JSON.stringify(raw)}; required: a positive number of MB`);
-        return;
+    const settings: { source: string; raw: string }[] = [];
+    const fromEnv = view.env.get("MSSQL_MEMORY_LIMIT_MB");
+    if (fromEnv !== undefined) settings.push({ source: "MSSQL_MEMORY_LIMIT_MB", raw: fromEnv });
+    for (const file of view.files) {
+        const raw = /(^|\/)mssql\.conf$/.test(file.path) ? mssqlConfMemoryLimit(file.content) : undefined;
+        if (raw !== undefined) settings.push({ source: `memorylimitmb in ${file.path}`, raw });
     }
-    if (view.memoryLimitMb === undefined) {
-        report(`MSSQL_MEMORY_LIMIT_MB is ${value} but the container has no memory limit; required: a limit it fits in`);
-        return;
-    }
-    const allowed = (view.memoryLimitMb * config.maxSqlServerMemoryPercent) / 100;
-    if (value > allowed) {
-        report(`MSSQL_MEMORY_LIMIT_MB is ${formatMb(value)}, above ${config.maxSqlServerMemoryPercent}% of ${limitText(view)}; required: at most ${formatMb(Math.floor(allowed))}`);
+    for (const { source, raw } of settings) {
+        const value = Number(raw);
+        if (!Number.isFinite(value) || value <= 0) {
+            report(`${source} is ${JSON.stringify(raw)}; required: a positive number of MB`);
+            continue;
+        }
+        if (view.memoryLimitMb === undefined) {
+            report(`${source} is ${value} but the container has no memory limit; required: a limit it fits in`);
+            continue;
+        }
+        const allowed = (view.memoryLimitMb * config.maxSqlServerMemoryPercent) / 100;
+        if (value > allowed) {
+            report(`${source} is ${formatMb(value)}, above ${config.maxSqlServerMemoryPercent}% of ${limitText(view)}; required: at most ${formatMb(Math.floor(allowed))}`);
+        }
     }
 }
 

@@ -9,7 +9,12 @@ import { nonEmptyString } from "./support/values";
 
 const schema: PolicyConfigSchema = {
     properties: {
-        minValidDays: { type: "number", minimum: 0, default: 30, description: "A certificate must stay valid at least this many more days." },
+        minValidDays: {
+            type: "number",
+            minimum: 0,
+            default: 30,
+            description: "A certificate must stay valid at least this many more days; at most tls-certificate-validity's minEarlyRenewalDays.",
+        },
     },
 };
 
@@ -54,8 +59,8 @@ export const pemCertificateValidity: ResourceValidationPolicy = {
     name: "pem-certificate-validity",
     description:
         "Certificates supplied as PEM (ACM imports, IAM server certificates, Kubernetes TLS secrets, ConfigMaps, files " +
-        "uploaded into containers) parse as X.509, are valid now and stay valid for at least 30 more days. Renew or " +
-        "replace the certificate.",
+        "uploaded into containers) parse as X.509, are valid now and stay valid for at least minValidDays (default 30) more " +
+        "days. Renew or replace the certificate.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, reportViolation) => {

@@ -46,6 +46,9 @@ export const databasePortsNotPublic: ResourceValidationPolicy = {
 
         if (args.type === DOCKER_CONTAINER) {
             const service = dockerServiceOf(args.name, args.props);
+            if (args.props.publishAllPorts === true && !config.publicServices.includes(service)) {
+                reportViolation(`${describeResource(args.type, args.name)}: publishAllPorts is true, so every exposed port of the image is published on every interface; required: publishAllPorts not true, ports listed with ip "127.0.0.1"`);
+            }
             for (const port of asArray(args.props.ports).filter(isRecord)) {
                 // Without `external` Docker still publishes, on a random host port.
                 if (!ALL_INTERFACES.has(String(port.ip ?? ""))) continue;
@@ -85,9 +88,6 @@ export const databasePortsNotPublic: ResourceValidationPolicy = {
                         `hostPort ${port.hostPort} on every node interface, and ${why(service, port.containerPort)}; required: no hostPort (use a ClusterIP Service)`,
                 );
             }
-        }
-        if (template.spec.hostNetwork === true && !config.publicServices.includes(service)) {
-            reportViolation(`${describeResource(args.type, args.name)}: hostNetwork is true, so every port listens on the node; required: hostNetwork not true for service ${service}`);
         }
     },
 };

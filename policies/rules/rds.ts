@@ -1,20 +1,22 @@
-import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
-import { describeResource, stackOfUrn } from "./support/describe";
+import { describeResource } from "./support/describe";
+import { productionStack, productionStacksProperty } from "./support/production";
+import { eachKnown } from "./support/unknowns";
+import { nonEmptyString } from "./support/values";
+
+const INSTANCE = "aws:rds/instance:Instance";
+const CLUSTER = "aws:rds/cluster:Cluster";
+const CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
 
 const schema: PolicyConfigSchema = {
     properties: {
         minBackupRetentionDays: { type: "integer", minimum: 1, maximum: 35, default: 7, description: "Shortest automated-backup retention." },
-        productionStacks: {
-            type: "array",
-            items: { type: "string" },
-            default: ["prod"],
-            description: "Stacks (from the URN) that also need deletion protection, Multi-AZ and a final snapshot.",
-        },
+        productionStacks: productionStacksProperty,
         requireFinalSnapshotInProduction: {
             type: "boolean",
             default: true,
-            description: "In production, skipFinalSnapshot must not be true (data outlives the program).",
+            description: "In production, skipFinalSnapshot must not be true and a finalSnapshotIdentifier is set (data outlives the program).",
         },
     },
 };
@@ -25,31 +27,86 @@ interface Config {
     requireFinalSnapshotInProduction: boolean;
 }
 
-export const rdsInstanceHardening: ResourceValidationPolicy = {
+type Report = (message: string) => void;
+
+/** Encryption at rest, retention and the final snapshot: what a primary (instance or Aurora cluster) owns. */
+function checkPrimary(p: Record<string, any>, config: Config, stack: string | undefined, report: Report) {
+    if (p.storageEncrypted !== true) report(`storageEncrypted is ${p.storageEncrypted ?? "not set (false)"}; required: true`);
+    const retention = p.backupRetentionPeriod;
+    if (typeof retention !== "number" || retention < config.minBackupRetentionDays) {
+        report(`backupRetentionPeriod is ${retention ?? "not set (AWS keeps 1 day)"}; required: at least ${config.minBackupRetentionDays} days`);
+    }
+    if (!stack) return;
+    if (p.deletionProtection !== true) report(`deletionProtection is ${p.deletionProtection ?? "not set (false)"} in production stack ${stack}; required: true`);
+    if (config.requireFinalSnapshotInProduction && (p.skipFinalSnapshot === true || !nonEmptyString(p.finalSnapshotIdentifier))) {
+        const found = p.skipFinalSnapshot === true ? "skipFinalSnapshot is true" : "finalSnapshotIdentifier is not set";
+        report(`${found} in production stack ${stack}; required: skipFinalSnapshot false and a finalSnapshotIdentifier`);
+    }
+}
+
+export const rdsInstanceHardening: StackValidationPolicy = {
     name: "rds-instance-hardening",
     description:
-        "RDS instances are encrypted at rest, not publicly accessible and keep automated backups at least 7 days; in " +
-        "production stacks they also have deletion protection, Multi-AZ and a final snapshot on delete.",
+        "RDS databases are not publicly accessible; primaries (aws.rds.Instance, Aurora aws.rds.Cluster) are encrypted at rest " +
+        "and keep automated backups at least minBackupRetentionDays (default 7); in productionStacks they also have deletion " +
+        "protection, a final snapshot on delete and Multi-AZ (an instance's multiAz, or an Aurora cluster with at least two " +
+        "ClusterInstances). Read replicas (replicateSourceDb) inherit encryption and need no own backups or final snapshot.",
     enforcementLevel: "mandatory",
     configSchema: schema,
-    validateResource: (args, reportViolation) => {
-        if (args.type !== "aws:rds/instance:Instance") return;
+    validateStack: (args, reportViolation) => {
         const config = configOf<Config>(schema, args);
-        const p = args.props;
-        const stack = stackOfUrn(args.urn);
-        const report = (message: string) => reportViolation(`${describeResource(args.type, args.name)}: ${message}`);
+        const reporter = (r: PolicyResource): Report => (message) => reportViolation(`${describeResource(r.type, r.name)}: ${message}`, r.urn);
+        const clusterInstances = args.resources.filter((r) => r.type === CLUSTER_INSTANCE);
+        eachKnown(args.resources, (r) => {
+            const report = reporter(r);
+            const p = r.props;
+            const stack = productionStack(r.urn, config.productionStacks);
+            if (r.type === INSTANCE) {
+                if (p.publiclyAccessible === true) report("publiclyAccessible is true; required: false");
+                if (nonEmptyString(p.replicateSourceDb)) {
+                    if (stack && p.deletionProtection !== true) report(`deletionProtection is ${p.deletionProtection ?? "not set (false)"} in production stack ${stack}; required: true`);
+                    return;
+                }
+                checkPrimary(p, config, stack, report);
+                if (stack && p.multiAz !== true) report(`multiAz is ${p.multiAz ?? "not set (false)"} in production stack ${stack}; required: true`);
+            } else if (r.type === CLUSTER_INSTANCE) {
+                if (p.publiclyAccessible === true) report("publiclyAccessible is true; required: false");
+            } else if (r.type === CLUSTER) {
+                checkPrimary(p, config, stack, report);
+                const keys = new Set([p.clusterIdentifier, p.id, r.name].filter(nonEmptyString));
+                const members = clusterInstances.filter((i) => keys.has(i.props.clusterIdentifier));
+                if (stack && members.length < 2) {
+                    report(`has ${members.length} ClusterInstance(s) in production stack ${stack}, so no failover; required: at least 2 (in different availability zones)`);
+                }
+            }
+        });
+    },
+};
 
-        if (p.storageEncrypted !== true) report(`storageEncrypted is ${p.storageEncrypted ?? "not set (false)"}; required: true`);
-        if (p.publiclyAccessible === true) report("publiclyAccessible is true; required: false");
-        const retention = p.backupRetentionPeriod;
-        if (typeof retention !== "number" || retention < config.minBackupRetentionDays) {
-            report(`backupRetentionPeriod is ${retention ?? "not set (AWS keeps 1 day)"}; required: at least ${config.minBackupRetentionDays} days`);
-        }
-        if (stack === undefined || !config.productionStacks.includes(stack)) return;
-        if (p.deletionProtection !== true) report(`deletionProtection is ${p.deletionProtection ?? "not set (false)"} in production stack ${stack}; required: true`);
-        if (p.multiAz !== true) report(`multiAz is ${p.multiAz ?? "not set (false)"} in production stack ${stack}; required: true`);
-        if (config.requireFinalSnapshotInProduction && p.skipFinalSnapshot === true) {
-            report(`skipFinalSnapshot is true in production stack ${stack}; required: false, with a finalSnapshotIdentifier`);
-        }
+const monitoringSchema: PolicyConfigSchema = {
+    properties: {
+        requireIamAuthentication: { type: "boolean", default: true, description: "Note databases without iamDatabaseAuthenticationEnabled." },
+        requirePerformanceInsights: { type: "boolean", default: true, description: "Note databases without performanceInsightsEnabled." },
+    },
+};
+
+export const rdsMonitoring: StackValidationPolicy = {
+    name: "rds-monitoring",
+    description:
+        "Advisory: RDS databases use IAM database authentication (iamDatabaseAuthenticationEnabled on the instance or Aurora " +
+        "cluster) and Performance Insights (performanceInsightsEnabled on the instance or each Aurora ClusterInstance).",
+    enforcementLevel: "advisory",
+    configSchema: monitoringSchema,
+    validateStack: (args, reportViolation) => {
+        const config = configOf<{ requireIamAuthentication: boolean; requirePerformanceInsights: boolean }>(monitoringSchema, args);
+        eachKnown(args.resources, (r) => {
+            const where = describeResource(r.type, r.name);
+            if (config.requireIamAuthentication && (r.type === INSTANCE || r.type === CLUSTER) && r.props.iamDatabaseAuthenticationEnabled !== true) {
+                reportViolation(`${where}: iamDatabaseAuthenticationEnabled is ${r.props.iamDatabaseAuthenticationEnabled ?? "not set (false)"}; recommended: true`, r.urn);
+            }
+            if (config.requirePerformanceInsights && (r.type === INSTANCE || r.type === CLUSTER_INSTANCE) && r.props.performanceInsightsEnabled !== true) {
+                reportViolation(`${where}: performanceInsightsEnabled is ${r.props.performanceInsightsEnabled ?? "not set (false)"}; recommended: true`, r.urn);
+            }
+        });
     },
 };

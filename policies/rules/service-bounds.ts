@@ -10,13 +10,17 @@ interface Bounds {
     maxCpu?: number;
 }
 
+// SQL Server on Linux refuses to start below 2 GB; Elasticsearch is unusable below 1 GB.
+const DEFAULT_BOUNDS: Record<string, Bounds> = { sqlserver: { minMemoryMb: 2048 }, elasticsearch: { minMemoryMb: 1024 } };
+
 const schema: PolicyConfigSchema = {
     properties: {
         services: {
             type: "object",
             description:
                 "Per service (Docker label llm-platform.service, Kubernetes label app.kubernetes.io/name): floors and " +
-                "ceilings of its container's limits. Setting this replaces the whole map, defaults included.",
+                "ceilings of its container's limits. Entries merge with the defaults service by service (setting ollama keeps " +
+                "sqlserver's floor); set a service to {} to drop its default bounds.",
             additionalProperties: {
                 type: "object",
                 additionalProperties: false,
@@ -27,8 +31,7 @@ const schema: PolicyConfigSchema = {
                     maxCpu: { type: "number", minimum: 0 },
                 },
             },
-            // SQL Server on Linux refuses to start below 2 GB; Elasticsearch is unusable below 1 GB.
-            default: { sqlserver: { minMemoryMb: 2048 }, elasticsearch: { minMemoryMb: 1024 } },
+            default: DEFAULT_BOUNDS,
         },
     },
 };
@@ -40,12 +43,12 @@ interface Config {
 export const serviceResourceBounds: ResourceValidationPolicy = {
     name: "service-resource-bounds",
     description:
-        "A service's container gets at least (and at most) the memory and CPU configured for that service, e.g. " +
-        "SQL Server at least 2048 MB, Elasticsearch at least 1024 MB. Raise the service's `memoryMb`/`cpu`.",
+        "A service's container gets at least (and at most) the memory and CPU configured for that service in `services` " +
+        "(defaults: SQL Server at least 2048 MB, Elasticsearch at least 1024 MB). Raise the service's `memoryMb`/`cpu`.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, reportViolation) => {
-        const { services } = configOf<Config>(schema, args);
+        const services = { ...DEFAULT_BOUNDS, ...configOf<Config>(schema, args).services };
         for (const view of containerViews(args.type, args.name, args.props)) {
             const bounds = services[view.service];
             // One-shot steps and sidecars are sized for their own job, not the service's.

@@ -7,12 +7,21 @@ export const TLS_CERTIFICATE_TYPES = ["tls:index/selfSignedCert:SelfSignedCert",
 
 const validitySchema: PolicyConfigSchema = {
     properties: {
-        minValidityDays: { type: "number", minimum: 1, default: 30, description: "Shortest validity a certificate may be issued with." },
+        minValidityDays: {
+            type: "number",
+            minimum: 1,
+            default: 31,
+            description:
+                "Shortest validity a certificate may be issued with; must exceed minEarlyRenewalDays, or no certificate could pass " +
+                "(config validation asks the same: tls.validityDays > tls.renewBeforeDays).",
+        },
         minEarlyRenewalDays: {
             type: "number",
             minimum: 0,
-            default: 7,
-            description: "Shortest early-renewal window: `pulumi up --refresh` re-issues a certificate this long before it expires.",
+            default: 30,
+            description:
+                "Shortest early-renewal window: `pulumi up --refresh` re-issues a certificate this long before it expires. Must be at " +
+                "least pem-certificate-validity's minValidDays, or a certificate would fail that rule (and block deploys) before it is renewed.",
         },
     },
 };
@@ -25,9 +34,10 @@ interface ValidityConfig {
 export const tlsCertificateValidity: ResourceValidationPolicy = {
     name: "tls-certificate-validity",
     description:
-        "Certificates issued by the tls provider are valid for at least the minimum (30 days) and have an early-renewal " +
-        "window (earlyRenewalHours, at least 7 days and shorter than the validity) so that `pulumi up --refresh` re-issues " +
-        "them before they expire. Set tls.validityDays and tls.renewBeforeDays.",
+        "Certificates issued by the tls provider are valid for at least minValidityDays (default 31) and have an early-renewal " +
+        "window (earlyRenewalHours) of at least minEarlyRenewalDays (default 30, never below pem-certificate-validity's " +
+        "minValidDays) and shorter than the validity, so that `pulumi up --refresh` re-issues them before the PEM check " +
+        "would block. Set tls.validityDays and tls.renewBeforeDays.",
     enforcementLevel: "mandatory",
     configSchema: validitySchema,
     validateResource: (args, reportViolation) => {

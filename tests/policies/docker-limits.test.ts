@@ -25,6 +25,19 @@ describe("policy docker-container-limits", () => {
         assert.match(messages(await check(dockerContainerLimits, container("redis", { cpus: "0" })))[0], /CPU limit is "0"/);
     });
 
+    it("accepts a CPU limit given as cpuQuota/cpuPeriod, and says which encoding is wrong when one is", async () => {
+        assert.deepEqual(await check(dockerContainerLimits, container("redis", { cpus: undefined, cpuQuota: 50000, cpuPeriod: 100000 })), []);
+        assert.deepEqual(await check(dockerContainerLimits, container("redis", { cpus: undefined, cpuQuota: 150000 })), []);
+        const [k8sStyle] = messages(await check(dockerContainerLimits, container("redis", { cpus: "500m" })));
+        assert.match(k8sStyle, /cpus is "500m", not a decimal number of cores \(Docker's --cpus takes e.g. "0.5", not a Kubernetes quantity such as "500m"\)/);
+        assert.doesNotMatch(k8sStyle, /unlimited/);
+    });
+
+    it("fails memory given in bytes where Docker expects MB, and memory below Docker's minimum", async () => {
+        assert.match(messages(await check(dockerContainerLimits, container("qdrant", { memory: 4294967296, memorySwap: 4294967296, memoryReservation: 2048 })))[0], /memory is 4294967296 MB, above maxMemoryMb 1048576: Docker's `memory` is in MB, this looks like bytes \(4096 MB\)/);
+        assert.match(messages(await check(dockerContainerLimits, container("qdrant", { memory: 4, memorySwap: 4, memoryReservation: 2 })))[0], /below Docker's minimum of 6 MB/);
+    });
+
     it("fails a reservation above the limit with both values", async () => {
         const [message] = messages(await check(dockerContainerLimits, container("timescale", { memory: 2048, memoryReservation: 3072 })));
         assert.match(message, /memory reservation is 3072 MB, above 100% of the 2048 MB limit; required: at most 2048 MB/);

@@ -47,4 +47,12 @@ describe("policy kubernetes-container-resources", () => {
         const found = await check(kubernetesContainerResources, sqlServerStatefulSet(), { requiredResources: ["cpu", "memory", "ephemeral-storage"] });
         assert.deepEqual(messages(found).map((m) => /resources\.\S+/.exec(m)![0]), ["resources.requests.ephemeral-storage", "resources.limits.ephemeral-storage"]);
     });
+
+    it("fails memory in milli-bytes (512m) or bare bytes, which Kubernetes accepts", async () => {
+        const milli = sqlServerStatefulSet({ resources: resources("1", "512m", "2", "512m") });
+        const found = messages(await check(kubernetesContainerResources, milli));
+        assert.equal(found.length, 1, found.join("\n"));
+        assert.match(found[0], /resources.requests.memory is "512m" \("m" is milli: 0.512 bytes\); required: a size such as "512Mi"/);
+        assert.equal((await check(kubernetesContainerResources, sqlServerStatefulSet({ resources: resources("1", "1Gi", "2", "4096") }))).length, 1);
+    });
 });

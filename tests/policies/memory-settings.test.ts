@@ -105,4 +105,43 @@ describe("policy memory-settings-fit-limits", () => {
             assert.deepEqual(await check(memorySettingsFitLimits, initContainer("redis", "warmup")), []);
         });
     });
+
+    describe("settings reached indirectly", () => {
+        const esWith = (container: Record<string, any>, extra: Record<string, any> = {}) =>
+            workload(STATEFUL_SET, "elasticsearch", podSpec([k8sContainer("elasticsearch", { image: "docker.elastic.co/elasticsearch/elasticsearch:8.19.7", resources: resources("1", "2Gi", "2", "2Gi"), env: [], ...container })], [], extra));
+
+        it("reads envFrom ConfigMaps (with prefix), configMapKeyRef and $(VAR) expansion", async () => {
+            const opts = (heap: string) => configMap("es-env", { ES_JAVA_OPTS: `-Xms${heap} -Xmx${heap}`, HEAP: heap });
+            const fromEnvFrom = esWith({ envFrom: [{ configMapRef: { name: "es-env" } }] });
+            assert.deepEqual(await check(memorySettingsFitLimits, [fromEnvFrom, opts("1g")]), []);
+            assert.match(messages(await check(memorySettingsFitLimits, [fromEnvFrom, opts("1500m")]))[0], /ES_JAVA_OPTS sets -Xmx 1500 MB, above 50%/);
+            const prefixed = esWith({ envFrom: [{ prefix: "ES_", configMapRef: { name: "jvm" } }] });
+            assert.equal((await check(memorySettingsFitLimits, [prefixed, configMap("jvm", { JAVA_OPTS: "-Xmx2g" })])).length, 1);
+            const expanded = esWith({ env: [{ name: "HEAP", valueFrom: { configMapKeyRef: { name: "es-env", key: "HEAP" } } }, { name: "ES_JAVA_OPTS", value: "-Xms$(HEAP) -Xmx$(HEAP)" }] });
+            assert.match(messages(await check(memorySettingsFitLimits, [expanded, opts("1536m")]))[0], /ES_JAVA_OPTS sets -Xmx 1536 MB/);
+            assert.deepEqual(await check(memorySettingsFitLimits, [expanded, opts("1g")]), []);
+        });
+
+        it("reads JAVA_TOOL_OPTIONS, -XX:MaxRAMPercentage and a heap on the command line", async () => {
+            assert.match(messages(await check(memorySettingsFitLimits, esWith({ env: [{ name: "JAVA_TOOL_OPTIONS", value: "-Xmx1800m" }] })))[0], /JAVA_TOOL_OPTIONS sets -Xmx 1800 MB/);
+            assert.match(messages(await check(memorySettingsFitLimits, esWith({ env: [{ name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=75.0" }] })))[0], /JAVA_OPTS sets -XX:MaxRAMPercentage=75, a heap of 1536 MB, above 50% of the 2048 MB memory limit; required: at most 50/);
+            assert.deepEqual(await check(memorySettingsFitLimits, esWith({ env: [{ name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=50" }] })), []);
+            assert.match(messages(await check(memorySettingsFitLimits, esWith({ command: ["java", "-Xmx3g", "-jar", "/app.jar"] })))[0], /the command line sets -Xmx 3072 MB/);
+        });
+
+        it("reads a heap from a jvm.options.d file mounted through a projected volume", async () => {
+            const volumes = [{ name: "jvm", projected: { sources: [{ configMap: { name: "es-jvm", items: [{ key: "heap.options", path: "heap.options" }] } }] } }];
+            const es = esWith({ volumeMounts: [{ name: "jvm", mountPath: "/usr/share/elasticsearch/config/jvm.options.d" }] }, { volumes });
+            assert.match(messages(await check(memorySettingsFitLimits, [es, configMap("es-jvm", { "heap.options": "# heap\n-Xms2g\n-Xmx2g\n" })]))[0], /\/usr\/share\/elasticsearch\/config\/jvm.options.d\/heap.options sets -Xmx 2048 MB/);
+        });
+
+        it("reads memorylimitmb from an mssql.conf, uploaded or mounted", async () => {
+            const conf = (mb: number) => `[EULA]\naccepteula = Y\n\n[memory]\nmemorylimitmb = ${mb}\n`;
+            const docker = (mb: number) => sqlServerContainer({ envs: ["ACCEPT_EULA=Y"], uploads: [{ file: "/var/opt/mssql/mssql.conf", content: conf(mb) }] });
+            assert.deepEqual(await check(memorySettingsFitLimits, docker(3276)), []);
+            assert.match(messages(await check(memorySettingsFitLimits, docker(4096)))[0], /memorylimitmb in \/var\/opt\/mssql\/mssql.conf is 4096 MB, above 90% of the 4096 MB memory limit/);
+            const sts = workload(STATEFUL_SET, "sqlserver", podSpec([k8sContainer("sqlserver", { volumeMounts: [{ name: "conf", mountPath: "/var/opt/mssql/mssql.conf", subPath: "mssql.conf" }] })], [], { volumes: [{ name: "conf", configMap: { name: "mssql" } }] }));
+            assert.equal((await check(memorySettingsFitLimits, [sts, configMap("mssql", { "mssql.conf": conf(8000) })])).length, 1);
+        });
+    });
 });

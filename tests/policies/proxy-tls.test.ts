@@ -25,6 +25,14 @@ describe("policy proxy-tls-protocols", () => {
         assert.match(messages(await check(proxyTlsProtocols, proxyContainer(nginxConf(undefined))))[0], /serves TLS without ssl_protocols/);
     });
 
+    it("accepts protocols in any case, as nginx does, and checks templates under /etc/nginx/templates", async () => {
+        assert.deepEqual(await check(proxyTlsProtocols, proxyContainer(nginxConf("tlsv1.2 TLSv1.3"))), []);
+        const template = container("proxy", { uploads: [{ file: "/etc/nginx/templates/default.conf.template", content: "server { listen ${NGINX_HTTPS_PORT} ssl; ssl_certificate /tls/tls.crt; ssl_protocols TLSv1.1 TLSv1.2; }" }] });
+        assert.match(messages(await check(proxyTlsProtocols, template))[0], /upload \/etc\/nginx\/templates\/default.conf.template has "ssl_protocols TLSv1.1 TLSv1.2", allowing TLSv1.1/);
+        const k8sTemplate = configMap("proxy-templates", { "default.conf.template": "server { listen 8443 ssl; ssl_certificate /tls/tls.crt; }" });
+        assert.match(messages(await check(proxyTlsProtocols, k8sTemplate))[0], /data\["default.conf.template"\] serves TLS without ssl_protocols/);
+    });
+
     it("ignores commented-out directives and non-nginx files", async () => {
         const commented = nginxConf("TLSv1.2 TLSv1.3").replace("http {", "http {\n    # ssl_protocols TLSv1 TLSv1.2;");
         assert.deepEqual(await check(proxyTlsProtocols, [proxyContainer(commented), redisContainer("1536mb"), container("qdrant")]), []);

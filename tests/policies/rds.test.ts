@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { rdsInstanceHardening } from "../../policies/rules/rds";
+import { rdsInstanceHardening, rdsMonitoring } from "../../policies/rules/rds";
 import { check, messages, resource } from "./helpers/run";
 
 const instance = (overrides: Record<string, any> = {}, stack = "prod") =>
@@ -18,6 +18,8 @@ const instance = (overrides: Record<string, any> = {}, stack = "prod") =>
         multiAz: true,
         skipFinalSnapshot: false,
         finalSnapshotIdentifier: "app-db-final",
+        iamDatabaseAuthenticationEnabled: true,
+        performanceInsightsEnabled: true,
         ...overrides,
     }, stack);
 
@@ -29,8 +31,8 @@ describe("policy rds-instance-hardening", () => {
     it("fails an unencrypted, public instance with short backups, in any stack", async () => {
         const found = messages(await check(rdsInstanceHardening, instance({ storageEncrypted: false, publiclyAccessible: true, backupRetentionPeriod: 3 }, "staging")));
         assert.deepEqual(found, [
-            'aws:rds/instance:Instance "app-db": storageEncrypted is false; required: true',
             'aws:rds/instance:Instance "app-db": publiclyAccessible is true; required: false',
+            'aws:rds/instance:Instance "app-db": storageEncrypted is false; required: true',
             'aws:rds/instance:Instance "app-db": backupRetentionPeriod is 3; required: at least 7 days',
         ]);
     });
@@ -47,12 +49,59 @@ describe("policy rds-instance-hardening", () => {
         const found = messages(await check(rdsInstanceHardening, instance(relaxed, "prod")));
         assert.equal(found.length, 3);
         assert.match(found[0], /deletionProtection is false in production stack prod; required: true/);
-        assert.match(found[1], /multiAz is false in production stack prod/);
-        assert.match(found[2], /skipFinalSnapshot is true in production stack prod/);
+        assert.match(found[1], /skipFinalSnapshot is true in production stack prod; required: skipFinalSnapshot false and a finalSnapshotIdentifier/);
+        assert.match(found[2], /multiAz is false in production stack prod/);
     });
 
     it("uses configured production stacks and retention", async () => {
         assert.equal((await check(rdsInstanceHardening, instance({ multiAz: false }, "staging"), { productionStacks: ["prod", "staging"] })).length, 1);
+        assert.equal((await check(rdsInstanceHardening, instance({ multiAz: false }, "prod-eu"))).length, 1, "prod-* is production by default");
+        assert.deepEqual(await check(rdsInstanceHardening, instance({ multiAz: false }, "prod-eu"), { productionStacks: ["prod"] }), []);
         assert.equal((await check(rdsInstanceHardening, instance(), { minBackupRetentionDays: 30 })).length, 1);
+    });
+
+    it("holds read replicas only to what they do not inherit: not public, deletion protection in production", async () => {
+        const replica = instance({ replicateSourceDb: "app-db", storageEncrypted: undefined, backupRetentionPeriod: 0, skipFinalSnapshot: true, finalSnapshotIdentifier: undefined, multiAz: false });
+        assert.deepEqual(await check(rdsInstanceHardening, replica), []);
+        assert.deepEqual(messages(await check(rdsInstanceHardening, { ...replica, props: { ...replica.props, publiclyAccessible: true, deletionProtection: false } })), [
+            'aws:rds/instance:Instance "app-db": publiclyAccessible is true; required: false',
+            'aws:rds/instance:Instance "app-db": deletionProtection is false in production stack prod; required: true',
+        ]);
+    });
+});
+
+describe("policy rds-instance-hardening on Aurora", () => {
+    const cluster = (overrides: Record<string, any> = {}) =>
+        resource("aws:rds/cluster:Cluster", "app-aurora", {
+            clusterIdentifier: "llm-app", engine: "aurora-postgresql", engineVersion: "17.4", storageEncrypted: true, backupRetentionPeriod: 14,
+            deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "llm-app-final", iamDatabaseAuthenticationEnabled: true, ...overrides,
+        }, "prod");
+    const member = (n: number, overrides: Record<string, any> = {}) =>
+        resource("aws:rds/clusterInstance:ClusterInstance", `app-aurora-${n}`, { clusterIdentifier: "llm-app", instanceClass: "db.r7g.large", engine: "aurora-postgresql", publiclyAccessible: false, performanceInsightsEnabled: true, ...overrides }, "prod");
+
+    it("passes an encrypted, protected cluster with two private instances", async () => {
+        assert.deepEqual(await check(rdsInstanceHardening, [cluster(), member(1), member(2)]), []);
+        assert.deepEqual(await check(rdsMonitoring, [cluster(), member(1), member(2)]), []);
+    });
+
+    it("fails an unencrypted cluster without retention, a single instance in production, and a public instance", async () => {
+        const found = messages(await check(rdsInstanceHardening, [cluster({ storageEncrypted: false, backupRetentionPeriod: undefined }), member(1, { publiclyAccessible: true })]));
+        assert.deepEqual(found, [
+            'aws:rds/cluster:Cluster "app-aurora": storageEncrypted is false; required: true',
+            'aws:rds/cluster:Cluster "app-aurora": backupRetentionPeriod is not set (AWS keeps 1 day); required: at least 7 days',
+            'aws:rds/cluster:Cluster "app-aurora": has 1 ClusterInstance(s) in production stack prod, so no failover; required: at least 2 (in different availability zones)',
+            'aws:rds/clusterInstance:ClusterInstance "app-aurora-1": publiclyAccessible is true; required: false',
+        ]);
+    });
+});
+
+describe("policy rds-monitoring (advisory)", () => {
+    it("notes databases without IAM authentication or Performance Insights", async () => {
+        const found = await check(rdsMonitoring, instance({ iamDatabaseAuthenticationEnabled: undefined, performanceInsightsEnabled: false }));
+        assert.deepEqual(found.map((v) => [v.enforcementLevel, v.message]), [
+            ["advisory", 'aws:rds/instance:Instance "app-db": iamDatabaseAuthenticationEnabled is not set (false); recommended: true'],
+            ["advisory", 'aws:rds/instance:Instance "app-db": performanceInsightsEnabled is false; recommended: true'],
+        ]);
+        assert.deepEqual(await check(rdsMonitoring, instance()), []);
     });
 });

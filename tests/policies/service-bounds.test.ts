@@ -42,4 +42,10 @@ describe("policy service-resource-bounds", () => {
         assert.match(found[0], /memory limit is 16384 MB; service ollama allows at most 8192 MB/);
         assert.match(found[1], /CPU limit is 1 cores; service ollama requires at least 2/);
     });
+
+    it("keeps the other services' default bounds when one service is configured, and drops one set to {}", async () => {
+        const small = sqlServerContainer({ memory: 1024, memorySwap: 1024, memoryReservation: 512 });
+        assert.match(messages(await check(serviceResourceBounds, small, { services: { ollama: { maxMemoryMb: 8192 } } }))[0], /service sqlserver requires at least 2048 MB/);
+        assert.deepEqual(await check(serviceResourceBounds, small, { services: { sqlserver: {} } }), []);
+    });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { parseImageReference } from "../../policies/rules/support/image-reference";
 import { jvmMaxHeapMb, maxmemoryInArgs, maxmemoryInConf, redisSizeMb } from "../../policies/rules/support/memory-units";
-import { servesTls, sslProtocolDirectives } from "../../policies/rules/support/nginx";
+import { parseNginx, servesTls, sslProtocolDirectives, tryParseNginx } from "../../policies/rules/support/nginx";
 import { parseQuantity, quantityToMb } from "../../policies/rules/support/quantities";
 
 describe("policy helpers", () => {
@@ -37,10 +37,14 @@ describe("policy helpers", () => {
         assert.deepEqual(parseImageReference("registry:5000/a/b"), { repository: "registry:5000/a/b", digest: undefined });
     });
 
-    it("finds nginx TLS directives, ignoring comments", () => {
-        const conf = "http {\n  # ssl_protocols TLSv1;\n  server { listen 443 ssl; ssl_protocols TLSv1.2 TLSv1.3; }\n}\n";
-        assert.deepEqual(sslProtocolDirectives(conf), [["TLSv1.2", "TLSv1.3"]]);
-        assert.equal(servesTls(conf), true);
-        assert.equal(servesTls("server { listen 80; }"), false);
+    it("parses nginx syntax: blocks, quotes, comments, ${VAR} placeholders", () => {
+        const conf = "http {\n  # ssl_protocols TLSv1;\n  server { listen ${NGINX_PORT} ssl; ssl_protocols TLSv1.2 TLSv1.3; return 200 \"a;b{\"; }\n}\n";
+        const parsed = parseNginx(conf);
+        assert.deepEqual(sslProtocolDirectives(parsed), [["TLSv1.2", "TLSv1.3"]]);
+        assert.deepEqual(parsed[0].block![0].block![0], { name: "listen", args: ["${NGINX_PORT}", "ssl"] });
+        assert.deepEqual(parsed[0].block![0].block![2], { name: "return", args: ["200", "a;b{"] });
+        assert.equal(servesTls(parsed), true);
+        assert.equal(servesTls(parseNginx("server { listen 80; }")), false);
+        for (const bad of ["http {", "server { listen 80 }", "}", "bind 0.0.0.0\nport 6379\n", "return 'x;"]) assert.equal(tryParseNginx(bad), undefined, bad);
     });
 });

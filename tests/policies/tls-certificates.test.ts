@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import { pemCertificateValidity } from "../../policies/rules/pem-certificates";
+import { runPolicies } from "../../policies/rules/support/evaluate";
 import { tlsCertificateValidity, tlsLeafCertificateUsage } from "../../policies/rules/tls-certificates";
 import { secret } from "./helpers/docker-fixtures";
 import { check, messages, resource } from "./helpers/run";
@@ -32,26 +34,26 @@ describe("policy tls-certificate-validity", () => {
         assert.deepEqual(await check(tlsCertificateValidity, [ca(), leaf()]), []);
     });
 
-    it("fails a validity under 30 days", async () => {
-        const [v] = await check(tlsCertificateValidity, leaf({ validityPeriodHours: 240, earlyRenewalHours: 168 }));
+    it("fails a validity under 31 days", async () => {
+        const [v] = await check(tlsCertificateValidity, leaf({ validityPeriodHours: 720, earlyRenewalHours: 720 }));
         assert.equal(v.enforcementLevel, "mandatory");
-        assert.match(v.message, /LocallySignedCert "tls-server": validityPeriodHours is 240; required: at least 720 \(30 days\)/);
+        assert.match(v.message, /LocallySignedCert "tls-server": validityPeriodHours is 720; required: at least 744 \(31 days\)/);
     });
 
     it("fails a certificate that is never renewed early (earlyRenewalHours missing or 0)", async () => {
-        assert.match(messages(await check(tlsCertificateValidity, leaf({ earlyRenewalHours: undefined })))[0], /earlyRenewalHours is 0 \(never renewed before expiry\); required: at least 168 \(7 days\)/);
+        assert.match(messages(await check(tlsCertificateValidity, leaf({ earlyRenewalHours: undefined })))[0], /earlyRenewalHours is 0 \(never renewed before expiry\); required: at least 720 \(30 days\)/);
         assert.equal((await check(tlsCertificateValidity, ca({ earlyRenewalHours: 0 }))).length, 1);
         assert.match(messages(await check(tlsCertificateValidity, leaf({ earlyRenewalHours: 0 }), { minEarlyRenewalDays: 0 }))[0], /required: at least 1 \(0 days\)/);
     });
 
     it("fails a renewal window under the minimum, and one as long as the validity", async () => {
-        assert.match(messages(await check(tlsCertificateValidity, leaf({ earlyRenewalHours: 24 })))[0], /earlyRenewalHours is 24; required: at least 168/);
+        assert.match(messages(await check(tlsCertificateValidity, leaf({ earlyRenewalHours: 168 })))[0], /earlyRenewalHours is 168; required: at least 720/);
         assert.match(messages(await check(tlsCertificateValidity, leaf({ earlyRenewalHours: 2160 })))[0], /earlyRenewalHours 2160 is not shorter than validityPeriodHours 2160/);
     });
 
     it("uses configured minimums", async () => {
         assert.equal((await check(tlsCertificateValidity, leaf(), { minValidityDays: 180 })).length, 1);
-        assert.equal((await check(tlsCertificateValidity, leaf(), { minEarlyRenewalDays: 45 })).length, 1);
+        assert.equal((await check(tlsCertificateValidity, leaf(), { minEarlyRenewalDays: 45, minValidityDays: 60 })).length, 1);
     });
 });
 
@@ -67,5 +69,15 @@ describe("policy tls-leaf-certificate-usage", () => {
 
     it("treats a self-signed certificate that is not a CA as a leaf", async () => {
         assert.equal((await check(tlsLeafCertificateUsage, ca({ isCaCertificate: false }))).length, 1);
+    });
+});
+
+describe("thresholds that must agree across rules", () => {
+    it("refuses a renewal window shorter than the days a PEM must have left, or not shorter than the minimum validity", async () => {
+        const both = [tlsCertificateValidity, pemCertificateValidity];
+        await assert.rejects(runPolicies(both, [], { "tls-certificate-validity": { minEarlyRenewalDays: 7 } }), /tls-certificate-validity.minEarlyRenewalDays \(7\) must be at least pem-certificate-validity.minValidDays \(30\)/);
+        await assert.rejects(runPolicies(both, [], { "pem-certificate-validity": { minValidDays: 45 } }), /must be at least pem-certificate-validity.minValidDays \(45\)/);
+        await assert.rejects(runPolicies(both, [], { "tls-certificate-validity": { minValidityDays: 30 } }), /tls-certificate-validity.minValidityDays \(30\) must be greater than tls-certificate-validity.minEarlyRenewalDays \(30\)/);
+        assert.deepEqual(await runPolicies(both, [], { "tls-certificate-validity": { minEarlyRenewalDays: 45, minValidityDays: 46 }, "pem-certificate-validity": { minValidDays: 45 } }), []);
     });
 });

@@ -1,5 +1,6 @@
 import { describeResource } from "./describe";
-import { DOCKER_CONTAINER, dockerCommandLine, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
+import type { StackData } from "./mounted-files";
+import { DOCKER_CONTAINER, dockerCommandLine, dockerCpuLimit, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
 import { dockerEnv, kubernetesEnv } from "./env";
 import { describeContainer, kubernetesServiceOf, mainContainerName, podContainers, podTemplateOf, PodTemplate } from "./kubernetes";
 import { quantityToCores, quantityToMb } from "./quantities";
@@ -33,10 +34,16 @@ export interface ContainerView {
 /** Resolves files that a Kubernetes container mounts from ConfigMaps or Secrets (stack policies only). */
 export type MountedFiles = (template: PodTemplate, container: Record<string, any>) => FileContent[];
 
-export function containerViews(type: string, name: string, props: Record<string, any>, mounted?: MountedFiles): ContainerView[] {
+/** What a stack policy knows beyond the workload: the files it mounts and the ConfigMap/Secret data it reads. */
+export interface StackLookup {
+    readonly files: MountedFiles;
+    readonly data: StackData;
+}
+
+export function containerViews(type: string, name: string, props: Record<string, any>, stack?: StackLookup): ContainerView[] {
     if (type === DOCKER_CONTAINER) return [dockerView(type, name, props)];
     const template = podTemplateOf(type, props);
-    return template ? kubernetesViews(type, name, template, mounted) : [];
+    return template ? kubernetesViews(type, name, template, stack) : [];
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : undefined);
@@ -52,8 +59,7 @@ function dockerView(type: string, name: string, props: Record<string, any>): Con
             return typeof props.memory === "number" && props.memory > 0 ? props.memory : undefined;
         },
         get cpuLimit() {
-            const cpus = quantityToCores(props.cpus);
-            return cpus !== undefined && cpus > 0 ? cpus : undefined;
+            return dockerCpuLimit(props).cores;
         },
         get env() {
             return dockerEnv(props.envs);
@@ -76,7 +82,7 @@ function dockerView(type: string, name: string, props: Record<string, any>): Con
     };
 }
 
-function kubernetesViews(type: string, name: string, template: PodTemplate, mounted?: MountedFiles): ContainerView[] {
+function kubernetesViews(type: string, name: string, template: PodTemplate, stack?: StackLookup): ContainerView[] {
     const service = kubernetesServiceOf(name, template.labels);
     const main = mainContainerName(template.spec, service);
     const oneShot = template.kind === "Job" || template.kind === "CronJob";
@@ -95,13 +101,13 @@ function kubernetesViews(type: string, name: string, template: PodTemplate, moun
                 return quantityToCores(limits().cpu);
             },
             get env() {
-                return kubernetesEnv(c.container.env);
+                return kubernetesEnv(c.container, stack && ((kind, source) => stack.data(kind, template.namespace, source)));
             },
             get commandLine() {
                 return words(c.container.command, c.container.args);
             },
             get files() {
-                return mounted ? mounted(template, c.container) : [];
+                return stack ? stack.files(template, c.container) : [];
             },
             get gpus() {
                 return { kubernetesLimits: limits() };

@@ -1,4 +1,4 @@
-import { asArray, isRecord } from "./values";
+import { asArray, asRecord, isRecord } from "./values";
 
 /** Docker `envs`: ["KEY=value", ...]. */
 export function dockerEnv(envs: unknown): Map<string, string> {
@@ -11,13 +11,40 @@ export function dockerEnv(envs: unknown): Map<string, string> {
     return env;
 }
 
-/** Kubernetes `env`: [{name, value}]; values from `valueFrom` are not known to a policy. */
-export function kubernetesEnv(env: unknown): Map<string, string> {
+/** Reads a key of a ConfigMap or Secret of the stack (see mounted-files.ts). */
+export type EnvData = (kind: "configMap" | "secret", name: string) => Record<string, string> | undefined;
+
+/** Kubernetes `$(VAR)` references to earlier variables; `$$(VAR)` is an escaped literal. */
+function expand(value: string, env: ReadonlyMap<string, string>): string {
+    return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
+        if (name === undefined) return "$";
+        return env.get(name) ?? match;
+    });
+}
+
+/**
+ * The environment a Kubernetes container gets, as the kubelet builds it: `envFrom`
+ * ConfigMaps and Secrets first (with their prefix), then `env` in order, each value with
+ * `$(VAR)` expanded from the variables before it, and `valueFrom` ConfigMap/Secret keys
+ * resolved when the stack holds them (`data` given: stack policies).
+ */
+export function kubernetesEnv(container: Record<string, any>, data?: EnvData): Map<string, string> {
     const result = new Map<string, string>();
-    for (const entry of asArray(env)) {
-        if (isRecord(entry) && typeof entry.name === "string" && typeof entry.value === "string") {
-            result.set(entry.name, entry.value);
+    for (const from of asArray(container.envFrom).filter(isRecord)) {
+        const ref = isRecord(from.configMapRef) ? (["configMap", from.configMapRef] as const) : isRecord(from.secretRef) ? (["secret", from.secretRef] as const) : undefined;
+        const values = ref && typeof ref[1].name === "string" ? data?.(ref[0], ref[1].name) : undefined;
+        for (const [key, value] of Object.entries(values ?? {})) result.set(`${typeof from.prefix === "string" ? from.prefix : ""}${key}`, value);
+    }
+    for (const entry of asArray(container.env)) {
+        if (!isRecord(entry) || typeof entry.name !== "string") continue;
+        if (typeof entry.value === "string") {
+            result.set(entry.name, expand(entry.value, result));
+            continue;
         }
+        const from = asRecord(entry.valueFrom);
+        const ref = isRecord(from.configMapKeyRef) ? (["configMap", from.configMapKeyRef] as const) : isRecord(from.secretKeyRef) ? (["secret", from.secretKeyRef] as const) : undefined;
+        const value = ref && typeof ref[1].name === "string" && typeof ref[1].key === "string" ? data?.(ref[0], ref[1].name)?.[ref[1].key] : undefined;
+        if (value !== undefined) result.set(entry.name, value);
     }
     return result;
 }

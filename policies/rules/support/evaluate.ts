@@ -10,6 +10,7 @@ import type {
 } from "@pulumi/policy";
 import type { OfflineResource, OfflineViolation } from "../offline";
 import { schemaDefaults } from "./config";
+import { rejectContradictions } from "./thresholds";
 import { unknownCheckingProxy, UnknownValueError } from "./unknowns";
 import { plainValue } from "./values";
 
@@ -25,6 +26,11 @@ export async function runPolicies(
     config: Record<string, Record<string, unknown> | EnforcementLevel> = {},
 ): Promise<OfflineViolation[]> {
     rejectUnknownConfig(policies, config);
+    const present = new Map(policies.map((p) => [p.name, p]));
+    rejectContradictions((name) => {
+        const policy = present.get(name);
+        return policy && policySettings(policy, config[name]).settings;
+    });
     const plain = resources.map((r) => ({ ...r, props: plainValue(r.props) as Record<string, any> }));
     const violations: OfflineViolation[] = [];
     for (const policy of policies) {

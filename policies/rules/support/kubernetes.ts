@@ -6,10 +6,61 @@ export const K8S_SERVICE_LABEL = "app.kubernetes.io/name";
 export const K8S_SERVICE = "kubernetes:core/v1:Service";
 export const K8S_SECRET = "kubernetes:core/v1:Secret";
 export const K8S_CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+export const K8S_NAMESPACE = "kubernetes:core/v1:Namespace";
+export const K8S_PDB = /^kubernetes:policy\/v1(beta1)?:PodDisruptionBudget$/;
+export const K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+export const K8S_INGRESS = /^kubernetes:networking\.k8s\.io\/v1(beta1)?:Ingress$/;
 
-const WORKLOAD_TYPE = /^kubernetes:(core|apps|batch)\/v\w+:(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|Job|CronJob)$/;
+const WORKLOAD_TYPE = /^kubernetes:(core|apps|batch)\/v\w+:(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob)$/;
 
-export type WorkloadKind = "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob";
+export type WorkloadKind = "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job" | "CronJob";
+
+/** Workloads whose pods run until replaced (controllers that keep replicas up). */
+export const LONG_RUNNING_KINDS: readonly WorkloadKind[] = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"];
+
+/** The namespace of any namespaced object; the provider's default namespace is "default". */
+export function namespaceOf(props: Record<string, any>): string {
+    const namespace = asRecord(props.metadata).namespace;
+    return typeof namespace === "string" && namespace.length > 0 ? namespace : "default";
+}
+
+/**
+ * Whether a label selector (matchLabels + matchExpressions, or a plain map as in a
+ * ReplicationController or Service) selects pods with these labels.
+ */
+export function selectorMatches(selector: unknown, labels: Record<string, unknown>): boolean {
+    const s = asRecord(selector);
+    const structured = "matchLabels" in s || "matchExpressions" in s;
+    const matchLabels = structured ? asRecord(s.matchLabels) : s;
+    for (const [key, value] of Object.entries(matchLabels)) if (labels[key] !== value) return false;
+    for (const e of asArray(s.matchExpressions).filter(isRecord)) {
+        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+        const values = asArray(e.values);
+        switch (e.operator) {
+            case "In":
+                if (!has || !values.includes(labels[e.key])) return false;
+                break;
+            case "NotIn":
+                if (has && values.includes(labels[e.key])) return false;
+                break;
+            case "Exists":
+                if (!has) return false;
+                break;
+            case "DoesNotExist":
+                if (has) return false;
+                break;
+            default:
+                return false;
+        }
+    }
+    return true;
+}
+
+/** An empty selector (`{}`) selects every pod of its namespace. */
+export function selectsAll(selector: unknown): boolean {
+    const s = asRecord(selector);
+    return Object.keys(asRecord(s.matchLabels)).length === 0 && asArray(s.matchExpressions).length === 0 && Object.keys(s).every((k) => k === "matchLabels" || k === "matchExpressions");
+}
 
 function workloadKind(type: string): WorkloadKind | undefined {
     const match = WORKLOAD_TYPE.exec(type);
@@ -20,6 +71,8 @@ export interface PodTemplate {
     readonly kind: WorkloadKind;
     /** metadata.labels of the workload merged with those of its pod template. */
     readonly labels: Record<string, string>;
+    /** The labels the pods themselves carry (what selectors of PDBs and NetworkPolicies see). */
+    readonly podLabels: Record<string, string>;
     readonly namespace: string;
     readonly spec: Record<string, any>;
 }
@@ -44,7 +97,8 @@ export function podTemplateOf(type: string, props: Record<string, any>): PodTemp
     return {
         kind,
         labels: { ...asRecord(metadata.labels), ...asRecord(asRecord(template.metadata).labels) },
-        namespace: typeof metadata.namespace === "string" ? metadata.namespace : "default",
+        podLabels: kind === "Pod" ? asRecord(metadata.labels) : asRecord(asRecord(template.metadata).labels),
+        namespace: namespaceOf(props),
         spec: asRecord(template.spec),
     };
 }

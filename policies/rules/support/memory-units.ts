@@ -45,3 +45,29 @@ export function maxmemoryInArgs(args: readonly string[]): RedisMaxmemory | undef
     }
     return found;
 }
+
+/**
+ * The heap a JVM option string asks for: an absolute `-Xmx` (which wins, as in the JVM)
+ * or `-XX:MaxRAMPercentage=<n>` of the container's memory limit.
+ */
+export function jvmHeapSetting(options: string): { mb: number } | { percent: number } | undefined {
+    const mb = jvmMaxHeapMb(options);
+    if (mb !== undefined) return { mb };
+    let percent: number | undefined;
+    for (const match of options.matchAll(/(?:^|\s)-XX:MaxRAMPercentage=(\d+(?:\.\d+)?)(?=\s|$)/g)) percent = Number(match[1]);
+    return percent === undefined ? undefined : { percent };
+}
+
+/** `memorylimitmb` of the `[memory]` section of SQL Server's mssql.conf (INI). */
+export function mssqlConfMemoryLimit(conf: string): string | undefined {
+    let section = "";
+    let found: string | undefined;
+    for (const raw of conf.split("\n")) {
+        const line = raw.trim();
+        const header = /^\[([^\]]+)\]$/.exec(line);
+        if (header) section = header[1].trim().toLowerCase();
+        const entry = /^memorylimitmb\s*=\s*(.*)$/i.exec(line);
+        if (entry && section === "memory") found = entry[1].trim();
+    }
+    return found;
+}

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { FileContent } from "./docker";
 import { K8S_CONFIG_MAP, K8S_SECRET, PodTemplate } from "./kubernetes";
-import { MountedFiles } from "./containers";
+import type { MountedFiles, StackLookup } from "./containers";
 import { eachKnown } from "./unknowns";
 import { asArray, asRecord, isRecord } from "./values";
 
@@ -11,12 +11,11 @@ interface Volume {
     readonly items?: { key: string; path: string }[];
 }
 
-/**
- * Files a container sees from the ConfigMaps and Secrets of the stack that it mounts,
- * matched by name and namespace as the kubelet does.
- */
-export function mountedFilesFrom(resources: readonly PolicyResource[]): MountedFiles {
-    // Data is read only when a container mounts it: an unknown ConfigMap elsewhere must not stop the check.
+/** Data of the stack's ConfigMaps and Secrets, by namespace and name, read only when asked. */
+export type StackData = (kind: "configMap" | "secret", namespace: string, name: string) => Record<string, string> | undefined;
+
+export function stackDataFrom(resources: readonly PolicyResource[]): StackData {
+    // Data is read only when a container uses it: an unknown ConfigMap elsewhere must not stop the check.
     const sources = new Map<string, () => Record<string, string>>();
     eachKnown(resources, (r) => {
         if (r.type !== K8S_CONFIG_MAP && r.type !== K8S_SECRET) return;
@@ -26,30 +25,49 @@ export function mountedFilesFrom(resources: readonly PolicyResource[]): MountedF
         const kind = r.type === K8S_CONFIG_MAP ? "configMap" : "secret";
         sources.set(`${kind}/${namespace}/${metadata.name}`, () => dataOf(r.type, r.props));
     });
+    return (kind, namespace, name) => sources.get(`${kind}/${namespace}/${name}`)?.();
+}
 
-    return (template: PodTemplate, container: Record<string, any>): FileContent[] => {
-        const volumes = new Map<string, Volume>();
-        for (const v of asArray(template.spec.volumes).filter(isRecord)) {
-            if (isRecord(v.configMap) && typeof v.configMap.name === "string") {
-                volumes.set(v.name, { source: "configMap", name: v.configMap.name, items: asArray(v.configMap.items) });
-            } else if (isRecord(v.secret) && typeof v.secret.secretName === "string") {
-                volumes.set(v.name, { source: "secret", name: v.secret.secretName, items: asArray(v.secret.items) });
-            }
+/** The ConfigMaps and Secrets a pod volume draws on: directly, or through a projected volume. */
+function volumeSources(v: Record<string, any>): Volume[] {
+    const one = (source: Record<string, any>): Volume | undefined => {
+        if (isRecord(source.configMap) && typeof source.configMap.name === "string") {
+            return { source: "configMap", name: source.configMap.name, items: asArray(source.configMap.items) };
         }
+        if (isRecord(source.secret) && typeof (source.secret.secretName ?? source.secret.name) === "string") {
+            return { source: "secret", name: source.secret.secretName ?? source.secret.name, items: asArray(source.secret.items) };
+        }
+        return undefined;
+    };
+    if (isRecord(v.projected)) return asArray(v.projected.sources).filter(isRecord).map(one).filter((x): x is Volume => x !== undefined);
+    const direct = one(v);
+    return direct ? [direct] : [];
+}
+
+/**
+ * Files a container sees from the ConfigMaps and Secrets of the stack that it mounts
+ * (directly or through projected volumes), matched by name and namespace as the kubelet does.
+ */
+export function mountedFilesFrom(resources: readonly PolicyResource[], data: StackData = stackDataFrom(resources)): MountedFiles {
+    return (template: PodTemplate, container: Record<string, any>): FileContent[] => {
+        const volumes = new Map<string, Volume[]>();
+        for (const v of asArray(template.spec.volumes).filter(isRecord)) volumes.set(v.name, volumeSources(v));
         const files: FileContent[] = [];
         for (const mount of asArray(container.volumeMounts).filter(isRecord)) {
-            const volume = volumes.get(mount.name);
-            const data = volume && sources.get(`${volume.source}/${template.namespace}/${volume.name}`)?.();
-            if (!volume || !data || typeof mount.mountPath !== "string") continue;
-            const paths = volume.items && volume.items.length > 0
-                ? volume.items.map((i) => [i.key, i.path] as const)
-                : Object.keys(data).map((key) => [key, key] as const);
-            for (const [key, path] of paths) {
-                if (data[key] === undefined) continue;
-                if (typeof mount.subPath === "string" && mount.subPath.length > 0) {
-                    if (mount.subPath === path) files.push({ path: mount.mountPath, content: data[key] });
-                } else {
-                    files.push({ path: `${mount.mountPath.replace(/\/$/, "")}/${path}`, content: data[key] });
+            if (typeof mount.mountPath !== "string") continue;
+            for (const volume of volumes.get(mount.name) ?? []) {
+                const content = data(volume.source, template.namespace, volume.name);
+                if (!content) continue;
+                const paths = volume.items && volume.items.length > 0
+                    ? volume.items.map((i) => [i.key, i.path] as const)
+                    : Object.keys(content).map((key) => [key, key] as const);
+                for (const [key, path] of paths) {
+                    if (content[key] === undefined) continue;
+                    if (typeof mount.subPath === "string" && mount.subPath.length > 0) {
+                        if (mount.subPath === path) files.push({ path: mount.mountPath, content: content[key] });
+                    } else {
+                        files.push({ path: `${mount.mountPath.replace(/\/$/, "")}/${path}`, content: content[key] });
+                    }
                 }
             }
         }
@@ -68,4 +86,10 @@ export function dataOf(type: string, props: Record<string, any>): Record<string,
         if (typeof value === "string") data[key] = value;
     }
     return data;
+}
+
+/** Files and data of the stack, for containerViews in stack policies. */
+export function stackLookupFrom(resources: readonly PolicyResource[]): StackLookup {
+    const data = stackDataFrom(resources);
+    return { data, files: mountedFilesFrom(resources, data) };
 }

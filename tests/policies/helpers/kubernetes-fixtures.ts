@@ -11,6 +11,10 @@ export const CRON_JOB = "kubernetes:batch/v1:CronJob";
 export const SERVICE = "kubernetes:core/v1:Service";
 export const SECRET = "kubernetes:core/v1:Secret";
 export const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+export const REPLICATION_CONTROLLER = "kubernetes:core/v1:ReplicationController";
+export const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+export const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 
 export const NAMESPACE = "llm-platform";
 
@@ -30,7 +34,9 @@ export function k8sContainer(name: string, overrides: Record<string, any> = {}):
         ports: [{ name: "tds", containerPort: 1433, protocol: "TCP" }],
         env: [{ name: "ACCEPT_EULA", value: "Y" }],
         resources: resources("1", "2Gi", "2", "4Gi"),
-        securityContext: { runAsUser: 10001, runAsNonRoot: true, allowPrivilegeEscalation: false },
+        securityContext: { runAsUser: 10001, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        readinessProbe: { tcpSocket: { port: "tds" }, periodSeconds: 10, failureThreshold: 3 },
+        livenessProbe: { tcpSocket: { port: "tds" }, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
         ...overrides,
     };
 }
@@ -40,9 +46,9 @@ export function podSpec(containers: Record<string, any>[], initContainers: Recor
 }
 
 /** A workload of any kind wrapping this pod spec where that kind keeps it. */
-export function workload(type: string, service: string, spec: Record<string, any>, name = service, stack = "prod") {
+export function workload(type: string, service: string, spec: Record<string, any>, name = service, stack = "prod", namespace = NAMESPACE) {
     const labels = appLabels(service);
-    const metadata = { name, namespace: NAMESPACE, labels };
+    const metadata = { name, namespace, labels };
     const template = { metadata: { labels }, spec };
     const kind = type.split(":").pop()!;
     const apiVersion = type.startsWith("kubernetes:core/") ? "v1" : type.split(":")[1];
@@ -56,6 +62,9 @@ export function workload(type: string, service: string, spec: Record<string, any
             break;
         case "Job":
             body = { spec: { backoffLimit: 2, template } };
+            break;
+        case "ReplicationController":
+            body = { spec: { replicas: 1, selector: labels, template } };
             break;
         default:
             body = { spec: { replicas: 1, selector: { matchLabels: labels }, template, ...(kind === "StatefulSet" ? { serviceName: service } : {}) } };
@@ -78,4 +87,14 @@ export function k8sService(service: string, type: string, ports: Record<string, 
 
 export function configMap(name: string, data: Record<string, string>) {
     return resource(CONFIG_MAP, name, { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NAMESPACE }, data }, "prod");
+}
+
+/** The PodDisruptionBudget the platform gives a service: its pods, at most one down at a time. */
+export function pdb(service: string, spec: Record<string, any> = { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": service } } }, namespace = NAMESPACE) {
+    return resource(PDB, `${service}-pdb`, { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: service, namespace, labels: appLabels(service) }, spec }, "prod");
+}
+
+/** The namespace's default deny: every pod, both directions, no rules. */
+export function defaultDeny(namespace = NAMESPACE, spec: Record<string, any> = { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, name = "default-deny") {
+    return resource(NETWORK_POLICY, `${namespace}-${name}`, { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace }, spec }, "prod");
 }
