@@ -19,6 +19,14 @@ export interface DatabaseArgs {
 export const parameterGroupFamily = (engineVersion: string) => `postgres${engineVersion.split(".")[0]}`;
 
 /**
+ * The provider keeps a configured `17` in its state while RDS runs 17.x, so minor upgrades
+ * in the maintenance window leave the next `pulumi up` without a diff. A pinned `17.6` is
+ * read back as whatever runs: after an automatic upgrade to 17.7 the next `pulumi up` would
+ * ask for a downgrade, so a pinned minor version is upgraded by whoever pins it.
+ */
+export const autoMinorUpgrades = (engineVersion: string) => !engineVersion.includes(".");
+
+/**
  * The relational application database: RDS PostgreSQL, Multi-AZ, encrypted, private,
  * admitting only the cluster's security group, its master password in Secrets Manager.
  * Apps find it through the `postgres-connection` Secret in the platform's namespace.
@@ -73,9 +81,8 @@ export class Database extends pulumi.ComponentResource {
             {
                 identifier: id,
                 engine: "postgres",
-                // A major version alone lets minor upgrades happen without a diff on the next `pulumi up`.
                 engineVersion: c.engineVersion,
-                autoMinorVersionUpgrade: true,
+                autoMinorVersionUpgrade: autoMinorUpgrades(c.engineVersion),
                 instanceClass: c.instanceClass,
                 storageType: "gp3",
                 allocatedStorage: c.allocatedStorageGb,
