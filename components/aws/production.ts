@@ -40,6 +40,15 @@ const S3_ACCESS_LOG_PREFIX = "s3-access/";
  */
 export class AwsProduction extends pulumi.ComponentResource {
     readonly outputs: pulumi.Output<ProductionOutputs>;
+    /** For the backup CronJobs: where they write, and the role their ServiceAccount gets (IRSA: as its `eks.amazonaws.com/role-arn` annotation). */
+    readonly backups: {
+        readonly bucket: pulumi.Output<string>;
+        readonly prefix: string;
+        readonly roleArn: pulumi.Output<string>;
+        readonly serviceAccount: string;
+        readonly identity: "pod-identity" | "irsa";
+        readonly region: string;
+    };
 
 
     constructor(name: string, args: AwsProductionArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -158,6 +167,14 @@ export class AwsProduction extends pulumi.ComponentResource {
             new WebAcl(`${name}-waf`, { aclName: prefix, loadBalancerArn: loadBalancer.arn, rateLimitPer5Minutes: lb.waf.rateLimitPer5Minutes }, child);
         }
 
+        this.backups = {
+            bucket: backups.bucketName,
+            prefix: a.backupBucket.prefix,
+            roleArn: backupRole.arn,
+            serviceAccount: a.backupBucket.serviceAccount,
+            identity: a.backupBucket.identity,
+            region,
+        };
         this.outputs = pulumi.output({
             loadBalancerDnsName: loadBalancer.dnsName,
             certificateArn: certificate?.certificateArn ?? (lb.certificateArn as string),
