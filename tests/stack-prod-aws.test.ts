@@ -212,6 +212,12 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         );
         assert.deepEqual([db.options.protect, db.options.retainOnDelete], [true, true]);
         assert.deepEqual([i.masterUserSecretKmsKeyId, i.backupWindow, i.maintenanceWindow, i.autoMinorVersionUpgrade], [key, "01:00-02:00", "sun:03:00-sun:04:00", true]);
+        assert.equal(i.caCertIdentifier, "rds-ca-rsa2048-g1");
+        // Enhanced Monitoring every 60 s through its own role.
+        const monitoring = run.named("aws:iam/role:Role", "aws-postgres-monitoring");
+        assert.deepEqual([i.monitoringInterval, i.monitoringRoleArn], [60, monitoring.state.arn]);
+        assert.deepEqual(doc(monitoring.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "monitoring.rds.amazonaws.com" });
+        assert.equal(run.named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws-postgres-monitoring-policy").inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole");
         // Dependency order: the subnet group (and parameter group, security group) before the database.
         assert.ok(db.options.dependsOn.includes("aws:rds/subnetGroup:SubnetGroup::aws-postgres-subnets"), db.options.dependsOn.join());
         assert.ok(db.options.dependsOn.includes("aws:rds/parameterGroup:ParameterGroup::aws-postgres-parameters"));
@@ -377,6 +383,16 @@ describe("prod stack's AWS network checks (before any resource)", function () {
         assert.match(message, /llm-platform:aws\.loadBalancer\.route53ZoneId = \(not set\): must name the hosted zone of tls\.hostnames/);
         assert.match(message, /llm-platform:kubernetes\.proxyServiceType = "LoadBalancer": must be ClusterIP with the aws object/);
         assert.deepEqual(registered, []);
+    });
+
+    it("stops an aws object on the docker platform and a typo inside it, naming the keys", async () => {
+        const values = withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1", database: { instanceClas: "db.t4g.small" } } });
+        const { message, registered } = await failedRun(values);
+        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key; allowed keys: engineVersion, instanceClass, /);
+        assert.deepEqual(registered, []);
+        const onDocker = await failedRun(withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1" } }));
+        assert.match(onDocker.message, /llm-platform:aws = .*: is for the prod platform: set platform to kubernetes/);
+        assert.deepEqual(onDocker.registered, []);
     });
 
     it("stops on lifecycle and storage values that contradict each other, naming the key", async () => {

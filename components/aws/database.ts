@@ -76,6 +76,7 @@ export class Database extends pulumi.ComponentResource {
             },
             child,
         );
+        const monitoring = c.monitoringIntervalSeconds > 0 ? this.monitoringRole(`${name}-monitoring`, `${id}-monitoring`, child) : undefined;
         this.instance = new aws.rds.Instance(
             name,
             {
@@ -111,6 +112,10 @@ export class Database extends pulumi.ComponentResource {
                 performanceInsightsKmsKeyId: args.kmsKeyArn,
                 performanceInsightsRetentionPeriod: c.performanceInsightsRetentionDays,
                 enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+                monitoringInterval: c.monitoringIntervalSeconds,
+                monitoringRoleArn: monitoring?.arn,
+                // Explicit: the server certificate's CA that clients verify (RDS's default for new instances).
+                caCertIdentifier: "rds-ca-rsa2048-g1",
                 applyImmediately: false,
             },
             { ...child, dependsOn: [subnetGroup, parameters, securityGroup], protect: true, retainOnDelete: true },
@@ -135,5 +140,22 @@ export class Database extends pulumi.ComponentResource {
             { parent: this, provider: args.kubernetes.provider },
         );
         this.registerOutputs({ address: this.address, masterUserSecretArn: this.masterUserSecretArn });
+    }
+
+    /** The role RDS Enhanced Monitoring publishes OS metrics with (AWS's managed policy for it). */
+    private monitoringRole(name: string, roleName: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
+        const role = new aws.iam.Role(
+            name,
+            {
+                name: roleName,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            opts,
+        );
+        new aws.iam.RolePolicyAttachment(`${name}-policy`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" }, opts);
+        return role;
     }
 }

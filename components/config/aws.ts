@@ -52,6 +52,8 @@ const databaseSchema = z
         masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a lower-case PostgreSQL user name of at most 16 characters").default("app_admin"),
         /** Performance Insights retention: 7 days is free; longer is billed per vCPU. */
         performanceInsightsRetentionDays: z.union([z.literal(7), z.number().int().multipleOf(31).min(31).max(713)]).default(7),
+        /** Enhanced Monitoring (OS metrics) every N seconds; 0 turns it off. */
+        monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]).default(60),
         preferredBackupWindow: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "must be hh:mm-hh:mm in UTC").default("01:00-02:00"),
         preferredMaintenanceWindow: z
             .string()
