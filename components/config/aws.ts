@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { awsRegion as region, cidr, dnsLabel, eksClusterName } from "./kubernetes";
 
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1");
 const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id such as subnet-0a1b2c3d4e5f60718");
 const tagValue = z.string().min(1).max(256);
 
@@ -8,7 +8,7 @@ const tagValue = z.string().min(1).max(256);
 const networkSchema = z
     .strictObject({
         /** Read VPC, subnets and security group from this EKS cluster (default: kubernetes.eksClusterName). */
-        eksClusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name").optional(),
+        eksClusterName: eksClusterName.optional(),
         vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id such as vpc-0a1b2c3d4e5f60718").optional(),
         /** Database subnets (no route to an internet gateway). */
         privateSubnetIds: z.array(subnetId).optional(),
@@ -35,7 +35,7 @@ const bucketSchema = z
         /** How the backup jobs get their role: EKS Pod Identity (the agent add-on) or IRSA (the cluster's OIDC provider). */
         identity: z.enum(["pod-identity", "irsa"]).default("pod-identity"),
         /** The backup jobs' Kubernetes ServiceAccount (in kubernetes.namespace). */
-        serviceAccount: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes name").default("backup"),
+        serviceAccount: dnsLabel.default("backup"),
     })
     .prefault({});
 
@@ -71,7 +71,7 @@ const loadBalancerSchema = z
         /** Streamed model responses keep a connection quiet for a long time. */
         idleTimeoutSeconds: z.number().int().min(60).max(4000).default(600),
         /** Who may reach the ALB; empty: everyone. */
-        allowedCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, "must be an IPv4 CIDR")).default([]),
+        allowedCidrs: z.array(cidr).default([]),
         waf: z
             .strictObject({
                 enabled: z.boolean().default(false),
