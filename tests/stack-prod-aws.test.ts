@@ -118,6 +118,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
 
     it("logs S3 access of the backup bucket and the ALB's requests into the log bucket, which grants exactly those writers", () => {
         assert.deepEqual(sideOf(run, "aws:s3/bucketLogging:BucketLogging", BACKUPS), { bucket: BACKUPS, targetBucket: LOGS, targetPrefix: "s3-access/backups/" });
+        assert.ok(run.named("aws:s3/bucketLogging:BucketLogging", "aws-backups-logging").options.dependsOn.includes("aws:s3/bucketPolicy:BucketPolicy::aws-logs-policy"), "after the log bucket's grant");
         const grants = doc(sideOf(run, "aws:s3/bucketPolicy:BucketPolicy", LOGS).policy).Statement.filter((s: any) => s.Effect === "Allow");
         assert.deepEqual(
             grants.map((s: any) => [s.Principal, s.Action, s.Resource]),

@@ -49,7 +49,7 @@ export class BucketReplication extends pulumi.ComponentResource {
         );
         const bucket = new HardenedBucket(
             name,
-            { bucketName: args.bucketName("backups"), kmsKeyArn: key.arn, lifecycle: args.lifecycle, accessLogs: { bucket: logs.bucketName, prefix: "s3-access/backups/" } },
+            { bucketName: args.bucketName("backups"), kmsKeyArn: key.arn, lifecycle: args.lifecycle, accessLogs: { bucket: logs.bucketName, prefix: "s3-access/backups/", ready: logs.ready } },
             replica,
         );
         const role = new aws.iam.Role(

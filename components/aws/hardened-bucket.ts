@@ -17,7 +17,7 @@ export interface HardenedBucketArgs {
     readonly kmsKeyArn?: pulumi.Input<string>;
     readonly lifecycle: BucketLifecycle;
     /** Server access logging into this bucket under this prefix; unset only for the log bucket itself. */
-    readonly accessLogs?: { readonly bucket: pulumi.Input<string>; readonly prefix: string };
+    readonly accessLogs?: { readonly bucket: pulumi.Input<string>; readonly prefix: string; readonly ready: pulumi.Resource[] };
     /** Statements added to the TLS-only policy (log delivery grants). */
     readonly policyStatements?: (arn: pulumi.Output<string>) => pulumi.Input<Record<string, unknown>>[];
 }
@@ -104,7 +104,12 @@ export class HardenedBucket extends pulumi.ComponentResource {
             { ...child, dependsOn: [versioning] },
         );
         if (args.accessLogs) {
-            new aws.s3.BucketLogging(`${name}-logging`, { bucket: ref, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, child);
+            // S3 checks the target's policy grants log delivery when logging is turned on.
+            new aws.s3.BucketLogging(
+                `${name}-logging`,
+                { bucket: ref, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix },
+                { ...child, dependsOn: args.accessLogs.ready },
+            );
         }
         this.bucketName = ref;
         this.arn = bucket.arn;

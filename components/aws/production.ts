@@ -89,7 +89,7 @@ export class AwsProduction extends pulumi.ComponentResource {
                 bucketName: bucketName("backups"),
                 kmsKeyArn: backupKey.arn,
                 lifecycle: a.backupBucket,
-                accessLogs: { bucket: logs.bucketName, prefix: `${S3_ACCESS_LOG_PREFIX}backups/` },
+                accessLogs: { bucket: logs.bucketName, prefix: `${S3_ACCESS_LOG_PREFIX}backups/`, ready: logs.ready },
             },
             child,
         );
