@@ -1,6 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import { prepareAws } from "./components/aws/foundation";
 import { loadConfig } from "./components/config/load";
 import { buildStack } from "./components/stack";
 
-// Validation comes first: a bad value stops the program before any resource exists.
-export = buildStack(loadConfig(), pulumi.getStack());
+// Validation comes first: a bad value (or, on AWS, a bad subnet) stops the program before any resource exists.
+export = async () => {
+    const config = loadConfig();
+    const stack = pulumi.getStack();
+    return buildStack(config, stack, undefined, await prepareAws(config, stack, pulumi.getProject()));
+};

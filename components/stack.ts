@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AwsFoundation } from "./aws/foundation";
+import { AwsProduction } from "./aws/production";
 import { PlatformConfig } from "./config/load";
 import { Ollama } from "./ollama/ollama";
 import { Logs } from "./observability/logs";
@@ -8,6 +10,7 @@ import { ES_USERS } from "./observability/elasticsearch-setup";
 import { dataVolumePassword, generatedApiKey } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
+import { KubernetesPlatform } from "./platform/kubernetes/platform";
 import { PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
 import { Qdrant } from "./qdrant/qdrant";
 import { Redis } from "./redis/redis";
@@ -39,12 +42,13 @@ class PlatformStack extends pulumi.ComponentResource {
  * The whole platform of one stack. Takes validated config; the platform check comes
  * before the first resource, so an unsupported platform creates nothing.
  */
-export function buildStack(config: PlatformConfig, stack: string, rootOptions?: pulumi.ComponentResourceOptions) {
+export function buildStack(config: PlatformConfig, stack: string, rootOptions?: pulumi.ComponentResourceOptions, awsFoundation?: AwsFoundation) {
     const namePrefix = `llm-platform-${stack}`;
     const makePlatform = createPlatform(config, namePrefix);
     const root = new PlatformStack(namePrefix, rootOptions);
     // Every service deployed through the catalog is monitored from its own declarations.
-    const platform = new ServiceCatalog(makePlatform(root));
+    const runtime = makePlatform(root);
+    const platform = new ServiceCatalog(runtime);
     const parent = { parent: root };
     const h = SERVICE_HOSTS;
 
@@ -107,6 +111,23 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     );
     const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
     const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, backup: config.backup, dimensions: config.ollama.embeddingDimensions, platform }, parent);
+
+    // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
+    const awsPieces =
+        config.aws !== undefined && awsFoundation !== undefined && runtime instanceof KubernetesPlatform
+            ? new AwsProduction(
+                  "aws",
+                  {
+                      config: config.aws,
+                      foundation: awsFoundation,
+                      namePrefix,
+                      hostnames: config.tls.hostnames,
+                      kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
+                      proxy: { serviceName: h.proxy, port: PROXY_HTTPS_PORT },
+                  },
+                  parent,
+              )
+            : undefined;
 
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
@@ -194,6 +215,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         qdrantCollection: qdrant.collection,
         embeddingDimensions: config.ollama.embeddingDimensions,
         initialization: platform.initResults,
+        ...(awsPieces ? { aws: awsPieces.outputs } : {}),
     };
     root.complete(outputs);
     return outputs;

@@ -4,6 +4,7 @@ type ConfigValues = Record<string, unknown>;
 
 const K8S = `${CONFIG_NAMESPACE}:kubernetes`;
 const TLS = `${CONFIG_NAMESPACE}:tls`;
+const AWS = `${CONFIG_NAMESPACE}:aws`;
 const asObject = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /**
@@ -24,6 +25,12 @@ export function withExampleUserValues(values: ConfigValues): { values: ConfigVal
     if (!Array.isArray(tls.hostnames) || tls.hostnames.length === 0) {
         result[TLS] = { ...tls, hostnames: ["llm.example.com"] };
         filled.push("tls.hostnames = [llm.example.com]");
+    }
+    const a = asObject(values[AWS]);
+    const lb = asObject(a.loadBalancer);
+    if (values[AWS] !== undefined && lb.route53ZoneId === undefined && lb.certificateArn === undefined) {
+        result[AWS] = { ...a, loadBalancer: { ...lb, route53ZoneId: "Z0EXAMPLE1234567890AB" } };
+        filled.push("aws.loadBalancer.route53ZoneId = Z0EXAMPLE1234567890AB");
     }
     return { values: result, filled };
 }

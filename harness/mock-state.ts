@@ -50,11 +50,95 @@ export function mockState(type: string, name: string, inputs: Record<string, any
             return { ...inputs, status };
         }
         default:
-            return inputs;
+            return type.startsWith("aws:") ? mockAwsState(type, name, inputs) : inputs;
     }
 }
 
-/** What a provider function returns under mocks: the cluster an EKS lookup finds. */
+/** The attributes AWS computes that the program reads: ARNs, endpoints, DNS names, validation records. */
+function mockAwsState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    const id = digest(`${type}/${name}`).slice(0, 17);
+    const arn = (service: string, resource: string) => `arn:aws:${service}:eu-west-1:123456789012:${resource}`;
+    switch (type) {
+        case "aws:s3/bucket:Bucket":
+            return { ...inputs, arn: `arn:aws:s3:::${inputs.bucket}`, bucketRegionalDomainName: `${inputs.bucket}.s3.eu-west-1.amazonaws.com` };
+        case "aws:kms/key:Key":
+            return { ...inputs, keyId: `${id.slice(0, 8)}-0000-4000-8000-${id.slice(0, 12)}`, arn: arn("kms", `key/${id.slice(0, 8)}-0000-4000-8000-${id.slice(0, 12)}`) };
+        case "aws:iam/role:Role":
+            return { ...inputs, arn: `arn:aws:iam::123456789012:role/${inputs.name ?? name}`, uniqueId: `AROA${id.toUpperCase()}` };
+        case "aws:iam/policy:Policy":
+            return { ...inputs, arn: `arn:aws:iam::123456789012:policy/${inputs.name ?? name}` };
+        case "aws:acm/certificate:Certificate": {
+            const names: string[] = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])];
+            return {
+                ...inputs,
+                arn: arn("acm", `certificate/${id.slice(0, 8)}-1111-4111-8111-${id.slice(0, 12)}`),
+                domainValidationOptions: [...new Set(names)].map((domainName) => ({
+                    domainName,
+                    resourceRecordName: `_${digest(domainName).slice(0, 32)}.${domainName}.`,
+                    resourceRecordType: "CNAME",
+                    resourceRecordValue: `_${digest(`v ${domainName}`).slice(0, 32)}.xlfgrmvvlj.acm-validations.aws.`,
+                })),
+            };
+        }
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return {
+                ...inputs,
+                arn: arn("elasticloadbalancing", `loadbalancer/app/${inputs.name}/${id.slice(0, 16)}`),
+                arnSuffix: `app/${inputs.name}/${id.slice(0, 16)}`,
+                dnsName: `${inputs.name}-${parseInt(id.slice(0, 8), 16)}.eu-west-1.elb.amazonaws.com`,
+                zoneId: "Z32O12XQLNTSW2",
+            };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { ...inputs, arn: arn("elasticloadbalancing", `targetgroup/${inputs.name}/${id.slice(0, 16)}`) };
+        case "aws:rds/instance:Instance":
+            return {
+                ...inputs,
+                arn: arn("rds", `db:${inputs.identifier}`),
+                address: `${inputs.identifier}.c${id.slice(0, 11)}.eu-west-1.rds.amazonaws.com`,
+                endpoint: `${inputs.identifier}.c${id.slice(0, 11)}.eu-west-1.rds.amazonaws.com:5432`,
+                port: inputs.port ?? 5432,
+                resourceId: `db-${id.toUpperCase()}`,
+                masterUserSecrets: inputs.manageMasterUserPassword
+                    ? [{ kmsKeyId: inputs.masterUserSecretKmsKeyId, secretArn: arn("secretsmanager", `secret:rds!db-${id.slice(0, 8)}-AbCdEf`), secretStatus: "active" }]
+                    : [],
+            };
+        case "aws:wafv2/webAcl:WebAcl":
+            return { ...inputs, arn: arn("wafv2", `regional/webacl/${inputs.name}/${id.slice(0, 8)}`) };
+        default:
+            return { ...inputs, arn: arn(type.split(":")[1].split("/")[0], `${name}/${id}`) };
+    }
+}
+
+/**
+ * The example account's network as EC2 would describe it: an EKS-style VPC with private
+ * and public subnets in three zones (tagged as eksctl and the EKS console tag them), and a
+ * subnet of another VPC and a single-zone pair for tests of bad network config.
+ */
+export const MOCK_VPC_ID = "vpc-0a1b2c3d4e5f60718";
+export const MOCK_CLUSTER_SECURITY_GROUP = "sg-0c1a2b3c4d5e6f708";
+const subnet = (id: string, vpcId: string, zone: string, cidr: string, role: "elb" | "internal-elb") => ({
+    id,
+    vpcId,
+    availabilityZone: zone,
+    availabilityZoneId: `euw1-az${zone.slice(-1) === "a" ? 1 : zone.slice(-1) === "b" ? 2 : 3}`,
+    cidrBlock: cidr,
+    mapPublicIpOnLaunch: role === "elb",
+    tags: { [`kubernetes.io/role/${role}`]: "1" },
+});
+export const MOCK_SUBNETS = {
+    privateA: subnet("subnet-0aa0000000000000a", MOCK_VPC_ID, "eu-west-1a", "10.0.0.0/19", "internal-elb"),
+    privateB: subnet("subnet-0bb0000000000000b", MOCK_VPC_ID, "eu-west-1b", "10.0.32.0/19", "internal-elb"),
+    privateC: subnet("subnet-0cc0000000000000c", MOCK_VPC_ID, "eu-west-1c", "10.0.64.0/19", "internal-elb"),
+    publicA: subnet("subnet-0ad0000000000000a", MOCK_VPC_ID, "eu-west-1a", "10.0.96.0/22", "elb"),
+    publicB: subnet("subnet-0bd0000000000000b", MOCK_VPC_ID, "eu-west-1b", "10.0.100.0/22", "elb"),
+    publicC: subnet("subnet-0cd0000000000000c", MOCK_VPC_ID, "eu-west-1c", "10.0.104.0/22", "elb"),
+    /** Another VPC's subnet. */
+    foreign: subnet("subnet-0ff000000000000ff", "vpc-0ffffffffffffffff", "eu-west-1a", "172.31.0.0/20", "internal-elb"),
+    /** A second private subnet in zone a. */
+    privateA2: subnet("subnet-0a2000000000000a2", MOCK_VPC_ID, "eu-west-1a", "10.0.128.0/19", "internal-elb"),
+} as const;
+
+/** What a provider function returns under mocks: the cluster an EKS lookup finds, its subnets. */
 export function mockCall(token: string, inputs: Record<string, any>): Record<string, any> {
     switch (token) {
         case "aws:eks/getCluster:getCluster":
@@ -63,7 +147,31 @@ export function mockCall(token: string, inputs: Record<string, any>): Record<str
                 arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${inputs.name}`,
                 endpoint: `https://${digest(inputs.name).slice(0, 32).toUpperCase()}.gr7.eu-west-1.eks.amazonaws.com`,
                 certificateAuthorities: [{ data: Buffer.from(pem("CERTIFICATE", `mock cluster CA ${inputs.name}`)).toString("base64") }],
+                identities: [{ oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${digest(inputs.name).slice(0, 32).toUpperCase()}` }] }],
+                vpcConfig: {
+                        vpcId: MOCK_VPC_ID,
+                        clusterSecurityGroupId: MOCK_CLUSTER_SECURITY_GROUP,
+                        securityGroupIds: [],
+                        subnetIds: ["privateA", "privateB", "privateC", "publicA", "publicB", "publicC"].map((k) => MOCK_SUBNETS[k as keyof typeof MOCK_SUBNETS].id),
+                        endpointPrivateAccess: true,
+                        endpointPublicAccess: true,
+                        publicAccessCidrs: ["0.0.0.0/0"],
+                        controlPlaneEgressMode: "",
+                },
             };
+        case "aws:ec2/getSubnet:getSubnet": {
+            const found = Object.values(MOCK_SUBNETS).find((s) => s.id === inputs.id);
+            // EC2 answers InvalidSubnetID.NotFound; the provider fails the lookup.
+            if (!found) throw new Error(`reading EC2 Subnet (${inputs.id}): couldn't find resource`);
+            return { ...inputs, ...found, arn: `arn:aws:ec2:eu-west-1:123456789012:subnet/${found.id}` };
+        }
+        case "aws:elb/getServiceAccount:getServiceAccount":
+            // The Elastic Load Balancing account of eu-west-1 (writes the access logs).
+            return { ...inputs, id: "156460612806", arn: "arn:aws:iam::156460612806:root" };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/deployer", id: "123456789012", userId: "AIDAEXAMPLE" };
+        case "aws:index/getPartition:getPartition":
+            return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
         default:
             return inputs;
     }

@@ -9,6 +9,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
+import { prepareAws } from "../components/aws/foundation";
 import { buildStack } from "../components/stack";
 import { EngineFacts } from "../components/platform/docker/engine";
 import { withExampleUserValues } from "./example-user-values";
@@ -22,6 +23,8 @@ export interface RegisteredResource {
     readonly name: string;
     readonly urn: string;
     readonly custom: boolean;
+    /** The provider reference (`<provider urn>::<id>`) a custom resource was registered with. */
+    readonly provider?: string;
     /** Inputs with secrets unwrapped. */
     readonly inputs: Record<string, any>;
     /** Inputs as the engine receives them: secrets still wrapped. */
@@ -108,10 +111,13 @@ export interface RunOptions {
     readonly dockerEngine?: EngineFacts;
     /** Stand in example values for the cluster and domain a stack file leaves to its owner. */
     readonly exampleUserValues?: boolean;
+    /** Keys (`namespace:key`) to drop from the stack's files, e.g. `llm-platform:aws`. */
+    readonly without?: readonly string[];
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
+    for (const key of options.without ?? []) delete values[key];
     if (options.exampleUserValues) values = withExampleUserValues(values).values;
     return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine);
 }
@@ -151,6 +157,7 @@ export async function runProgram(
                     },
                     urn: `urn:pulumi:${stack}::llm-platform::${args.type}::${args.name}`,
                     custom: args.custom ?? true,
+                    provider: args.provider,
                     inputs: plainValue(args.inputs),
                     rawInputs: args.inputs,
                     state,
@@ -168,7 +175,7 @@ export async function runProgram(
     pulumi.runtime.setAllConfig(engineConfig(values));
 
     const config = loadConfig(() => dockerEngine, () => undefined);
-    const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] });
+    const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] }, await prepareAws(config, stack, "llm-platform"));
     const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.
     await new Promise((r) => setTimeout(r, 0));

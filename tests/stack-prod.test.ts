@@ -156,13 +156,19 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.equal(run.named(JOB, "qdrant-collection").inputs.spec.template.metadata.labels["talks-to.llm-platform/qdrant"], "true");
     });
 
-    it("exposes only the proxy, through the AWS Load Balancer Controller; the rest is ClusterIP", () => {
-        for (const s of run.ofType(SERVICE)) {
+    it("exposes only the proxy, through the ALB of the aws object; every Service is ClusterIP", () => {
+        for (const s of run.ofType(SERVICE)) assert.equal(s.inputs.spec.type, "ClusterIP", s.name);
+        assert.equal(run.outputs.proxyUrl, "https://llm.example.com");
+    });
+
+    it("without the aws object, exposes the proxy through the AWS Load Balancer Controller's NLB", async () => {
+        const nlb = await runStack("prod", { exampleUserValues: true, without: ["llm-platform:aws"], overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" } } });
+        for (const s of nlb.ofType(SERVICE)) {
             assert.equal(s.inputs.spec.type, s.name === "proxy-service" ? "LoadBalancer" : "ClusterIP", s.name);
         }
-        const proxy = run.named(SERVICE, "proxy-service").inputs;
+        const proxy = nlb.named(SERVICE, "proxy-service").inputs;
         assert.equal(proxy.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
-        assert.equal(run.outputs.proxyUrl, "https://llm.example.com");
+        assert.equal(nlb.ofType("aws:lb/loadBalancer:LoadBalancer").length, 0);
     });
 
     it("gives every long-running workload a PodDisruptionBudget that lets drains proceed", () => {
@@ -241,11 +247,13 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("can use a kubeconfig context, or only render manifests, instead of an EKS cluster", async () => {
-        const context = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:kubernetes": { context: "prod-admin", kubeconfig: "/home/ops/.kube/prod" } } });
+        // The aws object needs the EKS cluster (network, backup role): these are stacks without it.
+        const without = ["llm-platform:aws"];
+        const context = await runStack("prod", { exampleUserValues: true, without, overrides: { "llm-platform:kubernetes": { context: "prod-admin", kubeconfig: "/home/ops/.kube/prod" } } });
         // The example cluster name stands in only when nothing says how to reach the cluster.
         assert.equal(context.ofType("pulumi:providers:kubernetes")[0].inputs.context, "prod-admin");
         assert.equal(context.ofType("pulumi:providers:aws").length, 0);
-        const render = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:kubernetes": { renderYamlToDirectory: "rendered-manifests/prod" } } });
+        const render = await runStack("prod", { exampleUserValues: true, without, overrides: { "llm-platform:kubernetes": { renderYamlToDirectory: "rendered-manifests/prod" } } });
         const provider = render.ofType("pulumi:providers:kubernetes")[0].inputs;
         assert.equal(provider.renderYamlToDirectory, "rendered-manifests/prod");
         assert.equal(provider.kubeconfig, undefined);

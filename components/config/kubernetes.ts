@@ -1,10 +1,12 @@
 import { z } from "zod";
 
 /** A Kubernetes object name (RFC 1123 label): namespaces, StorageClasses, RuntimeClasses. */
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase RFC 1123 name (a-z, 0-9, -)");
+export const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase RFC 1123 name (a-z, 0-9, -)");
 const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, "must be a Kubernetes label value");
 const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, "must be a Kubernetes label key");
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, "must be an IPv4 CIDR such as 203.0.113.0/24");
+export const eksClusterName = z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name");
+export const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1");
+export const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, "must be an IPv4 CIDR such as 203.0.113.0/24");
 
 const toleration = z.strictObject({
     key: labelKey,
@@ -20,8 +22,8 @@ const toleration = z.strictObject({
 export const kubernetesSchema = z
     .strictObject({
         /** EKS cluster whose endpoint and CA are read with aws.eks.getCluster (credentials: `aws eks get-token`). */
-        eksClusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name").optional(),
-        awsRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1").optional(),
+        eksClusterName: eksClusterName.optional(),
+        awsRegion: awsRegion.optional(),
         /** Or a context of a kubeconfig file (the file: `kubeconfig`, else $KUBECONFIG / ~/.kube/config). */
         context: z.string().min(1).optional(),
         kubeconfig: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus } from "../platform/docker/provider-forms";
+import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema } from "./backup";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
@@ -81,6 +82,7 @@ export function configSchemaFor(preset: Preset) {
             .prefault({}),
         kubernetes: kubernetesSchema,
         backup: backupSchema,
+        aws: awsSchema,
         sqlserver: service(
             "sqlserver",
             preset,
@@ -286,6 +288,7 @@ export function configSchemaFor(preset: Preset) {
         }
 
         checkKubernetesConfig(c, issue);
+        checkAwsConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

@@ -1,0 +1,140 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsSettings } from "./settings";
+import { Network } from "./network";
+
+const HTTPS = 443;
+const HTTP = 80;
+
+export interface LoadBalancerArgs {
+    /** Stack-scoped; ALB and target-group names are at most 32 characters. */
+    readonly namePrefix: string;
+    readonly config: AwsSettings["loadBalancer"];
+    readonly network: Network;
+    /** An issued certificate's ARN (imported, or the DNS validation's). */
+    readonly certificateArn: pulumi.Input<string>;
+    /** What must exist before the HTTPS listener: the certificate's validation. */
+    readonly certificateReady: pulumi.Resource[];
+    readonly accessLogs: { readonly bucket: pulumi.Input<string>; readonly prefix: string; readonly ready: pulumi.Resource[] };
+    /** The proxy's Kubernetes Service (NGINX terminates TLS again on its port). */
+    readonly proxy: { readonly serviceName: string; readonly port: number };
+    readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string> };
+}
+
+/**
+ * The public entry: an internet-facing ALB in the public subnets, HTTPS with a TLS 1.2+
+ * policy and HTTP that only redirects, forwarding over HTTPS to the proxy pods (IP
+ * targets registered by the AWS Load Balancer Controller from a TargetGroupBinding).
+ */
+export class LoadBalancer extends pulumi.ComponentResource {
+    readonly arn: pulumi.Output<string>;
+    readonly dnsName: pulumi.Output<string>;
+    readonly zoneId: pulumi.Output<string>;
+    readonly targetGroupArn: pulumi.Output<string>;
+
+    constructor(name: string, args: LoadBalancerArgs, opts: pulumi.ComponentResourceOptions & { provider: aws.Provider }) {
+        super("llm-platform:aws:LoadBalancer", name, {}, opts);
+        const child = { parent: this, provider: opts.provider };
+        const c = args.config;
+        const n = args.network;
+        const lbName = truncateName(args.namePrefix, 32);
+
+        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, { name: `${args.namePrefix}-alb`, description: `ALB ${lbName}: HTTPS and HTTP in, the proxy out`, vpcId: n.vpcId }, child);
+        const sources = c.allowedCidrs.length > 0 ? c.allowedCidrs : ["0.0.0.0/0"];
+        for (const port of [HTTPS, HTTP]) {
+            sources.forEach((cidr, i) =>
+                new aws.vpc.SecurityGroupIngressRule(
+                    `${name}-in-${port}-${i}`,
+                    { securityGroupId: securityGroup.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: port, toPort: port, description: `${port === HTTPS ? "HTTPS" : "HTTP (redirect)"} from ${cidr}` },
+                    child,
+                ),
+            );
+        }
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-to-proxy`,
+            { securityGroupId: securityGroup.id, referencedSecurityGroupId: n.clusterSecurityGroupId, ipProtocol: "tcp", fromPort: args.proxy.port, toPort: args.proxy.port, description: "HTTPS to the proxy pods" },
+            child,
+        );
+        // Pods use the cluster security group: the proxy's port is opened to the ALB's group, nothing else.
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-proxy-from-alb`,
+            { securityGroupId: n.clusterSecurityGroupId, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: args.proxy.port, toPort: args.proxy.port, description: `proxy pods from ALB ${lbName}` },
+            child,
+        );
+
+        const lb = new aws.lb.LoadBalancer(
+            name,
+            {
+                name: lbName,
+                loadBalancerType: "application",
+                internal: false,
+                subnets: [...n.publicSubnetIds],
+                securityGroups: [securityGroup.id],
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: true,
+                idleTimeout: c.idleTimeoutSeconds,
+                desyncMitigationMode: "defensive",
+                accessLogs: { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true },
+            },
+            // ELB checks it may write the access logs when the ALB is created.
+            { ...child, dependsOn: args.accessLogs.ready },
+        );
+        const targetGroup = new aws.lb.TargetGroup(
+            `${name}-proxy`,
+            {
+                name: truncateName(`${args.namePrefix}-proxy`, 32),
+                targetType: "ip",
+                protocol: "HTTPS",
+                protocolVersion: "HTTP1",
+                port: args.proxy.port,
+                vpcId: n.vpcId,
+                deregistrationDelay: 60,
+                healthCheck: { enabled: true, protocol: "HTTPS", path: "/healthz", port: "traffic-port", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+            },
+            child,
+        );
+        new aws.lb.Listener(
+            `${name}-https`,
+            {
+                loadBalancerArn: lb.arn,
+                port: HTTPS,
+                protocol: "HTTPS",
+                sslPolicy: c.sslPolicy,
+                certificateArn: args.certificateArn,
+                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+            },
+            { ...child, dependsOn: args.certificateReady },
+        );
+        new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: lb.arn,
+                port: HTTP,
+                protocol: "HTTP",
+                defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(HTTPS), statusCode: "HTTP_301" } }],
+            },
+            child,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-binding`,
+            {
+                apiVersion: "elbv2.k8s.aws/v1beta1",
+                kind: "TargetGroupBinding",
+                metadata: { name: `${args.proxy.serviceName}-alb`, namespace: args.kubernetes.namespace },
+                spec: { serviceRef: { name: args.proxy.serviceName, port: args.proxy.port }, targetGroupARN: targetGroup.arn, targetType: "ip" },
+            },
+            { parent: this, provider: args.kubernetes.provider },
+        );
+        this.arn = lb.arn;
+        this.dnsName = lb.dnsName;
+        this.zoneId = lb.zoneId;
+        this.targetGroupArn = targetGroup.arn;
+        this.registerOutputs({ dnsName: this.dnsName, targetGroupArn: this.targetGroupArn });
+    }
+}
+
+/** AWS load-balancer and target-group names: at most 32 characters, no trailing hyphen. */
+export function truncateName(name: string, max: number): string {
+    return name.slice(0, max).replace(/-+$/, "");
+}

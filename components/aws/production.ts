@@ -1,0 +1,202 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsSettings } from "./settings";
+import { BackupRole } from "./backup-role";
+import { BucketReplication } from "./bucket-replication";
+import { DnsValidatedCertificate } from "./certificate";
+import { Database, POSTGRES_PORT } from "./database";
+import { AwsFoundation } from "./foundation";
+import { HardenedBucket } from "./hardened-bucket";
+import { KmsKey } from "./kms-key";
+import { LoadBalancer } from "./load-balancer";
+import { WebAcl } from "./web-acl";
+
+export interface AwsProductionArgs {
+    readonly config: AwsSettings;
+    readonly foundation: AwsFoundation;
+    readonly namePrefix: string;
+    /** The proxy's public names: the certificate's names and the DNS records to the ALB. */
+    readonly hostnames: readonly string[];
+    readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
+    readonly proxy: { readonly serviceName: string; readonly port: number };
+}
+
+/** What the stack exports under `aws` (and the lead's backup CronJobs read). */
+export interface ProductionOutputs {
+    readonly loadBalancerDnsName: string;
+    readonly certificateArn: string;
+    readonly backups: { bucket: string; prefix: string; roleArn: string; serviceAccount: string; identity: string; kmsKeyArn: string; replicaBucket?: string };
+    readonly logBucket: string;
+    readonly database: { host: string; port: number; database: string; username: string; masterUserSecretArn: string; connectionSecret: string };
+}
+
+const ALB_LOG_PREFIX = "alb";
+const S3_ACCESS_LOG_PREFIX = "s3-access/";
+
+/**
+ * The AWS pieces of prod: KMS keys, the backup and log buckets, the backup jobs' role, RDS
+ * PostgreSQL, and the ALB with its certificate (and WAF) in front of the proxy.
+ */
+export class AwsProduction extends pulumi.ComponentResource {
+    readonly outputs: pulumi.Output<ProductionOutputs>;
+    /** For the backup CronJobs: where they write, and the role their ServiceAccount gets (IRSA: as its `eks.amazonaws.com/role-arn` annotation). */
+    readonly backups: {
+        readonly bucket: pulumi.Output<string>;
+        readonly prefix: string;
+        readonly roleArn: pulumi.Output<string>;
+        readonly serviceAccount: string;
+        readonly identity: "pod-identity" | "irsa";
+        readonly region: string;
+    };
+
+
+    constructor(name: string, args: AwsProductionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("llm-platform:aws:Production", name, {}, opts);
+        const { provider, network, accountId, region, clusterName } = args.foundation;
+        const a = args.config;
+        const child = { parent: this, provider };
+        const prefix = args.namePrefix;
+        const bucketName = (purpose: string) => `${prefix}-${accountId}-${region}-${purpose}`;
+
+        const backupKey = new KmsKey(`${name}-backups-key`, { description: `${prefix} backups`, aliasName: `${prefix}-backups` }, child);
+        const databaseKey = new KmsKey(`${name}-database-key`, { description: `${prefix} RDS PostgreSQL`, aliasName: `${prefix}-database` }, child);
+
+        // ALB access logs and S3 access logs can only be delivered to SSE-S3 buckets.
+        const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this, provider });
+        const logs = new HardenedBucket(
+            `${name}-logs`,
+            {
+                bucketName: bucketName("logs"),
+                lifecycle: a.backupBucket,
+                policyStatements: (arn) => [
+                    { Sid: "AlbAccessLogs", Effect: "Allow", Principal: { AWS: elbAccount.arn }, Action: "s3:PutObject", Resource: pulumi.interpolate`${arn}/${ALB_LOG_PREFIX}/AWSLogs/${accountId}/*` },
+                    {
+                        Sid: "S3ServerAccessLogs",
+                        Effect: "Allow",
+                        Principal: { Service: "logging.s3.amazonaws.com" },
+                        Action: "s3:PutObject",
+                        Resource: pulumi.interpolate`${arn}/${S3_ACCESS_LOG_PREFIX}*`,
+                        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+                    },
+                ],
+            },
+            child,
+        );
+        const backups = new HardenedBucket(
+            `${name}-backups`,
+            {
+                bucketName: bucketName("backups"),
+                kmsKeyArn: backupKey.arn,
+                lifecycle: a.backupBucket,
+                accessLogs: { bucket: logs.bucketName, prefix: `${S3_ACCESS_LOG_PREFIX}backups/`, ready: logs.ready },
+            },
+            child,
+        );
+        const replication =
+            args.foundation.replicaProvider === undefined
+                ? undefined
+                : new BucketReplication(
+                      `${name}-backups-replica`,
+                      {
+                          namePrefix: prefix,
+                          bucketName: (purpose) => `${prefix}-${accountId}-${a.backupBucket.replicaRegion}-${purpose}`,
+                          source: backups,
+                          sourceKmsKeyArn: backupKey.arn,
+                          sourceRegion: region,
+                          lifecycle: a.backupBucket,
+                          accountId,
+                          replicaProvider: args.foundation.replicaProvider,
+                      },
+                      child,
+                  );
+        const backupRole = new BackupRole(
+            `${name}-backup-role`,
+            {
+                roleName: `${prefix}-backup`,
+                bucketArn: backups.arn,
+                prefix: a.backupBucket.prefix,
+                kmsKeyArn: backupKey.arn,
+                clusterName,
+                namespace: args.kubernetes.namespaceName,
+                serviceAccount: a.backupBucket.serviceAccount,
+                identity: a.backupBucket.identity,
+                oidcIssuer: network.oidcIssuer,
+                accountId,
+            },
+            child,
+        );
+
+        const database = new Database(
+            `${name}-postgres`,
+            { namePrefix: prefix, config: a.database, network, kmsKeyArn: databaseKey.arn, kubernetes: args.kubernetes },
+            child,
+        );
+
+        const lb = a.loadBalancer;
+        const certificate =
+            lb.certificateArn === undefined
+                ? new DnsValidatedCertificate(`${name}-certificate`, { hostnames: args.hostnames, route53ZoneId: lb.route53ZoneId as string }, child)
+                : undefined;
+        const loadBalancer = new LoadBalancer(
+            `${name}-alb`,
+            {
+                namePrefix: prefix,
+                config: lb,
+                network,
+                certificateArn: certificate?.certificateArn ?? (lb.certificateArn as string),
+                certificateReady: certificate ? [certificate.validation] : [],
+                accessLogs: { bucket: logs.bucketName, prefix: ALB_LOG_PREFIX, ready: logs.ready },
+                proxy: args.proxy,
+                kubernetes: args.kubernetes,
+            },
+            child,
+        );
+        if (lb.route53ZoneId !== undefined) {
+            args.hostnames
+                .filter((h) => !h.startsWith("*."))
+                .forEach((hostname, i) =>
+                    new aws.route53.Record(
+                        `${name}-dns-${i}`,
+                        { zoneId: lb.route53ZoneId as string, name: hostname, type: "A", aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }] },
+                        child,
+                    ),
+                );
+        }
+        if (lb.waf.enabled) {
+            new WebAcl(`${name}-waf`, { aclName: prefix, loadBalancerArn: loadBalancer.arn, rateLimitPer5Minutes: lb.waf.rateLimitPer5Minutes }, child);
+        }
+
+        this.backups = {
+            bucket: backups.bucketName,
+            prefix: a.backupBucket.prefix,
+            roleArn: backupRole.arn,
+            serviceAccount: a.backupBucket.serviceAccount,
+            identity: a.backupBucket.identity,
+            region,
+        };
+        this.outputs = pulumi.output({
+            loadBalancerDnsName: loadBalancer.dnsName,
+            certificateArn: certificate?.certificateArn ?? (lb.certificateArn as string),
+            backups: {
+                bucket: backups.bucketName,
+                prefix: a.backupBucket.prefix,
+                roleArn: backupRole.arn,
+                serviceAccount: a.backupBucket.serviceAccount,
+                identity: a.backupBucket.identity,
+                kmsKeyArn: backupKey.arn,
+                replicaBucket: replication?.replicaBucketName,
+            },
+            logBucket: logs.bucketName,
+            database: {
+                host: database.address,
+                port: POSTGRES_PORT,
+                database: a.database.databaseName,
+                username: a.database.masterUsername,
+                masterUserSecretArn: database.masterUserSecretArn,
+                connectionSecret: "postgres-connection",
+            },
+        });
+        this.registerOutputs({ outputs: this.outputs });
+    }
+}

@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { awsRegion as region, cidr, dnsLabel, eksClusterName } from "./kubernetes";
+
+const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id such as subnet-0a1b2c3d4e5f60718");
+const tagValue = z.string().min(1).max(256);
+
+/** What the stack reads from AWS to place its pieces: from the cluster unless given here. */
+const networkSchema = z
+    .strictObject({
+        /** Read VPC, subnets and security group from this EKS cluster (default: kubernetes.eksClusterName). */
+        eksClusterName: eksClusterName.optional(),
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id such as vpc-0a1b2c3d4e5f60718").optional(),
+        /** Database subnets (no route to an internet gateway). */
+        privateSubnetIds: z.array(subnetId).optional(),
+        /** Load-balancer subnets. */
+        publicSubnetIds: z.array(subnetId).optional(),
+        /** The cluster security group: the pods' and nodes' group, the only one RDS admits. */
+        clusterSecurityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, "must be a security group id such as sg-0a1b2c3d4e5f60718").optional(),
+    })
+    .prefault({});
+
+const bucketSchema = z
+    .strictObject({
+        /** The prefix the backup jobs write under (and the only one their role may touch). */
+        prefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]*\/$/, "must be a key prefix ending in /, e.g. backups/").default("backups/"),
+        transitionToIaDays: z.number().int().min(30).default(30),
+        transitionToGlacierDays: z.number().int().min(31).default(90),
+        /** GLACIER (Flexible Retrieval, hours to restore) or GLACIER_IR (Instant Retrieval, milliseconds, dearer to read). */
+        glacierStorageClass: z.enum(["GLACIER", "GLACIER_IR"]).default("GLACIER"),
+        expireDays: z.number().int().min(1).max(3650).default(365),
+        noncurrentExpireDays: z.number().int().min(1).max(3650).default(30),
+        abortIncompleteUploadDays: z.number().int().min(1).max(30).default(7),
+        /** Replicate every backup to a bucket in this second region (its own KMS key and log bucket). */
+        replicaRegion: region.optional(),
+        /** How the backup jobs get their role: EKS Pod Identity (the agent add-on) or IRSA (the cluster's OIDC provider). */
+        identity: z.enum(["pod-identity", "irsa"]).default("pod-identity"),
+        /** The backup jobs' Kubernetes ServiceAccount (in kubernetes.namespace). */
+        serviceAccount: dnsLabel.default("backup"),
+    })
+    .prefault({});
+
+const databaseSchema = z
+    .strictObject({
+        engineVersion: z.string().regex(/^1[4-9](\.\d+)?$/, "must be a PostgreSQL version RDS offers: a major (17, minor upgrades automatic) or major.minor (17.6)").default("17"),
+        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.m7g.large").default("db.m7g.large"),
+        allocatedStorageGb: z.number().int().min(20).max(65536).default(100),
+        /** Storage autoscaling grows up to this. */
+        maxAllocatedStorageGb: z.number().int().min(20).max(65536).default(500),
+        backupRetentionDays: z.number().int().min(7).max(35).default(14),
+        multiAz: z.boolean().default(true),
+        databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL database name: a lower-case letter, then letters, digits or _").default("app"),
+        masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a lower-case PostgreSQL user name of at most 16 characters").default("app_admin"),
+        /** Performance Insights retention: 7 days is free; longer is billed per vCPU. */
+        performanceInsightsRetentionDays: z.union([z.literal(7), z.number().int().multipleOf(31).min(31).max(713)]).default(7),
+        /** Enhanced Monitoring (OS metrics) every N seconds; 0 turns it off. */
+        monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]).default(60),
+        preferredBackupWindow: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "must be hh:mm-hh:mm in UTC").default("01:00-02:00"),
+        preferredMaintenanceWindow: z
+            .string()
+            .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, "must be ddd:hh:mm-ddd:hh:mm in UTC")
+            .default("sun:03:00-sun:04:00"),
+    })
+    .prefault({});
+
+const loadBalancerSchema = z
+    .strictObject({
+        /** A certificate you imported into ACM; otherwise ACM issues one for tls.hostnames, validated in route53ZoneId. */
+        certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, "must be an ACM certificate ARN").optional(),
+        route53ZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ").optional(),
+        sslPolicy: z.enum(["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-2021-06"]).default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        /** Streamed model responses keep a connection quiet for a long time. */
+        idleTimeoutSeconds: z.number().int().min(60).max(4000).default(600),
+        /** Who may reach the ALB; empty: everyone. */
+        allowedCidrs: z.array(cidr).default([]),
+        waf: z
+            .strictObject({
+                enabled: z.boolean().default(false),
+                /** Requests per client IP in any 5-minute window before WAF blocks it. */
+                rateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(2000),
+            })
+            .prefault({}),
+    })
+    .prefault({});
+
+/**
+ * The `aws` object: the AWS pieces of prod (RDS, ALB + ACM, S3 backups), built when the
+ * object is present and the platform is kubernetes.
+ */
+export const awsSchema = z
+    .strictObject({
+        /** Default: kubernetes.awsRegion. */
+        region: region.optional(),
+        /** Default tags on every AWS resource (stack and project are added). */
+        owner: tagValue,
+        tags: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/, "must be an AWS tag key"), tagValue).default({}),
+        network: networkSchema,
+        backupBucket: bucketSchema,
+        database: databaseSchema,
+        loadBalancer: loadBalancerSchema,
+    })
+    .optional();
+
+export type AwsConfig = NonNullable<z.output<typeof awsSchema>>;
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+/** Rules across keys; subnets and zones that need AWS to answer are checked in components/aws/network.ts. */
+export function checkAwsConfig(
+    c: { platform: string; aws?: AwsConfig; kubernetes: { eksClusterName?: string; awsRegion?: string; proxyServiceType: string }; tls: { hostnames: string[] } },
+    issue: Issue,
+) {
+    const a = c.aws;
+    if (a === undefined) return;
+    if (c.platform !== "kubernetes") {
+        issue(["aws"], "is for the prod platform: set platform to kubernetes, or remove the aws object");
+        return;
+    }
+    if (a.region === undefined && c.kubernetes.awsRegion === undefined) {
+        issue(["aws", "region"], "must be set (or kubernetes.awsRegion), e.g. eu-west-1");
+    }
+    if (a.network.eksClusterName === undefined && c.kubernetes.eksClusterName === undefined) {
+        issue(["aws", "network", "eksClusterName"], "must be set (or kubernetes.eksClusterName): the network is read from the cluster and the backup role is bound to it");
+    }
+    const b = a.backupBucket;
+    if (b.transitionToGlacierDays < b.transitionToIaDays + 30) {
+        issue(["aws", "backupBucket", "transitionToGlacierDays"], `must be at least 30 days after aws.backupBucket.transitionToIaDays (${b.transitionToIaDays}): S3 bills STANDARD_IA for 30 days at least`);
+    }
+    if (b.expireDays <= b.transitionToGlacierDays) {
+        issue(["aws", "backupBucket", "expireDays"], `must be later than aws.backupBucket.transitionToGlacierDays (${b.transitionToGlacierDays})`);
+    }
+    if (b.replicaRegion !== undefined && b.replicaRegion === (a.region ?? c.kubernetes.awsRegion)) {
+        issue(["aws", "backupBucket", "replicaRegion"], "must be a second region, not the stack's own: a replica in the same region survives nothing more");
+    }
+    const d = a.database;
+    if (d.maxAllocatedStorageGb < d.allocatedStorageGb) {
+        issue(["aws", "database", "maxAllocatedStorageGb"], `must be at least aws.database.allocatedStorageGb (${d.allocatedStorageGb})`);
+    }
+    const lb = a.loadBalancer;
+    if (lb.certificateArn === undefined && lb.route53ZoneId === undefined) {
+        issue(["aws", "loadBalancer", "route53ZoneId"], "must name the hosted zone of tls.hostnames (ACM validates the certificate there), or set aws.loadBalancer.certificateArn");
+    }
+    if (c.kubernetes.proxyServiceType !== "ClusterIP") {
+        issue(["kubernetes", "proxyServiceType"], "must be ClusterIP with the aws object: the ALB is the proxy's entry, not a second load balancer");
+    }
+}
