@@ -64,6 +64,12 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
         assert.ok(isSecretValue(timescale.rawInputs.envs), "the env travels as a secret");
     });
 
+    it("lets node-exporter serve the schedulers' last-success metrics, read-only, for BackupTooOld", () => {
+        const node = run.named(CONTAINER, "node-exporter");
+        assert.ok(node.inputs.command.includes("--collector.textfile.directory=/backups/metrics"));
+        assert.ok(node.inputs.volumes.some((v: any) => v.volumeName === "llm-platform-dev-backups" && v.containerPath === "/backups" && v.readOnly === true));
+    });
+
     it("puts SQL Server in the FULL recovery model, so log backups restore to a point in time", () => {
         const init = run.named(CONTAINER, "sqlserver-schema").inputs.uploads.find((u: any) => u.file === "/tmp/llm-platform-init.sql").content;
         assert.match(init, /IF \(SELECT recovery_model_desc FROM sys\.databases WHERE name = N'llm'\) <> N'FULL'\s+ALTER DATABASE \[llm\] SET RECOVERY FULL;/);

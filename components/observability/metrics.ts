@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_ROOT } from "../backup/scheduler";
 import { PlatformConfig } from "../config/load";
 import { ServiceCatalog } from "../platform/catalog";
 import { loopbackPort, resourcesOf } from "../platform/resources";
@@ -63,8 +64,14 @@ export class Metrics extends pulumi.ComponentResource {
         deploy({
             name: "node-exporter",
             image: c.nodeExporter.image,
-            command: ["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+            command: [
+                "--path.rootfs=/host",
+                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)",
+                // The backup jobs' last-success times, for BackupTooOld.
+                ...(c.backup.enabled ? [`--collector.textfile.directory=${BACKUP_ROOT}/metrics`] : []),
+            ],
             hostMounts: [{ hostPath: "/", mountPath: "/host" }],
+            readsBackups: c.backup.enabled,
             ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
             resources: resourcesOf(c.nodeExporter),
             healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),

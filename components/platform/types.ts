@@ -215,6 +215,8 @@ export interface ServiceSpec {
     readonly hostMounts?: readonly HostMount[];
     /** Scheduled backups of the service's data. */
     readonly backups?: readonly BackupJob[];
+    /** Reads the stack's backups at BACKUP_ROOT, read-only (node-exporter serves their last-success metrics). */
+    readonly readsBackups?: boolean;
 }
 
 export interface DeployedService {

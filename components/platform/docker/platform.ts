@@ -94,7 +94,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         });
         const backups = spec.backups ?? [];
         // SQL Server writes its BACKUP files itself: it sees the backups where its scheduler does.
-        const backupMount = backups.some((b) => b.serviceWritesBackups) ? [this.backupsMount(opts)] : [];
+        const backupMount = backups.some((b) => b.serviceWritesBackups)
+            ? [this.backupsMount(opts)]
+            : spec.readsBackups
+              ? [{ ...this.backupsMount(opts), readOnly: true }]
+              : [];
 
         const stopSeconds = spec.stopGraceSeconds ?? DEFAULT_STOP_SECONDS;
         const waitSeconds = healthTimeoutSeconds(spec.healthCheck);
