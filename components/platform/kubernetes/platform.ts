@@ -81,6 +81,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         if (nodeAgent && ((spec.volumes ?? []).length > 0 || (spec.replicas ?? 1) !== 1)) {
             throw new Error(`service ${spec.name}: a node agent runs once per node and keeps no volumes`);
         }
+        if ((spec.backups ?? []).length > 0) {
+            // Not silently: the Docker platform schedules them; CronJobs with S3 uploads are the next step here.
+            pulumi.log.warn(`${spec.name}: its scheduled backups run on the Docker platform only so far; back it up by other means on Kubernetes`);
+        }
         const namespace = nodeAgent ? this.nodeAgentNamespace() : this.namespace;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: "server", "app.kubernetes.io/instance": this.args.namePrefix };
         const labels = {
