@@ -14,6 +14,8 @@ export interface StackTotals {
     readonly services: Totals;
     /** Backup schedulers: long-running too, mostly asleep. */
     readonly backups: Totals;
+    /** Services and schedulers together: what runs all the time. */
+    readonly longRunning: Totals;
     /** One-shot steps: they run after their service and exit. */
     readonly steps: Totals;
     /** Published host ports: `ip:port -> container`. */
@@ -36,9 +38,12 @@ function sum(containers: RegisteredResource[]): Totals {
 /** What a Docker stack asks of the machine: the figures the README's sizing statements come from. */
 export function stackTotals(run: StackRun): StackTotals {
     const containers = run.ofType(CONTAINER);
+    const services = containers.filter((c) => role(c) === "service" || role(c) === "node-agent");
+    const backups = containers.filter((c) => role(c) === "backup");
     return {
-        services: sum(containers.filter((c) => role(c) === "service" || role(c) === "node-agent")),
-        backups: sum(containers.filter((c) => role(c) === "backup")),
+        services: sum(services),
+        backups: sum(backups),
+        longRunning: sum([...services, ...backups]),
         steps: sum(containers.filter((c) => role(c) === "init")),
         hostPorts: containers.flatMap((c) => (c.inputs.ports ?? []).map((p: any) => `${p.ip}:${p.external} -> ${c.name}`)).sort(),
         gpuContainers: containers.filter((c) => c.inputs.gpus).map((c) => c.name),
@@ -52,7 +57,7 @@ export function describeTotals(t: StackTotals): string {
         "totals",
         line("services", t.services),
         line("backups", t.backups) + " (schedulers, mostly asleep)",
-        line("together", { containers: t.services.containers + t.backups.containers, cpu: t.services.cpu + t.backups.cpu, memoryMb: t.services.memoryMb + t.backups.memoryMb, memoryReservationMb: t.services.memoryReservationMb + t.backups.memoryReservationMb }),
+        line("together", t.longRunning),
         line("steps", t.steps) + " (one at a time per service, then they exit)",
         `  host ports: ${t.hostPorts.join(", ") || "none"}`,
         `  GPU: ${t.gpuContainers.join(", ") || "none"}`,

@@ -8,7 +8,7 @@ ensure_deps() {
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     for dir in "$root" "$root/policies"; do
         if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
-            echo "== npm ci in ${dir#"$root"/} (dependencies missing or older than package-lock.json)" >&2
+            echo "== npm ci in ${dir#"$root"}/ (dependencies missing or older than package-lock.json)" >&2
             (cd "$dir" && npm ci --no-audit --no-fund >&2)
         fi
     done

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH, SCHEDULER_PATH, SCHEDULER_SCRIPT, schedulerHealthCommand } from "../../backup/scheduler";
-import { BackupJob, DeployedService, Env, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { BackupJob, DeployedService, Env, HealthCheck, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
 import { stepFailure } from "./step-result";
@@ -31,6 +31,22 @@ const STEP_TIMEOUT_MINUTES = 30;
 /** A node agent's read-only view of the host: bind mounts. */
 function hostMounts(spec: ServiceSpec) {
     return (spec.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: true }));
+}
+
+/**
+ * What every long-running container gets: its health check, restarts, the time `docker stop`
+ * (and Pulumi's delete) gives it, and a `pulumi up` that returns only once it is healthy.
+ */
+function longRunning(health: HealthCheck, stopSeconds: number) {
+    return {
+        healthcheck: healthcheck(health),
+        restart: "unless-stopped",
+        // `docker stop`, daemon restarts and replacements use stopTimeout; destroyGraceSeconds only Pulumi's delete.
+        stopTimeout: stopSeconds,
+        destroyGraceSeconds: stopSeconds,
+        wait: true,
+        waitTimeout: healthTimeoutSeconds(health),
+    };
 }
 
 /** Docker's embedded DNS server on user-defined networks. */
@@ -100,8 +116,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
               ? [{ ...this.backupsMount(opts), readOnly: true }]
               : [];
 
-        const stopSeconds = spec.stopGraceSeconds ?? DEFAULT_STOP_SECONDS;
-        const waitSeconds = healthTimeoutSeconds(spec.healthCheck);
+        const service = longRunning(spec.healthCheck, spec.stopGraceSeconds ?? DEFAULT_STOP_SECONDS);
         const container = new docker.Container(
             spec.name,
             {
@@ -116,16 +131,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     .filter((p) => p.publish)
                     .sort((a, b) => a.port - b.port)
                     .map((p) => ({ internal: p.port, external: p.publish!.hostPort, ip: p.publish!.hostIp, protocol: "tcp" })),
-                healthcheck: healthcheck(spec.healthCheck),
+                ...service,
                 gpus: spec.gpu ? "all" : undefined,
                 shmSize: spec.sharedMemoryMb,
-                restart: "unless-stopped",
-                // `docker stop`, daemon restarts and replacements use stopTimeout; destroyGraceSeconds only Pulumi's delete.
-                stopTimeout: stopSeconds,
-                destroyGraceSeconds: stopSeconds,
-                // `pulumi up` returns only when the service reports healthy.
-                wait: true,
-                waitTimeout: waitSeconds,
                 labels: this.labelList({
                     "llm-platform.service": spec.name,
                     // The policy pack lets node agents (and only them) bind-mount the host read-only.
@@ -138,7 +146,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 ...opts,
                 dependsOn: this.readyOf(spec.dependsOn ?? []),
                 // Create includes the wait for healthy; the provider's default would cut it at 20 minutes.
-                customTimeouts: { create: `${Math.ceil(waitSeconds / 60) + 5}m` },
+                customTimeouts: { create: `${Math.ceil(service.waitTimeout / 60) + 5}m` },
             },
         );
 
@@ -146,9 +154,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         for (const job of backups) {
             this.scheduleBackup(spec.name, job, job.restoreWritesServiceVolumes ? volumes : [], container, opts);
         }
-        const service: DeployedService = { host: spec.name, ready: container, initialized };
-        this.deployed.set(spec.name, service);
-        return service;
+        const deployed: DeployedService = { host: spec.name, ready: container, initialized };
+        this.deployed.set(spec.name, deployed);
+        return deployed;
     }
 
     /** The stack's backups volume, mounted at BACKUP_ROOT; retained like every data volume. */
@@ -197,12 +205,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 entrypoints: ["/bin/sh", SCHEDULER_PATH],
                 user: "0",
                 volumes: [this.backupsMount(opts), ...serviceVolumes],
-                healthcheck: healthcheck(health),
-                restart: "unless-stopped",
-                stopTimeout: DEFAULT_STOP_SECONDS,
-                destroyGraceSeconds: DEFAULT_STOP_SECONDS,
-                wait: true,
-                waitTimeout: healthTimeoutSeconds(health),
+                ...longRunning(health, DEFAULT_STOP_SECONDS),
                 labels: this.labelList({
                     "llm-platform.service": service,
                     "llm-platform.role": "backup",
