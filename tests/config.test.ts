@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../components/config/load";
 import { defaultImages } from "../components/config/images";
+import { cpusRoundTrips, nearestRoundTripCpus } from "../components/platform/docker/provider-forms";
 
 /** What a kubernetes stack must say besides its services: the cluster, the domain, the load balancer's ports. */
 const kubernetesEssentials = { kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] } };
@@ -62,6 +63,8 @@ describe("config validation", () => {
 
     it("rejects CPU counts Docker's provider would read back as another value", () => {
         rejects({ redis: { cpu: 0.05 } }, "redis.cpu", "0.05", "stored by Docker's provider as 0.1");
+        rejects({ redis: { cpu: 0.05 } }, "redis.cpu", "such as 0.1");
+        for (const odd of [0.05, 0.005, 0.07, 10.05]) assert.ok(cpusRoundTrips(nearestRoundTripCpus(odd)), `the suggestion for ${odd} round-trips`);
         assert.deepEqual(problems({ redis: { cpu: 0.25 }, qdrant: { cpu: 1.5 } }), []);
         assert.deepEqual(problems({ platform: "kubernetes", ...kubernetesEssentials, ollama: { gpu: true }, redis: { cpu: 0.05 } }), [], "a Kubernetes quantity has no such round trip");
     });

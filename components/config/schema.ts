@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cpusRoundTrips, dockerCpus } from "../platform/docker/provider-forms";
+import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../platform/docker/provider-forms";
 import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema } from "./backup";
 import { hostPorts } from "./host-ports";
@@ -258,7 +258,7 @@ export function configSchemaFor(preset: Preset) {
                 if (!cpusRoundTrips(c[name].cpu)) {
                     issue(
                         [name, "cpu"],
-                        `is stored by Docker's provider as ${dockerCpus(c[name].cpu)}, so every \`pulumi up\` would replace the container: use a value that round-trips, such as ${Math.round(c[name].cpu * 100) / 100 || 0.01}`,
+                        `is stored by Docker's provider as ${dockerCpus(c[name].cpu)}, so every \`pulumi up\` would replace the container: use a value that round-trips, such as ${nearestRoundTripCpus(c[name].cpu)}`,
                     );
                 }
             }

@@ -40,6 +40,17 @@ export function cpusRoundTrips(cpu: number): boolean {
     return Number(dockerCpus(cpu)) === cpu;
 }
 
+/** The CPU count nearest to `cpu`, in hundredths, that survives the round trip (0.05 -> 0.1). */
+export function nearestRoundTripCpus(cpu: number): number {
+    const hundredths = Math.round(cpu * 100);
+    for (let step = 0; step < 100; step++) {
+        for (const candidate of [hundredths + step, hundredths - step]) {
+            if (candidate > 0 && cpusRoundTrips(candidate / 100)) return candidate / 100;
+        }
+    }
+    return Math.max(1, Math.round(cpu));
+}
+
 /**
  * Health check durations: read back as Go's time.Duration.String()
  * (resource_docker_container_funcs.go:961): 30 -> "30s", 60 -> "1m0s", 90 -> "1m30s", 3600 -> "1h0m0s".
