@@ -80,7 +80,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             certPem: certificates.certPem,
             keyPem: certificates.keyPem,
             ollamaTarget,
-            extraRoutes: observabilityRoutes(config.observability),
+            extraRoutes: observabilityRoutes(config.observability, (s) => platform.hostOf(s)),
             extraFiles: uiUserFiles({
                 grafana: grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword },
                 kibana: kibanaAnalystPassword && { user: ES_USERS.analyst.user, password: kibanaAnalystPassword },
@@ -142,9 +142,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   stack,
                   services: () => platform.services,
                   caCertPem: certificates.caCertPem,
-                  tls: certificates.issue("elasticsearch-tls", ["elasticsearch", `${namePrefix}-elasticsearch`]),
+                  tls: certificates.issue("elasticsearch-tls", [...new Set(["elasticsearch", platform.hostOf("elasticsearch"), `${namePrefix}-elasticsearch`])]),
                   kibanaPublicUrl: `${proxyUrl}${KIBANA_PATH}`,
-                  proxyService: proxy.host,
+                  // The service's name, which its log lines carry on every platform (not its host name).
+                  proxyService: h.proxy,
                   analystPassword: kibanaAnalystPassword!,
               },
               parent,

@@ -18,6 +18,8 @@ export const defaultImages = {
     nodeExporter: "prom/node-exporter:v1.12.1",
     cadvisor: "ghcr.io/google/cadvisor:0.60.5",
     blackboxExporter: "prom/blackbox-exporter:v0.28.0",
+    /** Kubernetes only: the backup CronJobs push their last-success times to it. */
+    pushgateway: "prom/pushgateway:v1.11.4",
     postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",
     redisExporter: "oliver006/redis_exporter:v1.88.0-alpine",
     nginxExporter: "nginx/nginx-prometheus-exporter:1.5.3",

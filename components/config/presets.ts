@@ -28,6 +28,7 @@ export const presetSizes: Readonly<Record<string, Readonly<Record<Preset, Size>>
     nodeExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     cadvisor: { default: { cpu: 0.5, memoryMb: 256 }, small: { cpu: 0.25, memoryMb: 96 } },
     blackboxExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    pushgateway: { default: { cpu: 0.1, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     postgresExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     redisExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
     nginxExporter: { default: { cpu: 0.1, memoryMb: 32 }, small: { cpu: 0.1, memoryMb: 16 } },

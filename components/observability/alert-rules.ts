@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { NodeLayout } from "./node-layout";
 
 /** Metrics the log shipper derives from the proxy's JSON access log. */
 export const PROXY_REQUESTS_METRIC = "llm_proxy_requests_total";
@@ -33,8 +34,8 @@ export interface AlertThresholds {
 const DAY = 86400;
 const realFs = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"`;
 
-/** The alerts, from the runbooks' thresholds. */
-export function alertGroups(t: AlertThresholds): AlertGroup[] {
+/** The alerts, from the runbooks' thresholds; the hints name the platform's own commands. */
+export function alertGroups(t: AlertThresholds, inspect: NodeLayout["inspect"]): AlertGroup[] {
     return [
         {
             name: "llm-platform.availability",
@@ -45,7 +46,7 @@ export function alertGroups(t: AlertThresholds): AlertGroup[] {
                     for: "2m",
                     severity: "critical",
                     summary: "{{ $labels.job }} ({{ $labels.instance }}) does not answer Prometheus' scrapes",
-                    runbook: "Is the container running and healthy? `docker ps --filter name={{ $labels.job }}`, then `docker logs` of it; an exporter target down means the exporter, not necessarily the service.",
+                    runbook: `Is it running and healthy? ${inspect.status("{{ $labels.job }}")}, then ${inspect.logs("{{ $labels.job }}")}; an exporter target down means the exporter, not necessarily the service.`,
                 },
                 {
                     alert: "ProbeFailed",
@@ -82,7 +83,7 @@ export function alertGroups(t: AlertThresholds): AlertGroup[] {
                     for: "10m",
                     severity: "warning",
                     summary: "Disk {{ $labels.mountpoint }} is {{ $value | printf \"%.0f\" }}% full",
-                    runbook: "`docker system df`; old images and build cache go with `docker image prune`; data volumes are kept on purpose.",
+                    runbook: `${inspect.disk}; data volumes are kept on purpose.`,
                 },
                 {
                     alert: "HostDiskFullIn24Hours",
@@ -90,7 +91,7 @@ export function alertGroups(t: AlertThresholds): AlertGroup[] {
                     for: "30m",
                     severity: "critical",
                     summary: "Disk {{ $labels.mountpoint }} fills up within 24 hours at the current rate",
-                    runbook: "Find what grows: model pulls, database volumes, container logs (docker.logMaxSizeMb); free space before it reaches 0.",
+                    runbook: "Find what grows: model pulls, database volumes, container logs; free space before it reaches 0.",
                 },
                 {
                     alert: "ContainerMemoryAbove90Percent",
@@ -213,7 +214,7 @@ export function alertGroups(t: AlertThresholds): AlertGroup[] {
                     for: "5m",
                     severity: "warning",
                     summary: "Prometheus runs an old configuration: the last reload failed",
-                    runbook: "`docker logs` of prometheus; run `promtool check config` on the generated file.",
+                    runbook: `${inspect.logs("prometheus")}; run \`promtool check config\` on the generated file.`,
                 },
                 {
                     alert: "PrometheusNotificationsFailing",
@@ -221,7 +222,7 @@ export function alertGroups(t: AlertThresholds): AlertGroup[] {
                     for: "10m",
                     severity: "warning",
                     summary: "Prometheus cannot send alerts to Alertmanager",
-                    runbook: "Is alertmanager up? `docker logs` of prometheus and alertmanager.",
+                    runbook: `Is alertmanager up? ${inspect.logs("prometheus")} and ${inspect.logs("alertmanager")}.`,
                 },
                 {
                     alert: "AlertmanagerNotificationsFailing",
@@ -245,8 +246,8 @@ export function alertGroups(t: AlertThresholds): AlertGroup[] {
 }
 
 /** The rules file Prometheus loads. */
-export function renderAlertRules(t: AlertThresholds): string {
-    const groups = alertGroups(t).map((g) => ({
+export function renderAlertRules(t: AlertThresholds, inspect: NodeLayout["inspect"]): string {
+    const groups = alertGroups(t, inspect).map((g) => ({
         name: g.name,
         rules: g.rules.map((r) => ({
             alert: r.alert,

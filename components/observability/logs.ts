@@ -8,17 +8,18 @@ import { jvmHeapMb } from "../tuning";
 import { ES_USERS, LOG_DATA_STREAM_PATTERN, renderElasticsearchSetup } from "./elasticsearch-setup";
 import { metricsHealth } from "./exporters";
 import {
-    DOCKER_CONTAINERS_DIR,
     FLUENT_BIT_DIR,
     FLUENT_BIT_HTTP_PORT,
     FLUENT_BIT_METRICS_PORT,
     FLUENT_BIT_STATE_DIR,
     renderFluentBitConf,
     renderFluentBitParsers,
+    renderKubernetesLabelsLua,
     renderServiceLabelsLua,
 } from "./fluent-bit-conf";
 import { GrafanaDatasourceArgs } from "./grafana-provisioning";
 import { LOGSTASH_INPUT_PORT, renderLogstashPipeline } from "./logstash-pipeline";
+import { nodeLayout } from "./node-layout";
 import { KIBANA_PATH, KIBANA_PORT } from "./routes";
 
 export const ELASTICSEARCH_PORT = 9200;
@@ -28,6 +29,8 @@ const LS_CA = "/usr/share/logstash/config/certs/ca.crt";
 const KIBANA_CA = "/usr/share/kibana/config/certs/ca.crt";
 const STEP_CA = "/tmp/llm-platform-ca.crt";
 const KIBANA_TOKEN_NAME = "llm-platform";
+/** The Elastic images' elasticsearch/logstash/kibana user: uid 1000, group root (which owns their directories). */
+const ELASTIC_USER = { uid: 1000, gid: 0 };
 
 export interface LogsArgs {
     readonly config: PlatformConfig;
@@ -125,6 +128,7 @@ export class Logs extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data", sizeGb: 50 }],
             ports: [{ name: "https", port: ELASTICSEARCH_PORT }],
             resources: resourcesOf(c.elasticsearch),
+            runAs: ELASTIC_USER,
             healthCheck: {
                 command: [
                     "bash",
@@ -194,6 +198,7 @@ export class Logs extends pulumi.ComponentResource {
                 { name: "api", port: LOGSTASH_API_PORT },
             ],
             resources: resourcesOf(c.logstash),
+            runAs: ELASTIC_USER,
             healthCheck: {
                 command: ["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${LOGSTASH_API_PORT}/`],
                 httpGet: { path: "/", port: LOGSTASH_API_PORT },
@@ -233,6 +238,7 @@ export class Logs extends pulumi.ComponentResource {
             files: [{ path: KIBANA_CA, content: args.caCertPem }],
             ports: [{ name: "http", port: KIBANA_PORT }],
             resources: resourcesOf(c.kibana),
+            runAs: ELASTIC_USER,
             healthCheck: {
                 command: ["bash", "-c", `[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${KIBANA_PORT}${KIBANA_PATH}/login)" = 200 ]`],
                 httpGet: { path: `${KIBANA_PATH}/login`, port: KIBANA_PORT },
@@ -260,22 +266,34 @@ export class Logs extends pulumi.ComponentResource {
             ],
         });
 
+        const stackLabel = `llm-platform-${args.stack}`;
+        const containerLogs = nodeLayout(c).containerLogs;
         deploy({
             name: "fluent-bit",
             image: c.fluentBit.image,
             entrypoint: ["/fluent-bit/bin/fluent-bit"],
             command: ["-c", `${FLUENT_BIT_DIR}/llm-fluent-bit.conf`],
-            // Docker's log directory is root's (0700).
+            // The node's log directories are root's (Docker: 0700).
             user: "0",
             files: [
                 {
                     path: `${FLUENT_BIT_DIR}/llm-fluent-bit.conf`,
-                    content: renderFluentBitConf({ stack: `llm-platform-${args.stack}`, proxyService: args.proxyService, logstashHost: "logstash" }),
+                    content: renderFluentBitConf({
+                        stack: stackLabel,
+                        proxyService: args.proxyService,
+                        logstashHost: args.platform.hostOf("logstash"),
+                        logs: containerLogs,
+                    }),
                 },
                 { path: `${FLUENT_BIT_DIR}/llm-parsers.conf`, content: renderFluentBitParsers() },
-                { path: `${FLUENT_BIT_DIR}/llm-labels.lua`, content: renderServiceLabelsLua(`llm-platform-${args.stack}`) },
+                {
+                    path: `${FLUENT_BIT_DIR}/llm-labels.lua`,
+                    content:
+                        containerLogs.format === "cri" ? renderKubernetesLabelsLua(stackLabel, containerLogs.namespaces) : renderServiceLabelsLua(stackLabel),
+                },
             ],
-            hostMounts: [{ hostPath: DOCKER_CONTAINERS_DIR, mountPath: DOCKER_CONTAINERS_DIR }],
+            hostMounts: containerLogs.hostMounts,
+            // Read offsets and the output buffer (Kubernetes: on the node itself, see node-agent.ts).
             volumes: [{ name: "state", mountPath: FLUENT_BIT_STATE_DIR, sizeGb: 2 }],
             ports: [
                 { name: "metrics", port: FLUENT_BIT_METRICS_PORT },

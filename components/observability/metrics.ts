@@ -16,6 +16,8 @@ import {
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
 import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
+import { nodeLayout } from "./node-layout";
+import { pushgatewaySpec } from "./pushgateway";
 import { GRAFANA_ADMIN_USER, GRAFANA_PATH, GRAFANA_PORT } from "./routes";
 
 export const PROMETHEUS_PORT = 9090;
@@ -38,6 +40,8 @@ export interface MetricsArgs {
 }
 
 const wget = (port: number, path: string) => ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
+/** The Prometheus images' (and any image that writes nothing but its volumes) unprivileged user. */
+const NOBODY = { uid: 65534, gid: 65534 };
 
 /**
  * Prometheus, Alertmanager, Grafana and the exporters. What is scraped, probed and charted
@@ -55,6 +59,8 @@ export class Metrics extends pulumi.ComponentResource {
         const o = c.observability;
         const platform = args.catalog;
         const deploy = (spec: ServiceSpec) => platform.deploy(spec, this);
+        const layout = nodeLayout(c);
+        const textfileBackups = c.backup.enabled && layout.backupMetrics === "textfile";
 
         // Exporters for the services that declared one.
         for (const s of platform.services) {
@@ -66,12 +72,13 @@ export class Metrics extends pulumi.ComponentResource {
             image: c.nodeExporter.image,
             command: [
                 "--path.rootfs=/host",
-                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)",
+                `--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|${layout.runtimeMountPoints})($|/)`,
                 // The backup jobs' last-success times, for BackupTooOld.
-                ...(c.backup.enabled ? [`--collector.textfile.directory=${BACKUP_ROOT}/metrics`] : []),
+                ...(textfileBackups ? [`--collector.textfile.directory=${BACKUP_ROOT}/metrics`] : []),
             ],
             hostMounts: [{ hostPath: "/", mountPath: "/host" }],
-            readsBackups: c.backup.enabled,
+            readsBackups: textfileBackups,
+            runAs: NOBODY,
             ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
             resources: resourcesOf(c.nodeExporter),
             healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
@@ -80,18 +87,9 @@ export class Metrics extends pulumi.ComponentResource {
         deploy({
             name: "cadvisor",
             image: c.cadvisor.image,
-            command: [
-                "--docker_only=true",
-                "--housekeeping_interval=30s",
-                "--store_container_labels=false",
-                "--whitelisted_container_labels=llm-platform.service,llm-platform.stack",
-            ],
-            hostMounts: [
-                { hostPath: "/", mountPath: "/rootfs" },
-                { hostPath: "/var/run", mountPath: "/var/run" },
-                { hostPath: "/sys", mountPath: "/sys" },
-                { hostPath: "/var/lib/docker", mountPath: "/var/lib/docker" },
-            ],
+            command: [...layout.cadvisor.args],
+            // Root (the image's user): it reads every container's cgroup files and the runtime's socket.
+            hostMounts: layout.cadvisor.hostMounts,
             ports: [{ name: "metrics", port: CADVISOR_PORT }],
             resources: resourcesOf(c.cadvisor),
             healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
@@ -107,6 +105,7 @@ export class Metrics extends pulumi.ComponentResource {
             ],
             ports: [{ name: "http", port: BLACKBOX_PORT }],
             resources: resourcesOf(c.blackboxExporter),
+            runAs: NOBODY,
             healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
             // Every flow is declared (Kubernetes turns them into NetworkPolicies).
             talksTo: [...new Set(probes(platform.services).map((p) => p.service))],
@@ -129,9 +128,13 @@ export class Metrics extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
             ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
             resources: resourcesOf(c.alertmanager),
+            runAs: NOBODY,
             healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
             observe: { metrics: { port: ALERTMANAGER_PORT, path: "/metrics" } },
         });
+
+        // Kubernetes: backup CronJobs push their last-success times here (they share no files with node-exporter).
+        if (layout.backupMetrics === "pushgateway") deploy(pushgatewaySpec(c));
 
         const grafanaObserve = { metrics: { port: GRAFANA_PORT, path: `${GRAFANA_PATH}/metrics` } };
         const prometheusObserve = { metrics: { port: PROMETHEUS_PORT, path: "/metrics" } };
@@ -145,10 +148,11 @@ export class Metrics extends pulumi.ComponentResource {
             services,
             scrapeIntervalSeconds: o.scrapeIntervalSeconds,
             stack: args.stack,
-            alertmanager: `alertmanager:${ALERTMANAGER_PORT}`,
-            blackbox: `blackbox-exporter:${BLACKBOX_PORT}`,
+            alertmanager: `${platform.hostOf("alertmanager")}:${ALERTMANAGER_PORT}`,
+            blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
+            hostOf: (s) => platform.hostOf(s),
         });
-        this.alertRules = renderAlertRules(o);
+        this.alertRules = renderAlertRules(o, layout.inspect);
         const tokenFiles: ServiceFile[] = services
             .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
             .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
@@ -170,10 +174,11 @@ export class Metrics extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5 }],
             ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
             resources: resourcesOf(c.prometheus),
+            runAs: NOBODY,
             healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
             stopGraceSeconds: 60,
             dependsOn: ["alertmanager"],
-            talksTo: [...new Set(scrapeTargets(services).map((t) => t.address.split(":")[0]))].filter((h) => h !== "prometheus"),
+            talksTo: [...new Set(scrapeTargets(services, (s) => platform.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
             observe: prometheusObserve,
         });
 
@@ -206,6 +211,8 @@ export class Metrics extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGb: 2 }],
             ports: [{ name: "http", port: GRAFANA_PORT }],
             resources: resourcesOf(c.grafana),
+            // The image's grafana user (group root, which owns its directories).
+            runAs: { uid: 472, gid: 0 },
             healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
             dependsOn: ["prometheus"],
             talksTo: args.elasticsearch ? ["elasticsearch"] : [],

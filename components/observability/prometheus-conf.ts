@@ -23,10 +23,14 @@ export const PROBE_MODULES: Readonly<Record<ProbeDeclaration["module"], string>>
 export interface ScrapeTarget {
     /** Prometheus job; the service name. */
     readonly job: string;
+    /** `host:port`; the host as the platform names it. */
     readonly address: string;
     readonly path: string;
     /** The service needs a bearer token: read from this file. */
     readonly bearerTokenFile?: string;
+    /** A node agent: the host name resolves to one address per node, each a target (DNS service discovery). */
+    readonly perNode?: boolean;
+    readonly honorLabels?: boolean;
 }
 
 export interface Probe {
@@ -36,21 +40,26 @@ export interface Probe {
     readonly target: string;
 }
 
-/** Every scrape target the services declare: their own endpoint, or the exporter that speaks for them. */
-export function scrapeTargets(services: readonly ObservedService[]): ScrapeTarget[] {
+/**
+ * Every scrape target the services declare: their own endpoint, or the exporter that speaks
+ * for them. `hostOf` is the platform's: on Kubernetes node agents live in another namespace.
+ */
+export function scrapeTargets(services: readonly ObservedService[], hostOf: (service: string) => string = (s) => s): ScrapeTarget[] {
     const targets: ScrapeTarget[] = [];
     for (const s of services) {
         const m = s.observe?.metrics;
         if (m) {
             targets.push({
                 job: s.name,
-                address: `${s.name}:${m.port}`,
+                address: `${hostOf(s.name)}:${m.port}`,
                 path: m.path,
                 bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
+                perNode: (s.hostMounts ?? []).length > 0,
+                honorLabels: m.honorLabels,
             });
         }
         const e = s.observe?.exporter;
-        if (e) targets.push({ job: s.name, address: `${exporterHost(s.name)}:${EXPORTER_PORTS[e.kind]}`, path: "/metrics" });
+        if (e) targets.push({ job: s.name, address: `${hostOf(exporterHost(s.name))}:${EXPORTER_PORTS[e.kind]}`, path: "/metrics" });
     }
     return targets;
 }
@@ -73,6 +82,8 @@ export interface PrometheusConfArgs {
     readonly stack: string;
     readonly alertmanager: string;
     readonly blackbox: string;
+    /** The platform's host names (default: the service name itself). */
+    readonly hostOf?: (service: string) => string;
 }
 
 /**
@@ -82,13 +93,20 @@ export interface PrometheusConfArgs {
 export function renderPrometheusConf(a: PrometheusConfArgs): string {
     const interval = `${a.scrapeIntervalSeconds}s`;
     const jobs = new Map<string, ScrapeTarget[]>();
-    for (const t of scrapeTargets(a.services)) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
+    for (const t of scrapeTargets(a.services, a.hostOf)) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
 
     const serviceJobs = [...jobs.entries()].map(([job, targets]) => ({
         job_name: job,
         metrics_path: targets[0].path,
+        ...(targets[0].honorLabels ? { honor_labels: true } : {}),
         ...(targets[0].bearerTokenFile ? { authorization: { type: "Bearer", credentials_file: targets[0].bearerTokenFile } } : {}),
-        static_configs: [{ targets: targets.map((t) => t.address), labels: { service: job } }],
+        ...(targets[0].perNode
+            ? {
+                  // One A record per node's copy (Kubernetes: a headless Service); needs no API access.
+                  dns_sd_configs: [{ names: targets.map((t) => t.address.split(":")[0]), type: "A", port: Number(targets[0].address.split(":")[1]) }],
+                  relabel_configs: [{ target_label: "service", replacement: job }],
+              }
+            : { static_configs: [{ targets: targets.map((t) => t.address), labels: { service: job } }] }),
     }));
 
     const byModule = new Map<string, Probe[]>();

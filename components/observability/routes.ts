@@ -21,11 +21,11 @@ export interface UiUsers {
  * The UIs the proxy serves under their own path prefixes (each serves itself from that
  * sub-path, so nothing is stripped), behind the proxy's basic auth; neither publishes a port.
  */
-export function observabilityRoutes(o: { readonly metrics: boolean; readonly logs: boolean }): Upstream[] {
+export function observabilityRoutes(o: { readonly metrics: boolean; readonly logs: boolean }, hostOf: (service: string) => string = (s) => s): Upstream[] {
     const route = (name: string, path: string, port: number, realm: string): Upstream => ({
         name,
         pattern: `^${path}(/.*)?$`,
-        target: `${name}:${port}`,
+        target: `${hostOf(name)}:${port}`,
         basicAuth: { realm, userFile: userFile(name) },
     });
     return [

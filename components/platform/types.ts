@@ -124,6 +124,8 @@ export interface Observability {
         readonly path: string;
         /** Sent as `Authorization: Bearer` (e.g. Qdrant's API key). Secret. */
         readonly bearerToken?: pulumi.Input<string>;
+        /** The series carry their own `job`/`instance` labels, which scraping keeps (a Pushgateway). */
+        readonly honorLabels?: boolean;
     };
     readonly exporter?: ExporterDeclaration;
     readonly probes?: readonly ProbeDeclaration[];
@@ -134,6 +136,8 @@ export interface Observability {
 export interface ObservedService {
     readonly name: string;
     readonly observe?: Observability;
+    /** A node agent (see ServiceSpec.hostMounts): one copy per node, each scraped. */
+    readonly hostMounts?: readonly HostMount[];
 }
 
 /** When a backup runs: every day at a UTC time, or every N minutes. */

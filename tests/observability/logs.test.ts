@@ -6,6 +6,8 @@ import * as path from "path";
 import { PROXY_DURATION_METRIC, PROXY_REQUESTS_METRIC } from "../../components/observability/alert-rules";
 import { renderFluentBitConf, renderServiceLabelsLua } from "../../components/observability/fluent-bit-conf";
 import { RegisteredResource, runStack, StackRun } from "../../harness/run-stack";
+import { parseConfig } from "../../components/config/load";
+import { nodeLayout } from "../../components/observability/node-layout";
 import { requireTool } from "../helpers/tools";
 
 const CONTAINER = "docker:index/container:Container";
@@ -112,7 +114,7 @@ describe("the log stack in the dev stack (Elasticsearch, Logstash, Kibana, Fluen
     });
 
     it("derives exactly the metrics the proxy alerts read", () => {
-        const conf = renderFluentBitConf({ stack: "s", proxyService: "proxy", logstashHost: "logstash" });
+        const conf = renderFluentBitConf({ stack: "s", proxyService: "proxy", logstashHost: "logstash", logs: nodeLayout(parseConfig({})).containerLogs });
         const metric = (block: string) => {
             const v = (k: string) => new RegExp(`${k}\\s+(\\S+)`).exec(block)![1];
             return `${v("metric_namespace")}_${v("metric_subsystem")}_${v("metric_name")}`;

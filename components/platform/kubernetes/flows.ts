@@ -44,12 +44,23 @@ export const defaultDeny: Policy = { podSelector: {}, policyTypes: ["Ingress", "
 /** Private and link-local ranges (the instance metadata service included) stay closed to internet egress. */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 
+/** A service another pod calls, and the namespace it runs in. */
+export interface FlowTarget {
+    readonly service: string;
+    readonly namespace: string;
+}
+
+/** Pods of one namespace, picked by its name label (set by Kubernetes itself, so it cannot be forged). */
+export const inNamespace = (namespace: string) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });
+
 export interface FlowArgs {
     readonly service: string;
     readonly podLabels: Record<string, string>;
     readonly ports: readonly number[];
     /** Services this pod calls. */
-    readonly targets: readonly string[];
+    readonly targets: readonly FlowTarget[];
+    /** The platform's namespaces: a pod in any of them that carries this service's talks-to label may call it. */
+    readonly callerNamespaces: readonly string[];
     /** Anyone may connect (the public proxy, behind its load balancer). */
     readonly publicIngress: boolean;
     readonly internetEgress: boolean;
@@ -58,7 +69,9 @@ export interface FlowArgs {
 /** The flows of one workload: who may reach its ports, and what it may reach. */
 export function workloadFlows(a: FlowArgs): Policy {
     const ports = a.ports.map((port) => ({ protocol: "TCP", port }));
-    const egress: Rule[] = a.targets.map((t) => ({ to: [{ podSelector: { matchLabels: { [SERVICE_LABEL]: t } } }] }));
+    const egress: Rule[] = a.targets.map((t) => ({
+        to: [{ namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { [SERVICE_LABEL]: t.service } } }],
+    }));
     if (a.internetEgress) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });
     }
@@ -71,7 +84,13 @@ export function workloadFlows(a: FlowArgs): Policy {
                 : [
                       a.publicIngress
                           ? { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports }
-                          : { from: [{ podSelector: { matchLabels: { [talksToLabel(a.service)]: "true" } } }], ports },
+                          : {
+                                from: a.callerNamespaces.map((ns) => ({
+                                    namespaceSelector: inNamespace(ns),
+                                    podSelector: { matchLabels: { [talksToLabel(a.service)]: "true" } },
+                                })),
+                                ports,
+                            },
                   ],
         egress,
     };

@@ -2,9 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { DeployedService, InitStep, Platform, ServiceSpec } from "../types";
-import { defaultDeny, dnsEgress, talksToLabels, workloadFlows } from "./flows";
+import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
+import { isNodeAgent, nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
@@ -42,6 +43,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     private agentNamespace?: Namespace;
     private readonly deployed = new Map<string, DeployedService>();
+    /** Services deployed as node agents: they live in the node-agent namespace. */
+    private readonly nodeAgents = new Set<string>();
 
     constructor(
         name: string,
@@ -70,17 +73,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         this.registerOutputs({ namespace: this.namespace.ref });
     }
 
-    /** A service's name in cluster DNS, resolvable without search domains (NGINX, certificates). */
+    /**
+     * A service's name in cluster DNS, resolvable without search domains and from either
+     * namespace (NGINX, certificates, node agents). A node agent's name is known once it is deployed.
+     */
     hostOf(service: string): string {
-        return `${service}.${this.args.config.namespace}.svc.cluster.local`;
+        return `${service}.${this.namespaceOf(service)}.svc.cluster.local`;
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
-        const nodeAgent = (spec.hostMounts ?? []).length > 0;
-        if (nodeAgent && ((spec.volumes ?? []).length > 0 || (spec.replicas ?? 1) !== 1)) {
-            throw new Error(`service ${spec.name}: a node agent runs once per node and keeps no volumes`);
+        const nodeAgent = isNodeAgent(spec);
+        if (nodeAgent && (spec.replicas ?? 1) !== 1) {
+            throw new Error(`service ${spec.name}: a node agent runs once per node, it has no replicas`);
         }
+        if (nodeAgent) this.nodeAgents.add(spec.name);
         if ((spec.backups ?? []).length > 0) {
             // Not silently: the Docker platform schedules them; CronJobs with S3 uploads are the next step here.
             pulumi.log.warn(`${spec.name}: its scheduled backups run on the Docker platform only so far; back it up by other means on Kubernetes`);
@@ -94,7 +101,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
         };
         const place: ObjectPlace = { base: spec.name, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
-        const targets = [...new Set([...(spec.dependsOn ?? []), ...(spec.talksTo ?? []).map((t) => this.serviceOf(t))])];
+        const targets = [...new Set([...(spec.dependsOn ?? []), ...(spec.talksTo ?? []).map((t) => this.flowTarget(t).service)])];
         const podLabels = { ...labels, ...talksToLabels(targets) };
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
         const account = this.serviceAccount(place);
@@ -142,6 +149,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     ...inputs.volumes,
                     ...scratch.volumes,
                     ...hostMounts.map((m) => ({ name: m.name, hostPath: { path: m.hostPath, type: "Directory" } })),
+                    ...(nodeAgent ? nodeStateVolumes(spec, namespace.name).volumes : []),
                 ],
                 ...(spec.gpu
                     ? { nodeSelector: { ...k.gpuNodeSelector }, tolerations: k.gpuTolerations.map((t) => ({ ...t })), runtimeClassName: k.gpuRuntimeClassName }
@@ -182,6 +190,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     },
                     spec: {
                         type: loadBalancer ? "LoadBalancer" : "ClusterIP",
+                        // Headless for a node agent: its name resolves to every pod (one per node), so each is scraped.
+                        ...(nodeAgent ? { clusterIP: "None" } : {}),
                         selector,
                         ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
                         ...(loadBalancer && k.proxyLoadBalancerSourceRanges.length > 0 ? { loadBalancerSourceRanges: [...k.proxyLoadBalancerSourceRanges] } : {}),
@@ -257,7 +267,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     service: spec.name,
                     podLabels: selector,
                     ports: spec.ports.map((p) => p.port),
-                    targets,
+                    targets: targets.map((t) => this.flowTarget(t)),
+                    callerNamespaces: this.namespaceNames(),
                     publicIngress: publicService,
                     internetEgress: spec.internetEgress ?? false,
                 }),
@@ -277,7 +288,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const base = `${spec.name}-${step.name}`;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: `step-${step.name}`, "app.kubernetes.io/instance": this.args.namePrefix };
         const labels = { ...this.commonLabels(), ...selector };
-        const namespace = (spec.hostMounts ?? []).length > 0 ? this.nodeAgentNamespace() : this.namespace;
+        const namespace = isNodeAgent(spec) ? this.nodeAgentNamespace() : this.namespace;
         const place: ObjectPlace = { base, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
         const targets = [spec.name, ...(step.after ?? [])];
         const inputs = podInputs(place, step.env, step.secretEnv, step.files);
@@ -288,7 +299,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             `${base}-flows`,
             {
                 metadata: { name: base, namespace: namespace.ref, labels },
-                spec: workloadFlows({ service: base, podLabels: selector, ports: [], targets, publicIngress: false, internetEgress: false }),
+                spec: workloadFlows({
+                    service: base,
+                    podLabels: selector,
+                    ports: [],
+                    targets: targets.map((t) => this.flowTarget(t)),
+                    callerNamespaces: this.namespaceNames(),
+                    publicIngress: false,
+                    internetEgress: false,
+                }),
             },
             place.opts,
         );
@@ -387,10 +406,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return this.agentNamespace;
     }
 
-    /** A service name from a name or a host this platform gave out. */
-    private serviceOf(nameOrHost: string): string {
-        const suffix = `.${this.args.config.namespace}.svc.cluster.local`;
-        return nameOrHost.endsWith(suffix) ? nameOrHost.slice(0, -suffix.length) : nameOrHost;
+    private namespaceOf(service: string): string {
+        return this.nodeAgents.has(service) ? this.args.config.nodeAgentNamespace : this.args.config.namespace;
+    }
+
+    /** Both namespaces of the platform: NetworkPolicies admit declared callers from either. */
+    private namespaceNames(): string[] {
+        return [this.args.config.namespace, this.args.config.nodeAgentNamespace];
+    }
+
+    /** A service and its namespace, from a name or a host this platform gave out. */
+    private flowTarget(nameOrHost: string): FlowTarget {
+        for (const namespace of this.namespaceNames()) {
+            const suffix = `.${namespace}.svc.cluster.local`;
+            if (nameOrHost.endsWith(suffix)) return { service: nameOrHost.slice(0, -suffix.length), namespace };
+        }
+        return { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
     }
 
     private readyOf(names: readonly string[]): pulumi.Resource[] {
