@@ -24,7 +24,9 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("runs stateful services as StatefulSets and the proxy as a spread-out Deployment", () => {
-        assert.deepEqual(run.ofType(STATEFUL_SET).map((r) => r.name).sort(), ["ollama", "qdrant", "redis", "sqlserver", "timescale"]);
+        assert.deepEqual(run.ofType(STATEFUL_SET).map((r) => r.name).sort(), [
+            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "redis", "sqlserver", "timescale",
+        ]);
         const proxy = run.named(DEPLOYMENT, "proxy");
         assert.equal(proxy.inputs.spec.replicas, 2);
         assert.deepEqual(proxy.inputs.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
@@ -93,7 +95,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             ["/tmp", "/var/cache/nginx"],
         );
         const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
-        assert.deepEqual(readOnly, ["proxy", "redis", "timescale"]);
+        assert.deepEqual(readOnly, ["proxy", "pushgateway", "redis", "timescale"]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);
     });
 
@@ -105,7 +107,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.equal(secret.inputs.stringData.MSSQL_SA_PASSWORD, run.outputs.credentials.sqlserverSaPassword);
         for (const w of [...workloads(run), ...run.ofType(JOB)]) {
             for (const e of main(w).env ?? []) {
-                if (/PASSWORD|API_KEY|AUTH/.test(e.name)) assert.ok(e.valueFrom?.secretKeyRef, `${w.name} ${e.name}`);
+                if (/PASSWORD|API_KEY|CLI_AUTH|TOKEN|ENCRYPTIONKEY/.test(e.name)) assert.ok(e.valueFrom?.secretKeyRef, `${w.name} ${e.name}`);
             }
         }
     });
@@ -126,6 +128,8 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             "files:/etc/nginx/tls/tls.crt",
             "secret-files:/etc/nginx/tls/tls.key",
             "secret-files:/etc/nginx/auth/api-keys.map",
+            "secret-files:/etc/nginx/auth/grafana.htpasswd",
+            "secret-files:/etc/nginx/auth/kibana.htpasswd",
         ]);
         const tlsKey = podSpec(run.named(DEPLOYMENT, "proxy")).volumes.find((v: any) => v.name === "secret-files").secret.items[0];
         assert.equal(tlsKey.mode, 0o600);
@@ -143,16 +147,24 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const flows = (name: string) => run.ofType(NETWORK_POLICY).find((p) => p.name === `${name}-flows`)!.inputs.spec;
         const egressTo = (name: string) => flows(name).egress.flatMap((e: any) => e.to.map((t: any) => t.podSelector?.matchLabels["app.kubernetes.io/name"] ?? t.ipBlock.cidr));
         assert.deepEqual(egressTo("sqlserver"), ["proxy"]);
-        assert.deepEqual(egressTo("proxy"), ["ollama"]);
+        assert.deepEqual(egressTo("proxy"), ["ollama", "grafana", "kibana"]);
         assert.deepEqual(egressTo("ollama"), ["0.0.0.0/0"]);
         assert.ok(flows("ollama").egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "no instance metadata");
         assert.deepEqual(egressTo("redis"), []);
         assert.deepEqual(egressTo("timescale-schema"), ["timescale"]);
         // Ingress: only pods labelled as clients of the service, on its ports; the proxy from anywhere.
-        assert.deepEqual(flows("ollama").ingress, [{ from: [{ podSelector: { matchLabels: { "talks-to.llm-platform/ollama": "true" } } }], ports: [{ protocol: "TCP", port: 11434 }] }]);
+        const caller = (ns: string) => ({
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+            podSelector: { matchLabels: { "talks-to.llm-platform/ollama": "true" } },
+        });
+        assert.deepEqual(flows("ollama").ingress, [{ from: [caller("llm-platform"), caller("llm-platform-node-agents")], ports: [{ protocol: "TCP", port: 11434 }] }]);
         assert.equal(run.named(DEPLOYMENT, "proxy").inputs.spec.template.metadata.labels["talks-to.llm-platform/ollama"], "true");
         assert.deepEqual(flows("proxy").ingress[0].from, [{ ipBlock: { cidr: "0.0.0.0/0" } }]);
         assert.deepEqual(flows("proxy").ingress[0].ports.map((p: any) => p.port), [443, 80]);
+        // Its status port (stub_status) is for its exporter only, never public.
+        assert.deepEqual(flows("proxy").ingress[1].ports, [{ protocol: "TCP", port: 8081 }]);
+        assert.equal(flows("proxy").ingress[1].from[0].podSelector.matchLabels["talks-to.llm-platform/proxy"], "true");
+        assert.equal(run.named(DEPLOYMENT, "proxy-exporter").inputs.spec.template.metadata.labels["talks-to.llm-platform/proxy"], "true");
         assert.equal(run.named(JOB, "qdrant-collection").inputs.spec.template.metadata.labels["talks-to.llm-platform/qdrant"], "true");
     });
 
@@ -172,12 +184,16 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("gives every long-running workload a PodDisruptionBudget that lets drains proceed", () => {
-        assert.deepEqual(run.ofType(PDB).map((p) => p.inputs.metadata.name).sort(), workloads(run).map((w) => w.name).sort());
+        const all = [...workloads(run), ...run.ofType("kubernetes:apps/v1:DaemonSet")];
+        assert.deepEqual(run.ofType(PDB).map((p) => p.inputs.metadata.name).sort(), all.map((w) => w.name).sort());
         for (const p of run.ofType(PDB)) assert.equal(p.inputs.spec.maxUnavailable, 1);
     });
 
     it("runs one-shot steps as bounded Jobs after their service is ready", () => {
-        assert.deepEqual(run.ofType(JOB).map((j) => j.name).sort(), ["ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant-collection", "sqlserver-schema", "timescale-schema"]);
+        assert.deepEqual(run.ofType(JOB).map((j) => j.name).sort(), [
+            "elasticsearch-setup", "kibana-data-view", "ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant-collection",
+            "sqlserver-monitor-login", "sqlserver-schema", "timescale-monitor-role", "timescale-schema",
+        ]);
         for (const job of run.ofType(JOB)) {
             // Model pulls get the download deadline (120 minutes in Pulumi.prod.yaml), the rest 30.
             const deadline = (job.name.startsWith("ollama-pull-") ? 120 : 30) * 60;
@@ -213,7 +229,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const conf = run.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "proxy-files")!.inputs.data["etc-nginx-nginx.conf"];
         assert.match(conf, /resolver kube-dns\.kube-system\.svc\.cluster\.local valid=10s/);
         assert.match(conf, /http:\/\/ollama\.llm-platform\.svc\.cluster\.local:11434/);
-        const leaf = run.ofType("tls:index/certRequest:CertRequest")[0].inputs;
+        const leaf = run.ofType("tls:index/certRequest:CertRequest").find((r) => r.inputs.dnsNames.includes("proxy"))!.inputs;
         for (const name of ["proxy.llm-platform.svc.cluster.local", "llm.example.com"]) assert.ok(leaf.dnsNames.includes(name), name);
     });
 

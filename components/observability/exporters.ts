@@ -63,6 +63,8 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
         ports: [{ name: "metrics", port }],
         resources: resourcesOf(c),
         healthCheck: metricsCheck(decl.kind, port),
+        // None of them writes a file: nobody, whatever user the image names.
+        runAs: { uid: 65534, gid: 65534 },
         dependsOn: [service],
     };
     const password = decl.password ?? "";

@@ -31,6 +31,8 @@ const STEP_CA = "/tmp/llm-platform-ca.crt";
 const KIBANA_TOKEN_NAME = "llm-platform";
 /** The Elastic images' elasticsearch/logstash/kibana user: uid 1000, group root (which owns their directories). */
 const ELASTIC_USER = { uid: 1000, gid: 0 };
+/** curlimages/curl's curl_user. */
+const CURL_USER = { uid: 100, gid: 101 };
 
 export interface LogsArgs {
     readonly config: PlatformConfig;
@@ -167,6 +169,7 @@ export class Logs extends pulumi.ComponentResource {
                         { path: STEP_CA, content: args.caCertPem },
                     ],
                     resources: stepResources,
+                    runAs: CURL_USER,
                 },
             ],
         });
@@ -262,6 +265,7 @@ export class Logs extends pulumi.ComponentResource {
                     ],
                     secretEnv: { ANALYST_PASSWORD: this.analystPassword },
                     resources: stepResources,
+                    runAs: CURL_USER,
                 },
             ],
         });

@@ -125,6 +125,7 @@ export class SqlServer extends pulumi.ComponentResource {
                               secretEnv: { SQLCMDPASSWORD: this.saPassword, MONITOR_PASSWORD: monitorPassword },
                               files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorLoginSql() }],
                               resources: stepResources,
+                              runAs: MSSQL_USER,
                           },
                       ]
                     : []),

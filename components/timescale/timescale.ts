@@ -120,6 +120,7 @@ export class Timescale extends pulumi.ComponentResource {
                               secretEnv: { PGPASSWORD: this.password, [MONITOR_PASSWORD_ENV]: monitorPassword },
                               files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorRoleSql() }],
                               resources: stepResources,
+                              runAs: POSTGRES_USER,
                           },
                       ]
                     : []),

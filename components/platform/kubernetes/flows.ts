@@ -56,19 +56,21 @@ export const inNamespace = (namespace: string) => ({ matchLabels: { "kubernetes.
 export interface FlowArgs {
     readonly service: string;
     readonly podLabels: Record<string, string>;
+    /** Ports the declared callers may reach. */
     readonly ports: readonly number[];
+    /** Ports anyone may reach (the public proxy's, behind its load balancer); the other ports stay for declared callers. */
+    readonly publicPorts: readonly number[];
     /** Services this pod calls. */
     readonly targets: readonly FlowTarget[];
     /** The platform's namespaces: a pod in any of them that carries this service's talks-to label may call it. */
     readonly callerNamespaces: readonly string[];
-    /** Anyone may connect (the public proxy, behind its load balancer). */
-    readonly publicIngress: boolean;
     readonly internetEgress: boolean;
 }
 
 /** The flows of one workload: who may reach its ports, and what it may reach. */
 export function workloadFlows(a: FlowArgs): Policy {
-    const ports = a.ports.map((port) => ({ protocol: "TCP", port }));
+    const tcp = (list: readonly number[]) => list.map((port) => ({ protocol: "TCP", port }));
+    const callerPorts = a.ports.filter((p) => !a.publicPorts.includes(p));
     const egress: Rule[] = a.targets.map((t) => ({
         to: [{ namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { [SERVICE_LABEL]: t.service } } }],
     }));
@@ -78,20 +80,20 @@ export function workloadFlows(a: FlowArgs): Policy {
     return {
         podSelector: { matchLabels: a.podLabels },
         policyTypes: ["Ingress", "Egress"],
-        ingress:
-            ports.length === 0
-                ? []
-                : [
-                      a.publicIngress
-                          ? { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports }
-                          : {
-                                from: a.callerNamespaces.map((ns) => ({
-                                    namespaceSelector: inNamespace(ns),
-                                    podSelector: { matchLabels: { [talksToLabel(a.service)]: "true" } },
-                                })),
-                                ports,
-                            },
-                  ],
+        ingress: [
+            ...(a.publicPorts.length > 0 ? [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcp(a.publicPorts) }] : []),
+            ...(callerPorts.length > 0
+                ? [
+                      {
+                          from: a.callerNamespaces.map((ns) => ({
+                              namespaceSelector: inNamespace(ns),
+                              podSelector: { matchLabels: { [talksToLabel(a.service)]: "true" } },
+                          })),
+                          ports: tcp(callerPorts),
+                      },
+                  ]
+                : []),
+        ],
         egress,
     };
 }

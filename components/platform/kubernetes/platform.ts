@@ -168,7 +168,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         };
 
         // Published beyond loopback on Docker: public here, behind the load balancer.
-        const publicService = spec.ports.some((p) => p.publish !== undefined && p.publish.hostIp !== "127.0.0.1");
+        const publicPorts = spec.ports.filter((p) => p.publish !== undefined && p.publish.hostIp !== "127.0.0.1").map((p) => p.port);
+        const publicService = publicPorts.length > 0;
         let service: k8s.core.v1.Service | undefined;
         if (spec.ports.length > 0) {
             const loadBalancer = publicService && k.proxyServiceType === "LoadBalancer";
@@ -269,7 +270,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     ports: spec.ports.map((p) => p.port),
                     targets: targets.map((t) => this.flowTarget(t)),
                     callerNamespaces: this.namespaceNames(),
-                    publicIngress: publicService,
+                    publicPorts,
                     internetEgress: spec.internetEgress ?? false,
                 }),
             },
@@ -305,7 +306,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     ports: [],
                     targets: targets.map((t) => this.flowTarget(t)),
                     callerNamespaces: this.namespaceNames(),
-                    publicIngress: false,
+                    publicPorts: [],
                     internetEgress: false,
                 }),
             },
