@@ -95,7 +95,10 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             ["/tmp", "/var/cache/nginx"],
         );
         const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
-        assert.deepEqual(readOnly, ["proxy", "pushgateway", "redis", "timescale"]);
+        assert.deepEqual(readOnly, [
+            "alertmanager", "blackbox-exporter", "elasticsearch-exporter", "prometheus", "proxy", "proxy-exporter", "pushgateway",
+            "redis", "redis-exporter", "sqlserver-exporter", "timescale", "timescale-exporter",
+        ]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);
     });
 

@@ -65,6 +65,7 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
         healthCheck: metricsCheck(decl.kind, port),
         // None of them writes a file: nobody, whatever user the image names.
         runAs: { uid: 65534, gid: 65534 },
+        readOnlyRootFilesystem: true,
         dependsOn: [service],
     };
     const password = decl.password ?? "";

@@ -79,6 +79,7 @@ export class Metrics extends pulumi.ComponentResource {
             hostMounts: [{ hostPath: "/", mountPath: "/host" }],
             readsBackups: textfileBackups,
             runAs: NOBODY,
+            readOnlyRootFilesystem: true,
             ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
             resources: resourcesOf(c.nodeExporter),
             healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
@@ -106,6 +107,7 @@ export class Metrics extends pulumi.ComponentResource {
             ports: [{ name: "http", port: BLACKBOX_PORT }],
             resources: resourcesOf(c.blackboxExporter),
             runAs: NOBODY,
+            readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
             // Every flow is declared (Kubernetes turns them into NetworkPolicies).
             talksTo: [...new Set(probes(platform.services).map((p) => p.service))],
@@ -129,6 +131,7 @@ export class Metrics extends pulumi.ComponentResource {
             ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
             resources: resourcesOf(c.alertmanager),
             runAs: NOBODY,
+            readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
             observe: { metrics: { port: ALERTMANAGER_PORT, path: "/metrics" } },
         });
@@ -175,6 +178,7 @@ export class Metrics extends pulumi.ComponentResource {
             ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
             resources: resourcesOf(c.prometheus),
             runAs: NOBODY,
+            readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
             stopGraceSeconds: 60,
             dependsOn: ["alertmanager"],

@@ -47,13 +47,44 @@ describe("node agents (a ServiceSpec with hostMounts)", () => {
         assert.ok(registered.some((r) => r.type === "kubernetes:policy/v1:PodDisruptionBudget" && r.inputs.metadata.namespace === "llm-platform-node-agents"));
     });
 
-    it("keep no volumes and run once per node", () => {
+    it("keep their volumes on their node (a writable hostPath under the platform's directory) and run once per node", async () => {
         const platform = new KubernetesPlatform("kubernetes", { namePrefix: "llm-platform-test", config: kubernetesConfig, labels: {} });
         const parent = new pulumi.ComponentResource("test:index:Parent", "p", {});
-        assert.throws(
-            () => platform.deploy({ ...shipper, volumes: [{ name: "state", mountPath: "/state", sizeGb: 1 }] }, parent),
-            /a node agent runs once per node and keeps no volumes/,
-        );
+        assert.throws(() => platform.deploy({ ...shipper, replicas: 2 }, parent), /a node agent runs once per node, it has no replicas/);
+        platform.deploy({ ...shipper, volumes: [{ name: "state", mountPath: "/state", sizeGb: 1 }] }, parent);
+        await settled();
+        const ds = registered.find((r) => r.type === "kubernetes:apps/v1:DaemonSet")!;
+        const pod = ds.inputs.spec.template.spec;
+        assert.deepEqual(pod.volumes.find((v: any) => v.name === "state"), {
+            name: "state",
+            hostPath: { path: "/var/lib/llm-platform/llm-platform-node-agents/log-shipper/state", type: "DirectoryOrCreate" },
+        });
+        assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.name === "state"), { name: "state", mountPath: "/state" });
+        assert.equal(registered.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet").length, 0);
+    });
+
+    it("are named in their own namespace and get a headless Service, so each node's copy is reachable", async () => {
+        const platform = new KubernetesPlatform("kubernetes", { namePrefix: "llm-platform-test", config: kubernetesConfig, labels: {} });
+        const parent = new pulumi.ComponentResource("test:index:Parent", "p", {});
+        platform.deploy(shipper, parent);
+        await settled();
+        assert.equal(platform.hostOf("log-shipper"), "log-shipper.llm-platform-node-agents.svc.cluster.local");
+        assert.equal(platform.hostOf("elasticsearch"), "elasticsearch.llm-platform.svc.cluster.local");
+        const service = registered.find((r) => r.type === "kubernetes:core/v1:Service")!;
+        assert.equal(service.inputs.metadata.namespace, "llm-platform-node-agents");
+        assert.equal(service.inputs.spec.clusterIP, "None");
+        // Its flows reach elasticsearch in the main namespace.
+        const flows = registered.find((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.name === "log-shipper-flows")!;
+        assert.deepEqual(flows.inputs.spec.egress, [
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "llm-platform" } },
+                        podSelector: { matchLabels: { "app.kubernetes.io/name": "elasticsearch" } },
+                    },
+                ],
+            },
+        ]);
     });
 
     it("get their host paths as read-only bind mounts on Docker", async () => {

@@ -74,7 +74,11 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
             "http://qdrant:6333/readyz",
         ]);
         assert.deepEqual(jobs.elasticsearch.static_configs[0].targets, ["elasticsearch-exporter:9114"]);
-        assert.deepEqual(jobs["fluent-bit"].static_configs[0].targets, ["fluent-bit:2021"]);
+        // Node agents: every copy, found by DNS (one per node on Kubernetes; the one container on Docker).
+        assert.deepEqual(jobs["fluent-bit"].dns_sd_configs, [{ names: ["fluent-bit"], type: "A", port: 2021 }]);
+        assert.deepEqual(jobs["node-exporter"].dns_sd_configs, [{ names: ["node-exporter"], type: "A", port: 9100 }]);
+        assert.deepEqual(jobs["node-exporter"].relabel_configs, [{ target_label: "service", replacement: "node-exporter" }]);
+        assert.equal(jobs.pushgateway, undefined, "Docker's backup schedulers write node-exporter's textfiles instead");
         const tcp = jobs.probe_tcp_connect.static_configs.map((s: any) => s.targets[0]);
         assert.deepEqual(tcp.sort(), ["redis:6379", "sqlserver:1433", "timescale:5432"]);
         // Qdrant's key reaches Prometheus as a file, never in prometheus.yml.
