@@ -1,0 +1,297 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { policyResources } from "../../harness/policy-report";
+import { RegisteredResource, runStack, StackRun } from "../../harness/run-stack";
+import { pushgatewayBackupPath, pushgatewayBackupUrl, PUSHGATEWAY } from "../../components/observability/pushgateway";
+import { renderKubernetesLabelsLua } from "../../components/observability/fluent-bit-conf";
+import { talksToLabel } from "../../components/platform/kubernetes/flows";
+import { runPolicyPack } from "../../policies/rules/offline";
+import { requireTool } from "../helpers/tools";
+
+const DAEMON_SET = "kubernetes:apps/v1:DaemonSet";
+const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const MAIN = "llm-platform";
+const AGENTS = "llm-platform-node-agents";
+const NODE_AGENTS = ["cadvisor", "fluent-bit", "node-exporter"];
+
+const podSpec = (r: RegisteredResource) => r.inputs.spec.template.spec;
+const workload = (run: StackRun, name: string) =>
+    [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT), ...run.ofType(DAEMON_SET)].find((w) => w.name === name)!;
+
+/** The files a workload's container gets, by mount path, from its ConfigMap and Secret. */
+function mountedFiles(run: StackRun, name: string): Record<string, string> {
+    const w = workload(run, name);
+    const source = (kind: "ConfigMap" | "Secret", suffix: string) =>
+        run.ofType(`kubernetes:core/v1:${kind}`).find((r) => r.inputs.metadata.name === `${name}-${suffix}`)?.inputs[kind === "ConfigMap" ? "data" : "stringData"] ?? {};
+    const files = source("ConfigMap", "files");
+    const secrets = source("Secret", "secret-files");
+    const result: Record<string, string> = {};
+    for (const m of podSpec(w).containers[0].volumeMounts) {
+        if (m.name === "files") result[m.mountPath] = files[m.subPath];
+        if (m.name === "secret-files") result[m.mountPath] = secrets[m.subPath];
+    }
+    return result;
+}
+
+/** The NetworkPolicy of a workload: whom it may reach (`namespace/service`) and who may reach it. */
+function flowsOf(run: StackRun, name: string) {
+    const spec = run.ofType(NETWORK_POLICY).find((p) => p.name === `${name}-flows`)!.inputs.spec;
+    const egress: string[] = spec.egress.flatMap((e: any) =>
+        e.to.filter((t: any) => t.podSelector).map((t: any) => `${t.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${t.podSelector.matchLabels["app.kubernetes.io/name"]}`),
+    );
+    return { spec, egress };
+}
+
+describe("observability on the Kubernetes platform (the prod stack under mocks)", function () {
+    this.timeout(60000);
+    let run: StackRun;
+    let dir: string;
+    before(async () => {
+        run = await runStack("prod", { exampleUserValues: true });
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-k8s-observability-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("is on in Pulumi.prod.yaml: the metrics and log stacks run, the UIs behind the proxy", () => {
+        assert.equal(run.config.observability.metrics, true);
+        assert.equal(run.config.observability.logs, true);
+        for (const name of ["prometheus", "alertmanager", "grafana", "pushgateway", "elasticsearch", "logstash", "kibana", "blackbox-exporter"]) {
+            assert.equal(workload(run, name).inputs.metadata.namespace, MAIN, name);
+        }
+        assert.equal(run.outputs.observability.grafanaUrl, "https://llm.example.com/grafana/");
+        assert.equal(run.outputs.observability.kibanaUrl, "https://llm.example.com/kibana/");
+        const nginx = run.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "proxy-files")!.inputs.data["etc-nginx-nginx.conf"];
+        // NGINX ignores search domains: the UIs by their full cluster names.
+        assert.match(nginx, /grafana\.llm-platform\.svc\.cluster\.local:3000/);
+        assert.match(nginx, /kibana\.llm-platform\.svc\.cluster\.local:5601/);
+    });
+
+    it("runs node-exporter, cAdvisor and Fluent Bit as DaemonSets in the node-agent namespace, host paths read-only", () => {
+        assert.deepEqual(run.ofType(DAEMON_SET).map((d) => d.name).sort(), NODE_AGENTS);
+        for (const ds of run.ofType(DAEMON_SET)) {
+            assert.equal(ds.inputs.metadata.namespace, AGENTS, ds.name);
+            const spec = podSpec(ds);
+            const hostVolumes = spec.volumes.filter((v: any) => v.hostPath);
+            assert.ok(hostVolumes.length > 0, ds.name);
+            for (const v of hostVolumes) {
+                const mount = spec.containers[0].volumeMounts.find((m: any) => m.name === v.name);
+                // The one writable host path: the agent's own state under the platform's directory.
+                if (v.hostPath.path.startsWith("/var/lib/llm-platform/")) {
+                    assert.equal(v.hostPath.type, "DirectoryOrCreate");
+                    assert.equal(mount.readOnly, undefined);
+                } else {
+                    assert.equal(mount.readOnly, true, `${ds.name} ${v.hostPath.path}`);
+                }
+            }
+            assert.equal(spec.hostNetwork, undefined, `${ds.name} keeps the pod network`);
+            assert.ok(spec.containers[0].resources.limits.memory, ds.name);
+        }
+        const fluentBit = podSpec(workload(run, "fluent-bit"));
+        assert.deepEqual(
+            fluentBit.volumes.filter((v: any) => v.hostPath).map((v: any) => v.hostPath.path),
+            ["/var/log/containers", "/var/log/pods", `/var/lib/llm-platform/${AGENTS}/fluent-bit/state`],
+        );
+        // containerd nodes (EKS): no Docker socket or directory anywhere.
+        for (const ds of run.ofType(DAEMON_SET)) {
+            for (const v of podSpec(ds).volumes.filter((x: any) => x.hostPath)) assert.doesNotMatch(v.hostPath.path, /docker/, ds.name);
+        }
+        const cadvisor = podSpec(workload(run, "cadvisor")).containers[0].args as string[];
+        assert.ok(cadvisor.includes("--docker_only=false"));
+        assert.ok(cadvisor.includes("--containerd=/run/containerd/containerd.sock"));
+        const nodeExporter = podSpec(workload(run, "node-exporter"));
+        assert.equal(nodeExporter.securityContext.runAsUser, 65534);
+        assert.ok(!nodeExporter.containers[0].args.some((a: string) => a.startsWith("--collector.textfile")), "backups report through the Pushgateway here");
+    });
+
+    it("gives each node agent a headless Service, so its name resolves to every node's pod", () => {
+        for (const name of NODE_AGENTS) {
+            const s = run.named(SERVICE, `${name}-service`).inputs;
+            assert.equal(s.metadata.namespace, AGENTS, name);
+            assert.equal(s.spec.clusterIP, "None", name);
+        }
+        for (const name of ["prometheus", "logstash", "pushgateway"]) assert.equal(run.named(SERVICE, `${name}-service`).inputs.spec.clusterIP, undefined, name);
+    });
+
+    it("writes a prometheus.yml that promtool accepts, scraping every node agent's pods by DNS and the Pushgateway with its jobs' labels", function () {
+        const files = mountedFiles(run, "prometheus");
+        const conf = parse(files["/etc/prometheus/prometheus.yml"]);
+        const jobs = Object.fromEntries(conf.scrape_configs.map((j: any) => [j.job_name, j]));
+        for (const name of NODE_AGENTS) {
+            assert.equal(jobs[name].static_configs, undefined, name);
+            assert.deepEqual(jobs[name].dns_sd_configs[0].names, [`${name}.${AGENTS}.svc.cluster.local`], name);
+            assert.equal(jobs[name].dns_sd_configs[0].type, "A");
+        }
+        assert.equal(jobs.pushgateway.honor_labels, true);
+        assert.deepEqual(jobs.pushgateway.static_configs[0].targets, ["pushgateway.llm-platform.svc.cluster.local:9091"]);
+        assert.deepEqual(conf.alerting.alertmanagers[0].static_configs[0].targets, ["alertmanager.llm-platform.svc.cluster.local:9093"]);
+
+        const promtool = requireTool(this, "promtool", "prometheus");
+        for (const [file, content] of Object.entries(files)) {
+            const target = path.join(dir, file.replace(/^\/etc\/prometheus\//, ""));
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, content.split("/etc/prometheus/").join(`${dir}/`));
+        }
+        const r = spawnSync(promtool, ["check", "config", path.join(dir, "prometheus.yml")], { cwd: dir, encoding: "utf8" });
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /SUCCESS: \d+ rules found/);
+    });
+
+    it("names kubectl, not docker, in the alerts' runbook hints", () => {
+        const rules = parse(mountedFiles(run, "prometheus")["/etc/prometheus/rules/llm-platform.rules.yml"]);
+        const hints = rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.annotations.runbook)).join("\n");
+        assert.doesNotMatch(hints, /docker/);
+        assert.match(hints, /kubectl logs -n <namespace> -l app\.kubernetes\.io\/name=\{\{ \$labels\.job \}\}/);
+    });
+
+    it("BackupTooOld fires on what backup jobs push to the Pushgateway, and stays silent on a fresh push (promtool test rules)", function () {
+        const promtool = requireTool(this, "promtool", "prometheus");
+        const rules = parse(mountedFiles(run, "prometheus")["/etc/prometheus/rules/llm-platform.rules.yml"]);
+        for (const g of rules.groups) for (const r of g.rules) delete r.annotations;
+        fs.writeFileSync(path.join(dir, "k8s.rules.yml"), stringify(rules));
+        // What Prometheus stores from the Pushgateway with honor_labels: the push's grouping key as labels.
+        const pushed = `${PUSHGATEWAY.metric}{job="${PUSHGATEWAY.backupJob}",kind="full",store="sqlserver"}`;
+        const test = (ageHours: number, fires: boolean) => ({
+            interval: "1m",
+            input_series: [{ series: pushed, values: `${-ageHours * 3600}x90` }],
+            alert_rule_test: [
+                {
+                    eval_time: "80m",
+                    alertname: "BackupTooOld",
+                    exp_alerts: fires ? [{ exp_labels: { severity: "critical", job: PUSHGATEWAY.backupJob, kind: "full", store: "sqlserver" } }] : [],
+                },
+            ],
+        });
+        fs.writeFileSync(path.join(dir, "backup.test.yml"), stringify({ rule_files: ["k8s.rules.yml"], evaluation_interval: "1m", tests: [test(28, true), test(1, false)] }));
+        const r = spawnSync(promtool, ["test", "rules", "backup.test.yml"], { cwd: dir, encoding: "utf8" });
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    });
+
+    it("runs the Pushgateway for the backup jobs: pinned, limited, probed, its data kept, and open to pods labelled as its clients", () => {
+        const pg = workload(run, "pushgateway");
+        assert.equal(pg.type, STATEFUL_SET);
+        const c = podSpec(pg).containers[0];
+        assert.match(c.image, /^prom\/pushgateway:v\d+\.\d+\.\d+$/);
+        assert.deepEqual(c.ports, [{ name: "http", containerPort: 9091, protocol: "TCP" }]);
+        assert.ok(c.resources.limits.memory && c.resources.limits.cpu && c.resources.requests.memory);
+        assert.deepEqual(c.readinessProbe.httpGet, { path: "/-/healthy", port: 9091 });
+        assert.ok(c.args.includes("--persistence.file=/pushgateway/metrics"));
+        assert.equal(pg.inputs.spec.volumeClaimTemplates[0].metadata.name, "data");
+        assert.equal(podSpec(pg).securityContext.runAsUser, 65534);
+        const ingress = flowsOf(run, "pushgateway").spec.ingress;
+        assert.deepEqual(ingress[0].ports, [{ protocol: "TCP", port: 9091 }]);
+        assert.deepEqual(ingress[0].from.map((f: any) => f.podSelector.matchLabels), [{ [talksToLabel("pushgateway")]: "true" }, { [talksToLabel("pushgateway")]: "true" }]);
+        assert.equal(pushgatewayBackupPath("sqlserver", "full"), "/metrics/job/llm-platform-backup/store/sqlserver/kind/full");
+        assert.equal(pushgatewayBackupUrl("qdrant", "snapshot"), "http://pushgateway:9091/metrics/job/llm-platform-backup/store/qdrant/kind/snapshot");
+    });
+
+    it("allows exactly the cross-namespace flows monitoring needs", () => {
+        const prometheus = flowsOf(run, "prometheus").egress;
+        for (const name of NODE_AGENTS) assert.ok(prometheus.includes(`${AGENTS}/${name}`), `prometheus -> ${name}`);
+        for (const name of ["pushgateway", "alertmanager", "blackbox-exporter", "grafana", "sqlserver-exporter", "elasticsearch-exporter"]) {
+            assert.ok(prometheus.includes(`${MAIN}/${name}`), `prometheus -> ${name}`);
+        }
+        assert.deepEqual(flowsOf(run, "fluent-bit").egress, [`${MAIN}/logstash`]);
+        assert.deepEqual(flowsOf(run, "node-exporter").egress, []);
+        assert.deepEqual(flowsOf(run, "cadvisor").egress, []);
+        assert.deepEqual(flowsOf(run, "proxy").egress, [`${MAIN}/ollama`, `${MAIN}/grafana`, `${MAIN}/kibana`]);
+        assert.deepEqual(flowsOf(run, "sqlserver-exporter").egress, [`${MAIN}/sqlserver`]);
+        assert.deepEqual(flowsOf(run, "elasticsearch-exporter").egress, [`${MAIN}/elasticsearch`]);
+        assert.deepEqual(flowsOf(run, "blackbox-exporter").egress.sort(), ["ollama", "proxy", "qdrant", "redis", "sqlserver", "timescale", "logstash", "kibana"].map((s) => `${MAIN}/${s}`).sort());
+        // A node agent admits its declared callers from the main namespace (Prometheus carries the label).
+        const nodeExporterIngress = flowsOf(run, "node-exporter").spec.ingress;
+        assert.deepEqual(nodeExporterIngress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]), [MAIN, AGENTS]);
+        assert.equal(workload(run, "prometheus").inputs.spec.template.metadata.labels[talksToLabel("node-exporter")], "true");
+        assert.equal(workload(run, "fluent-bit").inputs.spec.template.metadata.labels[talksToLabel("logstash")], "true");
+        // Nobody else carries a node agent's label.
+        const carriers = [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT), ...run.ofType(DAEMON_SET)]
+            .filter((w) => NODE_AGENTS.some((a) => w.inputs.spec.template.metadata.labels[talksToLabel(a)]))
+            .map((w) => w.name);
+        assert.deepEqual(carriers, ["prometheus"]);
+    });
+
+    it("ships the node's CRI logs of the stack's two namespaces to Logstash by its full name", () => {
+        const conf = mountedFiles(run, "fluent-bit")["/fluent-bit/etc/llm-fluent-bit.conf"];
+        const sections = conf.split(/^\[/m).slice(1).map((block) => {
+            const [head, ...lines] = block.trim().split("\n");
+            const entries = lines.map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map((l) => [l.split(/\s+/)[0], l.slice(l.split(/\s+/)[0].length).trim()]);
+            return { kind: head.replace("]", ""), get: (k: string) => entries.filter(([key]) => key === k).map(([, v]) => v) };
+        });
+        const input = sections.find((s) => s.kind === "INPUT")!;
+        assert.deepEqual(input.get("Path"), [`/var/log/containers/*_${MAIN}_*.log,/var/log/containers/*_${AGENTS}_*.log`]);
+        assert.deepEqual(input.get("multiline.parser"), ["cri"]);
+        assert.deepEqual(input.get("Tag"), ["kube.*"]);
+        assert.deepEqual(input.get("DB"), ["/fluent-bit/state/tail.db"]);
+        assert.deepEqual(input.get("Parser"), [], "no Docker JSON parser on CRI lines");
+        const tcp = sections.find((s) => s.kind === "OUTPUT" && s.get("Name")[0] === "tcp")!;
+        assert.deepEqual(tcp.get("Host"), [`logstash.${MAIN}.svc.cluster.local`]);
+        assert.deepEqual(tcp.get("Match_Regex"), ["^(kube|proxy)\\..*"]);
+        // Every filter and output matches a tag some stage produces.
+        const produced = ["kube.x", "proxy.access", "llm.metrics"];
+        for (const s of sections.filter((x) => x.kind === "FILTER" || x.kind === "OUTPUT")) {
+            const match = s.get("Match")[0];
+            const regex = match ? new RegExp(`^${match.replace(/\./g, "\\.").replace(/\*/g, ".*")}$`) : new RegExp(s.get("Match_Regex")[0]);
+            assert.ok(produced.some((t) => regex.test(t)), `${s.kind} ${s.get("Name")[0]} matches nothing`);
+        }
+        assert.match(conf, /Rule\s+\$service \^proxy\$ proxy\.access false/);
+    });
+
+    it("labels each line with its service and pod from the log file's name, and drops other namespaces' (real LuaJIT)", function () {
+        const luajit = requireTool(this, "luajit", "luajit");
+        const script = mountedFiles(run, "fluent-bit")["/fluent-bit/etc/llm-labels.lua"];
+        assert.equal(script, renderKubernetesLabelsLua("llm-platform-prod", [MAIN, AGENTS]));
+        const id = "0123456789abcdef".repeat(4);
+        const tag = (file: string) => `kube.var.log.containers.${file}`;
+        const driver = `${script}
+local function show(t)
+  local code, ts, rec = add_service(t, 0, { log = "hello", stream = "stdout", _p = "F" })
+  print(code, rec.service, rec.container, rec.namespace, rec.stack, rec.role, tostring(rec._p))
+end
+show("${tag(`proxy-7d9f8c6b5-x2k4q_${MAIN}_proxy-${id}.log`)}")
+show("${tag(`fluent-bit-abcde_${AGENTS}_fluent-bit-${id}.log`)}")
+show("${tag(`timescale-schema-q8w7e_${MAIN}_schema-${id}.log`)}")
+show("${tag(`coredns-5d78c9869d-abcde_kube-system_coredns-${id}.log`)}")
+show("docker.var.lib.docker.containers.abc.abc-json.log")`;
+        fs.writeFileSync(path.join(dir, "driver.lua"), driver);
+        const r = spawnSync(luajit, [path.join(dir, "driver.lua")], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const lines = r.stdout.trim().split("\n").map((l) => l.split("\t"));
+        assert.deepEqual(lines[0], ["1", "proxy", "proxy-7d9f8c6b5-x2k4q", MAIN, "llm-platform-prod", "service", "nil"]);
+        assert.deepEqual(lines[1], ["1", "fluent-bit", "fluent-bit-abcde", AGENTS, "llm-platform-prod", "node-agent", "nil"]);
+        assert.equal(lines[2][1], "schema", "a one-shot step's container is named after the step");
+        assert.equal(lines[3][0], "-1", "another namespace's line is dropped");
+        assert.equal(lines[4][0], "-1", "a tag that is not a CRI log file is dropped");
+    });
+
+    it("certifies Elasticsearch under its cluster name and keeps it off mmap (no node sysctl from a baseline namespace)", () => {
+        const csr = run.named("tls:index/certRequest:CertRequest", "elasticsearch-tls-csr");
+        assert.ok(csr.inputs.dnsNames.includes(`elasticsearch.${MAIN}.svc.cluster.local`));
+        assert.ok(csr.inputs.dnsNames.includes("elasticsearch"));
+        const es = podSpec(workload(run, "elasticsearch"));
+        assert.equal(es.containers[0].env.find((e: any) => e.name === "node.store.allow_mmap").value, "false");
+        assert.equal(es.securityContext.runAsUser, 1000);
+        assert.equal(es.initContainers, undefined, "no privileged sysctl init container");
+        for (const name of ["prometheus", "alertmanager", "grafana", "logstash", "kibana", "blackbox-exporter", "pushgateway"]) {
+            assert.equal(podSpec(workload(run, name)).securityContext.runAsNonRoot, true, name);
+        }
+    });
+
+    it("passes the policy pack with observability on and off; off, it leaves no node agent, Pushgateway or UI route", async () => {
+        const off = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:observability": { metrics: false, logs: false } } });
+        assert.equal(off.ofType(DAEMON_SET).length, 0);
+        assert.deepEqual(off.ofType("kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name), [MAIN]);
+        assert.ok(!off.ofType(STATEFUL_SET).some((s) => ["pushgateway", "prometheus", "elasticsearch"].includes(s.name)));
+        const nginx = off.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "proxy-files")!.inputs.data["etc-nginx-nginx.conf"];
+        assert.doesNotMatch(nginx, /grafana|kibana/);
+        for (const r of [run, off]) {
+            const mandatory = (await runPolicyPack(policyResources(r))).filter((v) => v.enforcementLevel === "mandatory");
+            assert.deepEqual(mandatory, []);
+        }
+    });
+});
