@@ -35,7 +35,8 @@ const DAY = 86400;
 const realFs = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"`;
 
 /** The alerts, from the runbooks' thresholds; the hints name the platform's own commands. */
-export function alertGroups(t: AlertThresholds, inspect: NodeLayout["inspect"]): AlertGroup[] {
+export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspect" | "containerLabel">): AlertGroup[] {
+    const { inspect, containerLabel: name } = layout;
     return [
         {
             name: "llm-platform.availability",
@@ -95,10 +96,10 @@ export function alertGroups(t: AlertThresholds, inspect: NodeLayout["inspect"]):
                 },
                 {
                     alert: "ContainerMemoryAbove90Percent",
-                    expr: `container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0) > 0.9`,
+                    expr: `container_memory_working_set_bytes{${name}!=""} / (container_spec_memory_limit_bytes{${name}!=""} > 0) > 0.9`,
                     for: "5m",
                     severity: "warning",
-                    summary: "Container {{ $labels.name }} uses {{ $value | humanizePercentage }} of its memory limit",
+                    summary: `Container {{ $labels.${name} }} uses {{ $value | humanizePercentage }} of its memory limit`,
                     runbook: "Raise <service>.memoryMb (the derived settings follow) or find the leak; the kernel kills it at 100%.",
                 },
                 {
@@ -246,8 +247,8 @@ export function alertGroups(t: AlertThresholds, inspect: NodeLayout["inspect"]):
 }
 
 /** The rules file Prometheus loads. */
-export function renderAlertRules(t: AlertThresholds, inspect: NodeLayout["inspect"]): string {
-    const groups = alertGroups(t, inspect).map((g) => ({
+export function renderAlertRules(t: AlertThresholds, layout: Pick<NodeLayout, "inspect" | "containerLabel">): string {
+    const groups = alertGroups(t, layout).map((g) => ({
         name: g.name,
         rules: g.rules.map((r) => ({
             alert: r.alert,

@@ -157,15 +157,16 @@ function dataStores() {
     ]);
 }
 
-function containers() {
+/** `name`: the cAdvisor label that names a container for people on this platform. */
+function containers(name: string) {
     return dashboard("llm-containers", "LLM platform: containers and host", [
         {
             title: "Container memory (share of its limit)",
             type: "timeseries",
             unit: "percentunit",
-            queries: [{ expr: 'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0)', legend: "{{name}}" }],
+            queries: [{ expr: `container_memory_working_set_bytes{${name}!=""} / (container_spec_memory_limit_bytes{${name}!=""} > 0)`, legend: `{{${name}}}` }],
         },
-        { title: "Container CPU (cores)", type: "timeseries", queries: [{ expr: 'sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[5m]))', legend: "{{name}}" }] },
+        { title: "Container CPU (cores)", type: "timeseries", queries: [{ expr: `sum by (${name}) (rate(container_cpu_usage_seconds_total{${name}!=""}[5m]))`, legend: `{{${name}}}` }] },
         { title: "Host memory available", type: "timeseries", unit: "percentunit", queries: [{ expr: "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes", legend: "available" }] },
         {
             title: "Disk used",
@@ -178,7 +179,7 @@ function containers() {
 }
 
 /** The dashboards, by file name. */
-export function grafanaDashboards(services: readonly ObservedService[]): Record<string, string> {
-    const all = [overview(services), proxy(), dataStores(), containers()];
+export function grafanaDashboards(services: readonly ObservedService[], containerLabel: string): Record<string, string> {
+    const all = [overview(services), proxy(), dataStores(), containers(containerLabel)];
     return Object.fromEntries(all.map((d) => [`${d.uid}.json`, JSON.stringify(d, null, 2)]));
 }

@@ -155,7 +155,7 @@ export class Metrics extends pulumi.ComponentResource {
             blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
             hostOf: (s) => platform.hostOf(s),
         });
-        this.alertRules = renderAlertRules(o, layout.inspect);
+        this.alertRules = renderAlertRules(o, layout);
         const tokenFiles: ServiceFile[] = services
             .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
             .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
@@ -190,7 +190,7 @@ export class Metrics extends pulumi.ComponentResource {
         const datasources = pulumi
             .output(args.elasticsearch)
             .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
-        const dashboards = grafanaDashboards(services);
+        const dashboards = grafanaDashboards(services, layout.containerLabel);
         deploy({
             name: "grafana",
             image: c.grafana.image,

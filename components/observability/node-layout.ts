@@ -31,6 +31,8 @@ export interface NodeLayout {
      * CronJobs share no file system with node-exporter).
      */
     readonly backupMetrics: "textfile" | "pushgateway";
+    /** The cAdvisor label that names a container for people (Docker: its name; containerd: its pod's name). */
+    readonly containerLabel: string;
     /** Runbook hints: how to look at a service's containers and their logs. */
     readonly inspect: { readonly status: (service: string) => string; readonly logs: (service: string) => string; readonly disk: string };
 }
@@ -53,6 +55,7 @@ export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes
                 },
                 runtimeMountPoints: "var/lib/docker/.+",
                 backupMetrics: "textfile",
+                containerLabel: "name",
                 inspect: {
                     status: (s) => `\`docker ps --filter name=${s}\``,
                     logs: (s) => `\`docker logs\` of ${s}`,
@@ -88,6 +91,8 @@ export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes
                 },
                 runtimeMountPoints: "var/lib/(kubelet|containerd)/.+|run/containerd/.+",
                 backupMetrics: "pushgateway",
+                // containerd's `name` is the container's id; the whitelisted Kubernetes labels say which pod.
+                containerLabel: "container_label_io_kubernetes_pod_name",
                 inspect: {
                     status: (s) => `\`kubectl get pods -A -l app.kubernetes.io/name=${s}\``,
                     logs: (s) => `\`kubectl logs -n <namespace> -l app.kubernetes.io/name=${s}\` (namespace ${namespaces.join(" or ")})`,

@@ -103,7 +103,7 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
 
     it("has an example for every alert, and only for alerts that exist", () => {
         const config = parseConfig({});
-        const alerts = alertGroups(config.observability, nodeLayout(config).inspect).flatMap((g) => g.rules.map((r) => r.alert));
+        const alerts = alertGroups(config.observability, nodeLayout(config)).flatMap((g) => g.rules.map((r) => r.alert));
         assert.deepEqual(Object.keys(alertExamples).sort(), [...alerts].sort());
     });
 

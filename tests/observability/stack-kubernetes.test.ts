@@ -147,10 +147,12 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
         const rules = parse(mountedFiles(run, "prometheus")["/etc/prometheus/rules/llm-platform.rules.yml"]);
         const hints = rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.annotations.runbook)).join("\n");
         assert.doesNotMatch(hints, /docker/);
+        const memory = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "ContainerMemoryAbove90Percent");
+        assert.match(memory.annotations.summary, /\$labels\.container_label_io_kubernetes_pod_name/);
         assert.match(hints, /kubectl logs -n <namespace> -l app\.kubernetes\.io\/name=\{\{ \$labels\.job \}\}/);
     });
 
-    it("BackupTooOld fires on what backup jobs push to the Pushgateway, and stays silent on a fresh push (promtool test rules)", function () {
+    it("BackupTooOld fires on what backup jobs push to the Pushgateway, and container memory on containerd's series (promtool test rules)", function () {
         const promtool = requireTool(this, "promtool", "prometheus");
         const rules = parse(mountedFiles(run, "prometheus")["/etc/prometheus/rules/llm-platform.rules.yml"]);
         for (const g of rules.groups) for (const r of g.rules) delete r.annotations;
@@ -168,7 +170,24 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
                 },
             ],
         });
-        fs.writeFileSync(path.join(dir, "backup.test.yml"), stringify({ rule_files: ["k8s.rules.yml"], evaluation_interval: "1m", tests: [test(28, true), test(1, false)] }));
+        // cAdvisor on containerd: `name` is the container id, the pod's name comes from the whitelisted label.
+        const pod = 'container_label_io_kubernetes_pod_name="redis-0",id="/kubepods/burstable/pod1/abc",name="abc"';
+        const memory = (usedBytes: number, fires: boolean) => ({
+            interval: "1m",
+            input_series: [
+                { series: `container_memory_working_set_bytes{${pod}}`, values: `${usedBytes}x30` },
+                { series: `container_spec_memory_limit_bytes{${pod}}`, values: "100x30" },
+            ],
+            alert_rule_test: [
+                {
+                    eval_time: "15m",
+                    alertname: "ContainerMemoryAbove90Percent",
+                    exp_alerts: fires ? [{ exp_labels: { severity: "warning", container_label_io_kubernetes_pod_name: "redis-0", id: "/kubepods/burstable/pod1/abc", name: "abc" } }] : [],
+                },
+            ],
+        });
+        const tests = [test(28, true), test(1, false), memory(95, true), memory(50, false)];
+        fs.writeFileSync(path.join(dir, "backup.test.yml"), stringify({ rule_files: ["k8s.rules.yml"], evaluation_interval: "1m", tests }));
         const r = spawnSync(promtool, ["test", "rules", "backup.test.yml"], { cwd: dir, encoding: "utf8" });
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     });
