@@ -39,6 +39,13 @@ export interface NodeLayout {
 
 const CADVISOR_COMMON = ["--housekeeping_interval=30s", "--store_container_labels=false"];
 
+/** cAdvisor reads the host's root and cgroups, and the runtime's own directories at their paths. */
+const cadvisorMounts = (runtimePaths: readonly string[]): HostMount[] => [
+    { hostPath: "/", mountPath: "/rootfs" },
+    { hostPath: "/sys", mountPath: "/sys" },
+    ...runtimePaths.map((p) => ({ hostPath: p, mountPath: p })),
+];
+
 export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes">): NodeLayout {
     switch (config.platform) {
         case "docker":
@@ -46,12 +53,7 @@ export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes
                 containerLogs: { format: "docker-json", hostMounts: [{ hostPath: DOCKER_CONTAINERS_DIR, mountPath: DOCKER_CONTAINERS_DIR }] },
                 cadvisor: {
                     args: ["--docker_only=true", ...CADVISOR_COMMON, "--whitelisted_container_labels=llm-platform.service,llm-platform.stack"],
-                    hostMounts: [
-                        { hostPath: "/", mountPath: "/rootfs" },
-                        { hostPath: "/var/run", mountPath: "/var/run" },
-                        { hostPath: "/sys", mountPath: "/sys" },
-                        { hostPath: "/var/lib/docker", mountPath: "/var/lib/docker" },
-                    ],
+                    hostMounts: cadvisorMounts(["/var/run", "/var/lib/docker"]),
                 },
                 runtimeMountPoints: "var/lib/docker/.+",
                 backupMetrics: "textfile",
@@ -81,13 +83,7 @@ export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes
                         ...CADVISOR_COMMON,
                         "--whitelisted_container_labels=io.kubernetes.container.name,io.kubernetes.pod.name,io.kubernetes.pod.namespace",
                     ],
-                    hostMounts: [
-                        { hostPath: "/", mountPath: "/rootfs" },
-                        { hostPath: "/run/containerd", mountPath: "/run/containerd" },
-                        { hostPath: "/sys", mountPath: "/sys" },
-                        { hostPath: "/var/lib/containerd", mountPath: "/var/lib/containerd" },
-                        { hostPath: "/dev/disk", mountPath: "/dev/disk" },
-                    ],
+                    hostMounts: cadvisorMounts(["/run/containerd", "/var/lib/containerd", "/dev/disk"]),
                 },
                 runtimeMountPoints: "var/lib/(kubelet|containerd)/.+|run/containerd/.+",
                 backupMetrics: "pushgateway",
