@@ -102,6 +102,7 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
         for (const ds of run.ofType(DAEMON_SET)) {
             for (const v of podSpec(ds).volumes.filter((x: any) => x.hostPath)) assert.doesNotMatch(v.hostPath.path, /docker/, ds.name);
         }
+        assert.equal(fluentBit.containers[0].securityContext.runAsUser, 0, "root, as its spec says, whatever the image's user");
         const cadvisor = podSpec(workload(run, "cadvisor")).containers[0].args as string[];
         assert.ok(cadvisor.includes("--docker_only=false"));
         assert.ok(cadvisor.includes("--containerd=/run/containerd/containerd.sock"));

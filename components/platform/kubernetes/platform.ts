@@ -132,7 +132,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 ...inputs.volumeMounts,
                 ...scratch.mounts,
             ],
-            securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false),
+            securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false, spec.user),
         };
         const replicas = spec.replicas ?? 1;
         const k = this.args.config;

@@ -104,13 +104,16 @@ export function podSecurityContext(runAs: RunAs | undefined, ports: readonly num
     };
 }
 
-/** No privilege escalation, every capability dropped. */
-export function containerSecurityContext(runAs: RunAs | undefined, readOnlyRoot: boolean): Core.SecurityContext {
+/**
+ * No privilege escalation, every capability dropped. A numeric `user` without `runAs` (a node
+ * agent that reads root's files) is set explicitly, whatever user the image names.
+ */
+export function containerSecurityContext(runAs: RunAs | undefined, readOnlyRoot: boolean, user?: string): Core.SecurityContext {
     return {
         allowPrivilegeEscalation: false,
         privileged: false,
         readOnlyRootFilesystem: readOnlyRoot,
         capabilities: { drop: ["ALL"] },
-        ...(runAs ? { runAsNonRoot: true } : {}),
+        ...(runAs ? { runAsNonRoot: true } : user !== undefined && /^\d+$/.test(user) ? { runAsUser: Number(user) } : {}),
     };
 }
