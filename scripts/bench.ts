@@ -10,6 +10,7 @@ import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { policyResources } from "../harness/policy-report";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
+import { kubernetesTotals } from "../harness/kubernetes-totals";
 import { stackTotals } from "../harness/stack-totals";
 import { OfflineResource, runPolicyPack } from "../policies/rules/offline";
 
@@ -56,6 +57,7 @@ async function main() {
         await time(`policy pack over the ${stack} stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
     }
     await observabilityFootprint();
+    await prodObservabilityFootprint();
 }
 
 /** Stacks with a Pulumi.<stack>.yaml in the project. */
@@ -84,6 +86,23 @@ async function observabilityFootprint() {
                     `limits ${String(t.memoryMb).padStart(6)} MB (${(t.memoryMb / 1024).toFixed(1)} GB)  reserved ${String(t.memoryReservationMb).padStart(6)} MB`,
             );
         }
+    }
+}
+
+/** The prod stack's pods (replicas counted) and its per-node DaemonSets, observability on and off. */
+async function prodObservabilityFootprint() {
+    console.log("\nprod stack (Kubernetes) limits and requests (long-running pods; Jobs excluded)");
+    const variants: [string, object][] = [
+        ["observability on (Pulumi.prod.yaml)", {}],
+        ["observability off", { metrics: false, logs: false }],
+    ];
+    for (const [label, observability] of variants) {
+        const t = kubernetesTotals(await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:observability": observability } }));
+        const line = (what: string, x: typeof t.cluster) =>
+            `  ${label.padEnd(36)} ${what.padEnd(9)} ${String(x.pods).padStart(2)} pods  cpu ${String(x.cpu).padStart(6)} (req ${String(x.cpuRequest).padStart(6)})  ` +
+            `limits ${String(x.memoryMb).padStart(6)} MB (${(x.memoryMb / 1024).toFixed(1)} GB)  requests ${String(x.memoryRequestMb).padStart(6)} MB`;
+        console.log(line("cluster", t.cluster));
+        console.log(line("per node", t.perNode));
     }
 }
 

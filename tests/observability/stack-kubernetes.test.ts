@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { kubernetesTotals } from "../../harness/kubernetes-totals";
 import { policyResources } from "../../harness/policy-report";
 import { RegisteredResource, runStack, StackRun } from "../../harness/run-stack";
 import { pushgatewayBackupPath, pushgatewayBackupUrl, PUSHGATEWAY } from "../../components/observability/pushgateway";
@@ -313,5 +314,12 @@ show("docker.var.lib.docker.containers.abc.abc-json.log")`;
             const mandatory = (await runPolicyPack(policyResources(r))).filter((v) => v.enforcementLevel === "mandatory");
             assert.deepEqual(mandatory, []);
         }
+        // What it costs (README, npm run bench): pods and limits in the cluster, and on every node.
+        const [on, without] = [kubernetesTotals(run), kubernetesTotals(off)];
+        assert.deepEqual(
+            [on.cluster.pods - without.cluster.pods, on.cluster.memoryMb - without.cluster.memoryMb, on.cluster.memoryRequestMb - without.cluster.memoryRequestMb],
+            [13, 6240, 3120],
+        );
+        assert.deepEqual([on.perNode.pods, on.perNode.memoryMb, without.perNode.pods], [3, 576, 0]);
     });
 });
