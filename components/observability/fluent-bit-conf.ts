@@ -68,8 +68,10 @@ end
 
 /**
  * Kubernetes: service, pod, stack and role from the log file's name alone
- * (`<pod>_<namespace>_<container>-<container id>.log`; the platform names each container
- * after its service), so no API token is needed. Lines of other namespaces are dropped.
+ * (`<pod>_<namespace>_<container>-<container id>.log`), so no API token is needed. The
+ * platform names each container after its service, and a one-shot step's container after
+ * the step in a Job `<service>-<step>` (pod `<service>-<step>-<suffix>`): that is an `init`
+ * line of the service. Lines of other namespaces are dropped.
  */
 export function renderKubernetesLabelsLua(stack: string, namespaces: readonly string[]): string {
     const roles = namespaces.map((ns, i) => `  ["${ns}"] = "${i === 0 ? "service" : "node-agent"}",`).join("\n");
@@ -81,11 +83,12 @@ ${roles}
 function add_service(tag, timestamp, record)
   local pod, namespace, container = string.match(tag, "containers%.([^_]+)_([^_]+)_(.+)%-%x+%.log$")
   if not pod or not roles[namespace] then return -1, timestamp, record end
-  record["service"] = container
+  local owner = string.match(pod, "^(.+)%-" .. string.gsub(container, "%-", "%%-") .. "%-%w+$")
+  record["service"] = owner or container
   record["container"] = pod
   record["namespace"] = namespace
   record["stack"] = "${stack}"
-  record["role"] = roles[namespace]
+  record["role"] = owner and "init" or roles[namespace]
   record["_p"] = nil
   return 1, timestamp, record
 end

@@ -278,6 +278,8 @@ show("${tag(`proxy-7d9f8c6b5-x2k4q_${MAIN}_proxy-${id}.log`)}")
 show("${tag(`fluent-bit-abcde_${AGENTS}_fluent-bit-${id}.log`)}")
 show("${tag(`timescale-schema-q8w7e_${MAIN}_schema-${id}.log`)}")
 show("${tag(`coredns-5d78c9869d-abcde_kube-system_coredns-${id}.log`)}")
+show("${tag(`sqlserver-exporter-6f5b7c9d8-k2j4h_${MAIN}_sqlserver-exporter-${id}.log`)}")
+show("${tag(`timescale-0_${MAIN}_timescale-${id}.log`)}")
 show("docker.var.lib.docker.containers.abc.abc-json.log")`;
         fs.writeFileSync(path.join(dir, "driver.lua"), driver);
         const r = spawnSync(luajit, [path.join(dir, "driver.lua")], { encoding: "utf8" });
@@ -285,9 +287,11 @@ show("docker.var.lib.docker.containers.abc.abc-json.log")`;
         const lines = r.stdout.trim().split("\n").map((l) => l.split("\t"));
         assert.deepEqual(lines[0], ["1", "proxy", "proxy-7d9f8c6b5-x2k4q", MAIN, "llm-platform-prod", "service", "nil"]);
         assert.deepEqual(lines[1], ["1", "fluent-bit", "fluent-bit-abcde", AGENTS, "llm-platform-prod", "node-agent", "nil"]);
-        assert.equal(lines[2][1], "schema", "a one-shot step's container is named after the step");
+        assert.deepEqual(lines[2], ["1", "timescale", "timescale-schema-q8w7e", MAIN, "llm-platform-prod", "init", "nil"], "a one-shot step's line belongs to its service");
         assert.equal(lines[3][0], "-1", "another namespace's line is dropped");
-        assert.equal(lines[4][0], "-1", "a tag that is not a CRI log file is dropped");
+        assert.deepEqual(lines[4].slice(0, 2), ["1", "sqlserver-exporter"]);
+        assert.deepEqual(lines[5].slice(0, 3).concat(lines[5][5]), ["1", "timescale", "timescale-0", "service"]);
+        assert.equal(lines[6][0], "-1", "a tag that is not a CRI log file is dropped");
     });
 
     it("certifies Elasticsearch under its cluster name and keeps it off mmap (no node sysctl from a baseline namespace)", () => {
