@@ -92,7 +92,7 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
                     for: "30m",
                     severity: "critical",
                     summary: "Disk {{ $labels.mountpoint }} fills up within 24 hours at the current rate",
-                    runbook: "Find what grows: model pulls, database volumes, container logs; free space before it reaches 0.",
+                    runbook: `Find what grows: model pulls, database volumes, container logs (${inspect.logCap}); free space before it reaches 0.`,
                 },
                 {
                     alert: "ContainerMemoryAbove90Percent",

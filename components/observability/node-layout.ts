@@ -34,7 +34,13 @@ export interface NodeLayout {
     /** The cAdvisor label that names a container for people (Docker: its name; containerd: its pod's name). */
     readonly containerLabel: string;
     /** Runbook hints: how to look at a service's containers and their logs. */
-    readonly inspect: { readonly status: (service: string) => string; readonly logs: (service: string) => string; readonly disk: string };
+    readonly inspect: {
+        readonly status: (service: string) => string;
+        readonly logs: (service: string) => string;
+        readonly disk: string;
+        /** What caps the containers' log files on the node. */
+        readonly logCap: string;
+    };
 }
 
 const CADVISOR_COMMON = ["--housekeeping_interval=30s", "--store_container_labels=false"];
@@ -62,6 +68,7 @@ export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes
                     status: (s) => `\`docker ps --filter name=${s}\``,
                     logs: (s) => `\`docker logs\` of ${s}`,
                     disk: "`docker system df`; old images and build cache go with `docker image prune`",
+                    logCap: "docker.logMaxSizeMb",
                 },
             };
         case "kubernetes": {
@@ -92,7 +99,8 @@ export function nodeLayout(config: Pick<PlatformConfig, "platform" | "kubernetes
                 inspect: {
                     status: (s) => `\`kubectl get pods -A -l app.kubernetes.io/name=${s}\``,
                     logs: (s) => `\`kubectl logs -n <namespace> -l app.kubernetes.io/name=${s}\` (namespace ${namespaces.join(" or ")})`,
-                    disk: "`kubectl describe node` (DiskPressure); the kubelet garbage-collects images; PVCs are kept on purpose",
+                    disk: "`kubectl describe node` (DiskPressure); the kubelet garbage-collects unused images",
+                    logCap: "the kubelet's containerLogMaxSize",
                 },
             };
         }
