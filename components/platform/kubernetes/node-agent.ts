@@ -16,10 +16,9 @@ export const isNodeAgent = (spec: Pick<ServiceSpec, "hostMounts">) => (spec.host
  * replaced (every config change rolls the DaemonSet), so no line is shipped twice or lost;
  * unlike a PVC it needs no storage that follows one pod around.
  */
-export function nodeStateVolumes(spec: ServiceSpec, namespace: string): { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } {
-    const volumes = (spec.volumes ?? []).map((v) => ({
+export function nodeStateVolumes(spec: ServiceSpec, namespace: string): Core.Volume[] {
+    return (spec.volumes ?? []).map((v) => ({
         name: v.name,
         hostPath: { path: `${NODE_STATE_ROOT}/${namespace}/${spec.name}/${v.name}`, type: "DirectoryOrCreate" },
     }));
-    return { volumes, mounts: (spec.volumes ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath })) };
 }

@@ -149,7 +149,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     ...inputs.volumes,
                     ...scratch.volumes,
                     ...hostMounts.map((m) => ({ name: m.name, hostPath: { path: m.hostPath, type: "Directory" } })),
-                    ...(nodeAgent ? nodeStateVolumes(spec, namespace.name).volumes : []),
+                    // Mounted like any volume above; on the node itself (node-agent.ts says why).
+                    ...(nodeAgent ? nodeStateVolumes(spec, namespace.name) : []),
                 ],
                 ...(spec.gpu
                     ? { nodeSelector: { ...k.gpuNodeSelector }, tolerations: k.gpuTolerations.map((t) => ({ ...t })), runtimeClassName: k.gpuRuntimeClassName }
