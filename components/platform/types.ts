@@ -214,7 +214,8 @@ export interface ServiceSpec {
     /**
      * Read-only host paths (node agents only; the policy pack must exempt them). A service
      * with host mounts is a node agent: Kubernetes runs one per node (a DaemonSet) in the
-     * node-agent namespace; it keeps no volumes and has no replicas.
+     * node-agent namespace; it has no replicas, and its volumes hold state about its own node
+     * (Kubernetes: a directory on that node, see kubernetes/node-agent.ts).
      */
     readonly hostMounts?: readonly HostMount[];
     /** Scheduled backups of the service's data. */
