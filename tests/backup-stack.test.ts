@@ -77,6 +77,10 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
         assert.match(init, /IF \(SELECT recovery_model_desc FROM sys\.databases WHERE name = N'llm'\) <> N'FULL'\s+ALTER DATABASE \[llm\] SET RECOVERY FULL;/);
     });
 
+    it("labels Ollama with why its volume needs no backup (models download again), which the policy pack accepts", () => {
+        assert.match(label(run.named(CONTAINER, "ollama"), "llm-platform.backup-not-needed") ?? "", /models/);
+    });
+
     it("has no scheduler when backup.enabled is false", async () => {
         const off = await runStack("dev", { overrides: { "llm-platform:backup": { enabled: false } } });
         assert.deepEqual(schedulers(off), []);
@@ -330,6 +334,11 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         }
         const egress = metrics.named(POLICY, "qdrant-backup-pods-flows").inputs.spec.egress;
         assert.ok(egress.some((e: any) => e.to?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "pushgateway"));
+    });
+
+    it("annotates Ollama's StatefulSet with why it needs no backup job, and nothing else", () => {
+        const annotated = run.ofType("kubernetes:apps/v1:StatefulSet").filter((s) => s.inputs.metadata.annotations?.["llm-platform.backup-not-needed"]);
+        assert.deepEqual(annotated.map((s) => s.name), ["ollama"]);
     });
 
     it("keeps a suspended restore Job template per store: download and verify, then the store's restore", () => {

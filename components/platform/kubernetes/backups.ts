@@ -199,7 +199,7 @@ export function storeBackups(args: StoreBackupsArgs): void {
                                             env: inputs.env,
                                             resources: containerResources(job.resources),
                                             volumeMounts: [workMount, tmpMount, ...inputs.volumeMounts],
-                                            securityContext: containerSecurityContext(spec.runAs, false),
+                                            securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false),
                                         },
                                     ],
                                     containers: [
@@ -297,7 +297,7 @@ function restoreTemplate(args: StoreBackupsArgs, jobs: readonly BackupJob[], s: 
                                         env: inputs.env,
                                         resources: containerResources(first.resources),
                                         volumeMounts: [s.workMount, s.tmpMount, ...inputs.volumeMounts, ...serviceMounts],
-                                        securityContext: containerSecurityContext(spec.runAs, false),
+                                        securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false),
                                     },
                                 ],
                             },

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { DeployedService, InitStep, Platform, ServiceSpec } from "../types";
+import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, talksToLabels, workloadFlows } from "./flows";
@@ -203,19 +204,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         }
 
         const metadata = { name: spec.name, namespace: namespace.ref, labels };
+        const workloadMetadata = spec.backupNotNeeded ? { ...metadata, annotations: { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } } : metadata;
         const workloadOpts = { ...place.opts, dependsOn: this.readyOf(spec.dependsOn ?? []) };
         let workload: pulumi.CustomResource;
         if (nodeAgent) {
             workload = new k8s.apps.v1.DaemonSet(
                 spec.name,
-                { metadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
+                { metadata: workloadMetadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
                 workloadOpts,
             );
         } else if ((spec.volumes ?? []).length > 0) {
             workload = new k8s.apps.v1.StatefulSet(
                 spec.name,
                 {
-                    metadata,
+                    metadata: workloadMetadata,
                     spec: {
                         serviceName: spec.name,
                         replicas: 1,
@@ -246,7 +248,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             workload = new k8s.apps.v1.Deployment(
                 spec.name,
                 {
-                    metadata,
+                    metadata: workloadMetadata,
                     spec: {
                         replicas,
                         selector: { matchLabels: selector },
