@@ -8,6 +8,7 @@ import { SCHEDULER_SCRIPT } from "../components/backup/scheduler";
 import { defaultImages } from "../components/config/images";
 import { SQLSERVER_BACKUP_SCRIPT } from "../components/sqlserver/backup-script";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
+import { requireTool } from "./helpers/tools";
 import { isSecretValue } from "../policies/rules/support/values";
 
 const CONTAINER = "docker:index/container:Container";
@@ -361,6 +362,21 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.deepEqual(redis.volumes.find((v: any) => v.persistentVolumeClaim?.claimName === "data-redis-0")?.name, "service-data");
         assert.ok(redis.containers[0].volumeMounts.some((m: any) => m.name === "service-data" && m.mountPath === "/data"), "Valkey's restore writes its data volume");
         assert.ok(!podOf(run.named(CRONJOB, "timescale-restore")).spec.volumes.some((v: any) => v.persistentVolumeClaim), "TimescaleDB restores over the network");
+    });
+
+    it("takes a backup id and option through the README's jq edit of the Job kubectl makes from the template", function () {
+        const jq = requireTool(this, "jq", "jq");
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const program = /\| jq '([^']+)'/.exec(readme.slice(readme.indexOf("**Restore on Kubernetes.**")))![1];
+        // What `kubectl create job --from=cronjob/...` makes: the CronJob's jobTemplate as a Job.
+        const template = run.named(CRONJOB, "sqlserver-restore").inputs.spec.jobTemplate;
+        const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "sqlserver-restore-0930", ...template.metadata }, spec: template.spec };
+        const r = spawnSync(jq, [program], { input: JSON.stringify(job), encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const edited = JSON.parse(r.stdout).spec.template.spec;
+        assert.equal(envOf(edited.initContainers[0]).BACKUP_ID, "20261123T020000Z-full", "the download fetches that backup");
+        assert.equal(envOf(edited.containers[0]).RESTORE_TO, "2026-11-23T09:30:00", "the restore stops there");
+        assert.deepEqual(envOf(edited.containers[0]).SQLCMDPASSWORD, envOf(template.spec.template.spec.containers[0]).SQLCMDPASSWORD, "the rest is untouched");
     });
 });
 
