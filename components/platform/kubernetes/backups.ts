@@ -13,6 +13,7 @@ import { containerResources, storageQuantity } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
 import Batch = k8s.types.input.batch.v1;
+import Networking = k8s.types.input.networking.v1;
 
 /** Where the backups go: the S3 bucket and the role of the AwsProduction component. */
 export interface BackupDestination {
@@ -65,116 +66,84 @@ export const statefulClaimName = (service: string, volume: string) => `${volume}
 /** The retained claim a store that writes its own backup files shares with its jobs. */
 export const sharedBackupsClaimName = (service: string) => `${service}-backups`;
 
+type Role = "backup" | "restore";
+type PodInputs = ReturnType<typeof podInputs>;
+
+const workMount: Core.VolumeMount = { name: "backups", mountPath: BACKUP_ROOT };
+const tmpMount: Core.VolumeMount = { name: "tmp", mountPath: "/tmp" };
+
 /**
  * A store's backups on Kubernetes: a CronJob per backup kind (the store's image takes the
- * backup into BACKUP_ROOT, then the AWS CLI uploads it to S3 and reports the metric), and
- * a suspended restore CronJob an operator instantiates with `kubectl create job --from`.
+ * backup into BACKUP_ROOT, then the AWS CLI uploads it to S3 and reports the metric), a
+ * suspended restore CronJob an operator instantiates with `kubectl create job --from`, and
+ * the flows of both.
  */
 export function storeBackups(args: StoreBackupsArgs): void {
-    const { spec } = args;
-    const jobs = spec.backups ?? [];
+    const jobs = args.spec.backups ?? [];
     if (jobs.length === 0) return;
-    const d = args.destination;
-    const s3Destination = pulumi.interpolate`s3://${d.bucket}/${d.prefix}`;
-    const dataGb = (spec.volumes ?? []).reduce((sum, v) => sum + v.sizeGb, 0);
-    const work: Core.Volume = args.sharedClaim
-        ? { name: "backups", persistentVolumeClaim: { claimName: args.sharedClaim } }
-        : // A dump is never larger than the data it comes from.
-          { name: "backups", emptyDir: { sizeLimit: storageQuantity(Math.max(1, dataGb)) } };
-    const scratch: Core.Volume = { name: "tmp", emptyDir: { sizeLimit: "1Gi" } };
-    const awsEnv: Env = {
-        BACKUP_ROOT,
-        STORE: spec.name,
-        S3_DESTINATION: s3Destination,
-        AWS_REGION: d.region,
-        // The image's user may be anyone: the CLI's home is the scratch volume.
-        HOME: "/tmp",
-    };
-    // SQL Server's jobs share its RWO volume: they must run on its node.
-    const affinity: Core.Affinity | undefined = args.sharedClaim
-        ? {
-              podAffinity: {
-                  requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: args.storeSelector }, topologyKey: "kubernetes.io/hostname" }],
-              },
-          }
-        : undefined;
-    const targets = [spec.name, ...(d.pushgatewayUrl ? [PUSHGATEWAY.service] : [])];
+    const store = new StoreBackups(args);
+    for (const job of jobs) store.backupCronJob(job);
+    store.restoreTemplate(jobs);
+    store.flows();
+}
 
-    const pod = (
-        role: "backup" | "restore",
-        component: string,
-        inputs: ReturnType<typeof podInputs>,
-        body: Pick<Core.PodSpec, "initContainers" | "containers">,
-        extraVolumes: Core.Volume[],
-        deadlineSeconds: number,
-    ): Batch.JobSpec => ({
-        // A failed restore is looked at before it runs again.
-        backoffLimit: role === "backup" ? args.config.jobBackoffLimit : 0,
-        activeDeadlineSeconds: deadlineSeconds,
-        ttlSecondsAfterFinished: args.config.jobTtlHours * 3600,
-        template: {
-            metadata: {
-                labels: { ...labelsOf(role, component), ...talksToLabels(targets) },
-                annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash },
-            },
-            spec: {
-                restartPolicy: "Never",
-                serviceAccountName: args.serviceAccount,
-                // Pod Identity and IRSA inject their own projected tokens; no pod here calls the API server.
-                automountServiceAccountToken: false,
-                enableServiceLinks: false,
-                securityContext: podSecurityContext(spec.runAs),
-                affinity,
-                ...body,
-                volumes: [work, scratch, ...inputs.volumes, ...extraVolumes],
-            },
-        },
-    });
-    const labelsOf = (role: "backup" | "restore", component: string) => ({
-        ...args.commonLabels,
-        [SERVICE_LABEL]: spec.name,
-        [COMPONENT_LABEL]: component,
-        [BACKUP_ROLE_LABEL]: role,
-    });
-    const place = (base: string, role: "backup" | "restore", component: string): ObjectPlace => ({
-        base,
-        namespace: args.namespace,
-        labels: labelsOf(role, component),
-        opts: args.opts,
-    });
-    const workMount = { name: "backups", mountPath: BACKUP_ROOT };
-    const tmpMount = { name: "tmp", mountPath: "/tmp" };
-    const awsContainer = (name: string, script: string, env: Env, mounts: Core.VolumeMount[]): Core.Container => ({
-        name,
-        image: defaultImages.awsCli,
-        command: ["sh", script],
-        env: Object.entries(env).map(([n, value]) => ({ name: n, value })),
-        resources: containerResources(transferResources),
-        volumeMounts: [workMount, tmpMount, ...mounts],
-        securityContext: containerSecurityContext(spec.runAs, true),
-    });
+class StoreBackups {
+    private readonly spec: ServiceSpec;
+    private readonly destination: BackupDestination;
+    /** Where the backup is taken and downloaded: SQL Server's shared claim, or an emptyDir as large as the data. */
+    private readonly work: Core.Volume;
+    /** The store, and the Pushgateway when metrics are on. */
+    private readonly targets: string[];
+    private readonly awsEnv: Env;
 
-    for (const job of jobs) {
+    constructor(private readonly args: StoreBackupsArgs) {
+        this.spec = args.spec;
+        this.destination = args.destination;
+        const dataGb = (this.spec.volumes ?? []).reduce((sum, v) => sum + v.sizeGb, 0);
+        this.work = args.sharedClaim
+            ? { name: "backups", persistentVolumeClaim: { claimName: args.sharedClaim } }
+            : // A dump is never larger than the data it comes from.
+              { name: "backups", emptyDir: { sizeLimit: storageQuantity(Math.max(1, dataGb)) } };
+        this.targets = [this.spec.name, ...(this.destination.pushgatewayUrl ? [PUSHGATEWAY.service] : [])];
+        this.awsEnv = {
+            BACKUP_ROOT,
+            STORE: this.spec.name,
+            S3_DESTINATION: pulumi.interpolate`s3://${this.destination.bucket}/${this.destination.prefix}`,
+            AWS_REGION: this.destination.region,
+            // The pod's user may be anyone: the CLI's home is the scratch volume.
+            HOME: "/tmp",
+        };
+    }
+
+    backupCronJob(job: BackupJob): void {
+        const { spec, destination: d } = this;
         const base = `${spec.name}-backup-${job.name}`;
         const component = `backup-${job.name}`;
-        const where = place(base, "backup", component);
+        const place = this.place(base, "backup", component);
         const env: Env = {
             ...job.env,
             BACKUP_ROOT,
             STORE: spec.name,
             JOB: job.name,
-            ...(args.sharedClaim ? { KEEP_UNTIL_UPLOADED: "1", RETENTION_DAYS: STAGING_RETENTION_DAYS } : {}),
+            ...(this.args.sharedClaim ? { KEEP_UNTIL_UPLOADED: "1", RETENTION_DAYS: STAGING_RETENTION_DAYS } : {}),
         };
-        const inputs = podInputs(where, env, job.secretEnv, [
+        const inputs = podInputs(place, env, job.secretEnv, [
             { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
             { path: UPLOAD_SCRIPT_PATH, content: UPLOAD_SCRIPT, mode: "0755" },
         ]);
         const period = schedulePeriodSeconds(job.schedule);
-        const deadline = Math.min(d.jobDeadlineMinutes * 60, period);
+        // The backup and its manifest first; the upload runs only after it verified.
+        const backup = this.storeContainer("backup", job, ["sh", BACKUP_SCRIPT_PATH, "backup", job.name], inputs, []);
+        const upload = this.awsContainer(
+            "upload",
+            UPLOAD_SCRIPT_PATH,
+            { ...this.awsEnv, JOB: job.name, ...(d.pushgatewayUrl ? { PUSHGATEWAY_URL: d.pushgatewayUrl } : {}) },
+            inputs,
+        );
         new k8s.batch.v1.CronJob(
             base,
             {
-                metadata: { name: base, namespace: args.namespace, labels: where.labels },
+                metadata: { name: base, namespace: this.args.namespace, labels: place.labels },
                 spec: {
                     schedule: cronSchedule(job.schedule),
                     timeZone: "Etc/UTC",
@@ -184,155 +153,171 @@ export function storeBackups(args: StoreBackupsArgs): void {
                     successfulJobsHistoryLimit: 3,
                     failedJobsHistoryLimit: 3,
                     jobTemplate: {
-                        metadata: { labels: where.labels },
-                        spec: pod(
-                                "backup",
-                                component,
-                                inputs,
-                                {
-                                    // The backup and its manifest first; the upload only runs after it verified.
-                                    initContainers: [
-                                        {
-                                            name: "backup",
-                                            image: job.image,
-                                            command: ["sh", BACKUP_SCRIPT_PATH, "backup", job.name],
-                                            env: inputs.env,
-                                            resources: containerResources(job.resources),
-                                            volumeMounts: [workMount, tmpMount, ...inputs.volumeMounts],
-                                            securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false),
-                                        },
-                                    ],
-                                    containers: [
-                                        awsContainer(
-                                            "upload",
-                                            UPLOAD_SCRIPT_PATH,
-                                            { ...awsEnv, JOB: job.name, ...(d.pushgatewayUrl ? { PUSHGATEWAY_URL: d.pushgatewayUrl } : {}) },
-                                            inputs.volumeMounts,
-                                        ),
-                                    ],
-                                },
-                                [],
-                                deadline,
-                            ),
+                        metadata: { labels: place.labels },
+                        // A periodic backup ends before its next slot.
+                        spec: this.jobSpec("backup", component, inputs, [backup], [upload], [], Math.min(d.jobDeadlineMinutes * 60, period)),
                     },
                 },
             },
-            { ...args.opts, dependsOn: [args.after, ...d.ready] },
+            { ...this.args.opts, dependsOn: [this.args.after, ...d.ready] },
         );
     }
-    restoreTemplate(args, jobs, { awsEnv, awsContainer, pod, place, workMount, tmpMount });
-    flows(args, targets);
-}
 
-interface Shared {
-    awsEnv: Env;
-    awsContainer(name: string, script: string, env: Env, mounts: Core.VolumeMount[]): Core.Container;
-    pod(
-        role: "restore",
-        component: string,
-        inputs: ReturnType<typeof podInputs>,
-        body: Pick<Core.PodSpec, "initContainers" | "containers">,
-        extraVolumes: Core.Volume[],
-        deadlineSeconds: number,
-    ): Batch.JobSpec;
-    place(base: string, role: "restore", component: string): ObjectPlace;
-    workMount: Core.VolumeMount;
-    tmpMount: Core.VolumeMount;
-}
-
-/**
- * The restore Job template: a suspended CronJob that never runs on its own. The AWS CLI
- * downloads and verifies the backup (BACKUP_ID, `latest` by default) and, for SQL Server,
- * the log backups after it; then the store's image runs `backup.sh restore`, which
- * verifies the manifest again. A restore that writes the service's volumes (Valkey) mounts
- * its claims: the StatefulSet must be scaled to 0 first (README).
- */
-function restoreTemplate(args: StoreBackupsArgs, jobs: readonly BackupJob[], s: Shared): void {
-    const { spec } = args;
-    const [first, ...rest] = jobs;
-    const base = `${spec.name}-restore`;
-    const where = s.place(base, "restore", "restore");
-    const writesVolumes = jobs.some((j) => j.restoreWritesServiceVolumes);
-    const serviceVolumes: Core.Volume[] = writesVolumes
-        ? (spec.volumes ?? []).map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } }))
-        : [];
-    const serviceMounts = writesVolumes ? (spec.volumes ?? []).map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })) : [];
-    const choice: Env = { BACKUP_ID: "latest", RESTORE_TO: "" };
-    const inputs = podInputs(where, { ...first.env, BACKUP_ROOT, STORE: spec.name, ...choice }, first.secretEnv, [
-        { path: BACKUP_SCRIPT_PATH, content: first.script, mode: "0755" },
-        { path: DOWNLOAD_SCRIPT_PATH, content: DOWNLOAD_SCRIPT, mode: "0755" },
-    ]);
-    const download = s.awsContainer(
-        "download",
-        DOWNLOAD_SCRIPT_PATH,
-        { ...s.awsEnv, ...choice, RESTORE_KIND: first.name, CHAIN_KINDS: [...new Set(rest.map((j) => j.name))].join(" ") },
-        inputs.volumeMounts,
-    );
-    new k8s.batch.v1.CronJob(
-        base,
-        {
-            metadata: { name: base, namespace: args.namespace, labels: where.labels },
-            spec: {
-                // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
-                suspend: true,
-                schedule: "0 0 1 1 *",
-                timeZone: "Etc/UTC",
-                concurrencyPolicy: "Forbid",
-                successfulJobsHistoryLimit: 1,
-                failedJobsHistoryLimit: 1,
-                jobTemplate: {
-                    metadata: { labels: where.labels },
-                    spec: s.pod(
+    /**
+     * The restore Job template: a suspended CronJob that never runs on its own. The AWS CLI
+     * downloads and verifies the backup (BACKUP_ID, `latest` by default) and, for SQL Server,
+     * the log backups after it; then the store's image runs `backup.sh restore` on exactly
+     * that, which verifies the manifest again. A restore that writes the service's volumes
+     * (Valkey) mounts its claims: the StatefulSet must be scaled to 0 first (README).
+     */
+    restoreTemplate(jobs: readonly BackupJob[]): void {
+        const { spec } = this;
+        const [first, ...rest] = jobs;
+        const base = `${spec.name}-restore`;
+        const place = this.place(base, "restore", "restore");
+        const serviceVolumes = jobs.some((j) => j.restoreWritesServiceVolumes) ? (spec.volumes ?? []) : [];
+        const choice: Env = { BACKUP_ID: "latest", RESTORE_TO: "" };
+        const inputs = podInputs(place, { ...first.env, BACKUP_ROOT, STORE: spec.name, ...choice }, first.secretEnv, [
+            { path: BACKUP_SCRIPT_PATH, content: first.script, mode: "0755" },
+            { path: DOWNLOAD_SCRIPT_PATH, content: DOWNLOAD_SCRIPT, mode: "0755" },
+        ]);
+        const download = this.awsContainer(
+            "download",
+            DOWNLOAD_SCRIPT_PATH,
+            { ...this.awsEnv, ...choice, RESTORE_KIND: first.name, CHAIN_KINDS: [...new Set(rest.map((j) => j.name))].join(" ") },
+            inputs,
+        );
+        const restore = this.storeContainer(
+            "restore",
+            first,
+            // Exactly what the download fetched and verified.
+            ["sh", "-c", `exec sh ${BACKUP_SCRIPT_PATH} restore "$(cat ${BACKUP_ROOT}/.restore-id)" \${RESTORE_TO:+"$RESTORE_TO"}`],
+            inputs,
+            serviceVolumes.map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })),
+        );
+        new k8s.batch.v1.CronJob(
+            base,
+            {
+                metadata: { name: base, namespace: this.args.namespace, labels: place.labels },
+                spec: {
+                    // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
+                    suspend: true,
+                    schedule: "0 0 1 1 *",
+                    timeZone: "Etc/UTC",
+                    concurrencyPolicy: "Forbid",
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        metadata: { labels: place.labels },
+                        spec: this.jobSpec(
                             "restore",
                             "restore",
                             inputs,
-                            {
-                                initContainers: [download],
-                                containers: [
-                                    {
-                                        name: "restore",
-                                        image: first.image,
-                                        // Exactly what the download fetched and verified.
-                                        command: ["sh", "-c", `exec sh ${BACKUP_SCRIPT_PATH} restore "$(cat ${BACKUP_ROOT}/.restore-id)" \${RESTORE_TO:+"$RESTORE_TO"}`],
-                                        env: inputs.env,
-                                        resources: containerResources(first.resources),
-                                        volumeMounts: [s.workMount, s.tmpMount, ...inputs.volumeMounts, ...serviceMounts],
-                                        securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false),
-                                    },
-                                ],
-                            },
-                            serviceVolumes,
-                            args.destination.jobDeadlineMinutes * 60,
+                            [download],
+                            [restore],
+                            serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
+                            this.destination.jobDeadlineMinutes * 60,
                         ),
+                    },
                 },
             },
-        },
-        { ...args.opts, dependsOn: [args.after, ...args.destination.ready] },
-    );
-}
-
-/** Backup and restore pods reach their store, S3 over HTTPS (and the Pod Identity agent), and the Pushgateway. */
-function flows(args: StoreBackupsArgs, targets: string[]): void {
-    for (const role of ["backup", "restore"] as const) {
-        const name = `${args.spec.name}-${role}-pods`;
-        const policy = workloadFlows({
-            service: name,
-            podLabels: { [SERVICE_LABEL]: args.spec.name, [BACKUP_ROLE_LABEL]: role },
-            ports: [],
-            targets,
-            publicIngress: false,
-            internetEgress: true,
-        });
-        if (args.destination.identity === "pod-identity") {
-            (policy.egress as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]).push({
-                to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }],
-                ports: [{ protocol: "TCP", port: 80 }],
-            });
-        }
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-flows`,
-            { metadata: { name, namespace: args.namespace, labels: { ...args.commonLabels, [SERVICE_LABEL]: args.spec.name, [BACKUP_ROLE_LABEL]: role } }, spec: policy },
-            args.opts,
+            { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
         );
+    }
+
+    /** Backup and restore pods reach their store, S3 over HTTPS (and the Pod Identity agent), and the Pushgateway. */
+    flows(): void {
+        for (const role of ["backup", "restore"] as const) {
+            const name = `${this.spec.name}-${role}-pods`;
+            const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
+            const policy = workloadFlows({ service: name, podLabels, ports: [], targets: this.targets, publicIngress: false, internetEgress: true });
+            const egress = [
+                ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
+                ...(this.destination.identity === "pod-identity" ? [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] }] : []),
+            ];
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-flows`,
+                { metadata: { name, namespace: this.args.namespace, labels: { ...this.args.commonLabels, ...podLabels } }, spec: { ...policy, egress } },
+                this.args.opts,
+            );
+        }
+    }
+
+    private jobSpec(
+        role: Role,
+        component: string,
+        inputs: PodInputs,
+        initContainers: Core.Container[],
+        containers: Core.Container[],
+        extraVolumes: Core.Volume[],
+        deadlineSeconds: number,
+    ): Batch.JobSpec {
+        return {
+            // A failed restore is looked at before it runs again.
+            backoffLimit: role === "backup" ? this.args.config.jobBackoffLimit : 0,
+            activeDeadlineSeconds: deadlineSeconds,
+            ttlSecondsAfterFinished: this.args.config.jobTtlHours * 3600,
+            template: {
+                metadata: {
+                    labels: { ...this.labels(role, component), ...talksToLabels(this.targets) },
+                    annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash },
+                },
+                spec: {
+                    restartPolicy: "Never",
+                    serviceAccountName: this.args.serviceAccount,
+                    // Pod Identity and IRSA inject their own projected tokens; no pod here calls the API server.
+                    automountServiceAccountToken: false,
+                    enableServiceLinks: false,
+                    // The store's own user: SQL Server reads what its jobs make, Valkey owns what its restore writes.
+                    securityContext: podSecurityContext(this.spec.runAs),
+                    // SQL Server's jobs share its ReadWriteOnce volume: they run on its node.
+                    affinity: this.args.sharedClaim
+                        ? {
+                              podAffinity: {
+                                  requiredDuringSchedulingIgnoredDuringExecution: [
+                                      { labelSelector: { matchLabels: this.args.storeSelector }, topologyKey: "kubernetes.io/hostname" },
+                                  ],
+                              },
+                          }
+                        : undefined,
+                    initContainers,
+                    containers,
+                    volumes: [this.work, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }, ...inputs.volumes, ...extraVolumes],
+                },
+            },
+        };
+    }
+
+    private storeContainer(name: string, job: BackupJob, command: string[], inputs: PodInputs, extraMounts: Core.VolumeMount[]): Core.Container {
+        return {
+            name,
+            image: job.image,
+            command,
+            env: inputs.env,
+            resources: containerResources(job.resources),
+            volumeMounts: [workMount, tmpMount, ...inputs.volumeMounts, ...extraMounts],
+            securityContext: containerSecurityContext(this.spec.runAs, this.spec.readOnlyRootFilesystem ?? false),
+        };
+    }
+
+    /** The AWS CLI: plain env only (the store's secrets stay with the store's container). */
+    private awsContainer(name: string, script: string, env: Env, inputs: PodInputs): Core.Container {
+        return {
+            name,
+            image: defaultImages.awsCli,
+            command: ["sh", script],
+            env: Object.entries(env).map(([key, value]) => ({ name: key, value })),
+            resources: containerResources(transferResources),
+            volumeMounts: [workMount, tmpMount, ...inputs.volumeMounts],
+            securityContext: containerSecurityContext(this.spec.runAs, true),
+        };
+    }
+
+    private labels(role: Role, component: string): Record<string, string> {
+        return { ...this.args.commonLabels, [SERVICE_LABEL]: this.spec.name, [COMPONENT_LABEL]: component, [BACKUP_ROLE_LABEL]: role };
+    }
+
+    private place(base: string, role: Role, component: string): ObjectPlace {
+        return { base, namespace: this.args.namespace, labels: this.labels(role, component), opts: this.args.opts };
     }
 }
