@@ -10,7 +10,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { backupScript } from "../components/backup/script";
-import { DOWNLOAD_SCRIPT, UPLOAD_SCRIPT } from "../components/backup/transfer";
+import { DOWNLOAD_SCRIPT, restoreCommand, UPLOAD_SCRIPT } from "../components/backup/transfer";
 
 /** `aws s3 cp SRC DST [flags]` and `aws s3 ls URL` over $FAKE_S3; FAKE_AWS_FAIL=<substring> fails a cp whose arguments contain it. */
 const FAKE_AWS = String.raw`#!/bin/sh
@@ -199,8 +199,16 @@ describe("backup upload to S3 and download for a restore (sh, fake aws)", functi
         assert.equal(r.status, 0, r.err);
         assert.deepEqual(fs.readdirSync(path.join(w.backups, "demo")).sort(), ids.slice(2), "the second full and the two logs after it");
         assert.equal(fs.readFileSync(path.join(w.backups, ".restore-id"), "utf8").trim(), ids[2]);
-        const restored = await w.run(STORE_SCRIPT, { STORE: "demo" }, ["restore", ids[2]]);
+        // The restore container's own command, on what the download left: the store's restore of that id, with the option.
+        const storeScript = path.join(w.root, "store.sh");
+        fs.writeFileSync(storeScript, STORE_SCRIPT.replace("do_restore() {", 'do_restore() { echo "option: ${2:-none}" >&2;'));
+        const [sh, flag, line] = restoreCommand(storeScript, w.backups);
+        const restored = await w.run(line, { STORE: "demo", RESTORE_TO: "2026-11-23T09:30:00" });
         assert.equal(restored.status, 0, restored.err);
+        assert.match(restored.err, /option: 2026-11-23T09:30:00/);
+        assert.deepEqual([sh, flag], ["sh", "-c"]);
+        const noOption = await w.run(line, { STORE: "demo", RESTORE_TO: "" });
+        assert.match(noOption.err, /option: none/, "an empty RESTORE_TO passes no argument");
 
         const one = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: ids[0], RESTORE_KIND: "full" });
         assert.equal(one.status, 0, one.err);

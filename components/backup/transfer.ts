@@ -63,6 +63,15 @@ push_metric
 `;
 
 /**
+ * The restore container's command: the store's `backup.sh restore` on exactly the backup the
+ * download fetched and verified (its id in BACKUP_ROOT/.restore-id), with RESTORE_TO as the
+ * store's option when set (SQL Server: a point in time; TimescaleDB: a target database).
+ */
+export function restoreCommand(backupScript: string, backupRoot: string): string[] {
+    return ["sh", "-c", `exec sh ${backupScript} restore "$(cat ${backupRoot}/.restore-id)" \${RESTORE_TO:+"$RESTORE_TO"}`];
+}
+
+/**
  * Downloads a backup from the bucket into BACKUP_ROOT for a restore: BACKUP_ID (or
  * `latest`: the newest finished backup of RESTORE_KIND), and every later backup whose kind
  * is in CHAIN_KINDS (SQL Server's logs after its full backup). Files are fetched as the

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { cronSchedule, schedulePeriodSeconds } from "../../backup/cron";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
-import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, PUSHGATEWAY, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
+import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, PUSHGATEWAY, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
 import { defaultImages } from "../../config/images";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ServiceSpec } from "../types";
@@ -190,8 +190,7 @@ class StoreBackups {
         const restore = this.storeContainer(
             "restore",
             first,
-            // Exactly what the download fetched and verified.
-            ["sh", "-c", `exec sh ${BACKUP_SCRIPT_PATH} restore "$(cat ${BACKUP_ROOT}/.restore-id)" \${RESTORE_TO:+"$RESTORE_TO"}`],
+            restoreCommand(BACKUP_SCRIPT_PATH, BACKUP_ROOT),
             inputs,
             serviceVolumes.map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })),
         );
