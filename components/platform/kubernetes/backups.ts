@@ -46,7 +46,8 @@ export interface StoreBackupsArgs {
     readonly spec: ServiceSpec;
     readonly destination: BackupDestination;
     readonly config: PlatformConfig["kubernetes"];
-    readonly namespace: pulumi.Input<string>;
+    /** The store's namespace: its name, and the Namespace's name as an output (objects wait for it). */
+    readonly namespace: { readonly name: string; readonly ref: pulumi.Input<string> };
     /** The labels every object of the stack carries. */
     readonly commonLabels: Record<string, string>;
     /** The store's pods' selector (SQL Server's backup pods must run beside them). */
@@ -143,7 +144,7 @@ class StoreBackups {
         new k8s.batch.v1.CronJob(
             base,
             {
-                metadata: { name: base, namespace: this.args.namespace, labels: place.labels },
+                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
                 spec: {
                     schedule: cronSchedule(job.schedule),
                     timeZone: "Etc/UTC",
@@ -197,7 +198,7 @@ class StoreBackups {
         new k8s.batch.v1.CronJob(
             base,
             {
-                metadata: { name: base, namespace: this.args.namespace, labels: place.labels },
+                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
                 spec: {
                     // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
                     suspend: true,
@@ -236,7 +237,7 @@ class StoreBackups {
             ];
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-flows`,
-                { metadata: { name, namespace: this.args.namespace, labels: { ...this.args.commonLabels, ...podLabels } }, spec: { ...policy, egress } },
+                { metadata: { name, namespace: this.args.namespace.ref, labels: { ...this.args.commonLabels, ...podLabels } }, spec: { ...policy, egress } },
                 this.args.opts,
             );
         }
@@ -317,6 +318,6 @@ class StoreBackups {
     }
 
     private place(base: string, role: Role, component: string): ObjectPlace {
-        return { base, namespace: this.args.namespace, labels: this.labels(role, component), opts: this.args.opts };
+        return { base, namespace: this.args.namespace.ref, labels: this.labels(role, component), opts: this.args.opts };
     }
 }

@@ -287,7 +287,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 spec,
                 destination: this.backupDestination,
                 config: k,
-                namespace: namespace.ref,
+                namespace,
                 commonLabels: this.commonLabels(),
                 storeSelector: selector,
                 serviceAccount: this.backupServiceAccount(this.backupDestination),
