@@ -232,7 +232,7 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
             assert.equal(env.S3_DESTINATION, BUCKET_URL);
             assert.equal(env.AWS_REGION, "eu-west-1");
             assert.equal(env.JOB, kind);
-            assert.equal(env.PUSHGATEWAY_URL, undefined, "metrics are off in Pulumi.prod.yaml");
+            assert.equal(env.PUSHGATEWAY_URL !== undefined, run.config.observability.metrics, "the metric is pushed only when metrics are on");
             for (const container of [backup, upload]) {
                 assert.ok(container.resources.limits.cpu && container.resources.limits.memory, `${c.name} ${container.name} has limits`);
                 assert.ok(container.volumeMounts.some((m: any) => m.name === "backups" && m.mountPath === "/backups"));
@@ -304,18 +304,24 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     });
 
     it("lets backup pods reach only their store, S3 over HTTPS, the Pod Identity agent and DNS; the store admits them", () => {
+        /** What an egress rule opens, in words: the pods of a service, or an address block with its ports. */
+        const opens = (rule: any) => {
+            const [to] = rule.to;
+            if (to.podSelector) return `service ${to.podSelector.matchLabels["app.kubernetes.io/name"]}`;
+            const except = to.ipBlock.except ? ` except ${to.ipBlock.except.join(",")}` : "";
+            return `${to.ipBlock.cidr}${except} ${rule.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")}`;
+        };
+        const pushgateway = run.config.observability.metrics ? ["service pushgateway"] : [];
         for (const store of ["sqlserver", "timescale", "redis", "qdrant"]) {
             for (const role of ["backup", "restore"]) {
                 const spec = run.named(POLICY, `${store}-${role}-pods-flows`).inputs.spec;
                 assert.deepEqual(spec.podSelector.matchLabels, { "app.kubernetes.io/name": store, "llm-platform.role": role });
-                assert.deepEqual(spec.ingress, []);
-                assert.deepEqual(spec.egress, [
-                    { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": store } } }] },
-                    {
-                        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }],
-                        ports: [{ protocol: "TCP", port: 443 }],
-                    },
-                    { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+                assert.deepEqual(spec.ingress, [], "nothing may reach them");
+                assert.deepEqual(spec.egress.map(opens), [
+                    `service ${store}`,
+                    ...pushgateway,
+                    "0.0.0.0/0 except 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,100.64.0.0/10 TCP/443",
+                    "169.254.170.23/32 TCP/80",
                 ]);
             }
             const storeFlows = run.named(POLICY, `${store}-flows`).inputs.spec;
@@ -337,9 +343,10 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.ok(egress.some((e: any) => e.to?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "pushgateway"));
     });
 
-    it("annotates Ollama's StatefulSet with why it needs no backup job, and nothing else", () => {
+    it("annotates Ollama's StatefulSet with why it needs no backup job, and none of the stores", () => {
         const annotated = run.ofType("kubernetes:apps/v1:StatefulSet").filter((s) => s.inputs.metadata.annotations?.["llm-platform.backup-not-needed"]);
-        assert.deepEqual(annotated.map((s) => s.name), ["ollama"]);
+        assert.ok(annotated.some((s) => s.name === "ollama"));
+        for (const store of ["sqlserver", "timescale", "redis", "qdrant"]) assert.ok(!annotated.some((s) => s.name === store), store);
     });
 
     it("keeps a suspended restore Job template per store: download and verify, then the store's restore", () => {
