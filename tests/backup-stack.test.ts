@@ -368,6 +368,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const redis = podOf(run.named(CRONJOB, "redis-restore")).spec;
         assert.deepEqual(redis.volumes.find((v: any) => v.persistentVolumeClaim?.claimName === "data-redis-0")?.name, "service-data");
         assert.ok(redis.containers[0].volumeMounts.some((m: any) => m.name === "service-data" && m.mountPath === "/data"), "Valkey's restore writes its data volume");
+        const server = run.named("kubernetes:apps/v1:StatefulSet", "redis").inputs.spec.template.spec.containers[0];
+        assert.deepEqual(redis.containers[0].resources, server.resources, "its temporary server loads the whole dataset, in the stopped server's room");
         assert.ok(!podOf(run.named(CRONJOB, "timescale-restore")).spec.volumes.some((v: any) => v.persistentVolumeClaim), "TimescaleDB restores over the network");
     });
 

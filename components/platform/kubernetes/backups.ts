@@ -188,9 +188,12 @@ class StoreBackups {
             { ...this.awsEnv, ...choice, RESTORE_KIND: first.name, CHAIN_KINDS: [...new Set(rest.map((j) => j.name))].join(" ") },
             inputs,
         );
+        // Valkey's restore runs a temporary server that loads the whole dataset: it gets the
+        // stopped service's own resources.
+        const restoring = serviceVolumes.length > 0 ? { ...first, resources: spec.resources } : first;
         const restore = this.storeContainer(
             "restore",
-            first,
+            restoring,
             restoreCommand(BACKUP_SCRIPT_PATH, BACKUP_ROOT),
             inputs,
             serviceVolumes.map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })),
