@@ -17,6 +17,7 @@ import { Redis } from "./redis/redis";
 import { SqlServer } from "./sqlserver/sqlserver";
 import { Timescale } from "./timescale/timescale";
 import { Certificates } from "./tls/certificates";
+import { PUSHGATEWAY } from "./observability/pushgateway";
 
 /** Service names double as DNS names inside the platform network. */
 export const SERVICE_HOSTS = {
@@ -70,6 +71,33 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const grafanaAdminPassword = config.observability.metrics ? dataVolumePassword("grafana-admin-password", root) : undefined;
     const kibanaAnalystPassword = config.observability.logs ? generatedApiKey("kibana-analyst-password", root, 32) : undefined;
 
+    // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
+    // Before the services: their backup CronJobs upload to the bucket with its role. The ALB's
+    // TargetGroupBinding names the proxy's Service; the controller binds it once the Service exists.
+    const awsPieces =
+        config.aws !== undefined && awsFoundation !== undefined && runtime instanceof KubernetesPlatform
+            ? new AwsProduction(
+                  "aws",
+                  {
+                      config: config.aws,
+                      foundation: awsFoundation,
+                      namePrefix,
+                      hostnames: config.tls.hostnames,
+                      kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
+                      proxy: { serviceName: h.proxy, port: PROXY_HTTPS_PORT },
+                  },
+                  parent,
+              )
+            : undefined;
+
+    if (awsPieces && runtime instanceof KubernetesPlatform) {
+        runtime.storeBackupsIn({
+            ...awsPieces.backups,
+            pushgatewayUrl: config.observability.metrics ? `http://${platform.hostOf(PUSHGATEWAY.service)}:${PUSHGATEWAY.port}` : undefined,
+            jobDeadlineMinutes: config.backup.jobDeadlineMinutes,
+        });
+    }
+
     const ollama = new Ollama(h.ollama, { config: config.ollama, platform }, parent);
     const ollamaTarget = `${ollama.host}:${ollama.port}`;
     const proxy = new TlsProxy(
@@ -111,23 +139,6 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     );
     const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
     const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, backup: config.backup, dimensions: config.ollama.embeddingDimensions, platform }, parent);
-
-    // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
-    const awsPieces =
-        config.aws !== undefined && awsFoundation !== undefined && runtime instanceof KubernetesPlatform
-            ? new AwsProduction(
-                  "aws",
-                  {
-                      config: config.aws,
-                      foundation: awsFoundation,
-                      namePrefix,
-                      hostnames: config.tls.hostnames,
-                      kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
-                      proxy: { serviceName: h.proxy, port: PROXY_HTTPS_PORT },
-                  },
-                  parent,
-              )
-            : undefined;
 
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.

@@ -30,7 +30,9 @@ export function stackSummary(run: StackRun): string {
     if (workloads.length > 0) {
         lines.push("", "  workload                       container              cpu  memory (requested)  image");
         for (const w of workloads) {
-            for (const c of w.inputs.spec?.template?.spec?.containers ?? []) {
+            // A CronJob keeps its pod template one level down; init containers (backups) count too.
+            const pod = (w.inputs.spec?.template ?? w.inputs.spec?.jobTemplate?.spec?.template)?.spec ?? {};
+            for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
                 const { limits = {}, requests = {} } = c.resources ?? {};
                 const kind = w.type.slice(w.type.lastIndexOf(":") + 1);
                 lines.push(`  ${`${kind}/${w.name}`.padEnd(30)} ${String(c.name).padEnd(20)} ${String(limits.cpu ?? "-").padStart(5)}  ${String(limits.memory ?? "-").padStart(6)} (${String(requests.memory ?? "-").padStart(7)})  ${c.image}`);

@@ -222,6 +222,10 @@ describe("Valkey/Redis backup and restore against a real redis-server", function
             // The target has data of its own and an AOF: both are moved aside, not deleted.
             const target = fs.mkdtempSync(path.join(os.tmpdir(), "llm-redis-dst-"));
             fs.mkdirSync(path.join(target, "appendonlydir"));
+            const underLiveServer = s.run(REDIS_BACKUP_SCRIPT, ["restore", "latest"], { ...env, REDIS_DATA_DIR: target, REDIS_SERVER: server });
+            assert.notEqual(underLiveServer.status, 0);
+            assert.match(underLiveServer.err, /refusing to restore: 127\.0\.0\.1:\d+ still answers; stop the server first/);
+            assert.deepEqual(fs.readdirSync(target), ["appendonlydir"], "nothing touched");
             const restore = s.run(REDIS_BACKUP_SCRIPT, ["restore", "latest"], { STORE: "redis", REDIS_DATA_DIR: target, REDIS_CLI: "redis-cli", REDIS_SERVER: server, REDISCLI_AUTH: "s3cret" });
             assert.equal(restore.status, 0, restore.err);
             assert.match(restore.err, /100 keys, written as the AOF/);

@@ -3,9 +3,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { cronPeriodProblem, cronSchedule } from "../components/backup/cron";
 import { SCHEDULER_SCRIPT } from "../components/backup/scheduler";
+import { defaultImages } from "../components/config/images";
 import { SQLSERVER_BACKUP_SCRIPT } from "../components/sqlserver/backup-script";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
+import { requireTool } from "./helpers/tools";
 import { isSecretValue } from "../policies/rules/support/values";
 
 const CONTAINER = "docker:index/container:Container";
@@ -73,6 +76,10 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
     it("puts SQL Server in the FULL recovery model, so log backups restore to a point in time", () => {
         const init = run.named(CONTAINER, "sqlserver-schema").inputs.uploads.find((u: any) => u.file === "/tmp/llm-platform-init.sql").content;
         assert.match(init, /IF \(SELECT recovery_model_desc FROM sys\.databases WHERE name = N'llm'\) <> N'FULL'\s+ALTER DATABASE \[llm\] SET RECOVERY FULL;/);
+    });
+
+    it("labels Ollama with why its volume needs no backup (models download again), which the policy pack accepts", () => {
+        assert.match(label(run.named(CONTAINER, "ollama"), "llm-platform.backup-not-needed") ?? "", /models/);
     });
 
     it("has no scheduler when backup.enabled is false", async () => {
@@ -171,5 +178,229 @@ describe("SQL Server backup and restore T-SQL (statements and order; no engine h
         const bad = restore(["latest"]);
         assert.notEqual(bad.status, 0);
         assert.match(bad.stderr, /llm\.trn does not match its manifest/);
+    });
+});
+
+describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", function () {
+    this.timeout(60000);
+    const CRONJOB = "kubernetes:batch/v1:CronJob";
+    const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+    const BUCKET_URL = "s3://llm-platform-prod-123456789012-eu-west-1-backups/backups/";
+    const podOf = (c: RegisteredResource) => c.inputs.spec.jobTemplate.spec.template;
+    const envOf = (container: any) => Object.fromEntries((container.env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+    const backupJobs = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] === "backup");
+    let run: StackRun;
+    before(async () => {
+        run = await runStack("prod", { exampleUserValues: true });
+    });
+
+    it("runs a CronJob per store and kind on the runbooks' schedules, in UTC, one run at a time, bounded", () => {
+        const schedules = Object.fromEntries(backupJobs(run).map((c) => [c.name, c.inputs.spec.schedule]));
+        assert.deepEqual(schedules, {
+            "sqlserver-backup-full": "0 2 * * *",
+            "sqlserver-backup-log": "0 * * * *",
+            "timescale-backup-full": "0 2 * * *",
+            "redis-backup-full": "0 2 * * *",
+            "qdrant-backup-snapshot": "0 * * * *",
+        });
+        for (const c of backupJobs(run)) {
+            const s = c.inputs.spec;
+            assert.equal(s.timeZone, "Etc/UTC");
+            assert.equal(s.concurrencyPolicy, "Forbid");
+            assert.equal(s.suspend, undefined);
+            assert.deepEqual([s.successfulJobsHistoryLimit, s.failedJobsHistoryLimit], [3, 3]);
+            const hourly = s.schedule === "0 * * * *";
+            assert.equal(s.startingDeadlineSeconds, hourly ? 1800 : 3600);
+            assert.equal(s.jobTemplate.spec.activeDeadlineSeconds, hourly ? 3600 : 240 * 60, `${c.name}: an hourly job ends before the next slot`);
+            assert.equal(s.jobTemplate.spec.backoffLimit, 2);
+            assert.equal(s.jobTemplate.spec.ttlSecondsAfterFinished, 168 * 3600);
+            assert.equal(podOf(c).spec.restartPolicy, "Never");
+        }
+    });
+
+    it("takes the backup with the store's image, then uploads it with the pinned AWS CLI to the backup bucket", () => {
+        for (const c of backupJobs(run)) {
+            const pod = podOf(c).spec;
+            const [backup] = pod.initContainers;
+            const [upload] = pod.containers;
+            const kind = c.name.split("-").pop();
+            assert.deepEqual(backup.command, ["sh", "/opt/llm-platform/backup.sh", "backup", kind]);
+            assert.equal(upload.image, defaultImages.awsCli);
+            assert.match(upload.image, /^amazon\/aws-cli:2\.37\.\d+$/);
+            assert.deepEqual(upload.command, ["sh", "/opt/llm-platform/upload.sh"]);
+            const env = envOf(upload);
+            assert.equal(env.S3_DESTINATION, BUCKET_URL);
+            assert.equal(env.AWS_REGION, "eu-west-1");
+            assert.equal(env.JOB, kind);
+            assert.equal(env.PUSHGATEWAY_URL !== undefined, run.config.observability.metrics, "the metric is pushed only when metrics are on");
+            for (const container of [backup, upload]) {
+                assert.ok(container.resources.limits.cpu && container.resources.limits.memory, `${c.name} ${container.name} has limits`);
+                assert.ok(container.volumeMounts.some((m: any) => m.name === "backups" && m.mountPath === "/backups"));
+            }
+            assert.equal(upload.securityContext.readOnlyRootFilesystem, true);
+        }
+        const redisBackup = podOf(run.named(CRONJOB, "redis-backup-full")).spec;
+        assert.equal(redisBackup.initContainers[0].image, run.config.redis.image);
+        assert.deepEqual(redisBackup.volumes.find((v: any) => v.name === "backups"), { name: "backups", emptyDir: { sizeLimit: "20Gi" } }, "as large as the data it dumps");
+    });
+
+    it("runs the jobs as the backup role's ServiceAccount, created after the role, without an API token", () => {
+        const account = run.named("kubernetes:core/v1:ServiceAccount", "backup-account").inputs;
+        const association = run.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws-backup-role-pod-identity").inputs;
+        assert.deepEqual([account.metadata.name, account.metadata.namespace], [association.serviceAccount, association.namespace]);
+        assert.equal(account.metadata.annotations, undefined, "Pod Identity needs no annotation");
+        assert.equal(account.automountServiceAccountToken, false);
+        for (const c of run.ofType(CRONJOB)) {
+            assert.equal(podOf(c).spec.serviceAccountName, "backup", c.name);
+            assert.equal(podOf(c).spec.automountServiceAccountToken, false, "Pod Identity and IRSA project their own tokens");
+            assert.ok(c.options.dependsOn.includes("llm-platform:aws:BackupRole::aws-backup-role"), `${c.name} waits for the role and its association`);
+        }
+    });
+
+    it("with IRSA, names the role on the ServiceAccount its trust policy admits", async () => {
+        const irsa = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:aws": { backupBucket: { identity: "irsa", serviceAccount: "store-backups" } } } });
+        const account = irsa.named("kubernetes:core/v1:ServiceAccount", "backup-account").inputs;
+        const role = irsa.named("aws:iam/role:Role", "aws-backup-role");
+        assert.equal(account.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);
+        const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
+        const sub = Object.entries<string>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
+        assert.equal(sub, `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`);
+        for (const c of irsa.ofType(CRONJOB)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
+        const flows = irsa.named(POLICY, "redis-backup-pods-flows").inputs.spec;
+        assert.ok(!flows.egress.some((e: any) => e.to?.[0]?.ipBlock?.cidr === "169.254.170.23/32"), "IRSA needs no Pod Identity agent");
+    });
+
+    it("gives SQL Server and its jobs one retained backups volume, the jobs on SQL Server's node", () => {
+        const claim = run.named("kubernetes:core/v1:PersistentVolumeClaim", "sqlserver-backups");
+        assert.equal(claim.options.retainOnDelete, true);
+        assert.equal(claim.inputs.spec.storageClassName, "llm-platform-gp3");
+        assert.equal(claim.inputs.spec.resources.requests.storage, "200Gi");
+        const sts = run.named("kubernetes:apps/v1:StatefulSet", "sqlserver");
+        const pod = sts.inputs.spec.template.spec;
+        assert.ok(pod.volumes.some((v: any) => v.name === "backups" && v.persistentVolumeClaim?.claimName === "sqlserver-backups"));
+        assert.ok(pod.containers[0].volumeMounts.some((m: any) => m.name === "backups" && m.mountPath === "/backups"));
+        assert.ok(sts.options.dependsOn.includes("kubernetes:core/v1:PersistentVolumeClaim::sqlserver-backups"));
+        for (const name of ["sqlserver-backup-full", "sqlserver-backup-log", "sqlserver-restore"]) {
+            const spec = podOf(run.named(CRONJOB, name)).spec;
+            assert.deepEqual(spec.volumes.find((v: any) => v.name === "backups").persistentVolumeClaim, { claimName: "sqlserver-backups" });
+            const [term] = spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+            assert.equal(term.topologyKey, "kubernetes.io/hostname");
+            assert.deepEqual(term.labelSelector.matchLabels, sts.inputs.spec.selector.matchLabels);
+            // The image's mssql user, as SQL Server itself: it reads what the job made.
+            assert.equal(spec.securityContext.runAsUser, pod.securityContext.runAsUser);
+        }
+        const env = envOf(podOf(run.named(CRONJOB, "sqlserver-backup-log")).spec.initContainers[0]);
+        assert.equal(env.KEEP_UNTIL_UPLOADED, "1", "nothing leaves the volume before it is in the bucket");
+        assert.equal(env.RETENTION_DAYS, "1");
+        assert.ok(!run.ofType("kubernetes:core/v1:PersistentVolumeClaim").some((c) => c.name !== "sqlserver-backups"), "the other stores dump into an emptyDir");
+    });
+
+    it("passes the stores' credentials through Secrets, as the stack generated them", () => {
+        const env = envOf(podOf(run.named(CRONJOB, "timescale-backup-full")).spec.initContainers[0]);
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "timescale-backup-full-env", key: "PGPASSWORD" } });
+        const secret = run.named("kubernetes:core/v1:Secret", "timescale-backup-full-env");
+        assert.equal(secret.inputs.stringData.PGPASSWORD, run.outputs.credentials.timescalePassword);
+        assert.ok(isSecretValue(secret.rawInputs.stringData.PGPASSWORD) || isSecretValue(secret.rawInputs.stringData));
+    });
+
+    it("lets backup pods reach only their store, S3 over HTTPS, the Pod Identity agent and DNS; the store admits them", () => {
+        /** What an egress rule opens, in words: the pods of a service, or an address block with its ports. */
+        const opens = (rule: any) => {
+            const [to] = rule.to;
+            if (to.podSelector) return `service ${to.podSelector.matchLabels["app.kubernetes.io/name"]}`;
+            const except = to.ipBlock.except ? ` except ${to.ipBlock.except.join(",")}` : "";
+            return `${to.ipBlock.cidr}${except} ${rule.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")}`;
+        };
+        const pushgateway = run.config.observability.metrics ? ["service pushgateway"] : [];
+        for (const store of ["sqlserver", "timescale", "redis", "qdrant"]) {
+            for (const role of ["backup", "restore"]) {
+                const spec = run.named(POLICY, `${store}-${role}-pods-flows`).inputs.spec;
+                assert.deepEqual(spec.podSelector.matchLabels, { "app.kubernetes.io/name": store, "llm-platform.role": role });
+                assert.deepEqual(spec.ingress, [], "nothing may reach them");
+                assert.deepEqual(spec.egress.map(opens), [
+                    `service ${store}`,
+                    ...pushgateway,
+                    "0.0.0.0/0 except 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,100.64.0.0/10 TCP/443",
+                    "169.254.170.23/32 TCP/80",
+                ]);
+            }
+            const storeFlows = run.named(POLICY, `${store}-flows`).inputs.spec;
+            const admitted = storeFlows.ingress[0].from[0].podSelector.matchLabels;
+            for (const c of run.ofType(CRONJOB).filter((j) => j.inputs.metadata.labels["app.kubernetes.io/name"] === store)) {
+                const labels = podOf(c).metadata.labels;
+                for (const [k, v] of Object.entries(admitted)) assert.equal(labels[k], v, `${c.name} is admitted by ${store}`);
+            }
+        }
+    });
+
+    it("pushes the last-success metric to the Pushgateway when metrics are on, and may reach it", async () => {
+        const metrics = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:observability": { metrics: true, logs: false } } });
+        for (const c of backupJobs(metrics)) {
+            assert.equal(envOf(podOf(c).spec.containers[0]).PUSHGATEWAY_URL, "http://pushgateway.llm-platform.svc.cluster.local:9091");
+            assert.equal(podOf(c).metadata.labels["talks-to.llm-platform/pushgateway"], "true");
+        }
+        const egress = metrics.named(POLICY, "qdrant-backup-pods-flows").inputs.spec.egress;
+        assert.ok(egress.some((e: any) => e.to?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "pushgateway"));
+    });
+
+    it("annotates Ollama's StatefulSet with why it needs no backup job, and none of the stores", () => {
+        const annotated = run.ofType("kubernetes:apps/v1:StatefulSet").filter((s) => s.inputs.metadata.annotations?.["llm-platform.backup-not-needed"]);
+        assert.ok(annotated.some((s) => s.name === "ollama"));
+        for (const store of ["sqlserver", "timescale", "redis", "qdrant"]) assert.ok(!annotated.some((s) => s.name === store), store);
+    });
+
+    it("keeps a suspended restore Job template per store: download and verify, then the store's restore", () => {
+        const restores = run.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] === "restore");
+        assert.deepEqual(restores.map((c) => c.name).sort(), ["qdrant-restore", "redis-restore", "sqlserver-restore", "timescale-restore"]);
+        for (const c of restores) {
+            assert.equal(c.inputs.spec.suspend, true, "never runs on its own");
+            const pod = podOf(c).spec;
+            const [download] = pod.initContainers;
+            const [restore] = pod.containers;
+            assert.equal(download.image, defaultImages.awsCli);
+            assert.deepEqual(download.command, ["sh", "/opt/llm-platform/download.sh"]);
+            assert.equal(envOf(download).BACKUP_ID, "latest");
+            assert.match(restore.command.join(" "), /backup\.sh restore "\$\(cat \/backups\/\.restore-id\)"/);
+            assert.equal(c.inputs.spec.jobTemplate.spec.backoffLimit, 0, "a failed restore is looked at, not retried");
+        }
+        const sql = envOf(podOf(run.named(CRONJOB, "sqlserver-restore")).spec.initContainers[0]);
+        assert.deepEqual([sql.RESTORE_KIND, sql.CHAIN_KINDS], ["full", "log"]);
+        const redis = podOf(run.named(CRONJOB, "redis-restore")).spec;
+        assert.deepEqual(redis.volumes.find((v: any) => v.persistentVolumeClaim?.claimName === "data-redis-0")?.name, "service-data");
+        assert.ok(redis.containers[0].volumeMounts.some((m: any) => m.name === "service-data" && m.mountPath === "/data"), "Valkey's restore writes its data volume");
+        const server = run.named("kubernetes:apps/v1:StatefulSet", "redis").inputs.spec.template.spec.containers[0];
+        assert.deepEqual(redis.containers[0].resources, server.resources, "its temporary server loads the whole dataset, in the stopped server's room");
+        assert.ok(!podOf(run.named(CRONJOB, "timescale-restore")).spec.volumes.some((v: any) => v.persistentVolumeClaim), "TimescaleDB restores over the network");
+    });
+
+    it("takes a backup id and option through the README's jq edit of the Job kubectl makes from the template", function () {
+        const jq = requireTool(this, "jq", "jq");
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const program = /\| jq '([^']+)'/.exec(readme.slice(readme.indexOf("**Restore on Kubernetes.**")))![1];
+        // What `kubectl create job --from=cronjob/...` makes: the CronJob's jobTemplate as a Job.
+        const template = run.named(CRONJOB, "sqlserver-restore").inputs.spec.jobTemplate;
+        const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "sqlserver-restore-0930", ...template.metadata }, spec: template.spec };
+        const r = spawnSync(jq, [program], { input: JSON.stringify(job), encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const edited = JSON.parse(r.stdout).spec.template.spec;
+        assert.equal(envOf(edited.initContainers[0]).BACKUP_ID, "20261123T020000Z-full", "the download fetches that backup");
+        assert.equal(envOf(edited.containers[0]).RESTORE_TO, "2026-11-23T09:30:00", "the restore stops there");
+        assert.deepEqual(envOf(edited.containers[0]).SQLCMDPASSWORD, envOf(template.spec.template.spec.containers[0]).SQLCMDPASSWORD, "the rest is untouched");
+    });
+});
+
+describe("backup schedules as cron expressions (Kubernetes)", () => {
+    it("runs daily at the UTC time, and periods on the same grid as the Docker scheduler", () => {
+        assert.equal(cronSchedule({ dailyAtUtc: "02:00" }), "0 2 * * *");
+        assert.equal(cronSchedule({ dailyAtUtc: "09:05" }), "5 9 * * *", "no leading zeros, no octal");
+        assert.equal(cronSchedule({ everyMinutes: 15 }), "*/15 * * * *");
+        assert.equal(cronSchedule({ everyMinutes: 60 }), "0 * * * *");
+        assert.equal(cronSchedule({ everyMinutes: 360 }), "0 */6 * * *");
+        assert.equal(cronSchedule({ everyMinutes: 1440 }), "0 0 * * *");
+    });
+
+    it("refuses a period cron would run at uneven gaps", () => {
+        for (const n of [7, 45, 90, 300, 1000]) assert.throws(() => cronSchedule({ everyMinutes: n }), /must divide an hour/, String(n));
+        for (const n of [5, 10, 20, 30, 120, 480, 720]) assert.equal(cronPeriodProblem(n), undefined, String(n));
     });
 });

@@ -66,7 +66,11 @@ describe("config validation", () => {
         rejects({ redis: { cpu: 0.05 } }, "redis.cpu", "such as 0.1");
         for (const odd of [0.05, 0.005, 0.07, 10.05]) assert.ok(cpusRoundTrips(nearestRoundTripCpus(odd)), `the suggestion for ${odd} round-trips`);
         assert.deepEqual(problems({ redis: { cpu: 0.25 }, qdrant: { cpu: 1.5 } }), []);
-        assert.deepEqual(problems({ platform: "kubernetes", ...kubernetesEssentials, ollama: { gpu: true }, redis: { cpu: 0.05 } }), [], "a Kubernetes quantity has no such round trip");
+        assert.deepEqual(
+            problems({ platform: "kubernetes", ...kubernetesEssentials, backup: { enabled: false }, ollama: { gpu: true }, redis: { cpu: 0.05 } }),
+            [],
+            "a Kubernetes quantity has no such round trip",
+        );
     });
 
     it("rejects SQL Server values the engine refuses: vector index below 100 rows, vectors over 1998 dimensions", () => {
@@ -146,6 +150,14 @@ describe("config validation", () => {
 
     it("rejects compression that starts after data is already dropped", () => {
         rejects({ timescale: { logsRetentionDays: 5, compressAfterDays: 7 } }, "timescale.compressAfterDays", "shortest retention period (5 days)");
+    });
+
+    it("on Kubernetes, wants the aws object's bucket for backups, and backup periods a CronJob can keep", () => {
+        rejects({ platform: "kubernetes", ...kubernetesEssentials }, "backup.enabled", "upload to the S3 bucket of the aws object", "backup.enabled to false");
+        rejects({ platform: "kubernetes", ...kubernetesEssentials, backup: { qdrantEveryMinutes: 45 } }, "backup.qdrantEveryMinutes", "45", "must divide an hour", "720, 1440");
+        rejects({ platform: "kubernetes", ...kubernetesEssentials, backup: { sqlserverLogEveryMinutes: 90 } }, "backup.sqlserverLogEveryMinutes", "90");
+        assert.deepEqual(problems({ platform: "kubernetes", ...kubernetesEssentials, ollama: { gpu: false }, backup: { enabled: false } }), []);
+        assert.deepEqual(problems({ backup: { qdrantEveryMinutes: 45 } }), [], "the Docker scheduler keeps any period");
     });
 
     it("reports every independent problem at once", () => {

@@ -177,7 +177,12 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("without the aws object, exposes the proxy through the AWS Load Balancer Controller's NLB", async () => {
-        const nlb = await runStack("prod", { exampleUserValues: true, without: ["llm-platform:aws"], overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" } } });
+        const nlb = await runStack("prod", {
+            exampleUserValues: true,
+            without: ["llm-platform:aws"],
+            // Without the bucket there is nowhere to upload backups to: the stack must say so (config.test.ts).
+            overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
+        });
         for (const s of nlb.ofType(SERVICE)) {
             assert.equal(s.inputs.spec.type, s.name === "proxy-service" ? "LoadBalancer" : "ClusterIP", s.name);
         }
@@ -268,11 +273,16 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("can use a kubeconfig context, or only render manifests, instead of an EKS cluster", async () => {
         // The aws object needs the EKS cluster (network, backup role): these are stacks without it.
         const without = ["llm-platform:aws"];
-        const context = await runStack("prod", { exampleUserValues: true, without, overrides: { "llm-platform:kubernetes": { context: "prod-admin", kubeconfig: "/home/ops/.kube/prod" } } });
+        const noBackups = { "llm-platform:backup": { enabled: false } };
+        const context = await runStack("prod", {
+            exampleUserValues: true,
+            without,
+            overrides: { ...noBackups, "llm-platform:kubernetes": { context: "prod-admin", kubeconfig: "/home/ops/.kube/prod" } },
+        });
         // The example cluster name stands in only when nothing says how to reach the cluster.
         assert.equal(context.ofType("pulumi:providers:kubernetes")[0].inputs.context, "prod-admin");
         assert.equal(context.ofType("pulumi:providers:aws").length, 0);
-        const render = await runStack("prod", { exampleUserValues: true, without, overrides: { "llm-platform:kubernetes": { renderYamlToDirectory: "rendered-manifests/prod" } } });
+        const render = await runStack("prod", { exampleUserValues: true, without, overrides: { ...noBackups, "llm-platform:kubernetes": { renderYamlToDirectory: "rendered-manifests/prod" } } });
         const provider = render.ofType("pulumi:providers:kubernetes")[0].inputs;
         assert.equal(provider.renderYamlToDirectory, "rendered-manifests/prod");
         assert.equal(provider.kubeconfig, undefined);

@@ -48,6 +48,8 @@ export class AwsProduction extends pulumi.ComponentResource {
         readonly serviceAccount: string;
         readonly identity: "pod-identity" | "irsa";
         readonly region: string;
+        /** The role and its Pod Identity association: pods started before them get no credentials. */
+        readonly ready: pulumi.Resource[];
     };
 
 
@@ -174,6 +176,7 @@ export class AwsProduction extends pulumi.ComponentResource {
             serviceAccount: a.backupBucket.serviceAccount,
             identity: a.backupBucket.identity,
             region,
+            ready: [backupRole],
         };
         this.outputs = pulumi.output({
             loadBalancerDnsName: loadBalancer.dnsName,

@@ -71,7 +71,8 @@ latest_backup() {
 
 # prune <retention days> <keep>: deletes backups older than the retention, but never the
 # newest <keep> complete ones (a stack that stopped backing up keeps its last good backups),
-# and unfinished ones (no manifest) a day old.
+# nor, with KEEP_UNTIL_UPLOADED=1, one that has not been uploaded; and unfinished ones
+# (no manifest) a day old.
 prune() {
     days="$1"; keep="$2"; root="$BACKUP_ROOT/$STORE"
     [ -d "$root" ] || return 0
@@ -80,6 +81,8 @@ prune() {
         path="$root/$d"
         [ -d "$path" ] || continue
         if [ -f "$path/manifest" ] && [ "$kept" -lt "$keep" ]; then kept=$((kept + 1)); continue; fi
+        # Kubernetes: the volume is a staging area; a backup not in the bucket yet is never pruned.
+        if [ "$(printenv KEEP_UNTIL_UPLOADED || true)" = 1 ] && [ -f "$path/manifest" ] && [ ! -f "$path/.uploaded" ]; then continue; fi
         if [ -f "$path/manifest" ]; then old="$(find "$path" -maxdepth 0 -mtime +"$days")"; else old="$(find "$path" -maxdepth 0 -mtime +0)"; fi
         if [ -n "$old" ]; then backup_log "pruning $d"; rm -rf "$path"; fi
     done

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cronPeriodProblem } from "../backup/cron";
 
 const utcTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a UTC time of day as HH:MM, e.g. 02:00");
 
@@ -15,7 +16,27 @@ export const backupSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(30),
         /** The newest complete backups of each store are kept even past the retention. */
         keepLatest: z.number().int().min(1).max(100).default(3),
+        /** Kubernetes: the longest a backup or restore Job may run (a periodic backup: at most its period). */
+        jobDeadlineMinutes: z.number().int().min(10).max(1440).default(240),
     })
     .prefault({});
 
 export type BackupConfig = z.output<typeof backupSchema>;
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+/** Kubernetes runs backups as CronJobs that upload to the aws object's bucket. */
+export function checkBackupConfig(c: { platform: string; backup: BackupConfig; aws?: unknown }, issue: Issue) {
+    if (c.platform !== "kubernetes" || !c.backup.enabled) return;
+    if (c.aws === undefined) {
+        issue(
+            ["backup", "enabled"],
+            "is true, but on Kubernetes the backup CronJobs upload to the S3 bucket of the aws object, which is not set: " +
+                "set the aws object, or set backup.enabled to false and back the stores up by other means",
+        );
+    }
+    for (const key of ["sqlserverLogEveryMinutes", "qdrantEveryMinutes"] as const) {
+        const problem = cronPeriodProblem(c.backup[key]);
+        if (problem) issue(["backup", key], `is ${c.backup[key]}; on Kubernetes it ${problem}`);
+    }
+}

@@ -32,6 +32,8 @@ export const defaultImages = {
     fluentBit: "fluent/fluent-bit:5.1.3",
     /** Runs the one-shot HTTP steps (Qdrant collection). */
     curl: "curlimages/curl:8.22.0",
+    /** Uploads backups to S3 and downloads them for restores (Kubernetes). */
+    awsCli: "amazon/aws-cli:2.37.5",
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../platform/docker/provider-forms";
 import { awsSchema, checkAwsConfig } from "./aws";
-import { backupSchema } from "./backup";
+import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
 import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
@@ -290,6 +290,7 @@ export function configSchemaFor(preset: Preset) {
 
         checkKubernetesConfig(c, issue);
         checkAwsConfig(c, issue);
+        checkBackupConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

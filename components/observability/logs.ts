@@ -102,6 +102,7 @@ export class Logs extends pulumi.ComponentResource {
 
         deploy({
             name: "elasticsearch",
+            backupNotNeeded: "log indices expire after the ILM retention; Kibana's data view is provisioned by the program (no snapshot repository is built)",
             image: c.elasticsearch.image,
             env: {
                 "cluster.name": `llm-platform-${args.stack}`,

@@ -124,6 +124,7 @@ export class Metrics extends pulumi.ComponentResource {
         this.alertmanagerConf = pulumi.secret(renderAlertmanagerConf(o.alertReceivers));
         deploy({
             name: "alertmanager",
+            backupNotNeeded: "silences and the notification log only; active alerts come back from Prometheus' rules within minutes",
             image: c.alertmanager.image,
             command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
             files: [{ path: "/etc/alertmanager/alertmanager.yml", content: this.alertmanagerConf, secret: true, mode: "0644" }],
@@ -161,6 +162,7 @@ export class Metrics extends pulumi.ComponentResource {
             .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
         deploy({
             name: "prometheus",
+            backupNotNeeded: "metrics history with its own retention (observability.metricsRetentionDays); the stores it watches are backed up themselves",
             image: c.prometheus.image,
             command: [
                 `--config.file=${PROMETHEUS_PATHS.config}`,
@@ -193,6 +195,7 @@ export class Metrics extends pulumi.ComponentResource {
         const dashboards = grafanaDashboards(services, layout.containerLabel);
         deploy({
             name: "grafana",
+            backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",
             image: c.grafana.image,
             env: {
                 GF_SERVER_ROOT_URL: args.grafanaRootUrl,

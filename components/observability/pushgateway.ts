@@ -7,7 +7,8 @@ import { metricsHealth } from "./exporters";
 /**
  * Where backup jobs on Kubernetes report their last success, for BackupTooOld. A job pushes
  *   <BACKUP_METRIC> <unix seconds>
- * with `PUT ${pushgatewayBackupUrl(store, kind)}`; its pod carries the talks-to label of
+ * with `PUT http://pushgateway:9091/metrics/job/llm-platform-backup/store/<store>/kind/<kind>`
+ * (components/backup/transfer.ts); its pod carries the talks-to label of
  * PUSHGATEWAY.service (flows.ts `talksToLabel`), which the Pushgateway's NetworkPolicy admits.
  */
 export const PUSHGATEWAY = {
@@ -17,16 +18,6 @@ export const PUSHGATEWAY = {
     backupJob: "llm-platform-backup",
     metric: BACKUP_METRIC,
 } as const;
-
-/** The push URL path of one store's backups of one kind: `/metrics/job/llm-platform-backup/store/<store>/kind/<kind>`. */
-export function pushgatewayBackupPath(store: string, kind: string): string {
-    return `/metrics/job/${PUSHGATEWAY.backupJob}/store/${encodeURIComponent(store)}/kind/${encodeURIComponent(kind)}`;
-}
-
-/** The whole push URL for a job in the platform's namespace. */
-export function pushgatewayBackupUrl(store: string, kind: string, host: string = PUSHGATEWAY.service): string {
-    return `http://${host}:${PUSHGATEWAY.port}${pushgatewayBackupPath(store, kind)}`;
-}
 
 const DATA_DIR = "/pushgateway";
 
@@ -38,6 +29,7 @@ export function pushgatewaySpec(c: PlatformConfig): ServiceSpec {
     const port = PUSHGATEWAY.port;
     return {
         name: PUSHGATEWAY.service,
+        backupNotNeeded: "last-success times only; every backup job pushes its own again at its next run",
         image: c.pushgateway.image,
         command: [`--persistence.file=${DATA_DIR}/metrics`, "--persistence.interval=1m", `--web.listen-address=:${port}`],
         volumes: [{ name: "data", mountPath: DATA_DIR, sizeGb: 1 }],

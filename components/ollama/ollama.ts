@@ -78,6 +78,7 @@ export class Ollama extends pulumi.ComponentResource {
             },
             // The server, not the pull step, downloads models from registry.ollama.ai.
             internetEgress: true,
+            backupNotNeeded: "its volume holds only models, which the pull steps download again from the registry",
             // No runAs: the image runs as root and keeps models in /root/.ollama.
             initSteps: [pull("pull-embedding-model", c.embeddingModel), pull("pull-chat-model", c.chatModel)],
         };

@@ -220,6 +220,11 @@ export interface ServiceSpec {
     readonly hostMounts?: readonly HostMount[];
     /** Scheduled backups of the service's data. */
     readonly backups?: readonly BackupJob[];
+    /**
+     * Why the service's volumes need no backup (their content comes back by itself), instead of
+     * `backups`. The platforms label the workload with it; the policy pack accepts it as the reason.
+     */
+    readonly backupNotNeeded?: string;
     /** Reads the stack's backups at BACKUP_ROOT, read-only (node-exporter serves their last-success metrics). */
     readonly readsBackups?: boolean;
 }

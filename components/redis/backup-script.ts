@@ -17,6 +17,11 @@ do_backup() {
 }
 
 do_restore() {
+    # Never under a running server (Kubernetes: a pod on the same node could mount its volume too).
+    if [ -n "$(printenv REDIS_HOST || true)" ] && [ "$("$REDIS_CLI" -h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning ping 2>/dev/null)" = PONG ]; then
+        backup_log "refusing to restore: $REDIS_HOST:$REDIS_PORT still answers; stop the server first"
+        return 1
+    fi
     dir="$(backup_path "$1")"
     data="$REDIS_DATA_DIR"
     stamp="$(date -u +%Y%m%dT%H%M%SZ)"

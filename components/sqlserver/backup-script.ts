@@ -15,9 +15,10 @@ SQLCMD=/opt/mssql-tools18/bin/sqlcmd
 tsql() { "$SQLCMD" -S "$SQLSERVER" -U sa -C -b -l 30 -Q "$1"; }
 
 # SQL Server runs as mssql (uid 10001, group 0): it must be able to write the new directory.
+# (On Kubernetes the job runs as mssql itself and owns what it makes.)
 sqlserver_dir() {
     dir="$(new_backup_dir "$1")"
-    chown 10001:0 "$dir"
+    if [ "$(id -u)" = 0 ]; then chown 10001:0 "$dir"; fi
     chmod 0770 "$dir"
     echo "$dir"
 }

@@ -5,6 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { exemptions } from "../exemptions";
 import { acmCertificateDnsValidation } from "./acm-certificates";
+import { dockerStatefulBackups, kubernetesStatefulBackups } from "./backups";
 import { containerNonRoot, helmReleaseOpaque, kubernetesEphemeralStorage } from "./advisories";
 import { containerSandbox } from "./container-sandbox";
 import { podDisruptionBudgets } from "./disruption-budgets";
@@ -71,6 +72,9 @@ export const rules: readonly Rule[] = [
     kubernetesProbes,
     podDisruptionBudgets,
     defaultDenyNetworkPolicy,
+    // Data outlives mistakes
+    kubernetesStatefulBackups,
+    dockerStatefulBackups,
     // Advisory
     kubernetesEphemeralStorage,
     containerNonRoot,

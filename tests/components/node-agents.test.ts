@@ -17,7 +17,7 @@ const shipper: ServiceSpec = {
     talksTo: ["elasticsearch"],
 };
 
-const kubernetesConfig = parseConfig({ platform: "kubernetes", kubernetes: { context: "test" }, proxy: { httpsPort: 443, httpPort: 80 }, ollama: { gpu: false }, tls: { hostnames: ["llm.example.com"] } }).kubernetes;
+const kubernetesConfig = parseConfig({ platform: "kubernetes", kubernetes: { context: "test" }, proxy: { httpsPort: 443, httpPort: 80 }, ollama: { gpu: false }, backup: { enabled: false }, tls: { hostnames: ["llm.example.com"] } }).kubernetes;
 const settled = () => new Promise((r) => setTimeout(r, 50));
 
 describe("node agents (a ServiceSpec with hostMounts)", () => {

@@ -7,7 +7,7 @@ import { parse, stringify } from "yaml";
 import { kubernetesTotals } from "../../harness/kubernetes-totals";
 import { policyResources } from "../../harness/policy-report";
 import { RegisteredResource, runStack, StackRun } from "../../harness/run-stack";
-import { pushgatewayBackupPath, pushgatewayBackupUrl, PUSHGATEWAY } from "../../components/observability/pushgateway";
+import { PUSHGATEWAY } from "../../components/observability/pushgateway";
 import { renderKubernetesLabelsLua } from "../../components/observability/fluent-bit-conf";
 import { talksToLabel } from "../../components/platform/kubernetes/flows";
 import { runPolicyPack } from "../../policies/rules/offline";
@@ -208,8 +208,6 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
         const ingress = flowsOf(run, "pushgateway").spec.ingress;
         assert.deepEqual(ingress[0].ports, [{ protocol: "TCP", port: 9091 }]);
         assert.deepEqual(ingress[0].from.map((f: any) => f.podSelector.matchLabels), [{ [talksToLabel("pushgateway")]: "true" }, { [talksToLabel("pushgateway")]: "true" }]);
-        assert.equal(pushgatewayBackupPath("sqlserver", "full"), "/metrics/job/llm-platform-backup/store/sqlserver/kind/full");
-        assert.equal(pushgatewayBackupUrl("qdrant", "snapshot"), "http://pushgateway:9091/metrics/job/llm-platform-backup/store/qdrant/kind/snapshot");
     });
 
     it("allows exactly the cross-namespace flows monitoring needs", () => {

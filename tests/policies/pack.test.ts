@@ -7,7 +7,7 @@ import { policies } from "../../policies/rules";
 const ROOT = path.resolve(__dirname, "../..");
 const PACK = path.join(ROOT, "policies");
 /** Rules that inform without blocking; every other rule is mandatory. */
-const ADVISORY = ["docker-secrets-in-env", "rds-monitoring", "helm-release-opaque", "kubernetes-ephemeral-storage", "container-non-root", "policy-exemptions"];
+const ADVISORY = ["docker-secrets-in-env", "rds-monitoring", "helm-release-opaque", "kubernetes-ephemeral-storage", "container-non-root", "policy-exemptions", "docker-stateful-backups"];
 
 describe("the llm-platform policy pack", () => {
     it("gives every rule a unique name, an actionable description, its level and config defaults", () => {

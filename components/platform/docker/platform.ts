@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH, SCHEDULER_PATH, SCHEDULER_SCRIPT, schedulerHealthCommand } from "../../backup/scheduler";
 import { BackupJob, DeployedService, Env, HealthCheck, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { healthcheck, healthTimeoutSeconds } from "./health";
@@ -140,6 +141,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     "llm-platform.role": (spec.hostMounts ?? []).length > 0 ? "node-agent" : "service",
                     // The policy pack holds a container labelled so to actually requesting the GPU.
                     ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
+                    ...(spec.backupNotNeeded ? { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } : {}),
                 }),
             },
             {

@@ -2,6 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { DeployedService, InitStep, Platform, ServiceSpec } from "../types";
+import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
+import { BACKUP_ROOT } from "../../backup/scheduler";
+import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
@@ -42,6 +45,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     readonly namespace: Namespace;
 
     private agentNamespace?: Namespace;
+    private backupDestination?: BackupDestination;
+    private backupAccount?: pulumi.Output<string>;
     private readonly deployed = new Map<string, DeployedService>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
@@ -88,9 +93,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             throw new Error(`service ${spec.name}: a node agent runs once per node, it has no replicas`);
         }
         if (nodeAgent) this.nodeAgents.add(spec.name);
-        if ((spec.backups ?? []).length > 0) {
-            // Not silently: the Docker platform schedules them; CronJobs with S3 uploads are the next step here.
-            pulumi.log.warn(`${spec.name}: its scheduled backups run on the Docker platform only so far; back it up by other means on Kubernetes`);
+        const backups = spec.backups ?? [];
+        if (backups.length > 0 && (this.backupDestination === undefined || nodeAgent)) {
+            // Config validation stops this first (backup.enabled needs the aws object here).
+            throw new Error(`service ${spec.name} declares backups, but the Kubernetes platform has no S3 destination for them: set the aws object, or backup.enabled false`);
         }
         const namespace = nodeAgent ? this.nodeAgentNamespace() : this.namespace;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: "server", "app.kubernetes.io/instance": this.args.namePrefix };
@@ -117,6 +123,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
         }
         const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
+        // A store that writes its own backup files (SQL Server) shares a retained volume with its jobs.
+        const sharedClaim = backups.some((b) => b.serviceWritesBackups) ? this.sharedBackupsClaim(place, spec.volumes?.reduce((sum, v) => sum + v.sizeGb, 0) ?? 1) : undefined;
+        if (sharedClaim) {
+            scratch.volumes.push({ name: "backups", persistentVolumeClaim: { claimName: sharedClaim.metadata.name } });
+            scratch.mounts.push({ name: "backups", mountPath: BACKUP_ROOT });
+        }
         const container: Core.Container = {
             name: spec.name,
             image: spec.image,
@@ -204,19 +216,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         }
 
         const metadata = { name: spec.name, namespace: namespace.ref, labels };
+        const workloadMetadata = spec.backupNotNeeded ? { ...metadata, annotations: { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } } : metadata;
         const workloadOpts = { ...place.opts, dependsOn: this.readyOf(spec.dependsOn ?? []) };
         let workload: pulumi.CustomResource;
         if (nodeAgent) {
             workload = new k8s.apps.v1.DaemonSet(
                 spec.name,
-                { metadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
+                { metadata: workloadMetadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
                 workloadOpts,
             );
         } else if ((spec.volumes ?? []).length > 0) {
             workload = new k8s.apps.v1.StatefulSet(
                 spec.name,
                 {
-                    metadata,
+                    metadata: workloadMetadata,
                     spec: {
                         serviceName: spec.name,
                         replicas: 1,
@@ -237,13 +250,17 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 },
                 // Claim templates cannot change on a live StatefulSet: a bigger storageGb sizes new
                 // claims; existing ones grow with `kubectl patch pvc` (the class allows expansion).
-                { ...workloadOpts, dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : [])], ignoreChanges: ["spec.volumeClaimTemplates"] },
+                {
+                    ...workloadOpts,
+                    dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : [])],
+                    ignoreChanges: ["spec.volumeClaimTemplates"],
+                },
             );
         } else {
             workload = new k8s.apps.v1.Deployment(
                 spec.name,
                 {
-                    metadata,
+                    metadata: workloadMetadata,
                     spec: {
                         replicas,
                         selector: { matchLabels: selector },
@@ -277,6 +294,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
             place.opts,
         );
+
+        if (backups.length > 0 && this.backupDestination) {
+            storeBackups({
+                spec,
+                destination: this.backupDestination,
+                config: k,
+                namespace,
+                commonLabels: this.commonLabels(),
+                storeSelector: selector,
+                serviceAccount: this.backupServiceAccount(this.backupDestination),
+                sharedClaim: sharedClaim ? sharedBackupsClaimName(spec.name) : undefined,
+                after: workload,
+                opts: place.opts,
+            });
+        }
 
         const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec, step, workload, parent));
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
@@ -376,6 +408,48 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             );
         });
         return job;
+    }
+
+    /** Where the stores' backup CronJobs upload (prod: the AWS backup bucket); before the first store is deployed. */
+    storeBackupsIn(destination: BackupDestination): void {
+        if (this.deployed.size > 0) throw new Error("the backup destination must be set before the first service is deployed");
+        this.backupDestination = destination;
+    }
+
+    /** The one ServiceAccount the backup role trusts; with IRSA it names the role. */
+    private backupServiceAccount(d: BackupDestination): pulumi.Output<string> {
+        this.backupAccount ??= new k8s.core.v1.ServiceAccount(
+            "backup-account",
+            {
+                metadata: {
+                    name: d.serviceAccount,
+                    namespace: this.namespace.ref,
+                    labels: { ...this.commonLabels(), [COMPONENT_LABEL]: "backup" },
+                    annotations: d.identity === "irsa" ? { "eks.amazonaws.com/role-arn": d.roleArn } : undefined,
+                },
+                automountServiceAccountToken: false,
+            },
+            { parent: this, provider: this.provider },
+        ).metadata.name;
+        return this.backupAccount;
+    }
+
+    /** The volume a store and its backup jobs share, as large as the store's data; kept on delete. */
+    private sharedBackupsClaim(place: ObjectPlace, sizeGb: number): k8s.core.v1.PersistentVolumeClaim {
+        const name = sharedBackupsClaimName(place.base);
+        return new k8s.core.v1.PersistentVolumeClaim(
+            name,
+            {
+                metadata: { name, namespace: place.namespace, labels: place.labels },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: this.args.config.storageClassName,
+                    resources: { requests: { storage: storageQuantity(sizeGb) } },
+                },
+            },
+            // Backups outlive the program like the data (the class allows growing it).
+            { ...place.opts, retainOnDelete: true },
+        );
     }
 
     /** One ServiceAccount per workload, its token never mounted (no workload calls the API server). */

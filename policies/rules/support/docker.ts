@@ -16,6 +16,11 @@ function dockerLabels(props: Record<string, any>): Map<string, string> {
     return labels;
 }
 
+/** One label of a container, as written. */
+export function dockerLabel(props: Record<string, any>, key: string): string | undefined {
+    return dockerLabels(props).get(key);
+}
+
 /** The service a container belongs to: its service label, else its logical name. */
 export function dockerServiceOf(name: string, props: Record<string, any>): string {
     return dockerLabels(props).get(SERVICE_LABEL) ?? name;

@@ -1,0 +1,328 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { cronSchedule, schedulePeriodSeconds } from "../../backup/cron";
+import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
+import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
+import { PUSHGATEWAY } from "../../observability/pushgateway";
+import { defaultImages } from "../../config/images";
+import { PlatformConfig } from "../../config/load";
+import { BackupJob, Env, Resources, ServiceSpec } from "../types";
+import { talksToLabels, workloadFlows } from "./flows";
+import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
+import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
+import { containerResources, storageQuantity } from "./quantities";
+
+import Core = k8s.types.input.core.v1;
+import Batch = k8s.types.input.batch.v1;
+import Networking = k8s.types.input.networking.v1;
+
+/** Where the backups go: the S3 bucket and the role of the AwsProduction component. */
+export interface BackupDestination {
+    readonly bucket: pulumi.Input<string>;
+    /** Ends in `/`. */
+    readonly prefix: string;
+    readonly region: string;
+    /** The ServiceAccount the role trusts (Pod Identity association or IRSA trust). */
+    readonly serviceAccount: string;
+    readonly identity: "pod-identity" | "irsa";
+    readonly roleArn: pulumi.Input<string>;
+    /** The role and its Pod Identity association: a pod created before them gets no credentials. */
+    readonly ready: pulumi.Resource[];
+    /** The Pushgateway's base URL when metrics are on: the jobs push their last-success metric there. */
+    readonly pushgatewayUrl?: string;
+    /** Longest a backup job may run (a periodic one: at most its period). */
+    readonly jobDeadlineMinutes: number;
+}
+
+/** The label that tells backup from restore pods (the policy pack looks for `backup` CronJobs). */
+export const BACKUP_ROLE_LABEL = "llm-platform.role";
+/** The volume keeps a day of backups (and the newest keepLatest) for quick restores; the bucket keeps the rest. */
+const STAGING_RETENTION_DAYS = "1";
+/** The EKS Pod Identity agent on every node (link-local, outside the internet-egress rule). */
+const POD_IDENTITY_AGENT = "169.254.170.23/32";
+/** The AWS CLI streams multipart uploads: more room than the store's own small backup step. */
+const transferResources: Resources = { cpu: 1, memoryMb: 512, cpuReservation: 0.1, memoryReservationMb: 128 };
+
+export interface StoreBackupsArgs {
+    readonly spec: ServiceSpec;
+    readonly destination: BackupDestination;
+    readonly config: PlatformConfig["kubernetes"];
+    /** The store's namespace: its name, and the Namespace's name as an output (objects wait for it). */
+    readonly namespace: { readonly name: string; readonly ref: pulumi.Input<string> };
+    /** The labels every object of the stack carries. */
+    readonly commonLabels: Record<string, string>;
+    /** The store's pods' selector (SQL Server's backup pods must run beside them). */
+    readonly storeSelector: Record<string, string>;
+    /** The backup ServiceAccount's name. */
+    readonly serviceAccount: pulumi.Input<string>;
+    /** The claim the store and its jobs share (`serviceWritesBackups`), else the jobs use an emptyDir. */
+    readonly sharedClaim?: string;
+    /** The store's workload: jobs are created after it. */
+    readonly after: pulumi.Resource;
+    readonly opts: pulumi.CustomResourceOptions;
+}
+
+/** The claim a StatefulSet's volumeClaimTemplate gives its only pod. */
+export const statefulClaimName = (service: string, volume: string) => `${volume}-${service}-0`;
+
+/** The retained claim a store that writes its own backup files shares with its jobs. */
+export const sharedBackupsClaimName = (service: string) => `${service}-backups`;
+
+type Role = "backup" | "restore";
+type PodInputs = ReturnType<typeof podInputs>;
+
+const workMount: Core.VolumeMount = { name: "backups", mountPath: BACKUP_ROOT };
+const tmpMount: Core.VolumeMount = { name: "tmp", mountPath: "/tmp" };
+
+/**
+ * A store's backups on Kubernetes: a CronJob per backup kind (the store's image takes the
+ * backup into BACKUP_ROOT, then the AWS CLI uploads it to S3 and reports the metric), a
+ * suspended restore CronJob an operator instantiates with `kubectl create job --from`, and
+ * the flows of both.
+ */
+export function storeBackups(args: StoreBackupsArgs): void {
+    const jobs = args.spec.backups ?? [];
+    if (jobs.length === 0) return;
+    const store = new StoreBackups(args);
+    for (const job of jobs) store.backupCronJob(job);
+    store.restoreTemplate(jobs);
+    store.flows();
+}
+
+class StoreBackups {
+    private readonly spec: ServiceSpec;
+    private readonly destination: BackupDestination;
+    /** Where the backup is taken and downloaded: SQL Server's shared claim, or an emptyDir as large as the data. */
+    private readonly work: Core.Volume;
+    /** The store, and the Pushgateway when metrics are on. */
+    private readonly targets: string[];
+    private readonly awsEnv: Env;
+
+    constructor(private readonly args: StoreBackupsArgs) {
+        this.spec = args.spec;
+        this.destination = args.destination;
+        const dataGb = (this.spec.volumes ?? []).reduce((sum, v) => sum + v.sizeGb, 0);
+        this.work = args.sharedClaim
+            ? { name: "backups", persistentVolumeClaim: { claimName: args.sharedClaim } }
+            : // A dump is never larger than the data it comes from.
+              { name: "backups", emptyDir: { sizeLimit: storageQuantity(Math.max(1, dataGb)) } };
+        this.targets = [this.spec.name, ...(this.destination.pushgatewayUrl ? [PUSHGATEWAY.service] : [])];
+        this.awsEnv = {
+            BACKUP_ROOT,
+            STORE: this.spec.name,
+            S3_DESTINATION: pulumi.interpolate`s3://${this.destination.bucket}/${this.destination.prefix}`,
+            AWS_REGION: this.destination.region,
+            // The pod's user may be anyone: the CLI's home is the scratch volume.
+            HOME: "/tmp",
+        };
+    }
+
+    backupCronJob(job: BackupJob): void {
+        const { spec, destination: d } = this;
+        const base = `${spec.name}-backup-${job.name}`;
+        const component = `backup-${job.name}`;
+        const place = this.place(base, "backup", component);
+        const env: Env = {
+            ...job.env,
+            BACKUP_ROOT,
+            STORE: spec.name,
+            JOB: job.name,
+            ...(this.args.sharedClaim ? { KEEP_UNTIL_UPLOADED: "1", RETENTION_DAYS: STAGING_RETENTION_DAYS } : {}),
+        };
+        const inputs = podInputs(place, env, job.secretEnv, [
+            { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
+            { path: UPLOAD_SCRIPT_PATH, content: UPLOAD_SCRIPT, mode: "0755" },
+        ]);
+        const period = schedulePeriodSeconds(job.schedule);
+        // The backup and its manifest first; the upload runs only after it verified.
+        const backup = this.storeContainer("backup", job, ["sh", BACKUP_SCRIPT_PATH, "backup", job.name], inputs, []);
+        const upload = this.awsContainer(
+            "upload",
+            UPLOAD_SCRIPT_PATH,
+            { ...this.awsEnv, JOB: job.name, ...(d.pushgatewayUrl ? { PUSHGATEWAY_URL: d.pushgatewayUrl } : {}) },
+            inputs,
+        );
+        new k8s.batch.v1.CronJob(
+            base,
+            {
+                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
+                spec: {
+                    schedule: cronSchedule(job.schedule),
+                    timeZone: "Etc/UTC",
+                    concurrencyPolicy: "Forbid",
+                    // A run missed by more than half its period (at most an hour) waits for the next slot.
+                    startingDeadlineSeconds: Math.min(period / 2, 3600),
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        metadata: { labels: place.labels },
+                        // A periodic backup ends before its next slot.
+                        spec: this.jobSpec("backup", component, inputs, [backup], [upload], [], Math.min(d.jobDeadlineMinutes * 60, period)),
+                    },
+                },
+            },
+            { ...this.args.opts, dependsOn: [this.args.after, ...d.ready] },
+        );
+    }
+
+    /**
+     * The restore Job template: a suspended CronJob that never runs on its own. The AWS CLI
+     * downloads and verifies the backup (BACKUP_ID, `latest` by default) and, for SQL Server,
+     * the log backups after it; then the store's image runs `backup.sh restore` on exactly
+     * that, which verifies the manifest again. A restore that writes the service's volumes
+     * (Valkey) mounts its claims: the StatefulSet must be scaled to 0 first (README).
+     */
+    restoreTemplate(jobs: readonly BackupJob[]): void {
+        const { spec } = this;
+        const [first, ...rest] = jobs;
+        const base = `${spec.name}-restore`;
+        const place = this.place(base, "restore", "restore");
+        const serviceVolumes = jobs.some((j) => j.restoreWritesServiceVolumes) ? (spec.volumes ?? []) : [];
+        const choice: Env = { BACKUP_ID: "latest", RESTORE_TO: "" };
+        const inputs = podInputs(place, { ...first.env, BACKUP_ROOT, STORE: spec.name, ...choice }, first.secretEnv, [
+            { path: BACKUP_SCRIPT_PATH, content: first.script, mode: "0755" },
+            { path: DOWNLOAD_SCRIPT_PATH, content: DOWNLOAD_SCRIPT, mode: "0755" },
+        ]);
+        const download = this.awsContainer(
+            "download",
+            DOWNLOAD_SCRIPT_PATH,
+            { ...this.awsEnv, ...choice, RESTORE_KIND: first.name, CHAIN_KINDS: [...new Set(rest.map((j) => j.name))].join(" ") },
+            inputs,
+        );
+        // Valkey's restore runs a temporary server that loads the whole dataset: it gets the
+        // stopped service's own resources.
+        const restoring = serviceVolumes.length > 0 ? { ...first, resources: spec.resources } : first;
+        const restore = this.storeContainer(
+            "restore",
+            restoring,
+            restoreCommand(BACKUP_SCRIPT_PATH, BACKUP_ROOT),
+            inputs,
+            serviceVolumes.map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })),
+        );
+        new k8s.batch.v1.CronJob(
+            base,
+            {
+                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
+                spec: {
+                    // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
+                    suspend: true,
+                    schedule: "0 0 1 1 *",
+                    timeZone: "Etc/UTC",
+                    concurrencyPolicy: "Forbid",
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        metadata: { labels: place.labels },
+                        spec: this.jobSpec(
+                            "restore",
+                            "restore",
+                            inputs,
+                            [download],
+                            [restore],
+                            serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
+                            this.destination.jobDeadlineMinutes * 60,
+                        ),
+                    },
+                },
+            },
+            { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
+        );
+    }
+
+    /** Backup and restore pods reach their store, S3 over HTTPS (and the Pod Identity agent), and the Pushgateway. */
+    flows(): void {
+        for (const role of ["backup", "restore"] as const) {
+            const name = `${this.spec.name}-${role}-pods`;
+            const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
+            const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));
+            const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
+            const egress = [
+                ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
+                ...(this.destination.identity === "pod-identity" ? [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] }] : []),
+            ];
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-flows`,
+                { metadata: { name, namespace: this.args.namespace.ref, labels: { ...this.args.commonLabels, ...podLabels } }, spec: { ...policy, egress } },
+                this.args.opts,
+            );
+        }
+    }
+
+    private jobSpec(
+        role: Role,
+        component: string,
+        inputs: PodInputs,
+        initContainers: Core.Container[],
+        containers: Core.Container[],
+        extraVolumes: Core.Volume[],
+        deadlineSeconds: number,
+    ): Batch.JobSpec {
+        return {
+            // A failed restore is looked at before it runs again.
+            backoffLimit: role === "backup" ? this.args.config.jobBackoffLimit : 0,
+            activeDeadlineSeconds: deadlineSeconds,
+            ttlSecondsAfterFinished: this.args.config.jobTtlHours * 3600,
+            template: {
+                metadata: {
+                    labels: { ...this.labels(role, component), ...talksToLabels(this.targets) },
+                    annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash },
+                },
+                spec: {
+                    restartPolicy: "Never",
+                    serviceAccountName: this.args.serviceAccount,
+                    // Pod Identity and IRSA inject their own projected tokens; no pod here calls the API server.
+                    automountServiceAccountToken: false,
+                    enableServiceLinks: false,
+                    // The store's own user: SQL Server reads what its jobs make, Valkey owns what its restore writes.
+                    securityContext: podSecurityContext(this.spec.runAs),
+                    // SQL Server's jobs share its ReadWriteOnce volume: they run on its node.
+                    affinity: this.args.sharedClaim
+                        ? {
+                              podAffinity: {
+                                  requiredDuringSchedulingIgnoredDuringExecution: [
+                                      { labelSelector: { matchLabels: this.args.storeSelector }, topologyKey: "kubernetes.io/hostname" },
+                                  ],
+                              },
+                          }
+                        : undefined,
+                    initContainers,
+                    containers,
+                    volumes: [this.work, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }, ...inputs.volumes, ...extraVolumes],
+                },
+            },
+        };
+    }
+
+    private storeContainer(name: string, job: BackupJob, command: string[], inputs: PodInputs, extraMounts: Core.VolumeMount[]): Core.Container {
+        return {
+            name,
+            image: job.image,
+            command,
+            env: inputs.env,
+            resources: containerResources(job.resources),
+            volumeMounts: [workMount, tmpMount, ...inputs.volumeMounts, ...extraMounts],
+            securityContext: containerSecurityContext(this.spec.runAs, this.spec.readOnlyRootFilesystem ?? false),
+        };
+    }
+
+    /** The AWS CLI: plain env only (the store's secrets stay with the store's container). */
+    private awsContainer(name: string, script: string, env: Env, inputs: PodInputs): Core.Container {
+        return {
+            name,
+            image: defaultImages.awsCli,
+            command: ["sh", script],
+            env: Object.entries(env).map(([key, value]) => ({ name: key, value })),
+            resources: containerResources(transferResources),
+            volumeMounts: [workMount, tmpMount, ...inputs.volumeMounts],
+            securityContext: containerSecurityContext(this.spec.runAs, true),
+        };
+    }
+
+    private labels(role: Role, component: string): Record<string, string> {
+        return { ...this.args.commonLabels, [SERVICE_LABEL]: this.spec.name, [COMPONENT_LABEL]: component, [BACKUP_ROLE_LABEL]: role };
+    }
+
+    private place(base: string, role: Role, component: string): ObjectPlace {
+        return { base, namespace: this.args.namespace.ref, labels: this.labels(role, component), opts: this.args.opts };
+    }
+}
