@@ -41,6 +41,15 @@ describe("GitHub workflows for users' repositories", () => {
         }
     });
 
+    it("runs the test suite with the same real binaries as .ci/run, a missing one failing it", () => {
+        const runs = steps(workflow("pull-request.yml").jobs.test).map((s) => String(s.run ?? ""));
+        const install = runs.indexOf("bash scripts/install-test-tools.sh");
+        const test = steps(workflow("pull-request.yml").jobs.test).find((s) => s.run === "npm test");
+        assert.ok(install >= 0 && install < runs.indexOf("npm test"), "installs the test tools before npm test");
+        assert.equal(test.env.LLM_PLATFORM_REQUIRE_TOOLS, "1");
+        assert.match(fs.readFileSync(path.join(PROJECT_DIR, ".ci", "run"), "utf8"), /^bash scripts\/install-test-tools\.sh$/m);
+    });
+
     it("previews every stack with the policy pack and comments on the PR", () => {
         const job = workflow("pull-request.yml").jobs.preview;
         const step = pulumiStep(job);
