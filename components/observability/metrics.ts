@@ -126,7 +126,8 @@ export class Metrics extends pulumi.ComponentResource {
             name: "alertmanager",
             backupNotNeeded: "silences and the notification log only; active alerts come back from Prometheus' rules within minutes",
             image: c.alertmanager.image,
-            command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
+            // One instance: no HA gossip (with it on, a pod without a private-range IP fails to start).
+            command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager", "--cluster.listen-address="],
             files: [{ path: "/etc/alertmanager/alertmanager.yml", content: this.alertmanagerConf, secret: true, mode: "0644" }],
             volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
             ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],

@@ -112,6 +112,8 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         assert.equal(on.outputs.credentials.grafanaAdminPassword, grafana.GF_SECURITY_ADMIN_PASSWORD);
         const prometheus = on.named(CONTAINER, "prometheus").inputs.command as string[];
         assert.ok(prometheus.includes("--storage.tsdb.retention.time=15d"));
+        // A single Alertmanager gossips with no one: clustering off.
+        assert.ok((on.named(CONTAINER, "alertmanager").inputs.command as string[]).includes("--cluster.listen-address="));
     });
 
     it("provisions Grafana data sources that exist and dashboards that only use them", () => {
