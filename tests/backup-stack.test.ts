@@ -241,7 +241,29 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         }
         const redisBackup = podOf(run.named(CRONJOB, "redis-backup-full")).spec;
         assert.equal(redisBackup.initContainers[0].image, run.config.redis.image);
-        assert.deepEqual(redisBackup.volumes.find((v: any) => v.name === "backups"), { name: "backups", emptyDir: { sizeLimit: "20Gi" } }, "as large as the data it dumps");
+        assert.ok(!redisBackup.volumes.some((v: any) => v.name === "backups" && v.emptyDir), "the dump needs no node disk");
+    });
+
+    it("gives every other store's backup and restore pods a scratch claim as large as the data, on the class that deletes its volume", async () => {
+        const scratchOf = (name: string) => podOf(run.named(CRONJOB, name)).spec.volumes.find((v: any) => v.name === "backups").ephemeral.volumeClaimTemplate;
+        for (const [name, size] of [["redis-backup-full", "20Gi"], ["redis-restore", "20Gi"], ["timescale-backup-full", "500Gi"], ["timescale-restore", "500Gi"]]) {
+            const claim = scratchOf(name);
+            assert.deepEqual(
+                { modes: claim.spec.accessModes, cls: claim.spec.storageClassName, size: claim.spec.resources.requests.storage },
+                { modes: ["ReadWriteOnce"], cls: "llm-platform-gp3-scratch", size },
+                name,
+            );
+            assert.equal(claim.metadata.labels["app.kubernetes.io/name"], name.split("-")[0]);
+        }
+        const [retained, scratch] = ["llm-platform-gp3", "llm-platform-gp3-scratch"].map(
+            (n) => run.ofType("kubernetes:storage.k8s.io/v1:StorageClass").find((c) => c.inputs.metadata.name === n)!.inputs,
+        );
+        assert.equal(retained.reclaimPolicy, "Retain", "the stores' data survives");
+        assert.equal(scratch.reclaimPolicy, "Delete", "no volume is left behind after a run");
+        assert.deepEqual([scratch.provisioner, scratch.parameters, scratch.volumeBindingMode], [retained.provisioner, retained.parameters, retained.volumeBindingMode]);
+        const own = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:kubernetes": { scratchStorageClassName: "team-scratch", createStorageClass: false } } });
+        assert.equal(own.ofType("kubernetes:storage.k8s.io/v1:StorageClass").length, 0, "an existing class is used as it is");
+        assert.equal(podOf(own.named(CRONJOB, "qdrant-backup-snapshot")).spec.volumes.find((v: any) => v.name === "backups").ephemeral.volumeClaimTemplate.spec.storageClassName, "team-scratch");
     });
 
     it("runs the jobs as the backup role's ServiceAccount, created after the role, without an API token", () => {
@@ -292,7 +314,7 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const env = envOf(podOf(run.named(CRONJOB, "sqlserver-backup-log")).spec.initContainers[0]);
         assert.equal(env.KEEP_UNTIL_UPLOADED, "1", "nothing leaves the volume before it is in the bucket");
         assert.equal(env.RETENTION_DAYS, "1");
-        assert.ok(!run.ofType("kubernetes:core/v1:PersistentVolumeClaim").some((c) => c.name !== "sqlserver-backups"), "the other stores dump into an emptyDir");
+        assert.ok(!run.ofType("kubernetes:core/v1:PersistentVolumeClaim").some((c) => c.name !== "sqlserver-backups"), "the other stores' claims live with their job pods");
     });
 
     it("passes the stores' credentials through Secrets, as the stack generated them", () => {

@@ -160,6 +160,11 @@ describe("config validation", () => {
         assert.deepEqual(problems({ backup: { qdrantEveryMinutes: 45 } }), [], "the Docker scheduler keeps any period");
     });
 
+    it("names the Kubernetes scratch class of the backup jobs, a valid object name", () => {
+        assert.equal(parseConfig({}).kubernetes.scratchStorageClassName, "llm-platform-gp3-scratch");
+        rejects({ platform: "kubernetes", ...kubernetesEssentials, kubernetes: { context: "prod", scratchStorageClassName: "Scratch_1" } }, "kubernetes.scratchStorageClassName", "Scratch_1");
+    });
+
     it("reports every independent problem at once", () => {
         const found = problems({ platform: "nomad", ollama: { gpu: "yes" }, redis: { cpu: 0 } });
         assert.equal(found.length, 3, found.join("\n"));

@@ -54,10 +54,20 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("claims volumes sized from config on the encrypted gp3 class and retains them", () => {
-        const [sc] = run.ofType("kubernetes:storage.k8s.io/v1:StorageClass");
         assert.deepEqual(
-            { p: sc.inputs.provisioner, params: sc.inputs.parameters, mode: sc.inputs.volumeBindingMode, grow: sc.inputs.allowVolumeExpansion, reclaim: sc.inputs.reclaimPolicy },
-            { p: "ebs.csi.aws.com", params: { type: "gp3", encrypted: "true" }, mode: "WaitForFirstConsumer", grow: true, reclaim: "Retain" },
+            run.ofType("kubernetes:storage.k8s.io/v1:StorageClass").map(({ inputs: sc }) => ({
+                name: sc.metadata.name,
+                p: sc.provisioner,
+                params: sc.parameters,
+                mode: sc.volumeBindingMode,
+                grow: sc.allowVolumeExpansion,
+                reclaim: sc.reclaimPolicy,
+            })),
+            [
+                { name: "llm-platform-gp3", p: "ebs.csi.aws.com", params: { type: "gp3", encrypted: "true" }, mode: "WaitForFirstConsumer", grow: true, reclaim: "Retain" },
+                // The backup jobs' scratch claims: their volumes go with them.
+                { name: "llm-platform-gp3-scratch", p: "ebs.csi.aws.com", params: { type: "gp3", encrypted: "true" }, mode: "WaitForFirstConsumer", grow: false, reclaim: "Delete" },
+            ],
         );
         const qdrant = run.named(STATEFUL_SET, "qdrant").inputs.spec;
         assert.deepEqual(qdrant.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });

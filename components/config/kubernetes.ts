@@ -32,7 +32,9 @@ export const kubernetesSchema = z
         namespace: dnsLabel.default("llm-platform"),
         nodeAgentNamespace: dnsLabel.default("llm-platform-node-agents"),
         storageClassName: dnsLabel.default("llm-platform-gp3"),
-        /** Create the gp3, encrypted, WaitForFirstConsumer, expandable EBS class named storageClassName. */
+        /** The class of the backup and restore jobs' scratch claims: deleted with the pod, so its volumes must be too (reclaimPolicy Delete). */
+        scratchStorageClassName: dnsLabel.default("llm-platform-gp3-scratch"),
+        /** Create the gp3, encrypted, WaitForFirstConsumer EBS classes: storageClassName (expandable, Retain) and scratchStorageClassName (Delete). */
         createStorageClass: z.boolean().default(true),
         gpuNodeSelector: z.record(labelKey, labelValue).default({}),
         gpuTolerations: z.array(toleration).default([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]),

@@ -49,6 +49,12 @@ describe("policy kubernetes-stateful-backups", () => {
         assert.deepEqual(await check(kubernetesStatefulBackups, [deployment, cronJob("uploads")]), []);
     });
 
+    it("does not take a job's own scratch claim (a generic ephemeral volume) for data to back up", async () => {
+        const scratch = { name: "backups", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "500Gi" } } } } } };
+        const job = workload(CRON_JOB, "timescale", podSpec([k8sContainer("upload")], [], { volumes: [scratch] }), "timescale-backup-full");
+        assert.deepEqual(await check(kubernetesStatefulBackups, job), []);
+    });
+
     it("reads the backup label from its config", async () => {
         const job = cronJob("redis");
         job.props.metadata.labels = { ...job.props.metadata.labels, team: "db-backup" };

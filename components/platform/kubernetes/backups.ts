@@ -55,7 +55,7 @@ export interface StoreBackupsArgs {
     readonly storeSelector: Record<string, string>;
     /** The backup ServiceAccount's name. */
     readonly serviceAccount: pulumi.Input<string>;
-    /** The claim the store and its jobs share (`serviceWritesBackups`), else the jobs use an emptyDir. */
+    /** The claim the store and its jobs share (`serviceWritesBackups`), else each job pod gets its own scratch claim. */
     readonly sharedClaim?: string;
     /** The store's workload: jobs are created after it. */
     readonly after: pulumi.Resource;
@@ -92,7 +92,7 @@ export function storeBackups(args: StoreBackupsArgs): void {
 class StoreBackups {
     private readonly spec: ServiceSpec;
     private readonly destination: BackupDestination;
-    /** Where the backup is taken and downloaded: SQL Server's shared claim, or an emptyDir as large as the data. */
+    /** Where the backup is taken and downloaded: SQL Server's shared claim, or a scratch claim as large as the data. */
     private readonly work: Core.Volume;
     /** The store, and the Pushgateway when metrics are on. */
     private readonly targets: string[];
@@ -104,8 +104,22 @@ class StoreBackups {
         const dataGb = (this.spec.volumes ?? []).reduce((sum, v) => sum + v.sizeGb, 0);
         this.work = args.sharedClaim
             ? { name: "backups", persistentVolumeClaim: { claimName: args.sharedClaim } }
-            : // A dump is never larger than the data it comes from.
-              { name: "backups", emptyDir: { sizeLimit: storageQuantity(Math.max(1, dataGb)) } };
+            : // A dump is never larger than the data it comes from. A generic ephemeral volume, not an
+              // emptyDir: the node needs no free disk that large. The pod owns the claim, so both go when
+              // the Job is cleaned up, and the Delete class removes the EBS volume.
+              {
+                  name: "backups",
+                  ephemeral: {
+                      volumeClaimTemplate: {
+                          metadata: { labels: { ...args.commonLabels, [SERVICE_LABEL]: this.spec.name } },
+                          spec: {
+                              accessModes: ["ReadWriteOnce"],
+                              storageClassName: args.config.scratchStorageClassName,
+                              resources: { requests: { storage: storageQuantity(Math.max(1, dataGb)) } },
+                          },
+                      },
+                  },
+              };
         this.targets = [this.spec.name, ...(this.destination.pushgatewayUrl ? [PUSHGATEWAY.service] : [])];
         this.awsEnv = {
             BACKUP_ROOT,

@@ -61,21 +61,28 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         this.provider = kubernetesProvider(`${name}-provider`, k, this);
         this.namespace = this.createNamespace(k.namespace, "baseline");
         if (k.createStorageClass) {
-            new k8s.storage.v1.StorageClass(
-                `${name}-storage-class`,
-                {
-                    metadata: { name: k.storageClassName, labels: this.commonLabels() },
-                    provisioner: "ebs.csi.aws.com",
-                    parameters: { type: "gp3", encrypted: "true" },
-                    volumeBindingMode: "WaitForFirstConsumer",
-                    allowVolumeExpansion: true,
-                    // A released volume keeps its data until someone deletes it on purpose.
-                    reclaimPolicy: "Retain",
-                },
-                { parent: this, provider: this.provider },
-            );
+            // A released volume keeps its data until someone deletes it on purpose.
+            this.storageClass(`${name}-storage-class`, k.storageClassName, "Retain");
+            // The backup jobs' scratch claims go with their pods: a retained volume would be left behind every run.
+            this.storageClass(`${name}-scratch-storage-class`, k.scratchStorageClassName, "Delete");
         }
         this.registerOutputs({ namespace: this.namespace.ref });
+    }
+
+    /** An encrypted gp3 EBS class, bound where its pod lands; only a retained one grows (a scratch volume lives one run). */
+    private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): void {
+        new k8s.storage.v1.StorageClass(
+            resourceName,
+            {
+                metadata: { name: className, labels: this.commonLabels() },
+                provisioner: "ebs.csi.aws.com",
+                parameters: { type: "gp3", encrypted: "true" },
+                volumeBindingMode: "WaitForFirstConsumer",
+                allowVolumeExpansion: reclaimPolicy === "Retain",
+                reclaimPolicy,
+            },
+            { parent: this, provider: this.provider },
+        );
     }
 
     /**
