@@ -166,7 +166,9 @@ class StoreBackups {
                     concurrencyPolicy: "Forbid",
                     // A run missed by more than half its period (at most an hour) waits for the next slot.
                     startingDeadlineSeconds: Math.min(period / 2, 3600),
-                    successfulJobsHistoryLimit: 3,
+                    // A kept Job keeps its pod and so its scratch claim (as large as the data): a good run is in
+                    // the bucket and its metric, so only the last one stays; failed runs stay to be read.
+                    successfulJobsHistoryLimit: this.args.sharedClaim ? 3 : 1,
                     failedJobsHistoryLimit: 3,
                     jobTemplate: {
                         metadata: { labels: place.labels },
