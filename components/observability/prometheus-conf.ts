@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { ProbeDeclaration, ObservedService } from "../platform/types";
+import { isNodeAgent, ProbeDeclaration, ObservedService } from "../platform/types";
 import { EXPORTER_PORTS, exporterHost } from "./exporters";
 
 /** Where Prometheus finds the files it is given. */
@@ -54,7 +54,7 @@ export function scrapeTargets(services: readonly ObservedService[], hostOf: (ser
                 address: `${hostOf(s.name)}:${m.port}`,
                 path: m.path,
                 bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
-                perNode: (s.hostMounts ?? []).length > 0,
+                perNode: isNodeAgent(s),
                 honorLabels: m.honorLabels,
             });
         }

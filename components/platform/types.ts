@@ -229,6 +229,9 @@ export interface ServiceSpec {
     readonly readsBackups?: boolean;
 }
 
+/** A service with host mounts is a node agent: one per node (Kubernetes: a DaemonSet in the node-agent namespace). */
+export const isNodeAgent = (spec: Pick<ServiceSpec, "hostMounts">) => (spec.hostMounts ?? []).length > 0;
+
 export interface DeployedService {
     /** Host name clients inside the platform use. */
     readonly host: string;

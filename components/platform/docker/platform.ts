@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH, SCHEDULER_PATH, SCHEDULER_SCRIPT, schedulerHealthCommand } from "../../backup/scheduler";
-import { BackupJob, DeployedService, Env, HealthCheck, InitStep, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { BackupJob, DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
 import { stepFailure } from "./step-result";
@@ -138,7 +138,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 labels: this.labelList({
                     "llm-platform.service": spec.name,
                     // The policy pack lets node agents (and only them) bind-mount the host read-only.
-                    "llm-platform.role": (spec.hostMounts ?? []).length > 0 ? "node-agent" : "service",
+                    "llm-platform.role": isNodeAgent(spec) ? "node-agent" : "service",
                     // The policy pack holds a container labelled so to actually requesting the GPU.
                     ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
                     ...(spec.backupNotNeeded ? { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } : {}),

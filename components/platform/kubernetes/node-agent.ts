@@ -6,9 +6,6 @@ import Core = k8s.types.input.core.v1;
 /** The node directory the platform owns: node agents keep their per-node state below it. */
 export const NODE_STATE_ROOT = "/var/lib/llm-platform";
 
-/** A service with host mounts runs once per node (a DaemonSet in the node-agent namespace). */
-export const isNodeAgent = (spec: Pick<ServiceSpec, "hostMounts">) => (spec.hostMounts ?? []).length > 0;
-
 /**
  * A node agent's volumes hold state about its own node (a log shipper's read offsets and
  * buffer), so they live on that node: a writable hostPath per volume under

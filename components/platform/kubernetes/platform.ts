@@ -1,14 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
-import { DeployedService, InitStep, Platform, ServiceSpec } from "../types";
+import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
-import { isNodeAgent, nodeStateVolumes } from "./node-agent";
+import { nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
