@@ -2,16 +2,9 @@ import assert from "node:assert/strict";
 import { policyResources } from "../harness/policy-report";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 import { runPolicyPack } from "../policies/rules/offline";
-
-const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
-const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
-const JOB = "kubernetes:batch/v1:Job";
-const SERVICE = "kubernetes:core/v1:Service";
-const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+import { DEPLOYMENT, JOB, NETWORK_POLICY, PDB, podSpec, SERVICE, STATEFUL_SET } from "./helpers/kubernetes-types";
 
 const workloads = (run: StackRun) => [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT)];
-const podSpec = (r: RegisteredResource) => r.inputs.spec.template.spec;
 const main = (r: RegisteredResource) => podSpec(r).containers[0];
 const envOf = (r: RegisteredResource) => new Map<string, any>(main(r).env.map((e: any) => [e.name, e]));
 const policyNamed = (run: StackRun, name: string) => run.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === name)!.inputs.spec;

@@ -6,23 +6,18 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { kubernetesTotals } from "../../harness/kubernetes-totals";
 import { policyResources } from "../../harness/policy-report";
-import { RegisteredResource, runStack, StackRun } from "../../harness/run-stack";
+import { runStack, StackRun } from "../../harness/run-stack";
 import { PUSHGATEWAY } from "../../components/observability/pushgateway";
 import { renderKubernetesLabelsLua } from "../../components/observability/fluent-bit-conf";
 import { talksToLabel } from "../../components/platform/kubernetes/flows";
 import { runPolicyPack } from "../../policies/rules/offline";
+import { DAEMON_SET, DEPLOYMENT, NETWORK_POLICY, podSpec, SERVICE, STATEFUL_SET } from "../helpers/kubernetes-types";
 import { requireTool } from "../helpers/tools";
 
-const DAEMON_SET = "kubernetes:apps/v1:DaemonSet";
-const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
-const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
-const SERVICE = "kubernetes:core/v1:Service";
-const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const MAIN = "llm-platform";
 const AGENTS = "llm-platform-node-agents";
 const NODE_AGENTS = ["cadvisor", "fluent-bit", "node-exporter"];
 
-const podSpec = (r: RegisteredResource) => r.inputs.spec.template.spec;
 const workload = (run: StackRun, name: string) =>
     [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT), ...run.ofType(DAEMON_SET)].find((w) => w.name === name)!;
 
