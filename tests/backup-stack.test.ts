@@ -396,9 +396,9 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.ok(!podOf(run.named(CRONJOB, "timescale-restore")).spec.volumes.some((v: any) => v.persistentVolumeClaim), "TimescaleDB restores over the network");
     });
 
-    it("takes a backup id and option through the README's jq edit of the Job kubectl makes from the template", function () {
+    it("takes a backup id and option through the jq edit in docs/backups.md of the Job kubectl makes from the template", function () {
         const jq = requireTool(this, "jq", "jq");
-        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const readme = fs.readFileSync(path.join(__dirname, "..", "docs", "backups.md"), "utf8");
         const program = /\| jq '([^']+)'/.exec(readme.slice(readme.indexOf("**Restore on Kubernetes.**")))![1];
         // What `kubectl create job --from=cronjob/...` makes: the CronJob's jobTemplate as a Job.
         const template = run.named(CRONJOB, "sqlserver-restore").inputs.spec.jobTemplate;
