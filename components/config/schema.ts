@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../platform/docker/provider-forms";
+import { alertThresholdsShape, checkAlertThresholds } from "./alert-thresholds";
 import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
@@ -194,9 +195,7 @@ export function configSchemaFor(preset: Preset) {
                 metricsRetentionDays: z.number().int().min(1).max(3650).default(15),
                 metricsRetentionGb: z.number().int().min(1).max(10000).default(10),
                 logsRetentionDays: z.number().int().min(1).max(3650).default(30),
-                proxyLatencyP95Seconds: z.number().positive().max(3600).default(5),
-                proxyErrorRatePercent: z.number().positive().max(100).default(1),
-                backupMaxAgeHours: z.number().int().min(1).max(24 * 90).default(26),
+                ...alertThresholdsShape,
                 alertReceivers: z
                     .strictObject({
                         slackWebhookUrl: z.url({ protocol: /^https$/ }).optional(),
@@ -291,6 +290,7 @@ export function configSchemaFor(preset: Preset) {
         checkKubernetesConfig(c, issue);
         checkAwsConfig(c, issue);
         checkBackupConfig(c, issue);
+        checkAlertThresholds(c.observability, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { AlertThresholds } from "../config/alert-thresholds";
 import { NodeLayout } from "./node-layout";
 
 /** Metrics the log shipper derives from the proxy's JSON access log. */
@@ -14,7 +15,8 @@ export interface AlertRule {
     readonly expr: string;
     /** Prometheus duration the condition must hold, e.g. "5m"; "0m" fires at once. */
     readonly for: string;
-    readonly severity: Severity;
+    /** Or taken from a label of the firing series (a task says how serious its failure is). */
+    readonly severity: Severity | { readonly fromLabel: string };
     readonly summary: string;
     /** What to look at first: the runbook hint shown in every notification. */
     readonly runbook: string;
@@ -25,19 +27,70 @@ export interface AlertGroup {
     readonly rules: readonly AlertRule[];
 }
 
-export interface AlertThresholds {
-    readonly proxyLatencyP95Seconds: number;
-    readonly proxyErrorRatePercent: number;
-    readonly backupMaxAgeHours: number;
+export type { AlertThresholds } from "../config/alert-thresholds";
+
+/** What scheduled tasks (maintenance, restore drills) report; see components/backup/task-metrics.ts. */
+export const TASK_METRICS = {
+    lastRun: "llm_platform_task_last_run_timestamp_seconds",
+    lastSuccess: "llm_platform_task_last_success_timestamp_seconds",
+    /** 1 when the last run succeeded, 0 when it failed; labelled `on_failure` with the severity its failure deserves. */
+    lastRunOk: "llm_platform_task_last_run_ok",
+    /** How old the last success may get before the task counts as overdue (its period plus a grace). */
+    maxAge: "llm_platform_task_max_age_seconds",
+} as const;
+
+/** A managed database whose CloudWatch metrics the CloudWatch exporter serves (prod on AWS). */
+export interface ManagedDatabase {
+    /** The DB instance identifier, as CloudWatch's `DBInstanceIdentifier` dimension. */
+    readonly identifier: string;
+    readonly allocatedStorageGb: number;
+    /** The `max_connections` its parameter group sets. */
+    readonly maxConnections: number;
 }
 
-const DAY = 86400;
-const realFs = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"`;
+/** How long a condition must hold. The runbooks name the proxy's and the connections'; the rest are ours. */
+const FOR = {
+    proxyErrors: "1m",
+    proxyLatency: "2m",
+    connections: "1m",
+    vectorSearch: "2m",
+    cpu: "5m",
+    memory: "5m",
+    disk: "10m",
+} as const;
 
-/** The alerts, from the runbooks' thresholds; the hints name the platform's own commands. */
-export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspect" | "containerLabel">): AlertGroup[] {
-    const { inspect, containerLabel: name } = layout;
+const DAY = 86400;
+const GB = 1024 ** 3;
+const realFs = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"`;
+/** Qdrant's search and query endpoints (REST and gRPC), as its /metrics labels them (src/common/metrics.rs, v1.19.0). */
+const QDRANT_SEARCH = {
+    rest: 'endpoint=~"/collections/.+/points/(search|query)(/batch|/groups)?"',
+    grpc: 'endpoint=~"/qdrant\\\\.Points/(Search|Query)(Batch|Groups)?"',
+};
+
+/** A warning and a critical alert on the same measure, at two thresholds. */
+function twoLevels(
+    name: string,
+    levels: { warning: number; critical: number },
+    rule: (threshold: number) => Omit<AlertRule, "alert" | "severity">,
+): AlertRule[] {
     return [
+        { alert: `${name}High`, severity: "warning", ...rule(levels.warning) },
+        { alert: `${name}Critical`, severity: "critical", ...rule(levels.critical) },
+    ];
+}
+
+/** The alerts, from the runbooks' thresholds (config keys); the hints name the platform's own commands. */
+export function alertGroups(
+    t: AlertThresholds,
+    layout: Pick<NodeLayout, "inspect" | "containerLabel">,
+    managed: { readonly databases?: readonly ManagedDatabase[] } = {},
+): AlertGroup[] {
+    const { inspect, containerLabel: name } = layout;
+    const cpu = { warning: t.cpuWarningPercent, critical: t.cpuCriticalPercent };
+    const memory = { warning: t.memoryWarningPercent, critical: t.memoryCriticalPercent };
+    const disk = { warning: t.diskWarningPercent, critical: t.diskCriticalPercent };
+    const groups: AlertGroup[] = [
         {
             name: "llm-platform.availability",
             rules: [
@@ -78,14 +131,39 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
         {
             name: "llm-platform.resources",
             rules: [
-                {
-                    alert: "HostDiskAbove80Percent",
-                    expr: `100 * (1 - node_filesystem_avail_bytes{${realFs}} / node_filesystem_size_bytes{${realFs}}) > 80`,
-                    for: "10m",
-                    severity: "warning",
-                    summary: "Disk {{ $labels.mountpoint }} is {{ $value | printf \"%.0f\" }}% full",
+                ...twoLevels("HostCpu", cpu, (x) => ({
+                    expr: `100 * (1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{mode="idle"}[5m]))) > ${x}`,
+                    for: FOR.cpu,
+                    summary: `The host's CPUs are {{ $value | printf "%.0f" }}% busy (threshold ${x}%)`,
+                    runbook: "Which containers: Grafana › containers and host › Container CPU; lower a service's cpu or move work off the host.",
+                })),
+                ...twoLevels("ContainerCpu", cpu, (x) => ({
+                    // cAdvisor reports usage per `cpu` ("total" unless per-CPU metrics are on) and the CFS quota per container.
+                    expr:
+                        `100 * sum without (cpu) (rate(container_cpu_usage_seconds_total{${name}!=""}[5m])) / on (id, instance) group_left () ` +
+                        `(container_spec_cpu_quota{${name}!=""} / (container_spec_cpu_period{${name}!=""} > 0)) > ${x}`,
+                    for: FOR.cpu,
+                    summary: `Container {{ $labels.${name} }} uses {{ $value | printf "%.0f" }}% of its CPU limit (threshold ${x}%)`,
+                    runbook: "Raise <service>.cpu, or find what keeps it busy; at 100% the kernel throttles it.",
+                })),
+                ...twoLevels("ContainerMemory", memory, (x) => ({
+                    expr: `100 * container_memory_working_set_bytes{${name}!=""} / (container_spec_memory_limit_bytes{${name}!=""} > 0) > ${x}`,
+                    for: FOR.memory,
+                    summary: `Container {{ $labels.${name} }} uses {{ $value | printf "%.0f" }}% of its memory limit (threshold ${x}%)`,
+                    runbook: "Raise <service>.memoryMb (the derived settings follow) or find the leak; the kernel kills it at 100%.",
+                })),
+                ...twoLevels("HostMemory", memory, (x) => ({
+                    expr: `100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) > ${x}`,
+                    for: FOR.memory,
+                    summary: `The host's memory is {{ $value | printf "%.0f" }}% used (threshold ${x}%)`,
+                    runbook: "Sum of the stack's limits vs the host: `npm run bench`; the `small` preset or observability.logs=false frees the most.",
+                })),
+                ...twoLevels("HostDisk", disk, (x) => ({
+                    expr: `100 * (1 - node_filesystem_avail_bytes{${realFs}} / node_filesystem_size_bytes{${realFs}}) > ${x}`,
+                    for: FOR.disk,
+                    summary: `Disk {{ $labels.mountpoint }} is {{ $value | printf "%.0f" }}% full (threshold ${x}%)`,
                     runbook: `${inspect.disk}; data volumes are kept on purpose.`,
-                },
+                })),
                 {
                     alert: "HostDiskFullIn24Hours",
                     expr: `predict_linear(node_filesystem_avail_bytes{${realFs}}[6h], ${DAY}) < 0 and node_filesystem_avail_bytes{${realFs}} > 0`,
@@ -94,50 +172,45 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
                     summary: "Disk {{ $labels.mountpoint }} fills up within 24 hours at the current rate",
                     runbook: `Find what grows: model pulls, database volumes, container logs (${inspect.logCap}); free space before it reaches 0.`,
                 },
-                {
-                    alert: "ContainerMemoryAbove90Percent",
-                    expr: `container_memory_working_set_bytes{${name}!=""} / (container_spec_memory_limit_bytes{${name}!=""} > 0) > 0.9`,
-                    for: "5m",
-                    severity: "warning",
-                    summary: `Container {{ $labels.${name} }} uses {{ $value | humanizePercentage }} of its memory limit`,
-                    runbook: "Raise <service>.memoryMb (the derived settings follow) or find the leak; the kernel kills it at 100%.",
-                },
-                {
-                    alert: "HostMemoryLow",
-                    expr: "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.1",
-                    for: "5m",
-                    severity: "warning",
-                    summary: "The host has {{ $value | humanizePercentage }} of its memory available",
-                    runbook: "Sum of the stack's limits vs the host: `npm run bench`; the `small` preset or observability.logs=false frees the most.",
-                },
             ],
         },
         {
             name: "llm-platform.datastores",
             rules: [
                 {
-                    alert: "PostgresConnectionsAbove80Percent",
-                    expr: "sum by (service) (pg_stat_activity_count) / max by (service) (pg_settings_max_connections) > 0.8",
-                    for: "5m",
+                    alert: "PostgresConnectionsHigh",
+                    expr: `100 * sum by (service) (pg_stat_activity_count) / max by (service) (pg_settings_max_connections) > ${t.connectionsPercent}`,
+                    for: FOR.connections,
                     severity: "warning",
-                    summary: "{{ $labels.service }} uses {{ $value | humanizePercentage }} of max_connections",
+                    summary: `{{ $labels.service }} uses {{ $value | printf "%.0f" }}% of max_connections (threshold ${t.connectionsPercent}%)`,
                     runbook: "Which clients hold them: `SELECT application_name, state, count(*) FROM pg_stat_activity GROUP BY 1, 2`; use a pool.",
                 },
                 {
-                    alert: "SqlServerConnectionsAbove80Percent",
-                    expr: "sum by (service) (mssql_user_connections) / max by (service) (mssql_max_connections) > 0.8",
-                    for: "5m",
+                    alert: "SqlServerConnectionsHigh",
+                    expr: `100 * sum by (service) (mssql_user_connections) / max by (service) (mssql_max_connections) > ${t.connectionsPercent}`,
+                    for: FOR.connections,
                     severity: "warning",
-                    summary: "{{ $labels.service }} uses {{ $value | humanizePercentage }} of its connections",
+                    summary: `{{ $labels.service }} uses {{ $value | printf "%.0f" }}% of its connections (threshold ${t.connectionsPercent}%)`,
                     runbook: "`SELECT program_name, COUNT(*) FROM sys.dm_exec_sessions WHERE is_user_process = 1 GROUP BY program_name`.",
                 },
                 {
                     alert: "RedisMemoryNearMaxmemory",
-                    expr: "redis_memory_used_bytes / (redis_memory_max_bytes > 0) > 0.9",
-                    for: "5m",
+                    expr: `100 * redis_memory_used_bytes / (redis_memory_max_bytes > 0) > ${t.memoryCriticalPercent}`,
+                    for: FOR.memory,
                     severity: "warning",
-                    summary: "{{ $labels.service }} uses {{ $value | humanizePercentage }} of maxmemory",
+                    summary: `{{ $labels.service }} uses {{ $value | printf "%.0f" }}% of maxmemory (threshold ${t.memoryCriticalPercent}%)`,
                     runbook: "Evictions follow redis.evictionPolicy; raise redis.memoryMb (maxmemory is 75% of it) or shorten TTLs.",
+                },
+                {
+                    alert: "QdrantSearchLatencyHigh",
+                    expr:
+                        "histogram_quantile(0.95, sum by (le, service) (" +
+                        `rate(rest_responses_duration_seconds_bucket{${QDRANT_SEARCH.rest}}[5m]) or rate(grpc_responses_duration_seconds_bucket{${QDRANT_SEARCH.grpc}}[5m])` +
+                        `)) > ${t.vectorSearchP95Seconds}`,
+                    for: FOR.vectorSearch,
+                    severity: "warning",
+                    summary: `Qdrant's p95 search time is {{ $value | humanizeDuration }} (threshold ${t.vectorSearchP95Seconds * 1000} ms)`,
+                    runbook: "Optimizer still running (collection status yellow)? Memory short of the index (container memory)? Raise qdrant.hnswEfConstruct only with care: it slows indexing.",
                 },
                 {
                     alert: "ElasticsearchClusterRed",
@@ -156,11 +229,11 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
                     runbook: "On one node replicas cannot be placed: index templates set number_of_replicas 0; check `GET _cat/shards?v`.",
                 },
                 {
-                    alert: "ElasticsearchHeapAbove90Percent",
-                    expr: 'elasticsearch_jvm_memory_used_bytes{area="heap"} / elasticsearch_jvm_memory_max_bytes{area="heap"} > 0.9',
+                    alert: "ElasticsearchHeapHigh",
+                    expr: `100 * elasticsearch_jvm_memory_used_bytes{area="heap"} / elasticsearch_jvm_memory_max_bytes{area="heap"} > ${t.memoryCriticalPercent}`,
                     for: "10m",
                     severity: "warning",
-                    summary: "Elasticsearch uses {{ $value | humanizePercentage }} of its heap",
+                    summary: `Elasticsearch uses {{ $value | printf "%.0f" }}% of its heap (threshold ${t.memoryCriticalPercent}%)`,
                     runbook: "The heap is half of elasticsearch.memoryMb: raise that, or cut retention (observability.logsRetentionDays).",
                 },
                 {
@@ -174,16 +247,38 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
             ],
         },
         {
+            name: "llm-platform.scheduled-tasks",
+            rules: [
+                {
+                    alert: "ScheduledTaskFailed",
+                    expr: `${TASK_METRICS.lastRunOk} == 0`,
+                    for: "0m",
+                    // A failed integrity check or restore drill is critical, a failed ANALYZE a warning: each task says which.
+                    severity: { fromLabel: "on_failure" },
+                    summary: "The last run of {{ $labels.task }} on {{ $labels.store }} failed",
+                    runbook: `Its log says why: ${inspect.logs("{{ $labels.store }}")} (the task's scheduler or CronJob); the next run clears the alert when it succeeds.`,
+                },
+                {
+                    alert: "ScheduledTaskOverdue",
+                    expr: `time() - ${TASK_METRICS.lastSuccess} > on (store, task) group_left () ${TASK_METRICS.maxAge}`,
+                    for: "10m",
+                    severity: "warning",
+                    summary: "{{ $labels.task }} on {{ $labels.store }} last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows",
+                    runbook: "Is its scheduler running (Docker: the store's backup scheduler or `<store>-tasks`; Kubernetes: the CronJob and its last Job)?",
+                },
+            ],
+        },
+        {
             name: "llm-platform.proxy",
             rules: [
                 {
                     alert: "ProxyErrorRateHigh",
                     expr:
-                        `sum(rate(${PROXY_REQUESTS_METRIC}{status=~"5.."}[5m])) / sum(rate(${PROXY_REQUESTS_METRIC}[5m])) ` +
-                        `> ${t.proxyErrorRatePercent / 100}`,
-                    for: "5m",
+                        `100 * sum(rate(${PROXY_REQUESTS_METRIC}{status=~"5.."}[5m])) / sum(rate(${PROXY_REQUESTS_METRIC}[5m])) ` +
+                        `> ${t.proxyErrorRatePercent}`,
+                    for: FOR.proxyErrors,
                     severity: "critical",
-                    summary: "{{ $value | humanizePercentage }} of the proxy's requests fail with 5xx",
+                    summary: `{{ $value | printf "%.2f" }}% of the proxy's requests fail with 5xx (threshold ${t.proxyErrorRatePercent}%)`,
                     runbook: "Kibana: proxy access logs with status >= 500, by route and upstream_status; 502/504 mean Ollama did not answer.",
                 },
                 {
@@ -191,9 +286,9 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
                     expr:
                         `histogram_quantile(0.95, sum by (le) (rate(${PROXY_DURATION_METRIC}_bucket[5m]))) ` +
                         `> ${t.proxyLatencyP95Seconds}`,
-                    for: "10m",
+                    for: FOR.proxyLatency,
                     severity: "warning",
-                    summary: "The proxy's p95 request time is {{ $value | humanizeDuration }} (threshold ${t.proxyLatencyP95Seconds}s)",
+                    summary: `The proxy's p95 request time is {{ $value | humanizeDuration }} (threshold ${t.proxyLatencyP95Seconds}s)`,
                     runbook: "Grafana proxy dashboard: which route; model loads (ollama.keepAlive) and a busy GPU are the usual causes.",
                 },
             ],
@@ -244,17 +339,71 @@ export function alertGroups(t: AlertThresholds, layout: Pick<NodeLayout, "inspec
             ],
         },
     ];
+    const databases = managed.databases ?? [];
+    if (databases.length > 0) groups.push({ name: "llm-platform.managed-services", rules: managedDatabaseRules(t, databases) });
+    return groups;
+}
+
+/**
+ * RDS through the CloudWatch exporter (YACE: `aws_rds_<metric>_<statistic>`, labelled
+ * `dimension_DBInstanceIdentifier`; see cloudwatch-exporter-conf.ts). The same thresholds as
+ * the platform's own stores, so one set of keys holds for both; the same routes and receivers.
+ */
+function managedDatabaseRules(t: AlertThresholds, databases: readonly ManagedDatabase[]): AlertRule[] {
+    const hint = (what: string) => `RDS console › ${what} and Performance Insights of {{ $labels.dimension_DBInstanceIdentifier }}; aws.database.* sizes it.`;
+    const rules: AlertRule[] = [
+        ...twoLevels("RdsCpu", { warning: t.cpuWarningPercent, critical: t.cpuCriticalPercent }, (x) => ({
+            expr: `aws_rds_cpuutilization_average > ${x}`,
+            for: FOR.cpu,
+            summary: `RDS {{ $labels.dimension_DBInstanceIdentifier }} CPU at {{ $value | printf "%.0f" }}% (threshold ${x}%)`,
+            runbook: hint("Monitoring (top SQL)"),
+        })),
+        {
+            alert: "RdsReplicaLagHigh",
+            expr: `aws_rds_replica_lag_average > ${t.replicaLagSeconds}`,
+            for: "5m",
+            severity: "warning",
+            summary: `RDS replica {{ $labels.dimension_DBInstanceIdentifier }} lags {{ $value | humanizeDuration }} behind (threshold ${t.replicaLagSeconds}s)`,
+            runbook: hint("replication"),
+        },
+    ];
+    for (const db of databases) {
+        const id = `dimension_DBInstanceIdentifier="${db.identifier}"`;
+        const allocated = db.allocatedStorageGb * GB;
+        rules.push(
+            ...twoLevels("RdsStorage", { warning: t.diskWarningPercent, critical: t.diskCriticalPercent }, (x) => ({
+                // Used share of the configured allocation; storage autoscaling grows the volume when free space falls under 10%.
+                expr: `100 * (1 - aws_rds_free_storage_space_average{${id}} / ${allocated}) > ${x}`,
+                for: FOR.disk,
+                summary: `RDS ${db.identifier} storage {{ $value | printf "%.0f" }}% used of ${db.allocatedStorageGb} GB (threshold ${x}%)`,
+                runbook: hint("storage (has autoscaling reached aws.database.maxAllocatedStorageGb?)"),
+            })),
+            {
+                alert: "RdsConnectionsHigh",
+                expr: `100 * aws_rds_database_connections_average{${id}} / ${db.maxConnections} > ${t.connectionsPercent}`,
+                for: FOR.connections,
+                severity: "warning",
+                summary: `RDS ${db.identifier} uses {{ $value | printf "%.0f" }}% of its ${db.maxConnections} connections (threshold ${t.connectionsPercent}%)`,
+                runbook: "Which clients hold them: `SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2`; use a pool (RDS Proxy, PgBouncer).",
+            },
+        );
+    }
+    return rules;
 }
 
 /** The rules file Prometheus loads. */
-export function renderAlertRules(t: AlertThresholds, layout: Pick<NodeLayout, "inspect" | "containerLabel">): string {
-    const groups = alertGroups(t, layout).map((g) => ({
+export function renderAlertRules(
+    t: AlertThresholds,
+    layout: Pick<NodeLayout, "inspect" | "containerLabel">,
+    managed: { readonly databases?: readonly ManagedDatabase[] } = {},
+): string {
+    const groups = alertGroups(t, layout, managed).map((g) => ({
         name: g.name,
         rules: g.rules.map((r) => ({
             alert: r.alert,
             expr: r.expr,
             for: r.for,
-            labels: { severity: r.severity },
+            labels: { severity: typeof r.severity === "string" ? r.severity : `{{ $labels.${r.severity.fromLabel} }}` },
             annotations: { summary: r.summary, runbook: r.runbook },
         })),
     }));

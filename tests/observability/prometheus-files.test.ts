@@ -4,13 +4,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { alertThresholdsShape } from "../../components/config/alert-thresholds";
 import { parseConfig } from "../../components/config/load";
-import { alertGroups } from "../../components/observability/alert-rules";
+import { alertGroups, AlertThresholds, ManagedDatabase, renderAlertRules } from "../../components/observability/alert-rules";
 import { renderAlertmanagerConf } from "../../components/observability/alertmanager-conf";
 import { nodeLayout } from "../../components/observability/node-layout";
 import { runStack, StackRun } from "../../harness/run-stack";
 import { requireTool } from "../helpers/tools";
-import { alertExamples } from "./alert-examples";
+import { AlertExample, alertExamples } from "./alert-examples";
 
 const CONTAINER = "docker:index/container:Container";
 const upload = (run: StackRun, container: string, file: string): string => {
@@ -95,28 +96,54 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
         assert.ok(r.ok, r.output);
         for (const group of parse(rules).groups) {
             for (const rule of group.rules) {
-                assert.match(rule.labels.severity, /^(critical|warning|none)$/, rule.alert);
+                // A scheduled task's failure takes its severity from the series (`on_failure`).
+                assert.match(rule.labels.severity, /^(critical|warning|none|\{\{ \$labels\.on_failure \}\})$/, rule.alert);
                 assert.ok(rule.annotations.summary && rule.annotations.runbook, rule.alert);
             }
         }
     });
 
+    /** Custom thresholds (every key set away from its default) and an RDS instance: the config keys reach the rules. */
+    const custom: AlertThresholds = {
+        ...parseConfig({}).observability,
+        cpuWarningPercent: 60,
+        cpuCriticalPercent: 80,
+        memoryWarningPercent: 70,
+        memoryCriticalPercent: 85,
+        diskWarningPercent: 75,
+        diskCriticalPercent: 92,
+        connectionsPercent: 70,
+        proxyErrorRatePercent: 2.5,
+        proxyLatencyP95Seconds: 1.5,
+        vectorSearchP95Seconds: 0.03,
+        backupMaxAgeHours: 30,
+        replicaLagSeconds: 120,
+    };
+    const database: ManagedDatabase = { identifier: "llm-platform-prod-postgres", allocatedStorageGb: 100, maxConnections: 500 };
+
     it("has an example for every alert, and only for alerts that exist", () => {
         const config = parseConfig({});
-        const alerts = alertGroups(config.observability, nodeLayout(config)).flatMap((g) => g.rules.map((r) => r.alert));
-        assert.deepEqual(Object.keys(alertExamples).sort(), [...alerts].sort());
+        const alerts = (managed: ManagedDatabase[]) => alertGroups(config.observability, nodeLayout(config), { databases: managed }).flatMap((g) => g.rules.map((r) => r.alert));
+        assert.deepEqual(Object.keys(alertExamples(config.observability)).sort(), [...alerts([])].sort());
+        assert.deepEqual(Object.keys(alertExamples(custom, [database])).sort(), [...alerts([database])].sort());
+        for (const key of Object.keys(alertThresholdsShape)) {
+            assert.notEqual((custom as any)[key], (config.observability as any)[key], `the custom thresholds move ${key} away from its default`);
+        }
     });
 
-    it("every alert fires on a bad series once its `for` has passed and stays silent on a good one (promtool test rules)", function () {
-        const promtool = requireTool(this, "promtool", "prometheus");
-        // The generated rules, annotations left out: promtool compares them verbatim, the logic is in expr and for.
-        const generated = parse(upload(stack, "prometheus", "/etc/prometheus/rules/llm-platform.rules.yml"));
+    /**
+     * promtool test rules for every alert of a rules file: its bad series (just above the threshold)
+     * silent before its `for` has passed and firing after; its good series (just below) silent.
+     */
+    function testAlerts(promtool: string, name: string, rulesYaml: string, examples: Record<string, AlertExample>) {
+        // The rules, annotations left out: promtool compares them verbatim, the logic is in expr and for.
+        const generated = parse(rulesYaml);
         for (const g of generated.groups) for (const r of g.rules) delete r.annotations;
-        fs.writeFileSync(path.join(dir, "logic.rules.yml"), stringify(generated));
+        fs.writeFileSync(path.join(dir, `${name}.rules.yml`), stringify(generated));
         const tests: object[] = [];
         for (const group of generated.groups) {
             for (const rule of group.rules) {
-                const example = alertExamples[rule.alert];
+                const example = examples[rule.alert];
                 const wait = minutes(rule.for);
                 const fired = `${wait + 10}m`;
                 const series = (list: readonly { series: string; values: string }[]) => list.map((s) => ({ series: s.series, values: s.values }));
@@ -124,7 +151,7 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
                     interval: "1m",
                     input_series: series(example.bad),
                     alert_rule_test: [
-                        ...(wait >= 2 ? [{ eval_time: `${wait - 1}m`, alertname: rule.alert, exp_alerts: [] }] : []),
+                        ...(wait >= 1 ? [{ eval_time: `${wait - 1}m`, alertname: rule.alert, exp_alerts: [] }] : []),
                         { eval_time: fired, alertname: rule.alert, exp_alerts: [{ exp_labels: example.firing }] },
                     ],
                 });
@@ -137,10 +164,23 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
                 }
             }
         }
-        fs.writeFileSync(path.join(dir, "alerts.test.yml"), stringify({ rule_files: ["logic.rules.yml"], evaluation_interval: "1m", tests }));
-        const r = run(promtool, ["test", "rules", "alerts.test.yml"], dir);
+        fs.writeFileSync(path.join(dir, `${name}.test.yml`), stringify({ rule_files: [`${name}.rules.yml`], evaluation_interval: "1m", tests }));
+        const r = run(promtool, ["test", "rules", `${name}.test.yml`], dir);
         assert.ok(r.ok, r.output);
         assert.match(r.output, /SUCCESS/);
+    }
+
+    it("every alert fires just above its threshold once its `for` has passed, and stays silent just below (promtool test rules, default thresholds)", function () {
+        const promtool = requireTool(this, "promtool", "prometheus");
+        const rules = upload(stack, "prometheus", "/etc/prometheus/rules/llm-platform.rules.yml");
+        testAlerts(promtool, "defaults", rules, alertExamples(parseConfig({}).observability));
+    });
+
+    it("moves every threshold with its config key, RDS alarms included (promtool test rules, custom thresholds)", function () {
+        const promtool = requireTool(this, "promtool", "prometheus");
+        const config = parseConfig({});
+        const rules = renderAlertRules(custom, nodeLayout(config), { databases: [database] });
+        testAlerts(promtool, "custom", rules, alertExamples(custom, [database]));
     });
 
     it("alertmanager.yml passes amtool check-config, without receivers and with all of them", function () {
@@ -160,7 +200,7 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
         // Alertmanager's own router decides where each severity goes.
         const route = (labels: string[]) => spawnSync(amtool, ["config", "routes", "test", "--config.file=all.yml", ...labels], { cwd: dir, encoding: "utf8" }).stdout.trim();
         assert.equal(route(["severity=critical", "alertname=TargetDown"]), "critical");
-        assert.equal(route(["severity=warning", "alertname=HostMemoryLow"]), "warning");
+        assert.equal(route(["severity=warning", "alertname=HostMemoryHigh"]), "warning");
         assert.equal(route(["severity=none", "alertname=Watchdog"]), "heartbeat");
         const routes = parse(all).route.routes;
         assert.deepEqual(routes.map((r: any) => r.receiver), ["heartbeat", "critical", "warning"]);

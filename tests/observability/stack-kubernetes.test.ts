@@ -144,7 +144,7 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
         const rules = parse(mountedFiles(run, "prometheus")["/etc/prometheus/rules/llm-platform.rules.yml"]);
         const hints = rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.annotations.runbook)).join("\n");
         assert.doesNotMatch(hints, /docker/);
-        const memory = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "ContainerMemoryAbove90Percent");
+        const memory = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "ContainerMemoryCritical");
         assert.match(memory.annotations.summary, /\$labels\.container_label_io_kubernetes_pod_name/);
         assert.match(hints, /kubectl logs -n <namespace> -l app\.kubernetes\.io\/name=\{\{ \$labels\.job \}\}/);
     });
@@ -178,8 +178,8 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
             alert_rule_test: [
                 {
                     eval_time: "15m",
-                    alertname: "ContainerMemoryAbove90Percent",
-                    exp_alerts: fires ? [{ exp_labels: { severity: "warning", container_label_io_kubernetes_pod_name: "redis-0", id: "/kubepods/burstable/pod1/abc", name: "abc" } }] : [],
+                    alertname: "ContainerMemoryCritical",
+                    exp_alerts: fires ? [{ exp_labels: { severity: "critical", container_label_io_kubernetes_pod_name: "redis-0", id: "/kubepods/burstable/pod1/abc", name: "abc" } }] : [],
                 },
             ],
         });
