@@ -91,6 +91,18 @@ describe("config validation", () => {
         rejects({ size: "tiny" }, "size", '"tiny"', '"default", "small"');
     });
 
+    it("takes the runbooks' alert thresholds by default and wants each warning below its critical one", () => {
+        const o = parseConfig({}).observability;
+        assert.deepEqual(
+            [o.cpuWarningPercent, o.cpuCriticalPercent, o.memoryWarningPercent, o.memoryCriticalPercent, o.diskWarningPercent, o.diskCriticalPercent],
+            [70, 85, 75, 90, 80, 95],
+        );
+        assert.deepEqual([o.proxyErrorRatePercent, o.proxyLatencyP95Seconds, o.connectionsPercent, o.vectorSearchP95Seconds], [1, 0.5, 80, 0.1]);
+        rejects({ observability: { cpuWarningPercent: 90 } }, "observability.cpuWarningPercent", "must be below observability.cpuCriticalPercent (85)");
+        rejects({ observability: { diskCriticalPercent: 120 } }, "observability.diskCriticalPercent", "120", "at most 100");
+        assert.deepEqual(problems({ observability: { memoryWarningPercent: 60, memoryCriticalPercent: 70 } }), []);
+    });
+
     it("says what a value must be in words, not types or regular expressions", () => {
         rejects({ redis: { hostPort: 6379.5 } }, "redis.hostPort", "must be a whole number");
         rejects({ redis: { cpu: "0.5" } }, "redis.cpu", "must be a number", "--type float");
