@@ -177,6 +177,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "qdrant-collection",
             "sqlserver-monitor-login",
             "sqlserver-schema",
+            "timescale-diagnostics",
             "timescale-monitor-role",
             "timescale-schema",
         ]);

@@ -203,7 +203,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("runs one-shot steps as bounded Jobs after their service is ready", () => {
         assert.deepEqual(run.ofType(JOB).map((j) => j.name).sort(), [
             "elasticsearch-setup", "kibana-data-view", "ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant-collection",
-            "sqlserver-monitor-login", "sqlserver-schema", "timescale-monitor-role", "timescale-schema",
+            "sqlserver-monitor-login", "sqlserver-schema", "timescale-diagnostics", "timescale-monitor-role", "timescale-schema",
         ]);
         for (const job of run.ofType(JOB)) {
             // Model pulls get the download deadline (120 minutes in Pulumi.prod.yaml), the rest 30.

@@ -145,6 +145,8 @@ export function configSchemaFor(preset: Preset) {
                 metricsRetentionDays: z.number().int().min(1).default(90),
                 logsRetentionDays: z.number().int().min(1).default(30),
                 compressAfterDays: z.number().int().min(1).default(7),
+                /** log_min_duration_statement: statements at least this long are logged (-1: none). */
+                slowQueryMs: z.number().int().min(-1).max(3600000).default(1000),
                 storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
             },

@@ -43,7 +43,6 @@ export const TASK_METRICS = {
 export interface ManagedDatabase {
     /** The DB instance identifier, as CloudWatch's `DBInstanceIdentifier` dimension. */
     readonly identifier: string;
-    readonly allocatedStorageGb: number;
     /** The `max_connections` its parameter group sets. */
     readonly maxConnections: number;
 }
@@ -60,7 +59,6 @@ const FOR = {
 } as const;
 
 const DAY = 86400;
-const GB = 1024 ** 3;
 const realFs = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"`;
 /** Qdrant's search and query endpoints (REST and gRPC), as its /metrics labels them (src/common/metrics.rs, v1.19.0). */
 const QDRANT_SEARCH = {
@@ -358,6 +356,13 @@ function managedDatabaseRules(t: AlertThresholds, databases: readonly ManagedDat
             summary: `RDS {{ $labels.dimension_DBInstanceIdentifier }} CPU at {{ $value | printf "%.0f" }}% (threshold ${x}%)`,
             runbook: hint("Monitoring (top SQL)"),
         })),
+        ...twoLevels("RdsStorage", { warning: t.diskWarningPercent, critical: t.diskCriticalPercent }, (x) => ({
+            // Of what is allocated now (DescribeDBInstances): storage autoscaling grows it when free space falls under 10%.
+            expr: `100 * (1 - aws_rds_free_storage_space_average / on (dimension_DBInstanceIdentifier) group_left () aws_rds_allocated_storage) > ${x}`,
+            for: FOR.disk,
+            summary: `RDS {{ $labels.dimension_DBInstanceIdentifier }} storage {{ $value | printf "%.0f" }}% used (threshold ${x}%)`,
+            runbook: hint("storage (has autoscaling reached aws.database.maxAllocatedStorageGb?)"),
+        })),
         {
             alert: "RdsReplicaLagHigh",
             expr: `aws_rds_replica_lag_average > ${t.replicaLagSeconds}`,
@@ -368,25 +373,14 @@ function managedDatabaseRules(t: AlertThresholds, databases: readonly ManagedDat
         },
     ];
     for (const db of databases) {
-        const id = `dimension_DBInstanceIdentifier="${db.identifier}"`;
-        const allocated = db.allocatedStorageGb * GB;
-        rules.push(
-            ...twoLevels("RdsStorage", { warning: t.diskWarningPercent, critical: t.diskCriticalPercent }, (x) => ({
-                // Used share of the configured allocation; storage autoscaling grows the volume when free space falls under 10%.
-                expr: `100 * (1 - aws_rds_free_storage_space_average{${id}} / ${allocated}) > ${x}`,
-                for: FOR.disk,
-                summary: `RDS ${db.identifier} storage {{ $value | printf "%.0f" }}% used of ${db.allocatedStorageGb} GB (threshold ${x}%)`,
-                runbook: hint("storage (has autoscaling reached aws.database.maxAllocatedStorageGb?)"),
-            })),
-            {
-                alert: "RdsConnectionsHigh",
-                expr: `100 * aws_rds_database_connections_average{${id}} / ${db.maxConnections} > ${t.connectionsPercent}`,
-                for: FOR.connections,
-                severity: "warning",
-                summary: `RDS ${db.identifier} uses {{ $value | printf "%.0f" }}% of its ${db.maxConnections} connections (threshold ${t.connectionsPercent}%)`,
-                runbook: "Which clients hold them: `SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2`; use a pool (RDS Proxy, PgBouncer).",
-            },
-        );
+        rules.push({
+            alert: "RdsConnectionsHigh",
+            expr: `100 * aws_rds_database_connections_average{dimension_DBInstanceIdentifier="${db.identifier}"} / ${db.maxConnections} > ${t.connectionsPercent}`,
+            for: FOR.connections,
+            severity: "warning",
+            summary: `RDS ${db.identifier} uses {{ $value | printf "%.0f" }}% of its ${db.maxConnections} connections (threshold ${t.connectionsPercent}%)`,
+            runbook: "Which clients hold them: `SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2`; use a pool (RDS Proxy, PgBouncer).",
+        });
     }
     return rules;
 }

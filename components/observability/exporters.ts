@@ -73,6 +73,9 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
         case "postgres":
             return {
                 ...base,
+                // Statement statistics for the slow-query panels: off by default in postgres_exporter
+                // (collector/pg_stat_statements.go:45, v0.20.1); the 50 costliest, with their text.
+                command: ["--collector.stat_statements", "--collector.stat_statements.include_query", "--collector.stat_statements.limit=50"],
                 env: {
                     DATA_SOURCE_URI: `${decl.target}/${decl.database ?? "postgres"}?sslmode=disable`,
                     DATA_SOURCE_USER: decl.user ?? "postgres",
@@ -92,7 +95,7 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
                         path: "/etc/sql_exporter/sql_exporter.yml",
                         content: pulumi
                             .output(password)
-                            .apply((p) => renderSqlExporterConfig({ target: decl.target, user: decl.user ?? "", password: p })),
+                            .apply((p) => renderSqlExporterConfig({ target: decl.target, user: decl.user ?? "", password: p, database: decl.database ?? "master" })),
                         secret: true,
                         mode: "0644",
                     },

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { ObservedService } from "../platform/types";
-import { PROXY_DURATION_METRIC, PROXY_REQUESTS_METRIC } from "./alert-rules";
+import { BACKUP_METRIC, PROXY_DURATION_METRIC, PROXY_REQUESTS_METRIC, TASK_METRICS } from "./alert-rules";
 import { probes, scrapeTargets } from "./prometheus-conf";
 
 export const GRAFANA_DASHBOARDS_DIR = "/etc/grafana/dashboards";
@@ -56,7 +56,8 @@ interface Query {
 
 interface PanelDef {
     readonly title: string;
-    readonly type: "timeseries" | "stat";
+    /** A table shows the query's latest values (instant), one row per series: for texts such as statements. */
+    readonly type: "timeseries" | "stat" | "table";
     readonly queries: readonly Query[];
     readonly unit?: string;
 }
@@ -82,6 +83,7 @@ function dashboard(uid: string, title: string, panels: readonly PanelDef[]) {
                 datasource: { type: "prometheus", uid: PROMETHEUS_UID },
                 expr: q.expr,
                 legendFormat: q.legend,
+                ...(p.type === "table" ? { format: "table", instant: true } : {}),
             })),
         })),
     };
@@ -152,7 +154,8 @@ function dataStores() {
         { title: "Redis commands per second", type: "timeseries", unit: "ops", queries: [{ expr: "sum by (service) (rate(redis_commands_processed_total[5m]))", legend: "{{service}}" }] },
         { title: "SQL Server database size", type: "timeseries", unit: "bytes", queries: [{ expr: "sum by (db) (mssql_database_size_bytes)", legend: "{{db}}" }] },
         { title: "PostgreSQL database size", type: "timeseries", unit: "bytes", queries: [{ expr: "pg_database_size_bytes", legend: "{{datname}}" }] },
-        { title: "Qdrant collections: points", type: "timeseries", queries: [{ expr: "sum by (collection) (collection_points)", legend: "{{collection}}" }] },
+                // Qdrant labels a collection `id` (src/common/metrics.rs:359, v1.19.0).
+        { title: "Qdrant collections: points", type: "timeseries", queries: [{ expr: "sum by (id) (collection_points)", legend: "{{id}}" }] },
         { title: "Elasticsearch heap used", type: "timeseries", unit: "percentunit", queries: [{ expr: 'elasticsearch_jvm_memory_used_bytes{area="heap"} / elasticsearch_jvm_memory_max_bytes{area="heap"}', legend: "heap" }] },
     ]);
 }
@@ -178,8 +181,82 @@ function containers(name: string) {
     ]);
 }
 
+/**
+ * The runbooks' diagnostic queries as panels: the slowest statements of PostgreSQL
+ * (pg_stat_statements) and SQL Server (plan cache), SQL Server's waits, the vector indexes'
+ * use, Qdrant's search time, table bloat, and the scheduled tasks' and backups' last success.
+ */
+function diagnostics() {
+    const hours = (metric: string) => `(time() - ${metric}) / 3600`;
+    return dashboard("llm-diagnostics", "LLM platform: database diagnostics", [
+        {
+            title: "PostgreSQL: slowest statements (mean time per call)",
+            type: "timeseries",
+            unit: "s",
+            queries: [{ expr: "topk(10, rate(pg_stat_statements_seconds_total[5m]) / (rate(pg_stat_statements_calls_total[5m]) > 0))", legend: "{{queryid}}" }],
+        },
+        {
+            title: "PostgreSQL: statements by total time (seconds per second)",
+            type: "timeseries",
+            queries: [{ expr: "topk(10, rate(pg_stat_statements_seconds_total[5m]))", legend: "{{queryid}}" }],
+        },
+        {
+            title: "PostgreSQL: statement texts by queryid",
+            type: "table",
+            queries: [{ expr: "max by (queryid, query) (pg_stat_statements_query_id)", legend: "{{queryid}}" }],
+        },
+        {
+            title: "PostgreSQL: dead rows by table (bloat)",
+            type: "timeseries",
+            unit: "percentunit",
+            queries: [
+                {
+                    expr: "topk(10, pg_stat_user_tables_n_dead_tup / ((pg_stat_user_tables_n_live_tup + pg_stat_user_tables_n_dead_tup) > 0))",
+                    legend: "{{schemaname}}.{{relname}}",
+                },
+            ],
+        },
+        {
+            title: "SQL Server: wait time by wait type (seconds per second)",
+            type: "timeseries",
+            queries: [{ expr: "topk(10, rate(mssql_wait_seconds_total[5m]))", legend: "{{wait_type}}" }],
+        },
+        {
+            title: "SQL Server: slowest statements in the plan cache (mean seconds)",
+            type: "table",
+            unit: "s",
+            queries: [{ expr: "mssql_slow_query_mean_seconds", legend: "{{query}}" }],
+        },
+        {
+            title: "SQL Server: vector (DiskANN) index reads per second",
+            type: "timeseries",
+            unit: "ops",
+            queries: [{ expr: "sum by (table, index, kind) (rate(mssql_vector_index_reads_total[5m]))", legend: "{{table}} {{index}} {{kind}}" }],
+        },
+        {
+            title: "Qdrant: p95 search time",
+            type: "timeseries",
+            unit: "s",
+            queries: [
+                {
+                    expr: 'histogram_quantile(0.95, sum by (le) (rate(rest_responses_duration_seconds_bucket{endpoint=~"/collections/.+/points/(search|query)(/batch|/groups)?"}[5m])))',
+                    legend: "p95",
+                },
+            ],
+        },
+        {
+            title: "Maintenance and restore drills: hours since the last success",
+            type: "timeseries",
+            unit: "h",
+            queries: [{ expr: hours(TASK_METRICS.lastSuccess), legend: "{{store}} {{task}}" }],
+        },
+        { title: "Maintenance and restore drills: last run succeeded", type: "stat", queries: [{ expr: TASK_METRICS.lastRunOk, legend: "{{store}} {{task}}" }] },
+        { title: "Backups: hours since the last success", type: "timeseries", unit: "h", queries: [{ expr: hours(BACKUP_METRIC), legend: "{{store}} {{kind}}" }] },
+    ]);
+}
+
 /** The dashboards, by file name. */
 export function grafanaDashboards(services: readonly ObservedService[], containerLabel: string): Record<string, string> {
-    const all = [overview(services), proxy(), dataStores(), containers(containerLabel)];
+    const all = [overview(services), proxy(), dataStores(), containers(containerLabel), diagnostics()];
     return Object.fromEntries(all.map((d) => [`${d.uid}.json`, JSON.stringify(d, null, 2)]));
 }

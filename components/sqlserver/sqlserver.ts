@@ -123,7 +123,7 @@ export class SqlServer extends pulumi.ComponentResource {
                               command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-monitor.sql"],
                               // sqlcmd reads environment variables as scripting variables: $(MONITOR_PASSWORD).
                               secretEnv: { SQLCMDPASSWORD: this.saPassword, MONITOR_PASSWORD: monitorPassword },
-                              files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorLoginSql() }],
+                              files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorLoginSql(c.database) }],
                               resources: stepResources,
                               runAs: MSSQL_USER,
                           },
@@ -132,7 +132,7 @@ export class SqlServer extends pulumi.ComponentResource {
             ],
             observe: {
                 exporter: monitorPassword
-                    ? { kind: "mssql", target: `${name}:${SQLSERVER_PORT}`, user: MONITOR_LOGIN, password: monitorPassword }
+                    ? { kind: "mssql", target: `${name}:${SQLSERVER_PORT}`, user: MONITOR_LOGIN, password: monitorPassword, database: c.database }
                     : undefined,
                 probes: [{ name: "port", module: "tcp", target: `${name}:${SQLSERVER_PORT}` }],
                 logFormat: "mssql",

@@ -6,12 +6,14 @@ import { dataVolumePassword, generatedApiKey } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
+import { diagnosticsSettings, renderDiagnosticsSql } from "./diagnostics-sql";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
 import { renderObservabilitySchema } from "./observability-sql";
 
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
 const SCHEMA_FILE = "/tmp/llm-platform-observability.sql";
+const DIAGNOSTICS_FILE = "/tmp/llm-platform-diagnostics.sql";
 /** The Alpine-based image's postgres user; its entrypoint runs initdb as it when started so. */
 const POSTGRES_USER = { uid: 70, gid: 70 };
 
@@ -23,17 +25,18 @@ export interface TimescaleArgs {
     readonly monitoring?: boolean;
 }
 
-/** PostgreSQL flags derived from the container's memory limit, applied at every start. */
-export function postgresFlags(memoryMb: number): string[] {
+/** PostgreSQL flags derived from the container's memory limit (and the slow-query threshold), applied at every start. */
+export function postgresFlags(memoryMb: number, slowQueryMs: number): string[] {
     const m = postgresMemory(memoryMb, MAX_CONNECTIONS);
     const settings: Record<string, string> = {
-        shared_preload_libraries: "timescaledb",
+        shared_preload_libraries: "timescaledb,pg_stat_statements",
         max_connections: String(MAX_CONNECTIONS),
         shared_buffers: `${m.sharedBuffersMb}MB`,
         effective_cache_size: `${m.effectiveCacheSizeMb}MB`,
         maintenance_work_mem: `${m.maintenanceWorkMemMb}MB`,
         work_mem: `${m.workMemMb}MB`,
         "timescaledb.telemetry_level": "off",
+        ...diagnosticsSettings(slowQueryMs),
     };
     return Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
 }
@@ -57,7 +60,7 @@ export class Timescale extends pulumi.ComponentResource {
         const spec: ServiceSpec = {
             name,
             image: c.image,
-            command: ["postgres", ...postgresFlags(c.memoryMb)],
+            command: ["postgres", ...postgresFlags(c.memoryMb, c.slowQueryMs)],
             env: {
                 POSTGRES_USER: this.user,
                 POSTGRES_DB: c.database,
@@ -107,6 +110,16 @@ export class Timescale extends pulumi.ComponentResource {
                             }),
                         },
                     ],
+                    resources: stepResources,
+                    runAs: POSTGRES_USER,
+                },
+                {
+                    name: "diagnostics",
+                    image: c.image,
+                    entrypoint: ["psql"],
+                    command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", DIAGNOSTICS_FILE],
+                    secretEnv: { PGPASSWORD: this.password },
+                    files: [{ path: DIAGNOSTICS_FILE, content: renderDiagnosticsSql() }],
                     resources: stepResources,
                     runAs: POSTGRES_USER,
                 },

@@ -15,15 +15,25 @@ export function postgresBinDir(): string | undefined {
 export interface TestPostgres {
     /** libpq environment for clients: socket directory, port, superuser. */
     readonly env: Record<string, string>;
+    /** The server's log (its stderr). */
+    readonly logFile: string;
     psql(database: string, sql: string): string;
     stop(): void;
 }
 
+export interface PostgresOptions {
+    /** More server settings (`postgres -c key=value`). */
+    readonly settings?: Readonly<Record<string, string>>;
+    /** Also listen on 127.0.0.1, where every login needs its password (scram-sha-256). */
+    readonly passwordOverTcp?: boolean;
+}
+
 /**
- * A throwaway PostgreSQL server on a unix socket in a temp directory, trust auth. initdb
- * refuses to run as root, so as root the server runs as Debian's `postgres` user.
+ * A throwaway PostgreSQL server on a unix socket in a temp directory, trust auth (and, when
+ * asked, password auth on 127.0.0.1). initdb refuses to run as root, so as root the server
+ * runs as Debian's `postgres` user.
  */
-export async function startPostgres(bin: string): Promise<TestPostgres> {
+export async function startPostgres(bin: string, options: PostgresOptions = {}): Promise<TestPostgres> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-pg-"));
     fs.chmodSync(dir, 0o777);
     const asServer = (args: string[]) =>
@@ -31,12 +41,18 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
     const data = path.join(dir, "data");
     const init = asServer([path.join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    if (options.passwordOverTcp) {
+        fs.writeFileSync(path.join(data, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n");
+    }
     const port = await freePort();
-    const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", `-k ${dir} -p ${port} -c listen_addresses=''`, "start"]);
+    const listen = options.passwordOverTcp ? "127.0.0.1" : "''";
+    const settings = Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`);
+    const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", [`-k ${dir} -p ${port} -c listen_addresses=${listen}`, ...settings].join(" "), "start"]);
     if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr} ${fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8") : ""}`);
     const env = { PGHOST: dir, PGPORT: String(port), PGUSER: "postgres" };
     return {
         env,
+        logFile: path.join(dir, "log"),
         psql(database, sql) {
             const r = spawnSync("psql", ["-v", "ON_ERROR_STOP=1", "-tA", "-d", database, "-c", sql], { encoding: "utf8", env: { ...process.env, ...env } });
             if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);

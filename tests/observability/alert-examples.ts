@@ -232,7 +232,12 @@ export function alertExamples(t: AlertThresholds, databases: readonly ManagedDat
     const db = databases[0];
     const rds = `dimension_DBInstanceIdentifier="${db.identifier}",instance="cloudwatch-exporter:5000",job="cloudwatch-exporter",name="arn:aws:rds:eu-west-1:123456789012:db:${db.identifier}",service="cloudwatch-exporter"`;
     const rdsCpu = (used: number) => [{ series: `aws_rds_cpuutilization_average{${rds}}`, values: constant(used) }];
-    const rdsStorage = (used: number) => [{ series: `aws_rds_free_storage_space_average{${rds}}`, values: constant(Math.round(db.allocatedStorageGb * GB * (1 - used / 100))) }];
+    // The allocated size comes from DescribeDBInstances, with labels of its own (account, class, engine).
+    const allocated = `account_id="123456789012",dimension_DBInstanceIdentifier="${db.identifier}",dimension_DatabaseClass="db.m7g.large",dimension_EngineName="postgres",instance="cloudwatch-exporter:5000",job="cloudwatch-exporter",name="arn:aws:rds:eu-west-1:123456789012:db:${db.identifier}",region="eu-west-1",service="cloudwatch-exporter"`;
+    const rdsStorage = (used: number) => [
+        { series: `aws_rds_free_storage_space_average{${rds}}`, values: constant(Math.round(150 * GB * (1 - used / 100))) },
+        { series: `aws_rds_allocated_storage{${allocated}}`, values: constant(150 * GB) },
+    ];
     return {
         ...examples,
         ...levels("RdsCpu", t.cpuWarningPercent, t.cpuCriticalPercent, rdsCpu, labels(rds)),

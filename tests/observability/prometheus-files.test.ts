@@ -119,7 +119,7 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
         backupMaxAgeHours: 30,
         replicaLagSeconds: 120,
     };
-    const database: ManagedDatabase = { identifier: "llm-platform-prod-postgres", allocatedStorageGb: 100, maxConnections: 500 };
+    const database: ManagedDatabase = { identifier: "llm-platform-prod-postgres", maxConnections: 500 };
 
     it("has an example for every alert, and only for alerts that exist", () => {
         const config = parseConfig({});

@@ -123,7 +123,7 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         assert.ok(uids.has("prometheus"));
         const provider = parse(upload(grafana, "/etc/grafana/provisioning/dashboards/llm-platform.yml")!).providers[0];
         const dashboards = (grafana.inputs.uploads as any[]).filter((u) => u.file.startsWith(`${provider.options.path}/`));
-        assert.deepEqual(dashboards.map((d) => d.file.split("/").pop()).sort(), ["llm-containers.json", "llm-datastores.json", "llm-overview.json", "llm-proxy.json"]);
+        assert.deepEqual(dashboards.map((d) => d.file.split("/").pop()).sort(), ["llm-containers.json", "llm-datastores.json", "llm-diagnostics.json", "llm-overview.json", "llm-proxy.json"]);
         for (const d of dashboards) {
             const json = JSON.parse(d.content);
             for (const panel of json.panels) {
