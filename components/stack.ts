@@ -129,16 +129,21 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             apiKey: proxy.sqlServerApiKey,
             platform,
             monitoring: config.observability.metrics,
+            maintenance: config.maintenance,
         },
         parent,
     );
     const timescale = new Timescale(
         h.timescale,
-        { config: config.timescale, backup: config.backup, platform, monitoring: config.observability.metrics },
+        { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, monitoring: config.observability.metrics },
         parent,
     );
     const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
-    const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, backup: config.backup, dimensions: config.ollama.embeddingDimensions, platform }, parent);
+    const qdrant = new Qdrant(
+        h.qdrant,
+        { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform },
+        parent,
+    );
 
     const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.

@@ -12,7 +12,7 @@ export interface Totals {
 export interface StackTotals {
     /** Long-running services: what the machine must hold at once. */
     readonly services: Totals;
-    /** Backup schedulers: long-running too, mostly asleep. */
+    /** Backup and task schedulers: long-running too, mostly asleep. */
     readonly backups: Totals;
     /** Services and schedulers together: what runs all the time. */
     readonly longRunning: Totals;
@@ -39,7 +39,7 @@ function sum(containers: RegisteredResource[]): Totals {
 export function stackTotals(run: StackRun): StackTotals {
     const containers = run.ofType(CONTAINER);
     const services = containers.filter((c) => role(c) === "service" || role(c) === "node-agent");
-    const backups = containers.filter((c) => role(c) === "backup");
+    const backups = containers.filter((c) => role(c) === "backup" || role(c) === "tasks");
     return {
         services: sum(services),
         backups: sum(backups),

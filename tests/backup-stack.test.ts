@@ -15,6 +15,9 @@ const CONTAINER = "docker:index/container:Container";
 const label = (r: RegisteredResource, key: string) => r.inputs.labels?.find((l: any) => l.label === key)?.value;
 const env = (r: RegisteredResource) => Object.fromEntries((r.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 const schedulers = (run: StackRun) => run.ofType(CONTAINER).filter((c) => label(c, "llm-platform.role") === "backup");
+/** The lines of a scheduler's schedule file: `<task> <when> <command>`. */
+const scheduleOf = (c: RegisteredResource): string[] =>
+    c.inputs.uploads.find((u: any) => u.file === "/opt/llm-platform/schedule").content.trim().split("\n");
 
 describe("backups on the dev stack (Docker, under mocks)", function () {
     this.timeout(60000);
@@ -26,10 +29,16 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
     it("runs a scheduler per store and kind, with the runbooks' schedules", () => {
         const jobs = Object.fromEntries(schedulers(run).map((c) => [c.name, env(c)]));
         assert.deepEqual(Object.keys(jobs).sort(), ["qdrant-backup-snapshot", "redis-backup-full", "sqlserver-backup-full", "sqlserver-backup-log", "timescale-backup-full"]);
-        assert.equal(jobs["timescale-backup-full"].DAILY_AT_UTC, "02:00");
-        assert.equal(jobs["sqlserver-backup-full"].DAILY_AT_UTC, "02:00");
-        assert.equal(jobs["sqlserver-backup-log"].EVERY_MINUTES, "60");
-        assert.equal(jobs["qdrant-backup-snapshot"].EVERY_MINUTES, "60");
+        const backupLine = (name: string) => scheduleOf(run.named(CONTAINER, name)).find((l) => l.startsWith("backup-"));
+        assert.equal(backupLine("timescale-backup-full"), "backup-full daily:02:00 sh /opt/llm-platform/backup.sh backup full");
+        assert.equal(backupLine("sqlserver-backup-full"), "backup-full daily:02:00 sh /opt/llm-platform/backup.sh backup full");
+        assert.equal(backupLine("sqlserver-backup-log"), "backup-log every:60 sh /opt/llm-platform/backup.sh backup log");
+        assert.equal(backupLine("qdrant-backup-snapshot"), "backup-snapshot every:60 sh /opt/llm-platform/backup.sh backup snapshot");
+        for (const [name, e] of Object.entries(jobs)) {
+            // A scheduler that finds no backup yet takes one at start.
+            assert.equal(e.FIRST_RUN, `backup-${e.JOB}`, name);
+            assert.equal(e.FIRST_RUN_UNLESS, "sh /opt/llm-platform/backup.sh list", name);
+        }
         for (const e of Object.values(jobs)) {
             assert.equal(e.RETENTION_DAYS, "30");
             assert.equal(e.KEEP_LATEST, "3");
@@ -82,34 +91,98 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
         assert.match(label(run.named(CONTAINER, "ollama"), "llm-platform.backup-not-needed") ?? "", /models/);
     });
 
-    it("has no scheduler when backup.enabled is false", async () => {
+    it("has no backup scheduler when backup.enabled is false, and no scheduler at all without maintenance either", async () => {
         const off = await runStack("dev", { overrides: { "llm-platform:backup": { enabled: false } } });
         assert.deepEqual(schedulers(off), []);
-        assert.ok(!off.ofType("docker:index/volume:Volume").some((v) => v.inputs.name === "llm-platform-dev-backups"));
+        const none = await runStack("dev", { overrides: { "llm-platform:backup": { enabled: false }, "llm-platform:maintenance": { enabled: false } } });
+        assert.deepEqual(none.ofType(CONTAINER).filter((c) => ["backup", "tasks"].includes(label(c, "llm-platform.role"))), []);
+        assert.ok(!none.ofType("docker:index/volume:Volume").some((v) => v.inputs.name === "llm-platform-dev-backups"));
     });
 });
 
-describe("the backup scheduler (sh)", () => {
-    const next = (env: Record<string, string>) => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-sched-"));
-        fs.writeFileSync(path.join(dir, "scheduler.sh"), SCHEDULER_SCRIPT);
-        const r = spawnSync("sh", [path.join(dir, "scheduler.sh"), "next"], { encoding: "utf8", env: { PATH: process.env.PATH!, BACKUP_ROOT: dir, STORE: "s", JOB: "full", ...env } });
-        fs.rmSync(dir, { recursive: true, force: true });
+describe("the scheduler (sh)", function () {
+    this.timeout(30000);
+    const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), "llm-sched-"));
+    const next = (when: string, now: string) => {
+        const d = dir();
+        fs.writeFileSync(path.join(d, "scheduler.sh"), SCHEDULER_SCRIPT);
+        const r = spawnSync("sh", [path.join(d, "scheduler.sh"), "next", when], { encoding: "utf8", env: { PATH: process.env.PATH!, NOW: at(now) } });
+        fs.rmSync(d, { recursive: true, force: true });
         assert.equal(r.status, 0, r.stderr);
         return Number(r.stdout.trim());
     };
     const at = (iso: string) => String(Date.parse(iso) / 1000);
+    const H = 3600;
+    const D = 86400;
 
     it("waits until the next daily slot in UTC", () => {
-        assert.equal(next({ DAILY_AT_UTC: "02:00", NOW: at("2026-11-23T01:00:00Z") }), 3600);
-        assert.equal(next({ DAILY_AT_UTC: "02:00", NOW: at("2026-11-23T02:00:00Z") }), 86400, "just ran: tomorrow");
-        assert.equal(next({ DAILY_AT_UTC: "02:00", NOW: at("2026-11-23T03:30:00Z") }), 81000);
-        assert.equal(next({ DAILY_AT_UTC: "09:05", NOW: at("2026-11-23T09:00:00Z") }), 300, "leading zeros are not octal");
+        assert.equal(next("daily:02:00", "2026-11-23T01:00:00Z"), H);
+        assert.equal(next("daily:02:00", "2026-11-23T02:00:00Z"), D, "just ran: tomorrow");
+        assert.equal(next("daily:02:00", "2026-11-23T03:30:00Z"), 22.5 * H);
+        assert.equal(next("daily:09:05", "2026-11-23T09:00:00Z"), 300, "leading zeros are not octal");
     });
 
     it("waits until the next multiple of its period", () => {
-        assert.equal(next({ EVERY_MINUTES: "60", NOW: at("2026-11-23T10:15:00Z") }), 2700);
-        assert.equal(next({ EVERY_MINUTES: "15", NOW: at("2026-11-23T10:15:00Z") }), 900);
+        assert.equal(next("every:60", "2026-11-23T10:15:00Z"), 2700);
+        assert.equal(next("every:15", "2026-11-23T10:15:00Z"), 900);
+    });
+
+    it("waits until the weekday's slot (0 = Sunday, as cron)", () => {
+        // 2026-11-23 is a Monday.
+        assert.equal(next("weekly:0:03:00", "2026-11-23T01:00:00Z"), 6 * D + 2 * H, "next Sunday");
+        assert.equal(next("weekly:1:03:00", "2026-11-23T01:00:00Z"), 2 * H, "today, later");
+        assert.equal(next("weekly:1:03:00", "2026-11-23T03:00:00Z"), 7 * D, "just ran: a week on");
+        assert.equal(next("weekly:6:23:59", "2026-11-29T00:00:00Z"), 6 * D + 23 * H + 59 * 60, "from Sunday to Saturday");
+    });
+
+    it("waits until the day of the month, across months and years and in leap years", () => {
+        assert.equal(next("monthly:1:05:00", "2026-11-23T05:00:00Z"), (Date.parse("2026-12-01T05:00:00Z") - Date.parse("2026-11-23T05:00:00Z")) / 1000);
+        assert.equal(next("monthly:1:05:00", "2026-12-01T05:00:00Z"), 31 * D, "just ran: 1 January");
+        assert.equal(next("monthly:28:00:00", "2028-02-27T12:00:00Z"), 12 * H, "February of a leap year");
+        assert.equal(next("monthly:1:00:00", "2028-02-28T00:00:00Z"), 2 * D, "29 February 2028 comes between");
+        assert.equal(next("monthly:15:12:30", "2027-01-15T12:29:00Z"), 60);
+    });
+
+    it("runs its tasks at their times, one at a time: a late task starts when the one before ends", function () {
+        // A fake clock: `date` prints it, the main loop's `sleep` advances it, a task's run advances it too.
+        const d = dir();
+        const bin = path.join(d, "bin");
+        fs.mkdirSync(bin);
+        const clock = path.join(d, "clock");
+        fs.writeFileSync(clock, at("2026-11-23T01:59:00Z"));
+        fs.writeFileSync(path.join(bin, "date"), `#!/bin/sh\ncat ${clock}\n`, { mode: 0o755 });
+        // The heartbeat's own sleep (not the main loop's) waits for real; the main loop stops after 4 runs.
+        fs.writeFileSync(
+            path.join(bin, "sleep"),
+            `#!/bin/sh\nif [ "$PPID" != "$MAIN" ]; then exec /bin/sleep 1; fi\n[ "$(wc -l < ${d}/ran)" -ge 4 ] && kill -9 "$MAIN"\necho $(($(cat ${clock}) + $1)) > ${clock}\n`,
+            { mode: 0o755 },
+        );
+        const run = (name: string, seconds: number) => `echo ${name} $(cat ${clock}) >> ${d}/ran; echo $(($(cat ${clock}) + ${seconds})) > ${clock}`;
+        fs.writeFileSync(path.join(d, "ran"), "");
+        fs.writeFileSync(
+            path.join(d, "schedule"),
+            [`backup daily:02:00 ${run("backup", 2 * H)}`, `check daily:03:00 ${run("check", 60)}`, `often every:60 ${run("often", 60)}`].join("\n") + "\n",
+        );
+        fs.writeFileSync(path.join(d, "scheduler.sh"), SCHEDULER_SCRIPT);
+        const script = `export MAIN=$$; exec sh ${d}/scheduler.sh`;
+        const r = spawnSync("sh", ["-c", script], {
+            encoding: "utf8",
+            timeout: 25000,
+            env: { PATH: `${bin}:${process.env.PATH}`, SCHEDULE_FILE: path.join(d, "schedule"), HEARTBEAT: path.join(d, "heartbeat"), STORE: "s" },
+        });
+        const ran = fs.readFileSync(path.join(d, "ran"), "utf8").trim().split("\n").map((l) => l.split(" "));
+        fs.rmSync(d, { recursive: true, force: true });
+        assert.ok(ran.length >= 4, `${r.stderr}`);
+        const iso = (t: string) => new Date(Number(t) * 1000).toISOString().slice(0, 16);
+        assert.deepEqual(ran.slice(0, 4).map(([name, t]) => `${name} ${iso(t)}`), [
+            // backup and often are both due at 02:00: in the schedule's order.
+            "backup 2026-11-23T02:00",
+            // The 2-hour backup overran often's 02:00 and check's 03:00: each runs as soon as the one before ends.
+            "often 2026-11-23T04:00",
+            "check 2026-11-23T04:01",
+            // often's next time counts from the end of its run: the next full hour, not the missed ones.
+            "often 2026-11-23T05:00",
+        ]);
     });
 });
 

@@ -23,7 +23,13 @@ new_backup_dir() {
     echo "$dir"
 }
 
-# write_manifest <dir> <kind>: store, kind, time, and every file's size and sha256.
+# record_count <dir> <what> <min> <max>: what the backup holds (rows of a table, keys, points), for
+# the restore drill; a range where the store changed while the backup was taken.
+record_count() {
+    echo "count $(echo "$2" | sed 's/ /%20/g') $3 $4" >> "$1/.counts"
+}
+
+# write_manifest <dir> <kind>: store, kind, time, every file's size and sha256, and the counts.
 write_manifest() {
     dir="$1"
     {
@@ -36,7 +42,9 @@ write_manifest() {
             [ -f "$f" ] || continue
             echo "file $name $(wc -c < "$f" | tr -d ' ') $(sha256sum "$f" | cut -d ' ' -f 1)"
         done
+        if [ -f "$dir/.counts" ]; then cat "$dir/.counts"; fi
     } > "$dir/manifest.tmp"
+    rm -f "$dir/.counts"
     grep -q '^file ' "$dir/manifest.tmp" || { backup_log "no files in $dir"; return 1; }
     mv "$dir/manifest.tmp" "$dir/manifest"
 }
@@ -108,6 +116,36 @@ finish_backup() {
     prune "$(printenv RETENTION_DAYS || echo 30)" "$(printenv KEEP_LATEST || echo 3)"
     backup_log "backup $(basename "$1") verified"
     basename "$1"
+}
+
+# drill [<id>|latest]: the restore drill. Verifies the backup (default: the newest of kind
+# DRILL_KIND) against its manifest, restores it into a scratch target with the store's
+# do_drill <dir>, which prints "<what> <count>" for every count of the manifest and removes the
+# scratch target again, and compares each count with the range the backup recorded.
+run_drill() {
+    id="${"$"}{1:-latest}"
+    if [ "$id" = latest ]; then dir="$(latest_backup "$(printenv DRILL_KIND || echo full)")"; else dir="$BACKUP_ROOT/$STORE/$id"; fi
+    [ -n "$dir" ] && [ -d "$dir" ] || { backup_log "drill FAILED: no backup $id of $STORE to restore"; return 1; }
+    name="$(basename "$dir")"
+    backup_log "drill: restoring $name into a scratch target"
+    verify_manifest "$dir" || { backup_log "drill FAILED: $name does not match its manifest"; return 1; }
+    grep -q '^count ' "$dir/manifest" || { backup_log "drill FAILED: the manifest of $name records no counts (taken before drills existed: the next backup will)"; return 1; }
+    found="$(mktemp)"
+    if ! do_drill "$dir" > "$found"; then backup_log "drill FAILED: $name did not restore into the scratch target"; rm -f "$found"; return 1; fi
+    bad=0; checked=0
+    while read -r tag what min max; do
+        [ "$tag" = count ] || continue
+        checked=$((checked + 1))
+        got="$(awk -v w="$what" '$1 == w { print $2; exit }' "$found")"
+        if [ -z "$got" ]; then
+            backup_log "drill: $what is missing from the restored copy"; bad=1
+        elif [ "$got" -lt "$min" ] || [ "$got" -gt "$max" ]; then
+            backup_log "drill: $what is $got in the restored copy, the backup recorded $min to $max"; bad=1
+        fi
+    done < "$dir/manifest"
+    rm -f "$found"
+    [ "$bad" = 0 ] || { backup_log "drill FAILED: the restored copy of $name differs from its manifest"; return 1; }
+    backup_log "drill of $name passed: every file matches its checksum and $checked count(s) match"
 }
 
 # backup_path <id>: the directory of a backup given by id ("latest" for the newest), verified.

@@ -1,8 +1,9 @@
 import { BACKUP_LIB } from "./backup-lib";
 
 /**
- * A store's backup script: the shared functions, the store's `do_backup` and `do_restore`,
- * and the entry point `backup.sh backup` / `backup.sh restore <id|latest> [target]`.
+ * A store's backup script: the shared functions, the store's `do_backup`, `do_restore` and
+ * `do_drill`, and the entry point `backup.sh backup` / `backup.sh restore <id|latest> [target]` /
+ * `backup.sh drill [<id>|latest]`.
  */
 export function backupScript(storeFunctions: string): string {
     return `#!/bin/sh
@@ -13,8 +14,9 @@ case "$1" in
     backup) shift; do_backup "$@" ;;
     restore) shift; [ $# -ge 1 ] || { backup_log "usage: backup.sh restore <backup id|latest>"; exit 2; }; do_restore "$@" ;;
     verify) shift; verify_manifest "$(backup_path "$1")" ;;
+    drill) shift; run_drill "$@" ;;
     list) ls -1 "$BACKUP_ROOT/$STORE" 2>/dev/null | sort ;;
-    *) backup_log "usage: backup.sh backup | restore <id|latest> | verify <id> | list"; exit 2 ;;
+    *) backup_log "usage: backup.sh backup | restore <id|latest> | verify <id> | drill [<id>|latest] | list"; exit 2 ;;
 esac
 `;
 }

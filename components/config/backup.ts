@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cronPeriodProblem } from "../backup/cron";
+import { scheduleText } from "./schedule";
 
 const utcTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a UTC time of day as HH:MM, e.g. 02:00");
 
@@ -18,6 +19,8 @@ export const backupSchema = z
         keepLatest: z.number().int().min(1).max(100).default(3),
         /** Kubernetes: the longest a backup or restore Job may run (a periodic backup: at most its period). */
         jobDeadlineMinutes: z.number().int().min(10).max(1440).default(240),
+        /** The restore drill: each store's newest backup restored into a scratch target and checked, `monthly 1 05:00` or `off`. */
+        drill: scheduleText.prefault("monthly 1 05:00"),
     })
     .prefault({});
 

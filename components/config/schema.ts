@@ -6,6 +6,7 @@ import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
 import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
+import { checkMaintenanceConfig, maintenanceSchema } from "./maintenance";
 import { knownDimensions } from "./models";
 import { Preset, presetChatModels, presetNames, presetSize } from "./presets";
 
@@ -83,6 +84,7 @@ export function configSchemaFor(preset: Preset) {
             .prefault({}),
         kubernetes: kubernetesSchema,
         backup: backupSchema,
+        maintenance: maintenanceSchema,
         aws: awsSchema,
         sqlserver: service(
             "sqlserver",
@@ -293,6 +295,7 @@ export function configSchemaFor(preset: Preset) {
         checkAwsConfig(c, issue);
         checkBackupConfig(c, issue);
         checkAlertThresholds(c.observability, issue);
+        checkMaintenanceConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

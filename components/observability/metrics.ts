@@ -60,7 +60,8 @@ export class Metrics extends pulumi.ComponentResource {
         const platform = args.catalog;
         const deploy = (spec: ServiceSpec) => platform.deploy(spec, this);
         const layout = nodeLayout(c);
-        const textfileBackups = c.backup.enabled && layout.backupMetrics === "textfile";
+        // Docker: backup schedulers and scheduled tasks report through files on the backups volume.
+        const textfileBackups = (c.backup.enabled || c.maintenance.enabled) && layout.backupMetrics === "textfile";
 
         // Exporters for the services that declared one.
         for (const s of platform.services) {
@@ -73,7 +74,7 @@ export class Metrics extends pulumi.ComponentResource {
             command: [
                 "--path.rootfs=/host",
                 `--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|${layout.runtimeMountPoints})($|/)`,
-                // The backup jobs' last-success times, for BackupTooOld.
+                // The backup jobs' last-success times (BackupTooOld) and the tasks' reports (ScheduledTask*).
                 ...(textfileBackups ? [`--collector.textfile.directory=${BACKUP_ROOT}/metrics`] : []),
             ],
             hostMounts: [{ hostPath: "/", mountPath: "/host" }],

@@ -140,8 +140,47 @@ export interface ObservedService {
     readonly hostMounts?: readonly HostMount[];
 }
 
+/** Days of the week as cron numbers them (0 = Sunday). */
+export type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+/** When scheduled work runs, in UTC: every N minutes, or daily, weekly or monthly at a time of day (`HH:MM`). */
+export type Schedule =
+    | { readonly everyMinutes: number }
+    | { readonly dailyAtUtc: string }
+    | { readonly weekly: { readonly day: Weekday; readonly atUtc: string } }
+    | { readonly monthly: { readonly day: number; readonly atUtc: string } };
+
 /** When a backup runs: every day at a UTC time, or every N minutes. */
-export type BackupSchedule = { readonly dailyAtUtc: string } | { readonly everyMinutes: number };
+export type BackupSchedule = Extract<Schedule, { readonly dailyAtUtc: string } | { readonly everyMinutes: number }>;
+
+/**
+ * Work a service runs on a schedule besides its backups: maintenance of its data (integrity
+ * checks, index and statistics upkeep, optimization) and restore drills. The image runs
+ * `sh <script>`; exit 0 is success. Every run reports its outcome (components/backup/task-runner.ts)
+ * for the ScheduledTaskFailed and ScheduledTaskOverdue alerts. Docker: a scheduler container
+ * (the store's backup scheduler when the image is the same); Kubernetes: a CronJob.
+ */
+export interface ScheduledTask {
+    /** e.g. `checkdb`; with the service's name it names the CronJob and the metric's `task` label. */
+    readonly name: string;
+    readonly schedule: Schedule;
+    readonly image: string;
+    readonly script: string;
+    readonly env?: Env;
+    readonly secretEnv?: Env;
+    /** What a run needs (Kubernetes: the pod's; Docker runs it inside its scheduler). */
+    readonly resources: Resources;
+    /** How serious a failed run is: the severity of ScheduledTaskFailed. */
+    readonly failureSeverity: "warning" | "critical";
+    /** The longest a run may take. */
+    readonly deadlineMinutes: number;
+    /**
+     * A restore drill: it reads the store's newest backup. Docker runs it where the backups are
+     * (the store's backup scheduler); Kubernetes downloads the backup first, as a restore does.
+     * The script is the store's backup.sh, run as `backup.sh drill`.
+     */
+    readonly restoresBackup?: boolean;
+}
 
 /**
  * A scheduled backup of a store. The image runs `script` (see components/backup/script.ts):
@@ -220,6 +259,8 @@ export interface ServiceSpec {
     readonly hostMounts?: readonly HostMount[];
     /** Scheduled backups of the service's data. */
     readonly backups?: readonly BackupJob[];
+    /** Maintenance and restore drills on a schedule. */
+    readonly scheduledTasks?: readonly ScheduledTask[];
     /**
      * Why the service's volumes need no backup (their content comes back by itself), instead of
      * `backups`. The platforms label the workload with it; the policy pack accepts it as the reason.

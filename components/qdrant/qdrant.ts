@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backupJobs, BackupSettings } from "../backup/job";
+import { DrillSettings, drillTasks, maintenanceTasks, MaintenanceSettings } from "../backup/tasks";
 import { QDRANT_BACKUP_SCRIPT } from "./backup-script";
 import { defaultImages } from "../config/images";
 import { PlatformConfig } from "../config/load";
@@ -7,13 +8,15 @@ import { generatedApiKey } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { renderCollectionScript } from "./collection-script";
+import { QDRANT_OPTIMIZE_SCRIPT } from "./optimize-script";
 
 export const QDRANT_PORT = 6333;
 const SCRIPT = "/tmp/llm-platform-collection.sh";
 
 export interface QdrantArgs {
     readonly config: PlatformConfig["qdrant"];
-    readonly backup: BackupSettings & { readonly qdrantEveryMinutes: number };
+    readonly backup: BackupSettings & DrillSettings & { readonly qdrantEveryMinutes: number };
+    readonly maintenance: MaintenanceSettings & Pick<PlatformConfig["maintenance"], "qdrantOptimize">;
     readonly dimensions: number;
     readonly platform: Platform;
 }
@@ -32,6 +35,11 @@ export class Qdrant extends pulumi.ComponentResource {
         this.apiKey = generatedApiKey(`${name}-api-key`, this);
         this.collection = c.collection;
 
+        // The image has no curl: the curl image speaks to the API for the backups and the tasks.
+        const api = { env: { QDRANT_URL: `http://${name}:${QDRANT_PORT}`, COLLECTION: c.collection }, secretEnv: { QDRANT_API_KEY: this.apiKey } };
+        const backups = backupJobs(args.backup, [
+            { name: "snapshot", schedule: { everyMinutes: args.backup.qdrantEveryMinutes }, image: defaultImages.curl, script: QDRANT_BACKUP_SCRIPT, ...api },
+        ]);
         const spec: ServiceSpec = {
             name,
             image: c.image,
@@ -89,17 +97,21 @@ export class Qdrant extends pulumi.ComponentResource {
                     runAs: { uid: 100, gid: 101 },
                 },
             ],
-            // The image has no curl: the curl image takes the snapshots through the API.
-            backups: backupJobs(args.backup, [
-                {
-                    name: "snapshot",
-                    schedule: { everyMinutes: args.backup.qdrantEveryMinutes },
-                    image: defaultImages.curl,
-                    script: QDRANT_BACKUP_SCRIPT,
-                    env: { QDRANT_URL: `http://${name}:${QDRANT_PORT}`, COLLECTION: c.collection },
-                    secretEnv: { QDRANT_API_KEY: this.apiKey },
-                },
-            ]),
+            backups,
+            scheduledTasks: [
+                ...maintenanceTasks(args.maintenance, [
+                    {
+                        name: "optimize",
+                        schedule: args.maintenance.qdrantOptimize,
+                        image: defaultImages.curl,
+                        script: QDRANT_OPTIMIZE_SCRIPT,
+                        env: { ...api.env, WAIT_SECONDS: String(Math.max(60, (args.maintenance.deadlineMinutes - 5) * 60)) },
+                        secretEnv: api.secretEnv,
+                        failureSeverity: "warning",
+                    },
+                ]),
+                ...drillTasks(args.backup, backups),
+            ],
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

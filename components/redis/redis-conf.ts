@@ -42,6 +42,6 @@ logfile ""
 export function redisFlavor(image: string) {
     const repository = image.split(/[:@]/)[0];
     return repository.split("/").includes("valkey")
-        ? { server: "valkey-server", cli: "valkey-cli", confPath: "/usr/local/etc/valkey/valkey.conf" }
-        : { server: "redis-server", cli: "redis-cli", confPath: "/usr/local/etc/redis/redis.conf" };
+        ? { server: "valkey-server", cli: "valkey-cli", checkRdb: "valkey-check-rdb", confPath: "/usr/local/etc/valkey/valkey.conf" }
+        : { server: "redis-server", cli: "redis-cli", checkRdb: "redis-check-rdb", confPath: "/usr/local/etc/redis/redis.conf" };
 }

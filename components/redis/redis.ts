@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backupJobs, BackupSettings } from "../backup/job";
+import { DrillSettings, drillTasks } from "../backup/tasks";
 import { REDIS_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { generatedPassword } from "../generated-secret";
@@ -12,7 +13,7 @@ export const REDIS_PORT = 6379;
 
 export interface RedisArgs {
     readonly config: PlatformConfig["redis"];
-    readonly backup: BackupSettings;
+    readonly backup: BackupSettings & DrillSettings;
     readonly platform: Platform;
 }
 
@@ -39,6 +40,17 @@ export class Redis extends pulumi.ComponentResource {
             }),
         );
 
+        const backups = backupJobs(args.backup, [
+            {
+                name: "full",
+                image: c.image,
+                script: REDIS_BACKUP_SCRIPT,
+                env: { REDIS_CLI: flavor.cli, REDIS_SERVER: flavor.server, REDIS_CHECK_RDB: flavor.checkRdb, REDIS_HOST: name, REDIS_PORT: String(REDIS_PORT), REDIS_DATA_DIR: "/data" },
+                secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
+                // Restore turns the RDB into the AOF in /data while the server is stopped.
+                restoreWritesServiceVolumes: true,
+            },
+        ]);
         const spec: ServiceSpec = {
             name,
             image: c.image,
@@ -67,17 +79,9 @@ export class Redis extends pulumi.ComponentResource {
                 probes: [{ name: "port", module: "tcp", target: `${name}:${REDIS_PORT}` }],
                 logFormat: "redis",
             },
-            backups: backupJobs(args.backup, [
-                {
-                    name: "full",
-                    image: c.image,
-                    script: REDIS_BACKUP_SCRIPT,
-                    env: { REDIS_CLI: flavor.cli, REDIS_SERVER: flavor.server, REDIS_HOST: name, REDIS_PORT: String(REDIS_PORT), REDIS_DATA_DIR: "/data" },
-                    secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
-                    // Restore turns the RDB into the AOF in /data while the server is stopped.
-                    restoreWritesServiceVolumes: true,
-                },
-            ]),
+            backups,
+            // The drill's scratch server holds the whole dataset: Valkey's own resources.
+            scheduledTasks: drillTasks(args.backup, backups, resourcesOf(c)),
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

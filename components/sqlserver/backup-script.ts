@@ -35,10 +35,46 @@ do_backup() {
         tsql "BACKUP LOG [$DATABASE] TO DISK = N'$file' WITH CHECKSUM, COMPRESSION, INIT, FORMAT; RESTORE VERIFYONLY FROM DISK = N'$file' WITH CHECKSUM;"
     else
         dir="$(sqlserver_dir full)"; file="$dir/$DATABASE.bak"
+        before="$(row_counts "$DATABASE")"
         tsql "BACKUP DATABASE [$DATABASE] TO DISK = N'$file' WITH CHECKSUM, COMPRESSION, INIT, FORMAT; RESTORE VERIFYONLY FROM DISK = N'$file' WITH CHECKSUM;"
+        # The rows of every table before and after: the backup holds a number between them.
+        printf '%s\n%s\n' "$before" "$(row_counts "$DATABASE")" | awk -F'|' 'NF == 2 {
+                if (!($1 in low) || $2 < low[$1]) low[$1] = $2; if (!($1 in high) || $2 > high[$1]) high[$1] = $2 }
+            END { for (t in low) print t "|" low[t] "|" high[t] }' |
+            while IFS='|' read -r table least most; do record_count "$dir" "table:$table" "$least" "$most"; done
     fi
     finish_backup "$dir" "$kind"
 }
+
+# row_counts <database>: "[schema].[table]|rows" of every user table (sys.partitions: heap or clustered index).
+row_counts() {
+    "$SQLCMD" -S "$SQLSERVER" -U sa -C -b -l 30 -d "$1" -h -1 -W -s '|' -Q "SET NOCOUNT ON; SELECT QUOTENAME(s.name) + '.' + QUOTENAME(t.name), SUM(p.rows) FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id JOIN sys.partitions AS p ON p.object_id = t.object_id AND p.index_id IN (0, 1) WHERE t.is_ms_shipped = 0 GROUP BY s.name, t.name"
+}
+
+# drill_sql <dir> <scratch>: the full backup restored as <scratch>, its files beside the
+# database's own (one per file of sys.master_files), then DBCC CHECKDB on the copy.
+drill_sql() {
+    echo "SET NOCOUNT ON;"
+    drop_sql "$2"
+    echo "DECLARE @sql nvarchar(max) = N'RESTORE DATABASE [$2] FROM DISK = N''$1/$DATABASE.bak'' WITH CHECKSUM, RECOVERY';"
+    echo "SELECT @sql += N', MOVE N''' + REPLACE(name, N'''', N'''''') + N''' TO N''' + CAST(SERVERPROPERTY('InstanceDefaultDataPath') AS nvarchar(400)) + N'$2_' + CAST(file_id AS nvarchar(10)) + CASE type WHEN 1 THEN N'.ldf' ELSE N'.mdf' END + N'''' FROM sys.master_files WHERE database_id = DB_ID(N'$DATABASE');"
+    echo "EXEC (@sql);"
+    echo "DBCC CHECKDB (N'$2') WITH NO_INFOMSGS, ALL_ERRORMSGS;"
+}
+
+drop_sql() {
+    echo "IF DB_ID(N'$1') IS NOT NULL BEGIN ALTER DATABASE [$1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE [$1]; END;"
+}
+
+# do_drill <dir>: restores the full backup as <database>_drill, checks its integrity, prints
+# each counted table's rows there, and drops it. (It needs room for one more copy on the data volume.)
+do_drill() (
+    scratch="${"$"}{DATABASE}_drill"
+    if [ "$(printenv DRY_RUN || true)" = 1 ]; then drill_sql "$1" "$scratch"; drop_sql "$scratch"; return 0; fi
+    trap 'tsql "$(drop_sql "$scratch")" > /dev/null' EXIT
+    tsql "$(drill_sql "$1" "$scratch")" >&2
+    row_counts "$scratch" | while IFS='|' read -r table rows; do echo "table:$(echo "$table" | sed 's/ /%20/g') $rows"; done
+)
 
 # The restore statements: the full backup, each later log backup, then recovery.
 restore_sql() {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backupJobs, BackupSettings } from "../backup/job";
+import { DrillSettings, drillTasks, maintenanceTasks, MaintenanceSettings } from "../backup/tasks";
 import { SQLSERVER_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword, generatedPassword } from "../generated-secret";
@@ -7,6 +8,7 @@ import { loopbackPort, resourcesOf, stepResources } from "../platform/resources"
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
 import { renderSqlInit } from "./init-sql";
+import { SQLSERVER_CHECKDB_SCRIPT, SQLSERVER_INDEX_SCRIPT } from "./maintenance-scripts";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 
 export const SQLSERVER_PORT = 1433;
@@ -19,7 +21,8 @@ const MSSQL_USER = { uid: 10001, gid: 10001 };
 
 export interface SqlServerArgs {
     readonly config: PlatformConfig["sqlserver"];
-    readonly backup: BackupSettings & { readonly sqlserverLogEveryMinutes: number };
+    readonly backup: BackupSettings & DrillSettings & { readonly sqlserverLogEveryMinutes: number };
+    readonly maintenance: MaintenanceSettings & Pick<PlatformConfig["maintenance"], "sqlserverIntegrityCheck" | "sqlserverIndexes" | "indexReorganizePercent" | "indexRebuildPercent" | "indexMinPages">;
     readonly embeddingModel: string;
     readonly embeddingDimensions: number;
     /** Ollama's embed API behind the TLS proxy, e.g. `https://proxy/api/embed`. */
@@ -73,6 +76,12 @@ export class SqlServer extends pulumi.ComponentResource {
             secretEnv: { SQLCMDPASSWORD: this.saPassword },
             serviceWritesBackups: true,
         };
+        const backups = backupJobs(args.backup, [
+            { name: "full", ...backup },
+            { name: "log", schedule: { everyMinutes: args.backup.sqlserverLogEveryMinutes }, ...backup },
+        ]);
+        const m = args.maintenance;
+        const maintenance = { image: c.image, env: backup.env, secretEnv: backup.secretEnv };
         const spec: ServiceSpec = {
             name,
             image: c.image,
@@ -137,10 +146,27 @@ export class SqlServer extends pulumi.ComponentResource {
                 probes: [{ name: "port", module: "tcp", target: `${name}:${SQLSERVER_PORT}` }],
                 logFormat: "mssql",
             },
-            backups: backupJobs(args.backup, [
-                { name: "full", ...backup },
-                { name: "log", schedule: { everyMinutes: args.backup.sqlserverLogEveryMinutes }, ...backup },
-            ]),
+            backups,
+            scheduledTasks: [
+                ...maintenanceTasks(m, [
+                    // Corruption found is critical: restore before it spreads into the backups.
+                    { name: "checkdb", schedule: m.sqlserverIntegrityCheck, script: SQLSERVER_CHECKDB_SCRIPT, failureSeverity: "critical", ...maintenance },
+                    {
+                        name: "indexes",
+                        schedule: m.sqlserverIndexes,
+                        script: SQLSERVER_INDEX_SCRIPT,
+                        failureSeverity: "warning",
+                        ...maintenance,
+                        env: {
+                            ...maintenance.env,
+                            REORGANIZE_PERCENT: String(m.indexReorganizePercent),
+                            REBUILD_PERCENT: String(m.indexRebuildPercent),
+                            MIN_PAGES: String(m.indexMinPages),
+                        },
+                    },
+                ]),
+                ...drillTasks(args.backup, backups),
+            ],
         };
         const deployed = args.platform.deploy(spec, this);
         this.host = deployed.host;

@@ -11,8 +11,38 @@ do_backup() {
     pg_dump --format=custom --no-password --file="$dir/$PGDATABASE.dump" "$PGDATABASE"
     # The archive's table of contents must read back.
     pg_restore --list "$dir/$PGDATABASE.dump" > /dev/null
+    # The rows of every table, counted in the dump itself: what a restore must give back (the
+    # drill compares). TimescaleDB's catalog is restored by its own functions, so only chunks
+    # are counted of its schemas.
+    pg_restore --data-only --file=- "$dir/$PGDATABASE.dump" | awk '
+        /^COPY / { table = substr($0, 6); sub(/ (\(.*\) )?FROM stdin;$/, "", table); rows = 0; copying = 1; next }
+        copying && $0 == "\\." { copying = 0
+            if (table ~ /^_timescaledb_(catalog|config)\./) next
+            if (table ~ /^_timescaledb_internal\./ && table !~ /\.(_hyper|compress_hyper)_[0-9]+_[0-9]+_chunk$/) next
+            print rows " " table; next }
+        copying { rows++ }' | while read -r rows table; do record_count "$dir" "table:$table" "$rows" "$rows"; done
     finish_backup "$dir" full
 }
+
+# The database a drill restores into, dropped again afterwards.
+drop_database() {
+    psql -v ON_ERROR_STOP=1 -v target="$1" -d postgres -q <<'SQL'
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :'target' AND pid <> pg_backend_pid();
+DROP DATABASE IF EXISTS :"target";
+SQL
+}
+
+# do_drill <dir>: restores into <database>_drill (the same restore as do_restore), prints each
+# counted table's rows there, and drops it.
+do_drill() (
+    scratch="${"$"}{PGDATABASE}_drill"
+    trap 'drop_database "$scratch" > /dev/null' EXIT
+    do_restore "$(basename "$1")" "$scratch" > /dev/null
+    sed -n 's/^count \(table:[^ ]*\) .*/\1/p' "$1/manifest" | while read -r what; do
+        table="$(echo "${"$"}{what#table:}" | sed 's/%20/ /g')"
+        echo "$what $(psql -v ON_ERROR_STOP=1 -tA -d "$scratch" -c "SELECT count(*) FROM ONLY $table")"
+    done
+)
 
 # do_restore <id|latest> [target database]: replaces the target (default: the configured database).
 do_restore() {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backupJobs, BackupSettings } from "../backup/job";
+import { DrillSettings, drillTasks, maintenanceTasks, MaintenanceSettings } from "../backup/tasks";
 import { TIMESCALE_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { dataVolumePassword, generatedApiKey } from "../generated-secret";
@@ -7,6 +8,7 @@ import { loopbackPort, resourcesOf, stepResources } from "../platform/resources"
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
 import { diagnosticsSettings, renderDiagnosticsSql } from "./diagnostics-sql";
+import { POSTGRES_ANALYZE_SCRIPT, POSTGRES_BLOAT_SCRIPT } from "./maintenance-scripts";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
 import { renderObservabilitySchema } from "./observability-sql";
 
@@ -19,7 +21,8 @@ const POSTGRES_USER = { uid: 70, gid: 70 };
 
 export interface TimescaleArgs {
     readonly config: PlatformConfig["timescale"];
-    readonly backup: BackupSettings;
+    readonly backup: BackupSettings & DrillSettings;
+    readonly maintenance: MaintenanceSettings & Pick<PlatformConfig["maintenance"], "postgresAnalyze" | "postgresBloatCheck" | "bloatPercent" | "bloatMinDeadRows">;
     readonly platform: Platform;
     /** Create a `pg_monitor` login for the metrics exporter and declare the exporter. */
     readonly monitoring?: boolean;
@@ -56,6 +59,10 @@ export class Timescale extends pulumi.ComponentResource {
         this.database = c.database;
         this.password = dataVolumePassword(`${name}-password`, this);
         const monitorPassword = args.monitoring ? generatedApiKey(`${name}-monitor-password`, this, 32) : undefined;
+        // libpq's environment: the database owner, as the backups use it.
+        const client = { env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database }, secretEnv: { PGPASSWORD: this.password } };
+        const backups = backupJobs(args.backup, [{ name: "full", image: c.image, script: TIMESCALE_BACKUP_SCRIPT, ...client }]);
+        const m = args.maintenance;
 
         const spec: ServiceSpec = {
             name,
@@ -138,15 +145,23 @@ export class Timescale extends pulumi.ComponentResource {
                       ]
                     : []),
             ],
-            backups: backupJobs(args.backup, [
-                {
-                    name: "full",
-                    image: c.image,
-                    script: TIMESCALE_BACKUP_SCRIPT,
-                    env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database },
-                    secretEnv: { PGPASSWORD: this.password },
-                },
-            ]),
+            backups,
+            scheduledTasks: [
+                ...maintenanceTasks(m, [
+                    { name: "analyze", schedule: m.postgresAnalyze, image: c.image, script: POSTGRES_ANALYZE_SCRIPT, failureSeverity: "warning", ...client },
+                    {
+                        name: "bloat-check",
+                        schedule: m.postgresBloatCheck,
+                        image: c.image,
+                        script: POSTGRES_BLOAT_SCRIPT,
+                        failureSeverity: "warning",
+                        env: { ...client.env, BLOAT_PERCENT: String(m.bloatPercent), BLOAT_MIN_DEAD_ROWS: String(m.bloatMinDeadRows) },
+                        secretEnv: client.secretEnv,
+                    },
+                ]),
+                // pg_restore into a scratch database: a client, streaming.
+                ...drillTasks(args.backup, backups, { cpu: 1, memoryMb: 512, cpuReservation: 0.1, memoryReservationMb: 64 }),
+            ],
         };
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });

@@ -34,6 +34,7 @@ describe("service components", () => {
             const sql = new SqlServer("sqlserver", {
                 config: config.sqlserver,
                 backup: config.backup,
+                maintenance: config.maintenance,
                 embeddingModel: "all-minilm",
                 embeddingDimensions: 384,
                 embedUrl: "https://proxy/api/embed",
@@ -99,7 +100,7 @@ describe("service components", () => {
 
     describe("Timescale", () => {
         it("derives PostgreSQL memory from its limit and applies the schema in a one-shot step", async () => {
-            new Timescale("timescale", { config: config.timescale, backup: config.backup, platform });
+            new Timescale("timescale", { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform });
             const spec = platform.only();
             assert.ok(spec.command!.includes("shared_buffers=1024MB"));
             assert.ok(spec.command!.includes("effective_cache_size=3072MB"));
@@ -125,7 +126,7 @@ describe("service components", () => {
 
     describe("Qdrant", () => {
         it("keeps storage and snapshots on volumes and creates the collection with the model's dimension", async () => {
-            new Qdrant("qdrant", { config: config.qdrant, backup: config.backup, dimensions: 384, platform });
+            new Qdrant("qdrant", { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: 384, platform });
             const spec = platform.only();
             assert.deepEqual(spec.volumes!.map((v) => v.mountPath), ["/qdrant/storage", "/qdrant/snapshots"]);
             assert.ok(spec.secretEnv!.QDRANT__SERVICE__API_KEY);

@@ -1,8 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
-import { BACKUP_ROOT, BACKUP_SCRIPT_PATH, SCHEDULER_PATH, SCHEDULER_SCRIPT, schedulerHealthCommand } from "../../backup/scheduler";
-import { BackupJob, DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { BACKUP_ROOT } from "../../backup/scheduler";
+import { DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { Scheduler, schedulersOf } from "./schedulers";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
 import { stepFailure } from "./step-result";
@@ -153,9 +154,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         );
 
         const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec.name, step, [container], opts));
-        for (const job of backups) {
-            this.scheduleBackup(spec.name, job, job.restoreWritesServiceVolumes ? volumes : [], container, opts);
-        }
+        for (const scheduler of schedulersOf(spec)) this.runScheduler(spec.name, scheduler, scheduler.writesServiceVolumes ? volumes : [], container, opts);
         const deployed: DeployedService = { host: spec.name, ready: container, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
@@ -175,46 +174,30 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     }
 
     /**
-     * A long-running scheduler beside the service that runs its backup on the schedule
-     * (components/backup/scheduler.ts). It runs as root: Docker creates the backups volume
-     * root-owned, and the scheduler hands SQL Server the directories it writes.
+     * A long-running scheduler beside the service that runs its backups and tasks on their
+     * schedules (components/backup/scheduler.ts; which work goes to which scheduler:
+     * ./schedulers.ts). It runs as root: Docker creates the backups volume root-owned, and the
+     * scheduler hands SQL Server the directories it writes. Tasks report to node-exporter's
+     * textfile directory on the backups volume.
      */
-    private scheduleBackup(
+    private runScheduler(
         service: string,
-        job: BackupJob,
+        scheduler: Scheduler,
         serviceVolumes: { volumeName: pulumi.Output<string>; containerPath: string }[],
         serviceContainer: pulumi.Resource,
         opts: pulumi.CustomResourceOptions,
     ) {
-        const name = `${service}-backup-${job.name}`;
-        const schedule: Env = "dailyAtUtc" in job.schedule ? { DAILY_AT_UTC: job.schedule.dailyAtUtc } : { EVERY_MINUTES: String(job.schedule.everyMinutes) };
-        const health = { command: schedulerHealthCommand(service, job.name), intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 };
+        const name = `${service}-${scheduler.name}`;
+        const health = { command: scheduler.healthCheck, intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 };
         return new docker.Container(
             name,
             {
-                ...this.containerBase(
-                    name,
-                    job.image,
-                    job.resources,
-                    { ...job.env, ...schedule, BACKUP_ROOT, STORE: service, JOB: job.name, BACKUP_SCRIPT: BACKUP_SCRIPT_PATH },
-                    job.secretEnv,
-                    [
-                        { path: SCHEDULER_PATH, content: SCHEDULER_SCRIPT, mode: "0755" },
-                        { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
-                    ],
-                    opts,
-                ),
-                entrypoints: ["/bin/sh", SCHEDULER_PATH],
+                ...this.containerBase(name, scheduler.image, scheduler.resources, scheduler.env, scheduler.secretEnv, scheduler.files, opts),
+                entrypoints: scheduler.entrypoint,
                 user: "0",
                 volumes: [this.backupsMount(opts), ...serviceVolumes],
                 ...longRunning(health, DEFAULT_STOP_SECONDS),
-                labels: this.labelList({
-                    "llm-platform.service": service,
-                    "llm-platform.role": "backup",
-                    "llm-platform.backup-job": job.name,
-                    // `npm run restore` stops the service around a restore that writes its volumes.
-                    ...(job.restoreWritesServiceVolumes ? { "llm-platform.restore-stops-service": "true" } : {}),
-                }),
+                labels: this.labelList({ "llm-platform.service": service, ...scheduler.labels }),
             },
             { ...opts, dependsOn: [serviceContainer] },
         );

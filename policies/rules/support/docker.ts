@@ -34,8 +34,8 @@ export function dockerRoleLabel(props: Record<string, any>): string | undefined 
 /** A one-shot step (`llm-platform.role=init`) or a long-running service. */
 export function dockerRoleOf(props: Record<string, any>): "service" | "init" | "job" {
     const role = dockerRoleLabel(props);
-    // A backup scheduler works for its service but is not it: the service's bounds and settings do not apply.
-    return role === "init" ? "init" : role === "backup" ? "job" : "service";
+    // A backup or task scheduler works for its service but is not it: the service's bounds and settings do not apply.
+    return role === "init" ? "init" : role === "backup" || role === "tasks" ? "job" : "service";
 }
 
 export interface FileContent {
