@@ -14,56 +14,10 @@ import { backupScript } from "../components/backup/script";
 import { QDRANT_BACKUP_SCRIPT } from "../components/qdrant/backup-script";
 import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
 import { TIMESCALE_BACKUP_SCRIPT } from "../components/timescale/backup-script";
+import { scratch } from "./helpers/backup-scratch";
 import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
 import { freePort } from "./helpers/ports";
 import { requireTool, TOOLS_REQUIRED } from "./helpers/tools";
-
-interface Result {
-    status: number | null;
-    out: string;
-    err: string;
-}
-
-interface Scratch {
-    root: string;
-    run(script: string, args: string[], env?: Record<string, string>): Result;
-    /** For scripts that call a server in this process: spawnSync would block it. */
-    runAsync(script: string, args: string[], env?: Record<string, string>): Promise<Result>;
-    backups(store: string): string[];
-}
-
-function scratch(): Scratch {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "llm-backup-"));
-    fs.chmodSync(root, 0o777);
-    const prepare = (script: string, env: Record<string, string>) => {
-        const file = path.join(root, "backup.sh");
-        fs.writeFileSync(file, script);
-        return { file, env: { PATH: process.env.PATH!, BACKUP_ROOT: path.join(root, "backups"), ...env } };
-    };
-    return {
-        root,
-        run(script, args, env = {}) {
-            const p = prepare(script, env);
-            const r = spawnSync("sh", [p.file, ...args], { encoding: "utf8", env: p.env });
-            return { status: r.status, out: r.stdout, err: r.stderr };
-        },
-        runAsync(script, args, env = {}) {
-            const p = prepare(script, env);
-            return new Promise((resolve) => {
-                const child = spawn("sh", [p.file, ...args], { env: p.env });
-                let out = "";
-                let err = "";
-                child.stdout.on("data", (d) => (out += d));
-                child.stderr.on("data", (d) => (err += d));
-                child.on("close", (status) => resolve({ status, out, err }));
-            });
-        },
-        backups(store) {
-            const dir = path.join(root, "backups", store);
-            return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
-        },
-    };
-}
 
 const setAge = (p: string, days: number) => {
     const t = new Date(Date.now() - days * 86400_000);
@@ -215,7 +169,7 @@ describe("Valkey/Redis backup and restore against a real redis-server", function
         const redis = await startRedis(server, source);
         try {
             for (let i = 0; i < 100; i++) redis.cli("SET", `session:${i}`, `value-${i}`);
-            const env = { STORE: "redis", REDIS_CLI: "redis-cli", REDIS_HOST: "127.0.0.1", REDIS_PORT: String(redis.port), REDISCLI_AUTH: "s3cret" };
+            const env = { STORE: "redis", REDIS_CLI: "redis-cli", REDIS_CHECK_RDB: "redis-check-rdb", REDIS_HOST: "127.0.0.1", REDIS_PORT: String(redis.port), REDISCLI_AUTH: "s3cret" };
             const backup = s.run(REDIS_BACKUP_SCRIPT, ["backup"], env);
             assert.equal(backup.status, 0, backup.err);
 
@@ -263,6 +217,7 @@ describe("Qdrant snapshot backup and restore against a stub of its API", functio
                 return res.end(JSON.stringify({ result: { name: "documents-2026.snapshot", creation_time: "2026-11-23T02:00:00", size: snapshot.length, checksum: reportedChecksum }, status: "ok" }));
             }
             if (req.method === "GET" && req.url === `${base}/documents-2026.snapshot`) return res.end(snapshot);
+            if (req.method === "POST" && req.url === "/collections/documents/points/count") return res.end('{"result":{"count":42},"status":"ok","time":0.001}');
             if (req.method === "DELETE") return res.end('{"result":true}');
             if (req.method === "POST" && req.url?.startsWith(`${base}/upload?priority=snapshot`)) {
                 req.on("data", (d) => (uploaded += d));

@@ -126,12 +126,12 @@ run_drill() {
     id="${"$"}{1:-latest}"
     if [ "$id" = latest ]; then dir="$(latest_backup "$(printenv DRILL_KIND || echo full)")"; else dir="$BACKUP_ROOT/$STORE/$id"; fi
     [ -n "$dir" ] && [ -d "$dir" ] || { backup_log "drill FAILED: no backup $id of $STORE to restore"; return 1; }
-    name="$(basename "$dir")"
-    backup_log "drill: restoring $name into a scratch target"
-    verify_manifest "$dir" || { backup_log "drill FAILED: $name does not match its manifest"; return 1; }
-    grep -q '^count ' "$dir/manifest" || { backup_log "drill FAILED: the manifest of $name records no counts (taken before drills existed: the next backup will)"; return 1; }
+    drilled="$(basename "$dir")"
+    backup_log "drill: restoring $drilled into a scratch target"
+    verify_manifest "$dir" || { backup_log "drill FAILED: $drilled does not match its manifest"; return 1; }
+    grep -q '^count ' "$dir/manifest" || { backup_log "drill FAILED: the manifest of $drilled records no counts (taken before drills existed: the next backup will)"; return 1; }
     found="$(mktemp)"
-    if ! do_drill "$dir" > "$found"; then backup_log "drill FAILED: $name did not restore into the scratch target"; rm -f "$found"; return 1; fi
+    if ! do_drill "$dir" > "$found"; then backup_log "drill FAILED: $drilled did not restore into the scratch target"; rm -f "$found"; return 1; fi
     bad=0; checked=0
     while read -r tag what min max; do
         [ "$tag" = count ] || continue
@@ -144,8 +144,8 @@ run_drill() {
         fi
     done < "$dir/manifest"
     rm -f "$found"
-    [ "$bad" = 0 ] || { backup_log "drill FAILED: the restored copy of $name differs from its manifest"; return 1; }
-    backup_log "drill of $name passed: every file matches its checksum and $checked count(s) match"
+    [ "$bad" = 0 ] || { backup_log "drill FAILED: the restored copy of $drilled differs from its manifest"; return 1; }
+    backup_log "drill of $drilled passed: every file matches its checksum and $checked count(s) match"
 }
 
 # backup_path <id>: the directory of a backup given by id ("latest" for the newest), verified.

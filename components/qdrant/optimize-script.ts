@@ -31,7 +31,7 @@ while :; do
         *) log "FAILED: unexpected answer: $info"; exit 1 ;;
     esac
     [ "$waited" -lt "$WAIT_SECONDS" ] || { log "FAILED: still $state after $WAIT_SECONDS s"; exit 1; }
-    sleep 10
-    waited=$((waited + 10))
+    sleep "${"$"}{POLL_SECONDS:-10}"
+    waited=$((waited + ${"$"}{POLL_SECONDS:-10}))
 done
 `;

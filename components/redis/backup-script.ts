@@ -30,7 +30,11 @@ scratch_server() {
         --daemonize yes --pidfile "$2.pid" --logfile "$2.log"
     tries=0
     until [ "$(env -u REDISCLI_AUTH -u VALKEYCLI_AUTH "$REDIS_CLI" -s "$2" ping 2>/dev/null)" = PONG ]; do
-        tries=$((tries + 1)); [ "$tries" -lt 60 ] || { backup_log "the scratch server did not start"; cat "$2.log" >&2; return 1; }
+        tries=$((tries + 1))
+        # A server that cannot load the snapshot exits: its pid file names a process that is gone.
+        if [ "$tries" -ge 600 ] || { [ -s "$2.pid" ] && ! kill -0 "$(cat "$2.pid")" 2>/dev/null; }; then
+            backup_log "the scratch server did not start (or could not load the snapshot):"; cat "$2.log" >&2; return 1
+        fi
         sleep 1
     done
 }

@@ -70,7 +70,8 @@ drop_sql() {
 # each counted table's rows there, and drops it. (It needs room for one more copy on the data volume.)
 do_drill() (
     scratch="${"$"}{DATABASE}_drill"
-    if [ "$(printenv DRY_RUN || true)" = 1 ]; then drill_sql "$1" "$scratch"; drop_sql "$scratch"; return 0; fi
+    # DRY_RUN=1: the statements on stderr, nothing run (and so nothing counted).
+    if [ "$(printenv DRY_RUN || true)" = 1 ]; then { drill_sql "$1" "$scratch"; drop_sql "$scratch"; } >&2; return 0; fi
     trap 'tsql "$(drop_sql "$scratch")" > /dev/null' EXIT
     tsql "$(drill_sql "$1" "$scratch")" >&2
     row_counts "$scratch" | while IFS='|' read -r table rows; do echo "table:$(echo "$table" | sed 's/ /%20/g') $rows"; done

@@ -3,7 +3,7 @@
  * SQLCMDPASSWORD, DATABASE; sqlcmd reads the other environment variables as scripting
  * variables, `$(NAME)`). `-b` makes an error of the batch the script's exit status.
  */
-const SQLCMD = '/opt/mssql-tools18/bin/sqlcmd -S "$SQLSERVER" -U sa -C -b -l 30';
+const SQLCMD = '"${SQLCMD:-/opt/mssql-tools18/bin/sqlcmd}" -S "$SQLSERVER" -U sa -C -b -l 30';
 
 /** DBCC CHECKDB of the application database: any corruption is an error, and the task fails (critical). */
 export const SQLSERVER_CHECKDB_SCRIPT = `#!/bin/sh
