@@ -90,6 +90,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
               )
             : undefined;
 
+    if (runtime instanceof KubernetesPlatform) {
+        runtime.reportTasksTo(config.observability.metrics ? `http://${platform.hostOf(PUSHGATEWAY.service)}:${PUSHGATEWAY.port}` : undefined);
+    }
     if (awsPieces && runtime instanceof KubernetesPlatform) {
         runtime.storeBackupsIn({
             ...awsPieces.backups,

@@ -262,6 +262,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     const podOf = (c: RegisteredResource) => c.inputs.spec.jobTemplate.spec.template;
     const envOf = (container: any) => Object.fromEntries((container.env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     const backupJobs = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] === "backup");
+    /** The CronJobs that read or write the bucket: backups, restore templates and drills (maintenance tasks do not). */
+    const backupMachinery = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] !== "task");
     let run: StackRun;
     before(async () => {
         run = await runStack("prod", { exampleUserValues: true });
@@ -346,7 +348,7 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.deepEqual([account.metadata.name, account.metadata.namespace], [association.serviceAccount, association.namespace]);
         assert.equal(account.metadata.annotations, undefined, "Pod Identity needs no annotation");
         assert.equal(account.automountServiceAccountToken, false);
-        for (const c of run.ofType(CRONJOB)) {
+        for (const c of backupMachinery(run)) {
             assert.equal(podOf(c).spec.serviceAccountName, "backup", c.name);
             assert.equal(podOf(c).spec.automountServiceAccountToken, false, "Pod Identity and IRSA project their own tokens");
             assert.ok(c.options.dependsOn.includes("llm-platform:aws:BackupRole::aws-backup-role"), `${c.name} waits for the role and its association`);
@@ -361,7 +363,7 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
         const sub = Object.entries<string>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
         assert.equal(sub, `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`);
-        for (const c of irsa.ofType(CRONJOB)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
+        for (const c of backupMachinery(irsa)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
         const flows = irsa.named(POLICY, "redis-backup-pods-flows").inputs.spec;
         assert.ok(!flows.egress.some((e: any) => e.to?.[0]?.ipBlock?.cidr === "169.254.170.23/32"), "IRSA needs no Pod Identity agent");
     });

@@ -158,7 +158,7 @@ describe("restore drill: Valkey/Redis into a scratch server (a real redis-server
             // 110 keys, 10 of them with a TTL: a later load holds between 100 and 110.
             assert.match(manifestOf(s, "redis", id), /^count keys 100 110$/m);
 
-            const scratchDirs = () => fs.readdirSync("/tmp").filter((f) => f.startsWith("llm-platform-drill."));
+            const scratchDirs = () => fs.readdirSync(path.join(s.root, "backups")).filter((f) => f.startsWith(".drill."));
             const before = scratchDirs();
             const good = drillTask(s, REDIS_BACKUP_SCRIPT, env);
             assert.equal(good.status, 0, good.err);
@@ -166,6 +166,7 @@ describe("restore drill: Valkey/Redis into a scratch server (a real redis-server
             assert.equal(reportedOk(good.report), "1");
             assert.equal(redis.cli("DBSIZE"), "110", "the live server is untouched");
             assert.deepEqual(scratchDirs(), before, "the scratch server's directory is gone");
+            assert.deepEqual(before, []);
 
             // A damaged file that still matches its manifest (damaged before the manifest was written):
             // only loading it tells, and the scratch server's load must fail the drill.

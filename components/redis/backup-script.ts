@@ -40,9 +40,10 @@ scratch_server() {
 }
 
 # do_drill <dir>: loads the snapshot into a scratch server of its own (as much memory as the
-# data), prints its key count, and removes it.
+# data; its copy of the snapshot beside the backups, where there is room for one), prints its
+# key count, and removes it.
 do_drill() (
-    scratch="$(mktemp -d /tmp/llm-platform-drill.XXXXXX)"
+    scratch="$(mktemp -d "$BACKUP_ROOT/.drill.XXXXXX")"
     trap 'env -u REDISCLI_AUTH -u VALKEYCLI_AUTH "$REDIS_CLI" -s "$scratch/s.sock" shutdown nosave > /dev/null 2>&1; rm -rf "$scratch"' EXIT
     cp "$1/dump.rdb" "$scratch/dump.rdb"
     scratch_server "$scratch" "$scratch/s.sock"

@@ -2,11 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { cronSchedule, schedulePeriodSeconds } from "../../backup/cron";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
+import { TASK_RUNNER_PATH } from "../../backup/task-runner";
 import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
 import { PUSHGATEWAY } from "../../observability/pushgateway";
 import { defaultImages } from "../../config/images";
 import { PlatformConfig } from "../../config/load";
-import { BackupJob, Env, Resources, ServiceSpec } from "../types";
+import { BackupJob, Env, Resources, ScheduledTask, ServiceSpec } from "../types";
+import { outcomeMount, outcomeVolume, reportContainer, taskCronSpec, taskDeadlineSeconds, taskFiles, taskRunEnv } from "./scheduled-tasks";
 import { talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
@@ -60,6 +62,8 @@ export interface StoreBackupsArgs {
     /** The store's workload: jobs are created after it. */
     readonly after: pulumi.Resource;
     readonly opts: pulumi.CustomResourceOptions;
+    /** The store's restore drills (ScheduledTask.restoresBackup): CronJobs that download its newest backup. */
+    readonly drills: readonly ScheduledTask[];
 }
 
 /** The claim a StatefulSet's volumeClaimTemplate gives its only pod. */
@@ -68,7 +72,7 @@ export const statefulClaimName = (service: string, volume: string) => `${volume}
 /** The retained claim a store that writes its own backup files shares with its jobs. */
 export const sharedBackupsClaimName = (service: string) => `${service}-backups`;
 
-type Role = "backup" | "restore";
+type Role = "backup" | "restore" | "drill";
 type PodInputs = ReturnType<typeof podInputs>;
 
 const workMount: Core.VolumeMount = { name: "backups", mountPath: BACKUP_ROOT };
@@ -86,6 +90,7 @@ export function storeBackups(args: StoreBackupsArgs): void {
     const store = new StoreBackups(args);
     for (const job of jobs) store.backupCronJob(job);
     store.restoreTemplate(jobs);
+    for (const drill of args.drills) store.drillCronJob(drill, jobs[0]);
     store.flows();
 }
 
@@ -245,9 +250,59 @@ class StoreBackups {
         );
     }
 
-    /** Backup and restore pods reach their store, S3 over HTTPS (and the Pod Identity agent), and the Pushgateway. */
+    /**
+     * The restore drill: the AWS CLI downloads the newest backup of the first kind (as a restore
+     * does; a failed download leaves nothing to drill, and the drill says so), then the store's
+     * image runs `backup.sh drill` on it under run-task.sh, and the report container pushes the
+     * outcome and gives the Job the drill's status.
+     */
+    drillCronJob(task: ScheduledTask, first: BackupJob): void {
+        const { spec } = this;
+        const base = `${spec.name}-${task.name}`;
+        const place = this.place(base, "drill", task.name);
+        const choice: Env = { BACKUP_ID: "latest", RESTORE_TO: "" };
+        const inputs = podInputs(place, { ...task.env, BACKUP_ROOT, STORE: spec.name, ...taskRunEnv(spec.name, task) }, task.secretEnv, [
+            { path: BACKUP_SCRIPT_PATH, content: task.script, mode: "0755" },
+            { path: DOWNLOAD_SCRIPT_PATH, content: DOWNLOAD_SCRIPT, mode: "0755" },
+            ...taskFiles(task),
+        ]);
+        const restoreId = `${BACKUP_ROOT}/.restore-id`;
+        // A failed download leaves no backup id: the drill then fails and reports it.
+        const download = {
+            ...this.awsContainer("download", DOWNLOAD_SCRIPT_PATH, { ...this.awsEnv, ...choice, RESTORE_KIND: first.name, CHAIN_KINDS: "" }, inputs),
+            command: ["sh", "-c", `rm -f ${restoreId}; sh ${DOWNLOAD_SCRIPT_PATH} || echo "llm-platform drill: the download failed (above)" >&2`],
+        };
+        const drill = this.storeContainer(
+            "drill",
+            { ...first, resources: task.resources },
+            ["sh", "-c", `exec sh ${TASK_RUNNER_PATH} sh ${BACKUP_SCRIPT_PATH} drill "$(cat ${restoreId} 2>/dev/null || echo none-downloaded)"`],
+            inputs,
+            [outcomeMount],
+        );
+        new k8s.batch.v1.CronJob(
+            base,
+            {
+                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
+                spec: taskCronSpec(task, {
+                    metadata: { labels: place.labels },
+                    spec: this.jobSpec(
+                        "drill",
+                        task.name,
+                        inputs,
+                        [download, drill],
+                        [reportContainer(spec.name, task, this.destination.pushgatewayUrl, inputs.volumeMounts, spec.runAs)],
+                        [outcomeVolume],
+                        taskDeadlineSeconds(task),
+                    ),
+                }),
+            },
+            { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
+        );
+    }
+
+    /** Backup, restore and drill pods reach their store, S3 over HTTPS (and the Pod Identity agent), and the Pushgateway. */
     flows(): void {
-        for (const role of ["backup", "restore"] as const) {
+        for (const role of ["backup", "restore", "drill"] as const) {
             const name = `${this.spec.name}-${role}-pods`;
             const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
             const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));

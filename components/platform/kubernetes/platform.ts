@@ -9,6 +9,7 @@ import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { nodeStateVolumes } from "./node-agent";
+import { taskCronJob } from "./scheduled-tasks";
 import { kubernetesProvider } from "./provider";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
@@ -47,6 +48,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private agentNamespace?: Namespace;
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
+    private taskReports?: string;
     private readonly deployed = new Map<string, DeployedService>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
@@ -302,8 +304,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             place.opts,
         );
 
+        const tasks = spec.scheduledTasks ?? [];
         if (backups.length > 0 && this.backupDestination) {
             storeBackups({
+                drills: tasks.filter((t) => t.restoresBackup),
                 spec,
                 destination: this.backupDestination,
                 config: k,
@@ -315,6 +319,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 after: workload,
                 opts: place.opts,
             });
+        }
+
+        for (const task of tasks.filter((t) => !t.restoresBackup)) {
+            taskCronJob({ spec, task, config: k, namespace, commonLabels: this.commonLabels(), serviceAccount: account, pushgatewayUrl: this.taskReports, after: workload, opts: place.opts });
         }
 
         const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec, step, workload, parent));
@@ -415,6 +423,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             );
         });
         return job;
+    }
+
+    /** Where scheduled tasks report their outcome (the Pushgateway when metrics are on); before the first service is deployed. */
+    reportTasksTo(pushgatewayUrl: string | undefined): void {
+        if (this.deployed.size > 0) throw new Error("where tasks report must be set before the first service is deployed");
+        this.taskReports = pushgatewayUrl;
     }
 
     /** Where the stores' backup CronJobs upload (prod: the AWS backup bucket); before the first store is deployed. */
