@@ -49,7 +49,7 @@ describe("configuration read from the stack files", () => {
         const values = withOverrides(stackConfigValues("dev"), { "llm-platform:sqlsever": { cpu: 2 } });
         const { error, registered } = await failedRun("dev", values);
         assert.equal(registered.length, 0);
-        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, size, docker, kubernetes, backup, aws, sqlserver/);
+        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, size, docker, kubernetes, backup, maintenance, aws, sqlserver/);
     });
 
     it("stops on a key in a namespace that is neither the program's nor a provider's", async () => {
