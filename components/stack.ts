@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsFoundation } from "./aws/foundation";
+import { CloudwatchReader } from "./aws/cloudwatch-reader";
+import { databaseIdentifier } from "./aws/database";
 import { AwsProduction } from "./aws/production";
 import { PlatformConfig } from "./config/load";
 import { Ollama } from "./ollama/ollama";
@@ -18,6 +20,7 @@ import { SqlServer } from "./sqlserver/sqlserver";
 import { Timescale } from "./timescale/timescale";
 import { Certificates } from "./tls/certificates";
 import { PUSHGATEWAY } from "./observability/pushgateway";
+import { CLOUDWATCH_EXPORTER, cloudwatchExporterActions } from "./observability/cloudwatch-exporter-conf";
 
 /** Service names double as DNS names inside the platform network. */
 export const SERVICE_HOSTS = {
@@ -170,6 +173,26 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
               parent,
           )
         : undefined;
+    // Prod on AWS: RDS's CloudWatch metrics through an exporter with a read-only role of its own.
+    const managed =
+        awsPieces && awsFoundation && config.aws && config.observability.metrics
+            ? {
+                  region: awsFoundation.region,
+                  stack,
+                  databases: [{ identifier: databaseIdentifier(namePrefix), maxConnections: config.aws.database.maxConnections }],
+                  identityReady: new CloudwatchReader(
+                      "aws-cloudwatch-reader",
+                      {
+                          roleName: `${namePrefix}-cloudwatch-reader`,
+                          clusterName: awsFoundation.clusterName,
+                          namespace: config.kubernetes.namespace,
+                          serviceAccount: CLOUDWATCH_EXPORTER.service,
+                          actions: cloudwatchExporterActions(),
+                      },
+                      { parent: root, provider: awsFoundation.provider },
+                  ).ready,
+              }
+            : undefined;
     // After the log stack, so Prometheus scrapes its exporters and log-derived metrics too.
     const metrics = config.observability.metrics
         ? new Metrics(
@@ -182,6 +205,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/`,
                   grafanaAdminPassword: grafanaAdminPassword!,
                   elasticsearch: logs?.grafanaDatasource,
+                  managed,
               },
               parent,
           )

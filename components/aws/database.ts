@@ -15,6 +15,9 @@ export interface DatabaseArgs {
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string> };
 }
 
+/** The DB instance identifier (CloudWatch's `DBInstanceIdentifier`). */
+export const databaseIdentifier = (namePrefix: string) => `${namePrefix}-postgres`;
+
 /** `17.6` -> `postgres17`, the parameter-group family. */
 export const parameterGroupFamily = (engineVersion: string) => `postgres${engineVersion.split(".")[0]}`;
 
@@ -40,7 +43,7 @@ export class Database extends pulumi.ComponentResource {
         super("llm-platform:aws:Database", name, {}, opts);
         const child = { parent: this, provider: opts.provider };
         const c = args.config;
-        const id = `${args.namePrefix}-postgres`;
+        const id = databaseIdentifier(args.namePrefix);
 
         const securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
@@ -72,6 +75,8 @@ export class Database extends pulumi.ComponentResource {
                     { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
                     { name: "pg_stat_statements.track", value: "top" },
                     { name: "track_io_timing", value: "1" },
+                    // Explicit, so the connections alarm knows the maximum (a static parameter: applied at the next reboot).
+                    { name: "max_connections", value: String(c.maxConnections), applyMethod: "pending-reboot" },
                 ],
             },
             child,

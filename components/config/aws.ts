@@ -47,6 +47,8 @@ const databaseSchema = z
         /** Storage autoscaling grows up to this. */
         maxAllocatedStorageGb: z.number().int().min(20).max(65536).default(500),
         backupRetentionDays: z.number().int().min(7).max(35).default(14),
+        /** max_connections of the parameter group: what RdsConnectionsHigh measures against. */
+        maxConnections: z.number().int().min(10).max(5000).default(400),
         multiAz: z.boolean().default(true),
         databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL database name: a lower-case letter, then letters, digits or _").default("app"),
         masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a lower-case PostgreSQL user name of at most 16 characters").default("app_admin"),

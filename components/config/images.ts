@@ -25,6 +25,8 @@ export const defaultImages = {
     nginxExporter: "nginx/nginx-prometheus-exporter:1.5.3",
     sqlExporter: "burningalchemist/sql_exporter:0.24.6",
     elasticsearchExporter: "prometheuscommunity/elasticsearch-exporter:v1.11.0",
+    /** Prod on AWS: the managed services' CloudWatch metrics (YACE); the tag follows postgres-exporter's release pipeline, not checked against the registry. */
+    cloudwatchExporter: "quay.io/prometheuscommunity/yet-another-cloudwatch-exporter:v0.67.0",
     // Observability: logs (one Elastic release for the three).
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.5.4",
     logstash: "docker.elastic.co/logstash/logstash:9.5.4",

@@ -34,6 +34,7 @@ export const presetSizes: Readonly<Record<string, Readonly<Record<Preset, Size>>
     nginxExporter: { default: { cpu: 0.1, memoryMb: 32 }, small: { cpu: 0.1, memoryMb: 16 } },
     sqlExporter: { default: { cpu: 0.25, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 48 } },
     elasticsearchExporter: { default: { cpu: 0.25, memoryMb: 64 }, small: { cpu: 0.1, memoryMb: 32 } },
+    cloudwatchExporter: { default: { cpu: 0.1, memoryMb: 128 }, small: { cpu: 0.1, memoryMb: 64 } },
     // Elasticsearch below 1024 MB fails the policy pack (service-resource-bounds); its heap is half.
     elasticsearch: { default: { cpu: 2, memoryMb: 2048 }, small: { cpu: 1, memoryMb: 1024 } },
     logstash: { default: { cpu: 1, memoryMb: 1024 }, small: { cpu: 0.5, memoryMb: 512 } },

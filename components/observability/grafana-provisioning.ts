@@ -255,8 +255,25 @@ function diagnostics() {
     ]);
 }
 
-/** The dashboards, by file name. */
-export function grafanaDashboards(services: readonly ObservedService[], containerLabel: string): Record<string, string> {
-    const all = [overview(services), proxy(), dataStores(), containers(containerLabel), diagnostics()];
+/** RDS through the CloudWatch exporter (YACE's names, labelled by `dimension_DBInstanceIdentifier`). */
+function managedServices() {
+    const id = "{{dimension_DBInstanceIdentifier}}";
+    return dashboard("llm-managed", "LLM platform: managed services (RDS)", [
+        { title: "RDS CPU", type: "timeseries", unit: "percent", queries: [{ expr: "aws_rds_cpuutilization_average", legend: id }] },
+        {
+            title: "RDS storage used (share of what is allocated)",
+            type: "timeseries",
+            unit: "percentunit",
+            queries: [{ expr: "1 - aws_rds_free_storage_space_average / on (dimension_DBInstanceIdentifier) group_left () aws_rds_allocated_storage", legend: id }],
+        },
+        { title: "RDS connections", type: "timeseries", queries: [{ expr: "aws_rds_database_connections_average", legend: id }] },
+        { title: "RDS replica lag", type: "timeseries", unit: "s", queries: [{ expr: "aws_rds_replica_lag_average", legend: id }] },
+        { title: "RDS freeable memory", type: "timeseries", unit: "bytes", queries: [{ expr: "aws_rds_freeable_memory_average", legend: id }] },
+    ]);
+}
+
+/** The dashboards, by file name; `managed`: the stack has managed services (RDS) to show. */
+export function grafanaDashboards(services: readonly ObservedService[], containerLabel: string, managed = false): Record<string, string> {
+    const all = [overview(services), proxy(), dataStores(), containers(containerLabel), diagnostics(), ...(managed ? [managedServices()] : [])];
     return Object.fromEntries(all.map((d) => [`${d.uid}.json`, JSON.stringify(d, null, 2)]));
 }

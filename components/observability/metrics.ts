@@ -7,6 +7,7 @@ import { ObservedService, ServiceFile, ServiceSpec } from "../platform/types";
 import { renderAlertmanagerConf, hasReceivers } from "./alertmanager-conf";
 import { renderAlertRules } from "./alert-rules";
 import { BLACKBOX_CA_FILE, renderBlackboxConf } from "./blackbox-conf";
+import { cloudwatchExporterSpec, ManagedServices } from "./cloudwatch-exporter";
 import { exporterSpec, metricsHealth } from "./exporters";
 import {
     GRAFANA_DASHBOARDS_DIR,
@@ -37,6 +38,8 @@ export interface MetricsArgs {
     readonly grafanaAdminPassword: pulumi.Output<string>;
     /** The logs data source, when logs are on. */
     readonly elasticsearch?: pulumi.Input<GrafanaDatasourceArgs["elasticsearch"]>;
+    /** Prod on AWS: the managed services watched through CloudWatch (alerts and a dashboard of their own). */
+    readonly managed?: ManagedServices;
 }
 
 const wget = (port: number, path: string) => ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
@@ -141,6 +144,8 @@ export class Metrics extends pulumi.ComponentResource {
 
         // Kubernetes: backup CronJobs push their last-success times here (they share no files with node-exporter).
         if (layout.backupMetrics === "pushgateway") deploy(pushgatewaySpec(c));
+        if (args.managed) deploy(cloudwatchExporterSpec(c, args.managed));
+        const managedDatabases = { databases: args.managed?.databases ?? [] };
 
         const grafanaObserve = { metrics: { port: GRAFANA_PORT, path: `${GRAFANA_PATH}/metrics` } };
         const prometheusObserve = { metrics: { port: PROMETHEUS_PORT, path: "/metrics" } };
@@ -158,7 +163,7 @@ export class Metrics extends pulumi.ComponentResource {
             blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
             hostOf: (s) => platform.hostOf(s),
         });
-        this.alertRules = renderAlertRules(o, layout);
+        this.alertRules = renderAlertRules(o, layout, managedDatabases);
         const tokenFiles: ServiceFile[] = services
             .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
             .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
@@ -194,7 +199,7 @@ export class Metrics extends pulumi.ComponentResource {
         const datasources = pulumi
             .output(args.elasticsearch)
             .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
-        const dashboards = grafanaDashboards(services, layout.containerLabel);
+        const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases.databases.length > 0);
         deploy({
             name: "grafana",
             backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",

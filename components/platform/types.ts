@@ -239,6 +239,13 @@ export interface ServiceSpec {
     readonly talksTo?: string[];
     /** The service itself reaches the internet over HTTPS (Ollama's server pulls models). */
     readonly internetEgress?: boolean;
+    /**
+     * The service calls AWS APIs with the role EKS Pod Identity gives its ServiceAccount (named
+     * after the service): Kubernetes lets its pods reach the Pod Identity agent.
+     */
+    readonly awsPodIdentity?: boolean;
+    /** Resources that must exist before the service's pods start (the role and association they take credentials from). */
+    readonly waitFor?: readonly pulumi.Resource[];
     /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
     readonly replicas?: number;
     /**

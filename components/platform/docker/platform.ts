@@ -147,7 +147,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
             {
                 ...opts,
-                dependsOn: this.readyOf(spec.dependsOn ?? []),
+                dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])],
                 // Create includes the wait for healthy; the provider's default would cut it at 20 minutes.
                 customTimeouts: { create: `${Math.ceil(service.waitTimeout / 60) + 5}m` },
             },

@@ -9,7 +9,7 @@ import { defaultImages } from "../../config/images";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ScheduledTask, ServiceSpec } from "../types";
 import { outcomeMount, outcomeVolume, reportContainer, taskCronSpec, taskDeadlineSeconds, taskFiles, taskRunEnv } from "./scheduled-tasks";
-import { talksToLabels, workloadFlows } from "./flows";
+import { podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { containerResources, storageQuantity } from "./quantities";
@@ -40,8 +40,6 @@ export interface BackupDestination {
 export const BACKUP_ROLE_LABEL = "llm-platform.role";
 /** The volume keeps a day of backups (and the newest keepLatest) for quick restores; the bucket keeps the rest. */
 const STAGING_RETENTION_DAYS = "1";
-/** The EKS Pod Identity agent on every node (link-local, outside the internet-egress rule). */
-const POD_IDENTITY_AGENT = "169.254.170.23/32";
 /** The AWS CLI streams multipart uploads: more room than the store's own small backup step. */
 const transferResources: Resources = { cpu: 1, memoryMb: 512, cpuReservation: 0.1, memoryReservationMb: 128 };
 
@@ -309,7 +307,7 @@ class StoreBackups {
             const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
             const egress = [
                 ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
-                ...(this.destination.identity === "pod-identity" ? [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] }] : []),
+                ...(this.destination.identity === "pod-identity" ? [podIdentityEgress] : []),
             ];
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-flows`,

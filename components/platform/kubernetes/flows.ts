@@ -41,6 +41,12 @@ export function dnsEgress(): Policy {
 /** Nothing in, nothing out, for every pod of the namespace: the rules below open the flows one by one. */
 export const defaultDeny: Policy = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
 
+/** The EKS Pod Identity agent on every node (link-local, outside the internet-egress rule). */
+export const POD_IDENTITY_AGENT = "169.254.170.23/32";
+
+/** Egress to the Pod Identity agent, for pods that take AWS credentials from it. */
+export const podIdentityEgress: Rule = { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] };
+
 /** Private and link-local ranges (the instance metadata service included) stay closed to internet egress. */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 

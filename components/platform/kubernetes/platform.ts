@@ -5,7 +5,7 @@ import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from ".
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
-import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
+import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { nodeStateVolumes } from "./node-agent";
@@ -226,7 +226,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
         const metadata = { name: spec.name, namespace: namespace.ref, labels };
         const workloadMetadata = spec.backupNotNeeded ? { ...metadata, annotations: { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } } : metadata;
-        const workloadOpts = { ...place.opts, dependsOn: this.readyOf(spec.dependsOn ?? []) };
+        const workloadOpts = { ...place.opts, dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])] };
         let workload: pulumi.CustomResource;
         if (nodeAgent) {
             workload = new k8s.apps.v1.DaemonSet(
@@ -261,7 +261,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 // claims; existing ones grow with `kubectl patch pvc` (the class allows expansion).
                 {
                     ...workloadOpts,
-                    dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : [])],
+                    dependsOn: [...workloadOpts.dependsOn, ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : [])],
                     ignoreChanges: ["spec.volumeClaimTemplates"],
                 },
             );
@@ -287,20 +287,18 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
             place.opts,
         );
+        const flows = workloadFlows({
+            service: spec.name,
+            podLabels: selector,
+            ports: spec.ports.map((p) => p.port),
+            targets: targets.map((t) => this.flowTarget(t)),
+            callerNamespaces: this.namespaceNames(),
+            publicPorts,
+            internetEgress: spec.internetEgress ?? false,
+        });
         new k8s.networking.v1.NetworkPolicy(
             `${spec.name}-flows`,
-            {
-                metadata,
-                spec: workloadFlows({
-                    service: spec.name,
-                    podLabels: selector,
-                    ports: spec.ports.map((p) => p.port),
-                    targets: targets.map((t) => this.flowTarget(t)),
-                    callerNamespaces: this.namespaceNames(),
-                    publicPorts,
-                    internetEgress: spec.internetEgress ?? false,
-                }),
-            },
+            { metadata, spec: spec.awsPodIdentity ? { ...flows, egress: [...((flows.egress ?? []) as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]), podIdentityEgress] } : flows },
             place.opts,
         );
 
