@@ -38,3 +38,38 @@ export function dataVolumePassword(name: string, parent: pulumi.Resource): pulum
 export function generatedApiKey(name: string, parent: pulumi.Resource, length = 48): pulumi.Output<string> {
     return new random.RandomPassword(name, { length, special: false }, { parent }).result;
 }
+
+/** Rotation state by secret name (the `rotation` config). */
+export type Rotations = Readonly<Record<string, { readonly generation: number; readonly previousAccepted: boolean }>>;
+
+/** A generated secret across rotations: the current value and, while a rotation needs it, the one before. */
+export interface RotatingSecret {
+    readonly current: pulumi.Output<string>;
+    readonly previous?: pulumi.Output<string>;
+    readonly generation: number;
+}
+
+/** The resource of a generation: the secret's own name first, then `<name>-r<generation>`, so earlier generations keep their values. */
+const generationName = (name: string, generation: number) => (generation === 0 ? name : `${name}-r${generation}`);
+
+/**
+ * A secret with generations (`npm run rotate` raises one): each generation is its own
+ * RandomPassword, so raising it adds a new value and keeps the one before as long as
+ * `previous` says: `login` (a step logs in with it to change the stored one), `accepted`
+ * (an API key accepted until revoked), `none` (consumers take the new one at once).
+ */
+export function rotatingSecret(
+    name: string,
+    rotations: Rotations,
+    previous: "login" | "accepted" | "none",
+    make: (resourceName: string) => pulumi.Output<string>,
+): RotatingSecret {
+    const state = rotations[name] ?? { generation: 0, previousAccepted: false };
+    const n = state.generation;
+    const keepPrevious = n > 0 && (previous === "login" || (previous === "accepted" && state.previousAccepted));
+    return {
+        current: make(generationName(name, n)),
+        ...(keepPrevious ? { previous: make(generationName(name, n - 1)) } : {}),
+        generation: n,
+    };
+}

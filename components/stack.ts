@@ -9,7 +9,7 @@ import { Logs } from "./observability/logs";
 import { Metrics } from "./observability/metrics";
 import { GRAFANA_ADMIN_USER, GRAFANA_PATH, KIBANA_PATH, observabilityRoutes, uiUserFiles } from "./observability/routes";
 import { ES_USERS } from "./observability/elasticsearch-setup";
-import { dataVolumePassword, generatedApiKey } from "./generated-secret";
+import { dataVolumePassword, generatedApiKey, rotatingSecret } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
 import { KubernetesPlatform } from "./platform/kubernetes/platform";
@@ -31,6 +31,9 @@ export const SERVICE_HOSTS = {
     redis: "redis",
     qdrant: "qdrant",
 } as const;
+
+/** What the CloudWatch exporter needs of its role. */
+const cloudwatchIdentity = (reader: CloudwatchReader) => ({ identity: reader.identity, identityReady: reader.ready });
 
 /** The root of every stack's resource tree. */
 class PlatformStack extends pulumi.ComponentResource {
@@ -71,8 +74,12 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
 
     // The UIs' passwords: the proxy checks them and the UIs sign the same users in.
     // Grafana keeps its admin password in its data volume after the first start: it lives as long.
-    const grafanaAdminPassword = config.observability.metrics ? dataVolumePassword("grafana-admin-password", root) : undefined;
-    const kibanaAnalystPassword = config.observability.logs ? generatedApiKey("kibana-analyst-password", root, 32) : undefined;
+    const rotations = config.rotation;
+    const grafanaAdmin = config.observability.metrics ? rotatingSecret("grafana-admin-password", rotations, "login", (n) => dataVolumePassword(n, root)) : undefined;
+    const grafanaAdminPassword = grafanaAdmin?.current;
+    const kibanaAnalystPassword = config.observability.logs
+        ? rotatingSecret("kibana-analyst-password", rotations, "none", (n) => generatedApiKey(n, root, 32)).current
+        : undefined;
 
     // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
     // Before the services: their backup CronJobs upload to the bucket with its role. The ALB's
@@ -120,6 +127,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                 kibana: kibanaAnalystPassword && { user: ES_USERS.analyst.user, password: kibanaAnalystPassword },
             }),
             metrics: config.observability.metrics,
+            rotations,
         },
         parent,
     );
@@ -136,18 +144,19 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             platform,
             monitoring: config.observability.metrics,
             maintenance: config.maintenance,
+            rotations,
         },
         parent,
     );
     const timescale = new Timescale(
         h.timescale,
-        { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, monitoring: config.observability.metrics },
+        { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, monitoring: config.observability.metrics, rotations },
         parent,
     );
-    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
+    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations }, parent);
     const qdrant = new Qdrant(
         h.qdrant,
-        { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform },
+        { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform, rotations },
         parent,
     );
 
@@ -169,6 +178,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   // The service's name, which its log lines carry on every platform (not its host name).
                   proxyService: h.proxy,
                   analystPassword: kibanaAnalystPassword!,
+                  rotations,
               },
               parent,
           )
@@ -180,17 +190,22 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   region: awsFoundation.region,
                   stack,
                   databases: [{ identifier: databaseIdentifier(namePrefix), maxConnections: config.aws.database.maxConnections }],
-                  identityReady: new CloudwatchReader(
-                      "aws-cloudwatch-reader",
-                      {
-                          roleName: `${namePrefix}-cloudwatch-reader`,
-                          clusterName: awsFoundation.clusterName,
-                          namespace: config.kubernetes.namespace,
-                          serviceAccount: CLOUDWATCH_EXPORTER.service,
-                          actions: cloudwatchExporterActions(),
-                      },
-                      { parent: root, provider: awsFoundation.provider },
-                  ).ready,
+                  ...cloudwatchIdentity(
+                      new CloudwatchReader(
+                          "aws-cloudwatch-reader",
+                          {
+                              roleName: `${namePrefix}-cloudwatch-reader`,
+                              clusterName: awsFoundation.clusterName,
+                              namespace: config.kubernetes.namespace,
+                              serviceAccount: CLOUDWATCH_EXPORTER.service,
+                              actions: cloudwatchExporterActions(),
+                              identity: config.aws.backupBucket.identity,
+                              oidcIssuer: awsFoundation.network.oidcIssuer,
+                              accountId: awsFoundation.accountId,
+                          },
+                          { parent: root, provider: awsFoundation.provider },
+                      ),
+                  ),
               }
             : undefined;
     // After the log stack, so Prometheus scrapes its exporters and log-derived metrics too.
@@ -204,6 +219,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   caCertPem: certificates.caCertPem,
                   grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/`,
                   grafanaAdminPassword: grafanaAdminPassword!,
+                  grafanaAdminPasswordPrevious: grafanaAdmin?.previous,
                   elasticsearch: logs?.grafanaDatasource,
                   managed,
               },

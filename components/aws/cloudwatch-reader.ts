@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ServiceSpec } from "../platform/types";
+import { trustPolicy } from "./backup-role";
 
 export interface CloudwatchReaderArgs {
     readonly roleName: string;
@@ -9,17 +11,25 @@ export interface CloudwatchReaderArgs {
     readonly serviceAccount: string;
     /** Read-only actions (cloudwatch-exporter-conf.ts cloudwatchExporterActions). */
     readonly actions: readonly string[];
+    /** How the cluster's pods take roles: as the backup jobs do (aws.backupBucket.identity). */
+    readonly identity: "pod-identity" | "irsa";
+    /** IRSA: the cluster's OIDC issuer URL. */
+    readonly oidcIssuer?: string;
+    readonly accountId: pulumi.Input<string>;
 }
 
 /**
- * The role the CloudWatch exporter reads the managed services' metrics with, through EKS Pod
- * Identity: trusted by the Pod Identity agent for exactly the exporter's namespace and
- * ServiceAccount (the session tags the agent sets, as the EKS pod-id-role documentation
- * narrows it), allowed the read-only actions only. CloudWatch, the tagging API and
+ * The role the CloudWatch exporter reads the managed services' metrics with, taken as the
+ * backup jobs take theirs: through EKS Pod Identity (trusted by the agent for exactly the
+ * exporter's namespace and ServiceAccount: the session tags the agent sets, as the EKS
+ * pod-id-role documentation narrows it) or IRSA (the cluster's OIDC provider for that
+ * ServiceAccount); allowed the read-only actions only. CloudWatch, the tagging API and
  * DescribeDBInstances take no resource-level restriction: `*`.
  */
 export class CloudwatchReader extends pulumi.ComponentResource {
     readonly arn: pulumi.Output<string>;
+    /** How the exporter's ServiceAccount takes the role (ServiceSpec.awsIdentity). */
+    readonly identity: NonNullable<ServiceSpec["awsIdentity"]>;
     /** The role and its association: the exporter's pods must start after them to get credentials. */
     readonly ready: pulumi.Resource[];
 
@@ -31,22 +41,25 @@ export class CloudwatchReader extends pulumi.ComponentResource {
             {
                 name: args.roleName,
                 maxSessionDuration: 3600,
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Principal: { Service: "pods.eks.amazonaws.com" },
-                            Action: ["sts:AssumeRole", "sts:TagSession"],
-                            Condition: {
-                                StringEquals: {
-                                    "aws:RequestTag/kubernetes-namespace": args.namespace,
-                                    "aws:RequestTag/kubernetes-service-account": args.serviceAccount,
-                                },
-                            },
-                        },
-                    ],
-                }),
+                assumeRolePolicy:
+                    args.identity === "pod-identity"
+                        ? JSON.stringify({
+                              Version: "2012-10-17",
+                              Statement: [
+                                  {
+                                      Effect: "Allow",
+                                      Principal: { Service: "pods.eks.amazonaws.com" },
+                                      Action: ["sts:AssumeRole", "sts:TagSession"],
+                                      Condition: {
+                                          StringEquals: {
+                                              "aws:RequestTag/kubernetes-namespace": args.namespace,
+                                              "aws:RequestTag/kubernetes-service-account": args.serviceAccount,
+                                          },
+                                      },
+                                  },
+                              ],
+                          })
+                        : trustPolicy(args),
             },
             child,
         );
@@ -59,13 +72,17 @@ export class CloudwatchReader extends pulumi.ComponentResource {
             },
             child,
         );
-        const association = new aws.eks.PodIdentityAssociation(
-            `${name}-pod-identity`,
-            { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn },
-            child,
-        );
+        const association =
+            args.identity === "pod-identity"
+                ? new aws.eks.PodIdentityAssociation(
+                      `${name}-pod-identity`,
+                      { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn },
+                      child,
+                  )
+                : undefined;
         this.arn = role.arn;
-        this.ready = [role, association];
+        this.identity = args.identity === "pod-identity" ? { kind: "pod-identity" } : { kind: "irsa", roleArn: role.arn };
+        this.ready = association ? [role, association] : [role];
         this.registerOutputs({ arn: this.arn });
     }
 }

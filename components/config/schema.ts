@@ -8,6 +8,7 @@ import { defaultImages, unpinnedReason } from "./images";
 import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
 import { checkMaintenanceConfig, maintenanceSchema } from "./maintenance";
 import { knownDimensions } from "./models";
+import { checkRotationConfig, rotationSchema } from "./rotation";
 import { Preset, presetChatModels, presetNames, presetSize } from "./presets";
 
 /** SQL Server on Linux refuses to start with less memory than this. */
@@ -85,6 +86,7 @@ export function configSchemaFor(preset: Preset) {
         kubernetes: kubernetesSchema,
         backup: backupSchema,
         maintenance: maintenanceSchema,
+        rotation: rotationSchema,
         aws: awsSchema,
         sqlserver: service(
             "sqlserver",
@@ -297,6 +299,7 @@ export function configSchemaFor(preset: Preset) {
         checkBackupConfig(c, issue);
         checkAlertThresholds(c.observability, issue);
         checkMaintenanceConfig(c, issue);
+        checkRotationConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

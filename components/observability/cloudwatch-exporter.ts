@@ -12,14 +12,15 @@ export interface ManagedServices {
     /** The stack's name: its AWS resources carry it as a tag. */
     readonly stack: string;
     readonly databases: readonly ManagedDatabase[];
-    /** The exporter's role and its Pod Identity association (components/aws/cloudwatch-reader.ts). */
+    /** How the exporter takes its role, and the role and its association (components/aws/cloudwatch-reader.ts). */
+    readonly identity: NonNullable<ServiceSpec["awsIdentity"]>;
     readonly identityReady: readonly pulumi.Resource[];
 }
 
 /**
  * yet-another-cloudwatch-exporter as a service: reads CloudWatch every minute
- * (`-scraping-interval`, 300 s by default: cmd/yace/main.go:179, v0.67.0) with the credentials
- * EKS Pod Identity gives its ServiceAccount, and serves the result to Prometheus.
+ * (`-scraping-interval`, 300 s by default: cmd/yace/main.go:179, v0.67.0) with the role its
+ * ServiceAccount takes (Pod Identity or IRSA), and serves the result to Prometheus.
  */
 export function cloudwatchExporterSpec(c: PlatformConfig, managed: ManagedServices): ServiceSpec {
     const port = CLOUDWATCH_EXPORTER.port;
@@ -36,7 +37,7 @@ export function cloudwatchExporterSpec(c: PlatformConfig, managed: ManagedServic
         readOnlyRootFilesystem: true,
         // CloudWatch, the tagging API and RDS over HTTPS, with the role of its ServiceAccount.
         internetEgress: true,
-        awsPodIdentity: true,
+        awsIdentity: managed.identity,
         waitFor: managed.identityReady,
         observe: { metrics: { port, path: "/metrics" } },
     };

@@ -27,6 +27,8 @@ export interface ElasticsearchSetupArgs {
     readonly url: string;
     readonly caFile: string;
     readonly retentionDays: number;
+    /** elastic's password is being rotated: log in with ELASTIC_PASSWORD_PREVIOUS to set ELASTIC_PASSWORD when the new one does not work yet. */
+    readonly rotatesElastic?: boolean;
 }
 
 /**
@@ -88,6 +90,15 @@ export function renderElasticsearchSetup(a: ElasticsearchSetupArgs): string {
         `    -H 'Content-Type: application/json' -X PUT "$ES$1" -d "$2"`,
         "  echo",
         "}",
+        ...(a.rotatesElastic
+            ? [
+                  `if ! curl -sf --cacert ${a.caFile} -u "elastic:$ELASTIC_PASSWORD" "$ES/_security/_authenticate" > /dev/null; then`,
+                  `  curl -sS --fail-with-body --cacert ${a.caFile} -u "elastic:$ELASTIC_PASSWORD_PREVIOUS" -H 'Content-Type: application/json' \\`,
+                  `    -X POST "$ES/_security/user/elastic/_password" -d "{\\"password\\":\\"$ELASTIC_PASSWORD\\"}"`,
+                  `  echo "llm-platform rotation [elasticsearch] elastic: password changed"`,
+                  "fi",
+              ]
+            : []),
         `put "/_ilm/policy/${LOG_ILM_POLICY}" ${json(ilm)}`,
         `put "/_index_template/llm-logs" ${json(template)}`,
         ...Object.entries(ROLES).map(([name, body]) => `put "/_security/role/${name}" ${json(body)}`),

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { defaultImages } from "../config/images";
 import { PlatformConfig } from "../config/load";
-import { dataVolumePassword, generatedApiKey, generatedPassword } from "../generated-secret";
+import { dataVolumePassword, generatedApiKey, generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { resourcesOf, stepResources } from "../platform/resources";
-import { Platform, ServiceSpec } from "../platform/types";
+import { Env, Platform, ServiceSpec } from "../platform/types";
 import { jvmHeapMb } from "../tuning";
 import { ES_USERS, LOG_DATA_STREAM_PATTERN, renderElasticsearchSetup } from "./elasticsearch-setup";
 import { metricsHealth } from "./exporters";
@@ -49,6 +49,8 @@ export interface LogsArgs {
     readonly proxyService: string;
     /** Password of the people's Kibana user (the proxy checks the same one). Secret. */
     readonly analystPassword: pulumi.Output<string>;
+    /** The generations of its secrets (`rotation` config). */
+    readonly rotations?: Rotations;
 }
 
 /** `-Xms<n>m -Xmx<n>m` with the heap derived from the container's limit (at most half). */
@@ -90,13 +92,18 @@ export class Logs extends pulumi.ComponentResource {
         const c = args.config;
         const esUrl = `https://elasticsearch:${ELASTICSEARCH_PORT}`;
         // The elastic password is written into the data volume on first start: it lives as long as the volume.
-        this.elasticPassword = dataVolumePassword(`${name}-elastic-password`, this);
+        const rotations = args.rotations ?? {};
+        const elastic = rotatingSecret(`${name}-elastic-password`, rotations, "login", (n) => dataVolumePassword(n, this));
+        this.elasticPassword = elastic.current;
+        // The setup step sets every user's password: a rotated one reaches Elasticsearch and its user in the same run.
         const passwords = Object.fromEntries(
             Object.entries(ES_USERS).map(([key, u]) => [
                 u.env,
-                u === ES_USERS.analyst ? args.analystPassword : generatedApiKey(`${name}-${key}-password`, this, 32),
+                u === ES_USERS.analyst ? args.analystPassword : rotatingSecret(`${name}-${key}-password`, rotations, "none", (n) => generatedApiKey(n, this, 32)).current,
             ]),
         ) as Record<string, pulumi.Output<string>>;
+        // During a rotation of elastic's password the previous one still opens Elasticsearch until the setup step changed it.
+        const previousElastic: Env = elastic.previous ? { ELASTIC_PASSWORD_PREVIOUS: elastic.previous } : {};
         this.analystPassword = args.analystPassword;
         const deploy = (spec: ServiceSpec) => args.platform.deploy(spec, this);
 
@@ -121,7 +128,7 @@ export class Logs extends pulumi.ComponentResource {
                 "node.store.allow_mmap": "false",
                 ES_JAVA_OPTS: jvmOptions(c.elasticsearch.memoryMb),
             },
-            secretEnv: { ELASTIC_PASSWORD: this.elasticPassword },
+            secretEnv: { ELASTIC_PASSWORD: this.elasticPassword, ...previousElastic },
             files: [
                 { path: `${ES_CERTS}/tls.crt`, content: args.tls.certPem },
                 // Readable by the image's elasticsearch user; the container holds nothing else.
@@ -136,7 +143,9 @@ export class Logs extends pulumi.ComponentResource {
                 command: [
                     "bash",
                     "-c",
-                    `curl -sf --cacert ${ES_CERTS}/ca.crt -u "elastic:$ELASTIC_PASSWORD" "https://127.0.0.1:${ELASTICSEARCH_PORT}/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`,
+                    [`"$ELASTIC_PASSWORD"`, ...(elastic.previous ? [`"$ELASTIC_PASSWORD_PREVIOUS"`] : [])]
+                        .map((p) => `curl -sf --cacert ${ES_CERTS}/ca.crt -u "elastic:"${p} "https://127.0.0.1:${ELASTICSEARCH_PORT}/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`)
+                        .join(" || "),
                 ],
                 intervalSeconds: 15,
                 timeoutSeconds: 10,
@@ -160,11 +169,16 @@ export class Logs extends pulumi.ComponentResource {
                     image: defaultImages.curl,
                     entrypoint: ["/bin/sh", "/tmp/llm-platform-es-setup.sh"],
                     command: [],
-                    secretEnv: { ELASTIC_PASSWORD: this.elasticPassword, ...passwords },
+                    secretEnv: { ELASTIC_PASSWORD: this.elasticPassword, ...previousElastic, ...passwords },
                     files: [
                         {
                             path: "/tmp/llm-platform-es-setup.sh",
-                            content: renderElasticsearchSetup({ url: esUrl, caFile: STEP_CA, retentionDays: c.observability.logsRetentionDays }),
+                            content: renderElasticsearchSetup({
+                                url: esUrl,
+                                caFile: STEP_CA,
+                                retentionDays: c.observability.logsRetentionDays,
+                                rotatesElastic: elastic.previous !== undefined,
+                            }),
                             mode: "0755",
                         },
                         { path: STEP_CA, content: args.caCertPem },

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ROOT } from "../backup/scheduler";
 import { PlatformConfig } from "../config/load";
 import { ServiceCatalog } from "../platform/catalog";
-import { loopbackPort, resourcesOf } from "../platform/resources";
+import { defaultImages } from "../config/images";
+import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { ObservedService, ServiceFile, ServiceSpec } from "../platform/types";
 import { renderAlertmanagerConf, hasReceivers } from "./alertmanager-conf";
 import { renderAlertRules } from "./alert-rules";
@@ -19,6 +20,7 @@ import {
 import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
 import { nodeLayout } from "./node-layout";
 import { pushgatewaySpec } from "./pushgateway";
+import { GRAFANA_ROTATE_ADMIN_SCRIPT } from "./grafana-rotation";
 import { GRAFANA_ADMIN_USER, GRAFANA_PATH, GRAFANA_PORT } from "./routes";
 
 export const PROMETHEUS_PORT = 9090;
@@ -36,6 +38,8 @@ export interface MetricsArgs {
     readonly grafanaRootUrl: string;
     /** Grafana's admin password (the proxy checks the same one). Secret. */
     readonly grafanaAdminPassword: pulumi.Output<string>;
+    /** During a rotation: the admin password before it, which Grafana still has until the rotation step changes it. */
+    readonly grafanaAdminPasswordPrevious?: pulumi.Output<string>;
     /** The logs data source, when logs are on. */
     readonly elasticsearch?: pulumi.Input<GrafanaDatasourceArgs["elasticsearch"]>;
     /** Prod on AWS: the managed services watched through CloudWatch (alerts and a dashboard of their own). */
@@ -231,6 +235,22 @@ export class Metrics extends pulumi.ComponentResource {
             dependsOn: ["prometheus"],
             talksTo: args.elasticsearch ? ["elasticsearch"] : [],
             observe: grafanaObserve,
+            initSteps: args.grafanaAdminPasswordPrevious
+                ? [
+                      {
+                          name: "rotate-admin-password",
+                          image: defaultImages.curl,
+                          entrypoint: ["/bin/sh", "/tmp/llm-platform-rotate.sh"],
+                          command: [],
+                          env: { GRAFANA_URL: `http://grafana:${GRAFANA_PORT}${GRAFANA_PATH}` },
+                          secretEnv: { GRAFANA_ADMIN_PASSWORD: this.grafanaAdminPassword, GRAFANA_ADMIN_PASSWORD_PREVIOUS: args.grafanaAdminPasswordPrevious },
+                          files: [{ path: "/tmp/llm-platform-rotate.sh", content: GRAFANA_ROTATE_ADMIN_SCRIPT, mode: "0755" }],
+                          resources: stepResources,
+                          // curlimages/curl's curl_user.
+                          runAs: { uid: 100, gid: 101 },
+                      },
+                  ]
+                : undefined,
         });
         this.registerOutputs({});
     }

@@ -75,6 +75,8 @@ export interface InitStep {
     readonly downloads?: boolean;
     /** Also wait for these services (by name) to be healthy, e.g. the proxy. */
     readonly after?: string[];
+    /** Also wait for these steps of the same service (by name) to complete, e.g. a password change the others log in with. */
+    readonly afterSteps?: string[];
     /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
     readonly runAs?: RunAs;
 }
@@ -240,10 +242,10 @@ export interface ServiceSpec {
     /** The service itself reaches the internet over HTTPS (Ollama's server pulls models). */
     readonly internetEgress?: boolean;
     /**
-     * The service calls AWS APIs with the role EKS Pod Identity gives its ServiceAccount (named
-     * after the service): Kubernetes lets its pods reach the Pod Identity agent.
+     * The service calls AWS APIs with a role its ServiceAccount (named after the service) takes:
+     * through EKS Pod Identity (its pods may reach the agent) or IRSA (the ServiceAccount names the role).
      */
-    readonly awsPodIdentity?: boolean;
+    readonly awsIdentity?: { readonly kind: "pod-identity" } | { readonly kind: "irsa"; readonly roleArn: pulumi.Input<string> };
     /** Resources that must exist before the service's pods start (the role and association they take credentials from). */
     readonly waitFor?: readonly pulumi.Resource[];
     /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
@@ -275,6 +277,15 @@ export interface ServiceSpec {
     readonly backupNotNeeded?: string;
     /** Reads the stack's backups at BACKUP_ROOT, read-only (node-exporter serves their last-success metrics). */
     readonly readsBackups?: boolean;
+}
+
+/** The steps (already declared) a step waits for. */
+export function stepsNamed(service: string, step: InitStep, declared: ReadonlyMap<string, pulumi.Resource>): pulumi.Resource[] {
+    return (step.afterSteps ?? []).map((name) => {
+        const found = declared.get(name);
+        if (!found) throw new Error(`step ${service}-${step.name} waits for ${name}: declare that step before it`);
+        return found;
+    });
 }
 
 /** A service with host mounts is a node agent: one per node (Kubernetes: a DaemonSet in the node-agent namespace). */

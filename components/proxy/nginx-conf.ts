@@ -145,8 +145,10 @@ export function nginxVersionFromImage(image: string): string | undefined {
 }
 
 /** The `map` entries of the keys file: one line per client; keys are letters and digits. */
-export function renderApiKeyMap(keys: Readonly<Record<string, string>>): string {
+export function renderApiKeyMap(keys: Readonly<Record<string, string | readonly string[]>>): string {
+    // During a rotation a client has two keys (the new one and the previous one): both map to it, one rate budget.
     return Object.entries(keys)
+        .flatMap(([client, key]) => (typeof key === "string" ? [key] : key).map((k) => [client, k]))
         .map(([client, key]) => {
             if (!/^[A-Za-z0-9]{32,}$/.test(key)) throw new Error(`API key of client ${client} must be 32+ letters and digits`);
             return `"Bearer ${key}" ${client};\n`;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config/load";
-import { generatedApiKey } from "../generated-secret";
+import { generatedApiKey, Rotations, rotatingSecret } from "../generated-secret";
 import { resourcesOf } from "../platform/resources";
 import { Platform, ServiceFile, ServiceSpec } from "../platform/types";
 import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, Upstream } from "./nginx-conf";
@@ -27,6 +27,8 @@ export interface TlsProxyArgs {
     readonly extraFiles?: readonly ServiceFile[];
     /** Serve `stub_status` on its own unpublished port and declare the exporter that reads it. */
     readonly metrics?: boolean;
+    /** The generations of its API keys (`rotation` config): a rotated key's previous one stays accepted until revoked. */
+    readonly rotations?: Rotations;
 }
 
 /** Ollama endpoints that serve inference; the model-management API (pull, push, create, delete, copy) is not exposed. */
@@ -56,9 +58,13 @@ export class TlsProxy extends pulumi.ComponentResource {
         super("llm-platform:network:TlsProxy", name, {}, opts);
         const c = args.config;
         const upstreams = [...ollamaRoutes(args.ollamaTarget), ...(args.extraRoutes ?? [])];
-        this.apiKeys = Object.fromEntries(c.clients.map((client) => [client, generatedApiKey(`${name}-api-key-${client}`, this)]));
-        this.sqlServerApiKey = generatedApiKey(`${name}-api-key-${SQLSERVER_CLIENT}`, this);
-        const keysFile = pulumi.all({ ...this.apiKeys, [SQLSERVER_CLIENT]: this.sqlServerApiKey }).apply(renderApiKeyMap);
+        const key = (client: string) => rotatingSecret(`${name}-api-key-${client}`, args.rotations ?? {}, "accepted", (n) => generatedApiKey(n, this));
+        const keys = Object.fromEntries([...c.clients, SQLSERVER_CLIENT].map((client) => [client, key(client)]));
+        this.apiKeys = Object.fromEntries(c.clients.map((client) => [client, keys[client].current]));
+        this.sqlServerApiKey = keys[SQLSERVER_CLIENT].current;
+        const keysFile = pulumi
+            .all(Object.fromEntries(Object.entries(keys).map(([client, k]) => [client, pulumi.all([k.current, ...(k.previous ? [k.previous] : [])])])))
+            .apply(renderApiKeyMap);
         this.nginxConf = renderNginxConf({
             nginxVersion: nginxVersionFromImage(c.image),
             resolver: args.platform.resolver,

@@ -4,7 +4,7 @@ import { DrillSettings, drillTasks, maintenanceTasks, MaintenanceSettings } from
 import { QDRANT_BACKUP_SCRIPT } from "./backup-script";
 import { defaultImages } from "../config/images";
 import { PlatformConfig } from "../config/load";
-import { generatedApiKey } from "../generated-secret";
+import { generatedApiKey, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { renderCollectionScript } from "./collection-script";
@@ -19,6 +19,8 @@ export interface QdrantArgs {
     readonly maintenance: MaintenanceSettings & Pick<PlatformConfig["maintenance"], "qdrantOptimize">;
     readonly dimensions: number;
     readonly platform: Platform;
+    /** The generations of its API key (`rotation` config): the server takes the new one at its restart. */
+    readonly rotations?: Rotations;
 }
 
 /** Qdrant with an API key and the `documents` collection sized for the embedding model. */
@@ -32,7 +34,7 @@ export class Qdrant extends pulumi.ComponentResource {
     constructor(name: string, args: QdrantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:Qdrant", name, {}, opts);
         const c = args.config;
-        this.apiKey = generatedApiKey(`${name}-api-key`, this);
+        this.apiKey = rotatingSecret(`${name}-api-key`, args.rotations ?? {}, "none", (n) => generatedApiKey(n, this)).current;
         this.collection = c.collection;
 
         // The image has no curl: the curl image speaks to the API for the backups and the tasks.

@@ -3,7 +3,7 @@ import { backupJobs, BackupSettings } from "../backup/job";
 import { DrillSettings, drillTasks } from "../backup/tasks";
 import { REDIS_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
-import { generatedPassword } from "../generated-secret";
+import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { redisMaxMemoryMb } from "../tuning";
@@ -15,6 +15,8 @@ export interface RedisArgs {
     readonly config: PlatformConfig["redis"];
     readonly backup: BackupSettings & DrillSettings;
     readonly platform: Platform;
+    /** The generations of its password (`rotation` config): the server takes the new one at its restart. */
+    readonly rotations?: Rotations;
 }
 
 /** Redis-protocol cache and queue (Valkey by default: same protocol, BSD licence). */
@@ -28,7 +30,7 @@ export class Redis extends pulumi.ComponentResource {
         super("llm-platform:data:Redis", name, {}, opts);
         const c = args.config;
         const flavor = redisFlavor(c.image);
-        this.password = generatedPassword(`${name}-password`, this);
+        this.password = rotatingSecret(`${name}-password`, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
         const conf = this.password.apply((password) =>
             renderRedisConf({
                 port: REDIS_PORT,

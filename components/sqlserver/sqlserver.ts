@@ -3,13 +3,14 @@ import { backupJobs, BackupSettings } from "../backup/job";
 import { DrillSettings, drillTasks, maintenanceTasks, MaintenanceSettings } from "../backup/tasks";
 import { SQLSERVER_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
-import { dataVolumePassword, generatedPassword } from "../generated-secret";
+import { dataVolumePassword, generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
 import { renderSqlInit } from "./init-sql";
 import { SQLSERVER_CHECKDB_SCRIPT, SQLSERVER_INDEX_SCRIPT } from "./maintenance-scripts";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
+import { SQLSERVER_ROTATE_CREDENTIALS_SCRIPT } from "./rotate-credentials-script";
 
 export const SQLSERVER_PORT = 1433;
 const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
@@ -34,6 +35,8 @@ export interface SqlServerArgs {
     readonly platform: Platform;
     /** Create a least-privilege login for the metrics exporter and declare the exporter. */
     readonly monitoring?: boolean;
+    /** The generations of its secrets (`rotation` config). */
+    readonly rotations?: Rotations;
 }
 
 /**
@@ -50,11 +53,17 @@ export class SqlServer extends pulumi.ComponentResource {
     constructor(name: string, args: SqlServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:SqlServer", name, {}, opts);
         const c = args.config;
-        this.saPassword = dataVolumePassword(`${name}-sa-password`, this);
+        const rotations = args.rotations ?? {};
+        const sa = rotatingSecret(`${name}-sa-password`, rotations, "login", (n) => dataVolumePassword(n, this));
+        this.saPassword = sa.current;
         // The master key lives in the data volume, so its password must outlive a destroy as the volume does.
-        const masterKeyPassword = dataVolumePassword(`${name}-master-key-password`, this);
+        const masterKey = rotatingSecret(`${name}-master-key-password`, rotations, "login", (n) => dataVolumePassword(n, this));
+        const masterKeyPassword = masterKey.current;
         this.database = c.database;
-        const monitorPassword = args.monitoring ? generatedPassword(`${name}-monitor-password`, this) : undefined;
+        const monitorPassword = args.monitoring ? rotatingSecret(`${name}-monitor-password`, rotations, "none", (n) => generatedPassword(n, this)).current : undefined;
+        // A rotation in progress: a step changes what SQL Server stores before the others log in with it.
+        const rotating = sa.previous !== undefined || masterKey.previous !== undefined;
+        const afterRotation = rotating ? { afterSteps: ["rotate-credentials"] } : {};
         const initSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
             renderSqlInit({
                 database: c.database,
@@ -91,8 +100,9 @@ export class SqlServer extends pulumi.ComponentResource {
                 MSSQL_MEMORY_LIMIT_MB: String(sqlServerMemoryLimitMb(c.memoryMb)),
                 MSSQL_TCP_PORT: String(SQLSERVER_PORT),
             },
-            // SQLCMDPASSWORD lets the health check log in without the password on its command line.
-            secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
+            // SQLCMDPASSWORD lets the health check log in without the password on its command line;
+            // during a rotation the previous one is there too, until the step has changed it.
+            secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword, ...(sa.previous ? { SQLCMDPASSWORD_PREVIOUS: sa.previous } : {}) },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
             volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb }],
             ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
@@ -101,7 +111,9 @@ export class SqlServer extends pulumi.ComponentResource {
             runAs: MSSQL_USER,
             talksTo: [new URL(args.embedUrl).hostname],
             healthCheck: {
-                command: [SQLCMD, "-S", "localhost", "-U", "sa", "-C", "-b", "-l", "5", "-Q", "SELECT 1"],
+                command: sa.previous
+                    ? ["sh", "-c", `${SQLCMD} -S localhost -U sa -C -b -l 5 -Q 'SELECT 1' || SQLCMDPASSWORD="$SQLCMDPASSWORD_PREVIOUS" ${SQLCMD} -S localhost -U sa -C -b -l 5 -Q 'SELECT 1'`]
+                    : [SQLCMD, "-S", "localhost", "-U", "sa", "-C", "-b", "-l", "5", "-Q", "SELECT 1"],
                 intervalSeconds: 10,
                 timeoutSeconds: 8,
                 retries: 10,
@@ -110,8 +122,29 @@ export class SqlServer extends pulumi.ComponentResource {
             // A clean shutdown checkpoints every database.
             stopGraceSeconds: 60,
             initSteps: [
+                ...(rotating
+                    ? [
+                          {
+                              name: "rotate-credentials",
+                              image: c.image,
+                              entrypoint: ["/bin/sh", "/tmp/llm-platform-rotate.sh"],
+                              command: [],
+                              env: { SQLSERVER: `${name},${SQLSERVER_PORT}`, DATABASE: c.database },
+                              secretEnv: {
+                                  SA_PASSWORD: sa.current,
+                                  SA_PASSWORD_PREVIOUS: sa.previous ?? sa.current,
+                                  MASTER_KEY_PASSWORD: masterKey.current,
+                                  MASTER_KEY_PASSWORD_PREVIOUS: masterKey.previous ?? masterKey.current,
+                              },
+                              files: [{ path: "/tmp/llm-platform-rotate.sh", content: SQLSERVER_ROTATE_CREDENTIALS_SCRIPT, mode: "0755" }],
+                              resources: stepResources,
+                              runAs: MSSQL_USER,
+                          },
+                      ]
+                    : []),
                 {
                     name: "schema",
+                    ...afterRotation,
                     image: c.image,
                     entrypoint: [SQLCMD],
                     command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-init.sql"],
@@ -127,6 +160,7 @@ export class SqlServer extends pulumi.ComponentResource {
                     ? [
                           {
                               name: "monitor-login",
+                              ...afterRotation,
                               image: c.image,
                               entrypoint: [SQLCMD],
                               command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-monitor.sql"],

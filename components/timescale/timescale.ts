@@ -3,13 +3,14 @@ import { backupJobs, BackupSettings } from "../backup/job";
 import { DrillSettings, drillTasks, maintenanceTasks, MaintenanceSettings } from "../backup/tasks";
 import { TIMESCALE_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
-import { dataVolumePassword, generatedApiKey } from "../generated-secret";
+import { dataVolumePassword, generatedApiKey, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
 import { diagnosticsSettings, renderDiagnosticsSql } from "./diagnostics-sql";
 import { POSTGRES_ANALYZE_SCRIPT, POSTGRES_BLOAT_SCRIPT } from "./maintenance-scripts";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
+import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "./rotate-password-script";
 import { renderObservabilitySchema } from "./observability-sql";
 
 export const POSTGRES_PORT = 5432;
@@ -26,6 +27,8 @@ export interface TimescaleArgs {
     readonly platform: Platform;
     /** Create a `pg_monitor` login for the metrics exporter and declare the exporter. */
     readonly monitoring?: boolean;
+    /** The generations of its secrets (`rotation` config). */
+    readonly rotations?: Rotations;
 }
 
 /** PostgreSQL flags derived from the container's memory limit (and the slow-query threshold), applied at every start. */
@@ -57,8 +60,12 @@ export class Timescale extends pulumi.ComponentResource {
         super("llm-platform:data:Timescale", name, {}, opts);
         const c = args.config;
         this.database = c.database;
-        this.password = dataVolumePassword(`${name}-password`, this);
-        const monitorPassword = args.monitoring ? generatedApiKey(`${name}-monitor-password`, this, 32) : undefined;
+        const rotations = args.rotations ?? {};
+        const owner = rotatingSecret(`${name}-password`, rotations, "login", (n) => dataVolumePassword(n, this));
+        this.password = owner.current;
+        const monitorPassword = args.monitoring ? rotatingSecret(`${name}-monitor-password`, rotations, "none", (n) => generatedApiKey(n, this, 32)).current : undefined;
+        // A rotation in progress: a step changes the stored password before the others log in with it.
+        const afterRotation = owner.previous ? { afterSteps: ["rotate-password"] } : {};
         // libpq's environment: the database owner, as the backups use it.
         const client = { env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database }, secretEnv: { PGPASSWORD: this.password } };
         const backups = backupJobs(args.backup, [{ name: "full", image: c.image, script: TIMESCALE_BACKUP_SCRIPT, ...client }]);
@@ -100,8 +107,24 @@ export class Timescale extends pulumi.ComponentResource {
                 logFormat: "postgres",
             },
             initSteps: [
+                ...(owner.previous
+                    ? [
+                          {
+                              name: "rotate-password",
+                              image: c.image,
+                              entrypoint: ["/bin/sh", "/tmp/llm-platform-rotate.sh"],
+                              command: [],
+                              env: client.env,
+                              secretEnv: { PGPASSWORD: owner.current, PGPASSWORD_PREVIOUS: owner.previous },
+                              files: [{ path: "/tmp/llm-platform-rotate.sh", content: TIMESCALE_ROTATE_PASSWORD_SCRIPT, mode: "0755" }],
+                              resources: stepResources,
+                              runAs: POSTGRES_USER,
+                          },
+                      ]
+                    : []),
                 {
                     name: "schema",
+                    ...afterRotation,
                     image: c.image,
                     entrypoint: ["psql"],
                     command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", SCHEMA_FILE],
@@ -122,6 +145,7 @@ export class Timescale extends pulumi.ComponentResource {
                 },
                 {
                     name: "diagnostics",
+                    ...afterRotation,
                     image: c.image,
                     entrypoint: ["psql"],
                     command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", DIAGNOSTICS_FILE],
@@ -134,6 +158,7 @@ export class Timescale extends pulumi.ComponentResource {
                     ? [
                           {
                               name: "monitor-role",
+                              ...afterRotation,
                               image: c.image,
                               entrypoint: ["psql"],
                               command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", "/tmp/llm-platform-monitor.sql"],

@@ -91,6 +91,19 @@ describe("managed-service alarms: the CloudWatch exporter (prod on AWS, under mo
         assert.deepEqual(job.static_configs[0].targets, ["cloudwatch-exporter.llm-platform.svc.cluster.local:5000"]);
     });
 
+    it("with IRSA (as the backup jobs), names the role on its ServiceAccount and trusts the cluster's OIDC provider for it", async () => {
+        const irsa = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:aws": { backupBucket: { identity: "irsa" } } } });
+        assert.equal(irsa.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").length, 0);
+        const role = irsa.named("aws:iam/role:Role", "aws-cloudwatch-reader");
+        const account = irsa.ofType("kubernetes:core/v1:ServiceAccount").find((a) => a.inputs.metadata.name === "cloudwatch-exporter")!;
+        assert.equal(account.inputs.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);
+        const [trust] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
+        assert.equal(trust.Action, "sts:AssumeRoleWithWebIdentity");
+        assert.ok(Object.values(trust.Condition.StringEquals).includes("system:serviceaccount:llm-platform:cloudwatch-exporter"));
+        const flows = irsa.named(POLICY, "cloudwatch-exporter-flows").inputs.spec;
+        assert.ok(!flows.egress.some((e: any) => e.to[0].ipBlock?.cidr === "169.254.170.23/32"), "no Pod Identity agent with IRSA");
+    });
+
     it("has no exporter without metrics or without the aws object", async () => {
         const noMetrics = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:observability": { metrics: false } } });
         assert.ok(!noMetrics.ofType(DEPLOYMENT).some((d) => d.name === CLOUDWATCH_EXPORTER.service));

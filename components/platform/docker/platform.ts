@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
+import { DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec, stepsNamed } from "../types";
 import { Scheduler, schedulersOf } from "./schedulers";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
@@ -153,7 +153,12 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
         );
 
-        const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec.name, step, [container], opts));
+        const steps = new Map<string, pulumi.Resource>();
+        const initialized = (spec.initSteps ?? []).map((step) => {
+            const done = this.runStep(spec.name, step, [container, ...stepsNamed(spec.name, step, steps)], opts);
+            steps.set(step.name, done);
+            return done;
+        });
         for (const scheduler of schedulersOf(spec)) this.runScheduler(spec.name, scheduler, scheduler.writesServiceVolumes ? volumes : [], container, opts);
         const deployed: DeployedService = { host: spec.name, ready: container, initialized };
         this.deployed.set(spec.name, deployed);

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
-import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
+import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec, stepsNamed } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
@@ -119,7 +119,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const targets = [...new Set([...(spec.dependsOn ?? []), ...(spec.talksTo ?? []).map((t) => this.flowTarget(t).service)])];
         const podLabels = { ...labels, ...talksToLabels(targets) };
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
-        const account = this.serviceAccount(place);
+        // IRSA: the ServiceAccount names the role its pods take (Pod Identity needs no annotation).
+        const account = this.serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
 
         const scratch: { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } = { volumes: [], mounts: [] };
         const scratchPaths = [...(spec.readOnlyRootFilesystem ? ["/tmp"] : []), ...(spec.scratchPaths ?? [])];
@@ -298,7 +299,13 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         });
         new k8s.networking.v1.NetworkPolicy(
             `${spec.name}-flows`,
-            { metadata, spec: spec.awsPodIdentity ? { ...flows, egress: [...((flows.egress ?? []) as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]), podIdentityEgress] } : flows },
+            {
+                metadata,
+                spec:
+                    spec.awsIdentity?.kind === "pod-identity"
+                        ? { ...flows, egress: [...((flows.egress ?? []) as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]), podIdentityEgress] }
+                        : flows,
+            },
             place.opts,
         );
 
@@ -323,14 +330,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             taskCronJob({ spec, task, config: k, namespace, commonLabels: this.commonLabels(), serviceAccount: account, pushgatewayUrl: this.taskReports, after: workload, opts: place.opts });
         }
 
-        const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec, step, workload, parent));
+        const steps = new Map<string, pulumi.Resource>();
+        const initialized = (spec.initSteps ?? []).map((step) => {
+            const done = this.runStep(spec, step, [workload, ...stepsNamed(spec.name, step, steps)], parent);
+            steps.set(step.name, done);
+            return done;
+        });
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
     }
 
     /** A Job that runs after its service is ready; its outcome is checked on `pulumi up`. */
-    private runStep(spec: ServiceSpec, step: InitStep, after: pulumi.Resource, parent: pulumi.Resource): pulumi.Resource {
+    private runStep(spec: ServiceSpec, step: InitStep, after: pulumi.Resource[], parent: pulumi.Resource): pulumi.Resource {
         const k = this.args.config;
         const base = `${spec.name}-${step.name}`;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: `step-${step.name}`, "app.kubernetes.io/instance": this.args.namePrefix };
@@ -402,7 +414,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 },
             },
             // A Job's pod template cannot change: new inputs replace it, and its fixed name must go first.
-            { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? [])], deleteBeforeReplace: true },
+            { ...place.opts, dependsOn: [...after, ...this.readyOf(step.after ?? [])], deleteBeforeReplace: true },
         );
         if (k.renderYamlToDirectory !== undefined) {
             this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
@@ -472,10 +484,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     /** One ServiceAccount per workload, its token never mounted (no workload calls the API server). */
-    private serviceAccount(place: ObjectPlace): pulumi.Output<string> {
+    private serviceAccount(place: ObjectPlace, annotations?: Record<string, pulumi.Input<string>>): pulumi.Output<string> {
         return new k8s.core.v1.ServiceAccount(
             `${place.base}-account`,
-            { metadata: { name: place.base, namespace: place.namespace, labels: place.labels }, automountServiceAccountToken: false },
+            { metadata: { name: place.base, namespace: place.namespace, labels: place.labels, annotations }, automountServiceAccountToken: false },
             place.opts,
         ).metadata.name;
     }
