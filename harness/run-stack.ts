@@ -9,9 +9,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
+import { Notice } from "../components/config/notices";
 import { prepareAws } from "../components/aws/foundation";
 import { buildStack } from "../components/stack";
-import { EngineFacts } from "../components/platform/docker/engine";
+import { EngineFacts } from "../components/machine";
 import { withExampleUserValues } from "./example-user-values";
 import { mockCall, mockState } from "./mock-state";
 import { plainValue } from "../policies/rules/support/values";
@@ -49,6 +50,8 @@ export interface StackRun {
     readonly outputs: Record<string, any>;
     /** The outputs as the program returned them (Outputs, secrets still marked). */
     readonly rawOutputs: Record<string, any>;
+    /** What `pulumi up` would say once (config/notices.ts): collected, not printed. */
+    readonly notices: Notice[];
     /** Registered resources of one type, e.g. `docker:index/container:Container`. */
     ofType(type: string): RegisteredResource[];
     /** The custom resource of a type with this logical name. */
@@ -174,7 +177,8 @@ export async function runProgram(
     );
     pulumi.runtime.setAllConfig(engineConfig(values));
 
-    const config = loadConfig(() => dockerEngine, () => undefined);
+    const notices: Notice[] = [];
+    const config = loadConfig(() => dockerEngine, (n) => notices.push(n));
     const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] }, await prepareAws(config, stack, "llm-platform"));
     const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.
@@ -187,6 +191,7 @@ export async function runProgram(
         resources,
         outputs,
         rawOutputs,
+        notices,
         ofType,
         named(type: string, name: string) {
             const found = ofType(type).find((r) => r.name === name);

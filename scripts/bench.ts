@@ -5,7 +5,9 @@
  */
 import * as fs from "fs";
 import { performance } from "perf_hooks";
+import { describeMb } from "../components/config/footprint";
 import { parseConfig } from "../components/config/load";
+import { presetNames } from "../components/config/presets";
 import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { policyResources } from "../harness/policy-report";
@@ -77,13 +79,14 @@ async function observabilityFootprint() {
         ["logs only", { metrics: false, logs: true }],
         ["observability off", { metrics: false, logs: false }],
     ];
-    console.log("\ndev stack memory (long-running services; one-shot steps excluded)");
-    for (const size of ["default", "small"]) {
+    console.log("\ndev stack: long-running services, and everything at once (with the backup schedulers and the one-shot steps: what must fit the engine)");
+    for (const size of presetNames) {
         for (const [label, observability] of variants) {
-            const t = stackTotals(await runStack("dev", { overrides: { "llm-platform:size": size, "llm-platform:observability": observability } })).services;
+            const t = stackTotals(await runStack("dev", { overrides: { "llm-platform:size": size, "llm-platform:observability": observability } }));
             console.log(
-                `  ${size.padEnd(8)} ${label.padEnd(27)} ${String(t.containers).padStart(2)} containers  cpu ${String(t.cpu).padStart(5)}  ` +
-                    `limits ${String(t.memoryMb).padStart(6)} MB (${(t.memoryMb / 1024).toFixed(1)} GB)  reserved ${String(t.memoryReservationMb).padStart(6)} MB`,
+                `  ${size.padEnd(8)} ${label.padEnd(27)} services ${String(t.services.containers).padStart(2)} containers  cpu ${String(t.services.cpu).padStart(5)}  ` +
+                    `limits ${describeMb(t.services.memoryMb).padStart(17)}  reserved ${String(t.services.memoryReservationMb).padStart(6)} MB   ` +
+                    `at once ${String(t.atOnce.containers).padStart(2)} containers  limits ${describeMb(t.atOnce.memoryMb).padStart(17)}`,
             );
         }
     }

@@ -6,7 +6,7 @@
  * table does not know fails the test: add its rule after reading the provider's Read.
  */
 import assert from "node:assert/strict";
-import { EngineFacts } from "../components/platform/docker/engine";
+import { EngineFacts } from "../components/machine";
 import { goDuration, nanoCpus, nanoCpusString, subnetGateway } from "../components/platform/docker/provider-forms";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 

@@ -11,6 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import { renderApiKeyMap, renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
+import { GRAFANA_ADMIN_USER, observabilityRoutes, uiUserFiles } from "../components/observability/routes";
+import { settle } from "./helpers/mocks";
 import { freePort } from "./helpers/ports";
 import { requireTool } from "./helpers/tools";
 
@@ -126,5 +128,133 @@ describe("proxy API keys and rate limits under a real nginx", function () {
         assert.equal(first.status, 200);
         assert.equal(second.status, 429);
         assert.equal((await request(httpsPort, "/api/tags", KEYS.notebook)).status, 200, "another client has its own budget");
+    });
+});
+
+/**
+ * What loopback and the proxy allow on dev (README: "Ports"): the proxy is the way in, a model
+ * API key opens the inference routes only, and the UIs need the proxy's login. Under the real
+ * nginx, with the routes and user files the stack renders and a stub that records each request.
+ */
+describe("the proxy's UI routes and Ollama's management API under a real nginx", function () {
+    this.timeout(30000);
+    const ADMIN_PASSWORD = "Admin-Pass_1.~x";
+    const KEY = KEYS.app;
+    let dir: string;
+    let nginx: ChildProcess | undefined;
+    let upstream: http.Server;
+    let httpsPort: number;
+    let stderr = "";
+    const seen: { url: string; authorization?: string }[] = [];
+
+    function call(urlPath: string, auth?: { bearer?: string; basic?: string }): Promise<{ status: number; body: string }> {
+        const headers: Record<string, string> = {};
+        if (auth?.bearer) headers.Authorization = `Bearer ${auth.bearer}`;
+        if (auth?.basic) headers.Authorization = `Basic ${Buffer.from(auth.basic).toString("base64")}`;
+        return new Promise((resolve, reject) => {
+            const req = https.request({ host: "127.0.0.1", port: httpsPort, path: urlPath, method: "GET", rejectUnauthorized: false, headers }, (res) => {
+                let body = "";
+                res.on("data", (d) => (body += d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on("error", reject);
+            req.end();
+        });
+    }
+
+    before(async function () {
+        const nginxBin = requireTool(this, "nginx", "nginx");
+        const openssl = requireTool(this, "openssl", "openssl");
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-proxy-ui-"));
+        // NGINX's workers (nobody, when the test runs as root) read the user files at request time.
+        fs.chmodSync(dir, 0o755);
+        const made = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
+            "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")]);
+        assert.equal(made.status, 0, made.stderr.toString());
+        upstream = http.createServer((req, res) => {
+            seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+            res.end(`upstream ${req.url}`);
+        });
+        await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+        const stub = `127.0.0.1:${(upstream.address() as any).port}`;
+
+        // The stack's routes and user files (the metrics UIs share Grafana's admin), moved under dir and onto the stub.
+        const admin = { user: GRAFANA_ADMIN_USER, password: ADMIN_PASSWORD };
+        const files = uiUserFiles({ grafana: admin, prometheus: admin, alertmanager: admin, kibana: { user: "llm_analyst", password: "Analyst-1" } });
+        for (const f of files) fs.writeFileSync(path.join(dir, path.basename(f.path)), await settle(f.content));
+        const routes = observabilityRoutes({ metrics: true, logs: true }).map((u) => ({
+            ...u,
+            target: stub,
+            basicAuth: { ...u.basicAuth!, userFile: path.join(dir, path.basename(u.basicAuth!.userFile)) },
+        }));
+        httpsPort = await freePort();
+        fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap({ app: KEY }));
+        const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
+        fs.writeFileSync(
+            path.join(dir, "nginx.conf"),
+            renderNginxConf({
+                nginxVersion: version,
+                resolver: "127.0.0.1",
+                tlsDir: dir,
+                publicHttpsPort: httpsPort,
+                upstreams: [...ollamaRoutes(stub), ...routes],
+                clientMaxBodyMb: 1,
+                upstreamTimeoutSeconds: 10,
+                auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: 100, burst: 100 },
+                paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
+                listen: { http: await freePort(), https: httpsPort },
+            }),
+        );
+        nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+        nginx.stderr!.on("data", (d) => (stderr += d));
+        await waitForPort(httpsPort, nginx, () => stderr);
+    });
+
+    after(() => {
+        nginx?.kill("SIGTERM");
+        upstream?.close();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("asks for the proxy's login on Prometheus and Alertmanager: no login, an API key or a wrong password get 401", async () => {
+        for (const ui of ["/prometheus/", "/alertmanager/", "/prometheus/api/v1/query?query=up"]) {
+            assert.equal((await call(ui)).status, 401, ui);
+            assert.equal((await call(ui, { bearer: KEY })).status, 401, `${ui}: a model key opens no UI`);
+            assert.equal((await call(ui, { basic: `${GRAFANA_ADMIN_USER}:wrong` })).status, 401, ui);
+        }
+        assert.equal(seen.length, 0, "nothing reached the upstream");
+    });
+
+    it("passes a logged-in request on with the prefix stripped (their routes stay at /, their links carry it)", async () => {
+        const login = { basic: `${GRAFANA_ADMIN_USER}:${ADMIN_PASSWORD}` };
+        const cases: [string, string][] = [
+            ["/prometheus/", "/"],
+            ["/prometheus", "/"],
+            ["/prometheus/api/v1/query?query=up", "/api/v1/query?query=up"],
+            ["/alertmanager/api/v2/alerts", "/api/v2/alerts"],
+            // Grafana serves itself from its sub-path: nothing stripped.
+            ["/grafana/login", "/grafana/login"],
+        ];
+        for (const [asked, upstreamPath] of cases) {
+            const r = await call(asked, login);
+            assert.equal(r.status, 200, `${asked}: ${r.body} ${stderr}`);
+            assert.equal(r.body, `upstream ${upstreamPath}`, asked);
+        }
+    });
+
+    it("keeps the lifecycle endpoints (/-/reload, /-/quit) inside the platform, even logged in", async () => {
+        const login = { basic: `${GRAFANA_ADMIN_USER}:${ADMIN_PASSWORD}` };
+        const before = seen.length;
+        for (const p of ["/prometheus/-/quit", "/prometheus/-/reload", "/alertmanager/-/reload"]) assert.equal((await call(p, login)).status, 404, p);
+        assert.equal(seen.length, before, "nothing reached the upstream");
+    });
+
+    it("never passes Ollama's model management (pull, delete, create, copy, push) on, even with a valid key", async () => {
+        const before = seen.length;
+        for (const p of ["/api/pull", "/api/delete", "/api/create", "/api/copy", "/api/push", "/ollama/api/pull", "/ollama/api/delete"]) {
+            assert.equal((await call(p, { bearer: KEY })).status, 404, p);
+        }
+        assert.equal(seen.length, before, "nothing reached Ollama");
+        assert.equal((await call("/api/tags", { bearer: KEY })).body, "upstream /api/tags", "inference and listing still pass");
     });
 });

@@ -225,7 +225,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     });
 
     it("sizes Redis and PostgreSQL memory from their limits", () => {
-        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 1536mb$/m);
+        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 768mb$/m);
         const pg = run.named(CONTAINER, "timescale").inputs.command.join(" ");
         assert.match(pg, /shared_buffers=1024MB/);
         assert.match(pg, /effective_cache_size=3072MB/);
