@@ -9,7 +9,7 @@ import * as http from "http";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { renderApiKeyMap, renderNginxConf } from "../components/proxy/nginx-conf";
+import { renderApiKeyMap, renderNginxConf, Upstream } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { GRAFANA_ADMIN_USER, observabilityRoutes, uiUserFiles } from "../components/observability/routes";
 import { settle } from "./helpers/mocks";
@@ -47,56 +47,84 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
     throw new Error(`nginx did not listen on ${port}: ${log()}`);
 }
 
+/** The generated nginx.conf under the real nginx, in a directory of its own, in front of a stub upstream. */
+interface ProxyUnderTest {
+    readonly dir: string;
+    readonly httpsPort: number;
+    readonly stub: string;
+    stderr(): string;
+    stop(): void;
+}
+
+async function startProxy(
+    ctx: Mocha.Context,
+    a: { keys: Record<string, string>; rate: { perSecond: number; burst: number }; answer: http.RequestListener; routes: (stub: string, dir: string) => Promise<Upstream[]> },
+): Promise<ProxyUnderTest> {
+    const nginxBin = requireTool(ctx, "nginx", "nginx");
+    const openssl = requireTool(ctx, "openssl", "openssl");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-proxy-auth-"));
+    // NGINX's workers (nobody, when the test runs as root) read the user files at request time.
+    fs.chmodSync(dir, 0o755);
+    const made = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
+        "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const upstream = http.createServer(a.answer);
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const stub = `127.0.0.1:${(upstream.address() as any).port}`;
+    const httpsPort = await freePort();
+    fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap(a.keys));
+    const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
+    const conf = renderNginxConf({
+        nginxVersion: version,
+        resolver: "127.0.0.1",
+        tlsDir: dir,
+        publicHttpsPort: httpsPort,
+        upstreams: await a.routes(stub, dir),
+        clientMaxBodyMb: 1,
+        upstreamTimeoutSeconds: 10,
+        auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: a.rate.perSecond, burst: a.rate.burst },
+        paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
+        listen: { http: await freePort(), https: httpsPort },
+    });
+    fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+    let stderr = "";
+    const nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+    nginx.stderr!.on("data", (d) => (stderr += d));
+    await waitForPort(httpsPort, nginx, () => stderr);
+    return {
+        dir,
+        httpsPort,
+        stub,
+        stderr: () => stderr,
+        stop() {
+            nginx.kill("SIGTERM");
+            upstream.close();
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
 describe("proxy API keys and rate limits under a real nginx", function () {
     this.timeout(30000);
-    let dir: string;
-    let nginx: ChildProcess | undefined;
-    let upstream: http.Server;
+    let proxy: ProxyUnderTest | undefined;
     let httpsPort: number;
-    let stderr = "";
+    const stderr = () => proxy?.stderr() ?? "";
 
     before(async function () {
-        const nginxBin = requireTool(this, "nginx", "nginx");
-        const openssl = requireTool(this, "openssl", "openssl");
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-proxy-auth-"));
-        const made = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
-            "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")]);
-        assert.equal(made.status, 0, made.stderr.toString());
-
         // The stub model server answers with the path it got and whether a key reached it.
-        upstream = http.createServer((req, res) => {
-            res.setHeader("x-seen-authorization", req.headers.authorization ?? "none");
-            res.end(`upstream ${req.url}`);
+        proxy = await startProxy(this, {
+            keys: KEYS,
+            rate: { perSecond: 1, burst: 0 },
+            answer: (req, res) => {
+                res.setHeader("x-seen-authorization", req.headers.authorization ?? "none");
+                res.end(`upstream ${req.url}`);
+            },
+            routes: async (stub) => ollamaRoutes(stub),
         });
-        await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-        const target = `127.0.0.1:${(upstream.address() as any).port}`;
-
-        httpsPort = await freePort();
-        fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap(KEYS));
-        const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
-        const conf = renderNginxConf({
-            nginxVersion: version,
-            resolver: "127.0.0.1",
-            tlsDir: dir,
-            publicHttpsPort: httpsPort,
-            upstreams: ollamaRoutes(target),
-            clientMaxBodyMb: 1,
-            upstreamTimeoutSeconds: 10,
-            auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: 1, burst: 0 },
-            paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
-            listen: { http: await freePort(), https: httpsPort },
-        });
-        fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
-        nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-        nginx.stderr!.on("data", (d) => (stderr += d));
-        await waitForPort(httpsPort, nginx, () => stderr);
+        httpsPort = proxy.httpsPort;
     });
 
-    after(() => {
-        nginx?.kill("SIGTERM");
-        upstream?.close();
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => proxy?.stop());
 
     it("answers 401 without a key and with a wrong one", async () => {
         assert.equal((await request(httpsPort, "/api/tags")).status, 401);
@@ -107,7 +135,7 @@ describe("proxy API keys and rate limits under a real nginx", function () {
     it("passes each generated key through to the model server, without the key", async () => {
         for (const [client, key] of Object.entries(KEYS)) {
             const r = await request(httpsPort, "/api/embed", key);
-            assert.equal(r.status, 200, `${client}: ${r.body} ${stderr}`);
+            assert.equal(r.status, 200, `${client}: ${r.body} ${stderr()}`);
             assert.equal(r.body, "upstream /api/embed");
             assert.equal(r.seenAuthorization, "none", "the key stays at the proxy");
         }
@@ -140,11 +168,7 @@ describe("the proxy's UI routes and Ollama's management API under a real nginx",
     this.timeout(30000);
     const ADMIN_PASSWORD = "Admin-Pass_1.~x";
     const KEY = KEYS.app;
-    let dir: string;
-    let nginx: ChildProcess | undefined;
-    let upstream: http.Server;
-    let httpsPort: number;
-    let stderr = "";
+    let proxy: ProxyUnderTest | undefined;
     const seen: { url: string; authorization?: string }[] = [];
 
     function call(urlPath: string, auth?: { bearer?: string; basic?: string }): Promise<{ status: number; body: string }> {
@@ -152,7 +176,7 @@ describe("the proxy's UI routes and Ollama's management API under a real nginx",
         if (auth?.bearer) headers.Authorization = `Bearer ${auth.bearer}`;
         if (auth?.basic) headers.Authorization = `Basic ${Buffer.from(auth.basic).toString("base64")}`;
         return new Promise((resolve, reject) => {
-            const req = https.request({ host: "127.0.0.1", port: httpsPort, path: urlPath, method: "GET", rejectUnauthorized: false, headers }, (res) => {
+            const req = https.request({ host: "127.0.0.1", port: proxy!.httpsPort, path: urlPath, method: "GET", rejectUnauthorized: false, headers }, (res) => {
                 let body = "";
                 res.on("data", (d) => (body += d));
                 res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
@@ -163,58 +187,29 @@ describe("the proxy's UI routes and Ollama's management API under a real nginx",
     }
 
     before(async function () {
-        const nginxBin = requireTool(this, "nginx", "nginx");
-        const openssl = requireTool(this, "openssl", "openssl");
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-proxy-ui-"));
-        // NGINX's workers (nobody, when the test runs as root) read the user files at request time.
-        fs.chmodSync(dir, 0o755);
-        const made = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
-            "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")]);
-        assert.equal(made.status, 0, made.stderr.toString());
-        upstream = http.createServer((req, res) => {
-            seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
-            res.end(`upstream ${req.url}`);
+        proxy = await startProxy(this, {
+            keys: { app: KEY },
+            rate: { perSecond: 100, burst: 100 },
+            answer: (req, res) => {
+                seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+                res.end(`upstream ${req.url}`);
+            },
+            // The stack's routes and user files (the metrics UIs share Grafana's admin), moved under dir and onto the stub.
+            routes: async (stub, dir) => {
+                const admin = { user: GRAFANA_ADMIN_USER, password: ADMIN_PASSWORD };
+                const files = uiUserFiles({ grafana: admin, prometheus: admin, alertmanager: admin, kibana: { user: "llm_analyst", password: "Analyst-1" } });
+                for (const f of files) fs.writeFileSync(path.join(dir, path.basename(f.path)), await settle(f.content));
+                const ui = observabilityRoutes({ metrics: true, logs: true }).map((u) => ({
+                    ...u,
+                    target: stub,
+                    basicAuth: { ...u.basicAuth!, userFile: path.join(dir, path.basename(u.basicAuth!.userFile)) },
+                }));
+                return [...ollamaRoutes(stub), ...ui];
+            },
         });
-        await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-        const stub = `127.0.0.1:${(upstream.address() as any).port}`;
-
-        // The stack's routes and user files (the metrics UIs share Grafana's admin), moved under dir and onto the stub.
-        const admin = { user: GRAFANA_ADMIN_USER, password: ADMIN_PASSWORD };
-        const files = uiUserFiles({ grafana: admin, prometheus: admin, alertmanager: admin, kibana: { user: "llm_analyst", password: "Analyst-1" } });
-        for (const f of files) fs.writeFileSync(path.join(dir, path.basename(f.path)), await settle(f.content));
-        const routes = observabilityRoutes({ metrics: true, logs: true }).map((u) => ({
-            ...u,
-            target: stub,
-            basicAuth: { ...u.basicAuth!, userFile: path.join(dir, path.basename(u.basicAuth!.userFile)) },
-        }));
-        httpsPort = await freePort();
-        fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap({ app: KEY }));
-        const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
-        fs.writeFileSync(
-            path.join(dir, "nginx.conf"),
-            renderNginxConf({
-                nginxVersion: version,
-                resolver: "127.0.0.1",
-                tlsDir: dir,
-                publicHttpsPort: httpsPort,
-                upstreams: [...ollamaRoutes(stub), ...routes],
-                clientMaxBodyMb: 1,
-                upstreamTimeoutSeconds: 10,
-                auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: 100, burst: 100 },
-                paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
-                listen: { http: await freePort(), https: httpsPort },
-            }),
-        );
-        nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-        nginx.stderr!.on("data", (d) => (stderr += d));
-        await waitForPort(httpsPort, nginx, () => stderr);
     });
 
-    after(() => {
-        nginx?.kill("SIGTERM");
-        upstream?.close();
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => proxy?.stop());
 
     it("asks for the proxy's login on Prometheus and Alertmanager: no login, an API key or a wrong password get 401", async () => {
         for (const ui of ["/prometheus/", "/alertmanager/", "/prometheus/api/v1/query?query=up"]) {
@@ -237,7 +232,7 @@ describe("the proxy's UI routes and Ollama's management API under a real nginx",
         ];
         for (const [asked, upstreamPath] of cases) {
             const r = await call(asked, login);
-            assert.equal(r.status, 200, `${asked}: ${r.body} ${stderr}`);
+            assert.equal(r.status, 200, `${asked}: ${r.body} ${proxy!.stderr()}`);
             assert.equal(r.body, `upstream ${upstreamPath}`, asked);
         }
     });
