@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Offline: what a stack declares and the policy pack over it (scripts/policy-check.ts), with no
+# Pulumi CLI, Docker engine or cloud credentials.
+#   npm run policy:check [-- <stack>]
+set -euo pipefail
+export LLM_COMMAND="npm run policy:check"
+export LLM_USAGE="npm run policy:check -- [<stack>]"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+llm_pick_stack first "$@"
+shift "$llm_stack_shift"
+[[ $# -eq 0 ]] || llm_refuse_arg "$1"
+llm_node_env
+npx ts-node --transpile-only scripts/policy-check.ts "$llm_stack"
