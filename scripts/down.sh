@@ -12,20 +12,9 @@ export LLM_COMMAND="npm run down"
 export LLM_USAGE="npm run down -- [<stack>] [--yes] [-- <pulumi destroy options>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-llm_pick_stack first "$@"
-shift "$llm_stack_shift"
-pulumi_args=()
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --yes | -y) pulumi_args+=(--yes) ;;
-        --) shift; pulumi_args+=("$@"); break ;;
-        *) llm_refuse_arg "$1" ;;
-    esac
-    shift
-done
-llm_refuse_stack_flag ${pulumi_args[@]+"${pulumi_args[@]}"}
+llm_parse_pulumi_command --yes "$@"
 llm_require_docker_stack "There, 'pulumi destroy --exclude-protected' (what npm run down runs) would delete the hardening of the retained S3 buckets (public-access block, TLS-only policy, encryption, versioning, logging) and then stop at the load balancer's deletion protection. Change the stack with 'npm run preview -- $llm_stack' and 'npm run up -- $llm_stack'; taking it down is a deliberate, reviewed change: docs/prod.md, 'Taking prod down'."
 
 llm_env "$llm_stack"
-pulumi destroy --stack "$llm_stack" --exclude-protected ${pulumi_args[@]+"${pulumi_args[@]}"}
+pulumi destroy --stack "$llm_stack" --exclude-protected ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}
 llm_say "data kept: volumes labelled llm-platform.stack=llm-platform-$llm_stack and the protected passwords; 'npm run up -- $llm_stack' brings the stack back onto them, 'npm run delete-data -- $llm_stack' deletes them"

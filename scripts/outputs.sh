@@ -6,23 +6,13 @@ export LLM_COMMAND="npm run outputs"
 export LLM_USAGE="npm run outputs -- [<stack>] [-- <pulumi stack output options>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-llm_pick_stack first "$@"
-shift "$llm_stack_shift"
-pulumi_args=()
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --) shift; pulumi_args+=("$@"); break ;;
-        *) llm_refuse_arg "$1" ;;
-    esac
-    shift
-done
-llm_refuse_stack_flag ${pulumi_args[@]+"${pulumi_args[@]}"}
+llm_parse_pulumi_command "" "$@"
 
 llm_check_pulumi
 llm_pulumi_env "$llm_stack"
 llm_stop_on_problems
 cd "$llm_project_dir"
-pulumi stack output --stack "$llm_stack" ${pulumi_args[@]+"${pulumi_args[@]}"}
+pulumi stack output --stack "$llm_stack" ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}
 on=""
 [[ "$llm_stack" == "dev" ]] || on="$llm_stack "
 cat <<HELP

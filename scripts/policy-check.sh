@@ -7,8 +7,6 @@ export LLM_COMMAND="npm run policy:check"
 export LLM_USAGE="npm run policy:check -- [<stack>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-llm_pick_stack first "$@"
-shift "$llm_stack_shift"
-[[ $# -eq 0 ]] || llm_refuse_arg "$1"
+llm_parse_stack_only "$@"
 llm_node_env
 npx ts-node --transpile-only scripts/policy-check.ts "$llm_stack"

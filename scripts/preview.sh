@@ -10,18 +10,8 @@ export LLM_COMMAND="npm run preview"
 export LLM_USAGE="npm run preview -- [<stack>] [-- <pulumi preview options>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-llm_pick_stack first "$@"
-shift "$llm_stack_shift"
-pulumi_args=()
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --) shift; pulumi_args+=("$@"); break ;;
-        *) llm_refuse_arg "$1" ;;
-    esac
-    shift
-done
-llm_refuse_stack_flag ${pulumi_args[@]+"${pulumi_args[@]}"}
+llm_parse_pulumi_command "" "$@"
 
 llm_env "$llm_stack"
 llm_select_stack "$llm_stack"
-pulumi preview --stack "$llm_stack" --policy-pack policies ${pulumi_args[@]+"${pulumi_args[@]}"}
+pulumi preview --stack "$llm_stack" --policy-pack policies ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}

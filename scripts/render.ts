@@ -67,7 +67,8 @@ async function main(stack: string | undefined, dir: string | undefined): Promise
         platform === "docker"
             ? `No Docker engine was asked: what depends on it (ollama.gpu: auto) is resolved as on a machine without one.`
             : `What only AWS or the cluster computes (ARNs, endpoints, the VPC and subnets, account 123456789012) are the mocks' placeholders.`,
-        `Secrets are masked: ${counts.secrets} generated passwords, API keys and private keys (and alert receivers' credentials) read MASKED-<name> wherever they appear; every Kubernetes Secret's values read MASKED.`,
+        `Secrets are masked: ${counts.secrets} generated passwords, API keys and private keys (and alert receivers' credentials) read MASKED-<name> wherever they appear` +
+            (counts.manifests > 0 ? `; every Kubernetes Secret's values read MASKED.` : "."),
     ];
     const layout = [
         `files/       ${String(counts.generatedFiles).padStart(4)} generated files (configs, SQL and shell scripts, dashboards, pipelines), as each container sees them`,

@@ -78,6 +78,39 @@ llm_pick_stack() {
     printf '%s: stack %s (%s)\n' "${LLM_COMMAND:-llm-platform}" "$llm_stack" "$origin" >&2
 }
 
+# The arguments of a command that hands options to Pulumi: [<stack>] [--yes] [-- <pulumi options>].
+# Sets llm_stack and llm_pulumi_args. $1: "--yes" when the command takes it (up, down), else "".
+llm_parse_pulumi_command() {
+    local takes_yes="$1"
+    shift
+    llm_pick_stack first "$@"
+    shift "$llm_stack_shift"
+    llm_pulumi_args=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --)
+                shift
+                llm_pulumi_args+=("$@")
+                break
+                ;;
+            --yes | -y)
+                [[ "$takes_yes" == "--yes" ]] || llm_refuse_arg "$1"
+                llm_pulumi_args+=(--yes)
+                ;;
+            *) llm_refuse_arg "$1" ;;
+        esac
+        shift
+    done
+    llm_refuse_stack_flag ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}
+}
+
+# The arguments of a command that takes nothing but the stack: [<stack>].
+llm_parse_stack_only() {
+    llm_pick_stack first "$@"
+    shift "$llm_stack_shift"
+    [[ $# -eq 0 ]] || llm_refuse_arg "$1"
+}
+
 # Pulumi arguments must not name another stack than the one the environment was set up for.
 llm_refuse_stack_flag() {
     local arg
@@ -92,9 +125,9 @@ llm_refuse_stack_flag() {
 
 # The stack's platform from its file (`llm-platform:platform:`), else Pulumi.yaml's default, docker.
 llm_stack_platform() {
-    local line value=""
+    local line value="" pattern='^[[:space:]]+llm-platform:platform:[[:space:]]*["'"'"']?([a-z]+)'
     while IFS= read -r line || [[ -n "$line" ]]; do
-        if [[ "$line" =~ ^[[:space:]]+llm-platform:platform:[[:space:]]*[\"\']?([a-z]+) ]]; then
+        if [[ "$line" =~ $pattern ]]; then
             value="${BASH_REMATCH[1]}"
         fi
     done <"$llm_project_dir/Pulumi.$1.yaml"

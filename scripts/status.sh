@@ -6,9 +6,7 @@ export LLM_COMMAND="npm run status"
 export LLM_USAGE="npm run status -- [<stack>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-llm_pick_stack first "$@"
-shift "$llm_stack_shift"
-[[ $# -eq 0 ]] || llm_refuse_arg "$1"
+llm_parse_stack_only "$@"
 llm_require_docker_stack "On Kubernetes: kubectl -n <kubernetes.namespace, default llm-platform> get pods,jobs,pvc"
 llm_docker_only_env
 docker ps --all --filter "label=llm-platform.stack=llm-platform-$llm_stack" \

@@ -11,21 +11,10 @@ export LLM_COMMAND="npm run up"
 export LLM_USAGE="npm run up -- [<stack>] [--yes] [-- <pulumi up options>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-llm_pick_stack first "$@"
-shift "$llm_stack_shift"
-pulumi_args=()
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --yes | -y) pulumi_args+=(--yes) ;;
-        --) shift; pulumi_args+=("$@"); break ;;
-        *) llm_refuse_arg "$1" ;;
-    esac
-    shift
-done
-llm_refuse_stack_flag ${pulumi_args[@]+"${pulumi_args[@]}"}
+llm_parse_pulumi_command --yes "$@"
 
 llm_env "$llm_stack"
 llm_select_stack "$llm_stack"
 npx ts-node --transpile-only scripts/preflight.ts "$llm_stack"
 # The policy pack CI enforces holds here too.
-pulumi up --stack "$llm_stack" --policy-pack policies ${pulumi_args[@]+"${pulumi_args[@]}"}
+pulumi up --stack "$llm_stack" --policy-pack policies ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}
