@@ -68,12 +68,12 @@ describe("exposure on dev: the safe side by default", function () {
         const warnings = (run: StackRun) => run.notices.filter((n) => n.level === "warning" && n.text.startsWith("observability.alertReceivers"));
         assert.equal(warnings(dev).length, 1);
         assert.match(warnings(dev)[0].text, /Alertmanager's UI, https:\/\/localhost:8443\/alertmanager\/ \(the proxy's login: user admin/);
-        assert.match(warnings(dev)[0].text, /npm run pulumi -- config set --secret --path observability\.alertReceivers\.slackWebhookUrl/);
+        assert.match(warnings(dev)[0].text, /npm run pulumi -- dev config set --secret --path observability\.alertReceivers\.slackWebhookUrl/);
         assert.doesNotMatch(warnings(dev)[0].text, /hostPort/);
         const prod = await runStack("prod", { exampleUserValues: true });
         assert.equal(warnings(prod).length, 1);
         assert.match(warnings(prod)[0].text, /https:\/\/llm\.example\.com\/alertmanager\/ .*kubectl -n llm-platform port-forward svc\/alertmanager 9093/);
-        assert.match(warnings(prod)[0].text, /LLM_PLATFORM_STACK=prod npm run pulumi -- config set --secret/);
+        assert.match(warnings(prod)[0].text, /npm run pulumi -- prod config set --secret/);
         assert.doesNotMatch(warnings(prod)[0].text, /hostPort/);
         const withSlack = await runStack("dev", { overrides: { "llm-platform:observability": { alertReceivers: { slackWebhookUrl: "https://hooks.slack.com/services/T/B/x" } } } });
         assert.deepEqual(warnings(withSlack), []);

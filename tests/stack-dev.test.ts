@@ -295,14 +295,14 @@ describe("a failed one-shot step", () => {
     it("fails the deployment with the step's name, its last output lines and how to run it again", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: 1 }),
-            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `npm run pulumi -- up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
+            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `npm run pulumi -- dev up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
         );
     });
 
     it("counts a step without an exit code (a create that timed out) as failed, not done", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: null }),
-            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*npm run pulumi -- up --replace/s,
+            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*npm run pulumi -- dev up --replace/s,
         );
     });
 });
