@@ -120,9 +120,9 @@ describe("config validation", () => {
             assert.doesNotThrow(() => parseConfig({ size: "small" }, { dockerEngine: engine(8, 16000) }));
         });
 
-        it("names the stack in the command for any stack but dev", () => {
-            const [found] = problemsOn({ size: "default" }, engine(8, 16000), "staging");
-            assert.match(found, /LLM_PLATFORM_STACK=staging npm run pulumi -- config set size small/);
+        it("names the stack in the command whenever it is known (the first argument of npm run pulumi)", () => {
+            assert.match(problemsOn({ size: "default" }, engine(8, 16000), "staging")[0], /npm run pulumi -- staging config set size small/);
+            assert.match(problemsOn({ size: "default" }, engine(8, 16000), "dev")[0], /npm run pulumi -- dev config set size small/);
         });
 
         it("counts explicit sizes and what observability and backups turn off", () => {
