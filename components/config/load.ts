@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { EngineFacts, Machine } from "../machine";
-import { readEngineFacts } from "../platform/docker/engine";
 import { pulumiCommand } from "./commands";
 import { FootprintConfig, footprintConfigOf } from "./footprint";
 import { knownDimensions } from "./models";
@@ -121,7 +120,8 @@ function resolve(raw: Record<string, unknown>, preset: Preset, engine: EngineFac
  * leaves out (alert receivers) is reported once, through `report`.
  */
 export function loadConfig(
-    probeDocker: () => EngineFacts | undefined = readEngineFacts,
+    /** What `docker info` says (platform/docker/engine.ts), asked only for a Docker stack. */
+    probeDocker: () => EngineFacts | undefined,
     report: (notice: Notice) => void = (n) => (n.level === "warning" ? pulumi.log.warn(n.text) : pulumi.log.info(n.text)),
 ): PlatformConfig {
     const raw = rawConfig(pulumi.runtime.allConfig());
