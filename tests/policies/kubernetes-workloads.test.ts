@@ -32,7 +32,7 @@ describe("policy kubernetes-probes", () => {
 
 describe("policy kubernetes-pod-disruption-budgets", () => {
     it("passes workloads selected by a budget in their namespace (matchLabels or matchExpressions)", async () => {
-        const expr = pdb("proxy", { minAvailable: 1, selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["proxy", "grafana"] }] } });
+        const expr = pdb("proxy", { maxUnavailable: "50%", selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["proxy", "grafana"] }] } });
         const job = workload(CRON_JOB, "sqlserver", podSpec([k8sContainer("backup")]), "sqlserver-backup");
         const agent = workload(DAEMON_SET, "fluent-bit", podSpec([k8sContainer("fluent-bit")]));
         assert.deepEqual(await check(podDisruptionBudgets, [sqlServerStatefulSet(), pdb("sqlserver"), proxyDeployment(), expr, job, agent]), []);
