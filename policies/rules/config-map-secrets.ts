@@ -2,7 +2,7 @@ import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/polic
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { K8S_CONFIG_MAP, patchedType } from "./support/kubernetes";
-import { looksSecret, placeholder, secretInBytes, secretInText, SecretNameConfig, secretNameProperties } from "./support/secret-values";
+import { looksSecret, reference, secretInBytes, secretInText, SecretNameConfig, secretNameProperties } from "./support/secret-values";
 import { asRecord } from "./support/values";
 
 const schema: PolicyConfigSchema = { properties: secretNameProperties };
@@ -24,7 +24,8 @@ export const kubernetesSecretsNotInConfigMaps: ResourceValidationPolicy = {
         const report = (field: string, what: string) => reportViolation(`${where}: ${field} ${what}; required: the value in a Secret (mounted or secretKeyRef)`);
         for (const [key, value] of Object.entries(asRecord(args.props.data))) {
             if (typeof value !== "string") continue;
-            if (looksSecret(key, config) && !placeholder(value)) report(`data["${key}"]`, "is named like a secret and has a value");
+            // A masked value (xxxxx) still marks the place where the real one will go: only a reference filled in elsewhere passes.
+            if (looksSecret(key, config) && value.trim() !== "" && !reference(value)) report(`data["${key}"]`, "is named like a secret and has a value");
             else {
                 const found = secretInText(value);
                 if (found) report(`data["${key}"]`, `holds ${found}`);

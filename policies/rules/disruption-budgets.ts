@@ -40,10 +40,10 @@ function desiredHealthy(spec: Record<string, any>, replicas: number): number | u
     return undefined;
 }
 
-/** A budget that allows no eviction whatever the scale: maxUnavailable 0 or 0%, minAvailable 100%. */
+/** A budget that allows no eviction whatever the scale: maxUnavailable 0 or 0%, minAvailable 100% (either, should both be written). */
 function alwaysBlocks(spec: Record<string, any>): string | undefined {
-    if (spec.maxUnavailable !== undefined) {
-        return percentOf(spec.maxUnavailable) === 0 || Number(spec.maxUnavailable) === 0 ? `maxUnavailable is ${JSON.stringify(spec.maxUnavailable)}` : undefined;
+    if (spec.maxUnavailable !== undefined && (percentOf(spec.maxUnavailable) === 0 || Number(spec.maxUnavailable) === 0)) {
+        return `maxUnavailable is ${JSON.stringify(spec.maxUnavailable)}`;
     }
     return percentOf(spec.minAvailable) === 100 ? `minAvailable is "100%"` : undefined;
 }

@@ -45,7 +45,7 @@ describe("policy kubernetes-pod-disruption-budgets: budgets that block every evi
     });
 
     it("fails maxUnavailable 0 or \"0%\" and minAvailable \"100%\" whatever the scale, also as a PodDisruptionBudgetPatch", async () => {
-        for (const bound of [{ maxUnavailable: 0 }, { maxUnavailable: "0%" }, { minAvailable: "100%" }]) {
+        for (const bound of [{ maxUnavailable: 0 }, { maxUnavailable: "0%" }, { minAvailable: "100%" }, { minAvailable: "100%", maxUnavailable: 1 }]) {
             const found = await check(podDisruptionBudgets, [proxy(3), pdb("proxy", { ...bound, selector })]);
             assert.equal(found.length, 1, JSON.stringify(bound));
             assert.equal(found[0].resource?.name, "proxy-pdb");

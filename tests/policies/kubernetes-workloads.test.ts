@@ -25,6 +25,10 @@ describe("policy kubernetes-probes", () => {
             const w = workload(type, "qdrant", podSpec([k8sContainer("qdrant", { livenessProbe: undefined })]));
             assert.match(messages(await check(kubernetesProbes, w))[0] ?? "", /container "qdrant": livenessProbe is not set; required: a livenessProbe/, type);
         }
+        // A bare Pod that restarts its containers runs like a Deployment's (kube-score pod-probes); one that runs once does not.
+        const pod = (restartPolicy?: string) => workload(POD, "qdrant", podSpec([k8sContainer("qdrant", { readinessProbe: undefined })], [], restartPolicy ? { restartPolicy } : {}));
+        assert.match(messages(await check(kubernetesProbes, pod()))[0] ?? "", /Pod "qdrant" container "qdrant": readinessProbe is not set/);
+        assert.deepEqual(await check(kubernetesProbes, pod("Never")), []);
         const noHandler = proxyDeployment({ readinessProbe: { periodSeconds: 5 } });
         assert.match(messages(await check(kubernetesProbes, noHandler))[0], /readinessProbe is set without a handler/);
     });

@@ -68,6 +68,12 @@ describe("policy container-sandbox: capabilities and seccomp as Pod Security res
         assert.match(found.join("\n"), /init container "snapshot": securityContext.capabilities.drop is not set/);
     });
 
+    it("reads workloads of the removed extensions/v1beta1 group too", async () => {
+        const old = qdrant({ securityContext: { allowPrivilegeEscalation: false } });
+        const legacy = { ...old, type: "kubernetes:extensions/v1beta1:DaemonSet", props: { ...old.props, apiVersion: "extensions/v1beta1", kind: "DaemonSet" } };
+        assert.match(messages(await check(containerSandbox, legacy))[0] ?? "", /DaemonSet "qdrant" container "qdrant": securityContext.capabilities.drop is not set/);
+    });
+
     it("judges what a DeploymentPatch sets and leaves what it omits to the live object", async () => {
         assert.deepEqual(await check(containerSandbox, deploymentPatch([{ name: "proxy", image: "nginx:1.30.5-alpine" }])), []);
         const loosened = deploymentPatch([{ name: "proxy", securityContext: { capabilities: { drop: ["NET_RAW"], add: ["SYS_ADMIN"] } } }], { securityContext: { seccompProfile: { type: "Unconfined" } } });

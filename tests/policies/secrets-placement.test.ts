@@ -48,6 +48,7 @@ describe("policy kubernetes-secrets-not-literal-env: names and values", () => {
     it("fails a value that is a secret whatever its name: private key, URL or connection-string password, bearer token, JWT, provider token", async () => {
         const cases: [string, RegExp][] = [
             [PEM_KEY, /holds a PEM private key/],
+            ["---BEGIN OPENSSH PRIVATE KEY---\nb3BlbnNzaC1rZXktdjE=\n---END OPENSSH PRIVATE KEY---", /holds a PEM private key/],
             ["postgres://llm:Aa1-Bb2_0c2e7d1f@timescale:5432/llm", /holds a password in a URL/],
             ["Server=sqlserver,1433;User Id=sa;Password=Aa1-Bb2_0c2e7d1f;TrustServerCertificate=false", /holds a password or account key in a connection string/],
             ["Bearer 7f9c2ba4e88f827d616045507605853e", /holds a bearer token/],
@@ -73,7 +74,7 @@ describe("policy kubernetes-secrets-not-literal-env: names and values", () => {
 describe("policy kubernetes-secrets-not-in-config-maps", () => {
     it("passes configuration, CA certificates and settings about secrets", async () => {
         const ok = configMap(
-            { "nginx.conf": "events {}\n", "token-ttl": "3600", "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", PASSWORD_FILE: "/run/secrets/db", "api-key-header": "X-Api-Key", DB_PASSWORD: "" },
+            { "nginx.conf": "events {}\n", "token-ttl": "3600", "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", PASSWORD_FILE: "/run/secrets/db", "api-key-header": "X-Api-Key", DB_PASSWORD: "", GF_DATABASE_PASSWORD: "$__env{GF_DATABASE_PASSWORD}", "client.secret": "${CLIENT_SECRET}" },
             { "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]).toString("base64") },
         );
         assert.deepEqual(await check(kubernetesSecretsNotInConfigMaps, ok), []);
@@ -92,6 +93,8 @@ describe("policy kubernetes-secrets-not-in-config-maps", () => {
             'kubernetes:core/v1:ConfigMap "app-config": binaryData["api-token"] is named like a secret and has a value; required: the value in a Secret (mounted or secretKeyRef)',
         ]);
         assert.equal((await check(kubernetesSecretsNotInConfigMaps, configMap({ password: "hunter2" }, {}, "kubernetes:core/v1:ConfigMapPatch"))).length, 1);
+        // A masked value marks where the real one will go (Polaris sensitiveConfigmapContent fails these keys too).
+        assert.equal((await check(kubernetesSecretsNotInConfigMaps, configMap({ AZURE_BATCH_KEY: "xxxxx", OCI_CLI_KEY_CONTENT: "****" }))).length, 2);
     });
 
     it("lets one ConfigMap off with an exemption of policies/exemptions.ts, listed in every preview", async () => {

@@ -28,7 +28,8 @@ export function patchedType(type: string): string {
     return isPatch(type) ? type.slice(0, -"Patch".length) : type;
 }
 
-const WORKLOAD_TYPE = /^kubernetes:(core|apps|batch)\/v\w+:(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob)(Patch)?$/;
+// extensions/v1beta1 is the removed group old manifests (and @pulumi/kubernetes types) still name.
+const WORKLOAD_TYPE = /^kubernetes:(core|apps|batch|extensions)\/v\w+:(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob)(Patch)?$/;
 
 export type WorkloadKind = "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job" | "CronJob";
 

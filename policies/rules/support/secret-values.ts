@@ -40,6 +40,11 @@ export function looksSecret(name: string, config: SecretNameConfig): boolean {
     return new RegExp(config.secretNamePattern, "i").test(normalized) && !new RegExp(config.notSecretPattern, "i").test(normalized);
 }
 
+/** A value filled in from elsewhere when the config is used: a variable or template reference. */
+export function reference(value: string): boolean {
+    return /^\s*(\$\(|\$\{|\$__|\{\{|%\()/.test(value);
+}
+
 /** A value that stands for a secret rather than being one: empty, a reference, a template, a mask. */
 export function placeholder(value: string): boolean {
     return /^(\$\(|\$\{|\$[A-Za-z_]|%\(|\{\{|<.*>$|\*+$|x+$|\[.*\]$|redacted$)/i.test(value.trim()) || value.trim() === "";
@@ -53,7 +58,7 @@ interface Detector {
 const matching = (re: RegExp) => (text: string) => re.test(text);
 
 const DETECTORS: readonly Detector[] = [
-    { what: "a PEM private key", find: matching(/-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/) },
+    { what: "a PEM private key", find: matching(/-{3,}\s*BEGIN\s+([A-Z0-9]+\s+)*PRIVATE KEY( BLOCK)?\s*-{3,}/) },
     {
         what: "a password in a URL (scheme://user:password@host)",
         find: (text) => [...text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]*:([^\s@/'"]+)@[^\s/'"]/gi)].some((m) => !placeholder(safeDecode(m[1]))),
