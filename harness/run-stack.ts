@@ -14,6 +14,7 @@ import { buildStack } from "../components/stack";
 import { EngineFacts } from "../components/platform/docker/engine";
 import { withExampleUserValues } from "./example-user-values";
 import { mockCall, mockState } from "./mock-state";
+import { setMocksWithErrorHooks } from "./mock-monitor";
 import { plainValue } from "../policies/rules/support/values";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -39,6 +40,12 @@ export interface RecordedOptions {
     readonly protect?: boolean;
     readonly deleteBeforeReplace?: boolean;
     readonly customTimeouts?: pulumi.CustomTimeouts;
+    readonly ignoreChanges?: string[];
+    readonly replaceOnChanges?: string[];
+    /** Names of the error hooks bound to the resource. */
+    readonly onError?: string[];
+    /** The bound error hooks themselves, so a test can call one as the engine would. */
+    readonly errorHooks?: pulumi.ErrorHook[];
     readonly dependsOn: string[];
 }
 
@@ -141,11 +148,15 @@ export async function runProgram(
             protect: opts.protect,
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             customTimeouts: (opts as pulumi.CustomResourceOptions).customTimeouts,
+            ignoreChanges: opts.ignoreChanges,
+            replaceOnChanges: opts.replaceOnChanges,
+            onError: opts.hooks?.onError?.map((h) => h.name),
+            errorHooks: opts.hooks?.onError,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
         });
         return undefined;
     };
-    await pulumi.runtime.setMocks(
+    await setMocksWithErrorHooks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state = mockState(args.type, args.name, args.inputs, stepExitCode);
@@ -170,7 +181,6 @@ export async function runProgram(
         },
         "llm-platform",
         stack,
-        false,
     );
     pulumi.runtime.setAllConfig(engineConfig(values));
 

@@ -39,7 +39,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("creates the namespace with Pod Security labels, default-deny and DNS egress, kept on destroy", () => {
         const [ns] = run.ofType("kubernetes:core/v1:Namespace");
         assert.equal(ns.inputs.metadata.name, "llm-platform");
-        assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+        assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
         assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/warn"], "restricted");
         assert.equal(ns.options.retainOnDelete, true);
         assert.deepEqual(policyNamed(run, "default-deny"), { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
@@ -84,8 +84,8 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             }
         }
         const rootImages = pods.filter((w) => podSpec(w).securityContext.runAsNonRoot !== true).map((w) => w.name).sort();
-        // The documented exceptions: these images run as root.
-        assert.deepEqual(rootImages, ["ollama", "ollama-pull-chat-model", "ollama-pull-embedding-model"], "Qdrant runs its -unprivileged image as uid 1000");
+        // Qdrant runs its -unprivileged image as uid 1000, Ollama (whose image has only root) as uid 1000 too.
+        assert.deepEqual(rootImages, []);
         assert.equal(podSpec(run.named(STATEFUL_SET, "sqlserver")).securityContext.runAsUser, 10001);
         for (const w of pods) for (const c of podSpec(w).containers) assert.equal(c.securityContext.capabilities.add, undefined, `${w.name} adds no capability`);
         // NGINX as its own user binds 443 through the namespaced sysctl, on a read-only image.
@@ -250,6 +250,10 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.equal(main(gpu).resources.requests["nvidia.com/gpu"], undefined, "GPUs go in limits only");
         assert.equal(gpu.inputs.spec.template.metadata.labels["llm-platform.gpu"], "required");
         assert.deepEqual(podSpec(gpu).tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        // The device plugin says which GPUs the pod got; kubelet appends the pod's own env after the
+        // plugin's, so an NVIDIA_VISIBLE_DEVICES here would hand Ollama every GPU of the node (k8s-device-plugin#342).
+        assert.deepEqual([...envOf(gpu).keys()].filter((k) => k.startsWith("NVIDIA_")), []);
+        assert.equal(envOf(gpu).get("OLLAMA_FLASH_ATTENTION").value, "1");
 
         const cpu = await runStack("prod", {
             exampleUserValues: true,

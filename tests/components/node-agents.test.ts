@@ -40,7 +40,7 @@ describe("node agents (a ServiceSpec with hostMounts)", () => {
         const namespaces = registered.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata);
         assert.deepEqual(
             namespaces.map((m) => [m.name, m.labels["pod-security.kubernetes.io/enforce"]]),
-            [["llm-platform", "baseline"], ["llm-platform-node-agents", "privileged"]],
+            [["llm-platform", "restricted"], ["llm-platform-node-agents", "privileged"]],
         );
         const denies = registered.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.inputs.metadata.name === "default-deny");
         assert.deepEqual(denies.map((r) => r.inputs.metadata.namespace).sort(), ["llm-platform", "llm-platform-node-agents"]);

@@ -5,8 +5,12 @@ export const COMPONENT_LABEL = "app.kubernetes.io/component";
 /** The pod template's annotation whose change rolls the pods: a hash of every file and secret they get. */
 export const CONTENT_HASH_ANNOTATION = "llm-platform/content-sha256";
 
-/** Pod Security Standards: enforce baseline (some images need root), warn and audit at restricted. */
-export function podSecurityLabels(enforce: "baseline" | "privileged"): Record<string, string> {
+/**
+ * Pod Security Standards: the platform's namespace enforces restricted (every pod runs as a
+ * non-root user with no privilege); the node agents' namespace is privileged (host paths).
+ * Both warn and audit at restricted.
+ */
+export function podSecurityLabels(enforce: "restricted" | "privileged"): Record<string, string> {
     return {
         "pod-security.kubernetes.io/enforce": enforce,
         "pod-security.kubernetes.io/enforce-version": "latest",

@@ -8,7 +8,7 @@ import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backu
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
-import { nodeStateVolumes } from "./node-agent";
+import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
@@ -45,6 +45,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     readonly namespace: Namespace;
 
     private agentNamespace?: Namespace;
+    private agentPriorityClass?: pulumi.Output<string>;
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
     private readonly deployed = new Map<string, DeployedService>();
@@ -59,7 +60,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         super("llm-platform:platform:Kubernetes", name, {}, opts);
         const k = args.config;
         this.provider = kubernetesProvider(`${name}-provider`, k, this);
-        this.namespace = this.createNamespace(k.namespace, "baseline");
+        this.namespace = this.createNamespace(k.namespace, "restricted");
         if (k.createStorageClass) {
             // A released volume keeps its data until someone deletes it on purpose.
             this.storageClass(`${name}-storage-class`, k.storageClassName, "Retain");
@@ -174,6 +175,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 ...(spec.gpu
                     ? { nodeSelector: { ...k.gpuNodeSelector }, tolerations: k.gpuTolerations.map((t) => ({ ...t })), runtimeClassName: k.gpuRuntimeClassName }
                     : {}),
+                // On every node, the tainted GPU node too, and before the workloads when a node is full.
+                ...(nodeAgent ? { tolerations: NODE_AGENT_TOLERATIONS, priorityClassName: this.nodeAgentPriorityClass() } : {}),
                 ...(replicas > 1
                     ? {
                           topologySpreadConstraints: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
@@ -469,7 +472,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     /** A namespace with Pod Security labels, default-deny NetworkPolicy and DNS egress. */
-    private createNamespace(name: string, enforce: "baseline" | "privileged"): Namespace {
+    private createNamespace(name: string, enforce: "restricted" | "privileged"): Namespace {
         const opts = { parent: this, provider: this.provider };
         const ns = new k8s.core.v1.Namespace(
             `namespace-${name}`,
@@ -483,8 +486,25 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return { name, ref };
     }
 
+    /** The node agents' PriorityClass (cluster-wide, so named after the stack); created with the first agent. */
+    private nodeAgentPriorityClass(): pulumi.Output<string> {
+        this.agentPriorityClass ??= new k8s.scheduling.v1.PriorityClass(
+            "node-agent-priority",
+            {
+                metadata: { name: `${this.args.namePrefix}-node-agent`, labels: this.commonLabels() },
+                value: NODE_AGENT_PRIORITY,
+                globalDefault: false,
+                preemptionPolicy: "PreemptLowerPriority",
+                description: "llm-platform node agents (log shipper, node and container metrics): one per node, before workload pods",
+            },
+            // The API server refuses a new value on a live class: a changed value replaces it, and its fixed name must go first.
+            { parent: this, provider: this.provider, replaceOnChanges: ["value"], deleteBeforeReplace: true },
+        ).metadata.name;
+        return this.agentPriorityClass;
+    }
+
     private nodeAgentNamespace(): Namespace {
-        // hostPath volumes are not allowed at baseline: node agents get a privileged namespace of their own.
+        // hostPath volumes are not allowed at baseline or restricted: node agents get a privileged namespace of their own.
         this.agentNamespace ??= this.createNamespace(this.args.config.nodeAgentNamespace, "privileged");
         return this.agentNamespace;
     }
