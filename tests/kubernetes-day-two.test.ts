@@ -76,6 +76,41 @@ describe("prod stack, day two on Kubernetes", function () {
         });
     });
 
+    describe("proxy rollouts behind the load balancer drop nothing (item 4)", () => {
+        it("gates new proxy pods on their ALB target's health, and keeps old ones serving past the deregistration delay", () => {
+            const ns = run.ofType(NAMESPACE).find((n) => n.inputs.metadata.name === "llm-platform")!;
+            // AWS Load Balancer Controller, "Pod readiness gate": the webhook injects the gate into new pods of a labelled namespace.
+            assert.equal(ns.inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"], "enabled");
+            const [targetGroup] = run.ofType("aws:lb/targetGroup:TargetGroup");
+            const delay = targetGroup.inputs.deregistrationDelay;
+            assert.equal(delay, 60);
+            const proxy = podSpec(run.named(DEPLOYMENT, "proxy"));
+            const preStop = proxy.containers[0].lifecycle.preStop.exec.command;
+            assert.equal(preStop[0], "/bin/sleep", "busybox's sleep in the nginx -alpine image; the preStop sleep action needs Kubernetes 1.30");
+            assert.match(run.config.proxy.image, /-alpine$/);
+            const sleep = Number(preStop[1]);
+            assert.ok(sleep > delay, `the pod serves ${sleep} s, longer than the ${delay} s the ALB drains it`);
+            // The grace period covers the sleep and NGINX's graceful quit after it.
+            assert.equal(proxy.terminationGracePeriodSeconds, sleep + 30);
+            // Nothing else waits before stopping.
+            for (const w of [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT)].filter((x) => x.name !== "proxy")) {
+                assert.equal(podSpec(w).containers[0].lifecycle, undefined, w.name);
+            }
+        });
+
+        it("gives the NLB the same deregistration delay when the proxy has its own load balancer", async () => {
+            const nlb = await runStack("prod", {
+                exampleUserValues: true,
+                without: ["llm-platform:aws"],
+                overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
+            });
+            const service = nlb.named("kubernetes:core/v1:Service", "proxy-service").inputs.metadata.annotations;
+            assert.equal(service["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"], "deregistration_delay.timeout_seconds=60");
+            const sleep = Number(podSpec(nlb.named(DEPLOYMENT, "proxy")).containers[0].lifecycle.preStop.exec.command[1]);
+            assert.ok(sleep > 60);
+        });
+    });
+
     describe("node agents on every node (item 6)", () => {
         it("tolerate every taint, the GPU node's too, and run with a priority class of their own", () => {
             const agents = run.ofType(DAEMON_SET);

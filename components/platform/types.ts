@@ -186,6 +186,12 @@ export interface ServiceSpec {
     readonly sharedMemoryMb?: number;
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
+    /**
+     * Keep serving this long after the stop is asked, before the process is signalled, so a load
+     * balancer stops sending first (Kubernetes: a preStop sleep, added to the termination grace
+     * period; Docker: nothing deregisters a container, so it stops at once).
+     */
+    readonly stopDelaySeconds?: number;
     readonly initSteps?: InitStep[];
     /** Services (by name) that must be healthy before this one starts; it may call them. */
     readonly dependsOn?: string[];

@@ -21,6 +21,9 @@ export function podSecurityLabels(enforce: "restricted" | "privileged"): Record<
     };
 }
 
+/** The namespace label the AWS Load Balancer Controller's webhook looks for to add target-health readiness gates to new pods. */
+export const READINESS_GATE_INJECT = "elbv2.k8s.aws/pod-readiness-gate-inject";
+
 /** A ConfigMap/Secret key for a file path: `/etc/nginx/nginx.conf` -> `etc-nginx-nginx.conf`. */
 export function fileKey(path: string): string {
     return path.replace(/^\/+/, "").replace(/[^-._a-zA-Z0-9]+/g, "-");

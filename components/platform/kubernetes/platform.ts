@@ -6,7 +6,8 @@ import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
-import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
+import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
+import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
@@ -153,6 +154,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 ...scratch.mounts,
             ],
             securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false, spec.user),
+            // An exec of the image's sleep, not the preStop `sleep` action: that needs Kubernetes 1.30 (KEP-3960, beta).
+            ...(spec.stopDelaySeconds ? { lifecycle: { preStop: { exec: { command: ["/bin/sleep", String(spec.stopDelaySeconds)] } } } } : {}),
         };
         const replicas = spec.replicas ?? 1;
         const k = this.args.config;
@@ -163,7 +166,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
                 securityContext: podSecurityContext(spec.runAs, spec.ports.map((p) => p.port)),
-                terminationGracePeriodSeconds: spec.stopGraceSeconds ?? 30,
+                // The preStop sleep counts against the grace period: the shutdown gets its own time after it.
+                terminationGracePeriodSeconds: (spec.stopDelaySeconds ?? 0) + (spec.stopGraceSeconds ?? 30),
                 containers: [container],
                 volumes: [
                     ...inputs.volumes,
@@ -209,6 +213,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                                   "service.beta.kubernetes.io/aws-load-balancer-type": "external",
                                   "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
                                   "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                                  // Shorter than the pods' preStop sleep, as the ALB's (components/proxy/draining.ts).
+                                  "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": `deregistration_delay.timeout_seconds=${PROXY_DEREGISTRATION_DELAY_SECONDS}`,
                               }
                             : undefined,
                     },
@@ -474,9 +480,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     /** A namespace with Pod Security labels, default-deny NetworkPolicy and DNS egress. */
     private createNamespace(name: string, enforce: "restricted" | "privileged"): Namespace {
         const opts = { parent: this, provider: this.provider };
+        // The platform's namespace holds the proxy: the AWS Load Balancer Controller gives its pods a readiness gate
+        // that turns true once their target is healthy, so a rollout never leaves only draining targets.
+        const readinessGates: Record<string, string> = enforce === "restricted" ? { [READINESS_GATE_INJECT]: "enabled" } : {};
         const ns = new k8s.core.v1.Namespace(
             `namespace-${name}`,
-            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce) } } },
+            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce), ...readinessGates } } },
             // Deleting a namespace deletes its PVCs: `pulumi destroy` leaves it and them in place.
             { ...opts, retainOnDelete: true },
         );
