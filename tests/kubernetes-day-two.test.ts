@@ -76,6 +76,59 @@ describe("prod stack, day two on Kubernetes", function () {
         });
     });
 
+    describe("rollouts wait as long as each service needs, and say what to look at (item 3)", () => {
+        const workloads = (r: StackRun) => [...r.ofType(STATEFUL_SET), ...r.ofType(DEPLOYMENT), ...r.ofType(DAEMON_SET)];
+
+        it("sizes every workload's await: Ollama on a GPU node and SQL Server's first start longer than the provider's 10 minutes", async () => {
+            const minutes = Object.fromEntries(workloads(run).map((w) => [w.name, w.options.customTimeouts]));
+            assert.deepEqual(minutes.ollama, { create: "45m", update: "45m" });
+            assert.deepEqual(minutes.sqlserver, { create: "20m", update: "20m" });
+            assert.deepEqual(minutes.elasticsearch, { create: "15m", update: "15m" });
+            for (const [name, timeouts] of Object.entries(minutes)) {
+                if (!["ollama", "sqlserver", "elasticsearch"].includes(name)) assert.deepEqual(timeouts, { create: "10m", update: "10m" }, name);
+            }
+            const configured = await runStack("prod", {
+                exampleUserValues: true,
+                overrides: { "llm-platform:ollama": { gpu: false }, "llm-platform:redis": { rolloutTimeoutMinutes: 25 } },
+            });
+            assert.deepEqual(configured.named(STATEFUL_SET, "ollama").options.customTimeouts, { create: "20m", update: "20m" }, "CPU: no node scale-up or driver to wait for");
+            assert.deepEqual(configured.named(STATEFUL_SET, "redis").options.customTimeouts, { create: "25m", update: "25m" });
+        });
+
+        it("prints the kubectl commands that name the object when the rollout fails, and does not retry", async () => {
+            const hooks = (name: string, type = STATEFUL_SET) => run.named(type, name).options.errorHooks!;
+            for (const w of workloads(run)) assert.equal(w.options.errorHooks?.length, 1, w.name);
+            const printed = await captureErrors(() =>
+                hooks("ollama")[0].callback({
+                    urn: "urn", id: "", name: "ollama", type: STATEFUL_SET, failedOperation: "create",
+                    errors: ["'ollama' timed out waiting to be Ready\n * Minimum number of Pods to consider the application live was not attained"],
+                }),
+            );
+            assert.equal(printed.result, false, "no retry: the cause needs a look");
+            const help = printed.lines.join("\n");
+            assert.match(help, /statefulset\/ollama \(namespace llm-platform\) did not finish its rollout within 45 minutes or failed it: 'ollama' timed out waiting to be Ready/);
+            assert.match(help, /kubectl -n llm-platform rollout status statefulset\/ollama/);
+            assert.match(help, /kubectl -n llm-platform describe pod\/ollama-0 .*FailedScheduling/);
+            assert.match(help, /kubectl -n llm-platform logs ollama-0 --previous/);
+            assert.match(help, /kubectl -n llm-platform get pvc -l app\.kubernetes\.io\/name=ollama/);
+            assert.match(help, /nvidia\\\.com\/gpu/, "a GPU workload: where the node's GPUs are shown");
+            assert.match(help, /raise rolloutTimeoutMinutes in the service's config object \(now 45\)/);
+
+            const proxy = await captureErrors(() =>
+                hooks("proxy", DEPLOYMENT)[0].callback({ urn: "urn", id: "", name: "proxy", type: DEPLOYMENT, failedOperation: "update", errors: ["boom"] }),
+            );
+            assert.match(proxy.lines.join("\n"), /kubectl -n llm-platform describe pods -l app\.kubernetes\.io\/name=proxy/);
+            const agent = await captureErrors(() =>
+                hooks("fluent-bit", DAEMON_SET)[0].callback({ urn: "urn", id: "", name: "fluent-bit", type: DAEMON_SET, failedOperation: "create", errors: ["boom"] }),
+            );
+            assert.match(agent.lines.join("\n"), /kubectl -n llm-platform-node-agents rollout status daemonset\/fluent-bit/);
+            const deleted = await captureErrors(() =>
+                hooks("proxy", DEPLOYMENT)[0].callback({ urn: "urn", id: "", name: "proxy", type: DEPLOYMENT, failedOperation: "delete", errors: ["boom"] }),
+            );
+            assert.deepEqual(deleted.lines, [], "a failed delete is not a rollout");
+        });
+    });
+
     describe("proxy rollouts behind the load balancer drop nothing (item 4)", () => {
         it("gates new proxy pods on their ALB target's health, and keeps old ones serving past the deregistration delay", () => {
             const ns = run.ofType(NAMESPACE).find((n) => n.inputs.metadata.name === "llm-platform")!;
@@ -138,6 +191,18 @@ describe("prod stack, day two on Kubernetes", function () {
         });
     });
 });
+
+/** What pulumi.log.error printed (under mocks it writes to the console) while `fn` ran, and what it returned. */
+async function captureErrors<T>(fn: () => T | Promise<T>): Promise<{ result: T; lines: string[] }> {
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+        return { result: await fn(), lines };
+    } finally {
+        console.error = original;
+    }
+}
 
 /** Kubernetes' toleration matching (k8s.io/api core/v1 Toleration.ToleratesTaint): an empty key with Exists matches every taint. */
 function tolerates(tolerations: any[], taint: { key: string; value?: string; effect: string }): boolean {

@@ -17,6 +17,14 @@ export const OLLAMA_DATA_DIR = "/var/lib/ollama";
  * (fsGroup: a volume written by root before is handed over once, on the first start).
  */
 const OLLAMA_USER = { uid: 1000, gid: 1000 };
+/**
+ * A first start on a GPU node may wait for the node itself: a node group scaling up from zero
+ * (minutes), the NVIDIA driver and device plugin coming up on it (the GPU operator installs the
+ * driver: up to ten), a multi-GB image pulled onto an empty disk, and the models volume attached.
+ */
+const GPU_ROLLOUT_MINUTES = 45;
+/** On CPU nodes: the image and the volume attach only. */
+const CPU_ROLLOUT_MINUTES = 20;
 
 export interface OllamaArgs {
     readonly config: PlatformConfig["ollama"];
@@ -77,6 +85,7 @@ export class Ollama extends pulumi.ComponentResource {
             volumes: [{ name: "models", mountPath: OLLAMA_DATA_DIR, sizeGb: c.storageGb }],
             ports: [loopbackPort("http", OLLAMA_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes ?? (c.gpu ? GPU_ROLLOUT_MINUTES : CPU_ROLLOUT_MINUTES),
             // The image has no curl: the CLI asks the server.
             healthCheck: {
                 command: ["ollama", "list"],

@@ -184,6 +184,12 @@ export interface ServiceSpec {
     readonly gpu?: boolean;
     /** Size of /dev/shm (Docker defaults to 64 MB; PostgreSQL's parallel queries need more). */
     readonly sharedMemoryMb?: number;
+    /**
+     * How long a rollout (first start or update) may take before `pulumi up` gives up: image pull,
+     * volume attach, a node scale-up, the first start (Kubernetes: the workload's await; Docker waits
+     * for its health check instead). Unset: the platform's default (10 minutes).
+     */
+    readonly rolloutTimeoutMinutes?: number;
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
     /**

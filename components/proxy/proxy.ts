@@ -90,6 +90,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 ...(args.metrics ? [{ name: "status", port: PROXY_STATUS_PORT }] : []),
             ],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             replicas: c.replicas,
             // Every upstream host, so the platform lets the proxy reach exactly those.
             talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],

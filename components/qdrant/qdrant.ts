@@ -47,6 +47,7 @@ export class Qdrant extends pulumi.ComponentResource {
             ],
             ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             // The default image runs as root; its `-unprivileged` variant (prod's default) as uid 1000.
             runAs: /-unprivileged$/.test(c.image.split("@")[0]) ? { uid: 1000, gid: 1000 } : undefined,
             // No curl or wget in the image: bash opens the port itself.

@@ -50,6 +50,7 @@ export class Redis extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb }],
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             // The image's valkey/redis user (Alpine: uid 999, gid 1000); it writes only to /data.
             runAs: { uid: 999, gid: 1000 },
             readOnlyRootFilesystem: true,

@@ -69,6 +69,7 @@ export class Timescale extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: c.storageGb }],
             ports: [loopbackPort("postgres", POSTGRES_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             runAs: POSTGRES_USER,
             // PostgreSQL writes its data, /tmp and its socket directory, nothing else.
             readOnlyRootFilesystem: true,

@@ -11,6 +11,7 @@ import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
+import { DEFAULT_ROLLOUT_TIMEOUT_MINUTES, rolloutErrorHook, rolloutTimeouts, RolloutTarget } from "./rollout";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
@@ -233,7 +234,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
         const metadata = { name: spec.name, namespace: namespace.ref, labels };
         const workloadMetadata = spec.backupNotNeeded ? { ...metadata, annotations: { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } } : metadata;
-        const workloadOpts = { ...place.opts, dependsOn: this.readyOf(spec.dependsOn ?? []) };
+        const rollout: RolloutTarget = {
+            kind: nodeAgent ? "DaemonSet" : (spec.volumes ?? []).length > 0 ? "StatefulSet" : "Deployment",
+            name: spec.name,
+            namespace: namespace.name,
+            selector: `${SERVICE_LABEL}=${spec.name}`,
+            minutes: spec.rolloutTimeoutMinutes ?? DEFAULT_ROLLOUT_TIMEOUT_MINUTES,
+            gpu: spec.gpu,
+            claims: !nodeAgent && (spec.volumes ?? []).length > 0,
+        };
+        const workloadOpts: pulumi.CustomResourceOptions = {
+            ...place.opts,
+            dependsOn: this.readyOf(spec.dependsOn ?? []),
+            customTimeouts: rolloutTimeouts(rollout.minutes),
+            hooks: { onError: [rolloutErrorHook(rollout)] },
+        };
         let workload: pulumi.CustomResource;
         if (nodeAgent) {
             workload = new k8s.apps.v1.DaemonSet(
