@@ -76,6 +76,14 @@ describe("prod stack, day two on Kubernetes", function () {
         });
     });
 
+    describe("one-shot steps' Jobs stay as long as the stack (item 2)", () => {
+        it("gives the Jobs Pulumi manages no TTL; the Jobs the backup CronJobs create keep kubernetes.jobTtlHours", () => {
+            assert.ok(run.ofType(JOB).length >= 9);
+            for (const job of run.ofType(JOB)) assert.equal(job.inputs.spec.ttlSecondsAfterFinished, undefined, job.name);
+            for (const cron of run.ofType(CRON_JOB)) assert.equal(cron.inputs.spec.jobTemplate.spec.ttlSecondsAfterFinished, 168 * 3600, cron.name);
+        });
+    });
+
     describe("rollouts wait as long as each service needs, and say what to look at (item 3)", () => {
         const workloads = (r: StackRun) => [...r.ofType(STATEFUL_SET), ...r.ofType(DEPLOYMENT), ...r.ofType(DAEMON_SET)];
 

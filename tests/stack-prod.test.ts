@@ -208,9 +208,10 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         for (const job of run.ofType(JOB)) {
             // Model pulls get the download deadline (120 minutes in Pulumi.prod.yaml), the rest 30.
             const deadline = (job.name.startsWith("ollama-pull-") ? 120 : 30) * 60;
+            // No TTL: the cluster never deletes a Job Pulumi manages (tests/kubernetes-day-two.test.ts).
             assert.deepEqual(
                 [job.inputs.spec.backoffLimit, job.inputs.spec.activeDeadlineSeconds, job.inputs.spec.ttlSecondsAfterFinished, podSpec(job).restartPolicy],
-                [2, deadline, 168 * 3600, "Never"],
+                [2, deadline, undefined, "Never"],
                 job.name,
             );
             assert.ok(main(job).resources.limits.memory, job.name);

@@ -393,7 +393,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 spec: {
                     backoffLimit: k.jobBackoffLimit,
                     activeDeadlineSeconds: deadlineSeconds,
-                    ttlSecondsAfterFinished: k.jobTtlHours * 3600,
+                    // No ttlSecondsAfterFinished: the Job is in Pulumi's state. Once the cluster deleted it, the
+                    // provider fails any in-place update (deadline, backoff: provider.go Update, "unable to get
+                    // cluster state"), and a refresh drops it, so the next `up` runs the step again (model pulls).
                     template: {
                         metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
                         spec: {
