@@ -12,6 +12,7 @@ import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../comp
 import { prepareAws } from "../components/aws/foundation";
 import { buildStack } from "../components/stack";
 import { EngineFacts } from "../components/platform/docker/engine";
+import { checkClaimSizes, LiveClaim } from "../components/platform/kubernetes/claims";
 import { withExampleUserValues } from "./example-user-values";
 import { mockCall, mockState } from "./mock-state";
 import { setMocksWithErrorHooks } from "./mock-monitor";
@@ -120,13 +121,15 @@ export interface RunOptions {
     readonly exampleUserValues?: boolean;
     /** Keys (`namespace:key`) to drop from the stack's files, e.g. `llm-platform:aws`. */
     readonly without?: readonly string[];
+    /** The claims the cluster holds (Kubernetes); default none, as a cluster the stack never ran on. Never read from a real cluster. */
+    readonly liveClaims?: readonly LiveClaim[];
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
     for (const key of options.without ?? []) delete values[key];
     if (options.exampleUserValues) values = withExampleUserValues(values).values;
-    return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine);
+    return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine, options.liveClaims);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
@@ -137,6 +140,7 @@ export async function runProgram(
     /** Receives every registered resource, also when the program fails. */
     resources: RegisteredResource[] = [],
     dockerEngine?: EngineFacts,
+    liveClaims: readonly LiveClaim[] = [],
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
@@ -185,6 +189,7 @@ export async function runProgram(
     pulumi.runtime.setAllConfig(engineConfig(values));
 
     const config = loadConfig(() => dockerEngine, () => undefined);
+    checkClaimSizes(config, () => liveClaims);
     const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] }, await prepareAws(config, stack, "llm-platform"));
     const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.

@@ -5,12 +5,18 @@
  * the same stack through create, change, destroy and create again.
  */
 import assert from "node:assert/strict";
-import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { checkClaimSizes, LiveClaim, quantityGi, readLiveClaims } from "../components/platform/kubernetes/claims";
+import { withExampleUserValues } from "../harness/example-user-values";
+import { RegisteredResource, runProgram, runStack, stackConfigValues, StackRun, withOverrides } from "../harness/run-stack";
 import { DAEMON_SET, DEPLOYMENT, JOB, podSpec, STATEFUL_SET } from "./helpers/kubernetes-types";
 import { restrictedViolations } from "./helpers/pod-security";
 
 const CRON_JOB = "kubernetes:batch/v1:CronJob";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
 
 /** Every pod template of the stack, with the namespace it runs in. */
 function podTemplates(run: StackRun): { name: string; namespace: string; pod: any }[] {
@@ -73,6 +79,122 @@ describe("prod stack, day two on Kubernetes", function () {
             for (const step of ["ollama-pull-chat-model", "ollama-pull-embedding-model"]) {
                 assert.equal(podSpec(run.named(JOB, step)).securityContext.runAsUser, 1000, step);
             }
+        });
+    });
+
+    describe("`pulumi up` after `pulumi destroy` adopts what the destroy kept (item 1)", () => {
+        it("creates with server-side apply over existing objects, forcing the fields it sets on the kept ones", () => {
+            const [provider] = run.ofType("pulumi:providers:kubernetes");
+            // await.go Creation: ServerSideApply (on by default) && UpsertExistingObjects -> a patch, not a Create that fails with AlreadyExists.
+            assert.equal(provider.inputs.upsertExistingObjects, "true", "provider config reaches the engine as text");
+            assert.equal(provider.inputs.enableServerSideApply, undefined, "server-side apply stays at its default, on");
+            const kept = run.resources.filter((r) => r.options.retainOnDelete && r.type.startsWith("kubernetes:"));
+            assert.deepEqual([...new Set(kept.map((r) => r.type))].sort(), ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim"]);
+            for (const r of kept) assert.equal(r.inputs.metadata.annotations["pulumi.com/patchForce"], "true", r.name);
+        });
+    });
+
+    describe("<service>.storageGb sizes the live claims (item 7)", () => {
+        const claims = (r: StackRun): Record<string, RegisteredResource> => Object.fromEntries(r.ofType(PVC).map((c) => [c.inputs.metadata.name, c]));
+
+        it("declares each StatefulSet's claims with the configured size, kept by destroy and adopted by the next up", () => {
+            const c = claims(run);
+            assert.deepEqual(Object.keys(c).sort(), [
+                "data-alertmanager-0", "data-elasticsearch-0", "data-grafana-0", "data-prometheus-0", "data-pushgateway-0", "data-redis-0",
+                "data-sqlserver-0", "data-timescale-0", "models-ollama-0", "snapshots-qdrant-0", "sqlserver-backups", "storage-qdrant-0",
+            ]);
+            const size = (name: string) => c[name].inputs.spec.resources.requests.storage;
+            assert.deepEqual(
+                ["data-sqlserver-0", "sqlserver-backups", "models-ollama-0", "data-timescale-0", "storage-qdrant-0", "snapshots-qdrant-0", "data-prometheus-0"].map(size),
+                ["200Gi", "200Gi", "200Gi", "500Gi", "100Gi", "100Gi", "15Gi"],
+            );
+            const sizedBy = (name: string) => c[name].inputs.metadata.annotations["llm-platform/sized-by"];
+            assert.equal(sizedBy("data-sqlserver-0"), "sqlserver.storageGb");
+            assert.equal(sizedBy("sqlserver-backups"), "sqlserver.storageGb");
+            assert.equal(sizedBy("data-prometheus-0"), "observability.metricsRetentionGb+5");
+            assert.equal(sizedBy("data-grafana-0"), undefined, "a fixed size");
+            for (const claim of Object.values(c)) {
+                assert.equal(claim.options.retainOnDelete, true, claim.name);
+                assert.equal(claim.inputs.metadata.annotations["pulumi.com/patchForce"], "true", claim.name);
+                assert.equal(claim.inputs.spec.storageClassName, "llm-platform-gp3", claim.name);
+                assert.deepEqual(claim.options.dependsOn, ["kubernetes:storage.k8s.io/v1:StorageClass::kubernetes-storage-class"], claim.name);
+            }
+            // The pod's claim exists, with its size, before the StatefulSet: the controller creates only missing ones.
+            const sql = run.named(STATEFUL_SET, "sqlserver");
+            assert.ok(sql.options.dependsOn.includes("kubernetes:core/v1:PersistentVolumeClaim::data-sqlserver-0"));
+            assert.deepEqual(sql.options.ignoreChanges, ["spec.volumeClaimTemplates"]);
+            assert.deepEqual(sql.inputs.spec.volumeClaimTemplates.map((t: any) => t.metadata.name), ["data"]);
+        });
+
+        it("grows the claims, not the StatefulSet's templates, when storageGb goes up", async () => {
+            const raised = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:sqlserver": { storageGb: 300 }, "llm-platform:observability": { metricsRetentionGb: 40 } } });
+            assert.equal(claims(raised)["data-sqlserver-0"].inputs.spec.resources.requests.storage, "300Gi");
+            assert.equal(claims(raised)["sqlserver-backups"].inputs.spec.resources.requests.storage, "300Gi");
+            assert.equal(claims(raised)["data-prometheus-0"].inputs.spec.resources.requests.storage, "45Gi");
+            assert.equal(claims(raised)["data-timescale-0"].inputs.spec.resources.requests.storage, "500Gi");
+        });
+
+        it("refuses a size below a live claim's before any resource exists, naming the key and the smallest value allowed", async () => {
+            const live: LiveClaim[] = [
+                { name: "data-sqlserver-0", sizeGi: 200, sizedBy: "sqlserver.storageGb" },
+                { name: "sqlserver-backups", sizeGi: 200, sizedBy: "sqlserver.storageGb" },
+                { name: "data-prometheus-0", sizeGi: 60, sizedBy: "observability.metricsRetentionGb+5" },
+                { name: "data-grafana-0", sizeGi: 2 },
+            ];
+            // As large as the live claims: nothing to refuse.
+            await runStack("prod", { exampleUserValues: true, liveClaims: live.map((c) => (c.name === "data-prometheus-0" ? { ...c, sizeGi: 15 } : c)) });
+            const registered: RegisteredResource[] = [];
+            const values = withOverrides(withExampleUserValues(stackConfigValues("prod")).values, { "llm-platform:sqlserver": { storageGb: 150 } });
+            const error = await runProgram("prod", values, 0, registered, undefined, live).then(
+                () => assert.fail("a lower storageGb must stop the program"),
+                (e: Error) => e,
+            );
+            assert.equal(error.name, "ConfigError");
+            assert.match(error.message, /invalid configuration \(3 problems\); nothing was created/);
+            assert.match(
+                error.message,
+                /llm-platform:sqlserver\.storageGb = 150: must be at least 200: the claim llm-platform\/data-sqlserver-0 already holds 200Gi and a volume cannot shrink/,
+            );
+            assert.match(error.message, /llm-platform:sqlserver\.storageGb = 150: must be at least 200: the claim llm-platform\/sqlserver-backups/);
+            assert.match(error.message, /llm-platform:observability\.metricsRetentionGb = 10: must be at least 55: the claim llm-platform\/data-prometheus-0 already holds 60Gi \(its size is observability\.metricsRetentionGb\+5\)/);
+            assert.deepEqual(registered, [], "refused before the first resource");
+        });
+
+        it("reads the claims with kubectl through the cluster the provider uses, and goes on with a warning when it cannot", () => {
+            const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kubectl-"));
+            const calls = path.join(bin, "calls");
+            const list = {
+                items: [
+                    { metadata: { name: "data-sqlserver-0", annotations: { "llm-platform/sized-by": "sqlserver.storageGb" } }, spec: { resources: { requests: { storage: "200Gi" } } }, status: { capacity: { storage: "200Gi" } } },
+                    // Grown by hand past its request; a fixed-size claim without the annotation.
+                    { metadata: { name: "models-ollama-0", annotations: { "llm-platform/sized-by": "ollama.storageGb" } }, spec: { resources: { requests: { storage: "100Gi" } } }, status: { capacity: { storage: "0.25Ti" } } },
+                    { metadata: { name: "data-grafana-0" }, spec: { resources: { requests: { storage: "2Gi" } } } },
+                ],
+            };
+            fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\necho "kubectl $*" >> ${calls}\ncat <<'EOF'\n${JSON.stringify(list)}\nEOF\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(bin, "aws"), `#!/bin/sh\necho "aws $*" >> ${calls}\n`, { mode: 0o755 });
+            const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+            try {
+                const eks = readLiveClaims(run.config.kubernetes, env);
+                assert.deepEqual(eks, [
+                    { name: "data-sqlserver-0", sizeGi: 200, sizedBy: "sqlserver.storageGb" },
+                    { name: "models-ollama-0", sizeGi: 256, sizedBy: "ollama.storageGb" },
+                    { name: "data-grafana-0", sizeGi: 2 },
+                ]);
+                const [awsCall, kubectlCall] = fs.readFileSync(calls, "utf8").trim().split("\n");
+                assert.match(awsCall, /^aws eks update-kubeconfig --name example-cluster --region eu-west-1 --kubeconfig \S+\/config$/);
+                assert.match(kubectlCall, /^kubectl --kubeconfig \S+\/config get persistentvolumeclaims --namespace llm-platform --output json/);
+                fs.rmSync(calls);
+                readLiveClaims({ ...run.config.kubernetes, eksClusterName: undefined, context: "prod-admin", kubeconfig: "/home/ops/.kube/prod" }, env);
+                assert.match(fs.readFileSync(calls, "utf8"), /^kubectl --kubeconfig \/home\/ops\/\.kube\/prod --context prod-admin get persistentvolumeclaims --namespace llm-platform/);
+
+                const warnings: string[] = [];
+                checkClaimSizes(run.config, () => { throw new Error("`kubectl ...` failed: spawnSync kubectl ENOENT"); }, (m) => warnings.push(m));
+                assert.match(warnings[0], /could not read the claims of namespace llm-platform \(`kubectl \.\.\.` failed: spawnSync kubectl ENOENT\)/);
+            } finally {
+                fs.rmSync(bin, { recursive: true, force: true });
+            }
+            assert.deepEqual(["200Gi", "1Ti", "500G", "1073741824", "1536Mi"].map(quantityGi), [200, 1024, 466, 1, 2]);
         });
     });
 

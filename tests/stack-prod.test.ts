@@ -37,7 +37,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("creates the namespace with Pod Security labels, default-deny and DNS egress, kept on destroy", () => {
-        const [ns] = run.ofType("kubernetes:core/v1:Namespace");
+        const ns = run.ofType("kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "llm-platform")!;
         assert.equal(ns.inputs.metadata.name, "llm-platform");
         assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
         assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/warn"], "restricted");

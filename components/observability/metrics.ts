@@ -181,7 +181,7 @@ export class Metrics extends pulumi.ComponentResource {
                 { path: PROMETHEUS_PATHS.rules, content: this.alertRules },
                 ...tokenFiles,
             ],
-            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5 }],
+            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5, sizedBy: "observability.metricsRetentionGb+5" }],
             ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
             resources: resourcesOf(c.prometheus),
             rolloutTimeoutMinutes: c.prometheus.rolloutTimeoutMinutes,

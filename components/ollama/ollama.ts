@@ -82,7 +82,7 @@ export class Ollama extends pulumi.ComponentResource {
                 // Which GPUs it sees is the platform's business (Docker's NVIDIA runtime, Kubernetes' device plugin).
                 ...(c.gpu ? { OLLAMA_FLASH_ATTENTION: "1" } : {}),
             },
-            volumes: [{ name: "models", mountPath: OLLAMA_DATA_DIR, sizeGb: c.storageGb }],
+            volumes: [{ name: "models", mountPath: OLLAMA_DATA_DIR, sizeGb: c.storageGb, sizedBy: "ollama.storageGb" }],
             ports: [loopbackPort("http", OLLAMA_PORT, c.hostPort)],
             resources: resourcesOf(c),
             rolloutTimeoutMinutes: c.rolloutTimeoutMinutes ?? (c.gpu ? GPU_ROLLOUT_MINUTES : CPU_ROLLOUT_MINUTES),

@@ -36,6 +36,12 @@ export interface ServiceVolume {
     readonly name: string;
     readonly mountPath: string;
     readonly sizeGb: number;
+    /**
+     * The config key that sizes it, plus a fixed part when there is one: `sqlserver.storageGb`,
+     * `observability.metricsRetentionGb+5`. A volume cannot shrink: Kubernetes refuses a lower
+     * value before anything changes, naming this key (kubernetes/claims.ts). Unset: a fixed size.
+     */
+    readonly sizedBy?: string;
 }
 
 /** The unprivileged user an image runs as; the platform enforces it (Kubernetes: runAsNonRoot). */

@@ -42,8 +42,8 @@ export class Qdrant extends pulumi.ComponentResource {
             },
             secretEnv: { QDRANT__SERVICE__API_KEY: this.apiKey },
             volumes: [
-                { name: "storage", mountPath: "/qdrant/storage", sizeGb: c.storageGb },
-                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: c.snapshotsGb },
+                { name: "storage", mountPath: "/qdrant/storage", sizeGb: c.storageGb, sizedBy: "qdrant.storageGb" },
+                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: c.snapshotsGb, sizedBy: "qdrant.snapshotsGb" },
             ],
             ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),

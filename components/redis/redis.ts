@@ -47,7 +47,7 @@ export class Redis extends pulumi.ComponentResource {
             secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
             // Readable by the image's unprivileged server user; the container holds nothing else.
             files: [{ path: flavor.confPath, content: conf, secret: true, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb }],
+            volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb, sizedBy: "redis.storageGb" }],
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
             rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,

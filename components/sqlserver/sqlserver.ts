@@ -91,7 +91,7 @@ export class SqlServer extends pulumi.ComponentResource {
             // SQLCMDPASSWORD lets the health check log in without the password on its command line.
             secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb }],
+            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb, sizedBy: "sqlserver.storageGb" }],
             ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
             resources: resourcesOf(c),
             rolloutTimeoutMinutes: c.rolloutTimeoutMinutes ?? SQLSERVER_ROLLOUT_MINUTES,

@@ -21,6 +21,14 @@ export function podSecurityLabels(enforce: "restricted" | "privileged"): Record<
     };
 }
 
+/**
+ * On an object a destroy retains and the next `up` adopts (server-side apply): take over the
+ * fields the program sets even where another field manager holds them (the previous stack's, or
+ * the StatefulSet controller's on a claim it created) instead of failing with a conflict
+ * (pulumi-kubernetes provider/pkg/await/await.go patchForce: the `pulumi.com/patchForce` annotation).
+ */
+export const ADOPT_ANNOTATIONS: Readonly<Record<string, string>> = { "pulumi.com/patchForce": "true" };
+
 /** The namespace label the AWS Load Balancer Controller's webhook looks for to add target-health readiness gates to new pods. */
 export const READINESS_GATE_INJECT = "elbv2.k8s.aws/pod-readiness-gate-inject";
 

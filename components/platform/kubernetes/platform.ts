@@ -4,9 +4,10 @@ import { PlatformConfig } from "../../config/load";
 import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
+import { BackupDestination, sharedBackupsClaimName, statefulClaimName, storeBackups } from "./backups";
+import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
-import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
+import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
@@ -47,6 +48,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     readonly namespace: Namespace;
 
     private agentNamespace?: Namespace;
+    /** The data claims' class, when the program creates it. */
+    private dataClass?: k8s.storage.v1.StorageClass;
     private agentPriorityClass?: pulumi.Output<string>;
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
@@ -65,7 +68,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         this.namespace = this.createNamespace(k.namespace, "restricted");
         if (k.createStorageClass) {
             // A released volume keeps its data until someone deletes it on purpose.
-            this.storageClass(`${name}-storage-class`, k.storageClassName, "Retain");
+            this.dataClass = this.storageClass(`${name}-storage-class`, k.storageClassName, "Retain");
             // The backup jobs' scratch claims go with their pods: a retained volume would be left behind every run.
             this.storageClass(`${name}-scratch-storage-class`, k.scratchStorageClassName, "Delete");
         }
@@ -73,8 +76,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     /** An encrypted gp3 EBS class, bound where its pod lands; only a retained one grows (a scratch volume lives one run). */
-    private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): void {
-        new k8s.storage.v1.StorageClass(
+    private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): k8s.storage.v1.StorageClass {
+        return new k8s.storage.v1.StorageClass(
             resourceName,
             {
                 metadata: { name: className, labels: this.commonLabels() },
@@ -133,8 +136,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
         }
         const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
-        // A store that writes its own backup files (SQL Server) shares a retained volume with its jobs.
-        const sharedClaim = backups.some((b) => b.serviceWritesBackups) ? this.sharedBackupsClaim(place, spec.volumes?.reduce((sum, v) => sum + v.sizeGb, 0) ?? 1) : undefined;
+        // A store that writes its own backup files (SQL Server) shares a retained volume, as large as its data, with its jobs.
+        const volumes = spec.volumes ?? [];
+        const sharedClaim = backups.some((b) => b.serviceWritesBackups)
+            ? this.dataClaim(place, sharedBackupsClaimName(spec.name), volumes.reduce((sum, v) => sum + v.sizeGb, 0) || 1, sumSizedBy(volumes))
+            : undefined;
         if (sharedClaim) {
             scratch.volumes.push({ name: "backups", persistentVolumeClaim: { claimName: sharedClaim.metadata.name } });
             scratch.mounts.push({ name: "backups", mountPath: BACKUP_ROOT });
@@ -256,7 +262,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 { metadata: workloadMetadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
                 workloadOpts,
             );
-        } else if ((spec.volumes ?? []).length > 0) {
+        } else if (volumes.length > 0) {
+            // The claims the StatefulSet's pod mounts, declared with their size: the controller uses a claim
+            // that exists (it creates only missing ones), and a bigger size is an update of the claim,
+            // which the class expands in place. The claim templates below only name them.
+            const claims = volumes.map((v) => this.dataClaim(place, statefulClaimName(spec.name, v.name), v.sizeGb, v.sizedBy));
             workload = new k8s.apps.v1.StatefulSet(
                 spec.name,
                 {
@@ -268,7 +278,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                         updateStrategy: { type: "RollingUpdate" },
                         // Deleting or scaling the StatefulSet never deletes its data.
                         persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                        volumeClaimTemplates: (spec.volumes ?? []).map((v) => ({
+                        volumeClaimTemplates: volumes.map((v) => ({
                             metadata: { name: v.name, labels },
                             spec: {
                                 accessModes: ["ReadWriteOnce"],
@@ -279,11 +289,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                         template,
                     },
                 },
-                // Claim templates cannot change on a live StatefulSet: a bigger storageGb sizes new
-                // claims; existing ones grow with `kubectl patch pvc` (the class allows expansion).
+                // The API server refuses any change of a live StatefulSet's claim templates, and the provider
+                // replaces the StatefulSet for one (provider/pkg/provider/diff.go forceNew .spec.volumeClaimTemplates):
+                // they keep the size of the first `up`; the claims above carry the size.
                 {
                     ...workloadOpts,
-                    dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : [])],
+                    dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : []), ...claims],
                     ignoreChanges: ["spec.volumeClaimTemplates"],
                 },
             );
@@ -467,21 +478,29 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return this.backupAccount;
     }
 
-    /** The volume a store and its backup jobs share, as large as the store's data; kept on delete. */
-    private sharedBackupsClaim(place: ObjectPlace, sizeGb: number): k8s.core.v1.PersistentVolumeClaim {
-        const name = sharedBackupsClaimName(place.base);
+    /**
+     * A claim that holds data, on the retained class: kept by `pulumi destroy` and adopted by the next
+     * `up` (ADOPT_ANNOTATIONS); a bigger size grows it in place (the provider updates a claim's
+     * resources, diff.go forces a new one only for accessModes, selector, storageClassName, volumeName).
+     */
+    private dataClaim(place: ObjectPlace, name: string, sizeGb: number, sizedBy: string | undefined): k8s.core.v1.PersistentVolumeClaim {
         return new k8s.core.v1.PersistentVolumeClaim(
             name,
             {
-                metadata: { name, namespace: place.namespace, labels: place.labels },
+                metadata: {
+                    name,
+                    namespace: place.namespace,
+                    labels: place.labels,
+                    annotations: { ...ADOPT_ANNOTATIONS, ...(sizedBy ? { [SIZED_BY_ANNOTATION]: sizedBy } : {}) },
+                },
                 spec: {
                     accessModes: ["ReadWriteOnce"],
                     storageClassName: this.args.config.storageClassName,
                     resources: { requests: { storage: storageQuantity(sizeGb) } },
                 },
             },
-            // Backups outlive the program like the data (the class allows growing it).
-            { ...place.opts, retainOnDelete: true },
+            // The provider reads the claim's class to know it may stay Pending (WaitForFirstConsumer; await/awaiters.go pvcBindMode).
+            { ...place.opts, retainOnDelete: true, dependsOn: this.dataClass ? [this.dataClass] : [] },
         );
     }
 
@@ -502,7 +521,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const readinessGates: Record<string, string> = enforce === "restricted" ? { [READINESS_GATE_INJECT]: "enabled" } : {};
         const ns = new k8s.core.v1.Namespace(
             `namespace-${name}`,
-            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce), ...readinessGates } } },
+            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce), ...readinessGates }, annotations: { ...ADOPT_ANNOTATIONS } } },
             // Deleting a namespace deletes its PVCs: `pulumi destroy` leaves it and them in place.
             { ...opts, retainOnDelete: true },
         );
