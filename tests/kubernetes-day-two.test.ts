@@ -11,7 +11,7 @@ import * as path from "path";
 import { checkClaimSizes, LiveClaim, quantityGi, readLiveClaims } from "../components/platform/kubernetes/claims";
 import { withExampleUserValues } from "../harness/example-user-values";
 import { RegisteredResource, runProgram, runStack, stackConfigValues, StackRun, withOverrides } from "../harness/run-stack";
-import { DAEMON_SET, DEPLOYMENT, JOB, podSpec, STATEFUL_SET } from "./helpers/kubernetes-types";
+import { DAEMON_SET, DEPLOYMENT, JOB, NETWORK_POLICY, podSpec, STATEFUL_SET } from "./helpers/kubernetes-types";
 import { restrictedViolations } from "./helpers/pod-security";
 
 const CRON_JOB = "kubernetes:batch/v1:CronJob";
@@ -198,6 +198,25 @@ describe("prod stack, day two on Kubernetes", function () {
         });
     });
 
+    describe("backups reach S3 and STS through the VPC's interface endpoints (item 8)", () => {
+        it("lets the backup and restore pods reach HTTPS in the VPC's CIDRs, read from the VPC, and nothing else private", () => {
+            const policy = (name: string) => run.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === name)!.inputs.spec;
+            // Private DNS resolves s3.eu-west-1.amazonaws.com and sts.eu-west-1.amazonaws.com to the endpoints' ENIs in the VPC.
+            const s3Endpoint = "10.0.40.12";
+            for (const name of ["sqlserver-backup-pods", "sqlserver-restore-pods", "redis-backup-pods", "qdrant-restore-pods"]) {
+                assert.ok(egressAllows(policy(name), s3Endpoint, 443), `${name} reaches the interface endpoint`);
+                assert.ok(egressAllows(policy(name), "100.64.3.4", 443), `${name}: the VPC's secondary CIDR too`);
+                assert.ok(egressAllows(policy(name), "52.218.1.1", 443), `${name}: S3's public addresses (no endpoint, or a gateway endpoint)`);
+                assert.ok(!egressAllows(policy(name), s3Endpoint, 5432), `${name}: only HTTPS`);
+                assert.ok(!egressAllows(policy(name), "192.168.1.1", 443), `${name}: no other private range`);
+                assert.ok(!egressAllows(policy(name), "169.254.169.254", 80), `${name}: no instance metadata`);
+            }
+            // Ollama's internet egress (model pulls) gets no VPC range.
+            assert.ok(!egressAllows(policy("ollama"), s3Endpoint, 443));
+            assert.ok(egressAllows(policy("ollama"), "104.18.1.1", 443));
+        });
+    });
+
     describe("one-shot steps' Jobs stay as long as the stack (item 2)", () => {
         it("gives the Jobs Pulumi manages no TTL; the Jobs the backup CronJobs create keep kubernetes.jobTtlHours", () => {
             assert.ok(run.ofType(JOB).length >= 9);
@@ -321,6 +340,22 @@ describe("prod stack, day two on Kubernetes", function () {
         });
     });
 });
+
+const ipNumber = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+const inCidr = (ip: string, cidr: string) => {
+    const [base, bits] = cidr.split("/");
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(ipNumber(ip) / size) === Math.floor(ipNumber(base) / size);
+};
+
+/** Whether a NetworkPolicy's egress admits TCP to ip:port through an ipBlock rule (networking/v1 semantics: any rule, any peer; a rule without ports admits all). */
+function egressAllows(spec: any, ip: string, port: number): boolean {
+    return (spec.egress ?? []).some(
+        (rule: any) =>
+            (rule.ports === undefined || rule.ports.some((p: any) => p.port === port && (p.protocol ?? "TCP") === "TCP")) &&
+            (rule.to ?? []).some((peer: any) => peer.ipBlock && inCidr(ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((e: string) => inCidr(ip, e))),
+    );
+}
 
 /** What pulumi.log.error printed (under mocks it writes to the console) while `fn` ran, and what it returned. */
 async function captureErrors<T>(fn: () => T | Promise<T>): Promise<{ result: T; lines: string[] }> {
