@@ -189,7 +189,7 @@ export class Metrics extends pulumi.ComponentResource {
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
             stopGraceSeconds: 60,
-            dependsOn: ["alertmanager"],
+            // No dependsOn: Prometheus starts without Alertmanager (alerts queue until it answers) and scrapes it like any target.
             talksTo: [...new Set(scrapeTargets(services, (s) => platform.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
             observe: prometheusObserve,
         });
@@ -228,8 +228,8 @@ export class Metrics extends pulumi.ComponentResource {
             // The image's grafana user (group root, which owns its directories).
             runAs: { uid: 472, gid: 0 },
             healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
-            dependsOn: ["prometheus"],
-            talksTo: args.elasticsearch ? ["elasticsearch"] : [],
+            // It queries Prometheus (and Elasticsearch) per panel, at run time: it starts without them.
+            talksTo: ["prometheus", ...(args.elasticsearch ? ["elasticsearch"] : [])],
             observe: grafanaObserve,
         });
         this.registerOutputs({});
