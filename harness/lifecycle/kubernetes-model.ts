@@ -1,9 +1,9 @@
 /**
  * What pulumi-kubernetes and the Kubernetes API do with the stack's objects after the first `up`,
- * modelled from their source. pulumi-kubernetes: provider source at commit 94977969d of
- * github.com/pulumi/pulumi-kubernetes (after v4.32.0; @pulumi/kubernetes 4.34.2 bundles the
- * provider of its own version, whose await and diff code these files match as far as its
- * changelog says), paths under provider/pkg/. Kubernetes: the API's validation and controllers.
+ * modelled from their source. pulumi-kubernetes: the provider at commit 94977969d of
+ * github.com/pulumi/pulumi-kubernetes (the newest snapshot that could be read, after v4.32.0;
+ * the SDK pinned here is @pulumi/kubernetes 4.34.2, whose own provider source was not at hand),
+ * paths under provider/pkg/. Kubernetes: the API's validation and controllers.
  */
 import { quantityGi, LiveClaim, SIZED_BY_ANNOTATION } from "../../components/platform/kubernetes/claims";
 import { differingPaths, LiveObject, ProviderModel, StateResource, Verdict } from "./model";
