@@ -163,7 +163,11 @@ export class Lifecycle {
         return new Plan([...this.state.values()].reverse().map((r) => this.remove(r)));
     }
 
-    /** `pulumi refresh`: a resource whose object the world no longer holds is dropped from the state (the provider's Read finds nothing). */
+    /**
+     * `pulumi refresh`: a resource whose object the world no longer holds is dropped from the state
+     * (the provider's Read finds nothing: pulumi-kubernetes provider.go Read answers a 404 with an
+     * empty response, the engine deletes the resource from the state).
+     */
     refresh(): Plan {
         const changes: Change[] = [];
         for (const r of [...this.state.values()]) {
