@@ -105,6 +105,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ...awsPieces.backups,
             pushgatewayUrl: config.observability.metrics ? `http://${platform.hostOf(PUSHGATEWAY.service)}:${PUSHGATEWAY.port}` : undefined,
             jobDeadlineMinutes: config.backup.jobDeadlineMinutes,
+            privateEndpointCidrs: awsFoundation?.network.vpcCidrs,
         });
     }
 

@@ -13,6 +13,7 @@ import { ollamaRoutes } from "../components/proxy/proxy";
 import { policyResources } from "../harness/policy-report";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 import { kubernetesTotals } from "../harness/kubernetes-totals";
+import { criticalPath } from "../harness/critical-path";
 import { stackTotals } from "../harness/stack-totals";
 import { OfflineResource, runPolicyPack } from "../policies/rules/offline";
 
@@ -58,6 +59,7 @@ async function main() {
         }
         await time(`policy pack over the ${stack} stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
     }
+    await coldDeployPath();
     await observabilityFootprint();
     await prodObservabilityFootprint();
 }
@@ -69,6 +71,15 @@ function stackNames(): string[] {
         .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
+}
+
+/** The dev stack's critical path on a cold `pulumi up` under harness/critical-path.ts's weighted model. */
+async function coldDeployPath() {
+    console.log("\ndev stack cold deploy, critical path under the weighted model (harness/critical-path.ts)");
+    for (const [label, observability] of [["observability on", {}], ["logs off", { logs: false }], ["observability off", { metrics: false, logs: false }]] as const) {
+        const { path, seconds, finish } = criticalPath(await runStack("dev", { overrides: { "llm-platform:observability": observability } }));
+        console.log(`  ${label.padEnd(18)} ${String(seconds).padStart(4)} s: ${path.map((p) => `${p.split("::")[1]} (${finish.get(p)} s)`).join(" -> ")}`);
+    }
 }
 
 /** The dev stack's service limits and reservations per size preset, observability on, off, and each half alone. */

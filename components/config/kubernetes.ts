@@ -45,6 +45,7 @@ export const kubernetesSchema = z
         /** Steps that download something large (model pulls). */
         downloadDeadlineMinutes: z.number().int().min(1).max(24 * 60).default(90),
         jobBackoffLimit: z.number().int().min(0).max(10).default(2),
+        /** How long a finished backup or restore Job (its pod and logs) stays; the one-shot steps' Jobs stay as long as the stack. */
         jobTtlHours: z.number().int().min(1).max(24 * 90).default(168),
     })
     .prefault({});

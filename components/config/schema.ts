@@ -54,6 +54,8 @@ function service<T extends z.ZodRawShape>(name: string, preset: Preset, image_: 
             cpuReservation: z.number().positive().optional(),
             memoryReservationMb: z.number().int().positive().optional(),
             image: image.default(image_),
+            /** Kubernetes: how long `pulumi up` waits for the service's rollout (default: what the service needs, else 10). */
+            rolloutTimeoutMinutes: z.number().int().min(1).max(24 * 60).optional(),
             ...extra,
         })
         .prefault({} as never);

@@ -89,6 +89,7 @@ export class Metrics extends pulumi.ComponentResource {
             readOnlyRootFilesystem: true,
             ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
             resources: resourcesOf(c.nodeExporter),
+            rolloutTimeoutMinutes: c.nodeExporter.rolloutTimeoutMinutes,
             healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
             observe: { metrics: { port: NODE_EXPORTER_PORT, path: "/metrics" } },
         });
@@ -100,6 +101,7 @@ export class Metrics extends pulumi.ComponentResource {
             hostMounts: layout.cadvisor.hostMounts,
             ports: [{ name: "metrics", port: CADVISOR_PORT }],
             resources: resourcesOf(c.cadvisor),
+            rolloutTimeoutMinutes: c.cadvisor.rolloutTimeoutMinutes,
             healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
             observe: { metrics: { port: CADVISOR_PORT, path: "/metrics" } },
         });
@@ -113,6 +115,7 @@ export class Metrics extends pulumi.ComponentResource {
             ],
             ports: [{ name: "http", port: BLACKBOX_PORT }],
             resources: resourcesOf(c.blackboxExporter),
+            rolloutTimeoutMinutes: c.blackboxExporter.rolloutTimeoutMinutes,
             runAs: NOBODY,
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
@@ -140,6 +143,7 @@ export class Metrics extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
             ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
             resources: resourcesOf(c.alertmanager),
+            rolloutTimeoutMinutes: c.alertmanager.rolloutTimeoutMinutes,
             runAs: NOBODY,
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
@@ -189,14 +193,15 @@ export class Metrics extends pulumi.ComponentResource {
                 { path: PROMETHEUS_PATHS.rules, content: this.alertRules },
                 ...tokenFiles,
             ],
-            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5 }],
+            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5, sizedBy: "observability.metricsRetentionGb+5" }],
             ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
             resources: resourcesOf(c.prometheus),
+            rolloutTimeoutMinutes: c.prometheus.rolloutTimeoutMinutes,
             runAs: NOBODY,
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
             stopGraceSeconds: 60,
-            dependsOn: ["alertmanager"],
+            // No dependsOn: Prometheus starts without Alertmanager (alerts queue until it answers) and scrapes it like any target.
             talksTo: [...new Set(scrapeTargets(services, (s) => platform.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
             observe: prometheusObserve,
         });
@@ -231,11 +236,12 @@ export class Metrics extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGb: 2 }],
             ports: [{ name: "http", port: GRAFANA_PORT }],
             resources: resourcesOf(c.grafana),
+            rolloutTimeoutMinutes: c.grafana.rolloutTimeoutMinutes,
             // The image's grafana user (group root, which owns its directories).
             runAs: { uid: 472, gid: 0 },
             healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
-            dependsOn: ["prometheus"],
-            talksTo: args.elasticsearch ? ["elasticsearch"] : [],
+            // It queries Prometheus (and Elasticsearch) per panel, at run time: it starts without them.
+            talksTo: ["prometheus", ...(args.elasticsearch ? ["elasticsearch"] : [])],
             observe: grafanaObserve,
         });
         this.registerOutputs({});
