@@ -4,10 +4,19 @@ import { CloudwatchReader } from "./aws/cloudwatch-reader";
 import { databaseIdentifier } from "./aws/database";
 import { AwsProduction } from "./aws/production";
 import { PlatformConfig } from "./config/load";
+import { publicProxyUrl } from "./config/notices";
 import { Ollama } from "./ollama/ollama";
 import { Logs } from "./observability/logs";
 import { Metrics } from "./observability/metrics";
-import { GRAFANA_ADMIN_USER, GRAFANA_PATH, KIBANA_PATH, observabilityRoutes, uiUserFiles } from "./observability/routes";
+import {
+    ALERTMANAGER_PATH,
+    GRAFANA_ADMIN_USER,
+    GRAFANA_PATH,
+    KIBANA_PATH,
+    observabilityRoutes,
+    PROMETHEUS_PATH,
+    uiUserFiles,
+} from "./observability/routes";
 import { ES_USERS } from "./observability/elasticsearch-setup";
 import { dataVolumePassword, generatedApiKey, rotatingSecret } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
@@ -80,6 +89,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const kibanaAnalystPassword = config.observability.logs
         ? rotatingSecret("kibana-analyst-password", rotations, "none", (n) => generatedApiKey(n, root, 32)).current
         : undefined;
+    const metricsAdmin = grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword };
 
     // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
     // Before the services: their backup CronJobs upload to the bucket with its role. The ALB's
@@ -108,6 +118,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ...awsPieces.backups,
             pushgatewayUrl: config.observability.metrics ? `http://${platform.hostOf(PUSHGATEWAY.service)}:${PUSHGATEWAY.port}` : undefined,
             jobDeadlineMinutes: config.backup.jobDeadlineMinutes,
+            privateEndpointCidrs: awsFoundation?.network.vpcCidrs,
         });
     }
 
@@ -123,7 +134,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ollamaTarget,
             extraRoutes: observabilityRoutes(config.observability, (s) => platform.hostOf(s)),
             extraFiles: uiUserFiles({
-                grafana: grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword },
+                grafana: metricsAdmin,
+                // Prometheus and Alertmanager have no users: the metrics UIs share Grafana's admin.
+                prometheus: metricsAdmin,
+                alertmanager: metricsAdmin,
                 kibana: kibanaAnalystPassword && { user: ES_USERS.analyst.user, password: kibanaAnalystPassword },
             }),
             metrics: config.observability.metrics,
@@ -160,10 +174,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         parent,
     );
 
-    const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
-    const publicHost = platform.kind === "kubernetes" ? config.tls.hostnames[0] : "localhost";
-    const proxyUrl = `https://${publicHost}${publicPort}`;
+    const proxyUrl = publicProxyUrl(config);
     const logs = config.observability.logs
         ? new Logs(
               "logs",
@@ -217,7 +229,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   catalog: platform,
                   stack,
                   caCertPem: certificates.caCertPem,
-                  grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/`,
+                  publicUrl: proxyUrl,
                   grafanaAdminPassword: grafanaAdminPassword!,
                   grafanaAdminPasswordPrevious: grafanaAdmin?.previous,
                   elasticsearch: logs?.grafanaDatasource,
@@ -252,6 +264,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         observability: {
             grafanaUrl: metrics ? `${proxyUrl}${GRAFANA_PATH}/` : undefined,
+            prometheusUrl: metrics ? `${proxyUrl}${PROMETHEUS_PATH}/` : undefined,
+            alertmanagerUrl: metrics ? `${proxyUrl}${ALERTMANAGER_PATH}/` : undefined,
             kibanaUrl: config.observability.logs ? `${proxyUrl}${KIBANA_PATH}/` : undefined,
         },
         connectionStrings: {

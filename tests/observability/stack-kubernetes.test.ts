@@ -6,7 +6,8 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { kubernetesTotals } from "../../harness/kubernetes-totals";
 import { policyResources } from "../../harness/policy-report";
-import { runStack, StackRun } from "../../harness/run-stack";
+import { mountedFilesOf } from "../../harness/render";
+import { PROJECT_DIR, runStack, StackRun } from "../../harness/run-stack";
 import { PUSHGATEWAY } from "../../components/observability/pushgateway";
 import { renderKubernetesLabelsLua } from "../../components/observability/fluent-bit-conf";
 import { talksToLabel } from "../../components/platform/kubernetes/flows";
@@ -21,20 +22,8 @@ const NODE_AGENTS = ["cadvisor", "fluent-bit", "node-exporter"];
 const workload = (run: StackRun, name: string) =>
     [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT), ...run.ofType(DAEMON_SET)].find((w) => w.name === name)!;
 
-/** The files a workload's container gets, by mount path, from its ConfigMap and Secret. */
-function mountedFiles(run: StackRun, name: string): Record<string, string> {
-    const w = workload(run, name);
-    const source = (kind: "ConfigMap" | "Secret", suffix: string) =>
-        run.ofType(`kubernetes:core/v1:${kind}`).find((r) => r.inputs.metadata.name === `${name}-${suffix}`)?.inputs[kind === "ConfigMap" ? "data" : "stringData"] ?? {};
-    const files = source("ConfigMap", "files");
-    const secrets = source("Secret", "secret-files");
-    const result: Record<string, string> = {};
-    for (const m of podSpec(w).containers[0].volumeMounts) {
-        if (m.name === "files") result[m.mountPath] = files[m.subPath];
-        if (m.name === "secret-files") result[m.mountPath] = secrets[m.subPath];
-    }
-    return result;
-}
+/** The files a workload's pods get, by mount path, as `npm run render` writes them (harness/render.ts). */
+const mountedFiles = (run: StackRun, name: string): Record<string, string> => mountedFilesOf(run, name);
 
 /** The NetworkPolicy of a workload: whom it may reach (`namespace/service`) and who may reach it. */
 function flowsOf(run: StackRun, name: string) {
@@ -214,7 +203,7 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
         assert.deepEqual(flowsOf(run, "fluent-bit").egress, [`${MAIN}/logstash`]);
         assert.deepEqual(flowsOf(run, "node-exporter").egress, []);
         assert.deepEqual(flowsOf(run, "cadvisor").egress, []);
-        assert.deepEqual(flowsOf(run, "proxy").egress, [`${MAIN}/ollama`, `${MAIN}/grafana`, `${MAIN}/kibana`]);
+        assert.deepEqual(flowsOf(run, "proxy").egress, [`${MAIN}/ollama`, `${MAIN}/grafana`, `${MAIN}/prometheus`, `${MAIN}/alertmanager`, `${MAIN}/kibana`]);
         assert.deepEqual(flowsOf(run, "sqlserver-exporter").egress, [`${MAIN}/sqlserver`]);
         assert.deepEqual(flowsOf(run, "elasticsearch-exporter").egress, [`${MAIN}/elasticsearch`]);
         assert.deepEqual(flowsOf(run, "blackbox-exporter").egress.sort(), ["ollama", "proxy", "qdrant", "redis", "sqlserver", "timescale", "logstash", "kibana"].map((s) => `${MAIN}/${s}`).sort());
@@ -311,13 +300,15 @@ show("docker.var.lib.docker.containers.abc.abc-json.log")`;
             const mandatory = (await runPolicyPack(policyResources(r))).filter((v) => v.enforcementLevel === "mandatory");
             assert.deepEqual(mandatory, []);
         }
-        // What it costs (README, npm run bench): pods and limits in the cluster, and on every node
-        // (the CloudWatch exporter among them: prod has the aws object).
+        // What it costs (docs/observability.md states it; npm run bench prints it): pods (the CloudWatch exporter among them: prod has the aws object) and limits in the cluster, and on every node.
         const [on, without] = [kubernetesTotals(run), kubernetesTotals(off)];
-        assert.deepEqual(
-            [on.cluster.pods - without.cluster.pods, on.cluster.memoryMb - without.cluster.memoryMb, on.cluster.memoryRequestMb - without.cluster.memoryRequestMb],
-            [14, 6368, 3184],
-        );
-        assert.deepEqual([on.perNode.pods, on.perNode.memoryMb, without.perNode.pods], [3, 576, 0]);
+        const cores = (n: number) => Math.round(n * 100) / 100;
+        const stated =
+            `${on.cluster.pods - without.cluster.pods} more pods, ${cores(on.cluster.cpu - without.cluster.cpu)} cores and ${on.cluster.memoryMb - without.cluster.memoryMb} MB of limits in the cluster ` +
+            `(${on.cluster.memoryRequestMb - without.cluster.memoryRequestMb} MB requested), plus ${on.perNode.pods} pods per node (node-exporter, cAdvisor, Fluent Bit) ` +
+            `with ${cores(on.perNode.cpu)} cores and ${on.perNode.memoryMb} MB of limits (${on.perNode.memoryRequestMb} MB requested) on every node`;
+        const doc = fs.readFileSync(path.join(PROJECT_DIR, "docs", "observability.md"), "utf8").replace(/\s+/g, " ");
+        assert.ok(doc.includes(stated), `docs/observability.md should say: ${stated}`);
+        assert.equal(without.perNode.pods, 0);
     });
 });

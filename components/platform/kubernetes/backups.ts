@@ -6,6 +6,7 @@ import { TASK_RUNNER_PATH } from "../../backup/task-runner";
 import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
 import { PUSHGATEWAY } from "../../observability/pushgateway";
 import { defaultImages } from "../../config/images";
+import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ScheduledTask, ServiceSpec } from "../types";
 import { outcomeMount, outcomeVolume, reportContainer, taskCronSpec, taskDeadlineSeconds, taskFiles, taskRunEnv } from "./scheduled-tasks";
@@ -34,6 +35,11 @@ export interface BackupDestination {
     readonly pushgatewayUrl?: string;
     /** Longest a backup job may run (a periodic one: at most its period). */
     readonly jobDeadlineMinutes: number;
+    /**
+     * Private ranges where S3 and STS may answer: with interface endpoints and private DNS, their
+     * names resolve to the endpoints' addresses in the VPC, which the internet rule excludes.
+     */
+    readonly privateEndpointCidrs?: readonly string[];
 }
 
 /** The label that tells backup from restore pods (the policy pack looks for `backup` CronJobs). */
@@ -305,9 +311,12 @@ class StoreBackups {
             const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
             const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));
             const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
+            const endpoints = this.destination.privateEndpointCidrs ?? [];
             const egress = [
                 ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
                 ...(this.destination.identity === "pod-identity" ? [podIdentityEgress] : []),
+                // HTTPS to the VPC: S3 and STS interface endpoints, where the VPC has them.
+                ...(endpoints.length > 0 ? [{ to: endpoints.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] }] : []),
             ];
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-flows`,
@@ -366,6 +375,7 @@ class StoreBackups {
         return {
             name,
             image: job.image,
+            imagePullPolicy: pullPolicyFor(job.image),
             command,
             env: inputs.env,
             resources: containerResources(job.resources),
@@ -379,6 +389,7 @@ class StoreBackups {
         return {
             name,
             image: defaultImages.awsCli,
+            imagePullPolicy: pullPolicyFor(defaultImages.awsCli),
             command: ["sh", script],
             env: Object.entries(env).map(([key, value]) => ({ name: key, value })),
             resources: containerResources(transferResources),

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { cronSchedule, overdueAfterSeconds, schedulePeriodSeconds } from "../../backup/cron";
 import { TASK_REPORT_PATH, TASK_REPORT_SCRIPT, TASK_RUNNER_PATH, TASK_RUNNER_SCRIPT } from "../../backup/task-runner";
 import { defaultImages } from "../../config/images";
+import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { PlatformConfig } from "../../config/load";
 import { PUSHGATEWAY } from "../../observability/pushgateway";
 import { Env, Resources, RunAs, ScheduledTask, ServiceFile, ServiceSpec } from "../types";
@@ -59,6 +60,7 @@ export function reportContainer(store: string, task: ScheduledTask, pushgatewayU
     return {
         name: "report",
         image: defaultImages.curl,
+        imagePullPolicy: pullPolicyFor(defaultImages.curl),
         command: ["sh", TASK_REPORT_PATH],
         env: Object.entries(env).map(([name, value]) => ({ name, value })),
         resources: containerResources(reportResources),
@@ -127,6 +129,7 @@ export function taskCronJob(a: TaskCronJobArgs): void {
     const run: Core.Container = {
         name: "task",
         image: task.image,
+        imagePullPolicy: pullPolicyFor(task.image),
         command: taskCommand(task),
         env: inputs.env,
         resources: containerResources(task.resources),
