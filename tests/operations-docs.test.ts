@@ -4,6 +4,7 @@
  * (found by its value in their environment and files, as the mocks generate it).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR, RegisteredResource, runStack, StackRun } from "../harness/run-stack";
@@ -42,6 +43,9 @@ describe("docs/operations.md: rotating each generated secret", function () {
             assert.equal(row[1], secret.options.protect ? "yes" : "no", `${name}: protected`);
             const listed = row[2] === "—" ? [] : row[2].split(",").map((c) => c.trim()).sort();
             assert.deepEqual(listed, carriers(dev, secret), `${name}: carried by`);
+            // How it rotates: as npm run rotate classifies it.
+            const kind = spawnSync("bash", [path.join(PROJECT_DIR, "scripts", "rotate.sh"), "--kind", secret.name], { encoding: "utf8" }).stdout.trim();
+            assert.equal(/^[a-z-]+/.exec(row[3])?.[0], kind, `${name}: rotates`);
         }
     });
 

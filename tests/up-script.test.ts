@@ -6,13 +6,14 @@ import * as path from "path";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 
 /** What the scripts may use from the system; pulumi, docker, npm, npx (and node, when a test says) come from stubs. */
-const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head"];
+const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head", "jq"];
 const systemTools = SYSTEM_TOOLS.map((tool) => [tool, spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim()]);
 
 interface Stubs {
     pulumi?: string;
     docker?: string;
     npx?: string;
+    aws?: string;
     /** A stub for node; default: the real node (scripts/check-node.js runs on it). */
     node?: string;
 }
@@ -53,6 +54,7 @@ function runScript(script: string, args: string[], stubs: Stubs, env: Record<str
         );
     if (stubs.pulumi !== undefined) stub("pulumi", stubs.pulumi);
     if (stubs.docker !== undefined) stub("docker", stubs.docker);
+    if (stubs.aws !== undefined) stub("aws", stubs.aws);
     if (stubs.node !== undefined) stub("node", stubs.node);
     else fs.symlinkSync(process.execPath, path.join(bin, "node"));
     stub("npx", stubs.npx ?? "exit 0");
@@ -276,6 +278,7 @@ const SCRIPTS: { script: string; command: string; args: string[] }[] = [
     { script: "pulumi", command: "npm run pulumi", args: ["stack", "ls"] },
     { script: "render", command: "npm run render", args: [] },
     { script: "policy-check", command: "npm run policy:check", args: [] },
+    { script: "rotate", command: "npm run rotate", args: ["redis-password"] },
 ];
 /** What a script did with the stack: the Pulumi --stack, the stack Docker was asked about, or the offline command's argument. */
 const stackUsed = (r: Run): string[] => [
@@ -311,8 +314,8 @@ describe("one rule for the stack in every script (scripts/stack-arg.sh)", functi
         for (const { script, command, args } of SCRIPTS) {
             for (const [argv, env] of [[["stagign", ...args], {}], [args, { LLM_PLATFORM_STACK: "stagign" }]] as const) {
                 const r = runScript(script, [...argv], stubsFor, env, withStacks);
-                // backup, restore and pulumi read a first word that is no stack as their own (a store, a Pulumi command).
-                if (argv[0] === "stagign" && ["backup", "restore", "pulumi"].includes(script)) continue;
+                // backup, restore, pulumi and rotate read a first word that is no stack as their own (a store, a Pulumi command, a secret).
+                if (argv[0] === "stagign" && ["backup", "restore", "pulumi", "rotate"].includes(script)) continue;
                 assert.equal(r.status, 2, `${script} ${argv.join(" ")}: ${r.out}`);
                 assert.match(r.stderr, new RegExp(`^${command}: unknown stack 'stagign' \\(from (the first argument|LLM_PLATFORM_STACK)\\): there is no Pulumi\\.stagign\\.yaml; stacks here: dev prod qa staging\\nusage: ${command.replace(/[:]/g, ".")} -- `), script);
                 assert.deepEqual(r.calls.filter((c) => !c.startsWith("node ")), [], script);
@@ -331,6 +334,9 @@ describe("one rule for the stack in every script (scripts/stack-arg.sh)", functi
             ["backup", ["dev", "redis", "extra"], /unknown argument 'extra'/],
             ["render", ["dev", "out", "more"], /unknown argument 'more'/],
             ["policy-check", ["dev", "prod"], /unknown argument 'prod'/],
+            ["rotate", ["dev", "redis-password", "--force"], /unknown option '--force'/],
+            ["rotate", ["dev"], /name the secret to rotate\nusage: npm run rotate -- \[<stack>\] <secret> \[--revoke\] \[--yes\]/],
+            ["rotate", ["redis-password", "--revoke"], /--revoke is for API keys: redis-password \(configured\) has one valid value at a time/],
         ];
         for (const [script, args, message] of cases) {
             const r = runScript(script, args, stubsFor, {}, withStacks);
@@ -526,5 +532,62 @@ describe("the stores of npm run backup and npm run restore", () => {
             .filter((c) => label(c, "llm-platform.role") === "backup")
             .map((c) => label(c, "llm-platform.service"));
         assert.deepEqual([...new Set(scheduled)].sort(), listed);
+    });
+});
+
+describe("npm run rotate (scripts/rotate.sh)", function () {
+    this.timeout(60000);
+    const URN = "urn:pulumi:prod::llm-platform::llm-platform:stack:Platform$llm-platform:data:Timescale$random:index/randomPassword:RandomPassword";
+    /** pulumi for the prod stack: the rotation's generation in the config (none: never rotated), the URNs and outputs of a deployed stack. */
+    const pulumiWith = (generation?: number) => `case "$*" in
+  "config get --stack prod --path rotation."*) ${generation === undefined ? "exit 1" : `echo ${generation}`} ;;
+  "stack --stack prod --show-urns") echo "    URN: ${URN.replace(/\$/g, "\\$")}::timescale-password-r1"; echo "    URN: urn:pulumi:prod::llm-platform::llm-platform:stack:Platform\\$tls:index/privateKey:PrivateKey::tls-server-key" ;;
+  "stack output --stack prod aws --json") echo '{"database":{"masterUserSecretArn":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-abc"}}' ;;
+esac
+exit 0`;
+    const rotate = (args: string[], generation?: number) => runScript("rotate", ["prod", ...args, "--yes"], { pulumi: pulumiWith(generation), aws: "exit 0" }, passphrase);
+    const UP = "pulumi up --stack prod --policy-pack policies --yes";
+    const changes = (r: Run) => pulumiCalls(r).filter((c) => !/^pulumi (stack select|stack --stack prod --show-urns|config get|stack output)/.test(c));
+
+    it("an API key: raises its generation, keeps the previous key accepted, then revokes it; each through npm run up", () => {
+        const r = rotate(["proxy-api-key-default"]);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(changes(r), [
+            "pulumi config set --stack prod --path rotation.proxy-api-key-default.generation 1",
+            "pulumi config set --stack prod --path rotation.proxy-api-key-default.previousAccepted true",
+            UP,
+        ]);
+        assert.ok(npxCalls(r).includes("npx ts-node --transpile-only scripts/preflight.ts prod"), "the preflight of npm run up");
+        assert.match(r.stderr, /then: npm run rotate -- prod proxy-api-key-default --revoke/);
+        const revoke = rotate(["proxy-api-key-default", "--revoke"], 1);
+        assert.equal(revoke.status, 0, revoke.out);
+        assert.deepEqual(changes(revoke), ["pulumi config set --stack prod --path rotation.proxy-api-key-default.previousAccepted false", UP]);
+    });
+
+    it("a stored secret: unprotects the generation that leaves the state, then raises its generation", () => {
+        const r = rotate(["timescale-password"], 2);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(changes(r), [`pulumi state unprotect --stack prod --yes ${URN}::timescale-password-r1`, "pulumi config set --stack prod --path rotation.timescale-password.generation 3", UP]);
+        const first = rotate(["timescale-password"]);
+        assert.deepEqual(changes(first), ["pulumi config set --stack prod --path rotation.timescale-password.generation 1", UP], "the first rotation keeps every generation");
+    });
+
+    it("a failed update says to finish it with npm run up, not to rotate again", () => {
+        const r = runScript("rotate", ["prod", "redis-password"], { pulumi: `${pulumiWith(0).replace(/exit 0$/, "")}[ "$1" = up ] && exit 255; exit 0`, aws: "exit 0" }, passphrase);
+        assert.equal(r.status, 1, r.out);
+        assert.match(r.stderr, /the rotation of redis-password is configured \(generation 1\) but the update did not finish: fix the cause, then npm run up -- prod \(not npm run rotate again/);
+    });
+
+    it("a private key: replaced with what it signs, in one npm run up", () => {
+        const r = rotate(["tls-server-key"]);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(changes(r), [`${UP} --replace urn:pulumi:prod::llm-platform::llm-platform:stack:Platform$tls:index/privateKey:PrivateKey::tls-server-key`]);
+    });
+
+    it("RDS's master password: rotated by Secrets Manager, no update", () => {
+        const r = rotate(["rds-master-password"]);
+        assert.equal(r.status, 0, r.out);
+        assert.ok(r.calls.some((c) => c.startsWith("aws secretsmanager rotate-secret --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-abc |")), r.calls.join("\n"));
+        assert.deepEqual(changes(r), []);
     });
 });
