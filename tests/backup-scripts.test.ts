@@ -15,9 +15,9 @@ import { QDRANT_BACKUP_SCRIPT } from "../components/qdrant/backup-script";
 import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
 import { TIMESCALE_BACKUP_SCRIPT } from "../components/timescale/backup-script";
 import { scratch } from "./helpers/backup-scratch";
-import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
+import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
 import { freePort } from "./helpers/ports";
-import { requireTool, TOOLS_REQUIRED } from "./helpers/tools";
+import { requireTool } from "./helpers/tools";
 
 const setAge = (p: string, days: number) => {
     const t = new Date(Date.now() - days * 86400_000);
@@ -101,13 +101,8 @@ describe("TimescaleDB backup and restore against Debian's PostgreSQL", function 
     let pg: TestPostgres | undefined;
 
     before(async function () {
-        requireTool(this, "pg_dump", "postgresql-client");
-        const bin = postgresBinDir();
-        if (!bin) {
-            if (TOOLS_REQUIRED) throw new Error("initdb not found: install Debian's postgresql (apt-get install postgresql)");
-            this.skip();
-        }
-        pg = await startPostgres(bin!);
+        const bin = requirePostgres(this, "pg_dump");
+        pg = await startPostgres(bin);
         pg.psql("postgres", "CREATE DATABASE llm_observatory");
         pg.psql("llm_observatory", "CREATE TABLE llm_traces (id serial PRIMARY KEY, model text NOT NULL, latency_ms double precision)");
         pg.psql("llm_observatory", "INSERT INTO llm_traces (model, latency_ms) SELECT 'llama3.2:3b', g * 1.5 FROM generate_series(1, 500) g");

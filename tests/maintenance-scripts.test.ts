@@ -14,8 +14,8 @@ import { TASK_REPORT_SCRIPT, TASK_RUNNER_SCRIPT } from "../components/backup/tas
 import { QDRANT_OPTIMIZE_SCRIPT } from "../components/qdrant/optimize-script";
 import { SQLSERVER_CHECKDB_SCRIPT, SQLSERVER_INDEX_SCRIPT } from "../components/sqlserver/maintenance-scripts";
 import { POSTGRES_ANALYZE_SCRIPT, POSTGRES_BLOAT_SCRIPT } from "../components/timescale/maintenance-scripts";
-import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
-import { requireTool, TOOLS_REQUIRED } from "./helpers/tools";
+import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
+import { requireTool } from "./helpers/tools";
 
 interface Run {
     status: number | null;
@@ -56,13 +56,8 @@ describe("TimescaleDB maintenance against Debian's PostgreSQL", function () {
     const env = () => ({ ...pg!.env, PGDATABASE: "llm_observatory", BLOAT_PERCENT: "20", BLOAT_MIN_DEAD_ROWS: "10000" });
 
     before(async function () {
-        requireTool(this, "psql", "postgresql-client");
-        const bin = postgresBinDir();
-        if (!bin) {
-            if (TOOLS_REQUIRED) throw new Error("initdb not found: install Debian's postgresql (apt-get install postgresql)");
-            this.skip();
-        }
-        pg = await startPostgres(bin!);
+        const bin = requirePostgres(this, "psql");
+        pg = await startPostgres(bin);
         pg.psql("postgres", "CREATE DATABASE llm_observatory");
         // Autovacuum off on this table, so its dead rows stay until the check has seen them.
         pg.psql("llm_observatory", "CREATE TABLE llm_logs (id int, message text) WITH (autovacuum_enabled = false)");

@@ -19,8 +19,8 @@ import { SQLSERVER_BACKUP_SCRIPT } from "../components/sqlserver/backup-script";
 import { TIMESCALE_BACKUP_SCRIPT } from "../components/timescale/backup-script";
 import { Scratch, scratch } from "./helpers/backup-scratch";
 import { freePort } from "./helpers/ports";
-import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
-import { requireTool, TOOLS_REQUIRED } from "./helpers/tools";
+import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
+import { requireTool } from "./helpers/tools";
 
 const manifestOf = (s: Scratch, store: string, id: string) => fs.readFileSync(path.join(s.root, "backups", store, id, "manifest"), "utf8");
 const rewrite = (file: string, change: (text: string) => string) => fs.writeFileSync(file, change(fs.readFileSync(file, "utf8")));
@@ -57,13 +57,8 @@ describe("restore drill: TimescaleDB into a scratch database (Debian's PostgreSQ
     const databases = () => pg!.psql("postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'llm%'");
 
     before(async function () {
-        requireTool(this, "pg_dump", "postgresql-client");
-        const bin = postgresBinDir();
-        if (!bin) {
-            if (TOOLS_REQUIRED) throw new Error("initdb not found: install Debian's postgresql (apt-get install postgresql)");
-            this.skip();
-        }
-        pg = await startPostgres(bin!);
+        const bin = requirePostgres(this, "pg_dump");
+        pg = await startPostgres(bin);
         pg.psql("postgres", "CREATE DATABASE llm_observatory");
         pg.psql("llm_observatory", "CREATE TABLE llm_traces (id serial PRIMARY KEY, model text NOT NULL, note text)");
         // Rows whose text holds a newline and a tab: COPY escapes them, one line per row.

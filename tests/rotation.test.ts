@@ -22,8 +22,8 @@ import { SQLSERVER_ROTATE_CREDENTIALS_SCRIPT } from "../components/sqlserver/rot
 import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "../components/timescale/rotate-password-script";
 import { PROJECT_DIR, RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 import { freePort } from "./helpers/ports";
-import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
-import { requireTool, TOOLS_REQUIRED } from "./helpers/tools";
+import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
+import { requireTool } from "./helpers/tools";
 
 const CONTAINER = "docker:index/container:Container";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -228,13 +228,8 @@ describe("rotation of a database password under Debian's PostgreSQL", function (
     const NEW = "New-password_2";
 
     before(async function () {
-        requireTool(this, "psql", "postgresql-client");
-        const bin = postgresBinDir();
-        if (!bin) {
-            if (TOOLS_REQUIRED) throw new Error("initdb not found: install Debian's postgresql (apt-get install postgresql)");
-            this.skip();
-        }
-        pg = await startPostgres(bin!, { passwordOverTcp: true });
+        const bin = requirePostgres(this, "psql");
+        pg = await startPostgres(bin, { passwordOverTcp: true });
         pg.psql("postgres", "CREATE DATABASE llm_observatory");
         pg.psql("postgres", `CREATE ROLE llm_owner LOGIN SUPERUSER PASSWORD '${OLD}'`);
     });

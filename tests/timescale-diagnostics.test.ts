@@ -10,8 +10,7 @@ import * as fs from "fs";
 import { postgresFlags } from "../components/timescale/timescale";
 import { renderDiagnosticsSql } from "../components/timescale/diagnostics-sql";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "../components/timescale/monitor-role-sql";
-import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
-import { requireTool, TOOLS_REQUIRED } from "./helpers/tools";
+import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
 
 /** The generated `-c key=value` flags as settings, without what only TimescaleDB's image has. */
 function debianSettings(memoryMb: number, slowQueryMs: number): Record<string, string> {
@@ -36,15 +35,10 @@ describe("TimescaleDB diagnostics: pg_stat_statements and the slow-query log (De
     };
 
     before(async function () {
-        requireTool(this, "psql", "postgresql-client");
-        const bin = postgresBinDir();
-        if (!bin) {
-            if (TOOLS_REQUIRED) throw new Error("initdb not found: install Debian's postgresql (apt-get install postgresql)");
-            this.skip();
-        }
+        const bin = requirePostgres(this, "psql");
         const settings = debianSettings(1024, 200);
         assert.equal(settings.shared_preload_libraries, "pg_stat_statements");
-        pg = await startPostgres(bin!, { settings });
+        pg = await startPostgres(bin, { settings });
         pg.psql("postgres", "CREATE DATABASE llm_observatory");
     });
 

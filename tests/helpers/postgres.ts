@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "./ports";
+import { requireTool, TOOLS_REQUIRED } from "./tools";
 
 /** Debian keeps the server binaries (initdb, pg_ctl) outside PATH. */
 export function postgresBinDir(): string | undefined {
@@ -10,6 +11,20 @@ export function postgresBinDir(): string | undefined {
     if (!fs.existsSync(root)) return undefined;
     const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
     return versions.length > 0 ? path.join(root, versions[0], "bin") : undefined;
+}
+
+/**
+ * The server binaries' directory for a suite that runs Debian's PostgreSQL, with `clientTool`
+ * (psql, pg_dump) on PATH; the suite is skipped without them, unless tools are required.
+ */
+export function requirePostgres(ctx: Mocha.Context, clientTool: string): string {
+    requireTool(ctx, clientTool, "postgresql-client");
+    const bin = postgresBinDir();
+    if (!bin) {
+        if (TOOLS_REQUIRED) throw new Error("initdb not found: install Debian's postgresql (apt-get install postgresql)");
+        ctx.skip();
+    }
+    return bin!;
 }
 
 export interface TestPostgres {
