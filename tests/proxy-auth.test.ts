@@ -3,106 +3,15 @@
  * nginx.conf runs against a stub upstream on loopback and answers as a client would see it.
  */
 import assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as https from "https";
-import * as os from "os";
 import * as path from "path";
-import { renderApiKeyMap, renderNginxConf, Upstream } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { GRAFANA_ADMIN_USER, observabilityRoutes, uiUserFiles } from "../components/observability/routes";
 import { settle } from "./helpers/mocks";
-import { freePort } from "./helpers/ports";
-import { requireTool } from "./helpers/tools";
+import { ProxyUnderTest, request, startProxy } from "./helpers/nginx-proxy";
 
 const KEYS = { app: "a1".repeat(24), notebook: "N0".repeat(24), sqlserver: "S9".repeat(24) };
-
-function request(port: number, urlPath: string, key?: string): Promise<{ status: number; body: string; seenAuthorization?: string }> {
-    return new Promise((resolve, reject) => {
-        const req = https.request(
-            { host: "127.0.0.1", port, path: urlPath, method: "GET", rejectUnauthorized: false, headers: key ? { Authorization: `Bearer ${key}` } : {} },
-            (res) => {
-                let body = "";
-                res.on("data", (d) => (body += d));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body, seenAuthorization: res.headers["x-seen-authorization"] as string | undefined }));
-            },
-        );
-        req.on("error", reject);
-        req.end();
-    });
-}
-
-async function waitForPort(port: number, child: ChildProcess, log: () => string) {
-    for (let i = 0; i < 100; i++) {
-        if (child.exitCode !== null) throw new Error(`nginx exited: ${log()}`);
-        const open = await new Promise<boolean>((resolve) => {
-            const s = require("net").connect(port, "127.0.0.1");
-            s.on("connect", () => (s.end(), resolve(true)));
-            s.on("error", () => resolve(false));
-        });
-        if (open) return;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nginx did not listen on ${port}: ${log()}`);
-}
-
-/** The generated nginx.conf under the real nginx, in a directory of its own, in front of a stub upstream. */
-interface ProxyUnderTest {
-    readonly dir: string;
-    readonly httpsPort: number;
-    readonly stub: string;
-    stderr(): string;
-    stop(): void;
-}
-
-async function startProxy(
-    ctx: Mocha.Context,
-    a: { keys: Record<string, string>; rate: { perSecond: number; burst: number }; answer: http.RequestListener; routes: (stub: string, dir: string) => Promise<Upstream[]> },
-): Promise<ProxyUnderTest> {
-    const nginxBin = requireTool(ctx, "nginx", "nginx");
-    const openssl = requireTool(ctx, "openssl", "openssl");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-proxy-auth-"));
-    // NGINX's workers (nobody, when the test runs as root) read the user files at request time.
-    fs.chmodSync(dir, 0o755);
-    const made = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy",
-        "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")]);
-    assert.equal(made.status, 0, made.stderr.toString());
-    const upstream = http.createServer(a.answer);
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    const stub = `127.0.0.1:${(upstream.address() as any).port}`;
-    const httpsPort = await freePort();
-    fs.writeFileSync(path.join(dir, "api-keys.map"), renderApiKeyMap(a.keys));
-    const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
-    const conf = renderNginxConf({
-        nginxVersion: version,
-        resolver: "127.0.0.1",
-        tlsDir: dir,
-        publicHttpsPort: httpsPort,
-        upstreams: await a.routes(stub, dir),
-        clientMaxBodyMb: 1,
-        upstreamTimeoutSeconds: 10,
-        auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: a.rate.perSecond, burst: a.rate.burst },
-        paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
-        listen: { http: await freePort(), https: httpsPort },
-    });
-    fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
-    let stderr = "";
-    const nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-    nginx.stderr!.on("data", (d) => (stderr += d));
-    await waitForPort(httpsPort, nginx, () => stderr);
-    return {
-        dir,
-        httpsPort,
-        stub,
-        stderr: () => stderr,
-        stop() {
-            nginx.kill("SIGTERM");
-            upstream.close();
-            fs.rmSync(dir, { recursive: true, force: true });
-        },
-    };
-}
 
 describe("proxy API keys and rate limits under a real nginx", function () {
     this.timeout(30000);

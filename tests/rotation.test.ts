@@ -7,21 +7,22 @@
  * against stand-ins. `npm run rotate` itself: tests/up-script.test.ts.
  */
 import assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { rotatableSecrets } from "../components/config/rotation";
 import { GRAFANA_ROTATE_ADMIN_SCRIPT } from "../components/observability/grafana-rotation";
-import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { SQLSERVER_ROTATE_CREDENTIALS_SCRIPT } from "../components/sqlserver/rotate-credentials-script";
 import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "../components/timescale/rotate-password-script";
+import { EngineFacts } from "../components/machine";
+import { dockerModel } from "../harness/lifecycle/docker-model";
+import { Lifecycle } from "../harness/lifecycle/model";
 import { PROJECT_DIR, RegisteredResource, runStack, StackRun } from "../harness/run-stack";
-import { freePort } from "./helpers/ports";
+import { ProxyUnderTest, request, startProxy } from "./helpers/nginx-proxy";
 import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
@@ -138,84 +139,51 @@ describe("rotation: which secrets, and how each rotates", function () {
     });
 });
 
+describe("rotation through the Docker lifecycle model (terraform-provider-docker's ForceNew fields)", function () {
+    this.timeout(240000);
+    const ENGINE: EngineFacts = { cpus: 16, memoryMb: 64000, swapLimit: true, nvidiaRuntime: false, serverVersion: "29.1.2" };
+    const run = (rotation: object = {}) => runStack("dev", { dockerEngine: ENGINE, overrides: { "llm-platform:rotation": rotation } });
+
+    it("recreates exactly the carriers of the rotated password and adds its step, and the next up changes nothing", async () => {
+        const life = new Lifecycle([dockerModel(ENGINE)]);
+        life.up(await run());
+        const rotation = { "timescale-password": { generation: 1 } };
+        const plan = life.up(await run(rotation));
+        assert.deepEqual(plan.names("create", CONTAINER), ["timescale-rotate-password"]);
+        assert.deepEqual(plan.names("replace", CONTAINER), ["timescale", "timescale-backup-full", "timescale-diagnostics", "timescale-monitor-role", "timescale-schema"]);
+        assert.deepEqual(plan.names("delete"), [], "no volume or container goes");
+        assert.deepEqual(life.up(await run(rotation)).summary, [], "a second up changes nothing");
+    });
+});
+
 describe("rotation of an API key under the real nginx: overlap, then revoke", function () {
     this.timeout(120000);
-    let nginxBin: string;
-    let dir: string;
-    let nginx: ChildProcess | undefined;
-    let port: number;
-
-    function request(key: string): Promise<number> {
-        return new Promise((resolve, reject) => {
-            const req = https.request({ host: "127.0.0.1", port, path: "/api/tags", rejectUnauthorized: false, headers: { Authorization: `Bearer ${key}` } }, (res) => {
-                res.resume();
-                res.on("end", () => resolve(res.statusCode ?? 0));
-            });
-            req.on("error", reject);
-            req.end();
-        });
-    }
-
-    /** nginx with the stack's own key map (as the proxy container gets it), in front of a stub model server. */
-    async function serve(keyMap: string) {
-        nginx?.kill("SIGTERM");
-        await new Promise((r) => setTimeout(r, 300));
-        fs.writeFileSync(path.join(dir, "api-keys.map"), keyMap);
-        nginx = spawn(nginxBin, ["-c", path.join(dir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], { stdio: "ignore" });
-        for (let i = 0; i < 100; i++) {
-            const open = await new Promise<boolean>((resolve) => net.connect(port, "127.0.0.1").on("connect", function (this: net.Socket) { this.end(); resolve(true); }).on("error", () => resolve(false)));
-            if (open) return;
-            await new Promise((r) => setTimeout(r, 100));
-        }
-        throw new Error("nginx did not listen");
-    }
+    let proxy: ProxyUnderTest | undefined;
+    const status = async (key: string) => (await request(proxy!.httpsPort, "/api/tags", key)).status;
+    /** The proxy container with the stack's own key map. */
+    const serve = (keyMap: string) => proxy!.restartWithKeyMap(keyMap);
 
     before(async function () {
-        nginxBin = requireTool(this, "nginx", "nginx");
-        const openssl = requireTool(this, "openssl", "openssl");
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-rotate-nginx-"));
-        spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=proxy", "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")]);
-        const upstream = http.createServer((_req, res) => res.end("ok")).listen(0, "127.0.0.1");
-        await new Promise((r) => upstream.on("listening", r));
-        port = await freePort();
-        const version = /nginx\/(\d+\.\d+\.\d+)/.exec(spawnSync(nginxBin, ["-v"], { encoding: "utf8" }).stderr)![1];
-        fs.writeFileSync(
-            path.join(dir, "nginx.conf"),
-            renderNginxConf({
-                nginxVersion: version,
-                resolver: "127.0.0.1",
-                tlsDir: dir,
-                publicHttpsPort: port,
-                upstreams: ollamaRoutes(`127.0.0.1:${(upstream.address() as net.AddressInfo).port}`),
-                clientMaxBodyMb: 1,
-                upstreamTimeoutSeconds: 10,
-                auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: 100, burst: 100 },
-                paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
-                listen: { http: await freePort(), https: port },
-            }),
-        );
+        proxy = await startProxy(this, { keys: {}, rate: { perSecond: 100, burst: 100 }, answer: (_req, res) => res.end("ok"), routes: async (stub) => ollamaRoutes(stub) });
     });
-    after(() => {
-        nginx?.kill("SIGTERM");
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => proxy?.stop());
 
     it("accepts the old and the new key while the rotation overlaps, and only the new one once the old is revoked", async () => {
         const keyMapOf = (run: StackRun) => upload(run.named(CONTAINER, "proxy"), "/etc/nginx/auth/api-keys.map");
         const before = await runStack("dev");
         const old = before.outputs.apiKeys.default;
         await serve(keyMapOf(before));
-        assert.equal(await request(old), 200);
+        assert.equal(await status(old), 200);
 
         const overlap = await rotated({ "proxy-api-key-default": { generation: 1, previousAccepted: true } });
         const fresh = overlap.outputs.apiKeys.default;
         assert.notEqual(fresh, old);
         await serve(keyMapOf(overlap));
-        assert.deepEqual([await request(old), await request(fresh)], [200, 200], "both during the overlap");
+        assert.deepEqual([await status(old), await status(fresh)], [200, 200], "both during the overlap");
 
         const revoked = await rotated({ "proxy-api-key-default": { generation: 1, previousAccepted: false } });
         await serve(keyMapOf(revoked));
-        assert.deepEqual([await request(old), await request(fresh)], [401, 200], "the old key is refused once revoked");
+        assert.deepEqual([await status(old), await status(fresh)], [401, 200], "the old key is refused once revoked");
         assert.equal(revoked.outputs.apiKeys.default, fresh, "revoking keeps the new key");
         assert.ok(!revoked.ofType(PASSWORD).some((r) => r.name === "proxy-api-key-default"), "the old generation leaves the state");
     });
