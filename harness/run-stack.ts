@@ -32,6 +32,25 @@ export interface RegisteredResource {
     readonly state: Record<string, any>;
     /** Options the program gave: retainOnDelete, protect, and dependsOn as `type::name`. */
     readonly options: RecordedOptions;
+    /** What the engine receives for it: the graph `pulumi destroy --exclude-protected` and replacements work on. */
+    readonly engine: EngineView;
+}
+
+/**
+ * A registration as the engine sees it (RegisterResourceRequest): URNs qualified by the
+ * parent's type as the mock monitor forms them, every dependency (dependsOn and the
+ * resources whose outputs feed an input), and the options after inheritance from the parent.
+ */
+export interface EngineView {
+    readonly urn: string;
+    readonly parent?: string;
+    /** Explicit and property dependencies, as URNs. */
+    readonly dependencies: readonly string[];
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    /** The `import` option: adopt the existing cloud object with this id. */
+    readonly importId?: string;
+    readonly deleteBeforeReplace: boolean;
 }
 
 export interface RecordedOptions {
@@ -40,6 +59,8 @@ export interface RecordedOptions {
     readonly deleteBeforeReplace?: boolean;
     readonly customTimeouts?: pulumi.CustomTimeouts;
     readonly dependsOn: string[];
+    /** Earlier identities of the resource (`{ name }`: the same parent and type under another name). */
+    readonly aliases?: readonly pulumi.Input<string | pulumi.Alias>[];
 }
 
 export interface StackRun {
@@ -115,6 +136,9 @@ export interface RunOptions {
     readonly without?: readonly string[];
 }
 
+/** Answers a provider function (an invoke) instead of the mock account, or `undefined` to leave it to the mock. */
+export type LookupOverride = (token: string, inputs: Record<string, any>) => Record<string, any> | undefined;
+
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
     for (const key of options.without ?? []) delete values[key];
@@ -130,6 +154,8 @@ export async function runProgram(
     /** Receives every registered resource, also when the program fails. */
     resources: RegisteredResource[] = [],
     dockerEngine?: EngineFacts,
+    /** What AWS holds already, for lookups the mock account cannot answer (adopting a kept key). */
+    lookup?: LookupOverride,
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
@@ -142,6 +168,7 @@ export async function runProgram(
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             customTimeouts: (opts as pulumi.CustomResourceOptions).customTimeouts,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
+            aliases: opts.aliases,
         });
         return undefined;
     };
@@ -149,7 +176,9 @@ export async function runProgram(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state = mockState(args.type, args.name, args.inputs, stepExitCode);
+                const engine = engineViews.get(`${args.type}::${args.name}`) ?? { urn: "", dependencies: [], protect: false, retainOnDelete: false, deleteBeforeReplace: false };
                 resources.push({
+                    engine,
                     type: args.type,
                     name: args.name,
                     get options() {
@@ -165,13 +194,14 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return mockCall(args.token, args.inputs);
+                return lookup?.(args.token, args.inputs) ?? mockCall(args.token, args.inputs);
             },
         },
         "llm-platform",
         stack,
         false,
     );
+    const engineViews = recordEngineViews();
     pulumi.runtime.setAllConfig(engineConfig(values));
 
     const config = loadConfig(() => dockerEngine, () => undefined);
@@ -194,6 +224,31 @@ export async function runProgram(
             return found;
         },
     };
+}
+
+/**
+ * Records each RegisterResourceRequest the mock monitor receives, keyed `type::name`, before
+ * the mocks answer it (the mock monitor itself keeps only type, name and inputs).
+ */
+function recordEngineViews(): Map<string, EngineView> {
+    const views = new Map<string, EngineView>();
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        const propertyDependencies: string[] = [];
+        req.getPropertydependenciesMap().forEach((deps: any) => propertyDependencies.push(...deps.getUrnsList()));
+        views.set(`${req.getType()}::${req.getName()}`, {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent: req.getParent() || undefined,
+            dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            importId: req.getImportid() || undefined,
+            deleteBeforeReplace: req.getDeletebeforereplace() === true,
+        });
+        return register(req, callback);
+    };
+    return views;
 }
 
 /** Waits for every output and returns plain values (secrets unwrapped); rejects when an output failed. */

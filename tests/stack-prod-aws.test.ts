@@ -69,6 +69,13 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
             const name = b.inputs.bucket;
             assert.equal(b.inputs.forceDestroy, false);
             assert.deepEqual([b.options.protect, b.options.retainOnDelete], [true, true], name);
+            // Object Lock never through the bucket's ForceNew flag: a stack created before keeps its bucket.
+            assert.equal(b.inputs.objectLockEnabled, undefined, name);
+            // Every setting is guarded like the bucket: `pulumi destroy --exclude-protected` keeps only
+            // protected resources and their dependencies, and these depend on the bucket, not it on them.
+            const settings = run.resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== BUCKET && r.inputs.bucket === name);
+            assert.ok(settings.length >= 6, `${name}: ${settings.map((r) => r.name)}`);
+            for (const setting of settings) assert.deepEqual([setting.engine.protect, setting.engine.retainOnDelete], [true, true], setting.name);
             assert.equal(sideOf(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name).rule.objectOwnership, "BucketOwnerEnforced");
             const block = sideOf(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name);
             assert.deepEqual([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [true, true, true, true]);
@@ -135,17 +142,39 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
     it("gives the backup jobs a Pod Identity role limited to their prefix and their key", () => {
         const role = run.named("aws:iam/role:Role", "aws-backup-role").inputs;
         assert.equal(role.name, "llm-platform-prod-backup");
-        assert.deepEqual(doc(role.assumeRolePolicy).Statement, [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }]);
+        // Only this cluster's backup ServiceAccount: the session tags the Pod Identity agent sets (EKS pod-id-role doc).
+        assert.deepEqual(doc(role.assumeRolePolicy).Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "pods.eks.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+                Condition: {
+                    StringEquals: {
+                        "aws:SourceAccount": "123456789012",
+                        "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:123456789012:cluster/example-cluster",
+                        "aws:RequestTag/kubernetes-namespace": "llm-platform",
+                        "aws:RequestTag/kubernetes-service-account": "backup",
+                    },
+                },
+            },
+        ]);
         const association = run.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws-backup-role-pod-identity").inputs;
         assert.deepEqual([association.clusterName, association.namespace, association.serviceAccount], ["example-cluster", "llm-platform", "backup"]);
         const statements = doc(run.named("aws:iam/rolePolicy:RolePolicy", "aws-backup-role-access").inputs.policy).Statement;
         const bucketArn = `arn:aws:s3:::${BACKUPS}`;
+        // Read, restore from Glacier and add; never delete or change a lock; the key only through S3 of the region.
         assert.deepEqual(statements.map((s: any) => [s.Action, s.Resource]), [
             ["s3:ListBucket", bucketArn],
-            [["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], `${bucketArn}/backups/*`],
-            [["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], run.named("aws:kms/key:Key", "aws-backups-key").state.arn],
+            [["s3:GetObject", "s3:RestoreObject"], `${bucketArn}/backups/*`],
+            [["s3:PutObject", "s3:AbortMultipartUpload"], `${bucketArn}/backups/*`],
+            [["kms:Decrypt", "kms:GenerateDataKey"], run.named("aws:kms/key:Key", "aws-backups-key").state.arn],
         ]);
         assert.deepEqual(statements[0].Condition, { StringLike: { "s3:prefix": ["backups/*"] } });
+        assert.deepEqual(statements[3].Condition, { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+        const actions = statements.flatMap((s: any) => [s.Action].flat());
+        for (const never of ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold"]) {
+            assert.ok(!actions.includes(never) && !actions.some((a: string) => a.endsWith("*")), never);
+        }
     });
 
     it("with IRSA, trusts only the backup ServiceAccount through the cluster's OIDC issuer", async () => {
@@ -175,11 +204,24 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         const config = replicated.named("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws-backups-replica-config");
         assert.equal(config.inputs.bucket, BACKUPS);
         const [rule] = config.inputs.rules;
+        // Deletions stay where they happen: a delete marker in the source hides nothing in the replica.
         assert.deepEqual(
             [rule.status, rule.deleteMarkerReplication, rule.sourceSelectionCriteria, rule.destination],
-            ["Enabled", { status: "Enabled" }, { sseKmsEncryptedObjects: { status: "Enabled" } }, { bucket: `arn:aws:s3:::${replicaName}`, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: replicaKey.state.arn } }],
+            ["Enabled", { status: "Disabled" }, { sseKmsEncryptedObjects: { status: "Enabled" } }, { bucket: `arn:aws:s3:::${replicaName}`, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: replicaKey.state.arn } }],
         );
-        assert.ok(config.options.dependsOn.includes("aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning"), "source versioning first");
+        for (const first of ["aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration::aws-backups-replica-object-lock"]) {
+            assert.ok(config.options.dependsOn.includes(first), first);
+        }
+        assert.deepEqual([config.engine.protect, config.engine.retainOnDelete], [true, true]);
+        // The replica is locked like the source; the replication role reads retention and cannot delete there.
+        assert.deepEqual(sideOf(replicated, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", replicaName).rule, { defaultRetention: { mode: "GOVERNANCE", days: 365 } });
+        const replicationActions = doc(replicated.named("aws:iam/rolePolicy:RolePolicy", "aws-backups-replica-access").inputs.policy).Statement.flatMap((s: any) => [s.Action].flat());
+        assert.ok(replicationActions.includes("s3:GetObjectRetention") && replicationActions.includes("s3:GetObjectLegalHold"));
+        assert.ok(!replicationActions.some((a: string) => a.includes("Delete")), replicationActions.join());
+        // The backup role may read and restore the replica (a restore after losing the first region), never write it.
+        const backupStatements = doc(replicated.named("aws:iam/rolePolicy:RolePolicy", "aws-backup-role-access").inputs.policy).Statement;
+        const onReplica = backupStatements.filter((s: any) => [s.Resource].flat().some((r: string) => r.includes(replicaName) || r === replicaKey.state.arn));
+        assert.deepEqual(onReplica.map((s: any) => s.Action), ["s3:ListBucket", ["s3:GetObject", "s3:RestoreObject"], "kms:Decrypt"]);
         assert.equal(replicated.outputs.aws.backups.replicaBucket, replicaName);
         assert.deepEqual((await runPolicyPack(policyResources(replicated))).filter((v) => v.enforcementLevel === "mandatory"), []);
     });
@@ -278,13 +320,13 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
     it("validates the ACM certificate by DNS in the configured zone and points the hostname at the ALB", () => {
         const certificate = run.named("aws:acm/certificate:Certificate", "aws-certificate");
         assert.deepEqual([certificate.inputs.domainName, certificate.inputs.validationMethod], ["llm.example.com", "DNS"]);
-        const record = run.named("aws:route53/record:Record", "aws-certificate-validation-0").inputs;
+        const record = run.named("aws:route53/record:Record", "aws-certificate-validation-llm.example.com").inputs;
         const option = certificate.state.domainValidationOptions[0];
         assert.deepEqual([record.zoneId, record.name, record.type, record.records], ["Z0EXAMPLE1234567890AB", option.resourceRecordName, "CNAME", [option.resourceRecordValue]]);
         const validation = run.named("aws:acm/certificateValidation:CertificateValidation", "aws-certificate-validation");
         assert.equal(validation.inputs.certificateArn, certificate.state.arn);
-        assert.deepEqual(validation.options.dependsOn, ["aws:route53/record:Record::aws-certificate-validation-0"]);
-        const alias = run.named("aws:route53/record:Record", "aws-dns-0").inputs;
+        assert.deepEqual(validation.options.dependsOn, ["aws:route53/record:Record::aws-certificate-validation-llm.example.com"]);
+        const alias = run.named("aws:route53/record:Record", "aws-dns-llm.example.com").inputs;
         assert.deepEqual([alias.name, alias.type, alias.aliases[0].name], ["llm.example.com", "A", run.outputs.aws.loadBalancerDnsName]);
     });
 
