@@ -290,6 +290,8 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
     it("moves backups to Glacier Instant Retrieval when configured", async () => {
         const ir = await runProgram("prod", awsValues({ backupBucket: { glacierStorageClass: "GLACIER_IR" } }));
         assert.deepEqual(sideOf(ir, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", BACKUPS).rules[0].transitions[1], { days: 90, storageClass: "GLACIER_IR" });
+        // Instant Retrieval reads at once: a restore Job waits for no archive.
+        assert.equal(ir.named("kubernetes:batch/v1:CronJob", "timescale-restore").inputs.spec.jobTemplate.spec.activeDeadlineSeconds, 240 * 60);
     });
 
     it("runs RDS PostgreSQL encrypted, Multi-AZ, private, protected, with managed password, IAM auth, PI and logs", () => {

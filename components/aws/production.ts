@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ARCHIVE_RESTORE_HOURS } from "../backup/transfer";
 import { AwsSettings } from "./settings";
 import { BackupRole } from "./backup-role";
 import { BucketReplication } from "./bucket-replication";
@@ -49,6 +50,8 @@ export class AwsProduction extends pulumi.ComponentResource {
         readonly serviceAccount: string;
         readonly identity: "pod-identity" | "irsa";
         readonly region: string;
+        /** The slowest restore from the bucket's archive class (GLACIER: Bulk, 12 hours; GLACIER_IR reads at once). */
+        readonly archiveRestoreHours: number;
         /** The role and its Pod Identity association: pods started before them get no credentials. */
         readonly ready: pulumi.Resource[];
     };
@@ -181,6 +184,7 @@ export class AwsProduction extends pulumi.ComponentResource {
             serviceAccount: a.backupBucket.serviceAccount,
             identity: a.backupBucket.identity,
             region,
+            archiveRestoreHours: a.backupBucket.glacierStorageClass === "GLACIER" ? ARCHIVE_RESTORE_HOURS.Bulk : 0,
             // The role and its association, and the bucket's policy and Object Lock: no upload before them.
             ready: [backupRole, ...backups.ready],
         };
