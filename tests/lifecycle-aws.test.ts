@@ -100,8 +100,11 @@ describe("prod stack's AWS lifecycle (engine and provider models, under mocks)",
     });
 
     it("destroys with --exclude-protected once deletion protection is off, keeping the data, the keys and every bucket's hardening; up brings the rest back without a collision", async () => {
+        const keptTypes = (state: readonly StateEntry[], bucket: string) => state.filter((s) => s.type.startsWith("aws:s3/") && s.inputs.bucket === bucket).map((s) => s.type.split(":")[2]).sort();
+        const BUCKETS = ["llm-platform-prod-123456789012-eu-west-1-backups", "llm-platform-prod-123456789012-eu-west-1-logs"];
         const onGuard = destroy(created.state, created.cloud, { excludeProtected: true });
         assert.deepEqual(onGuard.refusals.map((r) => r.reason.split(":")[0]), ["OperationNotPermitted"], "AWS refuses to delete the ALB while deletion protection is on");
+        for (const bucket of BUCKETS) assert.deepEqual(keptTypes(onGuard.state, bucket), keptTypes(created.state, bucket), `${bucket}: no setting is stripped on the way`);
 
         const unguardedRun = await runProgram("prod", values({ loadBalancer: { deletionProtection: false } }));
         const unguarded = up(created.state, unguardedRun, created.cloud);
@@ -109,8 +112,7 @@ describe("prod stack's AWS lifecycle (engine and provider models, under mocks)",
         const destroyed = destroy(unguarded.state, unguarded.cloud, { excludeProtected: true });
         assert.deepEqual(destroyed.refusals, []);
 
-        const keptTypes = (state: readonly StateEntry[], bucket: string) => state.filter((s) => s.type.startsWith("aws:s3/") && s.inputs.bucket === bucket).map((s) => s.type.split(":")[2]).sort();
-        for (const bucket of ["llm-platform-prod-123456789012-eu-west-1-backups", "llm-platform-prod-123456789012-eu-west-1-logs"]) {
+        for (const bucket of BUCKETS) {
             const everything = keptTypes(unguarded.state, bucket);
             assert.deepEqual(keptTypes(destroyed.state, bucket), everything, `${bucket} keeps ${everything.join(", ")}`);
             for (const s of destroyed.state.filter((x) => x.type.startsWith("aws:s3/") && x.inputs.bucket === bucket)) {
