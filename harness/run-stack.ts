@@ -70,6 +70,8 @@ export interface StackRun {
     readonly outputs: Record<string, any>;
     /** The outputs as the program returned them (Outputs, secrets still marked). */
     readonly rawOutputs: Record<string, any>;
+    /** The provider functions (lookups) the program called, by token. */
+    readonly calls: readonly string[];
     /** Registered resources of one type, e.g. `docker:index/container:Container`. */
     ofType(type: string): RegisteredResource[];
     /** The custom resource of a type with this logical name. */
@@ -159,6 +161,7 @@ export async function runProgram(
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
+    const calls: string[] = [];
     const recordOptions: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
         names.set(resource, `${type}::${name}`);
         const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((opts.dependsOn as any) ?? []);
@@ -194,6 +197,7 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
+                calls.push(args.token);
                 return lookup?.(args.token, args.inputs) ?? mockCall(args.token, args.inputs);
             },
         },
@@ -217,6 +221,7 @@ export async function runProgram(
         resources,
         outputs,
         rawOutputs,
+        calls,
         ofType,
         named(type: string, name: string) {
             const found = ofType(type).find((r) => r.name === name);
