@@ -150,7 +150,6 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
                 Action: ["sts:AssumeRole", "sts:TagSession"],
                 Condition: {
                     StringEquals: {
-                        "aws:SourceAccount": "123456789012",
                         "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:123456789012:cluster/example-cluster",
                         "aws:RequestTag/kubernetes-namespace": "llm-platform",
                         "aws:RequestTag/kubernetes-service-account": "backup",

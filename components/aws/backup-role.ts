@@ -29,7 +29,8 @@ export interface BackupRoleArgs {
 
 /**
  * The trust policy. Pod Identity: the agent may assume the role only for this cluster's
- * ServiceAccount in this namespace (the session tags it sets, EKS `pod-id-role` doc). IRSA:
+ * ServiceAccount in this namespace (the session tags it sets: the EKS `pod-id-role` doc's
+ * conditions, with the cluster's ARN as well). IRSA:
  * the cluster's OIDC provider for exactly that ServiceAccount.
  */
 export function trustPolicy(args: BackupRoleArgs): string {
@@ -43,9 +44,9 @@ export function trustPolicy(args: BackupRoleArgs): string {
                     Effect: "Allow",
                     Principal: { Service: "pods.eks.amazonaws.com" },
                     Action: ["sts:AssumeRole", "sts:TagSession"],
+                    // The session tags the agent sets on AssumeRole (EKS pod-id-abac doc, "List of session tags").
                     Condition: {
                         StringEquals: {
-                            "aws:SourceAccount": args.accountId,
                             "aws:RequestTag/eks-cluster-arn": clusterArn,
                             "aws:RequestTag/kubernetes-namespace": args.namespace,
                             "aws:RequestTag/kubernetes-service-account": args.serviceAccount,
