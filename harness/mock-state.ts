@@ -165,9 +165,6 @@ export function mockCall(token: string, inputs: Record<string, any>): Record<str
             if (!found) throw new Error(`reading EC2 Subnet (${inputs.id}): couldn't find resource`);
             return { ...inputs, ...found, arn: `arn:aws:ec2:eu-west-1:123456789012:subnet/${found.id}` };
         }
-        case "aws:elb/getServiceAccount:getServiceAccount":
-            // The Elastic Load Balancing account of eu-west-1 (writes the access logs).
-            return { ...inputs, id: "156460612806", arn: "arn:aws:iam::156460612806:root" };
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/deployer", id: "123456789012", userId: "AIDAEXAMPLE" };
         case "aws:kms/getAlias:getAlias":
