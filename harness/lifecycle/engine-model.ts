@@ -6,7 +6,7 @@
  *
  * - pkg/resource/deploy/step_generator.go: a goal with an import id and no old state imports
  *   (isImport, :1113), then diffs and updates like any resource (continueStepsFromImport); a
- *   protected resource is never replaced (:1954).
+ *   resource protected in its old state and by the program is never replaced (:1957).
  * - pkg/resource/deploy/step.go DeleteStep.Apply: a protected resource's delete fails; with
  *   retainOnDelete the provider's Delete is skipped (:661), judged by the OLD state's option.
  * - Replacements create the new object before deleting the old unless deleteBeforeReplace;
@@ -182,7 +182,7 @@ export function up(prior: readonly StateEntry[], run: StackRun, before: Cloud): 
             }
             return;
         }
-        if (old.protect) return refuse(`${r.name} is protected and cannot be replaced (${change.keys.join(", ")} changed)`);
+        if (old.protect && entry.protect) return refuse(`${r.name} is protected and cannot be replaced (${change.keys.join(", ")} changed)`);
         const unique = b.unique?.(entry.inputs);
         if (!r.engine.deleteBeforeReplace && taken(unique)) {
             return refuse(`replacing ${r.name}: ${unique} already exists (the replacement is created before the old one is deleted)`);
