@@ -28,7 +28,8 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
         const all = [domainName, ...alternatives];
         const names = all.filter((n) => !(n.startsWith("*.") && all.includes(n.slice(2))));
         // Keyed by hostname: reordering or inserting a hostname leaves every other record as it
-        // is. `name` is ForceNew and Pulumi creates a replacement before deleting the old one,
+        // is. `name` is ForceNew (terraform-provider-aws internal/service/route53/record.go
+        // schema) and Pulumi creates a replacement before deleting the old one,
         // so records keyed by position swapped names, collided, and deleted a CNAME ACM still
         // renews with. The alias adopts the record a stack made under its old positional name.
         const records = names.map((hostname, i) => {

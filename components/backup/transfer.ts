@@ -81,7 +81,9 @@ export const ARCHIVE_RESTORE_HOURS = { Expedited: 1, Standard: 5, Bulk: 12 } as 
  * is in CHAIN_KINDS (SQL Server's logs after its full backup). Objects the lifecycle moved
  * to GLACIER (or DEEP_ARCHIVE) are first restored (RestoreObject, tier RESTORE_TIER, the
  * copy kept RESTORE_DAYS) and waited for, polling every RESTORE_POLL_SECONDS: S3 cannot read
- * them before, and the AWS CLI skips them with a warning. Files are fetched as the manifest
+ * them before, and the AWS CLI skips them with a warning and exit code 2 (awscli
+ * customizations/s3/fileinfo.py, is_glacier_compatible: a GLACIER or DEEP_ARCHIVE object
+ * without `ongoing-request="false"` in its Restore header). Files are fetched as the manifest
  * lists them, S3 checks their stored checksums, and the manifest is verified before anything
  * is restored; a mismatch fails the download. A backup already on the volume that matches
  * its manifest is not fetched again.
