@@ -143,7 +143,7 @@ describe("prod stack's AWS lifecycle (engine and provider models, under mocks)",
             assert.ok(collisions.some((c) => c.includes(`${name} already exists`)), `${name} collides:\n${collisions.join("\n")}`);
         }
 
-        const adoptRun = await runProgram("prod", values({ adopt: true, loadBalancer: { deletionProtection: false } }), 0, [], undefined, lookupsFrom(destroyed.cloud));
+        const adoptRun = await runProgram("prod", values({ adopt: true, loadBalancer: { deletionProtection: false } }), 0, [], undefined, [], lookupsFrom(destroyed.cloud));
         const adopted = up([], adoptRun, destroyed.cloud);
         assert.deepEqual(adopted.refusals, []);
         const kept = [...destroyed.cloud.values()];

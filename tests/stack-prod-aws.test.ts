@@ -493,7 +493,7 @@ describe("prod stack's AWS network checks (before any resource)", function () {
     it("stops an aws object on the docker platform and a typo inside it, naming the keys", async () => {
         const values = withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1", database: { instanceClas: "db.t4g.small" } } });
         const { message, registered } = await failedRun(values);
-        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key; allowed keys: engineVersion, instanceClass, /);
+        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key \(did you mean instanceClass\?\); allowed keys: engineVersion, instanceClass, /);
         assert.deepEqual(registered, []);
         const onDocker = await failedRun(withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1" } }));
         assert.match(onDocker.message, /llm-platform:aws = .*: is for the prod platform: set platform to kubernetes/);
@@ -539,7 +539,7 @@ describe("prod stack adopting what an earlier destroy kept (aws.adopt)", functio
 
     it("imports every kept object by the id the program derives from its names", async () => {
         const values = awsValues({ adopt: true, backupBucket: { replicaRegion: "eu-central-1" } });
-        const adopted = await runProgram("prod", values, 0, [], undefined, keptAccount);
+        const adopted = await runProgram("prod", values, 0, [], undefined, [], keptAccount);
         const kept = adopted.resources.filter((r) => r.custom && r.type.startsWith("aws:") && r.engine.retainOnDelete);
         assert.ok(kept.length > 30, `${kept.length} kept`);
         for (const r of kept) assert.ok(r.engine.importId, `${r.type} ${r.name} has an import id`);

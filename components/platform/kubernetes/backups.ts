@@ -35,6 +35,11 @@ export interface BackupDestination {
     readonly jobDeadlineMinutes: number;
     /** How long S3 may take to bring an archived backup back (0: nothing is archived out of reach): a restore Job waits that much longer. */
     readonly archiveRestoreHours: number;
+    /**
+     * Private ranges where S3 and STS may answer: with interface endpoints and private DNS, their
+     * names resolve to the endpoints' addresses in the VPC, which the internet rule excludes.
+     */
+    readonly privateEndpointCidrs?: readonly string[];
 }
 
 /** The label that tells backup from restore pods (the policy pack looks for `backup` CronJobs). */
@@ -256,9 +261,12 @@ class StoreBackups {
             const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
             const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));
             const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
+            const endpoints = this.destination.privateEndpointCidrs ?? [];
             const egress = [
                 ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
                 ...(this.destination.identity === "pod-identity" ? [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] }] : []),
+                // HTTPS to the VPC: S3 and STS interface endpoints, where the VPC has them.
+                ...(endpoints.length > 0 ? [{ to: endpoints.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] }] : []),
             ];
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-flows`,
