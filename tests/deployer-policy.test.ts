@@ -83,6 +83,37 @@ describe("deployer policy generated from what the prod stack declares", function
         assert.ok(!allows(policy, "ec2:DeleteSecurityGroup", "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0c1a2b3c4d5e6f708"), "the cluster's group is not the stack's to delete");
     });
 
+    it("grants each lookup the program calls what its data source asks AWS (the VPC's ranges, the cluster), and no action twice", async () => {
+        const { run } = await stackDeployerPolicy("prod");
+        // The API calls each data source makes, read in terraform-provider-aws: vpc_data_source.go
+        // dataSourceVPCRead (@01606926: findVPC, findVPCAttribute, findVPCMainRouteTable), eks
+        // cluster_data_source.go dataSourceClusterRead (FindClusterByName), the others by their one read API.
+        const cluster = "arn:aws:eks:eu-west-1:111122223333:cluster/example-cluster";
+        const dataSourceCalls: Record<string, [string, string][]> = {
+            "aws:ec2/getVpc:getVpc": [["ec2:DescribeVpcs", "*"], ["ec2:DescribeVpcAttribute", "*"], ["ec2:DescribeRouteTables", "*"]],
+            "aws:eks/getCluster:getCluster": [["eks:DescribeCluster", cluster]],
+            "aws:ec2/getSubnet:getSubnet": [["ec2:DescribeSubnets", "*"]],
+            "aws:index/getCallerIdentity:getCallerIdentity": [["sts:GetCallerIdentity", "*"]],
+        };
+        const calls = [...new Set(run.calls.filter((c) => c.startsWith("aws:")))];
+        for (const lookup of ["aws:ec2/getVpc:getVpc", "aws:eks/getCluster:getCluster"]) assert.ok(calls.includes(lookup), `the prod program calls ${lookup}`);
+        const scope: DeployerScope = { prefix: "llm-platform-prod", partition: "aws", region: "eu-west-1", account: "*", clusterName: "example-cluster", route53ZoneId: "Z0EXAMPLE1234567890AB", stack: "prod" };
+        for (const call of calls) {
+            assert.ok(dataSourceCalls[call], `${call}: say here which API calls its data source makes`);
+            // Each lookup's own grant, alone, lets its data source read; and so does the stack's policy.
+            const alone = deployerPolicy([call], scope);
+            for (const [action, resource] of dataSourceCalls[call]) {
+                assert.ok(allows(alone, action, resource), `${call} alone grants ${action}`);
+                assert.ok(allows(policy, action, resource.replace("example-cluster", "my-cluster")), `the prod policy grants ${action}`);
+            }
+        }
+        assert.ok(!allows(deployerPolicy(["aws:ec2/getVpc:getVpc"], scope), "ec2:DescribeInstances", "*"), "a lookup grants its reads, not EC2's");
+        // A statement lists no action its own wildcard already covers (ec2:DescribeVpcs beside ec2:Describe*).
+        for (const st of policy.Statement as Statement[]) {
+            for (const a of st.Action) assert.ok(!st.Action.some((w) => w !== a && w.includes("*") && matches(w, a, true)), `${a} is covered by a wildcard of the same statement`);
+        }
+    });
+
     it("has permissions for every AWS type and lookup the program uses in any configuration, and fits one managed policy", async () => {
         const base = withExampleUserValues(stackConfigValues("prod")).values;
         const a = base["llm-platform:aws"] as Record<string, any>;

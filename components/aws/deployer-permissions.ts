@@ -178,13 +178,25 @@ export const DEPLOYER_PERMISSIONS: Readonly<Record<string, Permissions>> = {
         { actions: ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"], resources: [arn(s, "wafv2", `regional/webacl/${s.prefix}/*`), ...elb(s, `loadbalancer/app/${s.prefix}*/*`)] },
         ...elbResources(s),
     ],
-    // Lookups (provider functions) the program calls before declaring anything.
+    // Lookups (provider functions) the program calls before declaring anything, with the calls
+    // their data sources make in terraform-provider-aws (EC2's Describe* take no resource ARN).
+    // eks/cluster_data_source.go dataSourceClusterRead: FindClusterByName (DescribeCluster); the
+    // Kubernetes provider's cluster lookup (platform/kubernetes/provider.ts) is the same function.
     "aws:eks/getCluster:getCluster": (s) => [{ actions: ["eks:DescribeCluster"], resources: [arn(s, "eks", `cluster/${s.clusterName}`)] }],
-    "aws:ec2/getSubnet:getSubnet": () => [{ actions: ["ec2:Describe*"], resources: ["*"] }],
+    // The one EC2 API that reads a subnet (the data source's file was not read here).
+    "aws:ec2/getSubnet:getSubnet": () => [{ actions: ["ec2:DescribeSubnets"], resources: ["*"] }],
+    // ec2/vpc_data_source.go dataSourceVPCRead (@01606926): findVPC (DescribeVpcs), findVPCAttribute
+    // for the DNS and address-usage attributes (DescribeVpcAttribute), findVPCMainRouteTable (DescribeRouteTables).
+    "aws:ec2/getVpc:getVpc": () => [{ actions: ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeRouteTables"], resources: ["*"] }],
     "aws:index/getCallerIdentity:getCallerIdentity": () => [{ actions: ["sts:GetCallerIdentity"], resources: ["*"] }],
     "aws:kms/getAlias:getAlias": (s) => [{ actions: ["kms:ListAliases"], resources: ["*"] }, stackKeys(s, ["kms:DescribeKey"])],
-    "aws:ec2/getSecurityGroup:getSecurityGroup": () => [{ actions: ["ec2:Describe*"], resources: ["*"] }],
+    // The one EC2 API that reads a security group (the data source's file was not read here).
+    "aws:ec2/getSecurityGroup:getSecurityGroup": () => [{ actions: ["ec2:DescribeSecurityGroups"], resources: ["*"] }],
 };
+
+/** IAM's action wildcard (`ec2:Describe*`) against an action, case-insensitively. */
+const coveredBy = (pattern: string, action: string) =>
+    pattern !== action && new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i").test(action);
 
 /**
  * The IAM policy document for what a stack declares and looks up: every grant of every
@@ -197,7 +209,7 @@ export function deployerPolicy(types: readonly string[], scope: DeployerScope): 
     const merged = new Map<string, { actions: Set<string>; resources: Set<string>; condition?: Grant["condition"] }>();
     for (const type of [...new Set(types)].sort()) {
         for (const g of DEPLOYER_PERMISSIONS[type](scope)) {
-            // One statement per resource set and condition: the actions on it add up.
+            // One statement per resource set and condition: the actions on it add up (an action a wildcard there covers is left out).
             const k = JSON.stringify([[...g.resources].sort(), g.condition ?? null]);
             const m = merged.get(k) ?? { actions: new Set<string>(), resources: new Set(g.resources), condition: g.condition };
             for (const a of g.actions) m.actions.add(a);
@@ -205,7 +217,7 @@ export function deployerPolicy(types: readonly string[], scope: DeployerScope): 
         }
     }
     const statements = [...merged.values()]
-        .map((m) => ({ Effect: "Allow", Action: [...m.actions].sort(), Resource: [...m.resources].sort(), ...(m.condition ? { Condition: m.condition } : {}) }))
+        .map((m) => ({ Effect: "Allow", Action: [...m.actions].filter((a) => ![...m.actions].some((p) => coveredBy(p, a))).sort(), Resource: [...m.resources].sort(), ...(m.condition ? { Condition: m.condition } : {}) }))
         .sort((a, b) => a.Action[0].localeCompare(b.Action[0]) || JSON.stringify(a).localeCompare(JSON.stringify(b)));
     return { Version: "2012-10-17", Statement: statements };
 }
