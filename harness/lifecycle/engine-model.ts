@@ -17,6 +17,12 @@
  *
  * Only AWS resources are followed into AWS; other resources (Kubernetes, TLS, components)
  * are matched and diffed by their inputs so the step list is complete, nothing more.
+ *
+ * Why not model.ts's Lifecycle (the Kubernetes and Docker lifecycles): the AWS items turn on
+ * engine behaviours it does not play — protect (a refused delete or replacement), aliases,
+ * the `import` option, `--exclude-protected`, a delete AWS refuses, a create colliding with a
+ * kept name, and RDS holding a change until the maintenance window. Folding both into one
+ * engine model is the next step; until then each says which engine facts it plays.
  */
 import { RegisteredResource, StackRun } from "../run-stack";
 import { awsChange, behaviourOf, sameValue } from "./aws-model";
