@@ -4,13 +4,13 @@
  * own validation), what the Docker engine can give (CPUs, memory), and free host ports.
  * Prints what `ollama.gpu: auto` resolves to.
  *
- *   npx ts-node --transpile-only scripts/preflight.ts dev
+ *   npx ts-node --swc scripts/preflight.ts dev
  */
 import { spawnSync } from "child_process";
 import { ConfigError, parseConfig, PlatformConfig } from "../components/config/load";
 import { hostPorts } from "../components/config/host-ports";
 import { readEngineFacts } from "../components/platform/docker/engine";
-import { stackRawConfig } from "../harness/run-stack";
+import { stackRawConfig } from "../harness/stack-config";
 import { busyPorts, portsOfOwnContainers } from "./preflight-ports";
 
 async function main(stack: string): Promise<number> {
