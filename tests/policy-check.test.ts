@@ -5,7 +5,7 @@ import { policyReport } from "../harness/policy-report";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 
 function policyCheck(stack?: string) {
-    const args = ["ts-node", "--transpile-only", path.join(PROJECT_DIR, "scripts", "policy-check.ts"), ...(stack ? [stack] : [])];
+    const args = ["ts-node", "--swc", path.join(PROJECT_DIR, "scripts", "policy-check.ts"), ...(stack ? [stack] : [])];
     return spawnSync("npx", args, { cwd: PROJECT_DIR, encoding: "utf8" });
 }
 

@@ -34,7 +34,7 @@ describe("the llm-platform policy pack", () => {
 
     it("starts nothing when the rules are imported (the process exits on its own)", function () {
         this.timeout(20000);
-        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", "require('./policies/rules'); require('./policies/rules/offline')"], {
+        const r = spawnSync(process.execPath, ["-r", "./tests/helpers/register-ts.js", "-e", "require('./policies/rules'); require('./policies/rules/offline')"], {
             cwd: ROOT,
             encoding: "utf8",
             timeout: 15000,
