@@ -36,6 +36,12 @@ export interface ServiceVolume {
     readonly name: string;
     readonly mountPath: string;
     readonly sizeGb: number;
+    /**
+     * The config key that sizes it, plus a fixed part when there is one: `sqlserver.storageGb`,
+     * `observability.metricsRetentionGb+5`. A volume cannot shrink: Kubernetes refuses a lower
+     * value before anything changes, naming this key (kubernetes/claims.ts). Unset: a fixed size.
+     */
+    readonly sizedBy?: string;
 }
 
 /** The unprivileged user an image runs as; the platform enforces it (Kubernetes: runAsNonRoot). */
@@ -184,8 +190,20 @@ export interface ServiceSpec {
     readonly gpu?: boolean;
     /** Size of /dev/shm (Docker defaults to 64 MB; PostgreSQL's parallel queries need more). */
     readonly sharedMemoryMb?: number;
+    /**
+     * How long a rollout (first start or update) may take before `pulumi up` gives up: image pull,
+     * volume attach, a node scale-up, the first start (Kubernetes: the workload's await; Docker waits
+     * for its health check instead). Unset: the platform's default (10 minutes).
+     */
+    readonly rolloutTimeoutMinutes?: number;
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
+    /**
+     * Keep serving this long after the stop is asked, before the process is signalled, so a load
+     * balancer stops sending first (Kubernetes: a preStop sleep, added to the termination grace
+     * period; Docker: nothing deregisters a container, so it stops at once).
+     */
+    readonly stopDelaySeconds?: number;
     readonly initSteps?: InitStep[];
     /** Services (by name) that must be healthy before this one starts; it may call them. */
     readonly dependsOn?: string[];

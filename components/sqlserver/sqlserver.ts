@@ -9,6 +9,12 @@ import { sqlServerMemoryLimitMb } from "../tuning";
 import { renderSqlInit } from "./init-sql";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 
+/**
+ * SQL Server's first start creates the system databases, and the first start on a new CU runs
+ * its upgrade scripts over every database before it accepts logins; the image is over 1.5 GB.
+ */
+const SQLSERVER_ROLLOUT_MINUTES = 20;
+
 export const SQLSERVER_PORT = 1433;
 const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
 /** SQL Server on Linux loads PEM files from here at startup to trust outbound TLS peers. */
@@ -85,9 +91,10 @@ export class SqlServer extends pulumi.ComponentResource {
             // SQLCMDPASSWORD lets the health check log in without the password on its command line.
             secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb }],
+            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb, sizedBy: "sqlserver.storageGb" }],
             ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes ?? SQLSERVER_ROLLOUT_MINUTES,
             // The image's mssql user; its external model calls Ollama through the proxy.
             runAs: MSSQL_USER,
             talksTo: [new URL(args.embedUrl).hostname],

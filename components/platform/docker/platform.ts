@@ -50,6 +50,13 @@ function longRunning(health: HealthCheck, stopSeconds: number) {
     };
 }
 
+/**
+ * What the NVIDIA container runtime reads besides `--gpus all`: every GPU of the host, for
+ * compute. Docker only: on Kubernetes the device plugin sets NVIDIA_VISIBLE_DEVICES to the GPUs
+ * it allocated, and a value in the pod spec would override it (k8s-device-plugin#342).
+ */
+const NVIDIA_ENV = { NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility" } as const;
+
 /** Docker's embedded DNS server on user-defined networks. */
 const DOCKER_DNS = "127.0.0.11";
 
@@ -121,7 +128,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         const container = new docker.Container(
             spec.name,
             {
-                ...this.containerBase(spec.name, spec.image, spec.resources, spec.env, spec.secretEnv, spec.files, opts),
+                ...this.containerBase(spec.name, spec.image, spec.resources, spec.gpu ? { ...spec.env, ...NVIDIA_ENV } : spec.env, spec.secretEnv, spec.files, opts),
                 entrypoints: spec.entrypoint,
                 command: spec.command,
                 user: spec.user,

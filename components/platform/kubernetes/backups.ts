@@ -5,6 +5,7 @@ import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
 import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
 import { PUSHGATEWAY } from "../../observability/pushgateway";
 import { defaultImages } from "../../config/images";
+import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ServiceSpec } from "../types";
 import { talksToLabels, workloadFlows } from "./flows";
@@ -32,6 +33,11 @@ export interface BackupDestination {
     readonly pushgatewayUrl?: string;
     /** Longest a backup job may run (a periodic one: at most its period). */
     readonly jobDeadlineMinutes: number;
+    /**
+     * Private ranges where S3 and STS may answer: with interface endpoints and private DNS, their
+     * names resolve to the endpoints' addresses in the VPC, which the internet rule excludes.
+     */
+    readonly privateEndpointCidrs?: readonly string[];
 }
 
 /** The label that tells backup from restore pods (the policy pack looks for `backup` CronJobs). */
@@ -252,9 +258,12 @@ class StoreBackups {
             const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
             const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));
             const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
+            const endpoints = this.destination.privateEndpointCidrs ?? [];
             const egress = [
                 ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
                 ...(this.destination.identity === "pod-identity" ? [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] }] : []),
+                // HTTPS to the VPC: S3 and STS interface endpoints, where the VPC has them.
+                ...(endpoints.length > 0 ? [{ to: endpoints.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] }] : []),
             ];
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-flows`,
@@ -313,6 +322,7 @@ class StoreBackups {
         return {
             name,
             image: job.image,
+            imagePullPolicy: pullPolicyFor(job.image),
             command,
             env: inputs.env,
             resources: containerResources(job.resources),
@@ -326,6 +336,7 @@ class StoreBackups {
         return {
             name,
             image: defaultImages.awsCli,
+            imagePullPolicy: pullPolicyFor(defaultImages.awsCli),
             command: ["sh", script],
             env: Object.entries(env).map(([key, value]) => ({ name: key, value })),
             resources: containerResources(transferResources),
