@@ -111,12 +111,13 @@ async function runStackOnce(stack: string, options: RunOptions): Promise<StackRu
 function copyOf(run: StackRun): StackRun {
     const resources = run.resources.map((r) => ({
         ...r,
-        options: structuredClone(r.options),
+        // The error hooks are functions (not clonable) and nothing edits them: shared.
+        options: { ...structuredClone({ ...r.options, errorHooks: undefined }), errorHooks: r.options.errorHooks },
         inputs: structuredClone(r.inputs),
         rawInputs: structuredClone(r.rawInputs),
         state: structuredClone(r.state),
     }));
-    return stackRun(run.stack, run.config, resources, structuredClone(run.outputs), run.rawOutputs);
+    return stackRun(run.stack, run.config, resources, structuredClone(run.outputs), run.rawOutputs, [...run.notices]);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
@@ -183,10 +184,10 @@ export async function runProgram(
     // Let the last registrations reach the mock monitor.
     await new Promise((r) => setTimeout(r, 0));
 
-    return stackRun(stack, config, resources, outputs, rawOutputs);
+    return stackRun(stack, config, resources, outputs, rawOutputs, notices);
 }
 
-function stackRun(stack: string, config: PlatformConfig, resources: RegisteredResource[], outputs: Record<string, any>, rawOutputs: Record<string, any>): StackRun {
+function stackRun(stack: string, config: PlatformConfig, resources: RegisteredResource[], outputs: Record<string, any>, rawOutputs: Record<string, any>, notices: Notice[]): StackRun {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         stack,
