@@ -133,7 +133,7 @@ describe("deployer policy generated from what the prod stack declares", function
         const block = /<!-- deployer-policy prod -->\n```json\n([\s\S]*?)```/.exec(doc);
         assert.ok(block, "docs/aws.md holds the generated policy between the deployer-policy marker");
         assert.deepEqual(JSON.parse(block[1]), policy, "regenerate it: npm run -s deployer-policy -- prod");
-        const printed = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/deployer-policy.ts", "prod"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+        const printed = spawnSync("npx", ["ts-node", "--swc", "scripts/deployer-policy.ts", "prod"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
         assert.equal(printed.status, 0, printed.stderr);
         assert.deepEqual(JSON.parse(printed.stdout), policy);
     });
