@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsFoundation } from "./aws/foundation";
 import { CloudwatchReader } from "./aws/cloudwatch-reader";
-import { databaseIdentifier } from "./aws/database";
+import { keptNames } from "./aws/names";
 import { AwsProduction } from "./aws/production";
 import { PlatformConfig } from "./config/load";
 import { publicProxyUrl } from "./config/notices";
@@ -201,7 +201,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ? {
                   region: awsFoundation.region,
                   stack,
-                  databases: [{ identifier: databaseIdentifier(namePrefix), maxConnections: config.aws.database.maxConnections }],
+                  databases: [{ identifier: keptNames(namePrefix).database, maxConnections: config.aws.database.maxConnections }],
                   ...cloudwatchIdentity(
                       new CloudwatchReader(
                           "aws-cloudwatch-reader",
@@ -214,6 +214,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                               identity: config.aws.backupBucket.identity,
                               oidcIssuer: awsFoundation.network.oidcIssuer,
                               accountId: awsFoundation.accountId,
+                              region: awsFoundation.region,
                           },
                           { parent: root, provider: awsFoundation.provider },
                       ),

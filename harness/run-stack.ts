@@ -4,11 +4,8 @@
  * would merge them. Used by the tests and by the offline policy check; needs no
  * Pulumi CLI, no Docker engine and no cloud credentials.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
-import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
+import { loadConfig, PlatformConfig } from "../components/config/load";
 import { Notice } from "../components/config/notices";
 import { prepareAws } from "../components/aws/foundation";
 import { buildStack } from "../components/stack";
@@ -18,8 +15,10 @@ import { withExampleUserValues } from "./example-user-values";
 import { mockCall, mockState } from "./mock-state";
 import { setMocksWithErrorHooks } from "./mock-monitor";
 import { plainValue } from "../policies/rules/support/values";
+import { ConfigValues, engineConfig, stackConfigValues, withOverrides } from "./stack-config";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+// Reading a stack's config has a module of its own, which scripts can load without the program.
+export { PROJECT_DIR, engineConfig, stackConfigValues, stackRawConfig, withOverrides } from "./stack-config";
 
 export interface RegisteredResource {
     readonly type: string;
@@ -35,6 +34,25 @@ export interface RegisteredResource {
     readonly state: Record<string, any>;
     /** Options the program gave: retainOnDelete, protect, and dependsOn as `type::name`. */
     readonly options: RecordedOptions;
+    /** What the engine receives for it: the graph `pulumi destroy --exclude-protected` and replacements work on. */
+    readonly engine: EngineView;
+}
+
+/**
+ * A registration as the engine sees it (RegisterResourceRequest): URNs qualified by the
+ * parent's type as the mock monitor forms them, every dependency (dependsOn and the
+ * resources whose outputs feed an input), and the options after inheritance from the parent.
+ */
+export interface EngineView {
+    readonly urn: string;
+    readonly parent?: string;
+    /** Explicit and property dependencies, as URNs. */
+    readonly dependencies: readonly string[];
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    /** The `import` option: adopt the existing cloud object with this id. */
+    readonly importId?: string;
+    readonly deleteBeforeReplace: boolean;
 }
 
 export interface RecordedOptions {
@@ -49,6 +67,8 @@ export interface RecordedOptions {
     /** The bound error hooks themselves, so a test can call one as the engine would. */
     readonly errorHooks?: pulumi.ErrorHook[];
     readonly dependsOn: string[];
+    /** Earlier identities of the resource (`{ name }`: the same parent and type under another name). */
+    readonly aliases?: readonly pulumi.Input<string | pulumi.Alias>[];
 }
 
 export interface StackRun {
@@ -58,59 +78,14 @@ export interface StackRun {
     readonly outputs: Record<string, any>;
     /** The outputs as the program returned them (Outputs, secrets still marked). */
     readonly rawOutputs: Record<string, any>;
+    /** The provider functions (lookups) the program called, by token. */
+    readonly calls: readonly string[];
     /** What `pulumi up` would say once (config/notices.ts): collected, not printed. */
     readonly notices: Notice[];
     /** Registered resources of one type, e.g. `docker:index/container:Container`. */
     ofType(type: string): RegisteredResource[];
     /** The custom resource of a type with this logical name. */
     named(type: string, name: string): RegisteredResource;
-}
-
-type ConfigValues = Record<string, unknown>;
-
-/** The stack's effective config: Pulumi.yaml defaults overlaid with Pulumi.<stack>.yaml. */
-export function stackConfigValues(stack: string, projectDir = PROJECT_DIR): ConfigValues {
-    const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
-    const values: ConfigValues = {};
-    for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in decl) values[`${CONFIG_NAMESPACE}:${key}`] = decl.default;
-    }
-    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(stackFile)) throw new Error(`no such stack: ${stackFile} does not exist`);
-    Object.assign(values, readYaml(stackFile)?.config ?? {});
-    return values;
-}
-
-/** A YAML file; a syntax error names the file. */
-function readYaml(file: string): any {
-    try {
-        return parse(fs.readFileSync(file, "utf8"));
-    } catch (e) {
-        throw new Error(`${path.basename(file)} is not valid YAML: ${(e as Error).message}`);
-    }
-}
-
-/** Config values as the engine hands them to the program: `namespace:key` -> text. */
-export function engineConfig(values: ConfigValues): Record<string, string> {
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
-
-/** The stack's `llm-platform` keys, as the program reads them from its stack files. */
-export function stackRawConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
-    return rawConfig(engineConfig(stackConfigValues(stack, projectDir)));
-}
-
-/** Sets `patch` into structured config values: `{ "llm-platform:ollama": { gpu: true } }` merges one key. */
-export function withOverrides(values: ConfigValues, patch: ConfigValues): ConfigValues {
-    const merged: ConfigValues = { ...values };
-    for (const [key, value] of Object.entries(patch)) {
-        const base = merged[key];
-        merged[key] =
-            value && typeof value === "object" && !Array.isArray(value) && base && typeof base === "object"
-                ? { ...(base as object), ...(value as object) }
-                : value;
-    }
-    return merged;
 }
 
 export interface RunOptions {
@@ -128,11 +103,47 @@ export interface RunOptions {
     readonly liveClaims?: readonly LiveClaim[];
 }
 
+/** Answers a provider function (an invoke) instead of the mock account, or `undefined` to leave it to the mock. */
+export type LookupOverride = (token: string, inputs: Record<string, any>) => Record<string, any> | undefined;
+
+/**
+ * Runs of this process by their inputs (stack and options; the stack files do not change
+ * during a test run). Many test files read the same run; each caller gets its own copy, so
+ * a test that edits what it got changes nothing for the others.
+ */
+const runs = new Map<string, Promise<StackRun>>();
+
+/** The stack's program under mocks; the same inputs run once per process (see `runs`). */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+    const key = JSON.stringify([stack, options]);
+    let run = runs.get(key);
+    if (!run) {
+        run = runStackOnce(stack, options);
+        runs.set(key, run);
+        // A failed run is not kept: the caller sees its error, the next one runs it again.
+        run.catch(() => runs.delete(key));
+    }
+    return copyOf(await run);
+}
+
+async function runStackOnce(stack: string, options: RunOptions): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
     for (const key of options.without ?? []) delete values[key];
     if (options.exampleUserValues) values = withExampleUserValues(values).values;
     return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine, options.liveClaims);
+}
+
+/** A run a caller may change freely: its own resources and outputs (the frozen config and the Outputs are shared). */
+function copyOf(run: StackRun): StackRun {
+    const resources = run.resources.map((r) => ({
+        ...r,
+        // The error hooks are functions (not clonable) and nothing edits them: shared.
+        options: { ...structuredClone({ ...r.options, errorHooks: undefined }), errorHooks: r.options.errorHooks },
+        inputs: structuredClone(r.inputs),
+        rawInputs: structuredClone(r.rawInputs),
+        state: structuredClone(r.state),
+    }));
+    return stackRun(run.stack, run.config, resources, structuredClone(run.outputs), run.rawOutputs, [...run.calls], [...run.notices]);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
@@ -144,9 +155,12 @@ export async function runProgram(
     resources: RegisteredResource[] = [],
     dockerEngine?: EngineFacts,
     liveClaims: readonly LiveClaim[] = [],
+    /** What AWS holds already, for lookups the mock account cannot answer (adopting a kept key). */
+    lookup?: LookupOverride,
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
+    const calls: string[] = [];
     const recordOptions: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
         names.set(resource, `${type}::${name}`);
         const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((opts.dependsOn as any) ?? []);
@@ -160,6 +174,7 @@ export async function runProgram(
             onError: opts.hooks?.onError?.map((h) => h.name),
             errorHooks: opts.hooks?.onError,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
+            aliases: opts.aliases,
         });
         return undefined;
     };
@@ -167,7 +182,9 @@ export async function runProgram(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state = mockState(args.type, args.name, args.inputs, stepExitCode);
+                const engine = engineViews.get(`${args.type}::${args.name}`) ?? { urn: "", dependencies: [], protect: false, retainOnDelete: false, deleteBeforeReplace: false };
                 resources.push({
+                    engine,
                     type: args.type,
                     name: args.name,
                     get options() {
@@ -183,12 +200,14 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return mockCall(args.token, args.inputs);
+                calls.push(args.token);
+                return lookup?.(args.token, args.inputs) ?? mockCall(args.token, args.inputs);
             },
         },
         "llm-platform",
         stack,
     );
+    const engineViews = recordEngineViews();
     pulumi.runtime.setAllConfig(engineConfig(values));
 
     const notices: Notice[] = [];
@@ -199,6 +218,18 @@ export async function runProgram(
     // Let the last registrations reach the mock monitor.
     await new Promise((r) => setTimeout(r, 0));
 
+    return stackRun(stack, config, resources, outputs, rawOutputs, calls, notices);
+}
+
+function stackRun(
+    stack: string,
+    config: PlatformConfig,
+    resources: RegisteredResource[],
+    outputs: Record<string, any>,
+    rawOutputs: Record<string, any>,
+    calls: readonly string[],
+    notices: Notice[],
+): StackRun {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         stack,
@@ -206,6 +237,7 @@ export async function runProgram(
         resources,
         outputs,
         rawOutputs,
+        calls,
         notices,
         ofType,
         named(type: string, name: string) {
@@ -214,6 +246,31 @@ export async function runProgram(
             return found;
         },
     };
+}
+
+/**
+ * Records each RegisterResourceRequest the mock monitor receives, keyed `type::name`, before
+ * the mocks answer it (the mock monitor itself keeps only type, name and inputs).
+ */
+function recordEngineViews(): Map<string, EngineView> {
+    const views = new Map<string, EngineView>();
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        const propertyDependencies: string[] = [];
+        req.getPropertydependenciesMap().forEach((deps: any) => propertyDependencies.push(...deps.getUrnsList()));
+        views.set(`${req.getType()}::${req.getName()}`, {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent: req.getParent() || undefined,
+            dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            importId: req.getImportid() || undefined,
+            deleteBeforeReplace: req.getDeletebeforereplace() === true,
+        });
+        return register(req, callback);
+    };
+    return views;
 }
 
 /** Waits for every output and returns plain values (secrets unwrapped); rejects when an output failed. */

@@ -15,7 +15,9 @@ export interface CloudwatchReaderArgs {
     readonly identity: "pod-identity" | "irsa";
     /** IRSA: the cluster's OIDC issuer URL. */
     readonly oidcIssuer?: string;
-    readonly accountId: pulumi.Input<string>;
+    readonly accountId: string;
+    /** The cluster's region (the trust policy names the cluster's ARN). */
+    readonly region: string;
 }
 
 /**
@@ -41,25 +43,7 @@ export class CloudwatchReader extends pulumi.ComponentResource {
             {
                 name: args.roleName,
                 maxSessionDuration: 3600,
-                assumeRolePolicy:
-                    args.identity === "pod-identity"
-                        ? JSON.stringify({
-                              Version: "2012-10-17",
-                              Statement: [
-                                  {
-                                      Effect: "Allow",
-                                      Principal: { Service: "pods.eks.amazonaws.com" },
-                                      Action: ["sts:AssumeRole", "sts:TagSession"],
-                                      Condition: {
-                                          StringEquals: {
-                                              "aws:RequestTag/kubernetes-namespace": args.namespace,
-                                              "aws:RequestTag/kubernetes-service-account": args.serviceAccount,
-                                          },
-                                      },
-                                  },
-                              ],
-                          })
-                        : trustPolicy(args),
+                assumeRolePolicy: trustPolicy(args),
             },
             child,
         );
