@@ -63,7 +63,11 @@ describe("managed-service alarms: the CloudWatch exporter (prod on AWS, under mo
         assert.equal(association.roleArn, role.state.arn);
         const [trust] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
         assert.deepEqual(trust.Principal, { Service: "pods.eks.amazonaws.com" });
-        assert.deepEqual(trust.Condition.StringEquals, { "aws:RequestTag/kubernetes-namespace": "llm-platform", "aws:RequestTag/kubernetes-service-account": "cloudwatch-exporter" });
+        assert.deepEqual(trust.Condition.StringEquals, {
+            "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:123456789012:cluster/example-cluster",
+            "aws:RequestTag/kubernetes-namespace": "llm-platform",
+            "aws:RequestTag/kubernetes-service-account": "cloudwatch-exporter",
+        });
         const [read] = JSON.parse(run.named("aws:iam/rolePolicy:RolePolicy", "aws-cloudwatch-reader-read").inputs.policy).Statement;
         assert.deepEqual(read.Action, cloudwatchExporterActions());
         for (const action of read.Action) assert.match(action, /^(cloudwatch:(Get|List)|tag:Get|rds:Describe)/, `${action} only reads`);
