@@ -22,7 +22,7 @@ describe("offline policy check (npm run policy:check)", function () {
         // the figures docs/configuration.md states (tests/docs.test.ts holds them to the footprint).
         const totals = describeTotals(stackTotals(await runStack("dev")));
         assert.ok(r.stdout.includes(totals), `${r.stdout}\n--- should include ---\n${totals}`);
-        assert.match(totals, /at once\s+35 containers, .* \(what must fit the Docker engine\)/);
+        assert.match(totals, /at once\s+36 containers, .* \(what must fit the Docker engine\)/);
         // Only the proxy beyond loopback; on loopback only the stores, which ask for a password or key.
         assert.match(r.stdout, /host ports: 0\.0\.0\.0:8080 -> proxy, 0\.0\.0\.0:8443 -> proxy, 127\.0\.0\.1:1433 -> sqlserver, 127\.0\.0\.1:5432 -> timescale, 127\.0\.0\.1:6333 -> qdrant, 127\.0\.0\.1:6379 -> redis$/m);
         assert.match(r.stdout, /GPU: none/);

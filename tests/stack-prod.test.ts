@@ -100,7 +100,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         );
         const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
         assert.deepEqual(readOnly, [
-            "alertmanager", "blackbox-exporter", "elasticsearch-exporter", "prometheus", "proxy", "proxy-exporter", "pushgateway",
+            "alertmanager", "blackbox-exporter", "cloudwatch-exporter", "elasticsearch-exporter", "prometheus", "proxy", "proxy-exporter", "pushgateway",
             "redis", "redis-exporter", "sqlserver-exporter", "timescale", "timescale-exporter",
         ]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);

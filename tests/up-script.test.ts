@@ -558,7 +558,7 @@ exit 0`;
             "pulumi config set --stack prod --path rotation.proxy-api-key-default.previousAccepted true",
             UP,
         ]);
-        assert.ok(npxCalls(r).includes("npx ts-node --transpile-only scripts/preflight.ts prod"), "the preflight of npm run up");
+        assert.ok(npxCalls(r).includes("npx ts-node --swc scripts/preflight.ts prod"), "the preflight of npm run up");
         assert.match(r.stderr, /then: npm run rotate -- prod proxy-api-key-default --revoke/);
         const revoke = rotate(["proxy-api-key-default", "--revoke"], 1);
         assert.equal(revoke.status, 0, revoke.out);
