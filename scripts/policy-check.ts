@@ -6,6 +6,7 @@
  *
  *   npm run policy:check -- dev
  *   npm run policy:check -- prod
+ *   npm run policy:check -- staging
  */
 import { policyReport } from "../harness/policy-report";
 import { withExampleUserValues } from "../harness/example-user-values";
@@ -19,7 +20,7 @@ async function main(stack: string | undefined): Promise<number> {
     let run: StackRun;
     try {
         // The cluster and domain a stack leaves to its owner do not change what it declares.
-        const { filled } = withExampleUserValues(stackConfigValues(stack));
+        const { filled } = withExampleUserValues(stackConfigValues(stack), stack);
         if (filled.length > 0) console.log(`(offline example values for keys the stack leaves to its owner: ${filled.join(", ")})\n`);
         run = await runStack(stack, { exampleUserValues: true });
     } catch (e) {
