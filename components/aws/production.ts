@@ -9,7 +9,7 @@ import { Database, POSTGRES_PORT } from "./database";
 import { AwsFoundation } from "./foundation";
 import { HardenedBucket } from "./hardened-bucket";
 import { KmsKey } from "./kms-key";
-import { LoadBalancer } from "./load-balancer";
+import { LoadBalancer, LoadBalancerArgs } from "./load-balancer";
 import { WebAcl } from "./web-acl";
 
 export interface AwsProductionArgs {
@@ -19,7 +19,7 @@ export interface AwsProductionArgs {
     /** The proxy's public names: the certificate's names and the DNS records to the ALB. */
     readonly hostnames: readonly string[];
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
-    readonly proxy: { readonly serviceName: string; readonly port: number };
+    readonly proxy: LoadBalancerArgs["proxy"];
 }
 
 /** What the stack exports under `aws` (and the lead's backup CronJobs read). */
