@@ -3,8 +3,7 @@
 #   npm run smoke                          # dev
 #   npm run smoke -- dev --report smoke.json
 # Prints a table of the checks (each timed) and their JSON report; exits 1 naming what failed.
-# The stack: scripts/stack-arg.sh. Reads the stack's outputs (secrets included) into a file only
-# this user can read, removed on exit.
+# The stack: scripts/stack-arg.sh. The run itself: llm_run_smoke (scripts/env.sh).
 set -euo pipefail
 export LLM_COMMAND="npm run smoke"
 export LLM_USAGE="npm run smoke -- [<stack>] [--report <file>]"
@@ -31,9 +30,4 @@ fi
 
 llm_env "$llm_stack"
 llm_select_stack "$llm_stack"
-outputs="$(mktemp)"
-chmod 600 "$outputs"
-# shellcheck disable=SC2064
-trap "rm -f '$outputs'; llm_salt_stash '$llm_stack'" EXIT
-pulumi stack output --stack "$llm_stack" --json --show-secrets >"$outputs"
-npx ts-node --transpile-only scripts/smoke.ts "$llm_stack" --outputs "$outputs" ${report[@]+"${report[@]}"}
+llm_run_smoke "$llm_stack" ${report[@]+"${report[@]}"}
