@@ -164,7 +164,7 @@ llm_run_smoke() {
     chmod 600 "$outputs"
     pulumi stack output --stack "$stack" --json --show-secrets >"$outputs" || status=$?
     if [[ "$status" -eq 0 ]]; then
-        npx ts-node --transpile-only scripts/smoke.ts "$stack" --outputs "$outputs" "$@" || status=$?
+        npx ts-node --swc scripts/smoke.ts "$stack" --outputs "$outputs" "$@" || status=$?
     fi
     rm -f "$outputs"
     return "$status"

@@ -2,8 +2,8 @@
  * The smoke checks against a stack (scripts/smoke/checks.ts), printed as a table on stderr and as
  * JSON on stdout (or into --report <file>); exits 1 naming every check that failed.
  *
- *   npx ts-node --transpile-only scripts/smoke.ts <stack> --outputs <file>   # `pulumi stack output --json --show-secrets`
- *   npx ts-node --transpile-only scripts/smoke.ts --target <file>            # a SmokeTarget as JSON (tests)
+ *   npx ts-node --swc scripts/smoke.ts <stack> --outputs <file>   # `pulumi stack output --json --show-secrets`
+ *   npx ts-node --swc scripts/smoke.ts --target <file>            # a SmokeTarget as JSON (tests)
  *
  * `npm run smoke -- <stack>` (scripts/smoke.sh) writes the outputs file and calls this.
  */

@@ -6,7 +6,7 @@
  * reading the provider's Read.
  */
 import assert from "node:assert/strict";
-import { EngineFacts } from "../components/platform/docker/engine";
+import { EngineFacts } from "../components/machine";
 import { goDuration, nanoCpusString, subnetGateway } from "../components/platform/docker/provider-forms";
 import { rules } from "../harness/lifecycle/docker-read-back";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";

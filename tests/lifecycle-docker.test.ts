@@ -5,7 +5,7 @@
  * forms and ForceNew fields, the engine's behaviour on existing names) what happens.
  */
 import assert from "node:assert/strict";
-import { EngineFacts } from "../components/platform/docker/engine";
+import { EngineFacts } from "../components/machine";
 import { dockerModel } from "../harness/lifecycle/docker-model";
 import { Lifecycle, Plan } from "../harness/lifecycle/model";
 import { runStack, StackRun } from "../harness/run-stack";
@@ -20,7 +20,8 @@ const T = {
 
 const USER_CHANGES = {
     "llm-platform:ollama": { image: "ollama/ollama:0.40.3" },
-    "llm-platform:qdrant": { memoryMb: 3072 },
+    // Not the preset's own value (default: 3072), so the change is one.
+    "llm-platform:qdrant": { memoryMb: 4096 },
     "llm-platform:sqlserver": { storageGb: 80 },
     "llm-platform:docker": { pullTimeoutMinutes: 120 },
 };

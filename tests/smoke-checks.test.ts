@@ -44,7 +44,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
 /** The smoke command, run without blocking this process: the stub servers it calls live here. */
 function smokeCommand(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        const child = spawn("npx", ["ts-node", "--transpile-only", "scripts/smoke.ts", ...args], { cwd: PROJECT_DIR });
+        const child = spawn("npx", ["ts-node", "--swc", "scripts/smoke.ts", ...args], { cwd: PROJECT_DIR });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

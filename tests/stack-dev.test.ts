@@ -225,7 +225,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     });
 
     it("sizes Redis and PostgreSQL memory from their limits", () => {
-        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 1536mb$/m);
+        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 768mb$/m);
         const pg = run.named(CONTAINER, "timescale").inputs.command.join(" ");
         assert.match(pg, /shared_buffers=1024MB/);
         assert.match(pg, /effective_cache_size=3072MB/);
@@ -295,14 +295,14 @@ describe("a failed one-shot step", () => {
     it("fails the deployment with the step's name, its last output lines and how to run it again", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: 1 }),
-            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `pulumi up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
+            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `npm run pulumi -- dev up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
         );
     });
 
     it("counts a step without an exit code (a create that timed out) as failed, not done", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: null }),
-            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*pulumi up --replace/s,
+            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*npm run pulumi -- dev up --replace/s,
         );
     });
 });

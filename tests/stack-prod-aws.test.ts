@@ -389,7 +389,7 @@ describe("prod stack's AWS network checks (before any resource)", function () {
     it("stops an aws object on the docker platform and a typo inside it, naming the keys", async () => {
         const values = withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1", database: { instanceClas: "db.t4g.small" } } });
         const { message, registered } = await failedRun(values);
-        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key; allowed keys: engineVersion, instanceClass, /);
+        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key \(did you mean instanceClass\?\); allowed keys: engineVersion, instanceClass, /);
         assert.deepEqual(registered, []);
         const onDocker = await failedRun(withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1" } }));
         assert.match(onDocker.message, /llm-platform:aws = .*: is for the prod platform: set platform to kubernetes/);

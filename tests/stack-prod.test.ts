@@ -136,6 +136,8 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             "secret-files:/etc/nginx/tls/tls.key",
             "secret-files:/etc/nginx/auth/api-keys.map",
             "secret-files:/etc/nginx/auth/grafana.htpasswd",
+            "secret-files:/etc/nginx/auth/prometheus.htpasswd",
+            "secret-files:/etc/nginx/auth/alertmanager.htpasswd",
             "secret-files:/etc/nginx/auth/kibana.htpasswd",
         ]);
         const tlsKey = podSpec(run.named(DEPLOYMENT, "proxy")).volumes.find((v: any) => v.name === "secret-files").secret.items[0];
@@ -154,7 +156,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const flows = (name: string) => run.ofType(NETWORK_POLICY).find((p) => p.name === `${name}-flows`)!.inputs.spec;
         const egressTo = (name: string) => flows(name).egress.flatMap((e: any) => e.to.map((t: any) => t.podSelector?.matchLabels["app.kubernetes.io/name"] ?? t.ipBlock.cidr));
         assert.deepEqual(egressTo("sqlserver"), ["proxy"]);
-        assert.deepEqual(egressTo("proxy"), ["ollama", "grafana", "kibana"]);
+        assert.deepEqual(egressTo("proxy"), ["ollama", "grafana", "prometheus", "alertmanager", "kibana"]);
         assert.deepEqual(egressTo("ollama"), ["0.0.0.0/0"]);
         assert.ok(flows("ollama").egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "no instance metadata");
         assert.deepEqual(egressTo("redis"), []);

@@ -4,7 +4,7 @@ import { PlatformConfig } from "../config/load";
 import { ServiceCatalog } from "../platform/catalog";
 import { loopbackPort, resourcesOf } from "../platform/resources";
 import { ObservedService, ServiceFile, ServiceSpec } from "../platform/types";
-import { renderAlertmanagerConf, hasReceivers } from "./alertmanager-conf";
+import { renderAlertmanagerConf } from "./alertmanager-conf";
 import { renderAlertRules } from "./alert-rules";
 import { BLACKBOX_CA_FILE, renderBlackboxConf } from "./blackbox-conf";
 import { exporterSpec, metricsHealth } from "./exporters";
@@ -15,12 +15,19 @@ import {
     renderGrafanaDashboardProvider,
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
-import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
+import { bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
 import { nodeLayout } from "./node-layout";
 import { pushgatewaySpec } from "./pushgateway";
-import { GRAFANA_ADMIN_USER, GRAFANA_PATH, GRAFANA_PORT } from "./routes";
+import {
+    ALERTMANAGER_PATH,
+    ALERTMANAGER_PORT,
+    GRAFANA_ADMIN_USER,
+    GRAFANA_PATH,
+    GRAFANA_PORT,
+    PROMETHEUS_PATH,
+    PROMETHEUS_PORT,
+} from "./routes";
 
-export const PROMETHEUS_PORT = 9090;
 const NODE_EXPORTER_PORT = 9100;
 const CADVISOR_PORT = 8080;
 
@@ -31,8 +38,8 @@ export interface MetricsArgs {
     readonly stack: string;
     /** The stack's CA: blackbox verifies the proxy's certificate with it. */
     readonly caCertPem: pulumi.Input<string>;
-    /** Grafana's URL as browsers see it, through the proxy. */
-    readonly grafanaRootUrl: string;
+    /** The proxy's URL as browsers see it: the UIs live under it (Grafana at /grafana/, ...). */
+    readonly publicUrl: string;
     /** Grafana's admin password (the proxy checks the same one). Secret. */
     readonly grafanaAdminPassword: pulumi.Output<string>;
     /** The logs data source, when logs are on. */
@@ -117,20 +124,21 @@ export class Metrics extends pulumi.ComponentResource {
             observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
         });
 
-        if (!hasReceivers(o.alertReceivers)) {
-            pulumi.log.warn(
-                "observability.alertReceivers has no Slack webhook, PagerDuty routing key or e-mail: alerts are only visible in Alertmanager's UI " +
-                    `(http://127.0.0.1:${c.alertmanager.hostPort ?? ALERTMANAGER_PORT}/ when alertmanager.hostPort is set)`,
-                this,
-            );
-        }
+        // Without receivers, alerts show only in Alertmanager's UI: config/notices.ts says so once per run.
         this.alertmanagerConf = pulumi.secret(renderAlertmanagerConf(o.alertReceivers));
         deploy({
             name: "alertmanager",
             backupNotNeeded: "silences and the notification log only; active alerts come back from Prometheus' rules within minutes",
             image: c.alertmanager.image,
             // One instance: no HA gossip (with it on, a pod without a private-range IP fails to start).
-            command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager", "--cluster.listen-address="],
+            command: [
+                "--config.file=/etc/alertmanager/alertmanager.yml",
+                "--storage.path=/alertmanager",
+                "--cluster.listen-address=",
+                // Behind the proxy at /alertmanager/ (its links, and those in notifications); routes stay at /.
+                `--web.external-url=${args.publicUrl}${ALERTMANAGER_PATH}/`,
+                "--web.route-prefix=/",
+            ],
             files: [{ path: "/etc/alertmanager/alertmanager.yml", content: this.alertmanagerConf, secret: true, mode: "0644" }],
             volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
             ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
@@ -174,7 +182,11 @@ export class Metrics extends pulumi.ComponentResource {
                 "--storage.tsdb.path=/prometheus",
                 `--storage.tsdb.retention.time=${o.metricsRetentionDays}d`,
                 `--storage.tsdb.retention.size=${o.metricsRetentionGb}GB`,
+                // Reached inside the platform only: the proxy answers /prometheus/-/... with a 404.
                 "--web.enable-lifecycle",
+                // Behind the proxy at /prometheus/ (the UI's links); routes stay at / for scrapes, probes and Grafana.
+                `--web.external-url=${args.publicUrl}${PROMETHEUS_PATH}/`,
+                "--web.route-prefix=/",
             ],
             files: [
                 { path: PROMETHEUS_PATHS.config, content: this.prometheusConf },
@@ -204,7 +216,7 @@ export class Metrics extends pulumi.ComponentResource {
             backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",
             image: c.grafana.image,
             env: {
-                GF_SERVER_ROOT_URL: args.grafanaRootUrl,
+                GF_SERVER_ROOT_URL: `${args.publicUrl}${GRAFANA_PATH}/`,
                 GF_SERVER_SERVE_FROM_SUB_PATH: "true",
                 GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN_USER,
                 GF_AUTH_ANONYMOUS_ENABLED: "false",

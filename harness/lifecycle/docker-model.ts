@@ -4,7 +4,7 @@
  * what its Read stored (harness/lifecycle/docker-read-back.ts, the same table the read-back test
  * holds the program to); a ForceNew field replaces the resource.
  */
-import { EngineFacts } from "../../components/platform/docker/engine";
+import { EngineFacts } from "../../components/machine";
 import { rules, storedForm } from "./docker-read-back";
 import { ProviderModel, StateResource, Verdict } from "./model";
 

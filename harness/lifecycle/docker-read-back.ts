@@ -6,7 +6,7 @@
  * lifecycle model (harness/lifecycle/docker-model.ts).
  */
 import assert from "node:assert/strict";
-import { EngineFacts } from "../../components/platform/docker/engine";
+import { EngineFacts } from "../../components/machine";
 import { goDuration, nanoCpus, nanoCpusString, subnetGateway } from "../../components/platform/docker/provider-forms";
 
 export type ReadBack = (sent: any, engine: EngineFacts) => unknown;
