@@ -10,7 +10,7 @@ import { Database, POSTGRES_PORT } from "./database";
 import { AwsFoundation } from "./foundation";
 import { HardenedBucket } from "./hardened-bucket";
 import { KmsKey } from "./kms-key";
-import { LoadBalancer, loadBalancerName } from "./load-balancer";
+import { LoadBalancer, LoadBalancerArgs, loadBalancerName } from "./load-balancer";
 import { albAccessLogGrant, S3_ACCESS_LOG_PREFIX, serverAccessLogGrant } from "./log-delivery";
 import { keptNames, partitionOf } from "./names";
 import { WebAcl } from "./web-acl";
@@ -22,7 +22,7 @@ export interface AwsProductionArgs {
     /** The proxy's public names: the certificate's names and the DNS records to the ALB. */
     readonly hostnames: readonly string[];
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
-    readonly proxy: { readonly serviceName: string; readonly port: number };
+    readonly proxy: LoadBalancerArgs["proxy"];
 }
 
 /** What the stack exports under `aws` (and the lead's backup CronJobs read). */
