@@ -59,8 +59,8 @@ export type Env = Readonly<Record<string, pulumi.Input<string>>>;
 
 /**
  * A one-shot step that runs to completion after its service is healthy (Docker: an
- * attached container; Kubernetes: a Job). Steps must be safe to run again: they run
- * whenever their inputs change.
+ * attached container; Kubernetes: a Job), after the service's earlier steps. Steps must be
+ * safe to run again: they run whenever their inputs change.
  */
 export interface InitStep {
     readonly name: string;
@@ -77,6 +77,19 @@ export interface InitStep {
     readonly after?: string[];
     /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
     readonly runAs?: RunAs;
+    /** The step migrates a schema (components/migrations/): see MigrationRun. */
+    readonly migration?: MigrationRun;
+}
+
+/**
+ * How the platform runs a migration step: it never retries by itself (a failed migration is
+ * looked at first), `npm run migrate` can run it again by hand with another command
+ * (Kubernetes: a suspended CronJob of the same pod), and where the platform uploads backups
+ * (Kubernetes with a backup destination) the service's backup job `backupFirst` takes and
+ * uploads a fresh backup in the same pod before the step starts.
+ */
+export interface MigrationRun {
+    readonly backupFirst?: string;
 }
 
 /**

@@ -6,7 +6,9 @@ import { dataVolumePassword, generatedPassword } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
-import { renderSqlInit } from "./init-sql";
+import { migrationStep } from "../migrations/step";
+import { SQLSERVER_MIGRATIONS } from "./migration-plan";
+import { renderSqlSettings } from "./settings-sql";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 
 export const SQLSERVER_PORT = 1433;
@@ -52,8 +54,8 @@ export class SqlServer extends pulumi.ComponentResource {
         const masterKeyPassword = dataVolumePassword(`${name}-master-key-password`, this);
         this.database = c.database;
         const monitorPassword = args.monitoring ? generatedPassword(`${name}-monitor-password`, this) : undefined;
-        const initSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
-            renderSqlInit({
+        const settingsSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
+            renderSqlSettings({
                 database: c.database,
                 dimensions: args.embeddingDimensions,
                 embedUrl: args.embedUrl,
@@ -101,19 +103,27 @@ export class SqlServer extends pulumi.ComponentResource {
             // A clean shutdown checkpoints every database.
             stopGraceSeconds: 60,
             initSteps: [
+                // The database, its settings and the external model, before the migrations connect to it.
                 {
-                    name: "schema",
+                    name: "settings",
                     image: c.image,
                     entrypoint: [SQLCMD],
-                    command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-init.sql"],
+                    command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-settings.sql"],
                     secretEnv: { SQLCMDPASSWORD: this.saPassword },
                     files: [
                         // Holds the API key and the master key password.
-                        { path: "/tmp/llm-platform-init.sql", content: initSql, secret: true, mode: "0600" },
+                        { path: "/tmp/llm-platform-settings.sql", content: settingsSql, secret: true, mode: "0600" },
                     ],
                     resources: stepResources,
                     runAs: MSSQL_USER,
                 },
+                migrationStep({
+                    plan: SQLSERVER_MIGRATIONS,
+                    target: { host: name, port: SQLSERVER_PORT, database: c.database, user: "sa", password: this.saPassword },
+                    adopt: { to: "init-steps", evidence: "documents" },
+                    parameters: { embedding_dimensions: args.embeddingDimensions },
+                    backupFirst: args.backup.enabled ? "full" : undefined,
+                }),
                 ...(monitorPassword
                     ? [
                           {

@@ -6,12 +6,13 @@ import { dataVolumePassword, generatedApiKey } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
+import { migrationStep } from "../migrations/step";
+import { TIMESCALE_MIGRATIONS } from "./migration-plan";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
-import { renderObservabilitySchema } from "./observability-sql";
+import { renderObservabilityPolicies } from "./policies-sql";
 
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
-const SCHEMA_FILE = "/tmp/llm-platform-observability.sql";
 /** The Alpine-based image's postgres user; its entrypoint runs initdb as it when started so. */
 const POSTGRES_USER = { uid: 70, gid: 70 };
 
@@ -90,26 +91,19 @@ export class Timescale extends pulumi.ComponentResource {
                 logFormat: "postgres",
             },
             initSteps: [
-                {
-                    name: "schema",
-                    image: c.image,
-                    entrypoint: ["psql"],
-                    command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", SCHEMA_FILE],
-                    secretEnv: { PGPASSWORD: this.password },
-                    files: [
-                        {
-                            path: SCHEMA_FILE,
-                            content: renderObservabilitySchema({
-                                tracesRetentionDays: c.tracesRetentionDays,
-                                metricsRetentionDays: c.metricsRetentionDays,
-                                logsRetentionDays: c.logsRetentionDays,
-                                compressAfterDays: c.compressAfterDays,
-                            }),
-                        },
-                    ],
-                    resources: stepResources,
-                    runAs: POSTGRES_USER,
-                },
+                // The schema as versioned changes; the policies that follow the configuration after each deploy.
+                migrationStep({
+                    plan: TIMESCALE_MIGRATIONS,
+                    target: { host: name, port: POSTGRES_PORT, database: c.database, user: this.user, password: this.password },
+                    adopt: { to: "@init-steps", evidence: "llm_traces" },
+                    afterDeploy: renderObservabilityPolicies({
+                        tracesRetentionDays: c.tracesRetentionDays,
+                        metricsRetentionDays: c.metricsRetentionDays,
+                        logsRetentionDays: c.logsRetentionDays,
+                        compressAfterDays: c.compressAfterDays,
+                    }),
+                    backupFirst: args.backup.enabled ? "full" : undefined,
+                }),
                 ...(monitorPassword
                     ? [
                           {

@@ -152,7 +152,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
         );
 
-        const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec.name, step, [container], opts));
+        // One after the other: a step may need what the one before it made (SQL Server's database before its migrations).
+        const initialized: docker.Container[] = [];
+        for (const step of spec.initSteps ?? []) {
+            initialized.push(this.runStep(spec.name, step, [initialized[initialized.length - 1] ?? container], opts));
+        }
         for (const job of backups) {
             this.scheduleBackup(spec.name, job, job.restoreWritesServiceVolumes ? volumes : [], container, opts);
         }
@@ -220,7 +224,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         );
     }
 
-    /** A one-shot container: created after its service is healthy, runs to completion. */
+    /**
+     * A one-shot container: created after its service is healthy (and the step before it), runs
+     * to completion. A migration step stays as it ended: `npm run migrate` runs it again with
+     * another command.
+     */
     private runStep(service: string, step: InitStep, after: pulumi.Resource[], opts: pulumi.CustomResourceOptions) {
         const name = `${service}-${step.name}`;
         const container = new docker.Container(

@@ -4,7 +4,7 @@ import { PlatformConfig } from "../../config/load";
 import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { BackupDestination, sharedBackupsClaimName, storeBackups } from "./backups";
+import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
@@ -13,6 +13,7 @@ import { kubernetesProvider } from "./provider";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
+import Batch = k8s.types.input.batch.v1;
 
 export interface KubernetesPlatformArgs {
     /** e.g. `llm-platform-prod`: the `app.kubernetes.io/instance` of every object. */
@@ -302,8 +303,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             place.opts,
         );
 
+        let storeBackupJobs: StoreBackups | undefined;
         if (backups.length > 0 && this.backupDestination) {
-            storeBackups({
+            storeBackupJobs = storeBackups({
                 spec,
                 destination: this.backupDestination,
                 config: k,
@@ -317,14 +319,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             });
         }
 
-        const initialized = (spec.initSteps ?? []).map((step) => this.runStep(spec, step, workload, parent));
+        // One after the other: a step may need what the one before it made (SQL Server's database before its migrations).
+        const initialized: pulumi.Resource[] = [];
+        for (const step of spec.initSteps ?? []) {
+            initialized.push(this.runStep(spec, step, initialized[initialized.length - 1] ?? workload, parent, storeBackupJobs));
+        }
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
     }
 
-    /** A Job that runs after its service is ready; its outcome is checked on `pulumi up`. */
-    private runStep(spec: ServiceSpec, step: InitStep, after: pulumi.Resource, parent: pulumi.Resource): pulumi.Resource {
+    /**
+     * A Job that runs after its service is ready (and its earlier steps); its outcome is checked
+     * on `pulumi up`. A migration step runs once (no retries), after a fresh backup of the store
+     * when backups are uploaded, and leaves a suspended CronJob of the same pod for `npm run migrate`.
+     */
+    private runStep(spec: ServiceSpec, step: InitStep, after: pulumi.Resource, parent: pulumi.Resource, backups?: StoreBackups): pulumi.Resource {
         const k = this.args.config;
         const base = `${spec.name}-${step.name}`;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: `step-${step.name}`, "app.kubernetes.io/instance": this.args.namePrefix };
@@ -352,6 +362,39 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
             place.opts,
         );
+        const container: Core.Container = {
+            name: step.name,
+            image: step.image,
+            command: step.entrypoint,
+            args: step.command,
+            env: inputs.env,
+            resources: containerResources(step.resources),
+            volumeMounts: inputs.volumeMounts,
+            securityContext: containerSecurityContext(step.runAs, false),
+        };
+        const jobSpec: Batch.JobSpec = {
+            // A failed migration is looked at before it runs again.
+            backoffLimit: step.migration ? 0 : k.jobBackoffLimit,
+            activeDeadlineSeconds: deadlineSeconds,
+            ttlSecondsAfterFinished: k.jobTtlHours * 3600,
+            template: {
+                metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
+                spec: {
+                    restartPolicy: "Never",
+                    serviceAccountName: account,
+                    automountServiceAccountToken: false,
+                    enableServiceLinks: false,
+                    securityContext: podSecurityContext(step.runAs),
+                    containers: [container],
+                    volumes: inputs.volumes,
+                },
+            },
+        };
+        const backupFirst = step.migration?.backupFirst;
+        const freshBackup =
+            backupFirst && backups
+                ? backups.backupBeforeStep(backupFirst, step.name, pulumi.all([inputs.contentHash, step.image, JSON.stringify([step.entrypoint, step.command])]).apply((parts) => parts.join(" ")), [after])
+                : undefined;
         const job = new k8s.batch.v1.Job(
             base,
             {
@@ -366,38 +409,30 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                         "pulumi.com/replaceUnready": "true",
                     },
                 },
-                spec: {
-                    backoffLimit: k.jobBackoffLimit,
-                    activeDeadlineSeconds: deadlineSeconds,
-                    ttlSecondsAfterFinished: k.jobTtlHours * 3600,
-                    template: {
-                        metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
-                        spec: {
-                            restartPolicy: "Never",
-                            serviceAccountName: account,
-                            automountServiceAccountToken: false,
-                            enableServiceLinks: false,
-                            securityContext: podSecurityContext(step.runAs),
-                            containers: [
-                                {
-                                    name: step.name,
-                                    image: step.image,
-                                    command: step.entrypoint,
-                                    args: step.command,
-                                    env: inputs.env,
-                                    resources: containerResources(step.resources),
-                                    volumeMounts: inputs.volumeMounts,
-                                    securityContext: containerSecurityContext(step.runAs, false),
-                                },
-                            ],
-                            volumes: inputs.volumes,
-                        },
-                    },
-                },
+                spec: jobSpec,
             },
             // A Job's pod template cannot change: new inputs replace it, and its fixed name must go first.
-            { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? [])], deleteBeforeReplace: true },
+            { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? []), ...(freshBackup ? [freshBackup] : [])], deleteBeforeReplace: true },
         );
+        if (step.migration) {
+            new k8s.batch.v1.CronJob(
+                `${base}-template`,
+                {
+                    metadata: { name: base, namespace: namespace.ref, labels },
+                    spec: {
+                        // Never scheduled: `npm run migrate` creates a Job from it with the command it is asked for.
+                        suspend: true,
+                        schedule: "0 0 1 1 *",
+                        timeZone: "Etc/UTC",
+                        concurrencyPolicy: "Forbid",
+                        successfulJobsHistoryLimit: 3,
+                        failedJobsHistoryLimit: 3,
+                        jobTemplate: { metadata: { labels }, spec: jobSpec },
+                    },
+                },
+                place.opts,
+            );
+        }
         if (k.renderYamlToDirectory !== undefined) {
             this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
             return job;

@@ -1,0 +1,139 @@
+#!/bin/sh
+# Runs Liquibase on one database: the changelog and its scripts in MIGRATE_PLAN_DIR, the
+# connection and the changelog's parameters in liquibase.properties there, the password in
+# LIQUIBASE_COMMAND_PASSWORD. Nothing here knows where the database runs.
+#
+#   migrate.sh status                    what is deployed, what is not
+#   migrate.sh plan   [--to <change>]    dry run: the SQL a deploy would run (update-sql), nothing changes
+#   migrate.sh deploy [--to <change>]    deploy one change at a time, each verified (a failed verify reverts it)
+#   migrate.sh verify [--to <change>]    run the verify scripts of the deployed changes
+#   migrate.sh revert [--to <change>] --yes
+#                                        roll back the changes after <change> (default: the last one)
+#
+# Liquibase has no verify step of its own: each change's verify/<id>.sql runs through
+# `liquibase execute-sql`, its batches split on GO lines. Optional: MIGRATE_ADOPT_TO=<label>
+# and MIGRATE_ADOPT_EVIDENCE=<change>: a database with no change recorded that passes
+# <change>'s verify script was set up by an earlier release's init step; deploy verifies the
+# changes labelled <label> and records them without running them (changelog-sync).
+set -eu
+
+usage() {
+    echo "usage: migrate.sh status|plan|deploy|verify|revert [--to <change>] [--yes]" >&2
+    exit 2
+}
+say() { echo "migrate: $*" >&2; }
+fail() {
+    say "$*"
+    exit 1
+}
+
+verb="${1:-}"
+[ $# -gt 0 ] && shift
+to=""
+yes=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --to)
+            [ $# -ge 2 ] || usage
+            to="$2"
+            shift 2
+            ;;
+        --yes | -y)
+            yes=1
+            shift
+            ;;
+        *) usage ;;
+    esac
+done
+
+cd "${MIGRATE_PLAN_DIR:?MIGRATE_PLAN_DIR names the plan directory}"
+export LIQUIBASE_SHOW_BANNER=false
+lb() { liquibase --defaults-file=liquibase.properties "$@"; }
+
+# Ids of the changesets not yet run, in the changelog's order (`status --verbose` lists them).
+not_run() { lb status --verbose "$@" | sed -n 's/^ *[^ ]*::\([^:]*\)::[^:]*$/\1/p'; }
+# Ids of the changesets run, oldest first (`history` prints a table).
+deployed() { lb history | awk -F'|' 'NF > 7 { gsub(/^ +| +$/, "", $6); if ($6 != "" && $6 != "Changeset ID") print $6 }'; }
+# Lines up to the one equal to --to.
+up_to() { awk -v to="$to" '{ print } $0 == to { exit }'; }
+
+verify_change() {
+    [ -f "verify/$1.sql" ] || return 0
+    lb execute-sql --sql-file="verify/$1.sql" --delimiter=GO >/dev/null
+}
+
+holds_init_step_schema() {
+    [ -n "${MIGRATE_ADOPT_TO:-}" ] && [ -n "${MIGRATE_ADOPT_EVIDENCE:-}" ] || return 1
+    [ -z "$(deployed)" ] || return 1
+    verify_change "$MIGRATE_ADOPT_EVIDENCE" 2>/dev/null
+}
+
+adopt_init_step_schema() {
+    holds_init_step_schema || return 0
+    say "the database was set up by an earlier release's init step: verifying the changes labelled $MIGRATE_ADOPT_TO, then recording them as deployed without running them (changelog-sync)"
+    for change in $(not_run --label-filter="$MIGRATE_ADOPT_TO"); do
+        verify_change "$change" ||
+            fail "the database holds part of the init step's schema, not all of it ($change does not verify, output above): nothing was changed; repair the schema or restore a backup, then deploy again"
+    done
+    lb changelog-sync --label-filter="$MIGRATE_ADOPT_TO"
+}
+
+case "$verb" in
+    status)
+        lb history
+        lb status --verbose
+        ! holds_init_step_schema || say "nothing is recorded yet but the init step's schema is there: the next deploy adopts the changes labelled $MIGRATE_ADOPT_TO (changelog-sync)"
+        ;;
+    plan)
+        filter=""
+        if holds_init_step_schema; then
+            say "would record the changes labelled $MIGRATE_ADOPT_TO as deployed without running them (the init step's schema is there), then deploy the rest:"
+            filter="--label-filter=!$MIGRATE_ADOPT_TO"
+        fi
+        count="$(not_run $filter | up_to | wc -l)"
+        if [ "$count" -eq 0 ]; then
+            say "nothing to deploy: the database is up to date with the changelog"
+        else
+            lb update-count-sql --count="$count" $filter
+        fi
+        ;;
+    deploy)
+        adopt_init_step_schema
+        for change in $(not_run | up_to); do
+            say "deploying $change"
+            lb update-count --count=1
+            if ! verify_change "$change"; then
+                say "verify/$change.sql failed (output above): rolling $change back"
+                lb rollback-count --count=1 || fail "$change did not verify and its rollback failed too (output above): repair by hand, then deploy again"
+                fail "deploy failed: $change did not verify and was rolled back"
+            fi
+            say "$change deployed and verified"
+        done
+        ;;
+    verify)
+        changes="$(deployed | up_to)"
+        [ -n "$changes" ] || fail "no change is deployed: nothing to verify"
+        failed=0
+        for change in $changes; do
+            if verify_change "$change"; then say "$change: ok"; else say "$change: FAILED"; failed=1; fi
+        done
+        [ "$failed" -eq 0 ] || fail "verify failed"
+        ;;
+    revert)
+        [ -n "$yes" ] || fail "revert changes the schema and may drop data: pass --yes"
+        changes="$(deployed)"
+        [ -n "$changes" ] || fail "no change is deployed: nothing to revert"
+        if [ -z "$to" ]; then
+            count=1
+        else
+            echo "$changes" | grep -qx -- "$to" || fail "$to is not a deployed change: $(echo $changes)"
+            count="$(echo "$changes" | awk -v to="$to" 'after { n++ } $0 == to { after = 1 } END { print n + 0 }')"
+        fi
+        if [ "$count" -eq 0 ]; then
+            say "nothing to revert: $to is the last deployed change"
+        else
+            lb rollback-count --count="$count"
+        fi
+        ;;
+    *) usage ;;
+esac
