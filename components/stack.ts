@@ -85,6 +85,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       hostnames: config.tls.hostnames,
                       kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
                       proxy: { serviceName: h.proxy, port: PROXY_HTTPS_PORT },
+                      // A snapshot of the whole instance comes first: the backup jobs' deadline.
+                      migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
                   },
                   parent,
               )

@@ -18,7 +18,7 @@ export interface BackupRoleArgs {
 }
 
 /** The trust policy: the EKS Pod Identity agent, or the cluster's OIDC provider for exactly one ServiceAccount. */
-function trustPolicy(args: BackupRoleArgs): pulumi.Output<string> {
+export function trustPolicy(args: Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "namespace" | "serviceAccount">): pulumi.Output<string> {
     if (args.identity === "pod-identity") {
         return pulumi.output(
             JSON.stringify({

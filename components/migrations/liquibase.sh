@@ -11,10 +11,11 @@
 #                                        roll back the changes after <change> (default: the last one)
 #
 # Liquibase has no verify step of its own: each change's verify/<id>.sql runs through
-# `liquibase execute-sql`, its batches split on GO lines. Optional: MIGRATE_ADOPT_TO=<label>
-# and MIGRATE_ADOPT_EVIDENCE=<change>: a database with no change recorded that passes
-# <change>'s verify script was set up by an earlier release's init step; deploy verifies the
-# changes labelled <label> and records them without running them (changelog-sync).
+# `liquibase execute-sql`, its batches split on GO lines. Optional: MIGRATE_ADOPT_TO=<tag>
+# (a tagDatabase changeset of that id) and MIGRATE_ADOPT_EVIDENCE=<change>: a database with no
+# change recorded that passes <change>'s verify script was set up by an earlier release's
+# init step; deploy verifies the changes up to <tag> and records them without running them
+# (changelog-sync-to-tag).
 set -eu
 
 usage() {
@@ -54,52 +55,69 @@ lb() { liquibase --defaults-file=liquibase.properties "$@"; }
 not_run() { lb status --verbose "$@" | sed -n 's/^ *[^ ]*::\([^:]*\)::[^:]*$/\1/p'; }
 # Ids of the changesets run, oldest first (`history` prints a table).
 deployed() { lb history | awk -F'|' 'NF > 7 { gsub(/^ +| +$/, "", $6); if ($6 != "" && $6 != "Changeset ID") print $6 }'; }
-# Lines up to the one equal to --to.
-up_to() { awk -v to="$to" '{ print } $0 == to { exit }'; }
+# Lines up to the one equal to $1 (all without it).
+up_to() { awk -v to="$1" '{ print } $0 == to { exit }'; }
+# Lines after the one equal to $1.
+after() { awk -v from="$1" 'found { print } $0 == from { found = 1 }'; }
 
 verify_change() {
     [ -f "verify/$1.sql" ] || return 0
     lb execute-sql --sql-file="verify/$1.sql" --delimiter=GO >/dev/null
 }
 
+# True when nothing of the changelog is recorded yet, but the evidence change verifies: one
+# JVM for `status` (every changeset pending), one for the verify script.
 holds_init_step_schema() {
     [ -n "${MIGRATE_ADOPT_TO:-}" ] && [ -n "${MIGRATE_ADOPT_EVIDENCE:-}" ] || return 1
-    [ -z "$(deployed)" ] || return 1
+    [ "$(echo "$pending" | grep -c . || true)" -eq "$(grep -c '^  - changeSet:$' changelog.yaml)" ] || return 1
     verify_change "$MIGRATE_ADOPT_EVIDENCE" 2>/dev/null
 }
 
 adopt_init_step_schema() {
     holds_init_step_schema || return 0
-    say "the database was set up by an earlier release's init step: verifying the changes labelled $MIGRATE_ADOPT_TO, then recording them as deployed without running them (changelog-sync)"
-    for change in $(not_run --label-filter="$MIGRATE_ADOPT_TO"); do
+    say "the database was set up by an earlier release's init step: verifying the changes up to $MIGRATE_ADOPT_TO, then recording them as deployed without running them (changelog-sync-to-tag)"
+    for change in $(echo "$pending" | up_to "$MIGRATE_ADOPT_TO"); do
         verify_change "$change" ||
             fail "the database holds part of the init step's schema, not all of it ($change does not verify, output above): nothing was changed; repair the schema or restore a backup, then deploy again"
     done
-    lb changelog-sync --label-filter="$MIGRATE_ADOPT_TO"
+    lb changelog-sync-to-tag --tag="$MIGRATE_ADOPT_TO"
+    pending="$(echo "$pending" | after "$MIGRATE_ADOPT_TO")"
 }
+
+# The changesets not run yet, for the commands that look at them.
+case "$verb" in status | plan | deploy) pending="$(not_run)" ;; esac
 
 case "$verb" in
     status)
         lb history
-        lb status --verbose
-        ! holds_init_step_schema || say "nothing is recorded yet but the init step's schema is there: the next deploy adopts the changes labelled $MIGRATE_ADOPT_TO (changelog-sync)"
+        echo "changesets not run yet:" $pending
+        ! holds_init_step_schema || say "nothing is recorded yet but the init step's schema is there: the next deploy adopts the changes up to $MIGRATE_ADOPT_TO (changelog-sync-to-tag)"
         ;;
     plan)
-        filter=""
         if holds_init_step_schema; then
-            say "would record the changes labelled $MIGRATE_ADOPT_TO as deployed without running them (the init step's schema is there), then deploy the rest:"
-            filter="--label-filter=!$MIGRATE_ADOPT_TO"
+            say "would verify the changes up to $MIGRATE_ADOPT_TO and record them as deployed without running them (the init step's schema is there); then deploy these, as written (parameters not filled in):"
+            for change in $(echo "$pending" | after "$MIGRATE_ADOPT_TO" | up_to "$to"); do
+                [ -f "deploy/$change.sql" ] || continue
+                echo "-- deploy/$change.sql"
+                cat "deploy/$change.sql"
+            done
+            exit 0
         fi
-        count="$(not_run $filter | up_to | wc -l)"
+        count="$(echo "$pending" | up_to "$to" | grep -c . || true)"
         if [ "$count" -eq 0 ]; then
             say "nothing to deploy: the database is up to date with the changelog"
         else
-            lb update-count-sql --count="$count" $filter
+            lb update-count-sql --count="$count"
         fi
         ;;
     deploy)
         adopt_init_step_schema
-        for change in $(not_run | up_to); do
+        for change in $(echo "$pending" | up_to "$to"); do
+            if [ ! -f "deploy/$change.sql" ]; then
+                lb update-count --count=1 >/dev/null
+                say "tag $change recorded"
+                continue
+            fi
             say "deploying $change"
             lb update-count --count=1
             if ! verify_change "$change"; then
@@ -111,7 +129,7 @@ case "$verb" in
         done
         ;;
     verify)
-        changes="$(deployed | up_to)"
+        changes="$(deployed | up_to "$to")"
         [ -n "$changes" ] || fail "no change is deployed: nothing to verify"
         failed=0
         for change in $changes; do
@@ -124,10 +142,15 @@ case "$verb" in
         changes="$(deployed)"
         [ -n "$changes" ] || fail "no change is deployed: nothing to revert"
         if [ -z "$to" ]; then
-            count=1
+            # The last change, with the tags recorded after it (a tag has no deploy script).
+            count=0
+            for change in $(echo "$changes" | sed '1!G;h;$!d'); do
+                count=$((count + 1))
+                [ ! -f "deploy/$change.sql" ] || break
+            done
         else
             echo "$changes" | grep -qx -- "$to" || fail "$to is not a deployed change: $(echo $changes)"
-            count="$(echo "$changes" | awk -v to="$to" 'after { n++ } $0 == to { after = 1 } END { print n + 0 }')"
+            count="$(echo "$changes" | after "$to" | wc -l)"
         fi
         if [ "$count" -eq 0 ]; then
             say "nothing to revert: $to is the last deployed change"

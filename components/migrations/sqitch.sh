@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs Sqitch on one PostgreSQL (or TimescaleDB) database: the plan in MIGRATE_PLAN_DIR, the
 # database from the libpq environment the step is given (PGHOST, PGPORT, PGDATABASE, PGUSER,
-# PGPASSWORD or MIGRATE_PASSWORD_JSON, PGSSLMODE). Nothing here knows where the database runs.
+# PGPASSWORD or MIGRATE_LOGIN_JSON, PGSSLMODE). Nothing here knows where the database runs.
 #
 #   migrate.sh status                    what is deployed, what is not
 #   migrate.sh plan   [--to <change>]    dry run: the SQL a deploy would run, nothing changes
@@ -48,8 +48,8 @@ done
 
 cd "${MIGRATE_PLAN_DIR:?MIGRATE_PLAN_DIR names the plan directory}"
 # RDS keeps the master password in Secrets Manager: the pod gets the secret's JSON as a file.
-if [ -n "${MIGRATE_PASSWORD_JSON:-}" ]; then
-    PGPASSWORD="$(perl -MJSON::PP -0777 -ne 'print decode_json($_)->{password}' "$MIGRATE_PASSWORD_JSON")"
+if [ -n "${MIGRATE_LOGIN_JSON:-}" ]; then
+    PGPASSWORD="$(perl -MJSON::PP -0777 -ne 'print decode_json($_)->{password}' "$MIGRATE_LOGIN_JSON")"
     export PGPASSWORD
 fi
 # Who the registry records as the deployer (no git config in a container).

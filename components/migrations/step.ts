@@ -26,14 +26,19 @@ export interface MigrationTarget {
     readonly database: string;
     readonly user: string;
     /** Secret. */
-    readonly password: pulumi.Input<string>;
+    readonly password?: pulumi.Input<string>;
+    /**
+     * Sqitch, instead of `password`: a file in the pod holding a JSON secret with `password`
+     * (RDS's master user secret from Secrets Manager, written by an init container).
+     */
+    readonly passwordJsonFile?: string;
     /** libpq's sslmode (PostgreSQL); unset: libpq's default, `prefer`. */
     readonly sslMode?: "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
 }
 
 /** Databases an earlier release's init step created: they are recorded up to `to` without running it, once `evidence` verifies. */
 export interface Adoption {
-    /** Sqitch: a tag of the plan (`@init-steps`); Liquibase: a label of the changelog (`init-steps`). */
+    /** Sqitch: a tag of the plan (`@init-steps`); Liquibase: the id of a tagDatabase changeset (`init-steps`). */
     readonly to: string;
     /** A change whose verify script passes only on a database the init step set up. */
     readonly evidence: string;
@@ -62,6 +67,7 @@ export function migrationStep(a: MigrationStepArgs): InitStep {
     const adoptEnv: Env = a.adopt ? { MIGRATE_ADOPT_TO: a.adopt.to, MIGRATE_ADOPT_EVIDENCE: a.adopt.evidence } : {};
     const files: ServiceFile[] = [{ path: MIGRATE_SCRIPT, content: runnerScript(a.plan.engine), mode: "0755" }, ...planFiles(a.plan, PLAN_DIR)];
     const t = a.target;
+    if ((t.password === undefined) === (t.passwordJsonFile === undefined)) throw new Error("a migration target has a password or a password file, one of them");
     if (a.plan.engine === "sqitch") {
         if (a.parameters) throw new Error("a Sqitch plan takes no changelog parameters");
         return {
@@ -76,14 +82,15 @@ export function migrationStep(a: MigrationStepArgs): InitStep {
                 ...(t.sslMode ? { PGSSLMODE: t.sslMode } : {}),
                 ...adoptEnv,
                 ...(a.afterDeploy !== undefined ? { MIGRATE_AFTER_DEPLOY: AFTER_DEPLOY_FILE } : {}),
+                ...(t.passwordJsonFile !== undefined ? { MIGRATE_LOGIN_JSON: t.passwordJsonFile } : {}),
             },
-            secretEnv: { PGPASSWORD: t.password },
+            secretEnv: t.password !== undefined ? { PGPASSWORD: t.password } : undefined,
             files: [...files, ...(a.afterDeploy !== undefined ? [{ path: AFTER_DEPLOY_FILE, content: a.afterDeploy, mode: "0644" }] : [])],
             resources: stepResources,
             runAs: SQITCH_USER,
         };
     }
-    if (a.afterDeploy !== undefined) throw new Error("after-deploy scripts are a Sqitch runner feature");
+    if (a.afterDeploy !== undefined || t.password === undefined) throw new Error("after-deploy scripts and password files are Sqitch runner features");
     return {
         ...common,
         image: defaultImages.liquibase,

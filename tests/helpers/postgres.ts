@@ -20,10 +20,11 @@ export interface TestPostgres {
 }
 
 /**
- * A throwaway PostgreSQL server on a unix socket in a temp directory, trust auth. initdb
+ * A throwaway PostgreSQL server on a unix socket in a temp directory (and 127.0.0.1 with
+ * `tcp`, for JDBC clients), trust auth. initdb
  * refuses to run as root, so as root the server runs as Debian's `postgres` user.
  */
-export async function startPostgres(bin: string): Promise<TestPostgres> {
+export async function startPostgres(bin: string, options: { tcp?: boolean } = {}): Promise<TestPostgres> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-pg-"));
     fs.chmodSync(dir, 0o777);
     const asServer = (args: string[]) =>
@@ -32,7 +33,7 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
     const init = asServer([path.join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const port = await freePort();
-    const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", `-k ${dir} -p ${port} -c listen_addresses=''`, "start"]);
+    const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", `-k ${dir} -p ${port} -c listen_addresses=${options.tcp ? "127.0.0.1" : "''"}`, "start"]);
     if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr} ${fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8") : ""}`);
     const env = { PGHOST: dir, PGPORT: String(port), PGUSER: "postgres" };
     return {
