@@ -74,7 +74,7 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
     });
 
     it("puts SQL Server in the FULL recovery model, so log backups restore to a point in time", () => {
-        const init = run.named(CONTAINER, "sqlserver-schema").inputs.uploads.find((u: any) => u.file === "/tmp/llm-platform-init.sql").content;
+        const init = run.named(CONTAINER, "sqlserver-settings").inputs.uploads.find((u: any) => u.file === "/tmp/llm-platform-settings.sql").content;
         assert.match(init, /IF \(SELECT recovery_model_desc FROM sys\.databases WHERE name = N'llm'\) <> N'FULL'\s+ALTER DATABASE \[llm\] SET RECOVERY FULL;/);
     });
 
@@ -189,6 +189,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     const podOf = (c: RegisteredResource) => c.inputs.spec.jobTemplate.spec.template;
     const envOf = (container: any) => Object.fromEntries((container.env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     const backupJobs = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] === "backup");
+    /** The backup and restore CronJobs (the migrate steps' templates are CronJobs too). */
+    const storeJobs = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] !== undefined);
     let run: StackRun;
     before(async () => {
         run = await runStack("prod", { exampleUserValues: true });
@@ -273,7 +275,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.deepEqual([account.metadata.name, account.metadata.namespace], [association.serviceAccount, association.namespace]);
         assert.equal(account.metadata.annotations, undefined, "Pod Identity needs no annotation");
         assert.equal(account.automountServiceAccountToken, false);
-        for (const c of run.ofType(CRONJOB)) {
+        assert.equal(storeJobs(run).length, 12, "8 backup and 4 restore CronJobs");
+        for (const c of storeJobs(run)) {
             assert.equal(podOf(c).spec.serviceAccountName, "backup", c.name);
             assert.equal(podOf(c).spec.automountServiceAccountToken, false, "Pod Identity and IRSA project their own tokens");
             assert.ok(c.options.dependsOn.includes("llm-platform:aws:BackupRole::aws-backup-role"), `${c.name} waits for the role and its association`);
@@ -288,7 +291,10 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
         const sub = Object.entries<string>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
         assert.equal(sub, `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`);
-        for (const c of irsa.ofType(CRONJOB)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
+        for (const c of storeJobs(irsa)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
+        for (const store of ["sqlserver", "timescale"]) {
+            assert.equal(irsa.named("kubernetes:batch/v1:Job", `${store}-backup-before-migrate`).inputs.spec.template.spec.serviceAccountName, "store-backups");
+        }
         const flows = irsa.named(POLICY, "redis-backup-pods-flows").inputs.spec;
         assert.ok(!flows.egress.some((e: any) => e.to?.[0]?.ipBlock?.cidr === "169.254.170.23/32"), "IRSA needs no Pod Identity agent");
     });

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultImages } from "../config/images";
 import { MIGRATE_STEP, migrationStep } from "../migrations/step";
+import { suspendedJobTemplate } from "../platform/kubernetes/job-template";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "../platform/kubernetes/labels";
 import { containerSecurityContext, podInputs, podSecurityContext } from "../platform/kubernetes/pod";
 import { containerResources } from "../platform/kubernetes/quantities";
@@ -233,23 +234,8 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
             // A Job's pod template cannot change: a new plan replaces it, and its fixed name must go first.
             { ...k8sChild, dependsOn: [args.instance, ...ready], deleteBeforeReplace: true },
         );
-        new k8s.batch.v1.CronJob(
-            `${base}-template`,
-            {
-                metadata: { name: base, namespace: args.kubernetes.namespace, labels },
-                spec: {
-                    // Never scheduled: `npm run migrate` creates a Job from it with the command it is asked for.
-                    suspend: true,
-                    schedule: "0 0 1 1 *",
-                    timeZone: "Etc/UTC",
-                    concurrencyPolicy: "Forbid",
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: { metadata: { labels }, spec: jobSpec },
-                },
-            },
-            k8sChild,
-        );
+        // `npm run migrate` creates a Job from it with the command it is asked for.
+        suspendedJobTemplate(`${base}-template`, { name: base, namespace: args.kubernetes.namespace, labels }, jobSpec, k8sChild);
         this.registerOutputs({});
     }
 }

@@ -1,4 +1,3 @@
-#!/bin/sh
 # Runs Liquibase on one database: the changelog and its scripts in MIGRATE_PLAN_DIR, the
 # connection and the changelog's parameters in liquibase.properties there, the password in
 # LIQUIBASE_COMMAND_PASSWORD. Nothing here knows where the database runs.
@@ -16,38 +15,8 @@
 # change recorded that passes <change>'s verify script was set up by an earlier release's
 # init step; deploy verifies the changes up to <tag> and records them without running them
 # (changelog-sync-to-tag).
-set -eu
-
-usage() {
-    echo "usage: migrate.sh status|plan|deploy|verify|revert [--to <change>] [--yes]" >&2
-    exit 2
-}
-say() { echo "migrate: $*" >&2; }
-fail() {
-    say "$*"
-    exit 1
-}
-
-verb="${1:-}"
-[ $# -gt 0 ] && shift
-to=""
-yes=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --to)
-            [ $# -ge 2 ] || usage
-            to="$2"
-            shift 2
-            ;;
-        --yes | -y)
-            yes=1
-            shift
-            ;;
-        *) usage ;;
-    esac
-done
-
-cd "${MIGRATE_PLAN_DIR:?MIGRATE_PLAN_DIR names the plan directory}"
+# runner-common.sh runs first: the command line in $verb, $to and $yes, say and fail, the plan
+# directory as the working directory.
 export LIQUIBASE_SHOW_BANNER=false
 lb() { liquibase --defaults-file=liquibase.properties "$@"; }
 

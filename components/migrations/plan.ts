@@ -34,7 +34,8 @@ export function planFiles(plan: MigrationPlan, mountDir: string): ServiceFile[] 
     }));
 }
 
-/** The runner script of an engine (components/migrations/<engine>.sh). */
+/** The runner script of an engine: the shared command line (runner-common.sh), then components/migrations/<engine>.sh. */
 export function runnerScript(engine: MigrationEngine): string {
-    return fs.readFileSync(path.join(__dirname, `${engine}.sh`), "utf8");
+    const part = (file: string) => fs.readFileSync(path.join(__dirname, file), "utf8");
+    return `#!/bin/sh\n${part("runner-common.sh")}\n${part(`${engine}.sh`)}`;
 }

@@ -1,4 +1,3 @@
-#!/bin/sh
 # Runs Sqitch on one PostgreSQL (or TimescaleDB) database: the plan in MIGRATE_PLAN_DIR, the
 # database from the libpq environment the step is given (PGHOST, PGPORT, PGDATABASE, PGUSER,
 # PGPASSWORD or MIGRATE_LOGIN_JSON, PGSSLMODE). Nothing here knows where the database runs.
@@ -15,38 +14,8 @@
 # init step; deploy records the changes up to <tag> without running them (log-only) and
 # verifies them. MIGRATE_AFTER_DEPLOY=<file>: a psql script run after every successful deploy
 # (settings that follow the configuration, such as TimescaleDB's policies).
-set -eu
-
-usage() {
-    echo "usage: migrate.sh status|plan|deploy|verify|revert [--to <change>] [--yes]" >&2
-    exit 2
-}
-say() { echo "migrate: $*" >&2; }
-fail() {
-    say "$*"
-    exit 1
-}
-
-verb="${1:-}"
-[ $# -gt 0 ] && shift
-to=""
-yes=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --to)
-            [ $# -ge 2 ] || usage
-            to="$2"
-            shift 2
-            ;;
-        --yes | -y)
-            yes=1
-            shift
-            ;;
-        *) usage ;;
-    esac
-done
-
-cd "${MIGRATE_PLAN_DIR:?MIGRATE_PLAN_DIR names the plan directory}"
+# runner-common.sh runs first: the command line in $verb, $to and $yes, say and fail, the plan
+# directory as the working directory.
 # RDS keeps the master password in Secrets Manager: the pod gets the secret's JSON as a file.
 if [ -n "${MIGRATE_LOGIN_JSON:-}" ]; then
     PGPASSWORD="$(perl -MJSON::PP -0777 -ne 'print decode_json($_)->{password}' "$MIGRATE_LOGIN_JSON")"

@@ -2,8 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_DIR } from "../../harness/run-stack";
-import { MigrationPlan } from "../../components/migrations/plan";
+import { MigrationPlan, runnerScript } from "../../components/migrations/plan";
 import { TestPostgres } from "./postgres";
 
 export interface RunResult {
@@ -27,9 +26,11 @@ export function dropSqitchChanges(plan: MigrationPlan, names: readonly string[])
     fs.writeFileSync(file, lines.filter((l) => !names.includes(l.split(/\s/)[0])).join("\n"));
 }
 
-/** The engine's runner (components/migrations/<engine>.sh) under the real sh, against one database of `pg`. */
+/** The engine's runner, as the step gets it (runnerScript), under the real sh, against one database of `pg`. */
 export function runMigrate(pg: TestPostgres, database: string, plan: MigrationPlan, args: string[], env: Record<string, string> = {}): RunResult {
-    const r = spawnSync("sh", [path.join(PROJECT_DIR, "components", "migrations", `${plan.engine}.sh`), ...args], {
+    const runner = path.join(os.tmpdir(), `llm-migrate-${plan.engine}-${process.pid}.sh`);
+    fs.writeFileSync(runner, runnerScript(plan.engine), { mode: 0o755 });
+    const r = spawnSync("sh", [runner, ...args], {
         encoding: "utf8",
         env: { ...process.env, ...pg.env, PGDATABASE: database, MIGRATE_PLAN_DIR: plan.dir, ...env },
     });

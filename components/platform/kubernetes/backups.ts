@@ -9,6 +9,7 @@ import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ServiceSpec } from "../types";
 import { talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
+import { suspendedJobTemplate } from "./job-template";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { containerResources, storageQuantity } from "./quantities";
 
@@ -264,32 +265,19 @@ export class StoreBackups {
             inputs,
             serviceVolumes.map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })),
         );
-        new k8s.batch.v1.CronJob(
+        // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
+        suspendedJobTemplate(
             base,
-            {
-                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
-                spec: {
-                    // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
-                    suspend: true,
-                    schedule: "0 0 1 1 *",
-                    timeZone: "Etc/UTC",
-                    concurrencyPolicy: "Forbid",
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: {
-                        metadata: { labels: place.labels },
-                        spec: this.jobSpec(
-                            "restore",
-                            "restore",
-                            inputs,
-                            [download],
-                            [restore],
-                            serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
-                            this.destination.jobDeadlineMinutes * 60,
-                        ),
-                    },
-                },
-            },
+            { name: base, namespace: this.args.namespace.ref, labels: place.labels },
+            this.jobSpec(
+                "restore",
+                "restore",
+                inputs,
+                [download],
+                [restore],
+                serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
+                this.destination.jobDeadlineMinutes * 60,
+            ),
             { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
         );
     }

@@ -7,6 +7,7 @@ import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
+import { suspendedJobTemplate } from "./job-template";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
@@ -415,23 +416,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? []), ...(freshBackup ? [freshBackup] : [])], deleteBeforeReplace: true },
         );
         if (step.migration) {
-            new k8s.batch.v1.CronJob(
-                `${base}-template`,
-                {
-                    metadata: { name: base, namespace: namespace.ref, labels },
-                    spec: {
-                        // Never scheduled: `npm run migrate` creates a Job from it with the command it is asked for.
-                        suspend: true,
-                        schedule: "0 0 1 1 *",
-                        timeZone: "Etc/UTC",
-                        concurrencyPolicy: "Forbid",
-                        successfulJobsHistoryLimit: 3,
-                        failedJobsHistoryLimit: 3,
-                        jobTemplate: { metadata: { labels }, spec: jobSpec },
-                    },
-                },
-                place.opts,
-            );
+            // `npm run migrate` creates a Job from it with the command it is asked for.
+            suspendedJobTemplate(`${base}-template`, { name: base, namespace: namespace.ref, labels }, jobSpec, place.opts);
         }
         if (k.renderYamlToDirectory !== undefined) {
             this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
