@@ -248,7 +248,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             const upload = podSpec(before).containers.find((c: any) => c.name === "upload");
             assert.equal(upload.env.find((e: any) => e.name === "JOB").value, "full", "it is a full backup like the scheduled ones");
             // It runs again exactly when the migrate step's inputs change.
-            assert.match(before.inputs.spec.template.metadata.annotations["llm-platform/before-step-inputs"], /^[0-9a-f]{64} /);
+            assert.match(before.inputs.spec.template.metadata.annotations["llm-platform/before-step-inputs"], /^[0-9a-f]{64}$/);
             assert.equal(before.options.deleteBeforeReplace, true);
             assert.equal(before.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], String(240 * 60 + 120), "the backup deadline");
             const template = run.named(CRON_JOB, `${store}-migrate-template`).inputs;

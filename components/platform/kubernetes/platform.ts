@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
@@ -392,10 +393,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
         };
         const backupFirst = step.migration?.backupFirst;
-        const freshBackup =
-            backupFirst && backups
-                ? backups.backupBeforeStep(backupFirst, step.name, pulumi.all([inputs.contentHash, step.image, JSON.stringify([step.entrypoint, step.command])]).apply((parts) => parts.join(" ")), [after])
-                : undefined;
+        // The backup runs again exactly when the step does: when its files, secrets, image or command change.
+        const stepInputs = inputs.contentHash.apply((files) => createHash("sha256").update(JSON.stringify([files, step.image, step.entrypoint, step.command])).digest("hex"));
+        const freshBackup = backupFirst && backups ? backups.backupBeforeStep(backupFirst, step.name, stepInputs, [after]) : undefined;
         const job = new k8s.batch.v1.Job(
             base,
             {
