@@ -47,9 +47,9 @@ function describeViolation(v: OfflineViolation): string {
     return `  [${v.enforcementLevel}] ${v.policy}: ${where}\n      ${v.message.replace(/\n/g, "\n      ")}`;
 }
 
-/** What the offline check feeds the pack: every custom resource with its inputs. */
+/** What the offline check feeds the pack: every custom resource with its inputs, and its (mocked) outputs for stack policies. */
 export function policyResources(run: StackRun): OfflineResource[] {
-    return run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    return run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, outputs: r.state }));
 }
 
 /**

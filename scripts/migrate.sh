@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs a stack's schema migrations by hand, with the engine, plan, target and credentials of
 # each store's migrate step (docs/migrations.md):
-#   npm run migrate -- <stack> status|plan|verify [<store>] [--to <change>]
-#   npm run migrate -- <stack> deploy [<store>] [--to <change>]
-#   npm run migrate -- <stack> revert <store> [--to <change>] [--yes]
+#   npm run migrate -- [<stack>] status|plan|verify [<store>] [--to <change>]
+#   npm run migrate -- [<stack>] deploy [<store>] [--to <change>]
+#   npm run migrate -- [<stack>] revert <store> [--to <change>] [--yes]
 # plan is the dry run: the SQL a deploy would run. deploy and revert take a fresh backup of the
 # store first where the stack has backups; revert asks before it runs unless --yes.
 # Docker stacks: the migrate step's container, as it ended, runs again with the command.
@@ -15,21 +15,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 # The stores with migrations (components/migrations/stores.ts; tests/migrate-script.test.ts holds the two lists equal).
 stores="timescale sqlserver app-database"
-usage="usage: npm run migrate -- <stack> status|plan|deploy|verify|revert [<store>] [--to <change>] [--yes]   (stores: ${stores// /, })"
+export LLM_USAGE="npm run migrate -- [<stack>] status|plan|deploy|verify|revert [<store>] [--to <change>] [--yes]   (stores: ${stores// /, })"
 
-[[ $# -ge 2 ]] || llm_fail "$usage"
-stack="$1"
-verb="$2"
-shift 2
-[[ -f "$llm_project_dir/Pulumi.$stack.yaml" ]] || llm_fail "unknown stack '$stack': there is no Pulumi.$stack.yaml. $usage"
-case "$verb" in status | plan | deploy | verify | revert) ;; *) llm_fail "unknown command '$verb'. $usage" ;; esac
+llm_pick_stack if-stack "$@"
+shift "$llm_stack_shift"
+stack="$llm_stack"
+[[ $# -ge 1 ]] || llm_usage_fail "name the command: status, plan, deploy, verify or revert"
+verb="$1"
+shift
+case "$verb" in status | plan | deploy | verify | revert) ;; *) llm_usage_fail "unknown command '$verb'" ;; esac
 store=""
 to=""
 yes=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --to)
-            [[ $# -ge 2 ]] || llm_fail "--to needs a change. $usage"
+            [[ $# -ge 2 ]] || llm_usage_fail "--to needs a change"
             to="$2"
             shift 2
             ;;
@@ -37,16 +38,16 @@ while [[ $# -gt 0 ]]; do
             yes=1
             shift
             ;;
-        -*) llm_fail "unknown option '$1'. $usage" ;;
+        -*) llm_refuse_arg "$1" ;;
         *)
-            [[ -z "$store" && " $stores " == *" $1 "* ]] || llm_fail "unknown store '$1': the stores are ${stores// /, }. $usage"
+            [[ -z "$store" && " $stores " == *" $1 "* ]] || llm_usage_fail "unknown store '$1': the stores are ${stores// /, }"
             store="$1"
             shift
             ;;
     esac
 done
-[[ -n "$store" || -z "$to" ]] || llm_fail "--to names a change of one store: name the store too. $usage"
-[[ -n "$store" || "$verb" != revert ]] || llm_fail "revert one store at a time: name it. $usage"
+[[ -n "$store" || -z "$to" ]] || llm_usage_fail "--to names a change of one store: name the store too"
+[[ -n "$store" || "$verb" != revert ]] || llm_usage_fail "revert one store at a time: name it"
 
 if [[ "$verb" == revert && -z "$yes" ]]; then
     printf '%s: revert %s of stack %s%s. What the reverted changes made is dropped, with its data (a backup is taken first where the stack has backups). Type the store name to go on: ' \
@@ -60,8 +61,7 @@ runner=("$verb")
 [[ "$verb" != revert ]] || runner+=(--yes)
 changes_schema() { [[ "$verb" == deploy || "$verb" == revert ]]; }
 
-platform="docker"
-grep -Eq '^[[:space:]]+llm-platform:platform:[[:space:]]*"?kubernetes' "$llm_project_dir/Pulumi.$stack.yaml" && platform="kubernetes"
+platform="$(llm_stack_platform "$stack")"
 
 migrate_docker() {
     local store="$1" prefix="llm-platform-$stack" container image network rc=0 scheduler
@@ -139,7 +139,7 @@ if [[ "$platform" == kubernetes ]]; then
     namespace="$(sed -n '/^[[:space:]]*llm-platform:kubernetes:/,/^[[:space:]]*llm-platform:[a-z]/s/^[[:space:]]*namespace:[[:space:]]*"\{0,1\}\([a-z0-9-]*\).*/\1/p' "$llm_project_dir/Pulumi.$stack.yaml" | head -n 1)"
     namespace="${namespace:-llm-platform}"
 else
-    llm_docker_env
+    llm_docker_only_env
 fi
 failed=0
 for s in ${store:-$stores}; do

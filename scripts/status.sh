@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Each container of the stack with its state and health as Docker reports it (default stack: dev).
+# Each container of a Docker stack with its state and health as Docker reports it.
+#   npm run status [-- <stack>]
 set -euo pipefail
 export LLM_COMMAND="npm run status"
+export LLM_USAGE="npm run status -- [<stack>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-stack="${LLM_PLATFORM_STACK:-dev}"
-[[ "$stack" == "dev" ]] || llm_fail "shows the Docker stack (dev); for '$stack' use kubectl."
-llm_docker_env
-docker ps --all --filter "label=llm-platform.stack=llm-platform-$stack" \
+llm_parse_stack_only "$@"
+llm_require_docker_stack "On Kubernetes: kubectl -n <kubernetes.namespace, default llm-platform> get pods,jobs,pvc"
+llm_docker_only_env
+docker ps --all --filter "label=llm-platform.stack=llm-platform-$llm_stack" \
     --format 'table {{.Label "llm-platform.service"}}\t{{.Label "llm-platform.role"}}\t{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Ports}}'

@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
-# Brings a stack up (default: dev) with nothing to set up by hand:
-#   npm run up                 # dev stack on the local Docker engine
-#   npm run up -- dev --yes    # extra arguments go to `pulumi up`
-# Environment: scripts/env.sh. Before `pulumi up`, scripts/preflight.ts checks the config,
-# the engine's CPUs and memory and the host ports, and says what ollama.gpu=auto became.
+# Brings a stack up with nothing to set up by hand:
+#   npm run up                              # dev, on the local Docker engine
+#   npm run up -- prod --yes                # another stack; --yes skips Pulumi's confirmation
+#   npm run up -- dev -- --target '<urn>'   # anything after a second -- goes to `pulumi up`
+# The stack: scripts/stack-arg.sh. Environment: scripts/env.sh. Before `pulumi up`,
+# scripts/preflight.ts checks the config, the engine's CPUs and memory and the host ports,
+# and says what ollama.gpu=auto became.
 set -euo pipefail
 export LLM_COMMAND="npm run up"
+export LLM_USAGE="npm run up -- [<stack>] [--yes] [-- <pulumi up options>]"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-stack="dev"
-if [[ $# -gt 0 && "$1" != -* ]]; then
-    stack="$1"
-    shift
-fi
+llm_parse_pulumi_command --yes "$@"
 
-llm_env "$stack"
-pulumi stack select --create --secrets-provider passphrase "$stack"
-llm_salt_stash "$stack"
-llm_salt_restore "$stack"
-npx ts-node --transpile-only scripts/preflight.ts "$stack"
+llm_env "$llm_stack"
+llm_select_stack "$llm_stack"
+npx ts-node --transpile-only scripts/preflight.ts "$llm_stack"
 # The policy pack CI enforces holds here too.
-pulumi up --stack "$stack" --policy-pack policies "$@"
+pulumi up --stack "$llm_stack" --policy-pack policies ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}

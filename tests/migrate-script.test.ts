@@ -23,7 +23,7 @@ interface Run {
  * stack files, with a PATH of the system tools it needs and stub docker/kubectl CLIs that log
  * their arguments. `kubectl` answers from `cluster`: the CronJobs it has, and each Job's outcome.
  */
-function migrate(args: string[], stubs: { docker?: string; kubectl?: string }, input = ""): Run {
+function migrate(args: string[], stubs: { docker?: string; kubectl?: string }, input = "", env: Record<string, string> = {}): Run {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-migrate-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
@@ -37,7 +37,7 @@ function migrate(args: string[], stubs: { docker?: string; kubectl?: string }, i
     }
     const r = spawnSync("bash", [path.join(dir, "scripts", "migrate.sh"), ...args], {
         encoding: "utf8",
-        env: { PATH: bin, HOME: dir, LLM_PLATFORM_POLL_SECONDS: "0" },
+        env: { PATH: bin, HOME: dir, LLM_PLATFORM_POLL_SECONDS: "0", ...env },
         input,
     });
     const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n") : []);
@@ -80,16 +80,17 @@ describe("npm run migrate (scripts/migrate.sh)", () => {
 
     it("refuses what it does not know, with its usage line, before touching anything", () => {
         for (const [args, message] of [
-            [["dev"], /usage: npm run migrate -- <stack> status\|plan\|deploy\|verify\|revert/],
+            [["dev"], /name the command: status, plan, deploy, verify or revert\nusage: npm run migrate -- \[<stack>\] status\|plan\|deploy\|verify\|revert/],
             [["dev", "upgrade"], /unknown command 'upgrade'/],
-            [["staging", "status"], /unknown stack 'staging': there is no Pulumi\.staging\.yaml/],
+            // The first argument is the stack only when it names one (scripts/stack-arg.sh): here it is the command.
+            [["staging", "status"], /unknown command 'staging'/],
             [["dev", "status", "postgres"], /unknown store 'postgres': the stores are timescale, sqlserver, app-database/],
             [["dev", "plan", "--to", "llm_logs"], /--to names a change of one store: name the store too/],
             [["dev", "revert"], /revert one store at a time: name it/],
             [["dev", "deploy", "timescale", "--force"], /unknown option '--force'/],
         ] as const) {
             const r = migrate([...args], { docker: docker() });
-            assert.equal(r.status, 1, r.out);
+            assert.equal(r.status, 2, r.out);
             assert.match(r.out, message);
             assert.deepEqual(r.calls, [], `${args.join(" ")}: nothing ran`);
         }
@@ -137,7 +138,8 @@ describe("npm run migrate (scripts/migrate.sh)", () => {
     it("dev: fails when the engine fails, and names a missing step", () => {
         const failed = migrate(["dev", "deploy", "sqlserver"], { docker: docker(1) });
         assert.equal(failed.status, 1, failed.out);
-        const missing = migrate(["dev", "status", "app-database"], { docker: docker() });
+        // The stack from LLM_PLATFORM_STACK, as every script takes it.
+        const missing = migrate(["status", "app-database"], { docker: docker() }, "", { LLM_PLATFORM_STACK: "dev" });
         assert.equal(missing.status, 1);
         assert.match(missing.out, /stack 'dev' has no app-database migrate step \(llm-platform-dev-app-database-migrate\)/);
     });

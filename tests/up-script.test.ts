@@ -3,20 +3,25 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_DIR } from "../harness/run-stack";
+import { PROJECT_DIR, runStack } from "../harness/run-stack";
 
-/** What the scripts may use from the system; pulumi, docker, npm and npx come from the stubs. */
+/** What the scripts may use from the system; pulumi, docker, npm, npx (and node, when a test says) come from stubs. */
 const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head"];
+const systemTools = SYSTEM_TOOLS.map((tool) => [tool, spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim()]);
 
 interface Stubs {
     pulumi?: string;
     docker?: string;
     npx?: string;
+    /** A stub for node; default: the real node (scripts/check-node.js runs on it). */
+    node?: string;
 }
 
 interface Run {
     status: number | null;
     out: string;
+    stdout: string;
+    stderr: string;
     calls: string[];
     project: string;
     files: Record<string, string | undefined>;
@@ -32,16 +37,13 @@ function runScript(script: string, args: string[], stubs: Stubs, env: Record<str
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     fs.cpSync(path.join(PROJECT_DIR, "scripts"), path.join(dir, "scripts"), { recursive: true });
-    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+    for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json"]) fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
     for (const d of [".", "policies"]) {
         fs.mkdirSync(path.join(dir, d), { recursive: true });
         fs.writeFileSync(path.join(dir, d, "package-lock.json"), "{}");
     }
     setup?.(dir);
-    for (const tool of SYSTEM_TOOLS) {
-        const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
-        fs.symlinkSync(found, path.join(bin, tool));
-    }
+    for (const [tool, found] of systemTools) fs.symlinkSync(found, path.join(bin, tool));
     const log = path.join(dir, "calls.log");
     const stub = (name: string, body: string) =>
         fs.writeFileSync(
@@ -51,6 +53,8 @@ function runScript(script: string, args: string[], stubs: Stubs, env: Record<str
         );
     if (stubs.pulumi !== undefined) stub("pulumi", stubs.pulumi);
     if (stubs.docker !== undefined) stub("docker", stubs.docker);
+    if (stubs.node !== undefined) stub("node", stubs.node);
+    else fs.symlinkSync(process.execPath, path.join(bin, "node"));
     stub("npx", stubs.npx ?? "exit 0");
     stub("npm", 'mkdir -p node_modules && echo "{}" > node_modules/.package-lock.json');
     const r = spawnSync("bash", [path.join(dir, "scripts", `${script}.sh`), ...args], { encoding: "utf8", env: { PATH: bin, HOME: dir, ...env }, input: "" });
@@ -58,7 +62,7 @@ function runScript(script: string, args: string[], stubs: Stubs, env: Record<str
     const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : undefined);
     const files = { stackFile: read("Pulumi.dev.yaml"), salt: read(".pulumi-state/dev.encryptionsalt") };
     fs.rmSync(dir, { recursive: true, force: true });
-    return { status: r.status, out: r.stdout + r.stderr, calls, project: dir, files };
+    return { status: r.status, out: r.stdout + r.stderr, stdout: r.stdout, stderr: r.stderr, calls, project: dir, files };
 }
 
 const dockerInfo = (runtimes: string) => `{"NCPU":8,"MemTotal":17179869184,"SwapLimit":true,"ServerVersion":"29.1.2","Runtimes":${runtimes}}`;
@@ -197,7 +201,7 @@ describe("daily commands in the same environment (scripts/env.sh)", () => {
     it("npm run pulumi passes any command through with the backend, passphrase and stack set", () => {
         const r = runScript("pulumi", ["config", "set", "--path", "redis.memoryMb", "1024"], { pulumi: "exit 0", docker: healthyDocker });
         assert.equal(r.status, 0, r.out);
-        assert.deepEqual(pulumiCalls(r), ["pulumi stack select dev", "pulumi config set --path redis.memoryMb 1024"]);
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase dev", "pulumi config set --path redis.memoryMb 1024"]);
         assert.ok(r.calls.find((c) => c.startsWith("pulumi config"))!.includes(env(r)));
     });
 });
@@ -246,3 +250,281 @@ describe("npm run backup and npm run restore (Docker stack)", () => {
     });
 });
 
+
+/** A second Docker stack beside dev, and a Kubernetes stack that is not called prod. */
+const withStacks = (dir: string) => {
+    fs.copyFileSync(path.join(dir, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.qa.yaml"));
+    fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), 'config:\n  llm-platform:platform: "kubernetes"\n');
+};
+const passphrase = { PULUMI_CONFIG_PASSPHRASE: "not-dev" };
+const firstLine = (r: Run) => r.stderr.split("\n")[0];
+const dockerCalls = (r: Run) => r.calls.filter((c) => c.startsWith("docker ")).map((c) => c.slice(0, c.indexOf(" |")));
+const npxCalls = (r: Run) => r.calls.filter((c) => c.startsWith("npx ")).map((c) => c.slice(0, c.indexOf(" |")));
+/** docker that answers `docker ps` for backup schedulers of any store. */
+const dockerWithSchedulers = `case "$1" in info) echo '${dockerInfo("{}")}';; ps) echo "llm-platform-qa-redis-backup-full full";; esac; exit 0`;
+
+/** Every script that acts on a stack, with arguments that make it succeed against the stubs. */
+const SCRIPTS: { script: string; command: string; args: string[] }[] = [
+    { script: "up", command: "npm run up", args: [] },
+    { script: "preview", command: "npm run preview", args: [] },
+    { script: "down", command: "npm run down", args: [] },
+    { script: "delete-data", command: "npm run delete-data", args: ["--yes"] },
+    { script: "outputs", command: "npm run outputs", args: [] },
+    { script: "status", command: "npm run status", args: [] },
+    { script: "backup", command: "npm run backup", args: ["redis"] },
+    { script: "restore", command: "npm run restore", args: ["redis"] },
+    { script: "pulumi", command: "npm run pulumi", args: ["stack", "ls"] },
+    { script: "render", command: "npm run render", args: [] },
+    { script: "policy-check", command: "npm run policy:check", args: [] },
+];
+/** What a script did with the stack: the Pulumi --stack, the stack Docker was asked about, or the offline command's argument. */
+const stackUsed = (r: Run): string[] => [
+    ...r.calls.flatMap((c) => [...c.matchAll(/^pulumi .*?(?:--stack|select(?: --create --secrets-provider passphrase)?) (\S+)/g)].map((m) => m[1])),
+    ...r.calls.flatMap((c) => [...c.matchAll(/^docker .*label=llm-platform\.stack=llm-platform-(\S+)/g)].map((m) => m[1])),
+    ...r.calls.flatMap((c) => [...c.matchAll(/^npx ts-node --transpile-only scripts\/(?:render|policy-check)\.ts (\S+)/g)].map((m) => m[1])),
+];
+const stubsFor = { pulumi: "exit 0", docker: dockerWithSchedulers };
+
+describe("one rule for the stack in every script (scripts/stack-arg.sh)", function () {
+    this.timeout(120000);
+
+    it("every script takes the first argument, else LLM_PLATFORM_STACK, else dev, and names it in its first line", () => {
+        for (const { script, command, args } of SCRIPTS) {
+            const byDefault = runScript(script, args, stubsFor, {}, withStacks);
+            assert.equal(byDefault.status, 0, `${script}: ${byDefault.out}`);
+            assert.equal(firstLine(byDefault), `${command}: stack dev (the default; name another as the first argument or in LLM_PLATFORM_STACK)`, script);
+            assert.ok(stackUsed(byDefault).length > 0 && stackUsed(byDefault).every((s) => s === "dev"), `${script}: ${byDefault.calls.join("\n")}`);
+
+            const byVariable = runScript(script, args, stubsFor, { LLM_PLATFORM_STACK: "qa", ...passphrase }, withStacks);
+            assert.equal(byVariable.status, 0, `${script}: ${byVariable.out}`);
+            assert.equal(firstLine(byVariable), `${command}: stack qa (LLM_PLATFORM_STACK)`, script);
+            assert.ok(stackUsed(byVariable).every((s) => s === "qa"), `${script}: ${byVariable.calls.join("\n")}`);
+
+            const byArgument = runScript(script, ["qa", ...args], stubsFor, { LLM_PLATFORM_STACK: "dev", ...passphrase }, withStacks);
+            assert.equal(byArgument.status, 0, `${script}: ${byArgument.out}`);
+            assert.equal(firstLine(byArgument), `${command}: stack qa (the first argument; LLM_PLATFORM_STACK=dev is overridden)`, script);
+            assert.ok(stackUsed(byArgument).length > 0 && stackUsed(byArgument).every((s) => s === "qa"), `${script}: ${byArgument.calls.join("\n")}`);
+        }
+    });
+
+    it("every script refuses a stack without a stack file, from the argument or the variable, before doing anything", () => {
+        for (const { script, command, args } of SCRIPTS) {
+            for (const [argv, env] of [[["stagign", ...args], {}], [args, { LLM_PLATFORM_STACK: "stagign" }]] as const) {
+                const r = runScript(script, [...argv], stubsFor, env, withStacks);
+                // backup, restore and pulumi read a first word that is no stack as their own (a store, a Pulumi command).
+                if (argv[0] === "stagign" && ["backup", "restore", "pulumi"].includes(script)) continue;
+                assert.equal(r.status, 2, `${script} ${argv.join(" ")}: ${r.out}`);
+                assert.match(r.stderr, new RegExp(`^${command}: unknown stack 'stagign' \\(from (the first argument|LLM_PLATFORM_STACK)\\): there is no Pulumi\\.stagign\\.yaml; stacks here: dev prod qa staging\\nusage: ${command.replace(/[:]/g, ".")} -- `), script);
+                assert.deepEqual(r.calls.filter((c) => !c.startsWith("node ")), [], script);
+            }
+        }
+    });
+
+    it("every script refuses arguments it does not know, with its usage line", () => {
+        const cases: [string, string[], RegExp][] = [
+            ["up", ["dev", "--target", "x"], /unknown option '--target' \(options for Pulumi itself go after a second '--'\)\nusage: npm run up -- \[<stack>\] \[--yes\] \[-- <pulumi up options>\]/],
+            ["preview", ["--diff"], /unknown option '--diff'.*\nusage: npm run preview -- \[<stack>\] \[-- <pulumi preview options>\]/],
+            ["down", ["dev", "prod"], /unknown argument 'prod' \(stacks here: dev prod qa staging\)\nusage: npm run down -- /],
+            ["delete-data", ["dev", "--force"], /unknown option '--force'/],
+            ["outputs", ["--json"], /unknown option '--json'/],
+            ["status", ["dev", "redis"], /unknown argument 'redis'/],
+            ["backup", ["dev", "redis", "extra"], /unknown argument 'extra'/],
+            ["render", ["dev", "out", "more"], /unknown argument 'more'/],
+            ["policy-check", ["dev", "prod"], /unknown argument 'prod'/],
+        ];
+        for (const [script, args, message] of cases) {
+            const r = runScript(script, args, stubsFor, {}, withStacks);
+            assert.equal(r.status, 2, `${script}: ${r.out}`);
+            assert.match(r.stderr, message, script);
+            assert.ok(!r.calls.some((c) => /^(pulumi|npx|npm|docker) /.test(c)), `${script}: ${r.calls.join("\n")}`);
+        }
+    });
+
+    it("prints the usage and the stack rule with --help", () => {
+        const r = runScript("up", ["--help"], stubsFor, {}, withStacks);
+        assert.equal(r.status, 0);
+        assert.match(r.stderr, /^usage: npm run up -- \[<stack>\] \[--yes\] \[-- <pulumi up options>\]\nThe stack: the first argument, else \$LLM_PLATFORM_STACK, else dev \(stacks here: dev prod qa staging\)\./);
+    });
+
+    it("passes Pulumi's own options after a second --, and refuses one that names another stack", () => {
+        const up = runScript("up", ["dev", "--yes", "--", "--target", "urn:pulumi:dev::llm-platform::x", "--diff"], stubsFor);
+        assert.equal(up.status, 0, up.out);
+        assert.deepEqual(pulumiCalls(up).at(-1), "pulumi up --stack dev --policy-pack policies --yes --target urn:pulumi:dev::llm-platform::x --diff");
+        const down = runScript("down", ["--", "--target", "urn:x"], stubsFor);
+        assert.deepEqual(pulumiCalls(down), ["pulumi destroy --stack dev --exclude-protected --target urn:x"]);
+        const outputs = runScript("outputs", ["--", "--json"], stubsFor);
+        assert.deepEqual(pulumiCalls(outputs), ["pulumi stack output --stack dev --json"]);
+        for (const [script, args] of [["up", ["--", "-s", "prod"]], ["preview", ["dev", "--", "--stack=prod"]], ["pulumi", ["preview", "--stack", "prod"]]] as const) {
+            const r = runScript(script, [...args], stubsFor);
+            assert.equal(r.status, 2, `${script}: ${r.out}`);
+            assert.match(r.stderr, /name the stack as the first argument, not with Pulumi's '(-s|--stack=prod|--stack)': the backend, passphrase and Docker host are set up for stack 'dev'/);
+            assert.deepEqual(pulumiCalls(r), [], script);
+        }
+    });
+
+    it("npm run pulumi takes a stack first, and a -- after it", () => {
+        const r = runScript("pulumi", ["prod", "--", "config", "get", "tls"], { pulumi: "exit 0" }, passphrase);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase prod", "pulumi config get tls"]);
+        assert.deepEqual(dockerCalls(r), [], "prod runs on Kubernetes: no Docker engine asked");
+        // Only Pulumi's own output reaches stdout: `$(npm run -s pulumi -- stack output ...)` reads it.
+        const output = runScript("pulumi", ["stack", "output", "proxyUrl"], {
+            docker: healthyDocker,
+            pulumi: 'if [ "$1" = stack ] && [ "$2" = select ]; then echo "Created stack dev"; else echo https://localhost:8443; fi',
+        });
+        assert.equal(output.status, 0, output.out);
+        assert.equal(output.stdout, "https://localhost:8443\n");
+        const none = runScript("pulumi", [], { pulumi: "exit 0" });
+        assert.equal(none.status, 2);
+        assert.match(none.stderr, /name the Pulumi command to run\nusage: npm run pulumi -- \[<stack>\] \[--\] <pulumi arguments>/);
+    });
+});
+
+describe("npm run down and delete-data on stacks that do not run on Docker (#16 item 12)", () => {
+    it("npm run down -- prod refuses, naming why and what to run instead, before touching anything", () => {
+        const r = runScript("down", ["prod"], { pulumi: "exit 0", docker: healthyDocker }, passphrase);
+        assert.equal(r.status, 1);
+        assert.match(
+            r.stderr,
+            /stack 'prod' runs on kubernetes \(llm-platform:platform in Pulumi\.prod\.yaml\), and this command serves Docker stacks only\. There, 'pulumi destroy --exclude-protected' \(what npm run down runs\) would delete the hardening of the retained S3 buckets .* Change the stack with 'npm run preview -- prod' and 'npm run up -- prod'; taking it down is a deliberate, reviewed change: docs\/prod\.md, 'Taking prod down'\./,
+        );
+        assert.deepEqual(r.calls, [], "no pulumi, no npm ci");
+    });
+
+    it("refuses by the stack's platform, not its name: a Kubernetes stack called staging, or prod from the variable", () => {
+        for (const [args, env] of [[["staging"], passphrase], [[], { LLM_PLATFORM_STACK: "prod", ...passphrase }]] as const) {
+            const r = runScript("down", [...args], { pulumi: "exit 0" }, env, withStacks);
+            assert.equal(r.status, 1, r.out);
+            assert.match(r.stderr, /runs on kubernetes .* serves Docker stacks only/);
+            assert.deepEqual(pulumiCalls(r), []);
+        }
+        const docker = runScript("down", ["qa", "--yes"], { pulumi: "exit 0", docker: healthyDocker }, passphrase, withStacks);
+        assert.deepEqual(pulumiCalls(docker), ["pulumi destroy --stack qa --exclude-protected --yes"]);
+        assert.match(docker.stderr, /data kept: volumes labelled llm-platform\.stack=llm-platform-qa .*'npm run up -- qa' brings the stack back onto them, 'npm run delete-data -- qa' deletes them/);
+    });
+
+    it("npm run delete-data follows the same rule: any Docker stack, never a Kubernetes one", () => {
+        const prod = runScript("delete-data", ["prod", "--yes"], { pulumi: "exit 0", docker: healthyDocker }, passphrase);
+        assert.equal(prod.status, 1);
+        assert.match(prod.stderr, /stack 'prod' runs on kubernetes .*deleted by hand, deliberately: docs\/prod\.md/);
+        assert.deepEqual(prod.calls, []);
+        const qa = runScript("delete-data", ["--yes"], { pulumi: "exit 0", docker: healthyDocker }, { LLM_PLATFORM_STACK: "qa", ...passphrase }, withStacks);
+        assert.equal(qa.status, 0, qa.out);
+        assert.deepEqual(pulumiCalls(qa), ["pulumi state unprotect --stack qa --all --yes", "pulumi destroy --stack qa --yes"]);
+        assert.ok(dockerCalls(qa).includes("docker volume ls --quiet --filter label=llm-platform.stack=llm-platform-qa"), qa.calls.join("\n"));
+    });
+
+    it("status, backup and restore name the Kubernetes way for prod", () => {
+        for (const [script, args, hint] of [
+            ["status", ["prod"], /kubectl -n <kubernetes\.namespace, default llm-platform> get pods,jobs,pvc/],
+            ["backup", ["prod"], /kubectl create job --from=cronjob\/<store>-backup-full <name>/],
+            ["restore", ["prod", "redis"], /the restore Job template of the store \(docs\/backups\.md\)/],
+        ] as const) {
+            const r = runScript(script, [...args], { docker: healthyDocker });
+            assert.equal(r.status, 1, `${script}: ${r.out}`);
+            assert.match(r.stderr, hint, script);
+            assert.deepEqual(dockerCalls(r), [], script);
+        }
+    });
+});
+
+describe("npm run up says everything that is missing in one run", () => {
+    it("reports a missing Pulumi CLI and a missing Docker CLI together, and stops before changing anything", () => {
+        const r = runScript("up", [], {});
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /the Pulumi CLI is not installed\. Install it/);
+        assert.match(r.stderr, /the Docker CLI is not installed\. Install Docker Engine/);
+        assert.match(r.stderr, /stopped before changing anything: 2 problem\(s\) above\./);
+        assert.ok(!r.calls.some((c) => c.startsWith("npm ")), "no npm ci either");
+    });
+
+    it("reports an unsupported Node.js with the other problems", () => {
+        const r = runScript("up", [], { docker: "exit 1", node: 'echo "Node.js 18.19.0 cannot run this project: it needs Node.js ^20.17.0 || >=22.9.0"; exit 1' });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /npm run up: Node\.js 18\.19\.0 cannot run this project/);
+        assert.match(r.stderr, /the Pulumi CLI is not installed/);
+        assert.match(r.stderr, /the Docker engine is not reachable/);
+        assert.match(r.stderr, /3 problem\(s\) above/);
+    });
+
+    it("checks the real Node.js against package.json's range with the project's semver", () => {
+        const r = runScript("up", [], { pulumi: "exit 0", docker: healthyDocker }, {}, (dir) => {
+            fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
+            fs.symlinkSync(path.join(PROJECT_DIR, "node_modules", "semver"), path.join(dir, "node_modules", "semver"));
+            const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+            fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...pkg, engines: { node: ">=99" } }));
+        });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, new RegExp(`Node\\.js ${process.versions.node.replace(/\./g, "\\.")} cannot run this project: it needs Node\\.js >=99`));
+    });
+
+    it("needs no Docker for a Kubernetes stack", () => {
+        const r = runScript("up", ["prod", "--yes"], { pulumi: "exit 0" }, passphrase);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase prod", "pulumi up --stack prod --policy-pack policies --yes"]);
+        assert.ok(npxCalls(r).includes("npx ts-node --transpile-only scripts/preflight.ts prod"));
+    });
+});
+
+describe("npm run preview (scripts/preview.sh)", () => {
+    it("previews with the policy pack in the same environment as npm run up", () => {
+        const r = runScript("preview", [], { pulumi: "exit 0", docker: healthyDocker });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase dev", "pulumi preview --stack dev --policy-pack policies"]);
+        const env = `backend=file://${r.project}/.pulumi-state passphrase=llm-platform-dev docker_host= info=set`;
+        assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.includes(env)), r.calls.join("\n"));
+        assert.ok(r.calls.some((c) => c.startsWith("npm ci")), "installs the dependencies, policy pack included");
+    });
+
+    it("previews another stack, with Pulumi's options after --", () => {
+        const r = runScript("preview", ["prod", "--", "--diff"], { pulumi: "exit 0" }, passphrase);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(pulumiCalls(r).at(-1), "pulumi preview --stack prod --policy-pack policies --diff");
+    });
+});
+
+describe("npm run render and npm run policy:check (offline commands)", () => {
+    it("render: dev into rendered/dev by default, a relative folder from where the command was typed", () => {
+        const r = runScript("render", [], {});
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(npxCalls(r), [`npx ts-node --transpile-only scripts/render.ts dev ${r.project}/rendered/dev`]);
+        const out = runScript("render", ["prod", "review"], {}, { INIT_CWD: "/home/me/work" });
+        assert.deepEqual(npxCalls(out), ["npx ts-node --transpile-only scripts/render.ts prod /home/me/work/review"]);
+        const absolute = runScript("render", ["prod", "/srv/review"], {});
+        assert.deepEqual(npxCalls(absolute), ["npx ts-node --transpile-only scripts/render.ts prod /srv/review"]);
+        assert.ok(![...r.calls, ...out.calls].some((c) => /^(pulumi|docker) /.test(c)), "no Pulumi CLI or Docker");
+    });
+
+    it("policy:check: the stack by the same rule; installs dependencies first", () => {
+        const r = runScript("policy-check", [], {}, { LLM_PLATFORM_STACK: "prod" });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(npxCalls(r), ["npx ts-node --transpile-only scripts/policy-check.ts prod"]);
+        assert.ok(r.calls.some((c) => c.startsWith("npm ci")));
+    });
+});
+
+describe("the stores of npm run backup and npm run restore", () => {
+    it("refuses an unknown store with the list of stores, before asking Docker", () => {
+        for (const script of ["restore", "backup"]) {
+            const r = runScript(script, ["postgres"], { docker: healthyDocker });
+            assert.equal(r.status, 2, r.out);
+            assert.match(r.stderr, /unknown store 'postgres': the stores are sqlserver, timescale, redis, qdrant \(stacks here: dev prod\)\nusage: npm run (restore|backup) -- \[<stack>\]/);
+            assert.deepEqual(dockerCalls(r), [], script);
+        }
+        const none = runScript("restore", [], { docker: healthyDocker });
+        assert.equal(none.status, 2);
+        assert.match(none.stderr, /name the store to restore\nusage: npm run restore -- \[<stack>\] <store> \[<backup id>\|latest/);
+    });
+
+    it("lists exactly the stores the dev stack runs a backup scheduler for", async () => {
+        const env = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "env.sh"), "utf8");
+        const listed = /^llm_backup_stores="([^"]*)"$/m.exec(env)![1].split(" ").sort();
+        const run = await runStack("dev");
+        const label = (c: any, name: string) => c.inputs.labels.find((l: any) => l.label === name)?.value;
+        const scheduled = run
+            .ofType("docker:index/container:Container")
+            .filter((c) => label(c, "llm-platform.role") === "backup")
+            .map((c) => label(c, "llm-platform.service"));
+        assert.deepEqual([...new Set(scheduled)].sort(), listed);
+    });
+});

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { pullPolicyFor } from "../../policies/rules/support/image-reference";
 import { defaultImages } from "../config/images";
 import { MIGRATE_STEP, migrationStep } from "../migrations/step";
 import { suspendedJobTemplate } from "../platform/kubernetes/job-template";
@@ -160,6 +161,7 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
         const awsCli = (containerName: string, script: string, extra: Core.VolumeMount[]): Core.Container => ({
             name: containerName,
             image: defaultImages.awsCli,
+            imagePullPolicy: pullPolicyFor(defaultImages.awsCli),
             command: ["sh", "-c", script],
             env: awsEnv,
             resources: containerResources(awsCliResources),
@@ -185,6 +187,7 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
                         {
                             name: MIGRATE_STEP,
                             image: step.image,
+                            imagePullPolicy: pullPolicyFor(step.image),
                             command: step.entrypoint,
                             args: step.command,
                             env: inputs.env,

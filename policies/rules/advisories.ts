@@ -1,58 +1,40 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
-import { unpinnedReason } from "./support/image-reference";
+import { HELM_RELEASE, helmBlocks } from "./support/helm-values";
 import { describeContainer, LONG_RUNNING_KINDS, podContainers, podTemplateOf, kubernetesServiceOf } from "./support/kubernetes";
 import { asArray, asRecord, isRecord } from "./support/values";
 
 /** Advisory rules: things worth a look that do not block a deploy. */
 
-const HELM_RELEASE = /^kubernetes:helm\.sh\/v\d+:Release$/;
-
-/** `resources: {}` and image references in chart values, wherever they sit. */
-function valuesFindings(values: unknown, path: string, found: string[]): void {
-    if (Array.isArray(values)) {
-        values.forEach((v, i) => valuesFindings(v, `${path}[${i}]`, found));
-        return;
-    }
-    if (!isRecord(values)) return;
-    for (const [key, value] of Object.entries(values)) {
-        const at = path ? `${path}.${key}` : key;
-        if (key === "resources" && isRecord(value) && Object.keys(asRecord(value.limits)).length === 0) found.push(`${at} sets no limits`);
-        if (key === "image" && typeof value === "string" && unpinnedReason(value)) found.push(`${at} ${value} ${unpinnedReason(value)}`);
-        if (key === "image" && isRecord(value) && typeof value.repository === "string" && value.digest === undefined) {
-            const reference = `${value.repository}:${value.tag ?? "latest"}`;
-            const reason = unpinnedReason(reference);
-            if (reason) found.push(`${at} ${reference} ${reason}`);
-        }
-        valuesFindings(value, at, found);
-    }
-}
-
 const helmSchema: PolicyConfigSchema = {
     properties: {
-        reportOpaque: { type: "boolean", default: true, description: "Note every Helm Release even when its values show no problem." },
+        reportOpaque: { type: "boolean", default: true, description: "Note every Helm Release (off: only those whose values set no image or resources at all)." },
     },
 };
 
 export const helmReleaseOpaque: ResourceValidationPolicy = {
     name: "helm-release-opaque",
     description:
-        "Advisory: a Helm Release (kubernetes.helm.sh/v3.Release) deploys objects the pack never sees, so their limits, images and " +
-        "security contexts go unchecked. Lists what its values show (resources without limits, unpinned images); prefer " +
-        "helm.v4.Chart, whose objects are registered one by one and checked like the rest.",
+        "Advisory: a Helm Release (kubernetes.helm.sh/v3.Release) deploys objects the pack never sees. Its chart version and " +
+        "the images and resources its values set are judged by images-pinned, kubernetes-container-resources and " +
+        "service-resource-bounds; everything else the chart renders (security contexts, probes, budgets, network policies, " +
+        "defaults of values not set) goes unchecked. Prefer helm.v4.Chart, whose objects are registered one by one and " +
+        "checked like the rest.",
     enforcementLevel: "advisory",
     configSchema: helmSchema,
     validateResource: (args, reportViolation) => {
         if (!HELM_RELEASE.test(args.type)) return;
         const { reportOpaque } = configOf<{ reportOpaque: boolean }>(helmSchema, args);
-        const found: string[] = [];
-        valuesFindings(args.props.values, "values", found);
-        if (found.length === 0 && !reportOpaque) return;
+        const blocks = helmBlocks(args.props.values);
+        const images = blocks.filter((b) => b.image).length;
+        const resources = blocks.filter((b) => b.resources).length;
+        if (!reportOpaque && images + resources > 0) return;
         const chart = `${args.props.chart ?? "?"}${args.props.version ? `@${args.props.version}` : ""}`;
         reportViolation(
-            `${describeResource(args.type, args.name)}: chart ${chart} deploys objects the policy pack cannot check` +
-                (found.length > 0 ? `; its values: ${found.join("; ")}` : "") + "; prefer kubernetes.helm.v4.Chart",
+            `${describeResource(args.type, args.name)}: chart ${chart} deploys objects the policy pack cannot check; read from its values: ` +
+                `${images} image(s), ${resources} resources block(s) (the chart's own defaults and everything else it renders are not seen); ` +
+                "prefer kubernetes.helm.v4.Chart",
         );
     },
 };

@@ -52,7 +52,8 @@ export const gpuRequested: ResourceValidationPolicy = {
         const { gpuServices, gpuLabel, gpuResourceName } = configOf<Config>(schema, args);
         const labelled = labelledForGpu(args.type, args.props, gpuLabel);
         for (const view of containerViews(args.type, args.name, args.props)) {
-            if (view.role !== "service" || !(labelled || gpuServices.includes(view.service))) continue;
+            // A patch that sets no limits keeps the live ones.
+            if (view.role !== "service" || view.patch || !(labelled || gpuServices.includes(view.service))) continue;
             if (view.platform === "docker") {
                 if (!view.gpus.docker || view.gpus.docker.trim() === "") {
                     reportViolation(`${view.where}: service ${view.service} requests no GPU (\`gpus\` is not set); required: gpus "all" (or a device list)`);

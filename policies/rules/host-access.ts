@@ -77,7 +77,8 @@ export const noHostAccess: ResourceValidationPolicy = {
             }
             return;
         }
-        const template = podTemplateOf(args.type, args.props);
+        // What a *Patch sets is judged like the rest: a patch that adds hostNetwork adds it.
+        const template = podTemplateOf(args.type, args.props, { patches: true });
         if (!template || config.nodeAgentNamespaces.includes(template.namespace)) return;
         const outside = `in namespace ${template.namespace}, which is not a node-agent namespace (${config.nodeAgentNamespaces.join(", ") || "none configured"})`;
         for (const [field] of HOST_NAMESPACES) {

@@ -5,14 +5,17 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { exemptions } from "../exemptions";
 import { acmCertificateDnsValidation } from "./acm-certificates";
+import { autoscaledReplicas } from "./autoscaled-replicas";
 import { dockerStatefulBackups, kubernetesStatefulBackups } from "./backups";
 import { containerNonRoot, helmReleaseOpaque, kubernetesEphemeralStorage } from "./advisories";
+import { kubernetesSecretsNotInConfigMaps } from "./config-map-secrets";
 import { containerSandbox } from "./container-sandbox";
 import { podDisruptionBudgets } from "./disruption-budgets";
 import { dockerContainerLimits } from "./docker-limits";
+import { kubernetesNoExternalIps } from "./external-ips";
 import { gpuRequested } from "./gpu";
 import { noHostAccess } from "./host-access";
-import { imagesPinned } from "./images";
+import { imagesPinned, kubernetesImagePullPolicy } from "./images";
 import { kubernetesContainerResources } from "./kubernetes-limits";
 import { kubernetesProbes } from "./kubernetes-probes";
 import { kmsKeyRotation } from "./kms-keys";
@@ -30,6 +33,7 @@ import { databasePortsNotPublic } from "./published-ports";
 import { rdsInstanceHardening, rdsMonitoring } from "./rds";
 import { s3BucketHardening } from "./s3-backups";
 import { dockerSecretsInEnv, kubernetesSecretsNotInEnv } from "./secret-env";
+import { kubernetesServiceAccountTokens } from "./service-account-tokens";
 import { serviceResourceBounds } from "./service-bounds";
 import { withExemptions } from "./support/exemptions";
 import { tlsCertificateValidity, tlsLeafCertificateUsage } from "./tls-certificates";
@@ -55,13 +59,17 @@ export const rules: readonly Rule[] = [
     // Hardening
     proxyAuthRequired,
     imagesPinned,
+    kubernetesImagePullPolicy,
     noPrivilegedContainers,
     noPrivilegeEscalation,
     noHostAccess,
     containerSandbox,
+    kubernetesServiceAccountTokens,
     kubernetesSecretsNotInEnv,
+    kubernetesSecretsNotInConfigMaps,
     dockerSecretsInEnv,
     databasePortsNotPublic,
+    kubernetesNoExternalIps,
     // AWS
     s3BucketHardening,
     kmsKeyRotation,
@@ -71,6 +79,7 @@ export const rules: readonly Rule[] = [
     // Availability on Kubernetes
     kubernetesProbes,
     podDisruptionBudgets,
+    autoscaledReplicas,
     defaultDenyNetworkPolicy,
     // Data outlives mistakes
     kubernetesStatefulBackups,

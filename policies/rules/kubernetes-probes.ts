@@ -20,7 +20,8 @@ const schema: PolicyConfigSchema = {
 export const kubernetesProbes: ResourceValidationPolicy = {
     name: "kubernetes-probes",
     description:
-        "Every container of a long-running workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController) " +
+        "Every container of a long-running workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, " +
+        "and a bare Pod with restartPolicy Always) " +
         "has the probes in requiredProbes (default readinessProbe and livenessProbe) with a handler: without readiness a " +
         "Service sends traffic to a pod that is not ready, without liveness a hung process is never restarted. Init and " +
         "Job containers run to completion and need none.",
@@ -28,7 +29,9 @@ export const kubernetesProbes: ResourceValidationPolicy = {
     configSchema: schema,
     validateResource: (args, reportViolation) => {
         const template = podTemplateOf(args.type, args.props);
-        if (!template || !LONG_RUNNING_KINDS.includes(template.kind)) return;
+        // A bare Pod that restarts its containers (restartPolicy Always, the default) runs as long as a Deployment's.
+        const longRunningPod = template?.kind === "Pod" && (template.spec.restartPolicy ?? "Always") === "Always";
+        if (!template || !(LONG_RUNNING_KINDS.includes(template.kind) || longRunningPod)) return;
         const { requiredProbes } = configOf<{ requiredProbes: string[] }>(schema, args);
         for (const c of podContainers(template.spec)) {
             if (c.init) continue;

@@ -28,8 +28,8 @@ export const loadBalancerHardening: ResourceValidationPolicy = {
     name: "load-balancer-hardening",
     description:
         "Application load balancers (aws.lb.LoadBalancer, loadBalancerType application, the default) write access logs to S3 " +
-        "(accessLogs.enabled true with a bucket) and drop invalid HTTP headers (dropInvalidHeaderFields true, against request " +
-        "smuggling); in productionStacks they also have enableDeletionProtection. ALBs made by the AWS Load Balancer " +
+        "(accessLogs.enabled true with a bucket), drop invalid HTTP headers (dropInvalidHeaderFields true, against request " +
+        "smuggling) and keep HTTP desync mitigation on (desyncMitigationMode not monitor); in productionStacks they also have enableDeletionProtection. ALBs made by the AWS Load Balancer " +
         `Controller from an Ingress get the same through ${ALB_ATTRIBUTES} (access_logs.s3.enabled=true, ` +
         "routing.http.drop_invalid_header_fields.enabled=true).",
     enforcementLevel: "mandatory",
@@ -45,6 +45,10 @@ export const loadBalancerHardening: ResourceValidationPolicy = {
             }
             if (args.props.dropInvalidHeaderFields !== true) {
                 reportViolation(`${where}: dropInvalidHeaderFields is ${args.props.dropInvalidHeaderFields ?? "not set (false)"}; required: true`);
+            }
+            // "monitor" lets requests AWS classifies as ambiguous or severe through (Checkov CKV_AWS_328); the default is "defensive".
+            if (String(args.props.desyncMitigationMode ?? "").toLowerCase() === "monitor") {
+                reportViolation(`${where}: desyncMitigationMode is monitor, which forwards requests that can smuggle others; required: defensive (the default) or strictest`);
             }
             const stack = productionStack(args.urn, config.productionStacks);
             if (stack && config.requireDeletionProtectionInProduction && args.props.enableDeletionProtection !== true) {

@@ -2,12 +2,13 @@ import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { K8S_INGRESS } from "./support/kubernetes";
-import { ALB_ANNOTATION, isAlbIngress } from "./support/load-balancers";
+import { ALB_ANNOTATION, isAlbIngress, LOAD_BALANCER_TYPES } from "./support/load-balancers";
 import { eachKnown } from "./support/unknowns";
 import { asArray, asRecord, isRecord, nonEmptyString } from "./support/values";
 
 const LISTENER_TYPES = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
 const LISTENER_RULE_TYPES = ["aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule"];
+const TARGET_GROUP_TYPES = ["aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup"];
 const CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer";
 
 // The digits after TLS13-/TLS-/FS- name the lowest TLS version a policy accepts:
@@ -54,14 +55,18 @@ export const loadBalancerListenerTls: StackValidationPolicy = {
         "aws.lb listeners are HTTPS/TLS with a certificate and a matching sslPolicy, or plain HTTP whose default actions " +
         "and listener rules only redirect to HTTPS; classic ELB listeners are HTTPS/SSL with a certificate and an SSL " +
         "negotiation policy allowing TLS 1.2+ only; Ingresses of the AWS Load Balancer Controller listen on HTTPS with a " +
-        "matching ssl-policy annotation and redirect HTTP (ssl-redirect).",
+        "matching ssl-policy annotation and redirect HTTP (ssl-redirect); Ingresses of any other controller list every host " +
+        "in spec.tls. Gateway Load Balancer listeners (no protocol: GENEVE to appliances) carry no TLS and are not judged.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateStack: (args, reportViolation) => {
         const config = configOf<Config>(schema, args);
         const ofTypes = (types: readonly string[]) => args.resources.filter((r) => types.includes(r.type));
         const listeners = ofTypes(LISTENER_TYPES);
-        eachKnown(listeners, (l) => checkListener(describeResource(l.type, l.name), l.props, config, (m) => reportViolation(m, l.urn)));
+        const gateway = gatewayListeners(listeners, ofTypes(LOAD_BALANCER_TYPES), ofTypes(TARGET_GROUP_TYPES));
+        eachKnown(listeners, (l) => {
+            if (!gateway.has(l)) checkListener(describeResource(l.type, l.name), l.props, config, (m) => reportViolation(m, l.urn));
+        });
         eachKnown(ofTypes(LISTENER_RULE_TYPES), (rule) => checkListenerRule(rule, listeners, (m) => reportViolation(m, rule.urn)));
         eachKnown(ofTypes([CLASSIC_ELB]), (elb) => checkClassicElb(elb, args.resources, config, (m) => reportViolation(m, elb.urn)));
         eachKnown(args.resources.filter((r) => K8S_INGRESS.test(r.type)), (ingress) => checkIngress(ingress, config, (m) => reportViolation(m, ingress.urn)));
@@ -83,7 +88,7 @@ function checkSslPolicy(where: string, policy: unknown, config: Config, report: 
 function checkListener(where: string, props: Record<string, any>, config: Config, report: Report) {
     // Application load balancers default to HTTP when no protocol is given.
     const protocol = String(props.protocol ?? "HTTP").toUpperCase();
-    const port = props.port;
+    const port = props.port ?? "(not set)";
     switch (protocol) {
         case "HTTPS":
         case "TLS":
@@ -106,9 +111,30 @@ function checkListener(where: string, props: Record<string, any>, config: Config
     }
 }
 
-/** What a listener is referred to by: its ARN, its id, or (with mocks) its logical name. */
+/** What a listener, load balancer or target group is referred to by: its ARN, its id, or (with mocks) its logical name. */
 function keysOf(r: PolicyResource): Set<unknown> {
     return new Set([r.props.arn, r.props.id, r.name].filter((k) => typeof k === "string" && k.length > 0));
+}
+
+/**
+ * Listeners of Gateway Load Balancers: they take no protocol or port (GENEVE on 6081 is
+ * implied) and hand packets to inspection appliances, so there is no TLS to terminate. Known
+ * by their load balancer's loadBalancerType "gateway", or, when the load balancer is not in
+ * the stack, by a default action forwarding to a GENEVE target group.
+ */
+function gatewayListeners(listeners: readonly PolicyResource[], balancers: readonly PolicyResource[], targetGroups: readonly PolicyResource[]): Set<PolicyResource> {
+    const found = new Set<PolicyResource>();
+    eachKnown(listeners, (l) => {
+        if (l.props.protocol !== undefined) return;
+        const balancer = balancers.find((b) => keysOf(b).has(l.props.loadBalancerArn));
+        if (balancer) {
+            if (balancer.props.loadBalancerType === "gateway") found.add(l);
+            return;
+        }
+        const forwardsTo = asArray(l.props.defaultActions).filter(isRecord).map((a) => a.targetGroupArn);
+        if (targetGroups.some((tg) => String(tg.props.protocol ?? "").toUpperCase() === "GENEVE" && forwardsTo.some((arn) => keysOf(tg).has(arn)))) found.add(l);
+    });
+    return found;
 }
 
 /** A rule on a plain HTTP listener is cleartext too: it may only redirect to HTTPS. */
@@ -172,9 +198,44 @@ function negotiationProblem(policy: PolicyResource, pattern: string): string | u
     return undefined;
 }
 
-/** An Ingress the AWS Load Balancer Controller turns into an ALB: its class, or its annotations. */
+/** Whether a TLS entry's hosts cover a rule's host (`*.example.com` covers one label); an entry without hosts covers any. */
+function tlsCovers(tlsHosts: unknown[], host: string | undefined): boolean {
+    if (tlsHosts.length === 0) return true;
+    if (host === undefined) return false;
+    return tlsHosts.some((h) => typeof h === "string" && (h === host || (h.startsWith("*.") && host.endsWith(h.slice(1)) && !host.slice(0, -h.length + 1).includes("."))));
+}
+
+/**
+ * An Ingress of any other controller (ingress-nginx, Traefik, ...): the controller serves TLS
+ * for the hosts listed in spec.tls and plain HTTP for the rest, so every rule's host (and a
+ * default backend) needs a TLS entry; ingress-nginx's ssl-redirect "false" keeps HTTP open.
+ */
+function checkControllerIngress(ingress: PolicyResource, report: Report) {
+    const spec = asRecord(ingress.props.spec);
+    const where = describeResource(ingress.type, ingress.name);
+    const tls = asArray(spec.tls).filter(isRecord).map((t) => asArray(t.hosts));
+    const hosts: (string | undefined)[] = asArray(spec.rules).filter(isRecord).map((r) => (typeof r.host === "string" && r.host !== "" ? r.host : undefined));
+    if (spec.defaultBackend !== undefined || hosts.length === 0) hosts.push(undefined);
+    const uncovered = [...new Set(hosts)].filter((h) => !tls.some((t) => tlsCovers(t, h)));
+    if (tls.length === 0) {
+        report(`${where}: spec.tls is not set, so the controller serves ${uncovered.map((h) => h ?? "every host").join(", ")} over plain HTTP; required: spec.tls entries (hosts and secretName) for every host`);
+    } else if (uncovered.length > 0) {
+        report(`${where}: no spec.tls entry covers ${uncovered.map((h) => h ?? "the rules without a host (and the default backend)").join(", ")}, which the controller serves over plain HTTP; required: each host in a spec.tls entry`);
+    }
+    const redirect = asRecord(asRecord(ingress.props.metadata).annotations)[NGINX_SSL_REDIRECT];
+    if (tls.length > 0 && String(redirect).toLowerCase() === "false") {
+        report(`${where}: ${NGINX_SSL_REDIRECT} is "false", so ingress-nginx keeps serving plain HTTP next to TLS; required: the annotation removed (it redirects to HTTPS by default)`);
+    }
+}
+
+const NGINX_SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect";
+
+/** An Ingress the AWS Load Balancer Controller turns into an ALB (its class, or its annotations); any other controller's otherwise. */
 function checkIngress(ingress: PolicyResource, config: Config, report: Report) {
-    if (!isAlbIngress(ingress.props, config.ingressClassNames)) return;
+    if (!isAlbIngress(ingress.props, config.ingressClassNames)) {
+        checkControllerIngress(ingress, report);
+        return;
+    }
     const annotations = asRecord(asRecord(ingress.props.metadata).annotations);
     const where = describeResource(ingress.type, ingress.name);
     const annotation = (key: string) => annotations[`${ALB_ANNOTATION}${key}`];

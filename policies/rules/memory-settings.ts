@@ -4,6 +4,7 @@ import { ContainerView, containerViews } from "./support/containers";
 import { formatMb } from "./support/describe";
 import { jvmHeapSetting, maxmemoryInArgs, maxmemoryInConf, mssqlConfMemoryLimit, RedisMaxmemory } from "./support/memory-units";
 import { stackLookupFrom } from "./support/mounted-files";
+import { serviceImagesOf, serviceImagesProperty, servicesOfContainer } from "./support/service-images";
 import { eachKnown } from "./support/unknowns";
 
 const schema: PolicyConfigSchema = {
@@ -42,6 +43,7 @@ const schema: PolicyConfigSchema = {
             default: ["redis"],
             description: "Services whose container must set maxmemory (redis.conf upload or mount, or --maxmemory).",
         },
+        serviceImages: serviceImagesProperty,
     },
 };
 
@@ -52,6 +54,12 @@ interface Config {
     maxSqlServerMemoryPercent: number;
     maxRedisMemoryPercent: number;
     redisServices: string[];
+    serviceImages: Record<string, string[]>;
+}
+
+/** Which of these services the container is (by its image, or by its label as the workload's main container), if any. */
+function oneOf(view: ContainerView, services: readonly string[], config: Config): string | undefined {
+    return view.patch ? undefined : servicesOfContainer(view, serviceImagesOf(config.serviceImages)).find((s) => services.includes(s));
 }
 
 type Report = (message: string) => void;
@@ -62,8 +70,10 @@ export const memorySettingsFitLimits: StackValidationPolicy = {
         "Memory settings fit inside the container's memory limit: the JVM heap (-Xmx or -XX:MaxRAMPercentage in " +
         "jvmOptionVariables, jvm.options files or the command line) at most maxHeapPercent (default 50), SQL Server's " +
         "MSSQL_MEMORY_LIMIT_MB or mssql.conf memorylimitmb at most maxSqlServerMemoryPercent (default 90), Redis maxmemory " +
-        "below maxRedisMemoryPercent (default 100; required for redisServices). Values are read through envFrom, " +
-        "ConfigMap/Secret key references, $(VAR) expansion and mounted (also projected) files. Derive them from the limit.",
+        "below maxRedisMemoryPercent (default 100; required for redisServices). A container is one of heapRequiredServices " +
+        "or redisServices by its image (serviceImages: Logstash, Redis/Valkey) or by its label as the workload's main " +
+        "container. Values are read through envFrom, ConfigMap/Secret key references, $(VAR) expansion (in env, command " +
+        "and args) and mounted (also projected) files; a *Patch is judged when it sets the memory limit. Derive them from the limit.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateStack: (args, reportViolation) => {
@@ -71,6 +81,8 @@ export const memorySettingsFitLimits: StackValidationPolicy = {
         const stack = stackLookupFrom(args.resources);
         eachKnown(args.resources, (resource) => {
             eachKnown(containerViews(resource.type, resource.name, resource.props, stack), (view) => {
+                // A patch that sets no memory limit keeps the live one, which the settings cannot be compared with.
+                if (view.patch && view.memoryLimitMb === undefined) return;
                 const report: Report = (message) => reportViolation(`${view.where}: ${message}`, resource.urn);
                 eachKnown([checkJvmHeap, checkSqlServerMemory, checkRedisMaxmemory], (check) => check(view, config, report));
             });
@@ -120,8 +132,9 @@ function checkJvmHeap(view: ContainerView, config: Config, report: Report) {
             report(`${source} sets -Xmx ${formatMb(heap.mb)}, above ${config.maxHeapPercent}% of ${limitText(view)}; required: at most ${formatMb(allowed)}`);
         }
     }
-    if (!heapSet && view.role === "service" && config.heapRequiredServices.includes(view.service)) {
-        report(`service ${view.service} sets no -Xmx in ${config.jvmOptionVariables.join("/")}, a jvm.options file or its command line; required: a heap of at most ${config.maxHeapPercent}% of ${limitText(view)}`);
+    const heapRequired = heapSet ? undefined : oneOf(view, config.heapRequiredServices, config);
+    if (heapRequired) {
+        report(`service ${heapRequired} sets no -Xmx in ${config.jvmOptionVariables.join("/")}, a jvm.options file or its command line; required: a heap of at most ${config.maxHeapPercent}% of ${limitText(view)}`);
     }
 }
 
@@ -164,9 +177,10 @@ function redisMaxmemoryOf(view: ContainerView): RedisMaxmemory | undefined {
 
 function checkRedisMaxmemory(view: ContainerView, config: Config, report: Report) {
     const maxmemory = redisMaxmemoryOf(view);
-    const required = view.role === "service" && config.redisServices.includes(view.service);
+    const redis = oneOf(view, config.redisServices, config);
+    const required = redis !== undefined;
     if (!maxmemory) {
-        if (required) report(`service ${view.service} sets no maxmemory; required: maxmemory below ${config.maxRedisMemoryPercent}% of ${limitText(view)}`);
+        if (required) report(`service ${redis} sets no maxmemory; required: maxmemory below ${config.maxRedisMemoryPercent}% of ${limitText(view)}`);
         return;
     }
     if (maxmemory.mb === undefined || (maxmemory.mb === 0 && required)) {

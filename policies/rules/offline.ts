@@ -9,7 +9,10 @@ export interface OfflineResource {
     type: string;
     name: string;
     urn: string;
+    /** The inputs: what resource policies see. */
     props: Record<string, any>;
+    /** Outputs computed beyond the inputs (image IDs, ARNs): stack policies see them under the inputs, as the engine hands them the resources' state. */
+    outputs?: Record<string, any>;
 }
 
 export interface OfflineViolation {

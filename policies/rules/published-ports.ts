@@ -2,7 +2,7 @@ import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/polic
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { DOCKER_CONTAINER, dockerServiceOf } from "./support/docker";
-import { describeContainer, K8S_SERVICE, kubernetesServiceOf, podContainers, podTemplateOf } from "./support/kubernetes";
+import { describeContainer, K8S_SERVICE, kubernetesServiceOf, patchedType, podContainers, podTemplateOf } from "./support/kubernetes";
 import { asArray, asRecord, isRecord } from "./support/values";
 
 const schema: PolicyConfigSchema = {
@@ -61,7 +61,7 @@ export const databasePortsNotPublic: ResourceValidationPolicy = {
             return;
         }
 
-        if (args.type === K8S_SERVICE) {
+        if (patchedType(args.type) === K8S_SERVICE) {
             const spec = asRecord(args.props.spec);
             const type = spec.type ?? "ClusterIP";
             if (type !== "LoadBalancer" && type !== "NodePort") return;
@@ -76,7 +76,7 @@ export const databasePortsNotPublic: ResourceValidationPolicy = {
             return;
         }
 
-        const template = podTemplateOf(args.type, args.props);
+        const template = podTemplateOf(args.type, args.props, { patches: true });
         if (!template) return;
         const service = kubernetesServiceOf(args.name, template.labels);
         for (const c of podContainers(template.spec)) {

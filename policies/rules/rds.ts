@@ -29,12 +29,30 @@ interface Config {
 
 type Report = (message: string) => void;
 
+/** The longest automated-backup retention RDS accepts (@pulumi/aws 7 rds/instance.d.ts: "Must be between `0` and `35`"). */
+const MAX_BACKUP_RETENTION_DAYS = 35;
+
+/**
+ * Aurora Serverless v1 (engineMode "serverless") is encrypted when storageEncrypted is not
+ * given (@pulumi/aws 7 rds/cluster.d.ts: "The default is `false` for `provisioned` `engineMode`
+ * and `true` for `serverless` `engineMode`").
+ */
+function encryptionProblem(p: Record<string, any>, cluster: boolean): string | undefined {
+    const serverlessV1 = cluster && p.engineMode === "serverless";
+    if (p.storageEncrypted === true || (serverlessV1 && p.storageEncrypted === undefined)) return undefined;
+    if (serverlessV1) return "storageEncrypted is false on Aurora Serverless v1 (encrypted by default); required: true or not set";
+    return `storageEncrypted is ${p.storageEncrypted ?? "not set (false)"}; required: true`;
+}
+
 /** Encryption at rest, retention and the final snapshot: what a primary (instance or Aurora cluster) owns. */
-function checkPrimary(p: Record<string, any>, config: Config, stack: string | undefined, report: Report) {
-    if (p.storageEncrypted !== true) report(`storageEncrypted is ${p.storageEncrypted ?? "not set (false)"}; required: true`);
+function checkPrimary(p: Record<string, any>, cluster: boolean, config: Config, stack: string | undefined, report: Report) {
+    const encryption = encryptionProblem(p, cluster);
+    if (encryption) report(encryption);
     const retention = p.backupRetentionPeriod;
     if (typeof retention !== "number" || retention < config.minBackupRetentionDays) {
         report(`backupRetentionPeriod is ${retention ?? "not set (AWS keeps 1 day)"}; required: at least ${config.minBackupRetentionDays} days`);
+    } else if (retention > MAX_BACKUP_RETENTION_DAYS) {
+        report(`backupRetentionPeriod is ${retention}, which RDS refuses (at most ${MAX_BACKUP_RETENTION_DAYS} days: the deploy would fail); required: ${config.minBackupRetentionDays} to ${MAX_BACKUP_RETENTION_DAYS} days (longer keeping: AWS Backup or snapshots copied to S3)`);
     }
     if (!stack) return;
     if (p.deletionProtection !== true) report(`deletionProtection is ${p.deletionProtection ?? "not set (false)"} in production stack ${stack}; required: true`);
@@ -48,7 +66,8 @@ export const rdsInstanceHardening: StackValidationPolicy = {
     name: "rds-instance-hardening",
     description:
         "RDS databases are not publicly accessible; primaries (aws.rds.Instance, Aurora aws.rds.Cluster) are encrypted at rest " +
-        "and keep automated backups at least minBackupRetentionDays (default 7); in productionStacks they also have deletion " +
+        "(Aurora Serverless v1 is by default) and keep automated backups at least minBackupRetentionDays (default 7) and at " +
+        "most the 35 days RDS accepts; in productionStacks they also have deletion " +
         "protection, a final snapshot on delete and Multi-AZ (an instance's multiAz, or an Aurora cluster with at least two " +
         "ClusterInstances). Read replicas (replicateSourceDb) inherit encryption and need no own backups or final snapshot.",
     enforcementLevel: "mandatory",
@@ -67,12 +86,12 @@ export const rdsInstanceHardening: StackValidationPolicy = {
                     if (stack && p.deletionProtection !== true) report(`deletionProtection is ${p.deletionProtection ?? "not set (false)"} in production stack ${stack}; required: true`);
                     return;
                 }
-                checkPrimary(p, config, stack, report);
+                checkPrimary(p, false, config, stack, report);
                 if (stack && p.multiAz !== true) report(`multiAz is ${p.multiAz ?? "not set (false)"} in production stack ${stack}; required: true`);
             } else if (r.type === CLUSTER_INSTANCE) {
                 if (p.publiclyAccessible === true) report("publiclyAccessible is true; required: false");
             } else if (r.type === CLUSTER) {
-                checkPrimary(p, config, stack, report);
+                checkPrimary(p, true, config, stack, report);
                 const keys = new Set([p.clusterIdentifier, p.id, r.name].filter(nonEmptyString));
                 const members = clusterInstances.filter((i) => keys.has(i.props.clusterIdentifier));
                 if (stack && members.length < 2) {

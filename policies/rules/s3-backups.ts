@@ -210,16 +210,29 @@ function deniesInsecureTransport(policy: unknown, bucket?: PolicyResource, inlin
     }
     const bucketName = bucket ? bucket.props.bucket : inlineName;
     return either(asRecord(document).Statement).filter(isRecord).some((s) => {
-        const condition = asRecord(s.Condition);
-        const secureTransport = [asRecord(condition.Bool)["aws:SecureTransport"], asRecord(condition.BoolIfExists)["aws:SecureTransport"]].flatMap((v) => either(v));
+        const secureTransport = ["Bool", "BoolIfExists"].flatMap((operator) => conditionValue(s.Condition, operator, "aws:SecureTransport").flatMap((v) => either(v)));
         return (
             s.Effect === "Deny" &&
             isEveryone(s.Principal) &&
-            either(s.Action).some((a) => a === "s3:*" || a === "*") &&
+            either(s.Action).some((a) => typeof a === "string" && (a.toLowerCase() === "s3:*" || a === "*")) &&
             secureTransport.some((v) => String(v).toLowerCase() === "false") &&
             coversBucketAndObjects(either(s.Resource), bucketName)
         );
     });
+}
+
+/**
+ * A condition's value for an operator and a key, both compared case-insensitively: IAM
+ * treats context key names so ("aws:SourceIP" is "AWS:SourceIp", IAM User Guide, Condition
+ * element) and action names too; an operator IAM would not accept fails the deploy itself.
+ */
+function conditionValue(condition: unknown, operator: string, key: string): unknown[] {
+    const found: unknown[] = [];
+    for (const [op, block] of Object.entries(asRecord(condition))) {
+        if (op.toLowerCase() !== operator.toLowerCase()) continue;
+        for (const [k, value] of Object.entries(asRecord(block))) if (k.toLowerCase() === key.toLowerCase()) found.push(value);
+    }
+    return found;
 }
 
 function isEveryone(principal: unknown): boolean {

@@ -5,16 +5,18 @@ import * as os from "os";
 import * as path from "path";
 import { PROXY_DURATION_METRIC, PROXY_REQUESTS_METRIC } from "../../components/observability/alert-rules";
 import { renderFluentBitConf, renderServiceLabelsLua } from "../../components/observability/fluent-bit-conf";
+import { uploadsOf } from "../../harness/render";
 import { RegisteredResource, runStack, StackRun } from "../../harness/run-stack";
 import { parseConfig } from "../../components/config/load";
 import { nodeLayout } from "../../components/observability/node-layout";
 import { requireTool } from "../helpers/tools";
 
 const CONTAINER = "docker:index/container:Container";
+/** A container's file, read as `npm run render` writes it (harness/render.ts). */
 const upload = (r: RegisteredResource, file: string) => {
-    const u = r.inputs.uploads?.find((x: any) => x.file === file);
-    assert.ok(u, `${r.name} has no upload ${file}`);
-    return u.content as string;
+    const content = uploadsOf(r)[file];
+    assert.ok(content !== undefined, `${r.name} has no upload ${file}`);
+    return content;
 };
 const env = (r: RegisteredResource) => Object.fromEntries((r.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 

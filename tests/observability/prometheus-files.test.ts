@@ -8,15 +8,17 @@ import { parseConfig } from "../../components/config/load";
 import { alertGroups } from "../../components/observability/alert-rules";
 import { renderAlertmanagerConf } from "../../components/observability/alertmanager-conf";
 import { nodeLayout } from "../../components/observability/node-layout";
+import { uploadsOf } from "../../harness/render";
 import { runStack, StackRun } from "../../harness/run-stack";
 import { requireTool } from "../helpers/tools";
 import { alertExamples } from "./alert-examples";
 
 const CONTAINER = "docker:index/container:Container";
+/** A container's file, read as `npm run render` writes it (harness/render.ts). */
 const upload = (run: StackRun, container: string, file: string): string => {
-    const u = run.named(CONTAINER, container).inputs.uploads.find((x: any) => x.file === file);
-    assert.ok(u, `${container} has no upload ${file}`);
-    return u.content;
+    const content = uploadsOf(run.named(CONTAINER, container))[file];
+    assert.ok(content !== undefined, `${container} has no upload ${file}`);
+    return content;
 };
 
 function run(tool: string, args: string[], cwd: string) {
@@ -37,10 +39,10 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
 
     /** The dev stack's Prometheus files, written under `dir` with their paths rewritten there. */
     function writePrometheusFiles(): string {
-        for (const u of stack.named(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[]) {
-            const target = path.join(dir, u.file.replace(/^\/etc\/prometheus\//, ""));
+        for (const [file, content] of Object.entries(uploadsOf(stack.named(CONTAINER, "prometheus")))) {
+            const target = path.join(dir, file.replace(/^\/etc\/prometheus\//, ""));
             fs.mkdirSync(path.dirname(target), { recursive: true });
-            fs.writeFileSync(target, u.content.split("/etc/prometheus/").join(`${dir}/`));
+            fs.writeFileSync(target, content.split("/etc/prometheus/").join(`${dir}/`));
         }
         return path.join(dir, "prometheus.yml");
     }

@@ -6,6 +6,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { kubernetesTotals } from "../../harness/kubernetes-totals";
 import { policyResources } from "../../harness/policy-report";
+import { mountedFilesOf } from "../../harness/render";
 import { runStack, StackRun } from "../../harness/run-stack";
 import { PUSHGATEWAY } from "../../components/observability/pushgateway";
 import { renderKubernetesLabelsLua } from "../../components/observability/fluent-bit-conf";
@@ -21,20 +22,8 @@ const NODE_AGENTS = ["cadvisor", "fluent-bit", "node-exporter"];
 const workload = (run: StackRun, name: string) =>
     [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT), ...run.ofType(DAEMON_SET)].find((w) => w.name === name)!;
 
-/** The files a workload's container gets, by mount path, from its ConfigMap and Secret. */
-function mountedFiles(run: StackRun, name: string): Record<string, string> {
-    const w = workload(run, name);
-    const source = (kind: "ConfigMap" | "Secret", suffix: string) =>
-        run.ofType(`kubernetes:core/v1:${kind}`).find((r) => r.inputs.metadata.name === `${name}-${suffix}`)?.inputs[kind === "ConfigMap" ? "data" : "stringData"] ?? {};
-    const files = source("ConfigMap", "files");
-    const secrets = source("Secret", "secret-files");
-    const result: Record<string, string> = {};
-    for (const m of podSpec(w).containers[0].volumeMounts) {
-        if (m.name === "files") result[m.mountPath] = files[m.subPath];
-        if (m.name === "secret-files") result[m.mountPath] = secrets[m.subPath];
-    }
-    return result;
-}
+/** The files a workload's pods get, by mount path, as `npm run render` writes them (harness/render.ts). */
+const mountedFiles = (run: StackRun, name: string): Record<string, string> => mountedFilesOf(run, name);
 
 /** The NetworkPolicy of a workload: whom it may reach (`namespace/service`) and who may reach it. */
 function flowsOf(run: StackRun, name: string) {

@@ -44,6 +44,15 @@ describe("policy load-balancer-hardening", () => {
     });
 });
 
+describe("policy load-balancer-hardening: HTTP desync mitigation (Checkov CKV_AWS_328)", () => {
+    it("passes the default (defensive) and strictest, fails monitor", async () => {
+        assert.deepEqual(await check(loadBalancerHardening, [alb(), alb({ desyncMitigationMode: "strictest" }), alb({ desyncMitigationMode: "defensive" })]), []);
+        assert.deepEqual(messages(await check(loadBalancerHardening, alb({ desyncMitigationMode: "monitor" }))), [
+            'aws:lb/loadBalancer:LoadBalancer "proxy-alb": desyncMitigationMode is monitor, which forwards requests that can smuggle others; required: defensive (the default) or strictest',
+        ]);
+    });
+});
+
 describe("policy kms-key-rotation", () => {
     const key = (overrides: Record<string, any> = {}) =>
         resource("aws:kms/key:Key", "backups-key", { description: "llm-platform backups", deletionWindowInDays: 30, enableKeyRotation: true, ...overrides }, "prod");
@@ -55,5 +64,13 @@ describe("policy kms-key-rotation", () => {
     it("fails a symmetric key without rotation or rotating too rarely", async () => {
         assert.deepEqual(messages(await check(kmsKeyRotation, key({ enableKeyRotation: undefined }))), ['aws:kms/key:Key "backups-key": enableKeyRotation is not set (false); required: true']);
         assert.match(messages(await check(kmsKeyRotation, key({ rotationPeriodInDays: 730 })))[0], /rotationPeriodInDays is 730; required: at most 365/);
+    });
+
+    it("fails values KMS would refuse at deploy: a rotation period below 90 days, a deletion window outside 7-30", async () => {
+        assert.deepEqual(messages(await check(kmsKeyRotation, key({ rotationPeriodInDays: 30 }))), [
+            'aws:kms/key:Key "backups-key": rotationPeriodInDays is 30, which KMS refuses (the deploy would fail); required: 90 to 365',
+        ]);
+        assert.match(messages(await check(kmsKeyRotation, key({ deletionWindowInDays: 3 })))[0], /deletionWindowInDays is 3, which KMS refuses/);
+        assert.deepEqual(await check(kmsKeyRotation, [key({ rotationPeriodInDays: 90, deletionWindowInDays: 7 })]), []);
     });
 });

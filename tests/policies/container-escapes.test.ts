@@ -62,8 +62,9 @@ describe("policy container-sandbox", () => {
         const sts = sqlServerStatefulSet({ securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ["NET_ADMIN"] }, appArmorProfile: { type: "Unconfined" } } });
         sts.props.spec.template.spec.securityContext.seccompProfile = { type: "Unconfined" };
         assert.deepEqual(messages(await check(containerSandbox, sts)), [
-            'kubernetes:apps/v1:StatefulSet "sqlserver": spec.securityContext.seccompProfile.type is Unconfined; required: RuntimeDefault or Localhost',
             'kubernetes:apps/v1:StatefulSet "sqlserver" container "sqlserver": adds capabilities NET_ADMIN; required: none beyond NET_BIND_SERVICE',
+            'kubernetes:apps/v1:StatefulSet "sqlserver" container "sqlserver": securityContext.capabilities.drop is not set; required: ["ALL"] (add back only NET_BIND_SERVICE)',
+            "kubernetes:apps/v1:StatefulSet \"sqlserver\" container \"sqlserver\": the pod's securityContext.seccompProfile.type is Unconfined; required: a seccompProfile of type RuntimeDefault or Localhost on the container or its pod",
             'kubernetes:apps/v1:StatefulSet "sqlserver" container "sqlserver": securityContext.appArmorProfile.type is Unconfined; required: RuntimeDefault or Localhost',
         ]);
     });

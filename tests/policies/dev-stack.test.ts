@@ -31,6 +31,17 @@ describe("the policy pack on the dev stack (Pulumi.dev.yaml under mocks)", funct
         assert.match(mandatory.find((v) => v.policy === "memory-settings-fit-limits")!.message, /MSSQL_MEMORY_LIMIT_MB is 3276 but the container has no memory limit/);
     });
 
+    it("holds SQL Server to its floor by its image (through its RemoteImage's ID), not by its service label", async () => {
+        const relabelled = dev.map((r) => {
+            if (r.type !== "docker:index/container:Container" || r.name !== "sqlserver") return r;
+            const labels = (r.props.labels as { label: string; value: string }[]).map((l) => (l.label === "llm-platform.service" ? { ...l, value: "db" } : l));
+            return { ...r, props: { ...r.props, labels, memory: 1024, memorySwap: 1024, memoryReservation: 512 } };
+        });
+        const bounds = (await runPolicyPack(relabelled)).filter((v) => v.policy === "service-resource-bounds");
+        assert.deepEqual(bounds.map((v) => [v.enforcementLevel, v.resource?.name]), [["mandatory", "sqlserver"]]);
+        assert.match(bounds[0].message, /Container "sqlserver": memory limit is 1024 MB; service sqlserver requires at least 2048 MB/);
+    });
+
     it("holds Ollama to a GPU when the stack's config enables one", async () => {
         const gpuConfig = { "gpu-requested": { gpuServices: ["ollama"] } };
         const onCpu = (await runPolicyPack(dev, gpuConfig)).filter((v) => v.enforcementLevel === "mandatory");

@@ -25,6 +25,10 @@ describe("policy kubernetes-probes", () => {
             const w = workload(type, "qdrant", podSpec([k8sContainer("qdrant", { livenessProbe: undefined })]));
             assert.match(messages(await check(kubernetesProbes, w))[0] ?? "", /container "qdrant": livenessProbe is not set; required: a livenessProbe/, type);
         }
+        // A bare Pod that restarts its containers runs like a Deployment's (kube-score pod-probes); one that runs once does not.
+        const pod = (restartPolicy?: string) => workload(POD, "qdrant", podSpec([k8sContainer("qdrant", { readinessProbe: undefined })], [], restartPolicy ? { restartPolicy } : {}));
+        assert.match(messages(await check(kubernetesProbes, pod()))[0] ?? "", /Pod "qdrant" container "qdrant": readinessProbe is not set/);
+        assert.deepEqual(await check(kubernetesProbes, pod("Never")), []);
         const noHandler = proxyDeployment({ readinessProbe: { periodSeconds: 5 } });
         assert.match(messages(await check(kubernetesProbes, noHandler))[0], /readinessProbe is set without a handler/);
     });
@@ -32,7 +36,7 @@ describe("policy kubernetes-probes", () => {
 
 describe("policy kubernetes-pod-disruption-budgets", () => {
     it("passes workloads selected by a budget in their namespace (matchLabels or matchExpressions)", async () => {
-        const expr = pdb("proxy", { minAvailable: 1, selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["proxy", "grafana"] }] } });
+        const expr = pdb("proxy", { maxUnavailable: "50%", selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["proxy", "grafana"] }] } });
         const job = workload(CRON_JOB, "sqlserver", podSpec([k8sContainer("backup")]), "sqlserver-backup");
         const agent = workload(DAEMON_SET, "fluent-bit", podSpec([k8sContainer("fluent-bit")]));
         assert.deepEqual(await check(podDisruptionBudgets, [sqlServerStatefulSet(), pdb("sqlserver"), proxyDeployment(), expr, job, agent]), []);

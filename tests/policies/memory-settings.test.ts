@@ -101,6 +101,22 @@ describe("policy memory-settings-fit-limits", () => {
             assert.deepEqual(await check(memorySettingsFitLimits, [redisDeployment(mount("other.conf"), volumes), conf]), []);
         });
 
+        it("expands $(VAR) in args from the container's env before judging the size (no false alarm on --maxmemory $(REDIS_MAXMEMORY))", async () => {
+            const sized = (value: Record<string, any>) => redisDeployment({ args: ["--maxmemory", "$(REDIS_MAXMEMORY)"], env: [{ name: "REDIS_MAXMEMORY", ...value }] });
+            assert.deepEqual(await check(memorySettingsFitLimits, sized({ value: "1536mb" })), []);
+            assert.deepEqual(await check(memorySettingsFitLimits, redisDeployment({ command: ["sh", "-c", "exec valkey-server --maxmemory $(REDIS_MAXMEMORY)"], env: [{ name: "REDIS_MAXMEMORY", value: "1gb" }] })), []);
+            assert.deepEqual(await check(memorySettingsFitLimits, [sized({ valueFrom: { configMapKeyRef: { name: "redis-env", key: "maxmemory" } } }), configMap("redis-env", { maxmemory: "1536mb" })]), []);
+            assert.match(messages(await check(memorySettingsFitLimits, sized({ value: "3gb" })))[0], /maxmemory is 3gb \(3072 MB\), not below 100% of the 2048 MB memory limit/);
+            // An escaped $$(VAR) stays literal, and an unknown variable stays unexpanded: neither is a size.
+            assert.match(messages(await check(memorySettingsFitLimits, redisDeployment({ args: ["--maxmemory", "$$(REDIS_MAXMEMORY)"], env: [{ name: "REDIS_MAXMEMORY", value: "1gb" }] })))[0], /maxmemory is \$\(REDIS_MAXMEMORY\), not a size/);
+        });
+
+        it("holds a container to maxmemory because it runs Redis or Valkey, whatever its labels say", async () => {
+            const cache = workload(DEPLOYMENT, "cache", podSpec([k8sContainer("cache", { image: "docker.io/library/redis:8.2.3-alpine", resources: resources("500m", "1Gi", "1", "2Gi") })]));
+            assert.match(messages(await check(memorySettingsFitLimits, cache))[0], /Deployment "cache" container "cache": service redis sets no maxmemory/);
+            assert.deepEqual(await check(memorySettingsFitLimits, cache, { serviceImages: { redis: [] } }), []);
+        });
+
         it("does not require maxmemory of a redis one-shot step", async () => {
             assert.deepEqual(await check(memorySettingsFitLimits, initContainer("redis", "warmup")), []);
         });

@@ -54,4 +54,20 @@ describe("the llm-platform policy pack", () => {
         for (const dep of ["@pulumi/policy", "@pulumi/pulumi"]) assert.equal(manifest.dependencies[dep], root.dependencies[dep], dep);
         for (const dep of ["typescript", "@types/node", "ts-node"]) assert.equal(manifest.devDependencies[dep], root.devDependencies[dep], dep);
     });
+
+    it("lists every rule in docs/policy-pack.md's table, with its level and how it compares with the peers", () => {
+        const rows = new Map(
+            fs.readFileSync(path.join(ROOT, "docs", "policy-pack.md"), "utf8")
+                .split("\n")
+                .filter((line) => /^\| `[a-z0-9-]+`/.test(line))
+                .map((line) => [/^\| `([a-z0-9-]+)`/.exec(line)![1], line.split(" | ")] as const),
+        );
+        assert.deepEqual([...rows.keys()].sort(), policies.map((p) => p.name).sort());
+        for (const p of policies) {
+            const [, level, reads, , peers] = rows.get(p.name)!;
+            assert.equal(level, p.enforcementLevel === "advisory" ? "*advisory*" : "mandatory", p.name);
+            assert.ok(reads.length > 25 && (peers ?? "").trim().length > 0, `${p.name}: says what it reads and where it stands against the peers`);
+        }
+    });
 });
+

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { X509Certificate } from "crypto";
 import { pemCertificateValidity } from "../../policies/rules/pem-certificates";
 import { makeTestCertificates, TestCertificates } from "./helpers/certificates";
 import { container, secret } from "./helpers/docker-fixtures";
@@ -64,6 +65,18 @@ describe("policy pem-certificate-validity", function () {
     it("checks ConfigMap data too", async () => {
         const cm = resource(CONFIG_MAP, "ca-bundle", { metadata: { name: "ca-bundle", namespace: NAMESPACE }, data: { "ca.crt": certs.expired } }, "prod");
         assert.equal((await check(pemCertificateValidity, cm)).length, 1);
+    });
+
+    it("checks ConfigMap binaryData: a PEM CA bundle or one DER certificate, and ConfigMapPatches", async () => {
+        const binary = (binaryData: Record<string, Buffer>, type = CONFIG_MAP) =>
+            resource(type, "ca-bundle", { metadata: { name: "ca-bundle", namespace: NAMESPACE }, binaryData: Object.fromEntries(Object.entries(binaryData).map(([k, v]) => [k, v.toString("base64")])) }, "prod");
+        const der = (pem: string) => new X509Certificate(pem).raw;
+        assert.deepEqual(await check(pemCertificateValidity, binary({ "ca.pem": Buffer.from(certs.valid90Days), "ca.der": der(certs.valid90Days), "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47]) })), []);
+        const found = messages(await check(pemCertificateValidity, binary({ "bundle.pem": Buffer.from(certs.valid90Days + certs.expired), "ca.der": der(certs.expired) })));
+        assert.equal(found.length, 2, found.join("\n"));
+        assert.match(found[0], /ConfigMap "ca-bundle": binaryData\["bundle.pem"\]: certificate "proxy.llm-platform.test" expired on/);
+        assert.match(found[1], /ConfigMap "ca-bundle": binaryData\["ca.der"\] \(DER\): certificate "proxy.llm-platform.test" expired on/);
+        assert.equal((await check(pemCertificateValidity, binary({ "ca.der": der(certs.expiringIn10Days) }, "kubernetes:core/v1:ConfigMapPatch"))).length, 1);
     });
 
     it("uses a configured minimum: 10 days left passes a 7-day minimum", async () => {

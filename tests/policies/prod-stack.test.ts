@@ -49,6 +49,20 @@ describe("the policy pack on the prod stack (Pulumi.prod.yaml with example owner
         assert.deepEqual(await mandatory(hostPath), [["no-host-access", "sqlserver"]]);
     });
 
+    it("blocks a tag pulled IfNotPresent, a mounted API token, a budget that blocks drains and a secret in a ConfigMap", async () => {
+        const isProxy = (r: OfflineResource) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "proxy";
+        const pod = (props: Record<string, any>) => props.spec.template.spec;
+        assert.deepEqual(await mandatory(change(isProxy, (p) => delete pod(p).containers[0].imagePullPolicy)), [["kubernetes-image-pull-policy", "proxy"]]);
+        // Its ServiceAccount mounts no token either: the pod spec alone no longer decides.
+        assert.deepEqual(await mandatory(change(isProxy, (p) => delete pod(p).automountServiceAccountToken)), []);
+        assert.deepEqual(await mandatory(change(isProxy, (p) => (pod(p).automountServiceAccountToken = true))), [["kubernetes-service-account-token", "proxy"]]);
+        assert.deepEqual(await mandatory(change(isProxy, (p) => delete pod(p).securityContext.seccompProfile)), [["container-sandbox", "proxy"]]);
+        const blocking = change((r) => r.name === "proxy-pdb", (p) => (p.spec = { ...p.spec, maxUnavailable: 0 }));
+        assert.deepEqual(await mandatory(blocking), [["kubernetes-pod-disruption-budgets", "proxy-pdb"]]);
+        const leaked = change((r) => r.name === "proxy-files" && r.type === "kubernetes:core/v1:ConfigMap", (p) => (p.data["etc-nginx-upstream.conf"] = "# upstream https://llm:Aa1-Bb2_0c2e7d1f@api.example.com\n"));
+        assert.deepEqual(await mandatory(leaked), [["kubernetes-secrets-not-in-config-maps", "proxy-files"]]);
+    });
+
     it("blocks the proxy's config once a model location loses its API-key check", async () => {
         const open = change(
             (r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "proxy-files",

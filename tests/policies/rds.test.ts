@@ -95,6 +95,30 @@ describe("policy rds-instance-hardening on Aurora", () => {
     });
 });
 
+describe("policy rds-instance-hardening: what AWS would refuse, and what it does by default (Checkov CKV_AWS_133, CKV_AWS_96)", () => {
+    const serverless = (overrides: Record<string, any> = {}) =>
+        resource("aws:rds/cluster:Cluster", "app-serverless", {
+            clusterIdentifier: "llm-serverless", engine: "aurora-postgresql", engineMode: "serverless", backupRetentionPeriod: 7,
+            deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "llm-serverless-final", scalingConfiguration: { minCapacity: 2, maxCapacity: 8 }, ...overrides,
+        }, "staging");
+
+    it("passes Aurora Serverless v1 without storageEncrypted (it is encrypted by default) and retention of 7 to 35 days", async () => {
+        assert.deepEqual(await check(rdsInstanceHardening, serverless()), []);
+        assert.deepEqual(await check(rdsInstanceHardening, serverless({ storageEncrypted: true, backupRetentionPeriod: 35 })), []);
+        assert.deepEqual(await check(rdsInstanceHardening, instance({ backupRetentionPeriod: 35 })), []);
+    });
+
+    it("fails a retention above 35 days, which the deploy would fail on, and Serverless v1 asked to be unencrypted", async () => {
+        assert.deepEqual(messages(await check(rdsInstanceHardening, instance({ backupRetentionPeriod: 90 }))), [
+            'aws:rds/instance:Instance "app-db": backupRetentionPeriod is 90, which RDS refuses (at most 35 days: the deploy would fail); required: 7 to 35 days (longer keeping: AWS Backup or snapshots copied to S3)',
+        ]);
+        assert.equal((await check(rdsInstanceHardening, serverless({ backupRetentionPeriod: 36 }))).length, 1);
+        assert.match(messages(await check(rdsInstanceHardening, serverless({ storageEncrypted: false })))[0], /storageEncrypted is false on Aurora Serverless v1/);
+        // A provisioned cluster is not encrypted by default.
+        assert.match(messages(await check(rdsInstanceHardening, serverless({ engineMode: "provisioned" })))[0], /storageEncrypted is not set \(false\); required: true/);
+    });
+});
+
 describe("policy rds-monitoring (advisory)", () => {
     it("notes databases without IAM authentication or Performance Insights", async () => {
         const found = await check(rdsMonitoring, instance({ iamDatabaseAuthenticationEnabled: undefined, performanceInsightsEnabled: false }));

@@ -94,6 +94,15 @@ describe("policy s3-bucket-hardening", () => {
         assert.deepEqual(await check(s3BucketHardening, [bucket, publicAccess, ownership]), []);
     });
 
+    it("reads condition operators, condition keys and actions case-insensitively, as IAM does", async () => {
+        const lower = hardenedBucket("llm-platform-backups");
+        lower.policy.props.policy = JSON.stringify({ Statement: [{ ...TLS_ONLY.Statement[0], Action: "S3:*", Condition: { bool: { "aws:securetransport": "FALSE" } } }] });
+        assert.deepEqual(await check(s3BucketHardening, Object.values(lower)), []);
+        const allowing = hardenedBucket("llm-platform-backups");
+        allowing.policy.props.policy = JSON.stringify({ Statement: [{ ...TLS_ONLY.Statement[0], Condition: { bool: { "aws:securetransport": "true" } } }] });
+        assert.match(messages(await check(s3BucketHardening, Object.values(allowing)))[0], /found "backups-tls-only", not meeting it; required: a TLS-only bucket policy/);
+    });
+
     it("excuses the bucket that receives access logs (S3 or ALB) from logging itself, not from the rest", async () => {
         const { logging, ...withoutLogging } = hardenedBucket("llm-platform-access-logs", undefined, false, "llm-platform-access-logs", "access-logs");
         const backups = hardenedBucket("llm-platform-backups");

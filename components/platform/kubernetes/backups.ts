@@ -5,6 +5,7 @@ import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
 import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
 import { PUSHGATEWAY } from "../../observability/pushgateway";
 import { defaultImages } from "../../config/images";
+import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ServiceSpec } from "../types";
 import { talksToLabels, workloadFlows } from "./flows";
@@ -351,6 +352,7 @@ export class StoreBackups {
         return {
             name,
             image: job.image,
+            imagePullPolicy: pullPolicyFor(job.image),
             command,
             env: inputs.env,
             resources: containerResources(job.resources),
@@ -364,6 +366,7 @@ export class StoreBackups {
         return {
             name,
             image: defaultImages.awsCli,
+            imagePullPolicy: pullPolicyFor(defaultImages.awsCli),
             command: ["sh", script],
             env: Object.entries(env).map(([key, value]) => ({ name: key, value })),
             resources: containerResources(transferResources),

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
+import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
@@ -142,6 +143,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const container: Core.Container = {
             name: spec.name,
             image: spec.image,
+            imagePullPolicy: pullPolicyFor(spec.image),
             command: spec.entrypoint,
             args: spec.command,
             ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
@@ -367,6 +369,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const container: Core.Container = {
             name: step.name,
             image: step.image,
+            imagePullPolicy: pullPolicyFor(step.image),
             command: step.entrypoint,
             args: step.command,
             env: inputs.env,

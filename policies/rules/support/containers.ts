@@ -1,7 +1,8 @@
 import { describeResource } from "./describe";
 import type { StackData } from "./mounted-files";
 import { DOCKER_CONTAINER, dockerCommandLine, dockerCpuLimit, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
-import { dockerEnv, kubernetesEnv } from "./env";
+import { dockerEnv, expand, kubernetesEnv } from "./env";
+import { isImageId } from "./image-reference";
 import { describeContainer, kubernetesServiceOf, mainContainerName, podContainers, podTemplateOf, PodTemplate } from "./kubernetes";
 import { quantityToCores, quantityToMb } from "./quantities";
 import { asArray, asRecord } from "./values";
@@ -26,32 +27,42 @@ export interface ContainerView {
     readonly files: readonly FileContent[];
     readonly gpus: { readonly docker?: string; readonly kubernetesLimits?: Record<string, unknown> };
     readonly privileged: boolean;
+    /** The image as the resource gives it: a reference, or on Docker the ID of a pulled RemoteImage. */
     readonly image?: string;
+    /** The image's reference: a Docker image ID resolved through the stack's RemoteImages when known. */
+    readonly imageReference?: string;
     /** Kubernetes only: the container's name. */
     readonly containerName?: string;
+    /** From a `*Patch` resource: what it leaves out keeps its live value, so only what it sets is known. */
+    readonly patch: boolean;
 }
 
 /** Resolves files that a Kubernetes container mounts from ConfigMaps or Secrets (stack policies only). */
 export type MountedFiles = (template: PodTemplate, container: Record<string, any>) => FileContent[];
 
-/** What a stack policy knows beyond the workload: the files it mounts and the ConfigMap/Secret data it reads. */
+/**
+ * What a stack policy knows beyond the workload: the files it mounts, the ConfigMap/Secret
+ * data it reads, and the reference of a Docker image ID (the RemoteImage that pulled it).
+ */
 export interface StackLookup {
     readonly files: MountedFiles;
     readonly data: StackData;
+    readonly imageReference: (imageId: string) => string | undefined;
 }
 
 export function containerViews(type: string, name: string, props: Record<string, any>, stack?: StackLookup): ContainerView[] {
-    if (type === DOCKER_CONTAINER) return [dockerView(type, name, props)];
-    const template = podTemplateOf(type, props);
+    if (type === DOCKER_CONTAINER) return [dockerView(type, name, props, stack)];
+    const template = podTemplateOf(type, props, { patches: true });
     return template ? kubernetesViews(type, name, template, stack) : [];
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : undefined);
 const words = (...lists: unknown[]) => lists.flatMap(asArray).filter((w): w is string => typeof w === "string");
 
-function dockerView(type: string, name: string, props: Record<string, any>): ContainerView {
+function dockerView(type: string, name: string, props: Record<string, any>, stack?: StackLookup): ContainerView {
     return {
         platform: "docker",
+        patch: false,
         where: describeResource(type, name),
         service: dockerServiceOf(name, props),
         role: dockerRoleOf(props),
@@ -79,6 +90,10 @@ function dockerView(type: string, name: string, props: Record<string, any>): Con
         get image() {
             return text(props.image);
         },
+        get imageReference() {
+            const image = text(props.image);
+            return image && isImageId(image) ? stack?.imageReference(image) : image;
+        },
     };
 }
 
@@ -90,6 +105,7 @@ function kubernetesViews(type: string, name: string, template: PodTemplate, stac
         const limits = () => asRecord(asRecord(c.container.resources).limits);
         return {
             platform: "kubernetes" as const,
+            patch: template.patch,
             where: `${describeResource(type, name)} ${describeContainer(c)}`,
             service,
             role: c.init ? "init" : oneShot ? "job" : c.name === main ? "service" : "sidecar",
@@ -104,7 +120,9 @@ function kubernetesViews(type: string, name: string, template: PodTemplate, stac
                 return kubernetesEnv(c.container, stack && ((kind, source) => stack.data(kind, template.namespace, source)));
             },
             get commandLine() {
-                return words(c.container.command, c.container.args);
+                // The kubelet expands $(VAR) in command and args from the container's environment.
+                const env = this.env;
+                return words(c.container.command, c.container.args).map((w) => expand(w, env));
             },
             get files() {
                 return stack ? stack.files(template, c.container) : [];
@@ -116,6 +134,9 @@ function kubernetesViews(type: string, name: string, template: PodTemplate, stac
                 return asRecord(c.container.securityContext).privileged === true;
             },
             get image() {
+                return text(c.container.image);
+            },
+            get imageReference() {
                 return text(c.container.image);
             },
         };

@@ -14,8 +14,12 @@ export function dockerEnv(envs: unknown): Map<string, string> {
 /** Reads a key of a ConfigMap or Secret of the stack (see mounted-files.ts). */
 export type EnvData = (kind: "configMap" | "secret", name: string) => Record<string, string> | undefined;
 
-/** Kubernetes `$(VAR)` references to earlier variables; `$$(VAR)` is an escaped literal. */
-function expand(value: string, env: ReadonlyMap<string, string>): string {
+/**
+ * Kubernetes `$(VAR)` references, as the kubelet expands them in env values (to earlier
+ * variables) and in `command`/`args` (to the container's whole environment); `$$` is an
+ * escaped `$`; a reference to an unknown variable stays as written.
+ */
+export function expand(value: string, env: ReadonlyMap<string, string>): string {
     return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
         if (name === undefined) return "$";
         return env.get(name) ?? match;

@@ -16,7 +16,8 @@ import { plainValue } from "./values";
 
 /**
  * Runs policies on resources the way the Pulumi engine's analyzer does (see
- * @pulumi/policy's server.js): plain props behind the unknown-checking proxy, each
+ * @pulumi/policy's server.js): plain props behind the unknown-checking proxy (inputs for
+ * resource policies, outputs for stack policies, as policy.d.ts documents), each
  * policy's own config, `notApplicable` honoured, unknown values turned into an advisory
  * "can't run during preview", and a `remediate` level reported as mandatory.
  */
@@ -31,7 +32,12 @@ export async function runPolicies(
         const policy = present.get(name);
         return policy && policySettings(policy, config[name]).settings;
     });
-    const plain = resources.map((r) => ({ ...r, props: plainValue(r.props) as Record<string, any> }));
+    // Stack policies see the computed outputs with the inputs over them (an input set to undefined drops the output too).
+    const plain = resources.map((r) => ({
+        ...r,
+        props: plainValue(r.props) as Record<string, any>,
+        ...(r.outputs ? { outputs: plainValue({ ...r.outputs, ...r.props }) as Record<string, any> } : {}),
+    }));
     const violations: OfflineViolation[] = [];
     for (const policy of policies) {
         const { level, settings } = policySettings(policy, config[policy.name]);
@@ -130,7 +136,8 @@ async function runResourcePolicy(policy: ResourceValidationPolicy, resources: re
 
 async function runStackPolicy(policy: StackValidationPolicy, resources: readonly OfflineResource[], ctx: PolicyContext) {
     const policyResources: PolicyResource[] = resources.map((r) => {
-        const props = unknownCheckingProxy(r.props);
+        // The engine validates a stack on the resources' outputs, a resource on its inputs.
+        const props = unknownCheckingProxy(r.outputs ?? r.props);
         return {
             type: r.type,
             name: r.name,

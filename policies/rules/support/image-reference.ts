@@ -108,3 +108,12 @@ export function unpinnedReason(reference: string): string | undefined {
     if (!isExactTag(ref.tag)) return `uses the floating tag '${ref.tag}'`;
     return undefined;
 }
+
+/**
+ * The imagePullPolicy that fits how a reference is pinned (the pack's kubernetes-image-pull-policy
+ * rule): a digest cannot change content, so a node's copy serves (IfNotPresent); a tag is a name
+ * the registry can move, so every pod start resolves it again (Always).
+ */
+export function pullPolicyFor(reference: string): "Always" | "IfNotPresent" {
+    return hasDigest(parseImageReference(reference)) ? "IfNotPresent" : "Always";
+}

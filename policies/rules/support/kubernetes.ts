@@ -7,11 +7,29 @@ export const K8S_SERVICE = "kubernetes:core/v1:Service";
 export const K8S_SECRET = "kubernetes:core/v1:Secret";
 export const K8S_CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 export const K8S_NAMESPACE = "kubernetes:core/v1:Namespace";
-export const K8S_PDB = /^kubernetes:policy\/v1(beta1)?:PodDisruptionBudget$/;
+export const K8S_SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
+export const K8S_PDB = /^kubernetes:policy\/v1(beta1)?:PodDisruptionBudget(Patch)?$/;
+export const K8S_HPA = /^kubernetes:autoscaling\/v\w+:HorizontalPodAutoscaler(Patch)?$/;
+export const K8S_ROLE_BINDING = /^kubernetes:rbac\.authorization\.k8s\.io\/v\w+:(Cluster)?RoleBinding$/;
 export const K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 export const K8S_INGRESS = /^kubernetes:networking\.k8s\.io\/v1(beta1)?:Ingress$/;
 
-const WORKLOAD_TYPE = /^kubernetes:(core|apps|batch)\/v\w+:(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob)$/;
+/**
+ * `*Patch` resources of @pulumi/kubernetes (DeploymentPatch, ConfigMapPatch, ...) apply a
+ * partial object with server-side apply: what they set replaces the live value, what they
+ * leave out stays as it is. Rules judge the values a patch sets, never the ones it omits.
+ */
+export function isPatch(type: string): boolean {
+    return /^kubernetes:.*Patch$/.test(type);
+}
+
+/** The type a patch changes (`kubernetes:core/v1:ConfigMapPatch` changes `kubernetes:core/v1:ConfigMap`). */
+export function patchedType(type: string): string {
+    return isPatch(type) ? type.slice(0, -"Patch".length) : type;
+}
+
+// extensions/v1beta1 is the removed group old manifests (and @pulumi/kubernetes types) still name.
+const WORKLOAD_TYPE = /^kubernetes:(core|apps|batch|extensions)\/v\w+:(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob)(Patch)?$/;
 
 export type WorkloadKind = "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job" | "CronJob";
 
@@ -62,9 +80,10 @@ export function selectsAll(selector: unknown): boolean {
     return Object.keys(asRecord(s.matchLabels)).length === 0 && asArray(s.matchExpressions).length === 0 && Object.keys(s).every((k) => k === "matchLabels" || k === "matchExpressions");
 }
 
-function workloadKind(type: string): WorkloadKind | undefined {
+function workloadKind(type: string, patches: boolean): WorkloadKind | undefined {
     const match = WORKLOAD_TYPE.exec(type);
-    return match ? (match[2] as WorkloadKind) : undefined;
+    if (!match || (match[3] !== undefined && !patches)) return undefined;
+    return match[2] as WorkloadKind;
 }
 
 export interface PodTemplate {
@@ -75,11 +94,19 @@ export interface PodTemplate {
     readonly podLabels: Record<string, string>;
     readonly namespace: string;
     readonly spec: Record<string, any>;
+    /** metadata.annotations of the pod template (of the Pod itself for a Pod). */
+    readonly annotations: Record<string, unknown>;
+    /** A `*Patch` resource: only the fields it sets are known. */
+    readonly patch: boolean;
 }
 
-/** Where the pod spec lives in each workload kind. */
-export function podTemplateOf(type: string, props: Record<string, any>): PodTemplate | undefined {
-    const kind = workloadKind(type);
+/**
+ * Where the pod spec lives in each workload kind. `*Patch` resources count only when asked
+ * for (`patches: true`): a rule that requires a field to be present cannot judge a patch
+ * that leaves it as it is.
+ */
+export function podTemplateOf(type: string, props: Record<string, any>, options: { patches?: boolean } = {}): PodTemplate | undefined {
+    const kind = workloadKind(type, options.patches === true);
     if (!kind) return undefined;
     const spec = asRecord(props.spec);
     let template: Record<string, any>;
@@ -100,6 +127,8 @@ export function podTemplateOf(type: string, props: Record<string, any>): PodTemp
         podLabels: kind === "Pod" ? asRecord(metadata.labels) : asRecord(asRecord(template.metadata).labels),
         namespace: namespaceOf(props),
         spec: asRecord(template.spec),
+        annotations: asRecord(asRecord(template.metadata).annotations),
+        patch: isPatch(type),
     };
 }
 

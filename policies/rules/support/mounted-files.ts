@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { FileContent } from "./docker";
+import { DOCKER_REMOTE_IMAGE, FileContent } from "./docker";
 import { K8S_CONFIG_MAP, K8S_SECRET, PodTemplate } from "./kubernetes";
 import type { MountedFiles, StackLookup } from "./containers";
-import { eachKnown } from "./unknowns";
+import { eachKnown, UnknownValueError } from "./unknowns";
 import { asArray, asRecord, isRecord } from "./values";
 
 interface Volume {
@@ -88,8 +88,31 @@ export function dataOf(type: string, props: Record<string, any>): Record<string,
     return data;
 }
 
-/** Files and data of the stack, for containerViews in stack policies. */
+/**
+ * The reference a Docker image ID was pulled as: a container refers to its RemoteImage's
+ * `imageId` output (`sha256:...`), the RemoteImage names it (`name`).
+ */
+export function imageReferencesFrom(resources: readonly PolicyResource[]): (imageId: string) => string | undefined {
+    let byId: Map<string, string> | undefined;
+    return (imageId) => {
+        if (!byId) {
+            byId = new Map();
+            for (const r of resources) {
+                if (r.type !== DOCKER_REMOTE_IMAGE) continue;
+                try {
+                    if (typeof r.props.imageId === "string" && typeof r.props.name === "string") byId.set(r.props.imageId, r.props.name);
+                } catch (e) {
+                    // An image not pulled yet (preview) names no ID: nothing refers to it yet either.
+                    if (!(e instanceof UnknownValueError)) throw e;
+                }
+            }
+        }
+        return byId.get(imageId);
+    };
+}
+
+/** Files, data and image references of the stack, for containerViews in stack policies. */
 export function stackLookupFrom(resources: readonly PolicyResource[]): StackLookup {
     const data = stackDataFrom(resources);
-    return { data, files: mountedFilesFrom(resources, data) };
+    return { data, files: mountedFilesFrom(resources, data), imageReference: imageReferencesFrom(resources) };
 }

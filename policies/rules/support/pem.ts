@@ -7,7 +7,7 @@ export function certificateBlocks(text: string): string[] {
     return text.match(CERTIFICATE_BLOCK) ?? [];
 }
 
-export function parseCertificate(pem: string): X509Certificate | undefined {
+export function parseCertificate(pem: string | Buffer): X509Certificate | undefined {
     try {
         return new X509Certificate(pem);
     } catch {
