@@ -96,9 +96,18 @@ describe("npm run migrate (scripts/migrate.sh)", () => {
         }
     });
 
+    it("takes the stack by the one rule of every script, naming it first", () => {
+        const fromVariable = migrate(["status"], { docker: docker() }, "", { LLM_PLATFORM_STACK: "staging" });
+        assert.equal(fromVariable.status, 2);
+        assert.match(fromVariable.out, /^npm run migrate: unknown stack 'staging' \(from LLM_PLATFORM_STACK\): there is no Pulumi\.staging\.yaml/);
+        assert.deepEqual(fromVariable.calls, []);
+        assert.match(migrate(["status"], { docker: docker() }).out, /^npm run migrate: stack dev \(the default; name another as the first argument or in LLM_PLATFORM_STACK\)\n/);
+    });
+
     it("dev: runs each store's migrate step again, as it ended, with the command; stores without one are skipped", () => {
         const r = migrate(["dev", "status"], { docker: docker() });
         assert.equal(r.status, 0, r.out);
+        assert.match(r.out, /^npm run migrate: stack dev \(the first argument\)\n/);
         assert.deepEqual(r.calls.filter((c) => /^docker container commit/.test(c)), [
             "docker container commit llm-platform-dev-timescale-migrate llm-platform-dev-timescale-migrate:manual",
             "docker container commit llm-platform-dev-sqlserver-migrate llm-platform-dev-sqlserver-migrate:manual",
