@@ -2,10 +2,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsFoundation } from "./aws/foundation";
 import { AwsProduction } from "./aws/production";
 import { PlatformConfig } from "./config/load";
+import { publicProxyUrl } from "./config/notices";
 import { Ollama } from "./ollama/ollama";
 import { Logs } from "./observability/logs";
 import { Metrics } from "./observability/metrics";
-import { GRAFANA_ADMIN_USER, GRAFANA_PATH, KIBANA_PATH, observabilityRoutes, uiUserFiles } from "./observability/routes";
+import {
+    ALERTMANAGER_PATH,
+    GRAFANA_ADMIN_USER,
+    GRAFANA_PATH,
+    KIBANA_PATH,
+    observabilityRoutes,
+    PROMETHEUS_PATH,
+    uiUserFiles,
+} from "./observability/routes";
 import { ES_USERS } from "./observability/elasticsearch-setup";
 import { dataVolumePassword, generatedApiKey } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
@@ -70,6 +79,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     // Grafana keeps its admin password in its data volume after the first start: it lives as long.
     const grafanaAdminPassword = config.observability.metrics ? dataVolumePassword("grafana-admin-password", root) : undefined;
     const kibanaAnalystPassword = config.observability.logs ? generatedApiKey("kibana-analyst-password", root, 32) : undefined;
+    const metricsAdmin = grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword };
 
     // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
     // Before the services: their backup CronJobs upload to the bucket with its role. The ALB's
@@ -87,6 +97,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       proxy: { serviceName: h.proxy, port: PROXY_HTTPS_PORT },
                       // A snapshot of the whole instance comes first: the backup jobs' deadline.
                       migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
+                      migrationJobTtlHours: config.kubernetes.jobTtlHours,
                   },
                   parent,
               )
@@ -97,6 +108,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ...awsPieces.backups,
             pushgatewayUrl: config.observability.metrics ? `http://${platform.hostOf(PUSHGATEWAY.service)}:${PUSHGATEWAY.port}` : undefined,
             jobDeadlineMinutes: config.backup.jobDeadlineMinutes,
+            privateEndpointCidrs: awsFoundation?.network.vpcCidrs,
         });
     }
 
@@ -112,7 +124,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ollamaTarget,
             extraRoutes: observabilityRoutes(config.observability, (s) => platform.hostOf(s)),
             extraFiles: uiUserFiles({
-                grafana: grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword },
+                grafana: metricsAdmin,
+                // Prometheus and Alertmanager have no users: the metrics UIs share Grafana's admin.
+                prometheus: metricsAdmin,
+                alertmanager: metricsAdmin,
                 kibana: kibanaAnalystPassword && { user: ES_USERS.analyst.user, password: kibanaAnalystPassword },
             }),
             metrics: config.observability.metrics,
@@ -142,10 +157,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform }, parent);
     const qdrant = new Qdrant(h.qdrant, { config: config.qdrant, backup: config.backup, dimensions: config.ollama.embeddingDimensions, platform }, parent);
 
-    const publicPort = config.proxy.httpsPort === 443 ? "" : `:${config.proxy.httpsPort}`;
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
-    const publicHost = platform.kind === "kubernetes" ? config.tls.hostnames[0] : "localhost";
-    const proxyUrl = `https://${publicHost}${publicPort}`;
+    const proxyUrl = publicProxyUrl(config);
     const logs = config.observability.logs
         ? new Logs(
               "logs",
@@ -173,7 +186,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   catalog: platform,
                   stack,
                   caCertPem: certificates.caCertPem,
-                  grafanaRootUrl: `${proxyUrl}${GRAFANA_PATH}/`,
+                  publicUrl: proxyUrl,
                   grafanaAdminPassword: grafanaAdminPassword!,
                   elasticsearch: logs?.grafanaDatasource,
               },
@@ -206,6 +219,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         observability: {
             grafanaUrl: metrics ? `${proxyUrl}${GRAFANA_PATH}/` : undefined,
+            prometheusUrl: metrics ? `${proxyUrl}${PROMETHEUS_PATH}/` : undefined,
+            alertmanagerUrl: metrics ? `${proxyUrl}${ALERTMANAGER_PATH}/` : undefined,
             kibanaUrl: config.observability.logs ? `${proxyUrl}${KIBANA_PATH}/` : undefined,
         },
         connectionStrings: {

@@ -115,6 +115,7 @@ function mockAwsState(type: string, name: string, inputs: Record<string, any>): 
  * subnet of another VPC and a single-zone pair for tests of bad network config.
  */
 export const MOCK_VPC_ID = "vpc-0a1b2c3d4e5f60718";
+export const MOCK_VPC_CIDR = "10.0.0.0/16";
 export const MOCK_CLUSTER_SECURITY_GROUP = "sg-0c1a2b3c4d5e6f708";
 const subnet = (id: string, vpcId: string, zone: string, cidr: string, role: "elb" | "internal-elb") => ({
     id,
@@ -164,6 +165,15 @@ export function mockCall(token: string, inputs: Record<string, any>): Record<str
             // EC2 answers InvalidSubnetID.NotFound; the provider fails the lookup.
             if (!found) throw new Error(`reading EC2 Subnet (${inputs.id}): couldn't find resource`);
             return { ...inputs, ...found, arn: `arn:aws:ec2:eu-west-1:123456789012:subnet/${found.id}` };
+        }
+        case "aws:ec2/getVpc:getVpc": {
+            if (inputs.id !== MOCK_VPC_ID) throw new Error(`reading EC2 VPC (${inputs.id}): couldn't find resource`);
+            // The primary CIDR, and a secondary one as EKS custom networking adds for pods.
+            const cidrBlockAssociations = [
+                { associationId: "vpc-cidr-assoc-0a1b2c3d", cidrBlock: MOCK_VPC_CIDR, state: "associated" },
+                { associationId: "vpc-cidr-assoc-0e1f2a3b", cidrBlock: "100.64.0.0/16", state: "associated" },
+            ];
+            return { ...inputs, arn: `arn:aws:ec2:eu-west-1:123456789012:vpc/${MOCK_VPC_ID}`, cidrBlock: MOCK_VPC_CIDR, cidrBlockAssociations };
         }
         case "aws:elb/getServiceAccount:getServiceAccount":
             // The Elastic Load Balancing account of eu-west-1 (writes the access logs).

@@ -9,11 +9,14 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
+import { Notice } from "../components/config/notices";
 import { prepareAws } from "../components/aws/foundation";
 import { buildStack } from "../components/stack";
-import { EngineFacts } from "../components/platform/docker/engine";
+import { EngineFacts } from "../components/machine";
+import { checkClaimSizes, LiveClaim } from "../components/platform/kubernetes/claims";
 import { withExampleUserValues } from "./example-user-values";
 import { mockCall, mockState } from "./mock-state";
+import { setMocksWithErrorHooks } from "./mock-monitor";
 import { plainValue } from "../policies/rules/support/values";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -39,6 +42,12 @@ export interface RecordedOptions {
     readonly protect?: boolean;
     readonly deleteBeforeReplace?: boolean;
     readonly customTimeouts?: pulumi.CustomTimeouts;
+    readonly ignoreChanges?: string[];
+    readonly replaceOnChanges?: string[];
+    /** Names of the error hooks bound to the resource. */
+    readonly onError?: string[];
+    /** The bound error hooks themselves, so a test can call one as the engine would. */
+    readonly errorHooks?: pulumi.ErrorHook[];
     readonly dependsOn: string[];
 }
 
@@ -49,6 +58,8 @@ export interface StackRun {
     readonly outputs: Record<string, any>;
     /** The outputs as the program returned them (Outputs, secrets still marked). */
     readonly rawOutputs: Record<string, any>;
+    /** What `pulumi up` would say once (config/notices.ts): collected, not printed. */
+    readonly notices: Notice[];
     /** Registered resources of one type, e.g. `docker:index/container:Container`. */
     ofType(type: string): RegisteredResource[];
     /** The custom resource of a type with this logical name. */
@@ -113,13 +124,15 @@ export interface RunOptions {
     readonly exampleUserValues?: boolean;
     /** Keys (`namespace:key`) to drop from the stack's files, e.g. `llm-platform:aws`. */
     readonly without?: readonly string[];
+    /** The claims the cluster holds (Kubernetes); default none, as a cluster the stack never ran on. Never read from a real cluster. */
+    readonly liveClaims?: readonly LiveClaim[];
 }
 
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
     for (const key of options.without ?? []) delete values[key];
     if (options.exampleUserValues) values = withExampleUserValues(values).values;
-    return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine);
+    return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine, options.liveClaims);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
@@ -130,6 +143,7 @@ export async function runProgram(
     /** Receives every registered resource, also when the program fails. */
     resources: RegisteredResource[] = [],
     dockerEngine?: EngineFacts,
+    liveClaims: readonly LiveClaim[] = [],
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
@@ -141,11 +155,15 @@ export async function runProgram(
             protect: opts.protect,
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             customTimeouts: (opts as pulumi.CustomResourceOptions).customTimeouts,
+            ignoreChanges: opts.ignoreChanges,
+            replaceOnChanges: opts.replaceOnChanges,
+            onError: opts.hooks?.onError?.map((h) => h.name),
+            errorHooks: opts.hooks?.onError,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
         });
         return undefined;
     };
-    await pulumi.runtime.setMocks(
+    await setMocksWithErrorHooks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state = mockState(args.type, args.name, args.inputs, stepExitCode);
@@ -170,11 +188,12 @@ export async function runProgram(
         },
         "llm-platform",
         stack,
-        false,
     );
     pulumi.runtime.setAllConfig(engineConfig(values));
 
-    const config = loadConfig(() => dockerEngine, () => undefined);
+    const notices: Notice[] = [];
+    const config = loadConfig(() => dockerEngine, (n) => notices.push(n));
+    checkClaimSizes(config, () => liveClaims);
     const rawOutputs = buildStack(config, stack, { transformations: [recordOptions] }, await prepareAws(config, stack, "llm-platform"));
     const outputs = await resolve(rawOutputs);
     // Let the last registrations reach the mock monitor.
@@ -187,6 +206,7 @@ export async function runProgram(
         resources,
         outputs,
         rawOutputs,
+        notices,
         ofType,
         named(type: string, name: string) {
             const found = ofType(type).find((r) => r.name === name);

@@ -5,12 +5,15 @@
  */
 import * as fs from "fs";
 import { performance } from "perf_hooks";
+import { describeMb } from "../components/config/footprint";
 import { parseConfig } from "../components/config/load";
+import { presetNames } from "../components/config/presets";
 import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { policyResources } from "../harness/policy-report";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 import { kubernetesTotals } from "../harness/kubernetes-totals";
+import { criticalPath } from "../harness/critical-path";
 import { stackTotals } from "../harness/stack-totals";
 import { OfflineResource, runPolicyPack } from "../policies/rules/offline";
 
@@ -56,6 +59,7 @@ async function main() {
         }
         await time(`policy pack over the ${stack} stack (${resources.length} res.)`, rounds, () => runPolicyPack(resources));
     }
+    await coldDeployPath();
     await observabilityFootprint();
     await prodObservabilityFootprint();
 }
@@ -69,6 +73,15 @@ function stackNames(): string[] {
         .sort();
 }
 
+/** The dev stack's critical path on a cold `pulumi up` under harness/critical-path.ts's weighted model. */
+async function coldDeployPath() {
+    console.log("\ndev stack cold deploy, critical path under the weighted model (harness/critical-path.ts)");
+    for (const [label, observability] of [["observability on", {}], ["logs off", { logs: false }], ["observability off", { metrics: false, logs: false }]] as const) {
+        const { path, seconds, finish } = criticalPath(await runStack("dev", { overrides: { "llm-platform:observability": observability } }));
+        console.log(`  ${label.padEnd(18)} ${String(seconds).padStart(4)} s: ${path.map((p) => `${p.split("::")[1]} (${finish.get(p)} s)`).join(" -> ")}`);
+    }
+}
+
 /** The dev stack's service limits and reservations per size preset, observability on, off, and each half alone. */
 async function observabilityFootprint() {
     const variants: [string, object][] = [
@@ -77,13 +90,14 @@ async function observabilityFootprint() {
         ["logs only", { metrics: false, logs: true }],
         ["observability off", { metrics: false, logs: false }],
     ];
-    console.log("\ndev stack memory (long-running services; one-shot steps excluded)");
-    for (const size of ["default", "small"]) {
+    console.log("\ndev stack: long-running services, and everything at once (with the backup schedulers and the one-shot steps: what must fit the engine)");
+    for (const size of presetNames) {
         for (const [label, observability] of variants) {
-            const t = stackTotals(await runStack("dev", { overrides: { "llm-platform:size": size, "llm-platform:observability": observability } })).services;
+            const t = stackTotals(await runStack("dev", { overrides: { "llm-platform:size": size, "llm-platform:observability": observability } }));
             console.log(
-                `  ${size.padEnd(8)} ${label.padEnd(27)} ${String(t.containers).padStart(2)} containers  cpu ${String(t.cpu).padStart(5)}  ` +
-                    `limits ${String(t.memoryMb).padStart(6)} MB (${(t.memoryMb / 1024).toFixed(1)} GB)  reserved ${String(t.memoryReservationMb).padStart(6)} MB`,
+                `  ${size.padEnd(8)} ${label.padEnd(27)} services ${String(t.services.containers).padStart(2)} containers  cpu ${String(t.services.cpu).padStart(5)}  ` +
+                    `limits ${describeMb(t.services.memoryMb).padStart(17)}  reserved ${String(t.services.memoryReservationMb).padStart(6)} MB   ` +
+                    `at once ${String(t.atOnce.containers).padStart(2)} containers  limits ${describeMb(t.atOnce.memoryMb).padStart(17)}`,
             );
         }
     }

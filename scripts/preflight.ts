@@ -1,13 +1,15 @@
 /**
  * Checks before `npm run up` hands over to `pulumi up`, so a problem stops it with the key
  * to change instead of a Docker error halfway through: the stack's config (the program's
- * own validation), what the Docker engine can give (CPUs, memory), and free host ports.
- * Prints what `ollama.gpu: auto` resolves to.
+ * own validation, which holds the whole stack against what the Docker engine can give) and
+ * free host ports. Prints what `size: auto` and `ollama.gpu: auto` resolve to, in the words
+ * `pulumi up` uses (config/notices.ts).
  *
  *   npx ts-node --transpile-only scripts/preflight.ts dev
  */
 import { spawnSync } from "child_process";
 import { ConfigError, parseConfig, PlatformConfig } from "../components/config/load";
+import { configNotices } from "../components/config/notices";
 import { hostPorts } from "../components/config/host-ports";
 import { readEngineFacts } from "../components/platform/docker/engine";
 import { stackRawConfig } from "../harness/run-stack";
@@ -15,9 +17,11 @@ import { busyPorts, portsOfOwnContainers } from "./preflight-ports";
 
 async function main(stack: string): Promise<number> {
     const engine = readEngineFacts();
+    let raw: Record<string, unknown>;
     let config: PlatformConfig;
     try {
-        config = parseConfig(stackRawConfig(stack), { dockerEngine: engine });
+        raw = stackRawConfig(stack);
+        config = parseConfig(raw, { dockerEngine: engine, stack });
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         console.error(`npm run up: ${e.message}`);
@@ -25,11 +29,9 @@ async function main(stack: string): Promise<number> {
     }
     if (config.platform !== "docker") return 0;
 
-    console.log(
-        `npm run up: Docker ${engine?.serverVersion ?? "(unknown)"}, ${engine?.cpus ?? "?"} CPUs, ${engine?.memoryMb ?? "?"} MB; ` +
-            `Ollama on the ${config.ollama.gpu ? "GPU" : "CPU"}` +
-            (engine?.nvidiaRuntime ? " (NVIDIA runtime found)" : " (no NVIDIA runtime in docker info)"),
-    );
+    console.log(`npm run up: Docker ${engine?.serverVersion ?? "(unknown)"}, ${engine?.cpus ?? "?"} CPUs, ${engine?.memoryMb ?? "?"} MB`);
+    // Only what was decided for this machine: the warnings come again, once, from `pulumi up`.
+    for (const n of configNotices(raw, config, stack).filter((x) => x.level === "info")) console.log(`npm run up: ${n.text}`);
     const own = portsOfOwnContainers(`llm-platform-${stack}`, (args) => spawnSync("docker", args, { encoding: "utf8" }).stdout ?? "");
     const busy = await busyPorts(hostPorts(config), own);
     for (const p of busy) {

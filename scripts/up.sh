@@ -4,8 +4,8 @@
 #   npm run up -- prod --yes                # another stack; --yes skips Pulumi's confirmation
 #   npm run up -- dev -- --target '<urn>'   # anything after a second -- goes to `pulumi up`
 # The stack: scripts/stack-arg.sh. Environment: scripts/env.sh. Before `pulumi up`,
-# scripts/preflight.ts checks the config, the engine's CPUs and memory and the host ports,
-# and says what ollama.gpu=auto became.
+# scripts/preflight.ts checks the config (the whole stack against the engine's memory and
+# CPUs) and the host ports, and says what size=auto and ollama.gpu=auto became.
 set -euo pipefail
 export LLM_COMMAND="npm run up"
 export LLM_USAGE="npm run up -- [<stack>] [--yes] [-- <pulumi up options>]"

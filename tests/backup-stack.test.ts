@@ -321,7 +321,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const env = envOf(podOf(run.named(CRONJOB, "sqlserver-backup-log")).spec.initContainers[0]);
         assert.equal(env.KEEP_UNTIL_UPLOADED, "1", "nothing leaves the volume before it is in the bucket");
         assert.equal(env.RETENTION_DAYS, "1");
-        assert.ok(!run.ofType("kubernetes:core/v1:PersistentVolumeClaim").some((c) => c.name !== "sqlserver-backups"), "the other stores' claims live with their job pods");
+        const backupClaims = run.ofType("kubernetes:core/v1:PersistentVolumeClaim").filter((c) => c.name.includes("backup"));
+        assert.deepEqual(backupClaims.map((c) => c.name), ["sqlserver-backups"], "the other stores' backup claims live with their job pods");
     });
 
     it("passes the stores' credentials through Secrets, as the stack generated them", () => {
@@ -332,13 +333,13 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.ok(isSecretValue(secret.rawInputs.stringData.PGPASSWORD) || isSecretValue(secret.rawInputs.stringData));
     });
 
-    it("lets backup pods reach only their store, S3 over HTTPS, the Pod Identity agent and DNS; the store admits them", () => {
+    it("lets backup pods reach only their store, S3 over HTTPS (the VPC's endpoints too), the Pod Identity agent and DNS; the store admits them", () => {
         /** What an egress rule opens, in words: the pods of a service, or an address block with its ports. */
         const opens = (rule: any) => {
             const [to] = rule.to;
             if (to.podSelector) return `service ${to.podSelector.matchLabels["app.kubernetes.io/name"]}`;
-            const except = to.ipBlock.except ? ` except ${to.ipBlock.except.join(",")}` : "";
-            return `${to.ipBlock.cidr}${except} ${rule.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")}`;
+            const blocks = rule.to.map((t: any) => `${t.ipBlock.cidr}${t.ipBlock.except ? ` except ${t.ipBlock.except.join(",")}` : ""}`).join(" ");
+            return `${blocks} ${rule.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")}`;
         };
         const pushgateway = run.config.observability.metrics ? ["service pushgateway"] : [];
         for (const store of ["sqlserver", "timescale", "redis", "qdrant"]) {
@@ -351,6 +352,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
                     ...pushgateway,
                     "0.0.0.0/0 except 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,100.64.0.0/10 TCP/443",
                     "169.254.170.23/32 TCP/80",
+                    // The VPC's CIDRs (aws.ec2.getVpc): S3 and STS interface endpoints answer there under private DNS.
+                    "10.0.0.0/16 100.64.0.0/16 TCP/443",
                 ]);
             }
             const storeFlows = run.named(POLICY, `${store}-flows`).inputs.spec;

@@ -43,7 +43,7 @@ describe("nginx.conf generator", () => {
         for (const path of ["/api/pull", "/api/delete", "/api/create", "/api/push", "/api/copy", "/api/embed/../pull"]) assert.ok(!api.test(path), path);
         assert.ok(openai.test("/v1/chat/completions") && openai.test("/v1/models/llama3.2:3b") && !openai.test("/v1/pull"));
         assert.ok(prefixed.test("/ollama/api/tags") && !prefixed.test("/ollama/api/delete"));
-        assert.match(renderNginxConf(args()), /location ~ \^\/ollama\/api\/[^{]+\{[^}]+\}[^#]+#[^\n]+\n\s+set [^\n]+\n\s+rewrite \^\/ollama\(\/\.\*\)\$ \$1 break;/);
+        assert.match(renderNginxConf(args()), /location ~ \^\/ollama\/api\/[^{]+\{[^}]+\}[^#]+#[^\n]+\n\s+set [^\n]+\n\s+rewrite \^\/ollama\/\?\(\.\*\)\$ \/\$1 break;/);
     });
 
     it("guards every model route with an API key check and a per-client rate limit, never /healthz", () => {

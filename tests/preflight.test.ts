@@ -27,18 +27,25 @@ function listen(host: string): Promise<net.Server> {
 describe("npm run up's preflight (scripts/preflight.ts)", function () {
     this.timeout(60000);
 
-    it("stops with the key to change when the Docker engine has fewer CPUs or less memory than a service asks", () => {
-        const r = preflight(engine(2, 6000));
+    it("stops before pulumi up when the whole stack does not fit the engine, with the numbers", () => {
+        // 4 CPUs and 12 GB: every service fits alone, the stack does not.
+        const r = preflight(engine(4, 12 * 1024));
         assert.equal(r.status, 1, r.stdout + r.stderr);
-        assert.match(r.stderr, /llm-platform:ollama\.cpu = 4: the Docker engine has 2 CPUs and refuses more; set ollama\.cpu to at most 2/);
-        assert.match(r.stderr, /llm-platform:ollama\.memoryMb = 8192: the Docker engine has 6000 MB of memory/);
+        assert.match(r.stderr, /llm-platform:size = auto: no size preset fits: the Docker engine has 4 CPUs and 12288 MB; default asks for \d+ MB .* small asks for \d+ MB/);
+        assert.match(r.stderr, /Give Docker more memory/);
     });
 
-    it("says what ollama.gpu=auto became on this engine", () => {
+    it("says in one line each what size=auto and ollama.gpu=auto became on this engine", () => {
         const r = preflight(engine(16, 64000, '{"nvidia":{},"runc":{}}'));
-        assert.match(r.stdout, /Docker 29\.1\.2, 16 CPUs, 64000 MB; Ollama on the GPU \(NVIDIA runtime found\)/);
-        const cpu = preflight(engine(16, 64000));
-        assert.match(cpu.stdout, /Ollama on the CPU \(no NVIDIA runtime in docker info\)/);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /^npm run up: Docker 29\.1\.2, 16 CPUs, 64000 MB$/m);
+        assert.match(r.stdout, /^npm run up: size = auto: default, the largest preset whose whole dev stack fits: it asks \d+ MB \(\d+\.\d GB\) of memory limits at once, the Docker engine has 64000 MB and 16 CPUs/m);
+        assert.match(r.stdout, /^npm run up: ollama\.gpu = auto: the Docker engine has the NVIDIA runtime: Ollama runs on the GPU/m);
+        const laptop = preflight(engine(8, 15 * 1024));
+        assert.equal(laptop.status, 0, laptop.stdout + laptop.stderr);
+        assert.match(laptop.stdout, /size = auto: small, the largest preset whose whole dev stack fits/);
+        assert.match(laptop.stdout, /Ollama runs on the CPU/);
+        assert.doesNotMatch(laptop.stdout + laptop.stderr, /alertReceivers/, "warnings are pulumi up's to say, once");
     });
 
     it("finds a host port another program holds, and ignores the stack's own", async () => {

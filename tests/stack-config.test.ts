@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { allowedKeysAt, SCALAR_KEYS } from "../components/config/load";
+import { allowedKeysAt, ConfigError, SCALAR_KEYS } from "../components/config/load";
 import { configKeys } from "../components/config/schema";
 import { PROJECT_DIR, RegisteredResource, runProgram, runStack, stackConfigValues, withOverrides } from "../harness/run-stack";
 
@@ -23,7 +23,7 @@ describe("configuration read from the stack files", () => {
         assert.deepEqual(Object.keys(project.config), [...SCALAR_KEYS]);
         assert.equal(project.config.platform.type, "string");
         assert.equal(project.config.platform.default, "docker");
-        assert.equal(project.config.size.default, "default");
+        assert.equal(project.config.size.default, "auto");
         for (const key of SCALAR_KEYS) assert.ok(project.config[key].description.length > 20, key);
         // The comment block lists each object with its fields; lines may wrap.
         const comment = text.split("\nconfig:")[0];
@@ -49,7 +49,7 @@ describe("configuration read from the stack files", () => {
         const values = withOverrides(stackConfigValues("dev"), { "llm-platform:sqlsever": { cpu: 2 } });
         const { error, registered } = await failedRun("dev", values);
         assert.equal(registered.length, 0);
-        assert.match(String(error), /llm-platform:sqlsever: unknown key; allowed keys: platform, size, docker, kubernetes, backup, aws, sqlserver/);
+        assert.match(String(error), /llm-platform:sqlsever: unknown key \(did you mean sqlserver\?\); allowed keys: platform, size, docker, kubernetes, backup, aws, sqlserver/);
     });
 
     it("stops on a key in a namespace that is neither the program's nor a provider's", async () => {
@@ -87,13 +87,54 @@ describe("configuration read from the stack files", () => {
     });
 });
 
+/** The keys Pulumi.<stack>.yaml marks `# REQUIRED: <key>: ...`, as paths (`kubernetes.awsRegion`), from the comment's place in the file. */
+function requiredKeys(stack: string): string[] {
+    const parents: { indent: number; key: string }[] = [];
+    const required: string[] = [];
+    for (const line of fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8").split("\n")) {
+        const m = /^(\s*)(# REQUIRED: )?([\w.-]+(?::[\w.-]+)?):/.exec(line);
+        if (!m || (line.trimStart().startsWith("#") && !m[2])) continue;
+        const indent = m[1].length;
+        while (parents.length > 0 && parents[parents.length - 1].indent >= indent) parents.pop();
+        const key = m[3].replace(/^llm-platform:/, "");
+        if (m[2]) required.push([...parents.slice(1).map((p) => p.key), key].join("."));
+        else parents.push({ indent, key });
+    }
+    return required;
+}
+
 describe("prod stack file", () => {
-    it("stops before any resource, naming each key only its owner can set (cluster, domain)", async () => {
+    it("stops before any resource, reporting each thing only its owner knows once, in the stack file's own keys", async () => {
+        const required = requiredKeys("prod");
+        assert.deepEqual(required, ["kubernetes.eksClusterName", "kubernetes.awsRegion", "tls.hostnames", "aws.loadBalancer.route53ZoneId"]);
         const { error, registered } = await failedRun("prod", stackConfigValues("prod"));
-        assert.match(error.message, /llm-platform:kubernetes\.eksClusterName = \(not set\): must be set to your EKS cluster's name/);
-        assert.match(error.message, /llm-platform:tls\.hostnames = \(not set\): must name the proxy's public DNS name\(s\)/);
-        assert.match(error.message, /nothing was created/);
         assert.equal(registered.length, 0);
+        assert.match(error.message, /nothing was created/);
+        const problems = (error as ConfigError).problems;
+        // Three things: the cluster (its name and region), the domain, the domain's zone.
+        assert.equal(problems.length, 3, problems.join("\n"));
+        assert.match(problems[0], /^llm-platform:kubernetes\.eksClusterName = \(not set\): must be set to your EKS cluster's name, with kubernetes\.awsRegion its region/);
+        assert.match(problems[1], /^llm-platform:tls\.hostnames = \(not set\): must name the proxy's public DNS name\(s\)/);
+        assert.match(problems[2], /^llm-platform:aws\.loadBalancer\.route53ZoneId = \(not set\)/);
+        // Each problem is about a key the stack file shows its owner, no two about the same one;
+        // a required key that is no problem's own (the region) is asked for in exactly one.
+        const subjects = problems.map((p) => /^llm-platform:([\w.]+) =/.exec(p)![1]);
+        assert.equal(new Set(subjects).size, subjects.length);
+        for (const key of subjects) assert.ok(required.includes(key), key);
+        for (const key of required.filter((k) => !subjects.includes(k))) {
+            assert.equal(problems.filter((p) => p.includes(key)).length, 1, `${key} is asked for once:\n${problems.join("\n")}`);
+        }
+    });
+
+    it("still names the region under the aws object when the cluster is reached through a kubeconfig context", async () => {
+        const values = withOverrides(stackConfigValues("prod"), {
+            "llm-platform:kubernetes": { context: "prod" },
+            "llm-platform:tls": { hostnames: ["llm.example.com"] },
+        });
+        const { error } = await failedRun("prod", values);
+        const problems = (error as ConfigError).problems;
+        assert.ok(problems.some((p) => p.startsWith("llm-platform:aws.region = (not set): must be set (or kubernetes.awsRegion)")), problems.join("\n"));
+        assert.ok(problems.some((p) => p.startsWith("llm-platform:aws.network.eksClusterName = (not set)")), problems.join("\n"));
     });
 
     it("reports a bad value in Pulumi.prod.yaml with the key, the value and what is allowed", async () => {

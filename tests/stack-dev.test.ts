@@ -181,18 +181,16 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "timescale-migrate",
             "timescale-monitor-role",
         ]);
-        // A service's steps run in the order it lists them: the first after the service, each next after the one before.
-        const order: Record<string, string[]> = {
-            sqlserver: ["settings", "migrate", "monitor-login"],
-            timescale: ["migrate", "monitor-role"],
-            ollama: ["pull-embedding-model", "pull-chat-model"],
-        };
+        // A step starts once its service is healthy; SQL Server's migrations once its settings step made the database.
+        // The others side by side: the two model pulls download at the same time.
+        const afterStep: Record<string, string> = { "sqlserver-migrate": "sqlserver-settings" };
         for (const s of steps(run)) {
-            const service = label(s, "llm-platform.service");
-            const own = order[service] ?? [label(s, "llm-platform.step")];
-            const index = own.indexOf(label(s, "llm-platform.step"));
-            const waitsFor = index === 0 ? service : `${service}-${own[index - 1]}`;
-            assert.ok(s.options.dependsOn.includes(`${CONTAINER}::${waitsFor}`), `${s.name} waits for ${waitsFor}: ${s.options.dependsOn}`);
+            const waitsFor = afterStep[s.name] ?? label(s, "llm-platform.service");
+            assert.deepEqual(
+                s.options.dependsOn.filter((d: string) => d.startsWith(CONTAINER)),
+                [`${CONTAINER}::${waitsFor}`],
+                `${s.name} waits for ${waitsFor}: ${s.options.dependsOn}`,
+            );
             assert.equal(s.inputs.mustRun, false);
             assert.equal(s.inputs.attach, true);
             assert.equal(s.inputs.restart, "no");
@@ -241,7 +239,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
     });
 
     it("sizes Redis and PostgreSQL memory from their limits", () => {
-        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 1536mb$/m);
+        assert.match(upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf"), /^maxmemory 768mb$/m);
         const pg = run.named(CONTAINER, "timescale").inputs.command.join(" ");
         assert.match(pg, /shared_buffers=1024MB/);
         assert.match(pg, /effective_cache_size=3072MB/);
@@ -311,14 +309,14 @@ describe("a failed one-shot step", () => {
     it("fails the deployment with the step's name, its last output lines and how to run it again", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: 1 }),
-            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `pulumi up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
+            /one-shot step .+ exited with code 1; its last lines:\n    step .+ output\nsee `docker logs llm-platform-dev-.+`, fix the cause, then run it again with `npm run pulumi -- dev up --replace 'urn:pulumi:dev::llm-platform::.*docker:index\/container:Container::/,
         );
     });
 
     it("counts a step without an exit code (a create that timed out) as failed, not done", async () => {
         await assert.rejects(
             runStack("dev", { stepExitCode: null }),
-            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*pulumi up --replace/s,
+            /one-shot step .+ did not report an exit code: its run did not finish .*docker\.pullTimeoutMinutes.*npm run pulumi -- dev up --replace/s,
         );
     });
 });

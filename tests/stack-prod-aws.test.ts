@@ -274,7 +274,9 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.deepEqual(flows.ingress, []);
         const template = run.named("kubernetes:batch/v1:CronJob", "app-database-migrate-template").inputs;
         assert.equal(template.spec.suspend, true);
-        assert.deepEqual(template.spec.jobTemplate.spec, job.spec, "`npm run migrate` runs the same pod");
+        // The same pod; the Jobs made from the template (not in Pulumi's state) are deleted after kubernetes.jobTtlHours.
+        assert.deepEqual(template.spec.jobTemplate.spec, { ...job.spec, ttlSecondsAfterFinished: 168 * 3600 }, "`npm run migrate` runs the same pod");
+        assert.equal(job.spec.ttlSecondsAfterFinished, undefined, "the Job Pulumi manages stays as long as the stack");
     });
 
     it("admits only the cluster security group to PostgreSQL", () => {
@@ -429,7 +431,7 @@ describe("prod stack's AWS network checks (before any resource)", function () {
     it("stops an aws object on the docker platform and a typo inside it, naming the keys", async () => {
         const values = withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1", database: { instanceClas: "db.t4g.small" } } });
         const { message, registered } = await failedRun(values);
-        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key; allowed keys: engineVersion, instanceClass, /);
+        assert.match(message, /llm-platform:aws\.database\.instanceClas: unknown key \(did you mean instanceClass\?\); allowed keys: engineVersion, instanceClass, /);
         assert.deepEqual(registered, []);
         const onDocker = await failedRun(withOverrides(stackConfigValues("dev"), { [AWS_KEY]: { owner: "ops", region: "eu-west-1" } }));
         assert.match(onDocker.message, /llm-platform:aws = .*: is for the prod platform: set platform to kubernetes/);

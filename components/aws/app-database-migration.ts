@@ -62,6 +62,8 @@ export interface AppDatabaseMigrationArgs {
     readonly accountId: string;
     readonly region: string;
     readonly jobDeadlineMinutes: number;
+    /** How long the Jobs `npm run migrate` creates stay after they finished. */
+    readonly jobTtlHours: number;
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
 }
 
@@ -238,7 +240,7 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
             { ...k8sChild, dependsOn: [args.instance, ...ready], deleteBeforeReplace: true },
         );
         // `npm run migrate` creates a Job from it with the command it is asked for.
-        suspendedJobTemplate(`${base}-template`, { name: base, namespace: args.kubernetes.namespace, labels }, jobSpec, k8sChild);
+        suspendedJobTemplate(`${base}-template`, { name: base, namespace: args.kubernetes.namespace, labels }, jobSpec, args.jobTtlHours, k8sChild);
         this.registerOutputs({});
     }
 }

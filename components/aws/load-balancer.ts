@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings } from "./settings";
 import { Network } from "./network";
+import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../proxy/draining";
 
 const HTTPS = 443;
 const HTTP = 80;
@@ -89,7 +90,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 protocolVersion: "HTTP1",
                 port: args.proxy.port,
                 vpcId: n.vpcId,
-                deregistrationDelay: 60,
+                deregistrationDelay: PROXY_DEREGISTRATION_DELAY_SECONDS,
                 healthCheck: { enabled: true, protocol: "HTTPS", path: "/healthz", port: "traffic-port", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
             },
             child,

@@ -10,6 +10,8 @@ export interface Network {
     readonly privateSubnetCidrs: string[];
     readonly publicSubnetIds: string[];
     readonly clusterSecurityGroupId: string;
+    /** The VPC's IPv4 CIDRs: where its interface endpoints (S3, STS under private DNS) answer. */
+    readonly vpcCidrs: string[];
     /** The cluster's OIDC issuer (IRSA), when read from the cluster. */
     readonly oidcIssuer?: string;
 }
@@ -72,6 +74,9 @@ export async function resolveNetwork(a: AwsSettings, clusterFallback: string | u
         }
     }
     if (problems.length > 0) throw new ConfigError(problems);
+    const vpc = await aws.ec2.getVpc({ id: vpcId }, { provider });
+    const gone = ["disassociating", "disassociated", "failing", "failed"];
+    const vpcCidrs = [...new Set([vpc.cidrBlock, ...vpc.cidrBlockAssociations.filter((a) => !gone.includes(a.state)).map((a) => a.cidrBlock)])];
     const issuer = cluster?.identities[0]?.oidcs[0]?.issuer;
     return {
         vpcId: vpcId as string,
@@ -79,6 +84,7 @@ export async function resolveNetwork(a: AwsSettings, clusterFallback: string | u
         privateSubnetCidrs: groups[0].subnets.map((s) => s.cidrBlock),
         publicSubnetIds: groups[1].subnets.map((s) => s.id),
         clusterSecurityGroupId: securityGroup as string,
+        vpcCidrs,
         ...(issuer ? { oidcIssuer: issuer } : {}),
     };
 }

@@ -23,6 +23,8 @@ export interface AwsProductionArgs {
     readonly proxy: { readonly serviceName: string; readonly port: number };
     /** How long the app database's migration (its snapshot included) may take. */
     readonly migrationDeadlineMinutes: number;
+    /** How long the migration Jobs `npm run migrate` creates stay after they finished. */
+    readonly migrationJobTtlHours: number;
 }
 
 /** What the stack exports under `aws` (and the lead's backup CronJobs read). */
@@ -154,6 +156,7 @@ export class AwsProduction extends pulumi.ComponentResource {
                 accountId,
                 region,
                 jobDeadlineMinutes: args.migrationDeadlineMinutes,
+                jobTtlHours: args.migrationJobTtlHours,
                 kubernetes: args.kubernetes,
             },
             child,

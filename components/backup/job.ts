@@ -1,3 +1,4 @@
+import { BACKUP_SCHEDULER_SIZE } from "../config/presets";
 import { BackupJob, BackupSchedule, Env, Resources } from "../platform/types";
 
 /** The backup settings of the stack (`backup` config). */
@@ -8,8 +9,8 @@ export interface BackupSettings {
     readonly keepLatest: number;
 }
 
-/** A scheduler is small: it sleeps, then streams a dump. */
-export const backupResources: Resources = { cpu: 0.5, memoryMb: 256, cpuReservation: 0.05, memoryReservationMb: 32 };
+/** A scheduler is small: it sleeps, then streams a dump (its size lives with the presets: the stack's footprint counts it). */
+export const backupResources: Resources = BACKUP_SCHEDULER_SIZE;
 
 interface JobArgs {
     readonly name: string;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { awsRegion as region, cidr, dnsLabel, eksClusterName } from "./kubernetes";
+import { awsRegion as region, cidr, clusterReported, dnsLabel, eksClusterName } from "./kubernetes";
 
 const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id such as subnet-0a1b2c3d4e5f60718");
 const tagValue = z.string().min(1).max(256);
@@ -106,7 +106,12 @@ type Issue = (path: (string | number)[], message: string) => void;
 
 /** Rules across keys; subnets and zones that need AWS to answer are checked in components/aws/network.ts. */
 export function checkAwsConfig(
-    c: { platform: string; aws?: AwsConfig; kubernetes: { eksClusterName?: string; awsRegion?: string; proxyServiceType: string }; tls: { hostnames: string[] } },
+    c: {
+        platform: string;
+        aws?: AwsConfig;
+        kubernetes: { eksClusterName?: string; awsRegion?: string; context?: string; renderYamlToDirectory?: string; proxyServiceType: string };
+        tls: { hostnames: string[] };
+    },
     issue: Issue,
 ) {
     const a = c.aws;
@@ -115,10 +120,12 @@ export function checkAwsConfig(
         issue(["aws"], "is for the prod platform: set platform to kubernetes, or remove the aws object");
         return;
     }
-    if (a.region === undefined && c.kubernetes.awsRegion === undefined) {
+    // A missing cluster or region is said once, by the Kubernetes rules, in kubernetes.* keys.
+    const saidByKubernetes = clusterReported(c.kubernetes);
+    if (a.region === undefined && c.kubernetes.awsRegion === undefined && !saidByKubernetes) {
         issue(["aws", "region"], "must be set (or kubernetes.awsRegion), e.g. eu-west-1");
     }
-    if (a.network.eksClusterName === undefined && c.kubernetes.eksClusterName === undefined) {
+    if (a.network.eksClusterName === undefined && c.kubernetes.eksClusterName === undefined && !saidByKubernetes) {
         issue(["aws", "network", "eksClusterName"], "must be set (or kubernetes.eksClusterName): the network is read from the cluster and the backup role is bound to it");
     }
     const b = a.backupBucket;

@@ -45,11 +45,22 @@ export const kubernetesSchema = z
         /** Steps that download something large (model pulls). */
         downloadDeadlineMinutes: z.number().int().min(1).max(24 * 60).default(90),
         jobBackoffLimit: z.number().int().min(0).max(10).default(2),
+        /** How long a finished backup or restore Job (its pod and logs) stays; the one-shot steps' Jobs stay as long as the stack. */
         jobTtlHours: z.number().int().min(1).max(24 * 90).default(168),
     })
     .prefault({});
 
 type Issue = (path: (string | number)[], message: string) => void;
+
+/**
+ * The stack names no cluster, or an EKS cluster without its region: the Kubernetes rules below
+ * report that once, in the stack file's own keys (kubernetes.*), so other rules that need the
+ * cluster or the region (the aws object's) stay silent instead of saying it a second time.
+ */
+export function clusterReported(k: { eksClusterName?: string; awsRegion?: string; context?: string; renderYamlToDirectory?: string }): boolean {
+    const noCluster = k.renderYamlToDirectory === undefined && k.eksClusterName === undefined && k.context === undefined;
+    return noCluster || (k.eksClusterName !== undefined && k.awsRegion === undefined);
+}
 
 /** Rules that hold only when the stack runs on Kubernetes. */
 export function checkKubernetesConfig(
@@ -65,7 +76,7 @@ export function checkKubernetesConfig(
     if (!rendering && k.eksClusterName === undefined && k.context === undefined) {
         issue(
             ["kubernetes", "eksClusterName"],
-            "must be set to your EKS cluster's name (or set kubernetes.context to a kubeconfig context, " +
+            "must be set to your EKS cluster's name, with kubernetes.awsRegion its region (or set kubernetes.context to a kubeconfig context, " +
                 "or kubernetes.renderYamlToDirectory to only write manifests)",
         );
     }

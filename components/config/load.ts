@@ -1,18 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { EngineFacts, readEngineFacts } from "../platform/docker/engine";
-import { engineFitProblems } from "../platform/docker/engine-fit";
-import { configKeys, configSchema, configSchemaFor, ParsedConfig, serviceNames, ServiceName } from "./schema";
+import { EngineFacts, Machine } from "../machine";
+import { pulumiCommand } from "./commands";
+import { FootprintConfig, footprintConfigOf } from "./footprint";
 import { knownDimensions } from "./models";
-import { Preset, presetNames } from "./presets";
+import { configNotices, Notice } from "./notices";
+import { Preset, PRESET_WITHOUT_ENGINE, SIZE_AUTO, sizeNames, withReservations } from "./presets";
+import { configKeys, configSchema, configSchemaFor, ParsedConfig, serviceNames, ServiceName } from "./schema";
+import { fitOnEngine, PRESETS_LARGEST_FIRST, sizeProblems, Tried } from "./sizing";
 
 export const CONFIG_NAMESPACE = "llm-platform";
+/** Top-level keys holding a plain string; every other key holds an object. */
+export const SCALAR_KEYS = ["platform", "size"] as const;
 /**
  * Config namespaces the program may find besides its own: the providers it uses and
  * Pulumi's own. A key in any other namespace is a typo (`llm-platfrom:sqlserver`).
  */
-/** Top-level keys holding a plain string; every other key holds an object. */
-export const SCALAR_KEYS = ["platform", "size"] as const;
 export const KNOWN_NAMESPACES = ["pulumi", "docker", "kubernetes", "aws", "random", "tls"] as const;
 
 type DeepReadonly<T> = T extends (infer E)[]
@@ -21,9 +24,11 @@ type DeepReadonly<T> = T extends (infer E)[]
       ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
       : T;
 
-type Resolved = Omit<ParsedConfig, ServiceName | "ollama"> & {
+type Resolved = Omit<ParsedConfig, ServiceName | "ollama" | "size"> & {
     [K in Exclude<ServiceName, "ollama">]: ParsedConfig[K] & { cpuReservation: number; memoryReservationMb: number };
 } & {
+    /** Resolved: `auto` became a preset (the largest that fits the Docker engine). */
+    size: Preset;
     ollama: Omit<ParsedConfig["ollama"], "gpu"> & {
         cpuReservation: number;
         memoryReservationMb: number;
@@ -35,10 +40,7 @@ type Resolved = Omit<ParsedConfig, ServiceName | "ollama"> & {
     engine?: EngineFacts;
 };
 
-/** What the machine offers, for the values resolved at deploy time. */
-export interface Machine {
-    readonly dockerEngine?: EngineFacts;
-}
+export type { Machine };
 
 /** The validated, defaulted, frozen configuration of one stack. */
 export type PlatformConfig = DeepReadonly<Resolved>;
@@ -55,28 +57,53 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Validates raw configuration (the `llm-platform` namespace, keys without prefix). */
+/**
+ * Validates raw configuration (the `llm-platform` namespace, keys without prefix) against
+ * what the machine offers, given as plain facts. `size: auto` becomes the largest preset
+ * whose whole dev stack fits the Docker engine, or `default` where no engine answered (tests,
+ * `npm run policy:check`, a preview in CI) and on Kubernetes; an explicit size that does not
+ * fit stops here, with the numbers and the preset that would fit.
+ */
 export function parseConfig(raw: Record<string, unknown>, machine: Machine = {}): PlatformConfig {
-    const preset = (presetNames as readonly unknown[]).includes(raw.size) ? (raw.size as Preset) : "default";
-    const result = configSchemaFor(preset).safeParse(raw);
-    if (!result.success) throw new ConfigError(result.error.issues.map((i) => describeIssue(i, raw)));
-    const c = result.data;
-    const engine = c.platform === "docker" ? machine.dockerEngine : undefined;
-    if (engine) {
-        const problems = engineFitProblems(Object.fromEntries(serviceNames.map((n) => [n, c[n]])), engine);
-        if (problems.length > 0) throw new ConfigError(problems);
+    const engine = (raw.platform ?? "docker") === "docker" ? machine.dockerEngine : undefined;
+    const asked = (sizeNames as readonly unknown[]).includes(raw.size ?? SIZE_AUTO) ? ((raw.size ?? SIZE_AUTO) as (typeof sizeNames)[number]) : undefined;
+    if (!engine || asked !== SIZE_AUTO) {
+        // An invalid size is reported by the schema, parsed with the default preset's sizes.
+        const preset = asked === undefined || asked === SIZE_AUTO ? PRESET_WITHOUT_ENGINE : asked;
+        const c = resolve(raw, preset, engine, machine.stack);
+        if (engine) {
+            const fit = fitOnEngine(footprintConfigOf(c), engine);
+            if (!fit.fits) throw new ConfigError(sizeProblems({ raw, tried: [{ preset, fit }], engine, stack: machine.stack, footprintOf }));
+        }
+        return deepFreeze(c);
     }
-    const withReservations = <S extends { cpu: number; memoryMb: number; cpuReservation?: number; memoryReservationMb?: number }>(s: S) => ({
-        ...s,
-        cpuReservation: s.cpuReservation ?? s.cpu / 2,
-        memoryReservationMb: s.memoryReservationMb ?? Math.floor(s.memoryMb / 2),
-    });
+    const tried: Tried[] = [];
+    for (const preset of PRESETS_LARGEST_FIRST) {
+        const c = resolve(raw, preset, engine, machine.stack);
+        const fit = fitOnEngine(footprintConfigOf(c), engine);
+        if (fit.fits) return deepFreeze(c);
+        tried.push({ preset, fit });
+    }
+    throw new ConfigError(sizeProblems({ raw, tried, engine, stack: machine.stack, footprintOf }));
+}
+
+/** What a Docker stack of this config (with this preset's sizes) runs. */
+function footprintOf(raw: Record<string, unknown>, preset: Preset): FootprintConfig {
+    return footprintConfigOf(resolve(raw, preset, undefined));
+}
+
+/** The config with one preset's sizes: validated, reservations and model dimensions filled, `gpu: auto` resolved. */
+function resolve(raw: Record<string, unknown>, preset: Preset, engine: EngineFacts | undefined, stack?: string): Resolved {
+    const result = configSchemaFor(preset).safeParse(raw);
+    if (!result.success) throw new ConfigError(result.error.issues.map((i) => describeIssue(i, raw, stack)));
+    const c = result.data;
     const sized = Object.fromEntries(serviceNames.map((name) => [name, withReservations(c[name])])) as {
         [K in ServiceName]: ParsedConfig[K] & { cpuReservation: number; memoryReservationMb: number };
     };
-    const resolved: Resolved = {
+    return {
         ...c,
         ...sized,
+        size: preset,
         ollama: {
             ...withReservations(c.ollama),
             embeddingDimensions: c.ollama.embeddingDimensions ?? (knownDimensions(c.ollama.embeddingModel) as number),
@@ -84,23 +111,24 @@ export function parseConfig(raw: Record<string, unknown>, machine: Machine = {})
         },
         ...(engine ? { engine } : {}),
     };
-    return deepFreeze(resolved);
 }
 
 /**
  * Reads every key of the `llm-platform` namespace from the stack's configuration and
- * validates it. The only place in the program that reads configuration.
+ * validates it against what the machine offers. The only place in the program that reads
+ * configuration. What was decided for this machine (`auto` values) and what the config
+ * leaves out (alert receivers) is reported once, through `report`.
  */
 export function loadConfig(
-    probeDocker: () => EngineFacts | undefined = readEngineFacts,
-    report: (message: string) => void = (m) => pulumi.log.info(m),
+    /** What `docker info` says (platform/docker/engine.ts), asked only for a Docker stack. */
+    probeDocker: () => EngineFacts | undefined,
+    report: (notice: Notice) => void = (n) => (n.level === "warning" ? pulumi.log.warn(n.text) : pulumi.log.info(n.text)),
 ): PlatformConfig {
     const raw = rawConfig(pulumi.runtime.allConfig());
     const wantsEngine = (raw.platform ?? "docker") === "docker";
-    const dockerEngine = wantsEngine ? probeDocker() : undefined;
-    const parsed = parseConfig(raw, { dockerEngine });
-    const resolved = machineValuesReport(raw, parsed);
-    if (resolved) report(resolved);
+    const stack = pulumi.getStack();
+    const parsed = parseConfig(raw, { dockerEngine: wantsEngine ? probeDocker() : undefined, stack });
+    for (const notice of configNotices(raw, parsed, stack)) report(notice);
     return parsed;
 }
 
@@ -124,7 +152,7 @@ export function rawConfig(all: Readonly<Record<string, string>>): Record<string,
         if (namespace !== CONFIG_NAMESPACE) continue;
         const key = fullKey.slice(CONFIG_NAMESPACE.length + 1);
         if (!(configKeys as string[]).includes(key)) {
-            problems.push(`${fullKey}: unknown key; allowed keys: ${configKeys.join(", ")}`);
+            problems.push(`${fullKey}: unknown key${suggestion(key, configKeys)}; allowed keys: ${configKeys.join(", ")}`);
             continue;
         }
         raw[key] = (SCALAR_KEYS as readonly string[]).includes(key) ? text : parseJson(fullKey, text, problems);
@@ -133,37 +161,34 @@ export function rawConfig(all: Readonly<Record<string, string>>): Record<string,
     return raw;
 }
 
-/** What was resolved at deploy time, so `pulumi up` shows it. */
-function machineValuesReport(raw: Record<string, unknown>, c: PlatformConfig): string | undefined {
-    if (c.platform !== "docker") return undefined;
-    const asked = (raw.ollama as { gpu?: unknown } | undefined)?.gpu ?? "auto";
-    if (asked !== "auto") return undefined;
-    const outcome = c.engine
-        ? c.engine.nvidiaRuntime
-            ? "the Docker engine has the NVIDIA runtime: Ollama runs on the GPU"
-            : "the Docker engine has no NVIDIA runtime: Ollama runs on the CPU"
-        : "no Docker engine answered `docker info`: Ollama is planned on the CPU";
-    return `ollama.gpu = auto: ${outcome} (set llm-platform:ollama.gpu to true or false to decide yourself)`;
-}
-
-/** `llm-platfrom` -> ` (did you mean llm-platform?)` when one edit or swap away. */
+/** `llm-platfrom` -> ` (did you mean llm-platform?)` */
 function namespaceSuggestion(namespace: string): string {
-    const close = [CONFIG_NAMESPACE, ...KNOWN_NAMESPACES].find((known) => editDistance(known, namespace) <= 2);
-    return close ? ` (did you mean ${close}?)` : "";
+    return suggestion(namespace, [CONFIG_NAMESPACE, ...KNOWN_NAMESPACES]);
 }
 
+/**
+ * ` (did you mean memoryMb?)` for a key that differs from an allowed one in case only, or by
+ * at most two edits (a third of its length for short keys); the closest one wins.
+ */
+function suggestion(key: string, allowed: readonly string[]): string {
+    const lower = key.toLowerCase();
+    const scored = allowed
+        .map((a) => ({ a, d: a.toLowerCase() === lower ? 0 : editDistance(a.toLowerCase(), lower) }))
+        .filter(({ a, d }) => d <= Math.min(2, Math.floor(Math.max(a.length, key.length) / 3)))
+        .sort((x, y) => x.d - y.d);
+    return scored.length > 0 ? ` (did you mean ${scored[0].a}?)` : "";
+}
+
+/** Edits between two keys: insertions, deletions, substitutions and swaps of neighbours (`tsl` -> `tls` is one). */
 function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
     for (let i = 1; i <= a.length; i++) {
-        let diagonal = row[0];
-        row[0] = i;
         for (let j = 1; j <= b.length; j++) {
-            const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-            diagonal = above;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
         }
     }
-    return row[b.length];
+    return d[a.length][b.length];
 }
 
 function parseJson(fullKey: string, text: string, problems: string[]): unknown {
@@ -175,23 +200,30 @@ function parseJson(fullKey: string, text: string, problems: string[]): unknown {
     }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, stack: string | undefined): string {
     const path = issue.path.map(String);
     const key = `${CONFIG_NAMESPACE}:${path.join(".")}`;
     if (issue.code === "unrecognized_keys") {
         const allowed = allowedKeysAt(path);
         return issue.keys
-            .map((k) => `${key}.${k}: unknown key${suggestion(k, allowed)}; allowed keys: ${allowed.join(", ")}`)
+            .map((k) => `${CONFIG_NAMESPACE}:${[...path, k].join(".")}: unknown key${suggestion(k, allowed)}; allowed keys: ${allowed.join(", ")}`)
             .join("\n  - ");
     }
     const value = valueAt(raw, path);
     const shown = value === undefined ? "(not set)" : JSON.stringify(value);
-    return `${key} = ${shown}: ${allowedText(issue)}`;
+    return `${key} = ${shown}: ${allowedText(issue, path, stack)}`;
 }
 
-function allowedText(issue: z.core.$ZodIssue): string {
+function allowedText(issue: z.core.$ZodIssue, path: string[], stack: string | undefined): string {
     switch (issue.code) {
         case "invalid_type":
+            if (issue.expected === "number") {
+                // `config set --path` stores 4096 as a number but 0.5 as a string: a fraction needs its type.
+                const whole = (unwrap(schemaAt(path) ?? z.never()) as z.ZodNumber).isInt === true;
+                return whole
+                    ? "must be a whole number"
+                    : `must be a number (a fraction on the command line needs its type: ${pulumiCommand(stack, `config set --path ${path.join(".")} 0.5 --type float`)})`;
+            }
             return `must be ${typeNames[issue.expected] ?? `a ${issue.expected}`}`;
         case "invalid_value":
             return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
@@ -209,7 +241,7 @@ function allowedText(issue: z.core.$ZodIssue): string {
 
 const typeNames: Record<string, string> = {
     int: "a whole number",
-    number: "a number (for a fraction on the command line: pulumi config set --path <key> 0.5 --type float)",
+    number: "a number",
     boolean: "true or false",
     string: "a string",
     array: "a list",
@@ -224,28 +256,28 @@ function unionAlternatives(issue: z.core.$ZodIssueInvalidUnion): string[] {
 
 /** The keys an object of the config accepts at this path, e.g. ["sqlserver"]. */
 export function allowedKeysAt(path: string[]): string[] {
-    let schema: z.ZodType = configSchema;
-    for (const segment of path) {
-        schema = unwrap(schema);
-        const shape = (schema as z.ZodObject).shape;
-        if (!shape || !(segment in shape)) return [];
-        schema = shape[segment] as z.ZodType;
-    }
-    const shape = (unwrap(schema) as z.ZodObject).shape;
+    const schema = schemaAt(path);
+    const shape = schema && (unwrap(schema) as z.ZodObject).shape;
     return shape ? Object.keys(shape) : [];
 }
 
-function unwrap(schema: z.ZodType): z.ZodType {
+/** The schema of the key at this path (objects only: a list's or a record's items are not walked). */
+export function schemaAt(path: readonly string[]): z.ZodType | undefined {
+    let schema: z.ZodType = configSchema;
+    for (const segment of path) {
+        const shape = (unwrap(schema) as z.ZodObject).shape;
+        if (!shape || !(segment in shape)) return undefined;
+        schema = shape[segment] as z.ZodType;
+    }
+    return schema;
+}
+
+export function unwrap(schema: z.ZodType): z.ZodType {
     let s = schema;
     while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) {
         s = s.def.innerType as z.ZodType;
     }
     return s;
-}
-
-function suggestion(key: string, allowed: string[]): string {
-    const match = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
-    return match ? ` (did you mean ${match}?)` : "";
 }
 
 function valueAt(raw: unknown, path: string[]): unknown {

@@ -6,7 +6,7 @@ import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
 import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
 import { knownDimensions } from "./models";
-import { Preset, presetChatModels, presetNames, presetSize } from "./presets";
+import { Preset, presetChatModels, presetSize, SIZE_AUTO, sizeNames } from "./presets";
 
 /** SQL Server on Linux refuses to start with less memory than this. */
 export const SQLSERVER_MIN_MEMORY_MB = 2048;
@@ -54,6 +54,8 @@ function service<T extends z.ZodRawShape>(name: string, preset: Preset, image_: 
             cpuReservation: z.number().positive().optional(),
             memoryReservationMb: z.number().int().positive().optional(),
             image: image.default(image_),
+            /** Kubernetes: how long `pulumi up` waits for the service's rollout (default: what the service needs, else 10). */
+            rolloutTimeoutMinutes: z.number().int().min(1).max(24 * 60).optional(),
             ...extra,
         })
         .prefault({} as never);
@@ -64,7 +66,8 @@ export function configSchemaFor(preset: Preset) {
     return z
     .strictObject({
         platform: z.enum(["docker", "kubernetes"]).default("docker"),
-        size: z.enum(presetNames).default("default"),
+        // auto: the largest preset that fits the Docker engine (resolved in load.ts, never written back).
+        size: z.enum(sizeNames).default(SIZE_AUTO),
         docker: z
             .strictObject({
                 networkName: z

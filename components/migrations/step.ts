@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { defaultImages } from "../config/images";
-import { stepResources } from "../platform/resources";
-import { Env, InitStep, Resources, ServiceFile } from "../platform/types";
+import { jvmStepResources, stepResources } from "../platform/resources";
+import { Env, InitStep, ServiceFile } from "../platform/types";
 import { MigrationPlan, planFiles, runnerScript } from "./plan";
 
 export const MIGRATE_STEP = "migrate";
@@ -12,8 +12,7 @@ const AFTER_DEPLOY_FILE = "/opt/llm-platform/after-deploy.sql";
 /** The images' own unprivileged users: sqitch (docker-sqitch's Dockerfile), liquibase (liquibase/docker's). */
 const SQITCH_USER = { uid: 1024, gid: 1024 };
 const LIQUIBASE_USER = { uid: 1001, gid: 1001 };
-/** A JVM wants more than a shell step; C1 only starts a short-lived run faster. */
-const liquibaseResources: Resources = { cpu: 1, memoryMb: 768, cpuReservation: 0.1, memoryReservationMb: 256 };
+/** C1 only starts a short-lived run faster. */
 const LIQUIBASE_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:MaxRAMPercentage=50";
 
 /**
@@ -97,7 +96,7 @@ export function migrationStep(a: MigrationStepArgs): InitStep {
         env: { MIGRATE_PLAN_DIR: PLAN_DIR, JAVA_OPTS: LIQUIBASE_JAVA_OPTS, ...adoptEnv },
         secretEnv: { LIQUIBASE_COMMAND_PASSWORD: t.password },
         files: [...files, { path: `${PLAN_DIR}/liquibase.properties`, content: liquibaseProperties(t, a.parameters ?? {}), mode: "0644" }],
-        resources: liquibaseResources,
+        resources: jvmStepResources,
         runAs: LIQUIBASE_USER,
     };
 }

@@ -13,11 +13,6 @@ export interface AlertReceivers {
     };
 }
 
-/** No receiver configured: alerts are only visible in Alertmanager's UI. */
-export function hasReceivers(r: AlertReceivers): boolean {
-    return Boolean(r.slackWebhookUrl || r.pagerdutyRoutingKey || r.email);
-}
-
 const SLACK_TEXT = '{{ range .Alerts }}*{{ .Annotations.summary }}*\nRunbook: {{ .Annotations.runbook }}\n{{ end }}';
 
 function receiver(name: string, r: AlertReceivers, page: boolean) {

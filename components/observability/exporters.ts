@@ -62,6 +62,7 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
         image: c.image,
         ports: [{ name: "metrics", port }],
         resources: resourcesOf(c),
+        rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
         healthCheck: metricsCheck(decl.kind, port),
         // None of them writes a file: nobody, whatever user the image names.
         runAs: { uid: 65534, gid: 65534 },

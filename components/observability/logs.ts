@@ -131,6 +131,8 @@ export class Logs extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data", sizeGb: 50 }],
             ports: [{ name: "https", port: ELASTICSEARCH_PORT }],
             resources: resourcesOf(c.elasticsearch),
+            // A first start on a big volume, or a recovery of every shard after an update.
+            rolloutTimeoutMinutes: c.elasticsearch.rolloutTimeoutMinutes ?? 15,
             runAs: ELASTIC_USER,
             healthCheck: {
                 command: [
@@ -202,6 +204,7 @@ export class Logs extends pulumi.ComponentResource {
                 { name: "api", port: LOGSTASH_API_PORT },
             ],
             resources: resourcesOf(c.logstash),
+            rolloutTimeoutMinutes: c.logstash.rolloutTimeoutMinutes,
             runAs: ELASTIC_USER,
             healthCheck: {
                 command: ["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${LOGSTASH_API_PORT}/`],
@@ -242,6 +245,7 @@ export class Logs extends pulumi.ComponentResource {
             files: [{ path: KIBANA_CA, content: args.caCertPem }],
             ports: [{ name: "http", port: KIBANA_PORT }],
             resources: resourcesOf(c.kibana),
+            rolloutTimeoutMinutes: c.kibana.rolloutTimeoutMinutes,
             runAs: ELASTIC_USER,
             healthCheck: {
                 command: ["bash", "-c", `[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${KIBANA_PORT}${KIBANA_PATH}/login)" = 200 ]`],
@@ -305,6 +309,7 @@ export class Logs extends pulumi.ComponentResource {
                 { name: "http", port: FLUENT_BIT_HTTP_PORT },
             ],
             resources: resourcesOf(c.fluentBit),
+            rolloutTimeoutMinutes: c.fluentBit.rolloutTimeoutMinutes,
             // The image is distroless: Docker can only run the binary; Kubernetes asks /api/v1/health.
             healthCheck: metricsHealth(["/fluent-bit/bin/fluent-bit", "--version"], FLUENT_BIT_HTTP_PORT, "/api/v1/health"),
             dependsOn: ["logstash"],

@@ -4,7 +4,7 @@ import { PlatformConfig } from "../config/load";
 import { ServiceCatalog } from "../platform/catalog";
 import { loopbackPort, resourcesOf } from "../platform/resources";
 import { ObservedService, ServiceFile, ServiceSpec } from "../platform/types";
-import { renderAlertmanagerConf, hasReceivers } from "./alertmanager-conf";
+import { renderAlertmanagerConf } from "./alertmanager-conf";
 import { renderAlertRules } from "./alert-rules";
 import { BLACKBOX_CA_FILE, renderBlackboxConf } from "./blackbox-conf";
 import { exporterSpec, metricsHealth } from "./exporters";
@@ -15,12 +15,19 @@ import {
     renderGrafanaDashboardProvider,
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
-import { ALERTMANAGER_PORT, bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
+import { bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
 import { nodeLayout } from "./node-layout";
 import { pushgatewaySpec } from "./pushgateway";
-import { GRAFANA_ADMIN_USER, GRAFANA_PATH, GRAFANA_PORT } from "./routes";
+import {
+    ALERTMANAGER_PATH,
+    ALERTMANAGER_PORT,
+    GRAFANA_ADMIN_USER,
+    GRAFANA_PATH,
+    GRAFANA_PORT,
+    PROMETHEUS_PATH,
+    PROMETHEUS_PORT,
+} from "./routes";
 
-export const PROMETHEUS_PORT = 9090;
 const NODE_EXPORTER_PORT = 9100;
 const CADVISOR_PORT = 8080;
 
@@ -31,8 +38,8 @@ export interface MetricsArgs {
     readonly stack: string;
     /** The stack's CA: blackbox verifies the proxy's certificate with it. */
     readonly caCertPem: pulumi.Input<string>;
-    /** Grafana's URL as browsers see it, through the proxy. */
-    readonly grafanaRootUrl: string;
+    /** The proxy's URL as browsers see it: the UIs live under it (Grafana at /grafana/, ...). */
+    readonly publicUrl: string;
     /** Grafana's admin password (the proxy checks the same one). Secret. */
     readonly grafanaAdminPassword: pulumi.Output<string>;
     /** The logs data source, when logs are on. */
@@ -82,6 +89,7 @@ export class Metrics extends pulumi.ComponentResource {
             readOnlyRootFilesystem: true,
             ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
             resources: resourcesOf(c.nodeExporter),
+            rolloutTimeoutMinutes: c.nodeExporter.rolloutTimeoutMinutes,
             healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
             observe: { metrics: { port: NODE_EXPORTER_PORT, path: "/metrics" } },
         });
@@ -93,6 +101,7 @@ export class Metrics extends pulumi.ComponentResource {
             hostMounts: layout.cadvisor.hostMounts,
             ports: [{ name: "metrics", port: CADVISOR_PORT }],
             resources: resourcesOf(c.cadvisor),
+            rolloutTimeoutMinutes: c.cadvisor.rolloutTimeoutMinutes,
             healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
             observe: { metrics: { port: CADVISOR_PORT, path: "/metrics" } },
         });
@@ -106,6 +115,7 @@ export class Metrics extends pulumi.ComponentResource {
             ],
             ports: [{ name: "http", port: BLACKBOX_PORT }],
             resources: resourcesOf(c.blackboxExporter),
+            rolloutTimeoutMinutes: c.blackboxExporter.rolloutTimeoutMinutes,
             runAs: NOBODY,
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
@@ -114,24 +124,26 @@ export class Metrics extends pulumi.ComponentResource {
             observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
         });
 
-        if (!hasReceivers(o.alertReceivers)) {
-            pulumi.log.warn(
-                "observability.alertReceivers has no Slack webhook, PagerDuty routing key or e-mail: alerts are only visible in Alertmanager's UI " +
-                    `(http://127.0.0.1:${c.alertmanager.hostPort ?? ALERTMANAGER_PORT}/ when alertmanager.hostPort is set)`,
-                this,
-            );
-        }
+        // Without receivers, alerts show only in Alertmanager's UI: config/notices.ts says so once per run.
         this.alertmanagerConf = pulumi.secret(renderAlertmanagerConf(o.alertReceivers));
         deploy({
             name: "alertmanager",
             backupNotNeeded: "silences and the notification log only; active alerts come back from Prometheus' rules within minutes",
             image: c.alertmanager.image,
             // One instance: no HA gossip (with it on, a pod without a private-range IP fails to start).
-            command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager", "--cluster.listen-address="],
+            command: [
+                "--config.file=/etc/alertmanager/alertmanager.yml",
+                "--storage.path=/alertmanager",
+                "--cluster.listen-address=",
+                // Behind the proxy at /alertmanager/ (its links, and those in notifications); routes stay at /.
+                `--web.external-url=${args.publicUrl}${ALERTMANAGER_PATH}/`,
+                "--web.route-prefix=/",
+            ],
             files: [{ path: "/etc/alertmanager/alertmanager.yml", content: this.alertmanagerConf, secret: true, mode: "0644" }],
             volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
             ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
             resources: resourcesOf(c.alertmanager),
+            rolloutTimeoutMinutes: c.alertmanager.rolloutTimeoutMinutes,
             runAs: NOBODY,
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
@@ -170,21 +182,26 @@ export class Metrics extends pulumi.ComponentResource {
                 "--storage.tsdb.path=/prometheus",
                 `--storage.tsdb.retention.time=${o.metricsRetentionDays}d`,
                 `--storage.tsdb.retention.size=${o.metricsRetentionGb}GB`,
+                // Reached inside the platform only: the proxy answers /prometheus/-/... with a 404.
                 "--web.enable-lifecycle",
+                // Behind the proxy at /prometheus/ (the UI's links); routes stay at / for scrapes, probes and Grafana.
+                `--web.external-url=${args.publicUrl}${PROMETHEUS_PATH}/`,
+                "--web.route-prefix=/",
             ],
             files: [
                 { path: PROMETHEUS_PATHS.config, content: this.prometheusConf },
                 { path: PROMETHEUS_PATHS.rules, content: this.alertRules },
                 ...tokenFiles,
             ],
-            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5 }],
+            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5, sizedBy: "observability.metricsRetentionGb+5" }],
             ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
             resources: resourcesOf(c.prometheus),
+            rolloutTimeoutMinutes: c.prometheus.rolloutTimeoutMinutes,
             runAs: NOBODY,
             readOnlyRootFilesystem: true,
             healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
             stopGraceSeconds: 60,
-            dependsOn: ["alertmanager"],
+            // No dependsOn: Prometheus starts without Alertmanager (alerts queue until it answers) and scrapes it like any target.
             talksTo: [...new Set(scrapeTargets(services, (s) => platform.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
             observe: prometheusObserve,
         });
@@ -199,7 +216,7 @@ export class Metrics extends pulumi.ComponentResource {
             backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",
             image: c.grafana.image,
             env: {
-                GF_SERVER_ROOT_URL: args.grafanaRootUrl,
+                GF_SERVER_ROOT_URL: `${args.publicUrl}${GRAFANA_PATH}/`,
                 GF_SERVER_SERVE_FROM_SUB_PATH: "true",
                 GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN_USER,
                 GF_AUTH_ANONYMOUS_ENABLED: "false",
@@ -219,11 +236,12 @@ export class Metrics extends pulumi.ComponentResource {
             volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGb: 2 }],
             ports: [{ name: "http", port: GRAFANA_PORT }],
             resources: resourcesOf(c.grafana),
+            rolloutTimeoutMinutes: c.grafana.rolloutTimeoutMinutes,
             // The image's grafana user (group root, which owns its directories).
             runAs: { uid: 472, gid: 0 },
             healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
-            dependsOn: ["prometheus"],
-            talksTo: args.elasticsearch ? ["elasticsearch"] : [],
+            // It queries Prometheus (and Elasticsearch) per panel, at run time: it starts without them.
+            talksTo: ["prometheus", ...(args.elasticsearch ? ["elasticsearch"] : [])],
             observe: grafanaObserve,
         });
         this.registerOutputs({});

@@ -11,7 +11,6 @@ export const PROMETHEUS_PATHS = {
 } as const;
 
 export const BLACKBOX_PORT = 9115;
-export const ALERTMANAGER_PORT = 9093;
 
 /** The blackbox modules probes use, by the module a service declares. */
 export const PROBE_MODULES: Readonly<Record<ProbeDeclaration["module"], string>> = {

@@ -35,6 +35,7 @@ export function pushgatewaySpec(c: PlatformConfig): ServiceSpec {
         volumes: [{ name: "data", mountPath: DATA_DIR, sizeGb: 1 }],
         ports: [{ name: "http", port }],
         resources: resourcesOf(c.pushgateway),
+        rolloutTimeoutMinutes: c.pushgateway.rolloutTimeoutMinutes,
         healthCheck: metricsHealth(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/-/healthy`], port, "/-/healthy"),
         // The image's nobody user.
         runAs: { uid: 65534, gid: 65534 },

@@ -4,22 +4,41 @@ import { Upstream } from "../proxy/nginx-conf";
 
 export const GRAFANA_PORT = 3000;
 export const KIBANA_PORT = 5601;
+export const PROMETHEUS_PORT = 9090;
+export const ALERTMANAGER_PORT = 9093;
 /** Path prefixes of the UIs behind the TLS proxy. */
 export const GRAFANA_PATH = "/grafana";
 export const KIBANA_PATH = "/kibana";
+export const PROMETHEUS_PATH = "/prometheus";
+export const ALERTMANAGER_PATH = "/alertmanager";
 export const GRAFANA_ADMIN_USER = "admin";
 
 const userFile = (ui: string) => `/etc/nginx/auth/${ui}.htpasswd`;
 
-/** The people who may open each UI: the proxy checks them, the UI signs the same user in. */
-export interface UiUsers {
-    readonly grafana?: { readonly user: string; readonly password: pulumi.Input<string> };
-    readonly kibana?: { readonly user: string; readonly password: pulumi.Input<string> };
+interface UiUser {
+    readonly user: string;
+    readonly password: pulumi.Input<string>;
 }
 
 /**
- * The UIs the proxy serves under their own path prefixes (each serves itself from that
- * sub-path, so nothing is stripped), behind the proxy's basic auth; neither publishes a port.
+ * The people who may open each UI: the proxy checks them. Grafana and Kibana sign the same
+ * user in; Prometheus and Alertmanager have no users of their own, so the proxy's check is
+ * their login (the metrics UIs share Grafana's admin).
+ */
+export interface UiUsers {
+    readonly grafana?: UiUser;
+    readonly kibana?: UiUser;
+    readonly prometheus?: UiUser;
+    readonly alertmanager?: UiUser;
+}
+
+/**
+ * The UIs the proxy serves under their own path prefixes, behind the proxy's basic auth;
+ * none publishes a port. Grafana and Kibana serve themselves from that sub-path; Prometheus
+ * and Alertmanager keep their routes at / (their health checks, scrapes and each other's
+ * API stay where they were) and only link under it (`--web.external-url`), so the proxy
+ * strips the prefix. Their lifecycle endpoints (`/-/reload`, `/-/quit`) stay inside the
+ * platform: those paths are a 404 at the proxy.
  */
 export function observabilityRoutes(o: { readonly metrics: boolean; readonly logs: boolean }, hostOf: (service: string) => string = (s) => s): Upstream[] {
     const route = (name: string, path: string, port: number, realm: string): Upstream => ({
@@ -28,8 +47,19 @@ export function observabilityRoutes(o: { readonly metrics: boolean; readonly log
         target: `${hostOf(name)}:${port}`,
         basicAuth: { realm, userFile: userFile(name) },
     });
+    const stripped = (name: string, path: string, port: number, realm: string): Upstream => ({
+        ...route(name, path, port, realm),
+        pattern: `^${path}(?!/-/)(/.*)?$`,
+        stripPrefix: path,
+    });
     return [
-        ...(o.metrics ? [route("grafana", GRAFANA_PATH, GRAFANA_PORT, "Grafana")] : []),
+        ...(o.metrics
+            ? [
+                  route("grafana", GRAFANA_PATH, GRAFANA_PORT, "Grafana"),
+                  stripped("prometheus", PROMETHEUS_PATH, PROMETHEUS_PORT, "Prometheus"),
+                  stripped("alertmanager", ALERTMANAGER_PATH, ALERTMANAGER_PORT, "Alertmanager"),
+              ]
+            : []),
         ...(o.logs ? [route("kibana", KIBANA_PATH, KIBANA_PORT, "Kibana")] : []),
     ];
 }

@@ -36,6 +36,12 @@ export interface ServiceVolume {
     readonly name: string;
     readonly mountPath: string;
     readonly sizeGb: number;
+    /**
+     * The config key that sizes it, plus a fixed part when there is one: `sqlserver.storageGb`,
+     * `observability.metricsRetentionGb+5`. A volume cannot shrink: Kubernetes refuses a lower
+     * value before anything changes, naming this key (kubernetes/claims.ts). Unset: a fixed size.
+     */
+    readonly sizedBy?: string;
 }
 
 /** The unprivileged user an image runs as; the platform enforces it (Kubernetes: runAsNonRoot). */
@@ -59,8 +65,8 @@ export type Env = Readonly<Record<string, pulumi.Input<string>>>;
 
 /**
  * A one-shot step that runs to completion after its service is healthy (Docker: an
- * attached container; Kubernetes: a Job), after the service's earlier steps. Steps must be
- * safe to run again: they run whenever their inputs change.
+ * attached container; Kubernetes: a Job). Steps must be safe to run again: they run
+ * whenever their inputs change.
  */
 export interface InitStep {
     readonly name: string;
@@ -77,6 +83,8 @@ export interface InitStep {
     readonly after?: string[];
     /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
     readonly runAs?: RunAs;
+    /** An earlier step of the same service whose work this one needs (SQL Server's database before its migrations). */
+    readonly afterStep?: string;
     /** The step migrates a schema (components/migrations/): see MigrationRun. */
     readonly migration?: MigrationRun;
 }
@@ -197,8 +205,20 @@ export interface ServiceSpec {
     readonly gpu?: boolean;
     /** Size of /dev/shm (Docker defaults to 64 MB; PostgreSQL's parallel queries need more). */
     readonly sharedMemoryMb?: number;
+    /**
+     * How long a rollout (first start or update) may take before `pulumi up` gives up: image pull,
+     * volume attach, a node scale-up, the first start (Kubernetes: the workload's await; Docker waits
+     * for its health check instead). Unset: the platform's default (10 minutes).
+     */
+    readonly rolloutTimeoutMinutes?: number;
     /** How long a shutdown may take before the process is killed. */
     readonly stopGraceSeconds?: number;
+    /**
+     * Keep serving this long after the stop is asked, before the process is signalled, so a load
+     * balancer stops sending first (Kubernetes: a preStop sleep, added to the termination grace
+     * period; Docker: nothing deregisters a container, so it stops at once).
+     */
+    readonly stopDelaySeconds?: number;
     readonly initSteps?: InitStep[];
     /** Services (by name) that must be healthy before this one starts; it may call them. */
     readonly dependsOn?: string[];

@@ -5,7 +5,7 @@ export interface Upstream {
     readonly pattern: string;
     /** `host:port` resolved at request time. */
     readonly target: string;
-    /** Strip this prefix before passing the request on (e.g. `/ollama/api/tags` -> `/api/tags`). */
+    /** Strip this prefix before passing the request on (e.g. `/ollama/api/tags` -> `/api/tags`, `/prometheus` -> `/`). */
     readonly stripPrefix?: string;
     /**
      * The upstream's own users, checked here with HTTP basic auth instead of an API key; the
@@ -156,7 +156,7 @@ export function renderApiKeyMap(keys: Readonly<Record<string, string>>): string 
 
 function proxyLocation(u: Upstream, timeout: number, auth: ApiKeyAuth): string {
     const variable = `$upstream_${u.name.replace(/[^a-z0-9]/gi, "_")}`;
-    const strip = u.stripPrefix ? `            rewrite ^${u.stripPrefix}(/.*)$ $1 break;\n` : "";
+    const strip = u.stripPrefix ? `            rewrite ^${u.stripPrefix}/?(.*)$ /$1 break;\n` : "";
     const gate = u.basicAuth
         ? `            auth_basic "${u.basicAuth.realm}";\n            auth_basic_user_file ${u.basicAuth.userFile};\n`
         : `            # Only holders of an API key reach the models.

@@ -3,6 +3,7 @@ import { PlatformConfig } from "../config/load";
 import { generatedApiKey } from "../generated-secret";
 import { resourcesOf } from "../platform/resources";
 import { Platform, ServiceFile, ServiceSpec } from "../platform/types";
+import { PROXY_STOP_DELAY_SECONDS } from "./draining";
 import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, Upstream } from "./nginx-conf";
 
 export const PROXY_HTTPS_PORT = 443;
@@ -89,12 +90,15 @@ export class TlsProxy extends pulumi.ComponentResource {
                 ...(args.metrics ? [{ name: "status", port: PROXY_STATUS_PORT }] : []),
             ],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             replicas: c.replicas,
             // Every upstream host, so the platform lets the proxy reach exactly those.
             talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],
             // The image's nginx user (uid 101, Alpine): where the platform enforces it the whole
             // server runs unprivileged, writing only its pid (/tmp) and request buffers.
             runAs: { uid: 101, gid: 101 },
+            // Behind the load balancer: serve until it has stopped sending (draining.ts).
+            stopDelaySeconds: PROXY_STOP_DELAY_SECONDS,
             readOnlyRootFilesystem: true,
             scratchPaths: ["/var/cache/nginx"],
             healthCheck: {

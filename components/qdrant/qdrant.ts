@@ -42,11 +42,12 @@ export class Qdrant extends pulumi.ComponentResource {
             },
             secretEnv: { QDRANT__SERVICE__API_KEY: this.apiKey },
             volumes: [
-                { name: "storage", mountPath: "/qdrant/storage", sizeGb: c.storageGb },
-                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: c.snapshotsGb },
+                { name: "storage", mountPath: "/qdrant/storage", sizeGb: c.storageGb, sizedBy: "qdrant.storageGb" },
+                { name: "snapshots", mountPath: "/qdrant/snapshots", sizeGb: c.snapshotsGb, sizedBy: "qdrant.snapshotsGb" },
             ],
             ports: [loopbackPort("http", QDRANT_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             // The default image runs as root; its `-unprivileged` variant (prod's default) as uid 1000.
             runAs: /-unprivileged$/.test(c.image.split("@")[0]) ? { uid: 1000, gid: 1000 } : undefined,
             // No curl or wget in the image: bash opens the port itself.

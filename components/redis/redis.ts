@@ -47,9 +47,10 @@ export class Redis extends pulumi.ComponentResource {
             secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
             // Readable by the image's unprivileged server user; the container holds nothing else.
             files: [{ path: flavor.confPath, content: conf, secret: true, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb }],
+            volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb, sizedBy: "redis.storageGb" }],
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             // The image's valkey/redis user (Alpine: uid 999, gid 1000); it writes only to /data.
             runAs: { uid: 999, gid: 1000 },
             readOnlyRootFilesystem: true,

@@ -11,6 +11,12 @@ import { SQLSERVER_MIGRATIONS } from "./migration-plan";
 import { renderSqlSettings } from "./settings-sql";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 
+/**
+ * SQL Server's first start creates the system databases, and the first start on a new CU runs
+ * its upgrade scripts over every database before it accepts logins; the image is over 1.5 GB.
+ */
+const SQLSERVER_ROLLOUT_MINUTES = 20;
+
 export const SQLSERVER_PORT = 1433;
 const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
 /** SQL Server on Linux loads PEM files from here at startup to trust outbound TLS peers. */
@@ -87,9 +93,10 @@ export class SqlServer extends pulumi.ComponentResource {
             // SQLCMDPASSWORD lets the health check log in without the password on its command line.
             secretEnv: { MSSQL_SA_PASSWORD: this.saPassword, SQLCMDPASSWORD: this.saPassword },
             files: [{ path: `${SQLSERVER_CA_DIR}/llm-platform-ca.crt`, content: args.caCertPem, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb }],
+            volumes: [{ name: "data", mountPath: "/var/opt/mssql", sizeGb: c.storageGb, sizedBy: "sqlserver.storageGb" }],
             ports: [loopbackPort("tds", SQLSERVER_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes ?? SQLSERVER_ROLLOUT_MINUTES,
             // The image's mssql user; its external model calls Ollama through the proxy.
             runAs: MSSQL_USER,
             talksTo: [new URL(args.embedUrl).hostname],
@@ -103,7 +110,7 @@ export class SqlServer extends pulumi.ComponentResource {
             // A clean shutdown checkpoints every database.
             stopGraceSeconds: 60,
             initSteps: [
-                // The database, its settings and the external model, before the migrations connect to it.
+                // The database, its settings and the external model; the migrations connect to that database.
                 {
                     name: "settings",
                     image: c.image,
@@ -117,13 +124,17 @@ export class SqlServer extends pulumi.ComponentResource {
                     resources: stepResources,
                     runAs: MSSQL_USER,
                 },
-                migrationStep({
-                    plan: SQLSERVER_MIGRATIONS,
-                    target: { host: name, port: SQLSERVER_PORT, database: c.database, user: "sa", password: this.saPassword },
-                    adopt: { to: "init-steps", evidence: "documents" },
-                    parameters: { embedding_dimensions: args.embeddingDimensions },
-                    backupFirst: args.backup.enabled ? "full" : undefined,
-                }),
+                {
+                    ...migrationStep({
+                        plan: SQLSERVER_MIGRATIONS,
+                        target: { host: name, port: SQLSERVER_PORT, database: c.database, user: "sa", password: this.saPassword },
+                        adopt: { to: "init-steps", evidence: "documents" },
+                        parameters: { embedding_dimensions: args.embeddingDimensions },
+                        backupFirst: args.backup.enabled ? "full" : undefined,
+                    }),
+                    // The settings step creates the database it connects to.
+                    afterStep: "settings",
+                },
                 ...(monitorPassword
                     ? [
                           {

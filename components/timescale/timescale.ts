@@ -67,9 +67,10 @@ export class Timescale extends pulumi.ComponentResource {
                 PGDATA: "/var/lib/postgresql/data/pgdata",
             },
             secretEnv: { POSTGRES_PASSWORD: this.password },
-            volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: c.storageGb }],
+            volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: c.storageGb, sizedBy: "timescale.storageGb" }],
             ports: [loopbackPort("postgres", POSTGRES_PORT, c.hostPort)],
             resources: resourcesOf(c),
+            rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             runAs: POSTGRES_USER,
             // PostgreSQL writes its data, /tmp and its socket directory, nothing else.
             readOnlyRootFilesystem: true,

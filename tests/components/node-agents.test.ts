@@ -18,10 +18,22 @@ const shipper: ServiceSpec = {
 };
 
 const kubernetesConfig = parseConfig({ platform: "kubernetes", kubernetes: { context: "test" }, proxy: { httpsPort: 443, httpPort: 80 }, ollama: { gpu: false }, backup: { enabled: false }, tls: { hostnames: ["llm.example.com"] } }).kubernetes;
-const settled = () => new Promise((r) => setTimeout(r, 50));
+/**
+ * Until the registrations stop arriving (nothing new for half a second): a workload waits for its
+ * error hook's registration (the first one starts the callback server) and the PriorityClass's name.
+ */
+async function settled(): Promise<void> {
+    let [last, quiet] = [-1, 0];
+    for (let i = 0; i < 200 && quiet < 10; i++) {
+        quiet = registered.length === last ? quiet + 1 : 0;
+        last = registered.length;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+}
+
+let registered: Registered[];
 
 describe("node agents (a ServiceSpec with hostMounts)", () => {
-    let registered: Registered[];
     beforeEach(async () => {
         registered = await useMocks();
     });
@@ -39,8 +51,8 @@ describe("node agents (a ServiceSpec with hostMounts)", () => {
 
         const namespaces = registered.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata);
         assert.deepEqual(
-            namespaces.map((m) => [m.name, m.labels["pod-security.kubernetes.io/enforce"]]),
-            [["llm-platform", "baseline"], ["llm-platform-node-agents", "privileged"]],
+            namespaces.map((m) => [m.name, m.labels["pod-security.kubernetes.io/enforce"]]).sort(),
+            [["llm-platform", "restricted"], ["llm-platform-node-agents", "privileged"]],
         );
         const denies = registered.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.inputs.metadata.name === "default-deny");
         assert.deepEqual(denies.map((r) => r.inputs.metadata.namespace).sort(), ["llm-platform", "llm-platform-node-agents"]);

@@ -70,7 +70,7 @@ describe("service components", () => {
             new Ollama("ollama", { config: config.ollama, platform });
             const spec = platform.only();
             assert.equal(spec.gpu, true);
-            assert.deepEqual(spec.volumes, [{ name: "models", mountPath: "/root/.ollama", sizeGb: 100 }]);
+            assert.deepEqual(spec.volumes, [{ name: "models", mountPath: "/var/lib/ollama", sizeGb: 100, sizedBy: "ollama.storageGb" }]);
             assert.equal(spec.env!.OLLAMA_KEEP_ALIVE, "30m");
             assert.equal(spec.env!.OLLAMA_NUM_PARALLEL, "2");
             assert.deepEqual(spec.healthCheck.command, ["ollama", "list"]);

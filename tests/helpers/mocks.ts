@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { mockState } from "../../harness/mock-state";
+import { setMocksWithErrorHooks } from "../../harness/mock-monitor";
 
 export interface Registered {
     type: string;
@@ -10,7 +11,7 @@ export interface Registered {
 /** Installs Pulumi's mocks for a component test; returns what gets registered. */
 export async function useMocks(stack = "test"): Promise<Registered[]> {
     const registered: Registered[] = [];
-    await pulumi.runtime.setMocks(
+    await setMocksWithErrorHooks(
         {
             newResource(args) {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs });
@@ -21,7 +22,6 @@ export async function useMocks(stack = "test"): Promise<Registered[]> {
         },
         "llm-platform",
         stack,
-        false,
     );
     return registered;
 }

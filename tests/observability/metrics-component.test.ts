@@ -27,7 +27,7 @@ describe("Metrics component (on any platform)", () => {
         })();
         catalog.deploy(spec("vectors", { metrics: { port: 7000, path: "/stats" }, probes: [{ name: "ready", module: "http", target: "http://vectors:7000/ready" }] }), parent);
         catalog.deploy(spec("cache", { exporter: { kind: "redis", target: "redis://cache:6379", password: "p" } }), parent);
-        const metrics = new Metrics("metrics", { config: parseConfig({}), catalog, stack: "test", caCertPem: "CA", grafanaRootUrl: "https://localhost/grafana/", grafanaAdminPassword: (await import("@pulumi/pulumi")).output("pw") }, { parent });
+        const metrics = new Metrics("metrics", { config: parseConfig({}), catalog, stack: "test", caCertPem: "CA", publicUrl: "https://localhost", grafanaAdminPassword: (await import("@pulumi/pulumi")).output("pw") }, { parent });
 
         const byName = new Map(recording.specs.map((s) => [s.name, s]));
         assert.ok(byName.has("cache-exporter"), "the declared exporter runs");

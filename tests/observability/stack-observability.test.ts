@@ -79,13 +79,13 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         }
     });
 
-    it("publishes neither the proxy's stub_status nor Grafana; Prometheus and Alertmanager on 127.0.0.1 only", () => {
+    it("publishes neither the proxy's stub_status nor a UI: Grafana, Prometheus and Alertmanager are behind the proxy's login", () => {
         const published = (name: string) => (on.named(CONTAINER, name).inputs.ports ?? []).map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
         assert.deepEqual(published("proxy").sort(), ["0.0.0.0:8080->80", "0.0.0.0:8443->443"]);
-        assert.deepEqual(published("grafana"), []);
-        assert.deepEqual(published("prometheus"), ["127.0.0.1:9090->9090"]);
-        assert.deepEqual(published("alertmanager"), ["127.0.0.1:9093->9093"]);
+        for (const ui of ["grafana", "prometheus", "alertmanager"]) assert.deepEqual(published(ui), [], ui);
         assert.equal(on.outputs.observability.grafanaUrl, "https://localhost:8443/grafana/");
+        assert.equal(on.outputs.observability.prometheusUrl, "https://localhost:8443/prometheus/");
+        assert.equal(on.outputs.observability.alertmanagerUrl, "https://localhost:8443/alertmanager/");
     });
 
     it("mounts the host into node agents (node-exporter, cAdvisor, Fluent Bit) read-only, and into nothing else", () => {

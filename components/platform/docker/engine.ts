@@ -1,15 +1,5 @@
 import { spawnSync } from "child_process";
-
-/** What the Docker engine the provider talks to reports about itself (`docker info`). */
-export interface EngineFacts {
-    readonly cpus: number;
-    readonly memoryMb: number;
-    /** The kernel can limit swap (cgroup swap accounting); without it Docker stores MemorySwap as -1. */
-    readonly swapLimit: boolean;
-    /** The NVIDIA container runtime is registered, so `--gpus all` works. */
-    readonly nvidiaRuntime: boolean;
-    readonly serverVersion: string;
-}
+import { EngineFacts } from "../../machine";
 
 /** Set by `scripts/env.sh` to `docker info --format '{{json .}}'` of the engine DOCKER_HOST names. */
 export const DOCKER_INFO_VARIABLE = "LLM_PLATFORM_DOCKER_INFO";

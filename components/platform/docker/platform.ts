@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH, SCHEDULER_PATH, SCHEDULER_SCRIPT, schedulerHealthCommand } from "../../backup/scheduler";
+import { runStepsInOrder } from "../step-order";
 import { BackupJob, DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
@@ -49,6 +50,13 @@ function longRunning(health: HealthCheck, stopSeconds: number) {
         waitTimeout: healthTimeoutSeconds(health),
     };
 }
+
+/**
+ * What the NVIDIA container runtime reads besides `--gpus all`: every GPU of the host, for
+ * compute. Docker only: on Kubernetes the device plugin sets NVIDIA_VISIBLE_DEVICES to the GPUs
+ * it allocated, and a value in the pod spec would override it (k8s-device-plugin#342).
+ */
+const NVIDIA_ENV = { NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility" } as const;
 
 /** Docker's embedded DNS server on user-defined networks. */
 const DOCKER_DNS = "127.0.0.11";
@@ -121,7 +129,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         const container = new docker.Container(
             spec.name,
             {
-                ...this.containerBase(spec.name, spec.image, spec.resources, spec.env, spec.secretEnv, spec.files, opts),
+                ...this.containerBase(spec.name, spec.image, spec.resources, spec.gpu ? { ...spec.env, ...NVIDIA_ENV } : spec.env, spec.secretEnv, spec.files, opts),
                 entrypoints: spec.entrypoint,
                 command: spec.command,
                 user: spec.user,
@@ -152,11 +160,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
         );
 
-        // One after the other: a step may need what the one before it made (SQL Server's database before its migrations).
-        const initialized: docker.Container[] = [];
-        for (const step of spec.initSteps ?? []) {
-            initialized.push(this.runStep(spec.name, step, [initialized[initialized.length - 1] ?? container], opts));
-        }
+        const initialized = runStepsInOrder(spec.name, spec.initSteps ?? [], container, (step, after) => this.runStep(spec.name, step, [after], opts));
         for (const job of backups) {
             this.scheduleBackup(spec.name, job, job.restoreWritesServiceVolumes ? volumes : [], container, opts);
         }
@@ -225,7 +229,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     }
 
     /**
-     * A one-shot container: created after its service is healthy (and the step before it), runs
+     * A one-shot container: created after its service is healthy (or the step it names), runs
      * to completion. A migration step stays as it ended: `npm run migrate` runs it again with
      * another command.
      */

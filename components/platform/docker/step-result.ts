@@ -1,3 +1,5 @@
+import { pulumiCommand } from "../../config/commands";
+
 /** How many of a failed step's last output lines the error quotes. */
 const QUOTED_LINES = 15;
 
@@ -21,6 +23,12 @@ export function stepFailure(o: StepOutcome): string | undefined {
     return (
         `one-shot step ${o.step} ${what}` +
         (tail.length > 0 ? `; its last lines:\n    ${tail.join("\n    ")}\n` : "; ") +
-        `see \`docker logs ${o.containerName}\`, fix the cause, then run it again with \`pulumi up --replace '${o.urn}'\` (the step is safe to re-run)`
+        `see \`docker logs ${o.containerName}\`, fix the cause, then run it again with ` +
+        `\`${pulumiCommand(stackOfUrn(o.urn), `up --replace '${o.urn}'`)}\` (the step is safe to re-run)`
     );
+}
+
+/** `urn:pulumi:<stack>::<project>::...` -> the stack. */
+function stackOfUrn(urn: string): string | undefined {
+    return /^urn:pulumi:([^:]+)::/.exec(urn)?.[1];
 }

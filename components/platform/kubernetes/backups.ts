@@ -34,6 +34,11 @@ export interface BackupDestination {
     readonly pushgatewayUrl?: string;
     /** Longest a backup job may run (a periodic one: at most its period). */
     readonly jobDeadlineMinutes: number;
+    /**
+     * Private ranges where S3 and STS may answer: with interface endpoints and private DNS, their
+     * names resolve to the endpoints' addresses in the VPC, which the internet rule excludes.
+     */
+    readonly privateEndpointCidrs?: readonly string[];
 }
 
 /** The pod template annotation of a backup taken before a step: the step's inputs, so it runs again when they change. */
@@ -193,7 +198,8 @@ export class StoreBackups {
                         "pulumi.com/replaceUnready": "true",
                     },
                 },
-                spec: jobSpec,
+                // No ttlSecondsAfterFinished on a Job in Pulumi's state (see the steps' Jobs in platform.ts).
+                spec: { ...jobSpec, ttlSecondsAfterFinished: undefined },
             },
             // A Job's pod template cannot change: a new trigger replaces it, and its fixed name must go first.
             { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready, ...after], deleteBeforeReplace: true },
@@ -279,6 +285,7 @@ export class StoreBackups {
                 serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
                 this.destination.jobDeadlineMinutes * 60,
             ),
+            this.args.config.jobTtlHours,
             { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
         );
     }
@@ -290,9 +297,12 @@ export class StoreBackups {
             const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
             const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));
             const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
+            const endpoints = this.destination.privateEndpointCidrs ?? [];
             const egress = [
                 ...(policy.egress as Networking.NetworkPolicyEgressRule[]),
                 ...(this.destination.identity === "pod-identity" ? [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] }] : []),
+                // HTTPS to the VPC: S3 and STS interface endpoints, where the VPC has them.
+                ...(endpoints.length > 0 ? [{ to: endpoints.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] }] : []),
             ];
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-flows`,

@@ -11,12 +11,14 @@ export interface JobTemplateMetadata {
 
 /**
  * A CronJob that never runs on its own: the template of the Jobs an operator (or `npm run
- * restore`/`migrate`) creates from it with `kubectl create job --from=cronjob/<name>`.
+ * restore`/`migrate`) creates from it with `kubectl create job --from=cronjob/<name>`. Those
+ * Jobs are not in Pulumi's state: the cluster deletes them `jobTtlHours` after they finished.
  */
 export function suspendedJobTemplate(
     resourceName: string,
     metadata: JobTemplateMetadata,
-    jobSpec: pulumi.Input<Batch.JobSpec>,
+    jobSpec: Batch.JobSpec,
+    jobTtlHours: number,
     opts: pulumi.CustomResourceOptions,
 ): k8s.batch.v1.CronJob {
     return new k8s.batch.v1.CronJob(
@@ -31,7 +33,7 @@ export function suspendedJobTemplate(
                 concurrencyPolicy: "Forbid",
                 successfulJobsHistoryLimit: 3,
                 failedJobsHistoryLimit: 3,
-                jobTemplate: { metadata: { labels: metadata.labels }, spec: jobSpec },
+                jobTemplate: { metadata: { labels: metadata.labels }, spec: { ...jobSpec, ttlSecondsAfterFinished: jobTtlHours * 3600 } },
             },
         },
         opts,

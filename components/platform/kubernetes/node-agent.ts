@@ -19,3 +19,21 @@ export function nodeStateVolumes(spec: ServiceSpec, namespace: string): Core.Vol
         hostPath: { path: `${NODE_STATE_ROOT}/${namespace}/${spec.name}/${v.name}`, type: "DirectoryOrCreate" },
     }));
 }
+
+/**
+ * A node agent runs on every node, the tainted ones too (the GPU node above all: its logs and
+ * metrics matter most). The DaemonSet controller adds only the node.kubernetes.io/* tolerations
+ * by itself (kubernetes pkg/controller/daemon/util AddOrUpdateDaemonPodTolerations); an empty key
+ * with operator Exists tolerates every taint, NoExecute included.
+ */
+export const NODE_AGENT_TOLERATIONS: Core.Toleration[] = [{ operator: "Exists" }];
+
+/**
+ * The priority of the node agents' pods: above every workload pod (priority 0 unless a class says
+ * otherwise), so on a full node the scheduler preempts a workload pod instead of leaving an agent
+ * Pending (and `pulumi up` waiting on its DaemonSet). Our own class, not system-node-critical:
+ * clusters may keep the system classes to kube-system (a ResourceQuota scoped to them, OpenShift's
+ * admission), and user classes must stay at or below 1e9 (kubernetes pkg/apis/scheduling
+ * HighestUserDefinablePriority).
+ */
+export const NODE_AGENT_PRIORITY = 1_000_000;

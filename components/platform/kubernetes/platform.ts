@@ -2,17 +2,21 @@ import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
+import { runStepsInOrder } from "../step-order";
 import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
+import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
+import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, talksToLabels, workloadFlows } from "./flows";
-import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, SERVICE_LABEL } from "./labels";
+import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
 import { suspendedJobTemplate } from "./job-template";
+import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
-import { nodeStateVolumes } from "./node-agent";
+import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { kubernetesProvider } from "./provider";
+import { DEFAULT_ROLLOUT_TIMEOUT_MINUTES, rolloutErrorHook, rolloutTimeouts, RolloutTarget } from "./rollout";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
@@ -49,6 +53,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     readonly namespace: Namespace;
 
     private agentNamespace?: Namespace;
+    /** The data claims' class, when the program creates it. */
+    private dataClass?: k8s.storage.v1.StorageClass;
+    private agentPriorityClass?: pulumi.Output<string>;
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
     private readonly deployed = new Map<string, DeployedService>();
@@ -63,10 +70,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         super("llm-platform:platform:Kubernetes", name, {}, opts);
         const k = args.config;
         this.provider = kubernetesProvider(`${name}-provider`, k, this);
-        this.namespace = this.createNamespace(k.namespace, "baseline");
+        this.namespace = this.createNamespace(k.namespace, "restricted");
         if (k.createStorageClass) {
             // A released volume keeps its data until someone deletes it on purpose.
-            this.storageClass(`${name}-storage-class`, k.storageClassName, "Retain");
+            this.dataClass = this.storageClass(`${name}-storage-class`, k.storageClassName, "Retain");
             // The backup jobs' scratch claims go with their pods: a retained volume would be left behind every run.
             this.storageClass(`${name}-scratch-storage-class`, k.scratchStorageClassName, "Delete");
         }
@@ -74,8 +81,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     /** An encrypted gp3 EBS class, bound where its pod lands; only a retained one grows (a scratch volume lives one run). */
-    private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): void {
-        new k8s.storage.v1.StorageClass(
+    private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): k8s.storage.v1.StorageClass {
+        return new k8s.storage.v1.StorageClass(
             resourceName,
             {
                 metadata: { name: className, labels: this.commonLabels() },
@@ -134,8 +141,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
         }
         const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
-        // A store that writes its own backup files (SQL Server) shares a retained volume with its jobs.
-        const sharedClaim = backups.some((b) => b.serviceWritesBackups) ? this.sharedBackupsClaim(place, spec.volumes?.reduce((sum, v) => sum + v.sizeGb, 0) ?? 1) : undefined;
+        // A store that writes its own backup files (SQL Server) shares a retained volume, as large as its data, with its jobs.
+        const volumes = spec.volumes ?? [];
+        const sharedClaim = backups.some((b) => b.serviceWritesBackups)
+            ? this.dataClaim(place, sharedBackupsClaimName(spec.name), volumes.reduce((sum, v) => sum + v.sizeGb, 0) || 1, sumSizedBy(volumes))
+            : undefined;
         if (sharedClaim) {
             scratch.volumes.push({ name: "backups", persistentVolumeClaim: { claimName: sharedClaim.metadata.name } });
             scratch.mounts.push({ name: "backups", mountPath: BACKUP_ROOT });
@@ -157,6 +167,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 ...scratch.mounts,
             ],
             securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false, spec.user),
+            // An exec of the image's sleep, not the preStop `sleep` action: that needs Kubernetes 1.30 (KEP-3960, beta).
+            ...(spec.stopDelaySeconds ? { lifecycle: { preStop: { exec: { command: ["/bin/sleep", String(spec.stopDelaySeconds)] } } } } : {}),
         };
         const replicas = spec.replicas ?? 1;
         const k = this.args.config;
@@ -167,7 +179,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
                 securityContext: podSecurityContext(spec.runAs, spec.ports.map((p) => p.port)),
-                terminationGracePeriodSeconds: spec.stopGraceSeconds ?? 30,
+                // The preStop sleep counts against the grace period: the shutdown gets its own time after it.
+                terminationGracePeriodSeconds: (spec.stopDelaySeconds ?? 0) + (spec.stopGraceSeconds ?? 30),
                 containers: [container],
                 volumes: [
                     ...inputs.volumes,
@@ -179,6 +192,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 ...(spec.gpu
                     ? { nodeSelector: { ...k.gpuNodeSelector }, tolerations: k.gpuTolerations.map((t) => ({ ...t })), runtimeClassName: k.gpuRuntimeClassName }
                     : {}),
+                // On every node, the tainted GPU node too, and before the workloads when a node is full.
+                ...(nodeAgent ? { tolerations: NODE_AGENT_TOLERATIONS, priorityClassName: this.nodeAgentPriorityClass() } : {}),
                 ...(replicas > 1
                     ? {
                           topologySpreadConstraints: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
@@ -211,6 +226,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                                   "service.beta.kubernetes.io/aws-load-balancer-type": "external",
                                   "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
                                   "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                                  // Shorter than the pods' preStop sleep, as the ALB's (components/proxy/draining.ts).
+                                  "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": `deregistration_delay.timeout_seconds=${PROXY_DEREGISTRATION_DELAY_SECONDS}`,
                               }
                             : undefined,
                     },
@@ -229,7 +246,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
         const metadata = { name: spec.name, namespace: namespace.ref, labels };
         const workloadMetadata = spec.backupNotNeeded ? { ...metadata, annotations: { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } } : metadata;
-        const workloadOpts = { ...place.opts, dependsOn: this.readyOf(spec.dependsOn ?? []) };
+        const rollout: RolloutTarget = {
+            kind: nodeAgent ? "DaemonSet" : (spec.volumes ?? []).length > 0 ? "StatefulSet" : "Deployment",
+            name: spec.name,
+            namespace: namespace.name,
+            selector: `${SERVICE_LABEL}=${spec.name}`,
+            minutes: spec.rolloutTimeoutMinutes ?? DEFAULT_ROLLOUT_TIMEOUT_MINUTES,
+            gpu: spec.gpu,
+            claims: !nodeAgent && (spec.volumes ?? []).length > 0,
+        };
+        const workloadOpts: pulumi.CustomResourceOptions = {
+            ...place.opts,
+            dependsOn: this.readyOf(spec.dependsOn ?? []),
+            customTimeouts: rolloutTimeouts(rollout.minutes),
+            hooks: { onError: [rolloutErrorHook(rollout)] },
+        };
         let workload: pulumi.CustomResource;
         if (nodeAgent) {
             workload = new k8s.apps.v1.DaemonSet(
@@ -237,7 +268,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 { metadata: workloadMetadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
                 workloadOpts,
             );
-        } else if ((spec.volumes ?? []).length > 0) {
+        } else if (volumes.length > 0) {
+            // The claims the StatefulSet's pod mounts, declared with their size: the controller uses a claim
+            // that exists (it creates only missing ones), and a bigger size is an update of the claim,
+            // which the class expands in place. The claim templates below only name them.
+            const claims = volumes.map((v) => this.dataClaim(place, statefulClaimName(spec.name, v.name), v.sizeGb, v.sizedBy));
             workload = new k8s.apps.v1.StatefulSet(
                 spec.name,
                 {
@@ -249,7 +284,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                         updateStrategy: { type: "RollingUpdate" },
                         // Deleting or scaling the StatefulSet never deletes its data.
                         persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                        volumeClaimTemplates: (spec.volumes ?? []).map((v) => ({
+                        volumeClaimTemplates: volumes.map((v) => ({
                             metadata: { name: v.name, labels },
                             spec: {
                                 accessModes: ["ReadWriteOnce"],
@@ -260,11 +295,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                         template,
                     },
                 },
-                // Claim templates cannot change on a live StatefulSet: a bigger storageGb sizes new
-                // claims; existing ones grow with `kubectl patch pvc` (the class allows expansion).
+                // The API server refuses any change of a live StatefulSet's claim templates, and the provider
+                // replaces the StatefulSet for one (provider/pkg/provider/diff.go forceNew .spec.volumeClaimTemplates):
+                // they keep the size of the first `up`; the claims above carry the size.
                 {
                     ...workloadOpts,
-                    dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : [])],
+                    dependsOn: [...this.readyOf(spec.dependsOn ?? []), ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : []), ...claims],
                     ignoreChanges: ["spec.volumeClaimTemplates"],
                 },
             );
@@ -323,18 +359,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             });
         }
 
-        // One after the other: a step may need what the one before it made (SQL Server's database before its migrations).
-        const initialized: pulumi.Resource[] = [];
-        for (const step of spec.initSteps ?? []) {
-            initialized.push(this.runStep(spec, step, initialized[initialized.length - 1] ?? workload, parent, storeBackupJobs));
-        }
+        const initialized = runStepsInOrder<pulumi.Resource>(spec.name, spec.initSteps ?? [], workload, (step, after) => this.runStep(spec, step, after, parent, storeBackupJobs));
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
     }
 
     /**
-     * A Job that runs after its service is ready (and its earlier steps); its outcome is checked
+     * A Job that runs after its service is ready (or the step it names); its outcome is checked
      * on `pulumi up`. A migration step runs once (no retries), after a fresh backup of the store
      * when backups are uploaded, and leaves a suspended CronJob of the same pod for `npm run migrate`.
      */
@@ -381,7 +413,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             // A failed migration is looked at before it runs again.
             backoffLimit: step.migration ? 0 : k.jobBackoffLimit,
             activeDeadlineSeconds: deadlineSeconds,
-            ttlSecondsAfterFinished: k.jobTtlHours * 3600,
+            // No ttlSecondsAfterFinished: the Job is in Pulumi's state. Once the cluster deleted it, the
+            // provider fails any in-place update (deadline, backoff: provider.go Update, "unable to get
+            // cluster state"), and a refresh drops it, so the next `up` runs the step again (model pulls).
             template: {
                 metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
                 spec: {
@@ -420,7 +454,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         );
         if (step.migration) {
             // `npm run migrate` creates a Job from it with the command it is asked for.
-            suspendedJobTemplate(`${base}-template`, { name: base, namespace: namespace.ref, labels }, jobSpec, place.opts);
+            suspendedJobTemplate(`${base}-template`, { name: base, namespace: namespace.ref, labels }, jobSpec, k.jobTtlHours, place.opts);
         }
         if (k.renderYamlToDirectory !== undefined) {
             this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
@@ -465,21 +499,29 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return this.backupAccount;
     }
 
-    /** The volume a store and its backup jobs share, as large as the store's data; kept on delete. */
-    private sharedBackupsClaim(place: ObjectPlace, sizeGb: number): k8s.core.v1.PersistentVolumeClaim {
-        const name = sharedBackupsClaimName(place.base);
+    /**
+     * A claim that holds data, on the retained class: kept by `pulumi destroy` and adopted by the next
+     * `up` (ADOPT_ANNOTATIONS); a bigger size grows it in place (the provider updates a claim's
+     * resources, diff.go forces a new one only for accessModes, selector, storageClassName, volumeName).
+     */
+    private dataClaim(place: ObjectPlace, name: string, sizeGb: number, sizedBy: string | undefined): k8s.core.v1.PersistentVolumeClaim {
         return new k8s.core.v1.PersistentVolumeClaim(
             name,
             {
-                metadata: { name, namespace: place.namespace, labels: place.labels },
+                metadata: {
+                    name,
+                    namespace: place.namespace,
+                    labels: place.labels,
+                    annotations: { ...ADOPT_ANNOTATIONS, ...(sizedBy ? { [SIZED_BY_ANNOTATION]: sizedBy } : {}) },
+                },
                 spec: {
                     accessModes: ["ReadWriteOnce"],
                     storageClassName: this.args.config.storageClassName,
                     resources: { requests: { storage: storageQuantity(sizeGb) } },
                 },
             },
-            // Backups outlive the program like the data (the class allows growing it).
-            { ...place.opts, retainOnDelete: true },
+            // The provider reads the claim's class to know it may stay Pending (WaitForFirstConsumer; await/awaiters.go pvcBindMode).
+            { ...place.opts, retainOnDelete: true, dependsOn: this.dataClass ? [this.dataClass] : [] },
         );
     }
 
@@ -493,11 +535,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     /** A namespace with Pod Security labels, default-deny NetworkPolicy and DNS egress. */
-    private createNamespace(name: string, enforce: "baseline" | "privileged"): Namespace {
+    private createNamespace(name: string, enforce: "restricted" | "privileged"): Namespace {
         const opts = { parent: this, provider: this.provider };
+        // The platform's namespace holds the proxy: the AWS Load Balancer Controller gives its pods a readiness gate
+        // that turns true once their target is healthy, so a rollout never leaves only draining targets.
+        const readinessGates: Record<string, string> = enforce === "restricted" ? { [READINESS_GATE_INJECT]: "enabled" } : {};
         const ns = new k8s.core.v1.Namespace(
             `namespace-${name}`,
-            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce) } } },
+            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce), ...readinessGates }, annotations: { ...ADOPT_ANNOTATIONS } } },
             // Deleting a namespace deletes its PVCs: `pulumi destroy` leaves it and them in place.
             { ...opts, retainOnDelete: true },
         );
@@ -507,8 +552,25 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return { name, ref };
     }
 
+    /** The node agents' PriorityClass (cluster-wide, so named after the stack); created with the first agent. */
+    private nodeAgentPriorityClass(): pulumi.Output<string> {
+        this.agentPriorityClass ??= new k8s.scheduling.v1.PriorityClass(
+            "node-agent-priority",
+            {
+                metadata: { name: `${this.args.namePrefix}-node-agent`, labels: this.commonLabels() },
+                value: NODE_AGENT_PRIORITY,
+                globalDefault: false,
+                preemptionPolicy: "PreemptLowerPriority",
+                description: "llm-platform node agents (log shipper, node and container metrics): one per node, before workload pods",
+            },
+            // The API server refuses a new value on a live class: a changed value replaces it, and its fixed name must go first.
+            { parent: this, provider: this.provider, replaceOnChanges: ["value"], deleteBeforeReplace: true },
+        ).metadata.name;
+        return this.agentPriorityClass;
+    }
+
     private nodeAgentNamespace(): Namespace {
-        // hostPath volumes are not allowed at baseline: node agents get a privileged namespace of their own.
+        // hostPath volumes are not allowed at baseline or restricted: node agents get a privileged namespace of their own.
         this.agentNamespace ??= this.createNamespace(this.args.config.nodeAgentNamespace, "privileged");
         return this.agentNamespace;
     }

@@ -35,12 +35,21 @@ export function eksKubeconfig(clusterName: string, region: string, endpoint: str
  * The explicit provider every Kubernetes object uses; never the ambient default context.
  * ConfigMaps and Secrets update in place (their names are fixed and workloads roll on
  * a content hash instead).
+ *
+ * Objects a `pulumi destroy` leaves on purpose (the namespaces, the data claims: retainOnDelete)
+ * are adopted by the next `pulumi up`: with upsertExistingObjects a create is a server-side apply
+ * of the object (pulumi-kubernetes provider/pkg/await/await.go Creation: `ServerSideApply &&
+ * UpsertExistingObjects` patches; otherwise a plain Create that fails with AlreadyExists; SSA is
+ * on by default, provider.go Configure). Turning it on updates the provider in place: DiffConfig
+ * (provider.go) replaces it, and with it every object, only when the cluster, the context, the
+ * kubeconfig's active cluster or renderYamlToDirectory change.
  */
 export function kubernetesProvider(name: string, k: KubernetesConfig, parent: pulumi.Resource): k8s.Provider {
     const common = {
         namespace: k.namespace,
         enableConfigMapMutable: true,
         enableSecretMutable: true,
+        upsertExistingObjects: true,
         renderYamlToDirectory: k.renderYamlToDirectory,
     };
     if (k.renderYamlToDirectory !== undefined) {

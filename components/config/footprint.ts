@@ -1,0 +1,145 @@
+import { BACKUP_SCHEDULER_SIZE, JVM_STEP_SIZE, Sizing, STEP_SIZE } from "./presets";
+import { serviceNames } from "./schema";
+
+/** Why a container runs: the machine holds services, node agents and schedulers all the time, steps during `up`. */
+export type ContainerRole = "service" | "node-agent" | "backup" | "init";
+
+/** One container of a Docker stack as the config sizes it. */
+export interface SizedContainer extends Sizing {
+    /** The container's logical name (`sqlserver`, `timescale-exporter`, `redis-backup-full`, ...). */
+    readonly name: string;
+    readonly role: ContainerRole;
+    /** The config object whose cpu/memoryMb size it; undefined for fixed sizes (steps, schedulers). */
+    readonly sizedBy?: string;
+}
+
+type Sized = Readonly<Record<string, Sizing>>;
+
+/** What the footprint reads of a stack's config: which parts run, and how large each is. */
+export interface FootprintConfig {
+    readonly observability: { readonly metrics: boolean; readonly logs: boolean };
+    readonly backup: { readonly enabled: boolean };
+    readonly services: Sized;
+}
+
+/**
+ * Every container a Docker stack of this config runs, before any exists, so validation can
+ * hold the whole stack against the engine: the services (and node agents), the backup
+ * schedulers beside the stores, and the one-shot steps, which run while the services run
+ * (each after its service is healthy, independent ones at the same time) on every `up`
+ * whose inputs they depend on. The program registers exactly these (tests/footprint.test.ts
+ * holds the two equal for every preset and observability/backup combination).
+ */
+export function dockerFootprint(c: FootprintConfig): SizedContainer[] {
+    const { metrics, logs } = c.observability;
+    const containers: SizedContainer[] = [];
+    const service = (name: string, sizedBy: string, role: ContainerRole = "service") => containers.push({ name, role, sizedBy, ...pick(c.services[sizedBy]) });
+    const step = (name: string, size: Sizing = STEP_SIZE) => containers.push({ name, role: "init", ...size });
+    const scheduler = (store: string, kind: string) => {
+        if (c.backup.enabled) containers.push({ name: `${store}-backup-${kind}`, role: "backup", ...BACKUP_SCHEDULER_SIZE });
+    };
+
+    service("ollama", "ollama");
+    step("ollama-pull-embedding-model");
+    step("ollama-pull-chat-model");
+    service("proxy", "proxy");
+    service("sqlserver", "sqlserver");
+    step("sqlserver-settings");
+    // Liquibase (components/migrations/step.ts).
+    step("sqlserver-migrate", JVM_STEP_SIZE);
+    scheduler("sqlserver", "full");
+    scheduler("sqlserver", "log");
+    service("timescale", "timescale");
+    step("timescale-migrate");
+    scheduler("timescale", "full");
+    service("redis", "redis");
+    scheduler("redis", "full");
+    service("qdrant", "qdrant");
+    step("qdrant-collection");
+    scheduler("qdrant", "snapshot");
+    if (metrics) {
+        // The stores' monitoring logins, and an exporter for each service that serves no metrics itself.
+        step("sqlserver-monitor-login");
+        step("timescale-monitor-role");
+        service("sqlserver-exporter", "sqlExporter");
+        service("timescale-exporter", "postgresExporter");
+        service("redis-exporter", "redisExporter");
+        service("proxy-exporter", "nginxExporter");
+        if (logs) service("elasticsearch-exporter", "elasticsearchExporter");
+        service("node-exporter", "nodeExporter", "node-agent");
+        service("cadvisor", "cadvisor", "node-agent");
+        service("blackbox-exporter", "blackboxExporter");
+        service("alertmanager", "alertmanager");
+        service("prometheus", "prometheus");
+        service("grafana", "grafana");
+    }
+    if (logs) {
+        service("elasticsearch", "elasticsearch");
+        step("elasticsearch-setup");
+        service("logstash", "logstash");
+        service("kibana", "kibana");
+        step("kibana-data-view");
+        service("fluent-bit", "fluentBit", "node-agent");
+    }
+    return containers;
+}
+
+/** What the footprint reads of a validated config (reservations resolved). */
+export function footprintConfigOf(c: Pick<FootprintConfig, "observability" | "backup"> & { readonly [service: string]: unknown }): FootprintConfig {
+    return {
+        observability: c.observability,
+        backup: c.backup,
+        services: Object.fromEntries(serviceNames.map((n) => [n, c[n] as Sizing])),
+    };
+}
+
+function pick(s: Sizing): Sizing {
+    return { cpu: s.cpu, memoryMb: s.memoryMb, cpuReservation: s.cpuReservation, memoryReservationMb: s.memoryReservationMb };
+}
+
+export interface Totals {
+    readonly containers: number;
+    readonly cpu: number;
+    readonly cpuReservation: number;
+    readonly memoryMb: number;
+    readonly memoryReservationMb: number;
+}
+
+/** Sums of limits and reservations. CPUs rounded to thousandths (0.1 + 0.2 is not 0.3 in floating point). */
+export function totalsOf(containers: readonly Sizing[]): Totals {
+    const sum = (f: (s: Sizing) => number) => containers.reduce((total, s) => total + f(s), 0);
+    const cores = (n: number) => Math.round(n * 1000) / 1000;
+    return {
+        containers: containers.length,
+        cpu: cores(sum((s) => s.cpu)),
+        cpuReservation: cores(sum((s) => s.cpuReservation)),
+        memoryMb: sum((s) => s.memoryMb),
+        memoryReservationMb: sum((s) => s.memoryReservationMb),
+    };
+}
+
+/** The footprint in the groups people ask about: what runs all the time, what `up` adds, and both. */
+export interface FootprintTotals {
+    /** Services and node agents. */
+    readonly services: Totals;
+    /** Backup schedulers: long-running, mostly asleep. */
+    readonly backups: Totals;
+    /** One-shot steps: during `up`, beside everything else. */
+    readonly steps: Totals;
+    /** Everything at once: what must fit the engine. */
+    readonly atOnce: Totals;
+}
+
+export function footprintTotals(containers: readonly SizedContainer[]): FootprintTotals {
+    return {
+        services: totalsOf(containers.filter((c) => c.role === "service" || c.role === "node-agent")),
+        backups: totalsOf(containers.filter((c) => c.role === "backup")),
+        steps: totalsOf(containers.filter((c) => c.role === "init")),
+        atOnce: totalsOf(containers),
+    };
+}
+
+/** `30816 MB (30.1 GB)`: the form every sizing statement uses. */
+export function describeMb(mb: number): string {
+    return `${mb} MB (${(mb / 1024).toFixed(1)} GB)`;
+}
