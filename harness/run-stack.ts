@@ -4,11 +4,8 @@
  * would merge them. Used by the tests and by the offline policy check; needs no
  * Pulumi CLI, no Docker engine and no cloud credentials.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
-import { CONFIG_NAMESPACE, loadConfig, PlatformConfig, rawConfig } from "../components/config/load";
+import { loadConfig, PlatformConfig } from "../components/config/load";
 import { Notice } from "../components/config/notices";
 import { prepareAws } from "../components/aws/foundation";
 import { buildStack } from "../components/stack";
@@ -18,8 +15,10 @@ import { withExampleUserValues } from "./example-user-values";
 import { mockCall, mockState } from "./mock-state";
 import { setMocksWithErrorHooks } from "./mock-monitor";
 import { plainValue } from "../policies/rules/support/values";
+import { ConfigValues, engineConfig, stackConfigValues, withOverrides } from "./stack-config";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+// Reading a stack's config has a module of its own, which scripts can load without the program.
+export { PROJECT_DIR, engineConfig, stackConfigValues, stackRawConfig, withOverrides } from "./stack-config";
 
 export interface RegisteredResource {
     readonly type: string;
@@ -66,53 +65,6 @@ export interface StackRun {
     named(type: string, name: string): RegisteredResource;
 }
 
-type ConfigValues = Record<string, unknown>;
-
-/** The stack's effective config: Pulumi.yaml defaults overlaid with Pulumi.<stack>.yaml. */
-export function stackConfigValues(stack: string, projectDir = PROJECT_DIR): ConfigValues {
-    const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
-    const values: ConfigValues = {};
-    for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in decl) values[`${CONFIG_NAMESPACE}:${key}`] = decl.default;
-    }
-    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(stackFile)) throw new Error(`no such stack: ${stackFile} does not exist`);
-    Object.assign(values, readYaml(stackFile)?.config ?? {});
-    return values;
-}
-
-/** A YAML file; a syntax error names the file. */
-function readYaml(file: string): any {
-    try {
-        return parse(fs.readFileSync(file, "utf8"));
-    } catch (e) {
-        throw new Error(`${path.basename(file)} is not valid YAML: ${(e as Error).message}`);
-    }
-}
-
-/** Config values as the engine hands them to the program: `namespace:key` -> text. */
-export function engineConfig(values: ConfigValues): Record<string, string> {
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
-
-/** The stack's `llm-platform` keys, as the program reads them from its stack files. */
-export function stackRawConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
-    return rawConfig(engineConfig(stackConfigValues(stack, projectDir)));
-}
-
-/** Sets `patch` into structured config values: `{ "llm-platform:ollama": { gpu: true } }` merges one key. */
-export function withOverrides(values: ConfigValues, patch: ConfigValues): ConfigValues {
-    const merged: ConfigValues = { ...values };
-    for (const [key, value] of Object.entries(patch)) {
-        const base = merged[key];
-        merged[key] =
-            value && typeof value === "object" && !Array.isArray(value) && base && typeof base === "object"
-                ? { ...(base as object), ...(value as object) }
-                : value;
-    }
-    return merged;
-}
-
 export interface RunOptions {
     /** Config changes on top of the stack's files. */
     readonly overrides?: ConfigValues;
@@ -128,11 +80,44 @@ export interface RunOptions {
     readonly liveClaims?: readonly LiveClaim[];
 }
 
+/**
+ * Runs of this process by their inputs (stack and options; the stack files do not change
+ * during a test run). Many test files read the same run; each caller gets its own copy, so
+ * a test that edits what it got changes nothing for the others.
+ */
+const runs = new Map<string, Promise<StackRun>>();
+
+/** The stack's program under mocks; the same inputs run once per process (see `runs`). */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+    const key = JSON.stringify([stack, options]);
+    let run = runs.get(key);
+    if (!run) {
+        run = runStackOnce(stack, options);
+        runs.set(key, run);
+        // A failed run is not kept: the caller sees its error, the next one runs it again.
+        run.catch(() => runs.delete(key));
+    }
+    return copyOf(await run);
+}
+
+async function runStackOnce(stack: string, options: RunOptions): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
     for (const key of options.without ?? []) delete values[key];
     if (options.exampleUserValues) values = withExampleUserValues(values).values;
     return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine, options.liveClaims);
+}
+
+/** A run a caller may change freely: its own resources and outputs (the frozen config and the Outputs are shared). */
+function copyOf(run: StackRun): StackRun {
+    const resources = run.resources.map((r) => ({
+        ...r,
+        // The error hooks are functions (not clonable) and nothing edits them: shared.
+        options: { ...structuredClone({ ...r.options, errorHooks: undefined }), errorHooks: r.options.errorHooks },
+        inputs: structuredClone(r.inputs),
+        rawInputs: structuredClone(r.rawInputs),
+        state: structuredClone(r.state),
+    }));
+    return stackRun(run.stack, run.config, resources, structuredClone(run.outputs), run.rawOutputs, [...run.notices]);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
@@ -199,6 +184,10 @@ export async function runProgram(
     // Let the last registrations reach the mock monitor.
     await new Promise((r) => setTimeout(r, 0));
 
+    return stackRun(stack, config, resources, outputs, rawOutputs, notices);
+}
+
+function stackRun(stack: string, config: PlatformConfig, resources: RegisteredResource[], outputs: Record<string, any>, rawOutputs: Record<string, any>, notices: Notice[]): StackRun {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         stack,

@@ -2,8 +2,12 @@
  * Timing and footprint figures, kept out of the tests: how long the program and the checks
  * take, and what the dev stack asks of the machine with observability on and off.
  *   npm run bench            (5 rounds of each)
+ *   npm run bench -- --tests (npm test phase by phase, and the test files that cost most)
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { performance } from "perf_hooks";
 import { describeMb } from "../components/config/footprint";
 import { parseConfig } from "../components/config/load";
@@ -16,6 +20,8 @@ import { kubernetesTotals } from "../harness/kubernetes-totals";
 import { criticalPath } from "../harness/critical-path";
 import { stackTotals } from "../harness/stack-totals";
 import { OfflineResource, runPolicyPack } from "../policies/rules/offline";
+import { childCpuSeconds, FileCost, fileCosts, totalCpuS } from "../tests/helpers/file-costs";
+import { readRecord } from "../tests/helpers/run-record";
 
 async function time(label: string, rounds: number, fn: () => unknown | Promise<unknown>) {
     const samples: number[] = [];
@@ -30,6 +36,7 @@ async function time(label: string, rounds: number, fn: () => unknown | Promise<u
 }
 
 async function main() {
+    if (process.argv.includes("--tests")) return testSuiteFigures();
     const rounds = Number(process.argv[2] ?? 5);
     await time("config validation (all defaults)", rounds * 20, () => parseConfig({}));
     await time("nginx.conf rendering", rounds * 20, () =>
@@ -118,6 +125,60 @@ async function prodObservabilityFootprint() {
         console.log(line("cluster", t.cluster));
         console.log(line("per node", t.perNode));
     }
+}
+
+/**
+ * `npm test` (scripts/test.sh) as a user runs it, and its type check cold and warm: wall time
+ * and CPU time (user + sys of every process, child processes included), with the machine's
+ * load average, since other work on the same CPUs inflates the wall times. Then the test
+ * files by CPU, from tests/helpers/file-costs.ts in each mocha worker.
+ */
+async function testSuiteFigures() {
+    const load = () => os.loadavg()[0].toFixed(1);
+    console.log(`npm test on ${os.availableParallelism()} CPUs, load average ${load()} at the start (CPU: user+sys, child processes included)`);
+    const tsc = ["tsc", "--build", ".", "policies", "--noEmit", "--incremental"];
+    const row = (label: string, r: Measured, note = "") =>
+        console.log(`  ${label.padEnd(52)} wall ${r.wallS.toFixed(1).padStart(6)} s   cpu ${r.cpuS === undefined ? "   n/a" : r.cpuS.toFixed(1).padStart(6)} s${note}`);
+    row("tsc --build, cold (--force: no build info)", measure("npx", [...tsc, "--force"]));
+    row("tsc --build, warm (nothing changed)", measure("npx", tsc));
+
+    const costs = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-bench-")), "costs.jsonl");
+    const test = measure("bash", ["scripts/test.sh"], { [fileCosts.variable]: costs });
+    const counts = [...test.output.matchAll(/^\s+(\d+ (?:passing|failing|pending))/gm)].map((m) => m[1]).join(", ");
+    row("npm test, warm (tsc warm, then mocha in parallel)", test, `   ${counts}${test.status === 0 ? "" : `, exit ${test.status}`}`);
+    console.log(`  load average ${load()} at the end`);
+
+    const files = readRecord<FileCost>(costs);
+    fs.rmSync(path.dirname(costs), { recursive: true, force: true });
+    const workers = new Set(files.map((f) => f.pid)).size;
+    console.log(`\ntest files by CPU (${files.length} files in ${workers} workers; a worker's first file also pays for loading what it imports)`);
+    for (const f of [...files].sort((a, b) => totalCpuS(b) - totalCpuS(a)).slice(0, 15)) {
+        console.log(
+            `  ${path.relative(PROJECT_DIR, f.file).padEnd(52)} cpu ${totalCpuS(f).toFixed(1).padStart(6)} s (child processes ${(f.childCpuS ?? 0).toFixed(1).padStart(5)} s)   wall ${f.wallS.toFixed(1).padStart(6)} s`,
+        );
+    }
+    if (test.status !== 0) {
+        console.log(`\nnpm test failed (exit ${test.status}); its last lines:\n${test.output.split("\n").slice(-40).join("\n")}`);
+        process.exitCode = 1;
+    }
+}
+
+interface Measured {
+    wallS: number;
+    /** undefined where /proc/self/stat is not there (not Linux). */
+    cpuS?: number;
+    status: number | null;
+    output: string;
+}
+
+/** Runs a command in the project folder; its CPU is what this process's waited-for children used meanwhile. */
+function measure(command: string, args: string[], env: Record<string, string> = {}): Measured {
+    const cpu0 = childCpuSeconds();
+    const start = performance.now();
+    const r = spawnSync(command, args, { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+    const wallS = (performance.now() - start) / 1000;
+    const cpu1 = childCpuSeconds();
+    return { wallS, cpuS: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0, status: r.status, output: (r.stdout ?? "") + (r.stderr ?? "") };
 }
 
 main().catch((e) => {

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import { defaultImages } from "../components/config/images";
-import { PROJECT_DIR, stackRawConfig } from "../harness/run-stack";
+import { PROJECT_DIR, stackRawConfig } from "../harness/stack-config";
 
 export function pinnedImages(projectDir = PROJECT_DIR): string[] {
     const images = new Set<string>(Object.values(defaultImages));

@@ -9,4 +9,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 llm_parse_stack_only "$@"
 llm_node_env
-npx ts-node --transpile-only scripts/policy-check.ts "$llm_stack"
+npx ts-node --swc scripts/policy-check.ts "$llm_stack"

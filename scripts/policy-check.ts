@@ -7,9 +7,9 @@
  *   npm run policy:check -- dev
  *   npm run policy:check -- prod
  */
-import { policyReport } from "../harness/policy-report";
 import { withExampleUserValues } from "../harness/example-user-values";
-import { runStack, stackConfigValues, StackRun } from "../harness/run-stack";
+import type { StackRun } from "../harness/run-stack";
+import { stackConfigValues } from "../harness/stack-config";
 
 async function main(stack: string | undefined): Promise<number> {
     if (!stack) {
@@ -21,11 +21,14 @@ async function main(stack: string | undefined): Promise<number> {
         // The cluster and domain a stack leaves to its owner do not change what it declares.
         const { filled } = withExampleUserValues(stackConfigValues(stack));
         if (filled.length > 0) console.log(`(offline example values for keys the stack leaves to its owner: ${filled.join(", ")})\n`);
+        // The program and its providers load once the stack file is known: a wrong name is answered at once.
+        const { runStack } = await import("../harness/run-stack");
         run = await runStack(stack, { exampleUserValues: true });
     } catch (e) {
         console.error(`policy check: stack ${stack} cannot be built:\n${(e as Error).message}`);
         return 2;
     }
+    const { policyReport } = await import("../harness/policy-report");
     const report = await policyReport(run);
     console.log(report.text);
     return report.mandatory > 0 ? 1 : 0;

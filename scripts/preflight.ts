@@ -5,14 +5,14 @@
  * free host ports. Prints what `size: auto` and `ollama.gpu: auto` resolve to, in the words
  * `pulumi up` uses (config/notices.ts).
  *
- *   npx ts-node --transpile-only scripts/preflight.ts dev
+ *   npx ts-node --swc scripts/preflight.ts dev
  */
 import { spawnSync } from "child_process";
 import { ConfigError, parseConfig, PlatformConfig } from "../components/config/load";
 import { configNotices } from "../components/config/notices";
 import { hostPorts } from "../components/config/host-ports";
 import { readEngineFacts } from "../components/platform/docker/engine";
-import { stackRawConfig } from "../harness/run-stack";
+import { stackRawConfig } from "../harness/stack-config";
 import { busyPorts, portsOfOwnContainers } from "./preflight-ports";
 
 async function main(stack: string): Promise<number> {

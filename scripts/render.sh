@@ -18,4 +18,4 @@ if [[ $# -gt 0 && "$1" != -* ]]; then
 fi
 [[ $# -eq 0 ]] || llm_refuse_arg "$1"
 llm_node_env
-npx ts-node --transpile-only scripts/render.ts "$llm_stack" "$dir"
+npx ts-node --swc scripts/render.ts "$llm_stack" "$dir"

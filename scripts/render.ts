@@ -5,7 +5,7 @@
  * cluster or cloud credentials. Exits 2 when the stack cannot be built or the folder is not one
  * it wrote before.
  *
- *   npx ts-node --transpile-only scripts/render.ts <stack> <dir>   (npm run render -- <stack> [<dir>])
+ *   npx ts-node --swc scripts/render.ts <stack> <dir>   (npm run render -- <stack> [<dir>])
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -15,6 +15,6 @@ llm_parse_pulumi_command --yes "$@"
 
 llm_env "$llm_stack"
 llm_select_stack "$llm_stack"
-npx ts-node --transpile-only scripts/preflight.ts "$llm_stack"
+npx ts-node --swc scripts/preflight.ts "$llm_stack"
 # The policy pack CI enforces holds here too.
 pulumi up --stack "$llm_stack" --policy-pack policies ${llm_pulumi_args[@]+"${llm_pulumi_args[@]}"}

@@ -20,7 +20,8 @@ const T = {
 
 const USER_CHANGES = {
     "llm-platform:ollama": { image: "ollama/ollama:0.40.3" },
-    "llm-platform:qdrant": { memoryMb: 3072 },
+    // Not the preset's own value (default: 3072), so the change is one.
+    "llm-platform:qdrant": { memoryMb: 4096 },
     "llm-platform:sqlserver": { storageGb: 80 },
     "llm-platform:docker": { pullTimeoutMinutes: 120 },
 };

@@ -6,7 +6,7 @@ import { describeTotals, stackTotals } from "../harness/stack-totals";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 
 function policyCheck(stack?: string) {
-    const args = ["ts-node", "--transpile-only", path.join(PROJECT_DIR, "scripts", "policy-check.ts"), ...(stack ? [stack] : [])];
+    const args = ["ts-node", "--swc", path.join(PROJECT_DIR, "scripts", "policy-check.ts"), ...(stack ? [stack] : [])];
     return spawnSync("npx", args, { cwd: PROJECT_DIR, encoding: "utf8" });
 }
 

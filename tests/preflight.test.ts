@@ -9,7 +9,7 @@ const engine = (cpus: number, memoryMb: number, runtimes = "{}") =>
     JSON.stringify({ NCPU: cpus, MemTotal: memoryMb * 1024 * 1024, SwapLimit: true, ServerVersion: "29.1.2", Runtimes: JSON.parse(runtimes) });
 
 function preflight(dockerInfo: string) {
-    return spawnSync("npx", ["ts-node", "--transpile-only", path.join(PROJECT_DIR, "scripts", "preflight.ts"), "dev"], {
+    return spawnSync("npx", ["ts-node", "--swc", path.join(PROJECT_DIR, "scripts", "preflight.ts"), "dev"], {
         cwd: PROJECT_DIR,
         encoding: "utf8",
         // No docker CLI on PATH: the stack's own containers are then none.

@@ -98,7 +98,7 @@ describe("npm run up (scripts/up.sh)", () => {
         const env = `backend=file://${r.project}/.pulumi-state passphrase=llm-platform-dev docker_host= info=set`;
         assert.ok(r.calls.includes(`npm ci --no-audit --no-fund | ${env} cwd=`), r.calls.join("\n"));
         assert.ok(r.calls.includes(`npm ci --no-audit --no-fund | ${env} cwd=/policies`), "the policy pack's dependencies too");
-        assert.ok(r.calls.includes(`npx ts-node --transpile-only scripts/preflight.ts dev | ${env} cwd=`), r.calls.join("\n"));
+        assert.ok(r.calls.includes(`npx ts-node --swc scripts/preflight.ts dev | ${env} cwd=`), r.calls.join("\n"));
         assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase dev", "pulumi up --stack dev --policy-pack policies --yes"]);
         assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.includes(env)));
         assert.ok(!r.calls.some((c) => c.startsWith("pulumi config set")), "writes nothing into the stack file");
@@ -281,7 +281,7 @@ const SCRIPTS: { script: string; command: string; args: string[] }[] = [
 const stackUsed = (r: Run): string[] => [
     ...r.calls.flatMap((c) => [...c.matchAll(/^pulumi .*?(?:--stack|select(?: --create --secrets-provider passphrase)?) (\S+)/g)].map((m) => m[1])),
     ...r.calls.flatMap((c) => [...c.matchAll(/^docker .*label=llm-platform\.stack=llm-platform-(\S+)/g)].map((m) => m[1])),
-    ...r.calls.flatMap((c) => [...c.matchAll(/^npx ts-node --transpile-only scripts\/(?:render|policy-check)\.ts (\S+)/g)].map((m) => m[1])),
+    ...r.calls.flatMap((c) => [...c.matchAll(/^npx ts-node --swc scripts\/(?:render|policy-check)\.ts (\S+)/g)].map((m) => m[1])),
 ];
 const stubsFor = { pulumi: "exit 0", docker: dockerWithSchedulers };
 
@@ -462,7 +462,7 @@ describe("npm run up says everything that is missing in one run", () => {
         const r = runScript("up", ["prod", "--yes"], { pulumi: "exit 0" }, passphrase);
         assert.equal(r.status, 0, r.out);
         assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase prod", "pulumi up --stack prod --policy-pack policies --yes"]);
-        assert.ok(npxCalls(r).includes("npx ts-node --transpile-only scripts/preflight.ts prod"));
+        assert.ok(npxCalls(r).includes("npx ts-node --swc scripts/preflight.ts prod"));
     });
 });
 
@@ -487,18 +487,18 @@ describe("npm run render and npm run policy:check (offline commands)", () => {
     it("render: dev into rendered/dev by default, a relative folder from where the command was typed", () => {
         const r = runScript("render", [], {});
         assert.equal(r.status, 0, r.out);
-        assert.deepEqual(npxCalls(r), [`npx ts-node --transpile-only scripts/render.ts dev ${r.project}/rendered/dev`]);
+        assert.deepEqual(npxCalls(r), [`npx ts-node --swc scripts/render.ts dev ${r.project}/rendered/dev`]);
         const out = runScript("render", ["prod", "review"], {}, { INIT_CWD: "/home/me/work" });
-        assert.deepEqual(npxCalls(out), ["npx ts-node --transpile-only scripts/render.ts prod /home/me/work/review"]);
+        assert.deepEqual(npxCalls(out), ["npx ts-node --swc scripts/render.ts prod /home/me/work/review"]);
         const absolute = runScript("render", ["prod", "/srv/review"], {});
-        assert.deepEqual(npxCalls(absolute), ["npx ts-node --transpile-only scripts/render.ts prod /srv/review"]);
+        assert.deepEqual(npxCalls(absolute), ["npx ts-node --swc scripts/render.ts prod /srv/review"]);
         assert.ok(![...r.calls, ...out.calls].some((c) => /^(pulumi|docker) /.test(c)), "no Pulumi CLI or Docker");
     });
 
     it("policy:check: the stack by the same rule; installs dependencies first", () => {
         const r = runScript("policy-check", [], {}, { LLM_PLATFORM_STACK: "prod" });
         assert.equal(r.status, 0, r.out);
-        assert.deepEqual(npxCalls(r), ["npx ts-node --transpile-only scripts/policy-check.ts prod"]);
+        assert.deepEqual(npxCalls(r), ["npx ts-node --swc scripts/policy-check.ts prod"]);
         assert.ok(r.calls.some((c) => c.startsWith("npm ci")));
     });
 });

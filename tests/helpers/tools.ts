@@ -1,4 +1,5 @@
 import { spawnSync } from "child_process";
+import { RunRecord } from "./run-record";
 
 /** Set by .ci/run: there a missing tool fails the test instead of skipping it. */
 export const TOOLS_REQUIRED = process.env.LLM_PLATFORM_REQUIRE_TOOLS === "1";
@@ -21,16 +22,22 @@ export function requireTool(ctx: Mocha.Context, name: string, debianPackage: str
     if (found) return found;
     const message = `${name} not found: install Debian's ${debianPackage} (apt-get install ${debianPackage})`;
     if (TOOLS_REQUIRED) throw new Error(`${message}; LLM_PLATFORM_REQUIRE_TOOLS=1 makes this a failure`);
-    skipped.push({ check: ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? "(unknown)", tool: name, debianPackage });
+    skippedChecks.append({ check: ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? "(unknown)", tool: name, debianPackage });
     ctx.skip();
     return "";
 }
 
-/** Checks skipped for a missing tool, reported at the end of the run (tests/helpers/skip-summary.ts). */
-export const skipped: { check: string; tool: string; debianPackage: string }[] = [];
+export interface SkippedCheck {
+    readonly check: string;
+    readonly tool: string;
+    readonly debianPackage: string;
+}
+
+/** The checks a run skipped, from all its processes; opened and reported by tests/helpers/skip-summary.ts. */
+export const skippedChecks = new RunRecord<SkippedCheck>("LLM_PLATFORM_SKIPPED_CHECKS");
 
 /** The closing lines of a run that skipped checks: which, and the one command that installs what they need. */
-export function skipSummary(): string | undefined {
+export function skipSummary(skipped: readonly SkippedCheck[]): string | undefined {
     if (skipped.length === 0) return undefined;
     const packages = [...new Set(skipped.map((s) => s.debianPackage))].sort();
     return [

@@ -30,7 +30,13 @@ describe("the policy pack as the Pulumi engine loads it", function () {
         });
     });
 
-    after(() => pack?.kill("SIGKILL"));
+    // Waits for the exit, so the pack's CPU is this file's and no process outlives the file.
+    after(async () => {
+        if (!pack || pack.exitCode !== null || pack.signalCode !== null) return;
+        const exited = new Promise((resolve) => pack!.once("exit", resolve));
+        pack.kill("SIGKILL");
+        await exited;
+    });
 
     it("serves every rule with its own enforcement level over the analyzer API", async () => {
         const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
