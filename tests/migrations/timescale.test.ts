@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { stepFailure } from "../../components/platform/docker/step-result";
 import { addChange, planChanges } from "../../components/migrations/add";
 import { MigrationPlan } from "../../components/migrations/plan";
 import { TIMESCALE_MIGRATIONS } from "../../components/timescale/migration-plan";
@@ -280,6 +281,9 @@ describe("TimescaleDB migrations under real Sqitch and PostgreSQL (the changes p
             assert.match(r.out, /\+ llm_logs @init-steps \.\. ok/, "the changes before it stay deployed");
             assert.equal(pg!.psql(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'llm_logs' AND column_name = 'host'"), "0", "reverted");
             assert.match(runMigrate(pg!, db, own.plan, ["status"]).out, /Undeployed change:\n {2}\* broken/);
+            // What `pulumi up` says on Docker: the step's last lines, which hold the engine's reason.
+            const failure = stepFailure({ step: "timescale-migrate", containerName: "llm-platform-dev-timescale-migrate", urn: "urn:pulumi:dev::llm-platform::x", exitCode: r.status!, logs: r.out });
+            assert.match(failure!, /one-shot step timescale-migrate exited with code \d+; its last lines:[^]*column "hostname" does not exist[^]*Verify script "verify\/broken\.sql" failed\./);
         } finally {
             own.cleanup();
         }
