@@ -139,7 +139,7 @@ export function footprintTotals(containers: readonly SizedContainer[]): Footprin
     };
 }
 
-/** `30816 MB (30.1 GB)`: the form every sizing statement uses. */
+/** `31584 MB (30.8 GB)`: the form every sizing statement uses. */
 export function describeMb(mb: number): string {
     return `${mb} MB (${(mb / 1024).toFixed(1)} GB)`;
 }
