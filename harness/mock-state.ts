@@ -175,11 +175,13 @@ export function mockCall(token: string, inputs: Record<string, any>): Record<str
             ];
             return { ...inputs, arn: `arn:aws:ec2:eu-west-1:123456789012:vpc/${MOCK_VPC_ID}`, cidrBlock: MOCK_VPC_CIDR, cidrBlockAssociations };
         }
-        case "aws:elb/getServiceAccount:getServiceAccount":
-            // The Elastic Load Balancing account of eu-west-1 (writes the access logs).
-            return { ...inputs, id: "156460612806", arn: "arn:aws:iam::156460612806:root" };
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/deployer", id: "123456789012", userId: "AIDAEXAMPLE" };
+        case "aws:kms/getAlias:getAlias":
+            // The mock account starts empty: an alias exists only where a test's cloud model says so.
+            throw new Error(`NotFoundException: Alias arn:aws:kms:eu-west-1:123456789012:${inputs.name} is not found.`);
+        case "aws:ec2/getSecurityGroup:getSecurityGroup":
+            throw new Error(`no matching EC2 Security Group found (${inputs.name} in ${inputs.vpcId})`);
         case "aws:index/getPartition:getPartition":
             return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
         default:

@@ -34,6 +34,25 @@ export interface RegisteredResource {
     readonly state: Record<string, any>;
     /** Options the program gave: retainOnDelete, protect, and dependsOn as `type::name`. */
     readonly options: RecordedOptions;
+    /** What the engine receives for it: the graph `pulumi destroy --exclude-protected` and replacements work on. */
+    readonly engine: EngineView;
+}
+
+/**
+ * A registration as the engine sees it (RegisterResourceRequest): URNs qualified by the
+ * parent's type as the mock monitor forms them, every dependency (dependsOn and the
+ * resources whose outputs feed an input), and the options after inheritance from the parent.
+ */
+export interface EngineView {
+    readonly urn: string;
+    readonly parent?: string;
+    /** Explicit and property dependencies, as URNs. */
+    readonly dependencies: readonly string[];
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    /** The `import` option: adopt the existing cloud object with this id. */
+    readonly importId?: string;
+    readonly deleteBeforeReplace: boolean;
 }
 
 export interface RecordedOptions {
@@ -48,6 +67,8 @@ export interface RecordedOptions {
     /** The bound error hooks themselves, so a test can call one as the engine would. */
     readonly errorHooks?: pulumi.ErrorHook[];
     readonly dependsOn: string[];
+    /** Earlier identities of the resource (`{ name }`: the same parent and type under another name). */
+    readonly aliases?: readonly pulumi.Input<string | pulumi.Alias>[];
 }
 
 export interface StackRun {
@@ -57,6 +78,8 @@ export interface StackRun {
     readonly outputs: Record<string, any>;
     /** The outputs as the program returned them (Outputs, secrets still marked). */
     readonly rawOutputs: Record<string, any>;
+    /** The provider functions (lookups) the program called, by token. */
+    readonly calls: readonly string[];
     /** What `pulumi up` would say once (config/notices.ts): collected, not printed. */
     readonly notices: Notice[];
     /** Registered resources of one type, e.g. `docker:index/container:Container`. */
@@ -79,6 +102,9 @@ export interface RunOptions {
     /** The claims the cluster holds (Kubernetes); default none, as a cluster the stack never ran on. Never read from a real cluster. */
     readonly liveClaims?: readonly LiveClaim[];
 }
+
+/** Answers a provider function (an invoke) instead of the mock account, or `undefined` to leave it to the mock. */
+export type LookupOverride = (token: string, inputs: Record<string, any>) => Record<string, any> | undefined;
 
 /**
  * Runs of this process by their inputs (stack and options; the stack files do not change
@@ -117,7 +143,7 @@ function copyOf(run: StackRun): StackRun {
         rawInputs: structuredClone(r.rawInputs),
         state: structuredClone(r.state),
     }));
-    return stackRun(run.stack, run.config, resources, structuredClone(run.outputs), run.rawOutputs, [...run.notices]);
+    return stackRun(run.stack, run.config, resources, structuredClone(run.outputs), run.rawOutputs, [...run.calls], [...run.notices]);
 }
 
 /** Runs the program (config validation included) with exactly these config values. */
@@ -129,9 +155,12 @@ export async function runProgram(
     resources: RegisteredResource[] = [],
     dockerEngine?: EngineFacts,
     liveClaims: readonly LiveClaim[] = [],
+    /** What AWS holds already, for lookups the mock account cannot answer (adopting a kept key). */
+    lookup?: LookupOverride,
 ): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
+    const calls: string[] = [];
     const recordOptions: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
         names.set(resource, `${type}::${name}`);
         const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((opts.dependsOn as any) ?? []);
@@ -145,6 +174,7 @@ export async function runProgram(
             onError: opts.hooks?.onError?.map((h) => h.name),
             errorHooks: opts.hooks?.onError,
             dependsOn: dependsOn.map((d) => names.get(d as pulumi.Resource) ?? "(unknown)"),
+            aliases: opts.aliases,
         });
         return undefined;
     };
@@ -152,7 +182,9 @@ export async function runProgram(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state = mockState(args.type, args.name, args.inputs, stepExitCode);
+                const engine = engineViews.get(`${args.type}::${args.name}`) ?? { urn: "", dependencies: [], protect: false, retainOnDelete: false, deleteBeforeReplace: false };
                 resources.push({
+                    engine,
                     type: args.type,
                     name: args.name,
                     get options() {
@@ -168,12 +200,14 @@ export async function runProgram(
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return mockCall(args.token, args.inputs);
+                calls.push(args.token);
+                return lookup?.(args.token, args.inputs) ?? mockCall(args.token, args.inputs);
             },
         },
         "llm-platform",
         stack,
     );
+    const engineViews = recordEngineViews();
     pulumi.runtime.setAllConfig(engineConfig(values));
 
     const notices: Notice[] = [];
@@ -184,10 +218,18 @@ export async function runProgram(
     // Let the last registrations reach the mock monitor.
     await new Promise((r) => setTimeout(r, 0));
 
-    return stackRun(stack, config, resources, outputs, rawOutputs, notices);
+    return stackRun(stack, config, resources, outputs, rawOutputs, calls, notices);
 }
 
-function stackRun(stack: string, config: PlatformConfig, resources: RegisteredResource[], outputs: Record<string, any>, rawOutputs: Record<string, any>, notices: Notice[]): StackRun {
+function stackRun(
+    stack: string,
+    config: PlatformConfig,
+    resources: RegisteredResource[],
+    outputs: Record<string, any>,
+    rawOutputs: Record<string, any>,
+    calls: readonly string[],
+    notices: Notice[],
+): StackRun {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         stack,
@@ -195,6 +237,7 @@ function stackRun(stack: string, config: PlatformConfig, resources: RegisteredRe
         resources,
         outputs,
         rawOutputs,
+        calls,
         notices,
         ofType,
         named(type: string, name: string) {
@@ -203,6 +246,31 @@ function stackRun(stack: string, config: PlatformConfig, resources: RegisteredRe
             return found;
         },
     };
+}
+
+/**
+ * Records each RegisterResourceRequest the mock monitor receives, keyed `type::name`, before
+ * the mocks answer it (the mock monitor itself keeps only type, name and inputs).
+ */
+function recordEngineViews(): Map<string, EngineView> {
+    const views = new Map<string, EngineView>();
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        const propertyDependencies: string[] = [];
+        req.getPropertydependenciesMap().forEach((deps: any) => propertyDependencies.push(...deps.getUrnsList()));
+        views.set(`${req.getType()}::${req.getName()}`, {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent: req.getParent() || undefined,
+            dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            importId: req.getImportid() || undefined,
+            deleteBeforeReplace: req.getDeletebeforereplace() === true,
+        });
+        return register(req, callback);
+    };
+    return views;
 }
 
 /** Waits for every output and returns plain values (secrets unwrapped); rejects when an output failed. */

@@ -392,6 +392,10 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
             assert.equal(download.image, defaultImages.awsCli);
             assert.deepEqual(download.command, ["sh", "/opt/llm-platform/download.sh"]);
             assert.equal(envOf(download).BACKUP_ID, "latest");
+            // Backups older than transitionToGlacierDays are in GLACIER: restored in this tier first, the Job
+            // waiting as long as its slowest tier takes (Bulk: 12 hours) on top of the download and restore.
+            assert.deepEqual([envOf(download).RESTORE_TIER, envOf(download).RESTORE_DAYS, envOf(download).RESTORE_POLL_SECONDS], ["Standard", "3", "600"]);
+            assert.equal(c.inputs.spec.jobTemplate.spec.activeDeadlineSeconds, 240 * 60 + 12 * 3600, c.name);
             assert.match(restore.command.join(" "), /backup\.sh restore "\$\(cat \/backups\/\.restore-id\)"/);
             assert.equal(c.inputs.spec.jobTemplate.spec.backoffLimit, 0, "a failed restore is looked at, not retried");
         }

@@ -12,28 +12,84 @@ import * as path from "path";
 import { backupScript } from "../components/backup/script";
 import { DOWNLOAD_SCRIPT, restoreCommand, UPLOAD_SCRIPT } from "../components/backup/transfer";
 
-/** `aws s3 cp SRC DST [flags]` and `aws s3 ls URL` over $FAKE_S3; FAKE_AWS_FAIL=<substring> fails a cp whose arguments contain it. */
+/**
+ * `aws s3 cp SRC DST [flags]`, `aws s3 ls URL` and the two `s3api` calls an archived restore
+ * makes, over $FAKE_S3. An object's storage class is in $FAKE_S3/.class/<bucket>/<key>
+ * (absent: STANDARD); a restore in $FAKE_S3/.restore/<bucket>/<key> ("ongoing <polls left>"
+ * or "done"). As the AWS CLI does (awscli/customizations/s3/fileinfo.py is_glacier_compatible):
+ * `s3 cp` of a GLACIER or DEEP_ARCHIVE object without a restored copy is skipped with a
+ * warning and exit code 2; HeadObject reports StorageClass and the Restore header
+ * (`ongoing-request="true"`, then `ongoing-request="false", expiry-date=...`).
+ * FAKE_AWS_FAIL=<substring> fails a cp whose arguments contain it.
+ */
 const FAKE_AWS = String.raw`#!/bin/sh
 echo "$*" >> "$FAKE_AWS_LOG"
 local_path() { echo "$FAKE_S3/$(echo "$1" | sed 's#^s3://##')"; }
-[ "$1" = s3 ] || { echo "fake aws: only s3" >&2; exit 2; }
-case "$2" in
-cp)
-    src="$3"; dst="$4"
-    if [ -n "$FAKE_AWS_FAIL" ]; then case "$*" in *"$FAKE_AWS_FAIL"*) echo "fake aws: upload failed" >&2; exit 1 ;; esac; fi
-    case "$src" in s3://*) src="$(local_path "$src")" ;; esac
-    case "$dst" in s3://*) dst="$(local_path "$dst")" ;; esac
-    [ -f "$src" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key does not exist" >&2; exit 1; }
-    mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
-    ;;
-ls)
-    p="$(local_path "$3")"
-    case "$3" in
-    */) [ -d "$p" ] || exit 1; for d in $(ls -1 "$p"); do [ -d "$p/$d" ] && echo "                           PRE $d/"; done; exit 0 ;;
-    *) [ -f "$p" ] || exit 1; echo "2026-11-23 02:00:00        123 $(basename "$p")" ;;
+meta() { echo "$FAKE_S3/.$1/$2/$3"; }
+class_of() { f="$(meta class "$1" "$2")"; if [ -f "$f" ]; then cat "$f"; else echo STANDARD; fi; }
+restore_of() { f="$(meta restore "$1" "$2")"; if [ -f "$f" ]; then cat "$f"; fi; }
+archived() { case "$(class_of "$1" "$2")" in GLACIER|DEEP_ARCHIVE) [ "$(restore_of "$1" "$2")" != done ] ;; *) return 1 ;; esac; }
+arg() { name="$1"; shift; while [ $# -gt 0 ]; do [ "$1" = "$name" ] && { echo "$2"; return; }; shift; done; }
+case "$1" in
+s3)
+    case "$2" in
+    cp)
+        src="$3"; dst="$4"
+        if [ -n "$FAKE_AWS_FAIL" ]; then case "$*" in *"$FAKE_AWS_FAIL"*) echo "fake aws: upload failed" >&2; exit 1 ;; esac; fi
+        case "$src" in s3://*)
+            path="${"$"}{src#s3://}"; b="${"$"}{path%%/*}"; k="${"$"}{path#*/}"
+            if archived "$b" "$k"; then
+                echo "warning: Skipping file $src. Object is of storage class $(class_of "$b" "$k"). Unable to perform download operations on GLACIER objects. You must restore the object to be able to perform the operation. See aws s3 download help for additional parameter options to ignore or force these transfers." >&2
+                exit 2
+            fi
+            src="$(local_path "$src")" ;;
+        esac
+        case "$dst" in s3://*) dst="$(local_path "$dst")" ;; esac
+        [ -f "$src" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key does not exist" >&2; exit 1; }
+        mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
+        ;;
+    ls)
+        p="$(local_path "$3")"
+        case "$3" in
+        */) [ -d "$p" ] || exit 1
+            for d in $(ls -1 "$p"); do
+                if [ -d "$p/$d" ]; then echo "                           PRE $d/"; else echo "2026-11-23 02:00:00 $(wc -c < "$p/$d" | tr -d ' ') $d"; fi
+            done; exit 0 ;;
+        *) [ -f "$p" ] || exit 1; echo "2026-11-23 02:00:00        123 $(basename "$p")" ;;
+        esac
+        ;;
+    *) echo "fake aws: unknown command $2" >&2; exit 2 ;;
     esac
     ;;
-*) echo "fake aws: unknown command $2" >&2; exit 2 ;;
+s3api)
+    b="$(arg --bucket "$@")"; k="$(arg --key "$@")"
+    [ -f "$FAKE_S3/$b/$k" ] || { echo "An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 254; }
+    case "$2" in
+    head-object)
+        [ "$(arg --query "$@")" = "[StorageClass,Restore]" ] && [ "$(arg --output "$@")" = text ] || { echo "fake aws: unexpected head-object form: $*" >&2; exit 2; }
+        class="$(class_of "$b" "$k")"; [ "$class" = STANDARD ] && class=None
+        r="$(restore_of "$b" "$k")"
+        case "$r" in
+        "") restore=None ;;
+        done) restore='ongoing-request="false", expiry-date="Fri, 27 Nov 2026 00:00:00 GMT"' ;;
+        ongoing*)
+            left="${"$"}{r#ongoing }"
+            if [ "$left" -le 1 ]; then echo done > "$(meta restore "$b" "$k")"; else echo "ongoing $((left - 1))" > "$(meta restore "$b" "$k")"; fi
+            restore='ongoing-request="true"' ;;
+        esac
+        printf '%s	%s
+' "$class" "$restore"
+        ;;
+    restore-object)
+        case "$(class_of "$b" "$k")" in GLACIER|DEEP_ARCHIVE) ;; *) echo "An error occurred (InvalidObjectState) when calling the RestoreObject operation: Restore is not allowed for the object's current storage class" >&2; exit 254 ;; esac
+        case "$(restore_of "$b" "$k")" in ongoing*) echo "An error occurred (RestoreAlreadyInProgress) when calling the RestoreObject operation: Object restore is already in progress" >&2; exit 254 ;; esac
+        mkdir -p "$(dirname "$(meta restore "$b" "$k")")"
+        echo "ongoing ${"$"}{FAKE_RESTORE_POLLS:-2}" > "$(meta restore "$b" "$k")"
+        ;;
+    *) echo "fake aws: unknown s3api command $2" >&2; exit 2 ;;
+    esac
+    ;;
+*) echo "fake aws: only s3 and s3api" >&2; exit 2 ;;
 esac
 `;
 
@@ -214,6 +270,74 @@ describe("backup upload to S3 and download for a restore (sh, fake aws)", functi
         assert.equal(one.status, 0, one.err);
         assert.ok(fs.existsSync(path.join(w.backups, "demo", ids[0], "manifest")));
         assert.ok(!fs.existsSync(path.join(w.backups, "demo", ids[1])), "no chain kinds: only the backup asked for");
+    });
+
+    /** Moves objects of a backup in the fake bucket to an archive class, as the lifecycle does after transitionToGlacierDays. */
+    const archive = (id: string, names: string[], storageClass = "GLACIER", restore?: string) => {
+        for (const name of names) {
+            const key = path.join("bucket", "backups", "demo", id, name);
+            fs.mkdirSync(path.dirname(path.join(w.root, "s3", ".class", key)), { recursive: true });
+            fs.writeFileSync(path.join(w.root, "s3", ".class", key), storageClass);
+            if (restore !== undefined) {
+                fs.mkdirSync(path.dirname(path.join(w.root, "s3", ".restore", key)), { recursive: true });
+                fs.writeFileSync(path.join(w.root, "s3", ".restore", key), restore);
+            }
+        }
+    };
+    const restoreCalls = () => w.awsCalls().filter((c) => c.startsWith("s3api restore-object"));
+
+    it("restores backups the lifecycle archived in GLACIER (the whole chain at once), waits for S3, then downloads and verifies them", async () => {
+        await backup("db.bak=full-1", "full");
+        await backup("db.trn=log-1", "log");
+        for (const kind of ["full", "log"]) assert.equal((await w.run(UPLOAD_SCRIPT, { STORE: "demo", JOB: kind })).status, 0);
+        const [full, log] = fs.readdirSync(path.join(w.backups, "demo")).sort();
+        fs.rmSync(w.backups, { recursive: true });
+        archive(full, ["db.bak", "manifest"]);
+        archive(log, ["db.trn"]);
+        // Instant Retrieval reads at once: no restore for it.
+        archive(log, ["manifest"], "GLACIER_IR");
+
+        const r = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: "latest", RESTORE_KIND: "full", CHAIN_KINDS: "log", RESTORE_POLL_SECONDS: "0", FAKE_RESTORE_POLLS: "3" });
+        assert.equal(r.status, 0, r.err);
+        const request = '--restore-request {"Days":3,"GlacierJobParameters":{"Tier":"Standard"}}';
+        assert.deepEqual(restoreCalls().sort(), [
+            `s3api restore-object --bucket bucket --key backups/demo/${full}/db.bak ${request}`,
+            `s3api restore-object --bucket bucket --key backups/demo/${full}/manifest ${request}`,
+            `s3api restore-object --bucket bucket --key backups/demo/${log}/db.trn ${request}`,
+        ]);
+        // Asked for together, before the first download waits on any of them.
+        const calls = w.awsCalls();
+        const lastRestore = calls.map((c) => c.startsWith("s3api restore-object")).lastIndexOf(true);
+        const firstCp = calls.findIndex((c) => c.startsWith("s3 cp s3://"));
+        assert.ok(lastRestore < firstCp, "every restore is requested before the first download");
+        assert.match(r.err, /3 object\(s\) of .* are archived in GLACIER: S3 restores them \(tier Standard\)/);
+        assert.match(r.err, /Standard 3-5 hours, Bulk 5-12 hours/);
+        assert.match(r.err, /start the restore again and it continues/);
+        assert.match(r.err, /still waiting for \d archived object\(s\)/);
+        assert.deepEqual(fs.readdirSync(path.join(w.backups, "demo")).sort(), [full, log]);
+        assert.equal(fs.readFileSync(path.join(w.backups, "demo", full, "db.bak"), "utf8"), "full-1");
+        assert.equal(fs.readFileSync(path.join(w.backups, ".restore-id"), "utf8").trim(), full);
+        // The store's own restore then takes what was downloaded.
+        const restored = await w.run(STORE_SCRIPT, { STORE: "demo" }, ["restore", full]);
+        assert.equal(restored.status, 0, restored.err);
+    });
+
+    it("waits for a restore an earlier run already asked for, in the tier given, and refuses an unknown tier", async () => {
+        await backup("db.bak=full-1", "full");
+        assert.equal((await w.run(UPLOAD_SCRIPT, { STORE: "demo", JOB: "full" })).status, 0);
+        const [id] = fs.readdirSync(path.join(w.backups, "demo"));
+        fs.rmSync(w.backups, { recursive: true });
+        // An earlier Job asked for the manifest, then hit its deadline.
+        archive(id, ["manifest"], "GLACIER", "ongoing 2");
+        archive(id, ["db.bak"], "DEEP_ARCHIVE");
+        const r = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: id, RESTORE_KIND: "full", RESTORE_TIER: "Bulk", RESTORE_DAYS: "1", RESTORE_POLL_SECONDS: "0" });
+        assert.equal(r.status, 0, r.err);
+        assert.deepEqual(restoreCalls(), [`s3api restore-object --bucket bucket --key backups/demo/${id}/db.bak --restore-request {"Days":1,"GlacierJobParameters":{"Tier":"Bulk"}}`]);
+        assert.equal(fs.readFileSync(path.join(w.backups, "demo", id, "db.bak"), "utf8"), "full-1");
+
+        const bad = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: id, RESTORE_KIND: "full", RESTORE_TIER: "Fast" });
+        assert.notEqual(bad.status, 0);
+        assert.match(bad.err, /RESTORE_TIER=Fast: must be Expedited, Standard or Bulk/);
     });
 
     it("refuses a download whose file does not match the manifest, and a backup id that is not there", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { withExampleUserValues } from "../harness/example-user-values";
 import { MOCK_CLUSTER_SECURITY_GROUP, MOCK_SUBNETS, MOCK_VPC_ID } from "../harness/mock-state";
 import { policyResources } from "../harness/policy-report";
-import { RegisteredResource, runProgram, runStack, stackConfigValues, StackRun, withOverrides } from "../harness/run-stack";
+import { LookupOverride, RegisteredResource, runProgram, runStack, stackConfigValues, StackRun, withOverrides } from "../harness/run-stack";
 import { runPolicyPack } from "../policies/rules/offline";
 
 const BUCKET = "aws:s3/bucket:Bucket";
@@ -69,6 +69,13 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
             const name = b.inputs.bucket;
             assert.equal(b.inputs.forceDestroy, false);
             assert.deepEqual([b.options.protect, b.options.retainOnDelete], [true, true], name);
+            // Object Lock never through the bucket's ForceNew flag: a stack created before keeps its bucket.
+            assert.equal(b.inputs.objectLockEnabled, undefined, name);
+            // Every setting is guarded like the bucket: `pulumi destroy --exclude-protected` keeps only
+            // protected resources and their dependencies, and these depend on the bucket, not it on them.
+            const settings = run.resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== BUCKET && r.inputs.bucket === name);
+            assert.ok(settings.length >= 6, `${name}: ${settings.map((r) => r.name)}`);
+            for (const setting of settings) assert.deepEqual([setting.engine.protect, setting.engine.retainOnDelete], [true, true], setting.name);
             assert.equal(sideOf(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name).rule.objectOwnership, "BucketOwnerEnforced");
             const block = sideOf(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name);
             assert.deepEqual([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [true, true, true, true]);
@@ -135,17 +142,38 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
     it("gives the backup jobs a Pod Identity role limited to their prefix and their key", () => {
         const role = run.named("aws:iam/role:Role", "aws-backup-role").inputs;
         assert.equal(role.name, "llm-platform-prod-backup");
-        assert.deepEqual(doc(role.assumeRolePolicy).Statement, [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }]);
+        // Only this cluster's backup ServiceAccount: the session tags the Pod Identity agent sets (EKS pod-id-role doc).
+        assert.deepEqual(doc(role.assumeRolePolicy).Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "pods.eks.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+                Condition: {
+                    StringEquals: {
+                        "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:123456789012:cluster/example-cluster",
+                        "aws:RequestTag/kubernetes-namespace": "llm-platform",
+                        "aws:RequestTag/kubernetes-service-account": "backup",
+                    },
+                },
+            },
+        ]);
         const association = run.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws-backup-role-pod-identity").inputs;
         assert.deepEqual([association.clusterName, association.namespace, association.serviceAccount], ["example-cluster", "llm-platform", "backup"]);
         const statements = doc(run.named("aws:iam/rolePolicy:RolePolicy", "aws-backup-role-access").inputs.policy).Statement;
         const bucketArn = `arn:aws:s3:::${BACKUPS}`;
+        // Read, restore from Glacier and add; never delete or change a lock; the key only through S3 of the region.
         assert.deepEqual(statements.map((s: any) => [s.Action, s.Resource]), [
             ["s3:ListBucket", bucketArn],
-            [["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], `${bucketArn}/backups/*`],
-            [["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], run.named("aws:kms/key:Key", "aws-backups-key").state.arn],
+            [["s3:GetObject", "s3:RestoreObject"], `${bucketArn}/backups/*`],
+            [["s3:PutObject", "s3:AbortMultipartUpload"], `${bucketArn}/backups/*`],
+            [["kms:Decrypt", "kms:GenerateDataKey"], run.named("aws:kms/key:Key", "aws-backups-key").state.arn],
         ]);
         assert.deepEqual(statements[0].Condition, { StringLike: { "s3:prefix": ["backups/*"] } });
+        assert.deepEqual(statements[3].Condition, { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+        const actions = statements.flatMap((s: any) => [s.Action].flat());
+        for (const never of ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold"]) {
+            assert.ok(!actions.includes(never) && !actions.some((a: string) => a.endsWith("*")), never);
+        }
     });
 
     it("with IRSA, trusts only the backup ServiceAccount through the cluster's OIDC issuer", async () => {
@@ -175,18 +203,94 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         const config = replicated.named("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws-backups-replica-config");
         assert.equal(config.inputs.bucket, BACKUPS);
         const [rule] = config.inputs.rules;
+        // Deletions stay where they happen: a delete marker in the source hides nothing in the replica.
         assert.deepEqual(
             [rule.status, rule.deleteMarkerReplication, rule.sourceSelectionCriteria, rule.destination],
-            ["Enabled", { status: "Enabled" }, { sseKmsEncryptedObjects: { status: "Enabled" } }, { bucket: `arn:aws:s3:::${replicaName}`, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: replicaKey.state.arn } }],
+            ["Enabled", { status: "Disabled" }, { sseKmsEncryptedObjects: { status: "Enabled" } }, { bucket: `arn:aws:s3:::${replicaName}`, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: replicaKey.state.arn } }],
         );
-        assert.ok(config.options.dependsOn.includes("aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning"), "source versioning first");
+        for (const first of ["aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration::aws-backups-replica-object-lock"]) {
+            assert.ok(config.options.dependsOn.includes(first), first);
+        }
+        assert.deepEqual([config.engine.protect, config.engine.retainOnDelete], [true, true]);
+        // The replica is locked like the source; the replication role reads retention and cannot delete there.
+        assert.deepEqual(sideOf(replicated, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", replicaName).rule, { defaultRetention: { mode: "GOVERNANCE", days: 365 } });
+        const replicationActions = doc(replicated.named("aws:iam/rolePolicy:RolePolicy", "aws-backups-replica-access").inputs.policy).Statement.flatMap((s: any) => [s.Action].flat());
+        assert.ok(replicationActions.includes("s3:GetObjectRetention") && replicationActions.includes("s3:GetObjectLegalHold"));
+        assert.ok(!replicationActions.some((a: string) => a.includes("Delete")), replicationActions.join());
+        // The backup role may read and restore the replica (a restore after losing the first region), never write it.
+        const backupStatements = doc(replicated.named("aws:iam/rolePolicy:RolePolicy", "aws-backup-role-access").inputs.policy).Statement;
+        const onReplica = backupStatements.filter((s: any) => [s.Resource].flat().some((r: string) => r.includes(replicaName) || r === replicaKey.state.arn));
+        assert.deepEqual(onReplica.map((s: any) => s.Action), ["s3:ListBucket", ["s3:GetObject", "s3:RestoreObject"], "kms:Decrypt"]);
         assert.equal(replicated.outputs.aws.backups.replicaBucket, replicaName);
         assert.deepEqual((await runPolicyPack(policyResources(replicated))).filter((v) => v.enforcementLevel === "mandatory"), []);
+    });
+
+    it("locks every backup version for as long as the lifecycle keeps it, without replacing the bucket", async () => {
+        const lock = sideOf(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", BACKUPS);
+        assert.deepEqual(lock, { bucket: BACKUPS, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: 365 } } });
+        const resource = run.named("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws-backups-object-lock");
+        assert.deepEqual(resource.options.dependsOn, ["aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning"], "Object Lock needs versioning first");
+        // Logs are no backups, and S3 refuses an Object Lock bucket as a server access log target.
+        assert.equal(run.ofType("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").length, 1);
+        // No upload before the lock is on.
+        for (const cron of run.ofType("kubernetes:batch/v1:CronJob")) {
+            assert.ok(cron.options.dependsOn.includes("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration::aws-backups-object-lock"), cron.name);
+        }
+        const compliance = await runProgram("prod", awsValues({ backupBucket: { objectLockMode: "COMPLIANCE", transitionToIaDays: 30, transitionToGlacierDays: 90, expireDays: 730 } }));
+        assert.deepEqual(sideOf(compliance, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", BACKUPS).rule, { defaultRetention: { mode: "COMPLIANCE", days: 730 } });
+    });
+
+    it("grants ALB log delivery to the region's ELB account, or to the log-delivery service in regions opened since August 2022", async function () {
+        this.timeout(90000);
+        const grant = (r: StackRun) => doc(sideOf(r, "aws:s3/bucketPolicy:BucketPolicy", r.ofType(BUCKET).find((b) => b.inputs.bucket.endsWith("-logs"))!.inputs.bucket).policy).Statement.find((st: any) => st.Sid === "AlbAccessLogs");
+        assert.deepEqual(grant(run).Principal, { AWS: "arn:aws:iam::156460612806:root" });
+        for (const region of ["me-central-1"]) {
+            const opened = await runProgram("prod", awsValues({ region }));
+            const g = grant(opened);
+            assert.deepEqual(g.Principal, { Service: "logdelivery.elasticloadbalancing.amazonaws.com" }, region);
+            assert.equal(g.Resource, `arn:aws:s3:::llm-platform-prod-123456789012-${region}-logs/alb/AWSLogs/123456789012/*`);
+            assert.deepEqual(g.Condition, {
+                StringEquals: { "aws:SourceAccount": "123456789012" },
+                ArnLike: { "aws:SourceArn": `arn:aws:elasticloadbalancing:${region}:123456789012:loadbalancer/app/llm-platform-prod/*` },
+            });
+        }
+        // S3 server access logs: only from the backup bucket of this account.
+        const s3Grant = doc(sideOf(run, "aws:s3/bucketPolicy:BucketPolicy", LOGS).policy).Statement.find((st: any) => st.Sid === "S3ServerAccessLogs");
+        assert.deepEqual(s3Grant.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": [`arn:aws:s3:::${BACKUPS}`] } });
+    });
+
+    it("keeps ALB deletion protection on unless turned off for a destroy", async () => {
+        assert.equal(run.named("aws:lb/loadBalancer:LoadBalancer", "aws-alb").inputs.enableDeletionProtection, true);
+        const off = await runProgram("prod", awsValues({ loadBalancer: { route53ZoneId: "Z0EXAMPLE1234567890AB", deletionProtection: false } }));
+        assert.equal(off.named("aws:lb/loadBalancer:LoadBalancer", "aws-alb").inputs.enableDeletionProtection, false);
+    });
+
+    it("allows the major upgrade a new engineVersion asks for, and keeps the old parameter group for the instance still using it", () => {
+        const db = run.named("aws:rds/instance:Instance", "aws-postgres");
+        assert.equal(db.inputs.allowMajorVersionUpgrade, true);
+        assert.deepEqual([db.engine.protect, db.engine.retainOnDelete], [true, true]);
+        const parameters = run.named("aws:rds/parameterGroup:ParameterGroup", "aws-postgres-parameters");
+        // Replaceable (a new family replaces it), but never deleted under an instance.
+        assert.deepEqual([parameters.engine.protect, parameters.engine.retainOnDelete], [false, true]);
+        for (const name of ["aws-postgres-subnets", "aws-postgres-sg"]) {
+            const group = run.resources.find((r) => r.custom && r.name === name)!;
+            assert.deepEqual([group.engine.protect, group.engine.retainOnDelete], [false, true], name);
+        }
+    });
+
+    it("names DNS records by hostname, adopting the records an earlier stack made by position", () => {
+        const records = run.ofType("aws:route53/record:Record");
+        assert.deepEqual(records.map((r) => [r.name, r.options.aliases]), [
+            ["aws-certificate-validation-llm.example.com", [{ name: "aws-certificate-validation-0" }]],
+            ["aws-dns-llm.example.com", [{ name: "aws-dns-0" }]],
+        ]);
     });
 
     it("moves backups to Glacier Instant Retrieval when configured", async () => {
         const ir = await runProgram("prod", awsValues({ backupBucket: { glacierStorageClass: "GLACIER_IR" } }));
         assert.deepEqual(sideOf(ir, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", BACKUPS).rules[0].transitions[1], { days: 90, storageClass: "GLACIER_IR" });
+        // Instant Retrieval reads at once: a restore Job waits for no archive.
+        assert.equal(ir.named("kubernetes:batch/v1:CronJob", "timescale-restore").inputs.spec.jobTemplate.spec.activeDeadlineSeconds, 240 * 60);
     });
 
     it("runs RDS PostgreSQL encrypted, Multi-AZ, private, protected, with managed password, IAM auth, PI and logs", () => {
@@ -320,13 +424,13 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
     it("validates the ACM certificate by DNS in the configured zone and points the hostname at the ALB", () => {
         const certificate = run.named("aws:acm/certificate:Certificate", "aws-certificate");
         assert.deepEqual([certificate.inputs.domainName, certificate.inputs.validationMethod], ["llm.example.com", "DNS"]);
-        const record = run.named("aws:route53/record:Record", "aws-certificate-validation-0").inputs;
+        const record = run.named("aws:route53/record:Record", "aws-certificate-validation-llm.example.com").inputs;
         const option = certificate.state.domainValidationOptions[0];
         assert.deepEqual([record.zoneId, record.name, record.type, record.records], ["Z0EXAMPLE1234567890AB", option.resourceRecordName, "CNAME", [option.resourceRecordValue]]);
         const validation = run.named("aws:acm/certificateValidation:CertificateValidation", "aws-certificate-validation");
         assert.equal(validation.inputs.certificateArn, certificate.state.arn);
-        assert.deepEqual(validation.options.dependsOn, ["aws:route53/record:Record::aws-certificate-validation-0"]);
-        const alias = run.named("aws:route53/record:Record", "aws-dns-0").inputs;
+        assert.deepEqual(validation.options.dependsOn, ["aws:route53/record:Record::aws-certificate-validation-llm.example.com"]);
+        const alias = run.named("aws:route53/record:Record", "aws-dns-llm.example.com").inputs;
         assert.deepEqual([alias.name, alias.type, alias.aliases[0].name], ["llm.example.com", "A", run.outputs.aws.loadBalancerDnsName]);
     });
 
@@ -458,5 +562,52 @@ describe("prod stack's AWS network checks (before any resource)", function () {
         );
         assert.deepEqual(explicit.named("aws:rds/subnetGroup:SubnetGroup", "aws-postgres-subnets").inputs.subnetIds, [S.privateA.id, S.privateB.id]);
         assert.deepEqual(explicit.named("aws:lb/loadBalancer:LoadBalancer", "aws-alb").inputs.subnets, [S.publicA.id, S.publicB.id]);
+    });
+});
+
+describe("prod stack adopting what an earlier destroy kept (aws.adopt)", function () {
+    this.timeout(60000);
+    const KEY_IDS: Record<string, string> = {
+        "alias/llm-platform-prod-backups": "1111aaaa-0000-4000-8000-000000000001",
+        "alias/llm-platform-prod-database": "2222bbbb-0000-4000-8000-000000000002",
+        "alias/llm-platform-prod-backups-replica": "3333cccc-0000-4000-8000-000000000003",
+    };
+    /** The account as a destroy left it: the aliases and the database's security group. */
+    const keptAccount: LookupOverride = (token, inputs) => {
+        if (token === "aws:kms/getAlias:getAlias" && KEY_IDS[inputs.name]) return { name: inputs.name, targetKeyId: KEY_IDS[inputs.name], targetKeyArn: `arn:aws:kms:eu-west-1:123456789012:key/${KEY_IDS[inputs.name]}`, arn: "", id: inputs.name };
+        if (token === "aws:ec2/getSecurityGroup:getSecurityGroup" && inputs.name === "llm-platform-prod-postgres") return { id: "sg-0d0d0d0d0d0d0d0d0", name: inputs.name, vpcId: inputs.vpcId };
+        return undefined;
+    };
+
+    it("imports every kept object by the id the program derives from its names", async () => {
+        const values = awsValues({ adopt: true, backupBucket: { replicaRegion: "eu-central-1" } });
+        const adopted = await runProgram("prod", values, 0, [], undefined, [], keptAccount);
+        const kept = adopted.resources.filter((r) => r.custom && r.type.startsWith("aws:") && r.engine.retainOnDelete);
+        assert.ok(kept.length > 30, `${kept.length} kept`);
+        for (const r of kept) assert.ok(r.engine.importId, `${r.type} ${r.name} has an import id`);
+        const importOf = (type: string, name: string) => adopted.named(type, name).engine.importId;
+        assert.equal(importOf(BUCKET, "aws-backups"), BACKUPS);
+        assert.equal(importOf("aws:s3/bucketPolicy:BucketPolicy", "aws-backups-policy"), BACKUPS);
+        assert.equal(importOf("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws-backups-object-lock"), BACKUPS);
+        assert.equal(importOf("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws-backups-replica-config"), BACKUPS);
+        assert.equal(importOf(BUCKET, "aws-backups-replica"), "llm-platform-prod-123456789012-eu-central-1-backups");
+        assert.equal(importOf("aws:kms/key:Key", "aws-backups-key"), KEY_IDS["alias/llm-platform-prod-backups"]);
+        assert.equal(importOf("aws:kms/key:Key", "aws-backups-replica-key"), KEY_IDS["alias/llm-platform-prod-backups-replica"]);
+        assert.equal(importOf("aws:kms/alias:Alias", "aws-database-key-alias"), "alias/llm-platform-prod-database");
+        assert.equal(importOf("aws:rds/instance:Instance", "aws-postgres"), "llm-platform-prod-postgres");
+        assert.equal(importOf("aws:rds/parameterGroup:ParameterGroup", "aws-postgres-parameters"), "llm-platform-prod-postgres-postgres17");
+        assert.equal(importOf("aws:rds/subnetGroup:SubnetGroup", "aws-postgres-subnets"), "llm-platform-prod-postgres");
+        assert.equal(importOf("aws:ec2/securityGroup:SecurityGroup", "aws-postgres-sg"), "sg-0d0d0d0d0d0d0d0d0");
+        assert.equal(importOf("aws:iam/role:Role", "aws-postgres-monitoring"), "llm-platform-prod-postgres-monitoring");
+        assert.equal(importOf("aws:iam/rolePolicy:RolePolicy", "aws-backups-replica-access"), "llm-platform-prod-backup-replication:replicate-backups");
+        // What a destroy deletes is created again, never imported.
+        for (const r of adopted.resources.filter((x) => x.custom && x.type.startsWith("aws:") && !x.engine.retainOnDelete)) assert.equal(r.engine.importId, undefined, r.name);
+    });
+
+    it("stops before declaring anything when what it would adopt is not there, naming aws.adopt", async () => {
+        const { message, registered } = await failedRun(awsValues({ adopt: true }));
+        assert.match(message, /llm-platform:aws\.adopt = true: the KMS alias alias\/llm-platform-prod-backups was not found/);
+        assert.match(message, /the security group llm-platform-prod-postgres in vpc-0a1b2c3d4e5f60718 was not found/);
+        assert.deepEqual(registered.filter((r) => !r.type.startsWith("pulumi:providers:")), []);
     });
 });

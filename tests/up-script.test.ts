@@ -276,12 +276,13 @@ const SCRIPTS: { script: string; command: string; args: string[] }[] = [
     { script: "pulumi", command: "npm run pulumi", args: ["stack", "ls"] },
     { script: "render", command: "npm run render", args: [] },
     { script: "policy-check", command: "npm run policy:check", args: [] },
+    { script: "deployer-policy", command: "npm run deployer-policy", args: [] },
 ];
 /** What a script did with the stack: the Pulumi --stack, the stack Docker was asked about, or the offline command's argument. */
 const stackUsed = (r: Run): string[] => [
     ...r.calls.flatMap((c) => [...c.matchAll(/^pulumi .*?(?:--stack|select(?: --create --secrets-provider passphrase)?) (\S+)/g)].map((m) => m[1])),
     ...r.calls.flatMap((c) => [...c.matchAll(/^docker .*label=llm-platform\.stack=llm-platform-(\S+)/g)].map((m) => m[1])),
-    ...r.calls.flatMap((c) => [...c.matchAll(/^npx ts-node --swc scripts\/(?:render|policy-check)\.ts (\S+)/g)].map((m) => m[1])),
+    ...r.calls.flatMap((c) => [...c.matchAll(/^npx ts-node --swc scripts\/(?:render|policy-check|deployer-policy)\.ts (\S+)/g)].map((m) => m[1])),
 ];
 const stubsFor = { pulumi: "exit 0", docker: dockerWithSchedulers };
 

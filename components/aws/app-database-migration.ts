@@ -11,6 +11,7 @@ import { containerResources } from "../platform/kubernetes/quantities";
 import { Resources } from "../platform/types";
 import { APP_DATABASE_MIGRATIONS } from "./app-database-plan";
 import { trustPolicy } from "./backup-role";
+import { partitionOf } from "./names";
 import { POSTGRES_PORT } from "./database";
 
 import Core = k8s.types.input.core.v1;
@@ -94,7 +95,7 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
             },
             awsChild,
         );
-        const snapshots = pulumi.interpolate`arn:aws:rds:${args.region}:${args.accountId}:snapshot:${instanceId}-before-migrate-*`;
+        const snapshots = pulumi.interpolate`arn:${partitionOf(args.region)}:rds:${args.region}:${args.accountId}:snapshot:${instanceId}-before-migrate-*`;
         new aws.iam.RolePolicy(
             `${name}-access`,
             {

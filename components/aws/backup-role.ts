@@ -1,12 +1,22 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { partitionOf } from "./names";
+
+/** A bucket the role reads backups from: its ARN, its region (the key is used through S3 there), and its key. */
+export interface BackupBucketAccess {
+    readonly bucketArn: pulumi.Input<string>;
+    readonly region: string;
+    readonly kmsKeyArn: pulumi.Input<string>;
+}
 
 export interface BackupRoleArgs {
     readonly roleName: string;
-    readonly bucketArn: pulumi.Input<string>;
-    /** Ends in `/`; the role reads, writes and prunes only below it. */
+    /** The bucket the jobs write to. */
+    readonly bucket: BackupBucketAccess;
+    /** The replica in a second region: read and restore only (a restore after losing the first region). */
+    readonly replica?: BackupBucketAccess;
+    /** Ends in `/`; the role reads and writes only below it. */
     readonly prefix: string;
-    readonly kmsKeyArn: pulumi.Input<string>;
     readonly clusterName: string;
     readonly namespace: string;
     readonly serviceAccount: string;
@@ -14,43 +24,65 @@ export interface BackupRoleArgs {
     readonly identity: "pod-identity" | "irsa";
     /** IRSA: the cluster's OIDC issuer URL. */
     readonly oidcIssuer?: string;
-    readonly accountId: pulumi.Input<string>;
+    readonly accountId: string;
 }
 
-/** The trust policy: the EKS Pod Identity agent, or the cluster's OIDC provider for exactly one ServiceAccount. */
-export function trustPolicy(args: Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "namespace" | "serviceAccount">): pulumi.Output<string> {
+/** Who may assume a role: one ServiceAccount of one namespace in the cluster, in this account and region. */
+export type TrustArgs = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "clusterName" | "namespace" | "serviceAccount"> & { readonly region: string };
+
+/**
+ * The trust policy. Pod Identity: the agent may assume the role only for this cluster's
+ * ServiceAccount in this namespace (the session tags it sets: the EKS `pod-id-role` doc's
+ * conditions, with the cluster's ARN as well). IRSA:
+ * the cluster's OIDC provider for exactly that ServiceAccount.
+ */
+export function trustPolicy(args: TrustArgs): string {
+    const region = args.region;
     if (args.identity === "pod-identity") {
-        return pulumi.output(
-            JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
-            }),
-        );
-    }
-    const issuer = (args.oidcIssuer as string).replace(/^https:\/\//, "");
-    return pulumi.output(args.accountId).apply((account) =>
-        JSON.stringify({
+        const clusterArn = `arn:${partitionOf(region)}:eks:${region}:${args.accountId}:cluster/${args.clusterName}`;
+        return JSON.stringify({
             Version: "2012-10-17",
             Statement: [
                 {
                     Effect: "Allow",
-                    Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/${issuer}` },
-                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Principal: { Service: "pods.eks.amazonaws.com" },
+                    Action: ["sts:AssumeRole", "sts:TagSession"],
+                    // The session tags the agent sets on AssumeRole (EKS pod-id-abac doc, "List of session tags").
                     Condition: {
                         StringEquals: {
-                            [`${issuer}:sub`]: `system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
-                            [`${issuer}:aud`]: "sts.amazonaws.com",
+                            "aws:RequestTag/eks-cluster-arn": clusterArn,
+                            "aws:RequestTag/kubernetes-namespace": args.namespace,
+                            "aws:RequestTag/kubernetes-service-account": args.serviceAccount,
                         },
                     },
                 },
             ],
-        }),
-    );
+        });
+    }
+    const issuer = (args.oidcIssuer as string).replace(/^https:\/\//, "");
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: `arn:${partitionOf(region)}:iam::${args.accountId}:oidc-provider/${issuer}` },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: {
+                        [`${issuer}:sub`]: `system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
+                        [`${issuer}:aud`]: "sts.amazonaws.com",
+                    },
+                },
+            },
+        ],
+    });
 }
 
 /**
- * The role the backup jobs run as: list, read, write and delete (pruning) under its
- * prefix of the backup bucket only, and use only the bucket's KMS key.
+ * The role the backup jobs run as. Under its prefix only: list, read, restore archived
+ * objects (RestoreObject: GLACIER needs it before a read) and add new objects; never delete,
+ * never change a lock (the bucket's Object Lock keeps every version for its retention
+ * anyway). Its keys only through S3 of their region (kms:ViaService).
  */
 export class BackupRole extends pulumi.ComponentResource {
     readonly arn: pulumi.Output<string>;
@@ -58,17 +90,11 @@ export class BackupRole extends pulumi.ComponentResource {
     constructor(name: string, args: BackupRoleArgs, opts: pulumi.ComponentResourceOptions & { provider: aws.Provider }) {
         super("llm-platform:aws:BackupRole", name, {}, opts);
         const child = { parent: this, provider: opts.provider };
-        const role = new aws.iam.Role(name, { name: args.roleName, assumeRolePolicy: trustPolicy(args), maxSessionDuration: 3600 }, child);
-        const policy = pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([bucket, key]) =>
-            JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    { Sid: "ListOwnPrefix", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket, Condition: { StringLike: { "s3:prefix": [`${args.prefix}*`] } } },
-                    { Sid: "ReadWriteOwnPrefix", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], Resource: `${bucket}/${args.prefix}*` },
-                    { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], Resource: key },
-                ],
-            }),
-        );
+        const role = new aws.iam.Role(name, { name: args.roleName, assumeRolePolicy: trustPolicy({ ...args, region: args.bucket.region }), maxSessionDuration: 3600 }, child);
+        const replica = args.replica;
+        const policy = pulumi
+            .all([args.bucket.bucketArn, args.bucket.kmsKeyArn, replica?.bucketArn ?? "", replica?.kmsKeyArn ?? ""])
+            .apply(([bucket, key, replicaBucket, replicaKey]) => JSON.stringify({ Version: "2012-10-17", Statement: backupStatements(args, { bucket, key }, replica && { bucket: replicaBucket, key: replicaKey }) }));
         new aws.iam.RolePolicy(`${name}-access`, { role: role.name, name: "backup-bucket-prefix", policy }, child);
         if (args.identity === "pod-identity") {
             new aws.eks.PodIdentityAssociation(
@@ -80,4 +106,23 @@ export class BackupRole extends pulumi.ComponentResource {
         this.arn = role.arn;
         this.registerOutputs({ arn: this.arn });
     }
+}
+
+const viaS3 = (region: string) => ({ StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } });
+
+function backupStatements(args: BackupRoleArgs, own: { bucket: string; key: string }, replica?: { bucket: string; key: string }) {
+    const prefix = args.prefix;
+    const read = (sid: string, bucket: string) => [
+        { Sid: `List${sid}`, Effect: "Allow", Action: "s3:ListBucket", Resource: bucket, Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
+        { Sid: `ReadAndRestore${sid}`, Effect: "Allow", Action: ["s3:GetObject", "s3:RestoreObject"], Resource: `${bucket}/${prefix}*` },
+    ];
+    return [
+        ...read("Backups", own.bucket),
+        // New backups only: a PUT never replaces a locked version, it adds one (Object Lock).
+        { Sid: "WriteNewBackups", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${own.bucket}/${prefix}*` },
+        { Sid: "UseBackupKeyThroughS3", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: own.key, Condition: viaS3(args.bucket.region) },
+        ...(replica && args.replica
+            ? [...read("Replica", replica.bucket), { Sid: "ReadReplicaKeyThroughS3", Effect: "Allow", Action: "kms:Decrypt", Resource: replica.key, Condition: viaS3(args.replica.region) }]
+            : []),
+    ];
 }

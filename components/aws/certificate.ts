@@ -27,6 +27,11 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
         // A wildcard and its apex share one record: one per distinct record name.
         const all = [domainName, ...alternatives];
         const names = all.filter((n) => !(n.startsWith("*.") && all.includes(n.slice(2))));
+        // Keyed by hostname: reordering or inserting a hostname leaves every other record as it
+        // is. `name` is ForceNew (terraform-provider-aws internal/service/route53/record.go
+        // schema) and Pulumi creates a replacement before deleting the old one,
+        // so records keyed by position swapped names, collided, and deleted a CNAME ACM still
+        // renews with. The alias adopts the record a stack made under its old positional name.
         const records = names.map((hostname, i) => {
             const option = certificate.domainValidationOptions.apply((options) => {
                 const found = options.find((o) => o.domainName === hostname);
@@ -34,7 +39,7 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
                 return found;
             });
             return new aws.route53.Record(
-                `${name}-validation-${i}`,
+                `${name}-validation-${hostname}`,
                 {
                     zoneId: args.route53ZoneId,
                     name: option.resourceRecordName,
@@ -43,7 +48,7 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
                     ttl: 300,
                     allowOverwrite: true,
                 },
-                child,
+                { ...child, aliases: [{ name: `${name}-validation-${i}` }] },
             );
         });
         this.validation = new aws.acm.CertificateValidation(

@@ -2,7 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings } from "./settings";
+import { keptNames } from "./names";
 import { Network } from "./network";
+import { Adoption, guarded, retained } from "./retained";
 
 export const POSTGRES_PORT = 5432;
 
@@ -13,10 +15,22 @@ export interface DatabaseArgs {
     readonly kmsKeyArn: pulumi.Input<string>;
     /** Where the connection Secret goes: the platform's namespace through its provider. */
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string> };
+    readonly adoption: Adoption;
 }
 
 /** `17.6` -> `postgres17`, the parameter-group family. */
 export const parameterGroupFamily = (engineVersion: string) => `postgres${engineVersion.split(".")[0]}`;
+
+/**
+ * The parameter group of a family, named after it: a new major (17 -> 18) creates the
+ * group of the new family beside the old one (name and family are ForceNew:
+ * terraform-provider-aws internal/service/rds/parameter_group.go schema). The instance keeps
+ * using the old group until RDS applies the upgrade (in the maintenance window with
+ * applyImmediately false), so the old group is retained, not deleted: RDS would refuse the
+ * delete (InvalidDBParameterGroupState, which the provider's Delete retries for 3 minutes and
+ * then fails the update). Delete it by hand once the upgrade ran (docs/aws.md).
+ */
+export const parameterGroupName = (prefix: string, engineVersion: string) => `${keptNames(prefix).database}-${parameterGroupFamily(engineVersion)}`;
 
 /**
  * The provider keeps a configured `17` in its state while RDS runs 17.x, so minor upgrades
@@ -40,12 +54,15 @@ export class Database extends pulumi.ComponentResource {
         super("llm-platform:aws:Database", name, {}, opts);
         const child = { parent: this, provider: opts.provider };
         const c = args.config;
-        const id = `${args.namePrefix}-postgres`;
+        const a = args.adoption;
+        const id = keptNames(args.namePrefix).database;
 
+        // The groups and roles the database uses are retained with it (retained.ts): AWS
+        // refuses to delete a group an instance uses, and the instance needs its roles.
         const securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
             { name: id, description: `PostgreSQL ${id}: the EKS cluster only`, vpcId: args.network.vpcId, egress: [] },
-            child,
+            retained(child, a, a.securityGroupIds[id]),
         );
         new aws.vpc.SecurityGroupIngressRule(
             `${name}-from-cluster`,
@@ -59,11 +76,16 @@ export class Database extends pulumi.ComponentResource {
             },
             child,
         );
-        const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { name: id, description: `${id}: private subnets`, subnetIds: [...args.network.privateSubnetIds] }, child);
+        const subnetGroup = new aws.rds.SubnetGroup(
+            `${name}-subnets`,
+            { name: id, description: `${id}: private subnets`, subnetIds: [...args.network.privateSubnetIds] },
+            retained(child, a, id),
+        );
+        const parameterGroup = parameterGroupName(args.namePrefix, c.engineVersion);
         const parameters = new aws.rds.ParameterGroup(
             `${name}-parameters`,
             {
-                name: `${id}-${parameterGroupFamily(c.engineVersion)}`,
+                name: parameterGroup,
                 family: parameterGroupFamily(c.engineVersion),
                 description: `${id}: slow-query log, TLS only, pg_stat_statements`,
                 parameters: [
@@ -74,15 +96,19 @@ export class Database extends pulumi.ComponentResource {
                     { name: "track_io_timing", value: "1" },
                 ],
             },
-            child,
+            retained(child, a, parameterGroup),
         );
-        const monitoring = c.monitoringIntervalSeconds > 0 ? this.monitoringRole(`${name}-monitoring`, `${id}-monitoring`, child) : undefined;
+        const monitoring = c.monitoringIntervalSeconds > 0 ? this.monitoringRole(`${name}-monitoring`, keptNames(args.namePrefix).databaseMonitoringRole, child, a) : undefined;
         this.instance = new aws.rds.Instance(
             name,
             {
                 identifier: id,
                 engine: "postgres",
                 engineVersion: c.engineVersion,
+                // A new major in aws.database.engineVersion is the upgrade: RDS refuses one without
+                // this flag, which the provider sends with every engine_version change
+                // (internal/service/rds/instance.go resourceInstanceUpdate). It grants nothing else.
+                allowMajorVersionUpgrade: true,
                 autoMinorVersionUpgrade: autoMinorUpgrades(c.engineVersion),
                 instanceClass: c.instanceClass,
                 storageType: "gp3",
@@ -118,7 +144,7 @@ export class Database extends pulumi.ComponentResource {
                 caCertIdentifier: "rds-ca-rsa2048-g1",
                 applyImmediately: false,
             },
-            { ...child, dependsOn: [subnetGroup, parameters, securityGroup], protect: true, retainOnDelete: true },
+            { ...guarded(child, a, id), dependsOn: [subnetGroup, parameters, securityGroup] },
         );
         this.address = this.instance.address;
         this.masterUserSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
@@ -143,7 +169,8 @@ export class Database extends pulumi.ComponentResource {
     }
 
     /** The role RDS Enhanced Monitoring publishes OS metrics with (AWS's managed policy for it). */
-    private monitoringRole(name: string, roleName: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
+    private monitoringRole(name: string, roleName: string, opts: pulumi.CustomResourceOptions, adoption: Adoption): aws.iam.Role {
+        const policyArn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
         const role = new aws.iam.Role(
             name,
             {
@@ -153,9 +180,9 @@ export class Database extends pulumi.ComponentResource {
                     Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
                 }),
             },
-            opts,
+            retained(opts, adoption, roleName),
         );
-        new aws.iam.RolePolicyAttachment(`${name}-policy`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" }, opts);
+        new aws.iam.RolePolicyAttachment(`${name}-policy`, { role: role.name, policyArn }, retained(opts, adoption, `${roleName}/${policyArn}`));
         return role;
     }
 }

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import { ConfigError, CONFIG_NAMESPACE, PlatformConfig } from "../config/load";
+import { keptNames } from "./names";
 import { resolveNetwork, Network } from "./network";
 import { awsProvider } from "./provider";
+import { Adoption, NO_ADOPTION } from "./retained";
 
 /** What every AWS piece of a stack builds on: the explicit provider, the checked network, the account. */
 export interface AwsFoundation {
@@ -13,6 +15,8 @@ export interface AwsFoundation {
     readonly replicaProvider?: aws.Provider;
     /** The EKS cluster the backup role is bound to. */
     readonly clusterName: string;
+    /** What `aws.adopt` imports, with the ids that had to be looked up. */
+    readonly adoption: Adoption;
 }
 
 /**
@@ -33,5 +37,33 @@ export async function prepareAws(config: PlatformConfig, stack: string, project:
     }
     const replicaRegion = a.backupBucket.replicaRegion;
     const replicaProvider = replicaRegion === undefined ? undefined : awsProvider(`llm-platform-${stack}-aws-${replicaRegion}`, replicaRegion, a, stack, project);
-    return { provider, network, accountId: identity.accountId, region, clusterName, ...(replicaProvider ? { replicaProvider } : {}) };
+    const adoption = a.adopt ? await lookUpAdoption(`llm-platform-${stack}`, network, provider, replicaProvider) : NO_ADOPTION;
+    return { provider, network, accountId: identity.accountId, region, clusterName, adoption, ...(replicaProvider ? { replicaProvider } : {}) };
+}
+
+/**
+ * The ids `aws.adopt` imports by that are not names: each KMS key's id (through its alias)
+ * and the database security group's id (by name in the VPC). A missing one stops the program
+ * before anything is declared: there is nothing of that stack to adopt.
+ */
+async function lookUpAdoption(prefix: string, network: Network, provider: aws.Provider, replicaProvider?: aws.Provider): Promise<Adoption> {
+    const names = keptNames(prefix);
+    const problems: string[] = [];
+    const find = async <T>(what: string, lookup: () => Promise<T>): Promise<T | undefined> => {
+        try {
+            return await lookup();
+        } catch (e) {
+            problems.push(`${CONFIG_NAMESPACE}:aws.adopt = true: ${what} was not found (${(e as Error).message.split("\n")[0]}); adopt only what an earlier destroy of this stack kept, or set aws.adopt to false`);
+            return undefined;
+        }
+    };
+    const aliases: [string, aws.Provider][] = [[names.backupsKeyAlias, provider], [names.databaseKeyAlias, provider], ...(replicaProvider ? [[names.replicaKeyAlias, replicaProvider] as [string, aws.Provider]] : [])];
+    const keyIds: Record<string, string> = {};
+    for (const [alias, p] of aliases) {
+        const found = await find(`the KMS alias ${alias}`, () => aws.kms.getAlias({ name: alias }, { provider: p }));
+        if (found) keyIds[alias] = found.targetKeyId;
+    }
+    const group = await find(`the security group ${names.database} in ${network.vpcId}`, () => aws.ec2.getSecurityGroup({ name: names.database, vpcId: network.vpcId }, { provider }));
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { enabled: true, keyIds, securityGroupIds: group ? { [names.database]: group.id } : {} };
 }

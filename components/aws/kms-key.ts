@@ -1,15 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { Adoption, guarded } from "./retained";
 
 export interface KmsKeyArgs {
     readonly description: string;
-    /** `alias/<aliasName>`: stack-scoped, so two stacks in one account never share a key. */
-    readonly aliasName: string;
+    /** `alias/...`: stack-scoped, so two stacks in one account never share a key. */
+    readonly alias: string;
+    readonly adoption: Adoption;
 }
 
 /**
- * A customer-managed KMS key with yearly rotation and an alias. Kept on destroy: the data it
- * encrypts (retained buckets, snapshots) would be unreadable without it.
+ * A customer-managed KMS key with yearly rotation and an alias. Both are kept on destroy:
+ * the data the key encrypts (retained buckets, snapshots) would be unreadable without it,
+ * and the alias is how people and `aws.adopt` find the key again.
  */
 export class KmsKey extends pulumi.ComponentResource {
     readonly arn: pulumi.Output<string>;
@@ -21,9 +24,9 @@ export class KmsKey extends pulumi.ComponentResource {
         const key = new aws.kms.Key(
             name,
             { description: args.description, enableKeyRotation: true, rotationPeriodInDays: 365, deletionWindowInDays: 30 },
-            { ...child, protect: true, retainOnDelete: true },
+            guarded(child, args.adoption, args.adoption.keyIds[args.alias]),
         );
-        new aws.kms.Alias(`${name}-alias`, { name: `alias/${args.aliasName}`, targetKeyId: key.keyId }, child);
+        new aws.kms.Alias(`${name}-alias`, { name: args.alias, targetKeyId: key.keyId }, guarded(child, args.adoption, args.alias));
         this.arn = key.arn;
         this.keyId = key.keyId;
         this.registerOutputs({ arn: this.arn });

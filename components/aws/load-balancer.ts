@@ -39,7 +39,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const child = { parent: this, provider: opts.provider };
         const c = args.config;
         const n = args.network;
-        const lbName = truncateName(args.namePrefix, 32);
+        const lbName = loadBalancerName(args.namePrefix);
 
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, { name: `${args.namePrefix}-alb`, description: `ALB ${lbName}: HTTPS and HTTP in, the proxy out`, vpcId: n.vpcId }, child);
         const sources = c.allowedCidrs.length > 0 ? c.allowedCidrs : ["0.0.0.0/0"];
@@ -73,7 +73,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 subnets: [...n.publicSubnetIds],
                 securityGroups: [securityGroup.id],
                 dropInvalidHeaderFields: true,
-                enableDeletionProtection: true,
+                // AWS refuses to delete the ALB while this is on (DeleteLoadBalancer: OperationNotPermitted),
+                // which fails `pulumi destroy`: aws.loadBalancer.deletionProtection off, `pulumi up`, then destroy.
+                enableDeletionProtection: c.deletionProtection,
                 idleTimeout: c.idleTimeoutSeconds,
                 desyncMitigationMode: "defensive",
                 accessLogs: { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true },
@@ -134,6 +136,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.registerOutputs({ dnsName: this.dnsName, targetGroupArn: this.targetGroupArn });
     }
 }
+
+/** The ALB's name: the stack prefix, cut to AWS's limit. */
+export const loadBalancerName = (namePrefix: string) => truncateName(namePrefix, 32);
 
 /** AWS load-balancer and target-group names: at most 32 characters, no trailing hyphen. */
 export function truncateName(name: string, max: number): string {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ARCHIVE_RESTORE_HOURS } from "../backup/transfer";
 import { AwsSettings } from "./settings";
 import { BackupRole } from "./backup-role";
 import { BucketReplication } from "./bucket-replication";
@@ -10,7 +11,9 @@ import { AppDatabaseMigration } from "./app-database-migration";
 import { AwsFoundation } from "./foundation";
 import { HardenedBucket } from "./hardened-bucket";
 import { KmsKey } from "./kms-key";
-import { LoadBalancer } from "./load-balancer";
+import { LoadBalancer, loadBalancerName } from "./load-balancer";
+import { albAccessLogGrant, S3_ACCESS_LOG_PREFIX, serverAccessLogGrant } from "./log-delivery";
+import { keptNames, partitionOf } from "./names";
 import { WebAcl } from "./web-acl";
 
 export interface AwsProductionArgs {
@@ -37,7 +40,6 @@ export interface ProductionOutputs {
 }
 
 const ALB_LOG_PREFIX = "alb";
-const S3_ACCESS_LOG_PREFIX = "s3-access/";
 
 /**
  * The AWS pieces of prod: KMS keys, the backup and log buckets, the backup jobs' role, RDS
@@ -53,6 +55,8 @@ export class AwsProduction extends pulumi.ComponentResource {
         readonly serviceAccount: string;
         readonly identity: "pod-identity" | "irsa";
         readonly region: string;
+        /** The slowest restore from the bucket's archive class (GLACIER: Bulk, 12 hours; GLACIER_IR reads at once). */
+        readonly archiveRestoreHours: number;
         /** The role and its Pod Identity association: pods started before them get no credentials. */
         readonly ready: pulumi.Resource[];
     };
@@ -60,36 +64,32 @@ export class AwsProduction extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsProductionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:aws:Production", name, {}, opts);
-        const { provider, network, accountId, region, clusterName } = args.foundation;
+        const { provider, network, accountId, region, clusterName, adoption } = args.foundation;
         const a = args.config;
         const child = { parent: this, provider };
         const prefix = args.namePrefix;
-        const bucketName = (purpose: string) => `${prefix}-${accountId}-${region}-${purpose}`;
+        const names = keptNames(prefix);
+        const bucketName = (purpose: "backups" | "logs") => names.bucket(accountId, region, purpose);
 
-        const backupKey = new KmsKey(`${name}-backups-key`, { description: `${prefix} backups`, aliasName: `${prefix}-backups` }, child);
-        const databaseKey = new KmsKey(`${name}-database-key`, { description: `${prefix} RDS PostgreSQL`, aliasName: `${prefix}-database` }, child);
+        const backupKey = new KmsKey(`${name}-backups-key`, { description: `${prefix} backups`, alias: names.backupsKeyAlias, adoption }, child);
+        const databaseKey = new KmsKey(`${name}-database-key`, { description: `${prefix} RDS PostgreSQL`, alias: names.databaseKeyAlias, adoption }, child);
 
         // ALB access logs and S3 access logs can only be delivered to SSE-S3 buckets.
-        const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this, provider });
         const logs = new HardenedBucket(
             `${name}-logs`,
             {
                 bucketName: bucketName("logs"),
                 lifecycle: a.backupBucket,
                 policyStatements: (arn) => [
-                    { Sid: "AlbAccessLogs", Effect: "Allow", Principal: { AWS: elbAccount.arn }, Action: "s3:PutObject", Resource: pulumi.interpolate`${arn}/${ALB_LOG_PREFIX}/AWSLogs/${accountId}/*` },
-                    {
-                        Sid: "S3ServerAccessLogs",
-                        Effect: "Allow",
-                        Principal: { Service: "logging.s3.amazonaws.com" },
-                        Action: "s3:PutObject",
-                        Resource: pulumi.interpolate`${arn}/${S3_ACCESS_LOG_PREFIX}*`,
-                        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                    },
+                    albAccessLogGrant(arn, ALB_LOG_PREFIX, accountId, region, loadBalancerName(prefix)),
+                    serverAccessLogGrant(arn, [bucketName("backups")], accountId, partitionOf(region)),
                 ],
+                adoption,
             },
             child,
         );
+        // Every backup version locked as long as the lifecycle keeps it (Object Lock, docs/aws.md).
+        const objectLock = { mode: a.backupBucket.objectLockMode, days: a.backupBucket.expireDays };
         const backups = new HardenedBucket(
             `${name}-backups`,
             {
@@ -97,33 +97,39 @@ export class AwsProduction extends pulumi.ComponentResource {
                 kmsKeyArn: backupKey.arn,
                 lifecycle: a.backupBucket,
                 accessLogs: { bucket: logs.bucketName, prefix: `${S3_ACCESS_LOG_PREFIX}backups/`, ready: logs.ready },
+                objectLock,
+                adoption,
             },
             child,
         );
+        const replicaRegion = a.backupBucket.replicaRegion;
         const replication =
-            args.foundation.replicaProvider === undefined
+            args.foundation.replicaProvider === undefined || replicaRegion === undefined
                 ? undefined
                 : new BucketReplication(
                       `${name}-backups-replica`,
                       {
                           namePrefix: prefix,
-                          bucketName: (purpose) => `${prefix}-${accountId}-${a.backupBucket.replicaRegion}-${purpose}`,
+                          replicaRegion,
                           source: backups,
+                          sourceBucketName: bucketName("backups"),
                           sourceKmsKeyArn: backupKey.arn,
                           sourceRegion: region,
                           lifecycle: a.backupBucket,
+                          objectLock,
                           accountId,
                           replicaProvider: args.foundation.replicaProvider,
+                          adoption,
                       },
                       child,
                   );
         const backupRole = new BackupRole(
             `${name}-backup-role`,
             {
-                roleName: `${prefix}-backup`,
-                bucketArn: backups.arn,
+                roleName: names.backupRole,
+                bucket: { bucketArn: backups.arn, region, kmsKeyArn: backupKey.arn },
+                replica: replication && replicaRegion ? { bucketArn: replication.replicaBucketArn, region: replicaRegion, kmsKeyArn: replication.replicaKmsKeyArn } : undefined,
                 prefix: a.backupBucket.prefix,
-                kmsKeyArn: backupKey.arn,
                 clusterName,
                 namespace: args.kubernetes.namespaceName,
                 serviceAccount: a.backupBucket.serviceAccount,
@@ -136,7 +142,7 @@ export class AwsProduction extends pulumi.ComponentResource {
 
         const database = new Database(
             `${name}-postgres`,
-            { namePrefix: prefix, config: a.database, network, kmsKeyArn: databaseKey.arn, kubernetes: args.kubernetes },
+            { namePrefix: prefix, config: a.database, network, kmsKeyArn: databaseKey.arn, kubernetes: args.kubernetes, adoption },
             child,
         );
         // The roles and schema an app needs, as versioned changes, after a fresh snapshot.
@@ -182,13 +188,15 @@ export class AwsProduction extends pulumi.ComponentResource {
             child,
         );
         if (lb.route53ZoneId !== undefined) {
+            // Keyed by hostname, as the certificate's validation records (certificate.ts); the alias
+            // adopts the record a stack made under its old positional name.
             args.hostnames
                 .filter((h) => !h.startsWith("*."))
                 .forEach((hostname, i) =>
                     new aws.route53.Record(
-                        `${name}-dns-${i}`,
+                        `${name}-dns-${hostname}`,
                         { zoneId: lb.route53ZoneId as string, name: hostname, type: "A", aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }] },
-                        child,
+                        { ...child, aliases: [{ name: `${name}-dns-${i}` }] },
                     ),
                 );
         }
@@ -203,7 +211,9 @@ export class AwsProduction extends pulumi.ComponentResource {
             serviceAccount: a.backupBucket.serviceAccount,
             identity: a.backupBucket.identity,
             region,
-            ready: [backupRole],
+            archiveRestoreHours: a.backupBucket.glacierStorageClass === "GLACIER" ? ARCHIVE_RESTORE_HOURS.Bulk : 0,
+            // The role and its association, and the bucket's policy and Object Lock: no upload before them.
+            ready: [backupRole, ...backups.ready],
         };
         this.outputs = pulumi.output({
             loadBalancerDnsName: loadBalancer.dnsName,

@@ -36,6 +36,12 @@ const bucketSchema = z
         identity: z.enum(["pod-identity", "irsa"]).default("pod-identity"),
         /** The backup jobs' Kubernetes ServiceAccount (in kubernetes.namespace). */
         serviceAccount: dnsLabel.default("backup"),
+        /**
+         * S3 Object Lock on the backup buckets (both regions), every new version locked for
+         * expireDays: GOVERNANCE (only an identity granted s3:BypassGovernanceRetention may
+         * shorten or delete; the program grants it to none) or COMPLIANCE (no one, root included).
+         */
+        objectLockMode: z.enum(["GOVERNANCE", "COMPLIANCE"]).default("GOVERNANCE"),
     })
     .prefault({});
 
@@ -72,6 +78,8 @@ const loadBalancerSchema = z
         idleTimeoutSeconds: z.number().int().min(60).max(4000).default(600),
         /** Who may reach the ALB; empty: everyone. */
         allowedCidrs: z.array(cidr).default([]),
+        /** AWS refuses to delete the ALB while this is on: turn it off (and `pulumi up`) before `pulumi destroy`. */
+        deletionProtection: z.boolean().default(true),
         waf: z
             .strictObject({
                 enabled: z.boolean().default(false),
@@ -97,6 +105,12 @@ export const awsSchema = z
         backupBucket: bucketSchema,
         database: databaseSchema,
         loadBalancer: loadBalancerSchema,
+        /**
+         * Adopt what an earlier destroy kept (buckets and their settings, KMS keys and aliases,
+         * the database and what it uses) by importing them under the names the program
+         * derives, when the stack's state no longer holds them.
+         */
+        adopt: z.boolean().default(false),
     })
     .optional();
 

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { cronSchedule, schedulePeriodSeconds } from "../../backup/cron";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
-import { DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
+import { ARCHIVE_RESTORE_DEFAULTS, DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
 import { PUSHGATEWAY } from "../../observability/pushgateway";
 import { defaultImages } from "../../config/images";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
@@ -34,6 +34,8 @@ export interface BackupDestination {
     readonly pushgatewayUrl?: string;
     /** Longest a backup job may run (a periodic one: at most its period). */
     readonly jobDeadlineMinutes: number;
+    /** How long S3 may take to bring an archived backup back (0: nothing is archived out of reach): a restore Job waits that much longer. */
+    readonly archiveRestoreHours: number;
     /**
      * Private ranges where S3 and STS may answer: with interface endpoints and private DNS, their
      * names resolve to the endpoints' addresses in the VPC, which the internet rule excludes.
@@ -259,7 +261,8 @@ export class StoreBackups {
         const download = this.awsContainer(
             "download",
             DOWNLOAD_SCRIPT_PATH,
-            { ...this.awsEnv, ...choice, RESTORE_KIND: first.name, CHAIN_KINDS: [...new Set(rest.map((j) => j.name))].join(" ") },
+            // The archive tier and how long S3 keeps restored copies: set like BACKUP_ID when creating the Job.
+            { ...this.awsEnv, ...choice, ...ARCHIVE_RESTORE_DEFAULTS, RESTORE_KIND: first.name, CHAIN_KINDS: [...new Set(rest.map((j) => j.name))].join(" ") },
             inputs,
         );
         // Valkey's restore runs a temporary server that loads the whole dataset: it gets the
@@ -283,7 +286,7 @@ export class StoreBackups {
                 [download],
                 [restore],
                 serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
-                this.destination.jobDeadlineMinutes * 60,
+                this.destination.jobDeadlineMinutes * 60 + this.destination.archiveRestoreHours * 3600,
             ),
             this.args.config.jobTtlHours,
             { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
