@@ -20,7 +20,7 @@ import { dataVolumePassword, generatedApiKey } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
 import { KubernetesPlatform } from "./platform/kubernetes/platform";
-import { PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
+import { canaryName, PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
 import { Qdrant } from "./qdrant/qdrant";
 import { Redis } from "./redis/redis";
 import { SqlServer } from "./sqlserver/sqlserver";
@@ -94,7 +94,11 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       namePrefix,
                       hostnames: config.tls.hostnames,
                       kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
-                      proxy: { serviceName: h.proxy, port: PROXY_HTTPS_PORT },
+                      proxy: {
+                          serviceName: h.proxy,
+                          port: PROXY_HTTPS_PORT,
+                          canary: config.proxy.canary.weight > 0 ? { serviceName: canaryName(h.proxy), weight: config.proxy.canary.weight } : undefined,
+                      },
                       // A snapshot of the whole instance comes first: the backup jobs' deadline.
                       migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
                       migrationJobTtlHours: config.kubernetes.jobTtlHours,

@@ -10,9 +10,10 @@ const asObject = (v: unknown): Record<string, unknown> => (v && typeof v === "ob
 /**
  * A stack file may leave what only its owner knows (the cluster, the domain) unset, and
  * `pulumi up` then stops naming the key. Offline runs (tests, `npm run policy:check`)
- * stand in example values for exactly those keys, and say which ones they filled.
+ * stand in example values for exactly those keys, and say which ones they filled (a domain
+ * name of the stack's own: prod's llm.example.com, staging's llm-staging.example.com).
  */
-export function withExampleUserValues(values: ConfigValues): { values: ConfigValues; filled: string[] } {
+export function withExampleUserValues(values: ConfigValues, stack = "prod"): { values: ConfigValues; filled: string[] } {
     if (values[`${CONFIG_NAMESPACE}:platform`] !== "kubernetes") return { values, filled: [] };
     const filled: string[] = [];
     const k = asObject(values[K8S]);
@@ -23,8 +24,10 @@ export function withExampleUserValues(values: ConfigValues): { values: ConfigVal
         filled.push("kubernetes.eksClusterName = example-cluster", ...(k.awsRegion === undefined ? ["kubernetes.awsRegion = eu-west-1"] : []));
     }
     if (!Array.isArray(tls.hostnames) || tls.hostnames.length === 0) {
-        result[TLS] = { ...tls, hostnames: ["llm.example.com"] };
-        filled.push("tls.hostnames = [llm.example.com]");
+        // Each stack its own name: two stacks' DNS records in one zone must not collide.
+        const hostname = stack === "prod" ? "llm.example.com" : `llm-${stack}.example.com`;
+        result[TLS] = { ...tls, hostnames: [hostname] };
+        filled.push(`tls.hostnames = [${hostname}]`);
     }
     const a = asObject(values[AWS]);
     const lb = asObject(a.loadBalancer);

@@ -129,7 +129,7 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
 async function runStackOnce(stack: string, options: RunOptions): Promise<StackRun> {
     let values = withOverrides(stackConfigValues(stack), options.overrides ?? {});
     for (const key of options.without ?? []) delete values[key];
-    if (options.exampleUserValues) values = withExampleUserValues(values).values;
+    if (options.exampleUserValues) values = withExampleUserValues(values, stack).values;
     return runProgram(stack, values, options.stepExitCode === undefined ? 0 : options.stepExitCode, [], options.dockerEngine, options.liveClaims);
 }
 

@@ -153,3 +153,19 @@ llm_backup_stores="sqlserver timescale redis qdrant"
 llm_is_store() {
     [[ " $llm_backup_stores " == *" $1 "* ]]
 }
+
+# The smoke checks (scripts/smoke.ts, docs/releases.md) against a selected Docker stack, inside the
+# environment llm_env set up: the outputs (secrets included) go through a file only this user can
+# read, removed before returning. Extra arguments (--report <file>) go to the program.
+llm_run_smoke() {
+    local stack="$1" outputs status=0
+    shift
+    outputs="$(mktemp)"
+    chmod 600 "$outputs"
+    pulumi stack output --stack "$stack" --json --show-secrets >"$outputs" || status=$?
+    if [[ "$status" -eq 0 ]]; then
+        npx ts-node --swc scripts/smoke.ts "$stack" --outputs "$outputs" "$@" || status=$?
+    fi
+    rm -f "$outputs"
+    return "$status"
+}

@@ -6,6 +6,7 @@
  *
  *   npm run policy:check -- dev
  *   npm run policy:check -- prod
+ *   npm run policy:check -- staging
  */
 import { withExampleUserValues } from "../harness/example-user-values";
 import type { StackRun } from "../harness/run-stack";
@@ -19,7 +20,7 @@ async function main(stack: string | undefined): Promise<number> {
     let run: StackRun;
     try {
         // The cluster and domain a stack leaves to its owner do not change what it declares.
-        const { filled } = withExampleUserValues(stackConfigValues(stack));
+        const { filled } = withExampleUserValues(stackConfigValues(stack), stack);
         if (filled.length > 0) console.log(`(offline example values for keys the stack leaves to its owner: ${filled.join(", ")})\n`);
         // The program and its providers load once the stack file is known: a wrong name is answered at once.
         const { runStack } = await import("../harness/run-stack");

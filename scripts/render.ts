@@ -37,7 +37,7 @@ async function main(stack: string | undefined, dir: string | undefined): Promise
     }
     let filled: string[];
     try {
-        filled = withExampleUserValues(stackConfigValues(stack)).filled;
+        filled = withExampleUserValues(stackConfigValues(stack), stack).filled;
     } catch (e) {
         console.error(`render: ${(e as Error).message}`);
         return 2;

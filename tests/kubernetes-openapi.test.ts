@@ -50,6 +50,14 @@ describe("Kubernetes objects of the prod stack against the OpenAPI schemas (kube
         for (const r of objects) await validate(r);
     });
 
+    it("validates every object with a proxy canary, and every object of the staging stack", async () => {
+        const canary = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:proxy": { canary: { weight: 10 } } } });
+        const staging = await runStack("staging", { exampleUserValues: true });
+        for (const run of [canary, staging]) {
+            for (const r of run.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:"))) await validate(r);
+        }
+    });
+
     it("validates every object with the GPU off and a ClusterIP proxy", async () => {
         const run = await runStack("prod", {
             exampleUserValues: true,

@@ -48,9 +48,9 @@ describe("offline policy check (npm run policy:check)", function () {
     });
 
     it("exits 2 with the reason when a stack cannot be built", () => {
-        const missing = policyCheck("staging");
+        const missing = policyCheck("review");
         assert.equal(missing.status, 2);
-        assert.match(missing.stderr, /stack staging cannot be built:[\s\S]*Pulumi\.staging\.yaml does not exist/);
+        assert.match(missing.stderr, /stack review cannot be built:[\s\S]*Pulumi\.review\.yaml does not exist/);
         assert.equal(policyCheck().status, 2);
     });
 

@@ -6,7 +6,7 @@ import * as path from "path";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 
 /** What the scripts may use from the system; pulumi, docker, npm, npx (and node, when a test says) come from stubs. */
-const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head"];
+const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head", "mktemp", "chmod", "rm", "basename"];
 const systemTools = SYSTEM_TOOLS.map((tool) => [tool, spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim()]);
 
 interface Stubs {
@@ -99,7 +99,14 @@ describe("npm run up (scripts/up.sh)", () => {
         assert.ok(r.calls.includes(`npm ci --no-audit --no-fund | ${env} cwd=`), r.calls.join("\n"));
         assert.ok(r.calls.includes(`npm ci --no-audit --no-fund | ${env} cwd=/policies`), "the policy pack's dependencies too");
         assert.ok(r.calls.includes(`npx ts-node --swc scripts/preflight.ts dev | ${env} cwd=`), r.calls.join("\n"));
-        assert.deepEqual(pulumiCalls(r), ["pulumi stack select --create --secrets-provider passphrase dev", "pulumi up --stack dev --policy-pack policies --yes"]);
+        assert.deepEqual(pulumiCalls(r), [
+            "pulumi stack select --create --secrets-provider passphrase dev",
+            "pulumi up --stack dev --policy-pack policies --yes",
+            // Dev parity: the smoke checks against what was just deployed, from the stack's outputs.
+            "pulumi stack output --stack dev --json --show-secrets",
+        ]);
+        assert.match(npxCalls(r).at(-1)!, /^npx ts-node --swc scripts\/smoke\.ts dev --outputs \S+$/);
+        assert.match(r.stderr, /npm run up: the smoke checks against what was just deployed \(npm run smoke\):/);
         assert.ok(r.calls.filter((c) => c.startsWith("pulumi ")).every((c) => c.includes(env)));
         assert.ok(!r.calls.some((c) => c.startsWith("pulumi config set")), "writes nothing into the stack file");
     });
@@ -350,7 +357,7 @@ describe("one rule for the stack in every script (scripts/stack-arg.sh)", functi
     it("passes Pulumi's own options after a second --, and refuses one that names another stack", () => {
         const up = runScript("up", ["dev", "--yes", "--", "--target", "urn:pulumi:dev::llm-platform::x", "--diff"], stubsFor);
         assert.equal(up.status, 0, up.out);
-        assert.deepEqual(pulumiCalls(up).at(-1), "pulumi up --stack dev --policy-pack policies --yes --target urn:pulumi:dev::llm-platform::x --diff");
+        assert.deepEqual(pulumiCalls(up).at(-2), "pulumi up --stack dev --policy-pack policies --yes --target urn:pulumi:dev::llm-platform::x --diff");
         const down = runScript("down", ["--", "--target", "urn:x"], stubsFor);
         assert.deepEqual(pulumiCalls(down), ["pulumi destroy --stack dev --exclude-protected --target urn:x"]);
         const outputs = runScript("outputs", ["--", "--json"], stubsFor);
@@ -527,5 +534,22 @@ describe("the stores of npm run backup and npm run restore", () => {
             .filter((c) => label(c, "llm-platform.role") === "backup")
             .map((c) => label(c, "llm-platform.service"));
         assert.deepEqual([...new Set(scheduled)].sort(), listed);
+    });
+});
+
+describe("npm run up ends with the smoke checks on Docker stacks (dev parity)", () => {
+    it("a failed smoke check fails npm run up, after pulumi up; the outputs file is gone", () => {
+        const r = runScript("up", ["--yes"], { pulumi: 'if [ "$1 $2" = "stack output" ]; then echo "{}"; fi; exit 0', docker: healthyDocker, npx: 'case "$*" in *smoke.ts*) echo "smoke checks failed: redis" >&2; exit 1;; esac; exit 0' });
+        assert.equal(r.status, 1, r.out);
+        assert.match(r.stderr, /smoke checks failed: redis\n$/);
+        const outputsFile = /scripts\/smoke\.ts dev --outputs (\S+)/.exec(npxCalls(r).at(-1)!)![1];
+        assert.ok(!fs.existsSync(outputsFile), "the stack's outputs (secrets) are not left behind");
+    });
+
+    it("a Kubernetes stack's up runs no smoke checks from the workstation", () => {
+        const r = runScript("up", ["prod", "--yes"], { pulumi: "exit 0" }, passphrase);
+        assert.equal(r.status, 0, r.out);
+        assert.equal(pulumiCalls(r).at(-1), "pulumi up --stack prod --policy-pack policies --yes");
+        assert.ok(!npxCalls(r).some((c) => c.includes("smoke.ts")));
     });
 });

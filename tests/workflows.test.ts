@@ -17,6 +17,7 @@ describe("GitHub workflows for users' repositories", () => {
         const job = workflow("pull-request.yml").jobs["policy-offline"];
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- dev"));
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- prod"));
+        assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- staging"));
         assert.doesNotMatch(JSON.stringify(job), /secrets\./);
     });
 
@@ -57,10 +58,10 @@ describe("GitHub workflows for users' repositories", () => {
         assert.equal(step.with.policyPacks, "policies");
         assert.equal(step.with["comment-on-pr"], true);
         assert.equal(step.with["stack-name"], "${{ matrix.stack }}");
-        assert.deepEqual(job.strategy.matrix.stack, ["dev", "prod"]);
+        assert.deepEqual(job.strategy.matrix.stack, ["dev", "staging", "prod"]);
         assert.equal(job.permissions["id-token"], "write");
         const aws = steps(job).find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
-        assert.equal(aws.if, "matrix.stack == 'prod'");
+        assert.equal(aws.if, "matrix.stack != 'dev'");
         assert.ok(aws.with["role-to-assume"]);
         assert.ok(steps(job).some((s) => s["working-directory"] === "policies" && /npm ci/.test(s.run)), "installs the pack's dependencies");
     });

@@ -7,6 +7,9 @@ import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../proxy/draining";
 
 const HTTPS = 443;
 const HTTP = 80;
+/** A request with this header set to `always` goes to the canary alone (the smoke checks' way to test it). */
+export const CANARY_HEADER = "X-LLM-Platform-Canary";
+const CANARY_RULE_PRIORITY = 10;
 
 export interface LoadBalancerArgs {
     /** Stack-scoped; ALB and target-group names are at most 32 characters. */
@@ -18,8 +21,11 @@ export interface LoadBalancerArgs {
     /** What must exist before the HTTPS listener: the certificate's validation. */
     readonly certificateReady: pulumi.Resource[];
     readonly accessLogs: { readonly bucket: pulumi.Input<string>; readonly prefix: string; readonly ready: pulumi.Resource[] };
-    /** The proxy's Kubernetes Service (NGINX terminates TLS again on its port). */
-    readonly proxy: { readonly serviceName: string; readonly port: number };
+    /**
+     * The proxy's Kubernetes Service (NGINX terminates TLS again on its port) and, while a release is
+     * canaried, the canary proxy's Service and its percent of the requests (proxy.canary).
+     */
+    readonly proxy: { readonly serviceName: string; readonly port: number; readonly canary?: { readonly serviceName: string; readonly weight: number } };
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string> };
 }
 
@@ -33,6 +39,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     readonly dnsName: pulumi.Output<string>;
     readonly zoneId: pulumi.Output<string>;
     readonly targetGroupArn: pulumi.Output<string>;
+    readonly canaryTargetGroupArn?: pulumi.Output<string>;
 
     constructor(name: string, args: LoadBalancerArgs, opts: pulumi.ComponentResourceOptions & { provider: aws.Provider }) {
         super("llm-platform:aws:LoadBalancer", name, {}, opts);
@@ -83,21 +90,55 @@ export class LoadBalancer extends pulumi.ComponentResource {
             // ELB checks it may write the access logs when the ALB is created.
             { ...child, dependsOn: args.accessLogs.ready },
         );
-        const targetGroup = new aws.lb.TargetGroup(
-            `${name}-proxy`,
-            {
-                name: truncateName(`${args.namePrefix}-proxy`, 32),
-                targetType: "ip",
-                protocol: "HTTPS",
-                protocolVersion: "HTTP1",
-                port: args.proxy.port,
-                vpcId: n.vpcId,
-                deregistrationDelay: PROXY_DEREGISTRATION_DELAY_SECONDS,
-                healthCheck: { enabled: true, protocol: "HTTPS", path: "/healthz", port: "traffic-port", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
-            },
-            child,
-        );
-        new aws.lb.Listener(
+        // A target group per proxy Deployment, its pods registered by the controller from a TargetGroupBinding.
+        const proxyTargets = (resourceName: string, bindingResourceName: string, groupName: string, serviceName: string) => {
+            const group = new aws.lb.TargetGroup(
+                resourceName,
+                {
+                    name: truncateName(groupName, 32),
+                    targetType: "ip",
+                    protocol: "HTTPS",
+                    protocolVersion: "HTTP1",
+                    port: args.proxy.port,
+                    vpcId: n.vpcId,
+                    deregistrationDelay: PROXY_DEREGISTRATION_DELAY_SECONDS,
+                    healthCheck: { enabled: true, protocol: "HTTPS", path: "/healthz", port: "traffic-port", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+                },
+                child,
+            );
+            new k8s.apiextensions.CustomResource(
+                bindingResourceName,
+                {
+                    apiVersion: "elbv2.k8s.aws/v1beta1",
+                    kind: "TargetGroupBinding",
+                    metadata: { name: `${serviceName}-alb`, namespace: args.kubernetes.namespace },
+                    spec: { serviceRef: { name: serviceName, port: args.proxy.port }, targetGroupARN: group.arn, targetType: "ip" },
+                },
+                { parent: this, provider: args.kubernetes.provider },
+            );
+            return group;
+        };
+        const targetGroup = proxyTargets(`${name}-proxy`, `${name}-binding`, `${args.namePrefix}-proxy`, args.proxy.serviceName);
+        const canary = args.proxy.canary;
+        const canaryGroup = canary && proxyTargets(`${name}-proxy-canary`, `${name}-canary-binding`, `${args.namePrefix}-proxy-canary`, canary.serviceName);
+        // Without a canary: one plain forward (as before canaries existed, so enabling none changes nothing).
+        // With one: the ALB's weighted forward. No stickiness block: the provider reads a forward's
+        // stickiness back as {enabled: false, duration: 0} and plans no change (terraform-provider-aws
+        // internal/service/elbv2/listener_test.go TestAccELBV2Listener_forwardWeighted and
+        // _ActionForward_ForwardBlock_RemoveStickiness); targetGroupArn stays unset, as the forward block
+        // reads back with target_group_arn "" (same file, _TargetGroupARNToForwardBlock_NoChanges).
+        const defaultAction: aws.types.input.lb.ListenerDefaultAction = canaryGroup
+            ? {
+                  type: "forward",
+                  forward: {
+                      targetGroups: [
+                          { arn: targetGroup.arn, weight: 100 - canary.weight },
+                          { arn: canaryGroup.arn, weight: canary.weight },
+                      ],
+                  },
+              }
+            : { type: "forward", targetGroupArn: targetGroup.arn };
+        const https = new aws.lb.Listener(
             `${name}-https`,
             {
                 loadBalancerArn: lb.arn,
@@ -105,10 +146,23 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 protocol: "HTTPS",
                 sslPolicy: c.sslPolicy,
                 certificateArn: args.certificateArn,
-                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+                defaultActions: [defaultAction],
             },
             { ...child, dependsOn: args.certificateReady },
         );
+        if (canaryGroup) {
+            // The smoke checks reach the canary alone through the public entry with this header.
+            new aws.lb.ListenerRule(
+                `${name}-canary-by-header`,
+                {
+                    listenerArn: https.arn,
+                    priority: CANARY_RULE_PRIORITY,
+                    conditions: [{ httpHeader: { httpHeaderName: CANARY_HEADER, values: ["always"] } }],
+                    actions: [{ type: "forward", targetGroupArn: canaryGroup.arn }],
+                },
+                child,
+            );
+        }
         new aws.lb.Listener(
             `${name}-http`,
             {
@@ -119,20 +173,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
             },
             child,
         );
-        new k8s.apiextensions.CustomResource(
-            `${name}-binding`,
-            {
-                apiVersion: "elbv2.k8s.aws/v1beta1",
-                kind: "TargetGroupBinding",
-                metadata: { name: `${args.proxy.serviceName}-alb`, namespace: args.kubernetes.namespace },
-                spec: { serviceRef: { name: args.proxy.serviceName, port: args.proxy.port }, targetGroupARN: targetGroup.arn, targetType: "ip" },
-            },
-            { parent: this, provider: args.kubernetes.provider },
-        );
         this.arn = lb.arn;
         this.dnsName = lb.dnsName;
         this.zoneId = lb.zoneId;
         this.targetGroupArn = targetGroup.arn;
+        this.canaryTargetGroupArn = canaryGroup?.arn;
         this.registerOutputs({ dnsName: this.dnsName, targetGroupArn: this.targetGroupArn });
     }
 }

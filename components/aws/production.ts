@@ -11,7 +11,7 @@ import { AppDatabaseMigration } from "./app-database-migration";
 import { AwsFoundation } from "./foundation";
 import { HardenedBucket } from "./hardened-bucket";
 import { KmsKey } from "./kms-key";
-import { LoadBalancer, loadBalancerName } from "./load-balancer";
+import { LoadBalancer, LoadBalancerArgs, loadBalancerName } from "./load-balancer";
 import { albAccessLogGrant, S3_ACCESS_LOG_PREFIX, serverAccessLogGrant } from "./log-delivery";
 import { keptNames, partitionOf } from "./names";
 import { WebAcl } from "./web-acl";
@@ -23,7 +23,7 @@ export interface AwsProductionArgs {
     /** The proxy's public names: the certificate's names and the DNS records to the ALB. */
     readonly hostnames: readonly string[];
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
-    readonly proxy: { readonly serviceName: string; readonly port: number };
+    readonly proxy: LoadBalancerArgs["proxy"];
     /** How long the app database's migration (its snapshot included) may take. */
     readonly migrationDeadlineMinutes: number;
     /** How long the migration Jobs `npm run migrate` creates stay after they finished. */

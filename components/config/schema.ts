@@ -135,6 +135,16 @@ export function configSchemaFor(preset: Preset) {
                 clientMaxBodyMb: z.number().int().min(1).max(10240).default(50),
                 upstreamTimeoutSeconds: z.number().int().min(5).max(3600).default(300),
                 replicas: z.number().int().min(1).max(50).default(1),
+                /** A second proxy Deployment behind the ALB's weighted forward (docs/releases.md). */
+                canary: z
+                    .strictObject({
+                        /** Percent of the entry's requests the canary gets: 0 declares no canary at all. */
+                        weight: z.number().int().min(0).max(100).default(0),
+                        /** The canary's image; unset: proxy.image (a canary of the config alone). */
+                        image: image.optional(),
+                        replicas: z.number().int().min(1).max(50).default(1),
+                    })
+                    .prefault({}),
             },
         ),
         timescale: service(
@@ -289,6 +299,13 @@ export function configSchemaFor(preset: Preset) {
         }
         if (c.tls.renewBeforeDays >= c.tls.caValidityDays) {
             issue(["tls", "caValidityDays"], `must be longer than tls.renewBeforeDays (${c.tls.renewBeforeDays})`);
+        }
+
+        if (c.proxy.canary.weight > 0 && (c.platform !== "kubernetes" || c.aws === undefined)) {
+            issue(
+                ["proxy", "canary", "weight"],
+                `is ${c.proxy.canary.weight}, but a canary needs the ALB's weighted forward: set it on a kubernetes stack with the aws object, else leave it 0`,
+            );
         }
 
         checkKubernetesConfig(c, issue);

@@ -13,6 +13,8 @@ const TLS_DIR = "/etc/nginx/tls";
 const API_KEYS_FILE = "/etc/nginx/auth/api-keys.map";
 /** The proxy's own client for SQL Server's external model (not one of `proxy.clients`). */
 export const SQLSERVER_CLIENT = "sqlserver";
+/** The canary proxy's service name beside the stable one (`proxy.canary`, docs/releases.md). */
+export const canaryName = (name: string) => `${name}-canary`;
 
 export interface TlsProxyArgs {
     readonly config: PlatformConfig["proxy"];
@@ -52,6 +54,8 @@ export class TlsProxy extends pulumi.ComponentResource {
     readonly apiKeys: Readonly<Record<string, pulumi.Output<string>>>;
     /** Secret. The key SQL Server's external model sends. */
     readonly sqlServerApiKey: pulumi.Output<string>;
+    /** The canary's service and share of the entry's requests, when `proxy.canary.weight` > 0. */
+    readonly canary?: { readonly serviceName: string; readonly weight: number };
 
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:network:TlsProxy", name, {}, opts);
@@ -60,17 +64,20 @@ export class TlsProxy extends pulumi.ComponentResource {
         this.apiKeys = Object.fromEntries(c.clients.map((client) => [client, generatedApiKey(`${name}-api-key-${client}`, this)]));
         this.sqlServerApiKey = generatedApiKey(`${name}-api-key-${SQLSERVER_CLIENT}`, this);
         const keysFile = pulumi.all({ ...this.apiKeys, [SQLSERVER_CLIENT]: this.sqlServerApiKey }).apply(renderApiKeyMap);
-        this.nginxConf = renderNginxConf({
-            nginxVersion: nginxVersionFromImage(c.image),
-            resolver: args.platform.resolver,
-            tlsDir: TLS_DIR,
-            publicHttpsPort: c.httpsPort,
-            upstreams,
-            clientMaxBodyMb: c.clientMaxBodyMb,
-            upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
-            auth: { keysFile: API_KEYS_FILE, ratePerSecond: c.rateLimitPerSecond, burst: c.rateLimitBurst },
-            statusPort: args.metrics ? PROXY_STATUS_PORT : undefined,
-        });
+        // The config follows the image's NGINX version: a canary of another image gets its own.
+        const confFor = (image: string) =>
+            renderNginxConf({
+                nginxVersion: nginxVersionFromImage(image),
+                resolver: args.platform.resolver,
+                tlsDir: TLS_DIR,
+                publicHttpsPort: c.httpsPort,
+                upstreams,
+                clientMaxBodyMb: c.clientMaxBodyMb,
+                upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
+                auth: { keysFile: API_KEYS_FILE, ratePerSecond: c.rateLimitPerSecond, burst: c.rateLimitBurst },
+                statusPort: args.metrics ? PROXY_STATUS_PORT : undefined,
+            });
+        this.nginxConf = confFor(c.image);
 
         const spec: ServiceSpec = {
             name,
@@ -120,6 +127,29 @@ export class TlsProxy extends pulumi.ComponentResource {
             },
         };
         this.host = args.platform.deploy(spec, this).host;
+
+        // The canary: the same proxy as a Deployment of its own (its image pinned by proxy.canary.image),
+        // behind the ALB's weighted forward. SQL Server and the UIs keep calling the stable one.
+        if (c.canary.weight > 0) {
+            const image = c.canary.image ?? c.image;
+            const canary = canaryName(name);
+            args.platform.deploy(
+                {
+                    ...spec,
+                    name: canary,
+                    image,
+                    files: [{ path: "/etc/nginx/nginx.conf", content: confFor(image) }, ...spec.files!.slice(1)],
+                    replicas: c.canary.replicas,
+                    observe: {
+                        // Over HTTP: the leaf certificate names the stable proxy; the smoke checks test TLS through the ALB.
+                        probes: [{ name: "http", module: "http", target: `http://${canary}:80/healthz` }],
+                        logFormat: "nginx-json",
+                    },
+                },
+                this,
+            );
+            this.canary = { serviceName: canary, weight: c.canary.weight };
+        }
         this.registerOutputs({ host: this.host });
     }
 }

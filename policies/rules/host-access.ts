@@ -10,7 +10,8 @@ const schema: PolicyConfigSchema = {
         nodeAgentNamespaces: {
             type: "array",
             items: { type: "string" },
-            default: ["llm-platform-node-agents"],
+            // Prod's and staging's (Pulumi.staging.yaml): `pulumi up --policy-pack policies` runs with these defaults.
+            default: ["llm-platform-node-agents", "llm-platform-staging-node-agents"],
             description:
                 "Kubernetes namespaces set aside for node agents (log shipper, node-exporter, cAdvisor DaemonSets), labelled " +
                 "pod-security.kubernetes.io/enforce: privileged: their pods may use hostPath, hostNetwork, hostPID and hostIPC.",
@@ -49,7 +50,7 @@ export const noHostAccess: ResourceValidationPolicy = {
     description:
         "Containers do not reach into the host: no hostPath volumes and no hostNetwork/hostPID/hostIPC on Kubernetes, no " +
         "host bind mounts and no host network/PID/IPC mode on Docker, and no container-runtime socket (docker.sock). " +
-        "Node agents are the exception: Kubernetes pods in nodeAgentNamespaces (default llm-platform-node-agents), Docker " +
+        "Node agents are the exception: Kubernetes pods in nodeAgentNamespaces (default llm-platform-node-agents and llm-platform-staging-node-agents), Docker " +
         "containers labelled llm-platform.role=node-agent or in nodeAgentServices (bind mounts read-only).",
     enforcementLevel: "mandatory",
     configSchema: schema,

@@ -322,6 +322,6 @@ describe("TimescaleDB migrations under real Sqitch and PostgreSQL (the changes p
 
 /** `npm run migration:add -- <args>`, as npm runs it. */
 function spawnScript(args: string[]) {
-    const r = spawnSync("npx", ["ts-node", "--transpile-only", path.join(__dirname, "..", "..", "scripts", "migration-add.ts"), ...args], { encoding: "utf8" });
+    const r = spawnSync("npx", ["ts-node", "--swc", path.join(__dirname, "..", "..", "scripts", "migration-add.ts"), ...args], { encoding: "utf8" });
     return { status: r.status, out: r.stdout + r.stderr };
 }

@@ -26,9 +26,9 @@ describe("policy no-host-access", () => {
     it("fails hostPath and host namespaces outside the node-agent namespace", async () => {
         const found = messages(await check(noHostAccess, fluentBit({ ...varLog, hostNetwork: true, hostIPC: true }, "llm-platform")));
         assert.deepEqual(found, [
-            'kubernetes:apps/v1:DaemonSet "fluent-bit": hostNetwork is true in namespace llm-platform, which is not a node-agent namespace (llm-platform-node-agents); required: hostNetwork not true',
-            'kubernetes:apps/v1:DaemonSet "fluent-bit": hostIPC is true in namespace llm-platform, which is not a node-agent namespace (llm-platform-node-agents); required: hostIPC not true',
-            'kubernetes:apps/v1:DaemonSet "fluent-bit": volume "varlog" is hostPath /var/log in namespace llm-platform, which is not a node-agent namespace (llm-platform-node-agents); required: a PersistentVolumeClaim, emptyDir, ConfigMap or Secret',
+            'kubernetes:apps/v1:DaemonSet "fluent-bit": hostNetwork is true in namespace llm-platform, which is not a node-agent namespace (llm-platform-node-agents, llm-platform-staging-node-agents); required: hostNetwork not true',
+            'kubernetes:apps/v1:DaemonSet "fluent-bit": hostIPC is true in namespace llm-platform, which is not a node-agent namespace (llm-platform-node-agents, llm-platform-staging-node-agents); required: hostIPC not true',
+            'kubernetes:apps/v1:DaemonSet "fluent-bit": volume "varlog" is hostPath /var/log in namespace llm-platform, which is not a node-agent namespace (llm-platform-node-agents, llm-platform-staging-node-agents); required: a PersistentVolumeClaim, emptyDir, ConfigMap or Secret',
         ]);
         const sock = workload(DEPLOYMENT, "proxy", podSpec([k8sContainer("proxy")], [], { volumes: [{ name: "sock", hostPath: { path: "/run/containerd/containerd.sock" } }] }));
         assert.match(messages(await check(noHostAccess, sock))[0], /hostPath \/run\/containerd\/containerd.sock \(the container-runtime socket\)/);

@@ -29,7 +29,7 @@ describe("policy rds-instance-hardening", () => {
     });
 
     it("fails an unencrypted, public instance with short backups, in any stack", async () => {
-        const found = messages(await check(rdsInstanceHardening, instance({ storageEncrypted: false, publiclyAccessible: true, backupRetentionPeriod: 3 }, "staging")));
+        const found = messages(await check(rdsInstanceHardening, instance({ storageEncrypted: false, publiclyAccessible: true, backupRetentionPeriod: 3 }, "review")));
         assert.deepEqual(found, [
             'aws:rds/instance:Instance "app-db": publiclyAccessible is true; required: false',
             'aws:rds/instance:Instance "app-db": storageEncrypted is false; required: true',
@@ -45,7 +45,7 @@ describe("policy rds-instance-hardening", () => {
 
     it("requires deletion protection, Multi-AZ and a final snapshot only in production stacks", async () => {
         const relaxed = { deletionProtection: false, multiAz: false, skipFinalSnapshot: true };
-        assert.deepEqual(await check(rdsInstanceHardening, instance(relaxed, "staging")), []);
+        assert.deepEqual(await check(rdsInstanceHardening, instance(relaxed, "review")), []);
         const found = messages(await check(rdsInstanceHardening, instance(relaxed, "prod")));
         assert.equal(found.length, 3);
         assert.match(found[0], /deletionProtection is false in production stack prod; required: true/);
@@ -56,6 +56,8 @@ describe("policy rds-instance-hardening", () => {
     it("uses configured production stacks and retention", async () => {
         assert.equal((await check(rdsInstanceHardening, instance({ multiAz: false }, "staging"), { productionStacks: ["prod", "staging"] })).length, 1);
         assert.equal((await check(rdsInstanceHardening, instance({ multiAz: false }, "prod-eu"))).length, 1, "prod-* is production by default");
+        assert.equal((await check(rdsInstanceHardening, instance({ multiAz: false }, "staging"))).length, 1, "staging is production by default");
+        assert.deepEqual(await check(rdsInstanceHardening, instance({ multiAz: false }, "review-42")), [], "other stacks are not");
         assert.deepEqual(await check(rdsInstanceHardening, instance({ multiAz: false }, "prod-eu"), { productionStacks: ["prod"] }), []);
         assert.equal((await check(rdsInstanceHardening, instance(), { minBackupRetentionDays: 30 })).length, 1);
     });
@@ -100,7 +102,7 @@ describe("policy rds-instance-hardening: what AWS would refuse, and what it does
         resource("aws:rds/cluster:Cluster", "app-serverless", {
             clusterIdentifier: "llm-serverless", engine: "aurora-postgresql", engineMode: "serverless", backupRetentionPeriod: 7,
             deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "llm-serverless-final", scalingConfiguration: { minCapacity: 2, maxCapacity: 8 }, ...overrides,
-        }, "staging");
+        }, "review");
 
     it("passes Aurora Serverless v1 without storageEncrypted (it is encrypted by default) and retention of 7 to 35 days", async () => {
         assert.deepEqual(await check(rdsInstanceHardening, serverless()), []);

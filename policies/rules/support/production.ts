@@ -6,7 +6,7 @@ import { globToRegExp } from "./patterns";
 export const productionStacksProperty: NonNullable<PolicyConfigSchema["properties"]>[string] = {
     type: "array",
     items: { type: "string" },
-    default: ["prod", "prod-*", "production"],
+    default: ["prod", "prod-*", "production", "staging"],
     description: "Stacks (from the URN) held to the production checks; `*` matches any run of characters (e.g. \"prod-*\").",
 };
 
