@@ -263,6 +263,15 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         }
     });
 
+    it("hands a failed step's last log lines to the provider, which fails `pulumi up` with them (a migration engine's reason)", () => {
+        // The one-shot steps and the app database's migration; a backup's pod is the scheduled backup's.
+        const jobs = run.ofType(JOB).filter((j) => !j.name.includes("-backup-before-"));
+        assert.deepEqual(jobs.filter((j) => j.name.endsWith("-migrate")).map((j) => j.name).sort(), ["app-database-migrate", "sqlserver-migrate", "timescale-migrate"]);
+        for (const job of jobs) {
+            for (const c of job.inputs.spec.template.spec.containers) assert.equal(c.terminationMessagePolicy, "FallbackToLogsOnError", `${job.name}/${c.name}`);
+        }
+    });
+
     it("fails `pulumi up` on a failed Job with the kubectl logs command and how to re-run it", async () => {
         const error = await runStack("prod", { exampleUserValues: true, stepExitCode: 1 }).then(
             () => assert.fail("a failed Job must fail the program"),

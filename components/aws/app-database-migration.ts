@@ -197,6 +197,8 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
                             resources: containerResources(step.resources),
                             volumeMounts: [...inputs.volumeMounts, { ...mounts.secrets, readOnly: true }],
                             securityContext: containerSecurityContext(step.runAs, false),
+                            // Sqitch's last lines reach the error of a failed `pulumi up` (see the steps' Jobs in platform.ts).
+                            terminationMessagePolicy: "FallbackToLogsOnError",
                         },
                     ],
                     volumes: [...inputs.volumes, { name: "secrets", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],

@@ -408,6 +408,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             resources: containerResources(step.resources),
             volumeMounts: inputs.volumeMounts,
             securityContext: containerSecurityContext(step.runAs, false),
+            // A failed step's last log lines (a migration engine's reason) become its termination message,
+            // which the provider's Job await puts into the error `pulumi up` fails with
+            // (pulumi-kubernetes provider/pkg/await/job.go processPodMessages, checker/pod/check.go containerTerminatedError).
+            terminationMessagePolicy: "FallbackToLogsOnError",
         };
         const jobSpec: Batch.JobSpec = {
             // A failed migration is looked at before it runs again.
