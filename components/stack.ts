@@ -109,6 +109,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                           port: PROXY_HTTPS_PORT,
                           canary: config.proxy.canary.weight > 0 ? { serviceName: canaryName(h.proxy), weight: config.proxy.canary.weight } : undefined,
                       },
+                      // A snapshot of the whole instance comes first: the backup jobs' deadline.
+                      migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
+                      migrationJobTtlHours: config.kubernetes.jobTtlHours,
                   },
                   parent,
               )

@@ -4,7 +4,9 @@
 # missing one fails the tests instead of skipping them.
 set -euo pipefail
 
-TEST_TOOLS=(nginx redis-server redis-tools openssl curl ca-certificates luajit postgresql postgresql-client prometheus prometheus-alertmanager jq)
+TEST_TOOLS=(nginx redis-server redis-tools openssl curl ca-certificates luajit postgresql postgresql-client prometheus prometheus-alertmanager jq
+    # The migration engines: Sqitch with its PostgreSQL driver; Java for Liquibase (npm's liquibase package holds its jars).
+    sqitch libdbd-pg-perl default-jre-headless)
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 as_root apt-get update -qq

@@ -83,7 +83,7 @@ describe("backups on the dev stack (Docker, under mocks)", function () {
     });
 
     it("puts SQL Server in the FULL recovery model, so log backups restore to a point in time", () => {
-        const init = run.named(CONTAINER, "sqlserver-schema").inputs.uploads.find((u: any) => u.file === "/tmp/llm-platform-init.sql").content;
+        const init = run.named(CONTAINER, "sqlserver-settings").inputs.uploads.find((u: any) => u.file === "/tmp/llm-platform-settings.sql").content;
         assert.match(init, /IF \(SELECT recovery_model_desc FROM sys\.databases WHERE name = N'llm'\) <> N'FULL'\s+ALTER DATABASE \[llm\] SET RECOVERY FULL;/);
     });
 
@@ -262,8 +262,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     const podOf = (c: RegisteredResource) => c.inputs.spec.jobTemplate.spec.template;
     const envOf = (container: any) => Object.fromEntries((container.env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     const backupJobs = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] === "backup");
-    /** The CronJobs that read or write the bucket: backups, restore templates and drills (maintenance tasks do not). */
-    const backupMachinery = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] !== "task");
+    /** The CronJobs that read or write the bucket: backups, restore templates and drills (maintenance tasks and the migrate steps' templates do not). */
+    const backupMachinery = (r: StackRun) => r.ofType(CRONJOB).filter((c) => ![undefined, "task"].includes(c.inputs.metadata.labels["llm-platform.role"]));
     let run: StackRun;
     before(async () => {
         run = await runStack("prod", { exampleUserValues: true });
@@ -364,6 +364,9 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const sub = Object.entries<string>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
         assert.equal(sub, `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`);
         for (const c of backupMachinery(irsa)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
+        for (const store of ["sqlserver", "timescale"]) {
+            assert.equal(irsa.named("kubernetes:batch/v1:Job", `${store}-backup-before-migrate`).inputs.spec.template.spec.serviceAccountName, "store-backups");
+        }
         const flows = irsa.named(POLICY, "redis-backup-pods-flows").inputs.spec;
         assert.ok(!flows.egress.some((e: any) => e.to?.[0]?.ipBlock?.cidr === "169.254.170.23/32"), "IRSA needs no Pod Identity agent");
     });

@@ -54,7 +54,9 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         const plan = await up(USER_CHANGES);
         assert.deepEqual(plan.names("refused"), [], plan.summary.join("\n"));
         // A Job's pod template cannot change (diff.go forceNew .spec.template): a new image or model is a new Job.
-        assert.deepEqual(plan.names("replace"), ["ollama-pull-chat-model", "sqlserver-monitor-login", "sqlserver-schema"]);
+        // The backup before a migration runs the store's image, so a new SQL Server takes a fresh backup first;
+        // the migration itself (Liquibase's image, the same plan) is not replaced: it does not run again.
+        assert.deepEqual(plan.names("replace"), ["ollama-pull-chat-model", "sqlserver-backup-before-migrate", "sqlserver-monitor-login", "sqlserver-settings"]);
         for (const name of plan.names("replace")) assert.equal(plan.of(name)!.type, T.job);
         // The data stays where it is: no StatefulSet, claim or namespace is replaced.
         assert.deepEqual(plan.names("update", T.statefulSet), ["qdrant", "sqlserver"]);
@@ -62,7 +64,7 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         assert.equal(plan.of("sqlserver", T.statefulSet)!.why!.includes("volumeClaimTemplates"), false, "the templates keep their first size");
         assert.deepEqual(plan.names("update", T.deployment), ["proxy"]);
         // The deadline is updated in place on every Job that kept its pod.
-        for (const job of ["timescale-schema", "qdrant-collection", "elasticsearch-setup"]) {
+        for (const job of ["timescale-migrate", "sqlserver-migrate", "qdrant-collection", "elasticsearch-setup"]) {
             assert.equal(plan.of(job, T.job)!.action, "update", job);
             assert.match(plan.of(job, T.job)!.why!, /spec\.activeDeadlineSeconds/);
         }
@@ -132,7 +134,7 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
             older.up(withTtl);
             assert.equal(older.elapse(169).length, kubernetesObjects(first).filter((r) => r.type === T.job).length);
             const changed = withJobInputs(withTtl, { activeDeadlineSeconds: 99 });
-            assert.match(older.up(changed).of("sqlserver-schema", T.job)!.why!, /unable to get cluster state/);
+            assert.match(older.up(changed).of("sqlserver-settings", T.job)!.why!, /unable to get cluster state/);
             assert.ok(older.refresh().names("drop").includes("ollama-pull-chat-model"));
             assert.equal(older.up(withTtl).of("ollama-pull-chat-model", T.job)!.action, "create", "the model is pulled again");
         });

@@ -175,15 +175,23 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "ollama-pull-chat-model",
             "ollama-pull-embedding-model",
             "qdrant-collection",
+            "sqlserver-migrate",
             "sqlserver-monitor-login",
-            "sqlserver-schema",
+            "sqlserver-settings",
             "timescale-diagnostics",
+            "timescale-migrate",
             "timescale-monitor-role",
-            "timescale-schema",
         ]);
+        // A step starts once its service is healthy; SQL Server's migrations once its settings step made the database.
+        // The others side by side: the two model pulls download at the same time.
+        const afterStep: Record<string, string> = { "sqlserver-migrate": "sqlserver-settings" };
         for (const s of steps(run)) {
-            const service = label(s, "llm-platform.service");
-            assert.ok(s.options.dependsOn.includes(`${CONTAINER}::${service}`), `${s.name} waits for ${service}`);
+            const waitsFor = afterStep[s.name] ?? label(s, "llm-platform.service");
+            assert.deepEqual(
+                s.options.dependsOn.filter((d: string) => d.startsWith(CONTAINER)),
+                [`${CONTAINER}::${waitsFor}`],
+                `${s.name} waits for ${waitsFor}: ${s.options.dependsOn}`,
+            );
             assert.equal(s.inputs.mustRun, false);
             assert.equal(s.inputs.attach, true);
             assert.equal(s.inputs.restart, "no");
@@ -203,11 +211,17 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         assert.equal(upload(sql, "/var/opt/mssql/security/ca-certificates/llm-platform-ca.crt"), run.outputs.caCertificatePem);
         assert.deepEqual(sql.inputs.healthcheck.tests.slice(0, 2), ["CMD", "/opt/mssql-tools18/bin/sqlcmd"]);
 
-        const init = upload(run.named(CONTAINER, "sqlserver-schema"), "/tmp/llm-platform-init.sql");
-        assert.match(init, /embedding VECTOR\(768\)/);
-        assert.match(init, /CREATE VECTOR INDEX ix_documents_embedding ON dbo\.documents \(embedding\)\s+WITH \(METRIC = 'cosine', TYPE = 'DiskANN'\)/);
-        assert.match(init, /LOCATION = 'https:\/\/proxy\/api\/embed'/);
-        assert.match(init, /MODEL = 'nomic-embed-text'/);
+        const settings = upload(run.named(CONTAINER, "sqlserver-settings"), "/tmp/llm-platform-settings.sql");
+        assert.match(settings, /LOCATION = 'https:\/\/proxy\/api\/embed'/);
+        assert.match(settings, /MODEL = 'nomic-embed-text'/);
+        assert.match(settings, /vector_dimensions <> 768\n/);
+        const migrate = run.named(CONTAINER, "sqlserver-migrate");
+        assert.match(upload(migrate, "/opt/llm-platform/migrations/liquibase.properties"), /^parameter\.embedding_dimensions: 768$/m);
+        assert.match(upload(migrate, "/opt/llm-platform/migrations/deploy/documents.sql"), /embedding VECTOR\(\$\{embedding_dimensions\}\) NULL/);
+        assert.match(
+            upload(migrate, "/opt/llm-platform/migrations/deploy/document-vector-index.sql"),
+            /CREATE VECTOR INDEX ix_documents_embedding ON dbo\.documents \(embedding\)\s+WITH \(METRIC = 'cosine', TYPE = 'DiskANN'\)/,
+        );
     });
 
     it("issues the proxy certificate from the internal CA, with the SANs clients use", () => {
@@ -266,7 +280,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
         const map = upload(proxy, "/etc/nginx/auth/api-keys.map");
         assert.match(map, new RegExp(`^"Bearer ${run.outputs.apiKeys.default}" default;\n"Bearer [A-Za-z0-9]{48}" sqlserver;\n$`));
         const sqlKey = /"Bearer ([A-Za-z0-9]+)" sqlserver;/.exec(map)![1];
-        const init = upload(run.named(CONTAINER, "sqlserver-schema"), "/tmp/llm-platform-init.sql");
+        const init = upload(run.named(CONTAINER, "sqlserver-settings"), "/tmp/llm-platform-settings.sql");
         assert.ok(init.includes(`"Authorization":"Bearer ${sqlKey}"`), "SQL Server sends the key the proxy knows");
         assert.match(upload(proxy, "/etc/nginx/nginx.conf"), /include \/etc\/nginx\/auth\/api-keys\.map;/);
     });

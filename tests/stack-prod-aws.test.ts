@@ -232,9 +232,15 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.deepEqual(resource.options.dependsOn, ["aws:s3/bucketVersioning:BucketVersioning::aws-backups-versioning"], "Object Lock needs versioning first");
         // Logs are no backups, and S3 refuses an Object Lock bucket as a server access log target.
         assert.equal(run.ofType("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").length, 1);
-        // No upload before the lock is on (maintenance and drills upload nothing).
-        for (const cron of run.ofType("kubernetes:batch/v1:CronJob").filter((c) => !["task", "drill"].includes(c.inputs.metadata.labels["llm-platform.role"]))) {
-            assert.ok(cron.options.dependsOn.includes("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration::aws-backups-object-lock"), cron.name);
+        // No upload before the lock is on: the backup and restore CronJobs, and the backups taken before a migration.
+        // (The migrate templates upload nothing: `npm run migrate` runs the backup Job first; maintenance and drills upload nothing.)
+        const uploading = [
+            ...run.ofType("kubernetes:batch/v1:CronJob").filter((c) => !c.name.endsWith("-migrate-template") && !["task", "drill"].includes(c.inputs.metadata.labels["llm-platform.role"])),
+            ...run.ofType("kubernetes:batch/v1:Job").filter((j) => j.name.includes("-backup-before-")),
+        ];
+        assert.ok(uploading.length > 8, uploading.map((r) => r.name).join(", "));
+        for (const r of uploading) {
+            assert.ok(r.options.dependsOn.includes("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration::aws-backups-object-lock"), r.name);
         }
         const compliance = await runProgram("prod", awsValues({ backupBucket: { objectLockMode: "COMPLIANCE", transitionToIaDays: 30, transitionToGlacierDays: 90, expireDays: 730 } }));
         assert.deepEqual(sideOf(compliance, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", BACKUPS).rule, { defaultRetention: { mode: "COMPLIANCE", days: 730 } });
@@ -339,6 +345,48 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.equal(byName.track_io_timing, "1");
         // Static: it takes effect at the next reboot, which RDS does not do on its own.
         assert.equal(pg.parameters.find((p: any) => p.name === "shared_preload_libraries").applyMethod, "pending-reboot");
+    });
+
+    it("migrates the app database in a Job: the master password from Secrets Manager, a fresh RDS snapshot, then Sqitch with TLS", () => {
+        const role = run.named("aws:iam/role:Role", "aws-app-database-migrate").inputs;
+        assert.equal(role.name, "llm-platform-prod-app-database-migrate");
+        const association = run.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws-app-database-migrate-pod-identity").inputs;
+        assert.deepEqual([association.namespace, association.serviceAccount], ["llm-platform", "app-database-migrate"]);
+        const instance = run.named("aws:rds/instance:Instance", "aws-postgres").state;
+        const statements = doc(run.named("aws:iam/rolePolicy:RolePolicy", "aws-app-database-migrate-access").inputs.policy).Statement;
+        const snapshots = "arn:aws:rds:eu-west-1:123456789012:snapshot:llm-platform-prod-postgres-before-migrate-*";
+        // That one secret, that one instance's snapshots, nothing else.
+        assert.deepEqual(statements.map((x: any) => [x.Sid, x.Action, x.Resource]), [
+            ["ReadMasterPassword", "secretsmanager:GetSecretValue", instance.masterUserSecrets[0].secretArn],
+            ["DecryptMasterPassword", "kms:Decrypt", run.named("aws:kms/key:Key", "aws-database-key").state.arn],
+            ["SnapshotBeforeMigrating", ["rds:CreateDBSnapshot", "rds:AddTagsToResource"], [instance.arn, snapshots]],
+            ["WatchSnapshot", "rds:DescribeDBSnapshots", snapshots],
+        ]);
+        assert.deepEqual(statements[1].Condition, { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } });
+
+        const job = run.named("kubernetes:batch/v1:Job", "app-database-migrate").inputs;
+        const pod = job.spec.template.spec;
+        assert.equal(job.spec.backoffLimit, 0);
+        assert.equal(pod.serviceAccountName, "app-database-migrate");
+        assert.deepEqual(pod.initContainers.map((c: any) => [c.name, c.image]), [["password", "amazon/aws-cli:2.37.5"], ["backup-first", "amazon/aws-cli:2.37.5"]]);
+        assert.match(pod.initContainers[1].command[2], /aws rds create-db-snapshot --db-instance-identifier "\$DB_INSTANCE" --db-snapshot-identifier "\$snapshot"/);
+        const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+        assert.deepEqual([pod.containers[0].image, env.PGHOST, env.PGPORT, env.PGDATABASE, env.PGUSER, env.PGSSLMODE, env.MIGRATE_LOGIN_JSON], [
+            "sqitch/sqitch:v1.6.1.2", instance.address, "5432", "app", "app_admin", "require", "/secrets/master.json",
+        ]);
+        assert.equal(env.PGPASSWORD, undefined, "no password in the Job: it is read at run time");
+        assert.deepEqual(pod.volumes.find((v: any) => v.name === "secrets").emptyDir, { medium: "Memory", sizeLimit: "1Mi" });
+        // Flows: RDS's subnets on 5432 (and 443 for VPC endpoints), AWS APIs on 443, the Pod Identity agent.
+        const flows = run.named("kubernetes:networking.k8s.io/v1:NetworkPolicy", "aws-app-database-migrate-flows").inputs.spec;
+        assert.deepEqual(flows.egress[0].to.map((t: any) => t.ipBlock.cidr), [S.privateA.cidrBlock, S.privateB.cidrBlock, S.privateC.cidrBlock]);
+        assert.deepEqual(flows.egress[0].ports.map((p: any) => p.port), [5432, 443]);
+        assert.deepEqual(flows.egress[2].to, [{ ipBlock: { cidr: "169.254.170.23/32" } }]);
+        assert.deepEqual(flows.ingress, []);
+        const template = run.named("kubernetes:batch/v1:CronJob", "app-database-migrate-template").inputs;
+        assert.equal(template.spec.suspend, true);
+        // The same pod; the Jobs made from the template (not in Pulumi's state) are deleted after kubernetes.jobTtlHours.
+        assert.deepEqual(template.spec.jobTemplate.spec, { ...job.spec, ttlSecondsAfterFinished: 168 * 3600 }, "`npm run migrate` runs the same pod");
+        assert.equal(job.spec.ttlSecondsAfterFinished, undefined, "the Job Pulumi manages stays as long as the stack");
     });
 
     it("admits only the cluster security group to PostgreSQL", () => {

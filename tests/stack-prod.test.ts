@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { policyResources } from "../harness/policy-report";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 import { runPolicyPack } from "../policies/rules/offline";
-import { DEPLOYMENT, JOB, NETWORK_POLICY, PDB, podSpec, SERVICE, STATEFUL_SET } from "./helpers/kubernetes-types";
+import { CRON_JOB, DEPLOYMENT, JOB, NETWORK_POLICY, PDB, podSpec, SERVICE, STATEFUL_SET } from "./helpers/kubernetes-types";
 
 const workloads = (run: StackRun) => [...run.ofType(STATEFUL_SET), ...run.ofType(DEPLOYMENT)];
 const main = (r: RegisteredResource) => podSpec(r).containers[0];
@@ -78,7 +78,9 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             const spec = podSpec(w);
             assert.equal(spec.securityContext.seccompProfile.type, "RuntimeDefault", w.name);
             assert.equal(spec.automountServiceAccountToken, false, w.name);
-            assert.equal(spec.serviceAccountName, w.name, `${w.name} has its own ServiceAccount`);
+            // A backup taken before a migration is the backup CronJobs' pod: it uploads with their account.
+            const account = w.name.includes("-backup-before-") ? run.named(CRON_JOB, "timescale-backup-full").inputs.spec.jobTemplate.spec.template.spec.serviceAccountName : w.name;
+            assert.equal(spec.serviceAccountName, account, `${w.name} has its own ServiceAccount`);
             for (const c of spec.containers) {
                 assert.equal(c.securityContext.allowPrivilegeEscalation, false, w.name);
                 assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"], w.name);
@@ -160,7 +162,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.deepEqual(egressTo("ollama"), ["0.0.0.0/0"]);
         assert.ok(flows("ollama").egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "no instance metadata");
         assert.deepEqual(egressTo("redis"), []);
-        assert.deepEqual(egressTo("timescale-schema"), ["timescale"]);
+        assert.deepEqual(egressTo("timescale-migrate"), ["timescale"], "the migrate step reaches its store only (its backup runs in a backup pod)");
         // Ingress: only pods labelled as clients of the service, on its ports; the proxy from anywhere.
         const caller = (ns: string) => ({
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
@@ -203,26 +205,71 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         for (const p of run.ofType(PDB)) assert.equal(p.inputs.spec.maxUnavailable, 1);
     });
 
-    it("runs one-shot steps as bounded Jobs after their service is ready", () => {
-        assert.deepEqual(run.ofType(JOB).map((j) => j.name).sort(), [
+    it("runs one-shot steps as bounded Jobs after their service is ready (SQL Server's migrations after its settings)", () => {
+        // The app database's migration is the AWS pieces' own Job (tests/stack-prod-aws.test.ts).
+        const steps = run.ofType(JOB).filter((j) => !j.name.includes("-backup-before-") && j.name !== "app-database-migrate");
+        assert.deepEqual(steps.map((j) => j.name).sort(), [
             "elasticsearch-setup", "kibana-data-view", "ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant-collection",
-            "sqlserver-monitor-login", "sqlserver-schema", "timescale-diagnostics", "timescale-monitor-role", "timescale-schema",
+            "sqlserver-migrate", "sqlserver-monitor-login", "sqlserver-settings", "timescale-diagnostics", "timescale-migrate", "timescale-monitor-role",
         ]);
-        for (const job of run.ofType(JOB)) {
+        for (const job of steps) {
             // Model pulls get the download deadline (120 minutes in Pulumi.prod.yaml), the rest 30.
             const deadline = (job.name.startsWith("ollama-pull-") ? 120 : 30) * 60;
+            // A failed migration is looked at before it runs again.
+            const retries = job.name.endsWith("-migrate") ? 0 : 2;
             // No TTL: the cluster never deletes a Job Pulumi manages (tests/kubernetes-day-two.test.ts).
             assert.deepEqual(
                 [job.inputs.spec.backoffLimit, job.inputs.spec.activeDeadlineSeconds, job.inputs.spec.ttlSecondsAfterFinished, podSpec(job).restartPolicy],
-                [2, deadline, undefined, "Never"],
+                [retries, deadline, undefined, "Never"],
                 job.name,
             );
             assert.ok(main(job).resources.limits.memory, job.name);
             assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true", "a failed Job runs again on the next up");
             assert.equal(job.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], String(deadline + 120));
         }
-        assert.deepEqual(run.named(JOB, "sqlserver-schema").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
-        assert.deepEqual(run.outputs.initialization["sqlserver-schema"], "completed");
+        assert.deepEqual(run.named(JOB, "sqlserver-settings").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
+        assert.deepEqual(run.named(JOB, "sqlserver-migrate").options.dependsOn, [`${JOB}::sqlserver-settings`, `${JOB}::sqlserver-backup-before-migrate`]);
+        assert.deepEqual(run.named(JOB, "sqlserver-monitor-login").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
+        assert.deepEqual(run.named(JOB, "timescale-monitor-role").options.dependsOn, [`${STATEFUL_SET}::timescale`]);
+        assert.deepEqual(run.named(JOB, "timescale-migrate").options.dependsOn, [`${STATEFUL_SET}::timescale`, `${JOB}::timescale-backup-before-migrate`]);
+        assert.deepEqual(run.outputs.initialization["sqlserver-migrate"], "completed");
+    });
+
+    it("takes a fresh backup of the store, the backup CronJob's pod as a Job, before each migration; the same pod stays as a template for `npm run migrate`", () => {
+        for (const store of ["sqlserver", "timescale"]) {
+            const before = run.named(JOB, `${store}-backup-before-migrate`);
+            const scheduled = run.named(CRON_JOB, `${store}-backup-full`).inputs.spec.jobTemplate.spec;
+            // Its own ConfigMap and Secret hold the same scripts and env: compare all but their names.
+            const shape = (c: any) => ({ ...c, volumeMounts: undefined, env: c.env.map((e: any) => e.value ?? e.valueFrom.secretKeyRef.key) });
+            const pod = (spec: any) => ({
+                ...spec.template.spec,
+                volumes: spec.template.spec.volumes.map((v: any) => v.name),
+                initContainers: spec.template.spec.initContainers.map(shape),
+                containers: spec.template.spec.containers.map(shape),
+            });
+            // The same containers, account and work volume as the scheduled full backup; uploaded as a `full` backup.
+            assert.deepEqual(pod(before.inputs.spec), pod(scheduled), store);
+            assert.deepEqual(before.inputs.spec.template.metadata.labels["llm-platform.role"], "backup");
+            const upload = podSpec(before).containers.find((c: any) => c.name === "upload");
+            assert.equal(upload.env.find((e: any) => e.name === "JOB").value, "full", "it is a full backup like the scheduled ones");
+            // It runs again exactly when the migrate step's inputs change.
+            assert.match(before.inputs.spec.template.metadata.annotations["llm-platform/before-step-inputs"], /^[0-9a-f]{64}$/);
+            assert.equal(before.options.deleteBeforeReplace, true);
+            assert.equal(before.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], String(240 * 60 + 120), "the backup deadline");
+            const template = run.named(CRON_JOB, `${store}-migrate-template`).inputs;
+            assert.equal(template.spec.suspend, true);
+            // The same pod; only the Jobs made from the template are deleted by the cluster after they finished.
+            assert.deepEqual(template.spec.jobTemplate.spec, { ...run.named(JOB, `${store}-migrate`).inputs.spec, ttlSecondsAfterFinished: 168 * 3600 });
+        }
+    });
+
+    it("hands a failed step's last log lines to the provider, which fails `pulumi up` with them (a migration engine's reason)", () => {
+        // The one-shot steps and the app database's migration; a backup's pod is the scheduled backup's.
+        const jobs = run.ofType(JOB).filter((j) => !j.name.includes("-backup-before-"));
+        assert.deepEqual(jobs.filter((j) => j.name.endsWith("-migrate")).map((j) => j.name).sort(), ["app-database-migrate", "sqlserver-migrate", "timescale-migrate"]);
+        for (const job of jobs) {
+            for (const c of job.inputs.spec.template.spec.containers) assert.equal(c.terminationMessagePolicy, "FallbackToLogsOnError", `${job.name}/${c.name}`);
+        }
     });
 
     it("fails `pulumi up` on a failed Job with the kubectl logs command and how to re-run it", async () => {
@@ -297,6 +344,6 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const provider = render.ofType("pulumi:providers:kubernetes")[0].inputs;
         assert.equal(provider.renderYamlToDirectory, "rendered-manifests/prod");
         assert.equal(provider.kubeconfig, undefined);
-        assert.equal(render.outputs.initialization["sqlserver-schema"], "rendered to rendered-manifests/prod, not run");
+        assert.equal(render.outputs.initialization["sqlserver-migrate"], "rendered to rendered-manifests/prod, not run");
     });
 });

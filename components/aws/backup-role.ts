@@ -27,8 +27,8 @@ export interface BackupRoleArgs {
     readonly accountId: string;
 }
 
-/** Who may take a role: one ServiceAccount of one namespace of one cluster, in a region. */
-export type RoleTrust = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "clusterName" | "namespace" | "serviceAccount"> & { readonly region: string };
+/** Who may assume a role: one ServiceAccount of one namespace in the cluster, in this account and region. */
+export type TrustArgs = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "clusterName" | "namespace" | "serviceAccount"> & { readonly region: string };
 
 /**
  * The trust policy. Pod Identity: the agent may assume the role only for this cluster's
@@ -36,7 +36,7 @@ export type RoleTrust = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accoun
  * conditions, with the cluster's ARN as well). IRSA:
  * the cluster's OIDC provider for exactly that ServiceAccount.
  */
-export function trustPolicy(args: RoleTrust): string {
+export function trustPolicy(args: TrustArgs): string {
     const region = args.region;
     if (args.identity === "pod-identity") {
         const clusterArn = `arn:${partitionOf(region)}:eks:${region}:${args.accountId}:cluster/${args.clusterName}`;

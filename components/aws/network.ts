@@ -6,6 +6,8 @@ import { CONFIG_NAMESPACE, ConfigError } from "../config/load";
 export interface Network {
     readonly vpcId: string;
     readonly privateSubnetIds: string[];
+    /** The private subnets' address ranges (RDS is in them): where the in-cluster jobs that reach RDS may connect. */
+    readonly privateSubnetCidrs: string[];
     readonly publicSubnetIds: string[];
     readonly clusterSecurityGroupId: string;
     /** The VPC's IPv4 CIDRs: where its interface endpoints (S3, STS under private DNS) answer. */
@@ -17,6 +19,7 @@ export interface Network {
 interface Subnet {
     readonly id: string;
     readonly vpcId: string;
+    readonly cidrBlock: string;
     readonly availabilityZone?: string;
     readonly tags: Record<string, string>;
 }
@@ -48,7 +51,7 @@ export async function resolveNetwork(a: AwsSettings, clusterFallback: string | u
     const lookup = (ids: readonly string[]) =>
         Promise.all(ids.map(async (id): Promise<Subnet> => {
             const s = await aws.ec2.getSubnet({ id }, { provider });
-            return { id, vpcId: s.vpcId, availabilityZone: s.availabilityZone || undefined, tags: s.tags ?? {} };
+            return { id, vpcId: s.vpcId, cidrBlock: s.cidrBlock, availabilityZone: s.availabilityZone || undefined, tags: s.tags ?? {} };
         }));
     const clusterSubnets = n.privateSubnetIds && n.publicSubnetIds ? [] : await lookup(fromCluster?.subnetIds ?? []);
     const pick = async (explicit: readonly string[] | undefined, roleTag: string, name: string) =>
@@ -78,6 +81,7 @@ export async function resolveNetwork(a: AwsSettings, clusterFallback: string | u
     return {
         vpcId: vpcId as string,
         privateSubnetIds: groups[0].subnets.map((s) => s.id),
+        privateSubnetCidrs: groups[0].subnets.map((s) => s.cidrBlock),
         publicSubnetIds: groups[1].subnets.map((s) => s.id),
         clusterSecurityGroupId: securityGroup as string,
         vpcCidrs,

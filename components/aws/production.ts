@@ -7,6 +7,7 @@ import { BackupRole } from "./backup-role";
 import { BucketReplication } from "./bucket-replication";
 import { DnsValidatedCertificate } from "./certificate";
 import { Database, POSTGRES_PORT } from "./database";
+import { AppDatabaseMigration } from "./app-database-migration";
 import { AwsFoundation } from "./foundation";
 import { HardenedBucket } from "./hardened-bucket";
 import { KmsKey } from "./kms-key";
@@ -23,6 +24,10 @@ export interface AwsProductionArgs {
     readonly hostnames: readonly string[];
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
     readonly proxy: LoadBalancerArgs["proxy"];
+    /** How long the app database's migration (its snapshot included) may take. */
+    readonly migrationDeadlineMinutes: number;
+    /** How long the migration Jobs `npm run migrate` creates stay after they finished. */
+    readonly migrationJobTtlHours: number;
 }
 
 /** What the stack exports under `aws` (and the lead's backup CronJobs read). */
@@ -138,6 +143,28 @@ export class AwsProduction extends pulumi.ComponentResource {
         const database = new Database(
             `${name}-postgres`,
             { namePrefix: prefix, config: a.database, network, kmsKeyArn: databaseKey.arn, kubernetes: args.kubernetes, adoption },
+            child,
+        );
+        // The roles and schema an app needs, as versioned changes, after a fresh snapshot.
+        new AppDatabaseMigration(
+            `${name}-app-database-migrate`,
+            {
+                namePrefix: prefix,
+                instance: database.instance,
+                databaseName: a.database.databaseName,
+                masterUsername: a.database.masterUsername,
+                masterUserSecretArn: database.masterUserSecretArn,
+                kmsKeyArn: databaseKey.arn,
+                privateSubnetCidrs: network.privateSubnetCidrs,
+                identity: a.backupBucket.identity,
+                oidcIssuer: network.oidcIssuer,
+                clusterName,
+                accountId,
+                region,
+                jobDeadlineMinutes: args.migrationDeadlineMinutes,
+                jobTtlHours: args.migrationJobTtlHours,
+                kubernetes: args.kubernetes,
+            },
             child,
         );
 

@@ -36,6 +36,10 @@ export const defaultImages = {
     curl: "curlimages/curl:8.22.0",
     /** Uploads backups to S3 and downloads them for restores (Kubernetes). */
     awsCli: "amazon/aws-cli:2.37.5",
+    /** Schema migrations of the PostgreSQL databases (TimescaleDB, RDS): git tag v1.6.1.2 of sqitchers/docker-sqitch. */
+    sqitch: "sqitch/sqitch:v1.6.1.2",
+    /** Schema migrations of SQL Server: the last Apache-2.0 line (5.x is FSL and ships no JDBC drivers); the tests run the same 4.28.0. */
+    liquibase: "liquibase/liquibase:4.28.0",
 } as const;
 
 /**

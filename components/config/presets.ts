@@ -25,6 +25,8 @@ export interface Sizing extends Size {
 
 /** A one-shot step (schema, model pull, collection): small, fixed, and still limited. */
 export const STEP_SIZE: Sizing = { cpu: 0.5, memoryMb: 256, cpuReservation: 0.1, memoryReservationMb: 64 };
+/** A migration step whose engine is a JVM (Liquibase): more than a shell step. */
+export const JVM_STEP_SIZE: Sizing = { cpu: 1, memoryMb: 768, cpuReservation: 0.1, memoryReservationMb: 256 };
 /** A backup scheduler: it sleeps, then streams a dump. */
 export const BACKUP_SCHEDULER_SIZE: Sizing = { cpu: 0.5, memoryMb: 256, cpuReservation: 0.05, memoryReservationMb: 32 };
 

@@ -37,7 +37,7 @@ export function describeEngine(engine: EngineFacts): string {
     return `the Docker engine has ${engine.cpus} CPUs and ${engine.memoryMb} MB`;
 }
 
-/** `30816 MB (30.1 GB) of memory limits at once (services 27232, backup schedulers 1280, one-shot steps 2304)` */
+/** `31584 MB (30.8 GB) of memory limits at once (services 27232, backup schedulers 1280, one-shot steps 3072)` */
 export function describeDemand(t: FootprintTotals): string {
     const parts = [`services ${t.services.memoryMb}`, ...(t.backups.containers > 0 ? [`backup schedulers ${t.backups.memoryMb}`] : []), `one-shot steps ${t.steps.memoryMb}`];
     return `${describeMb(t.atOnce.memoryMb)} of memory limits at once (${parts.join(", ")})`;

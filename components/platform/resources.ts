@@ -1,4 +1,4 @@
-import { STEP_SIZE } from "../config/presets";
+import { JVM_STEP_SIZE, STEP_SIZE } from "../config/presets";
 import { Resources, ServicePort } from "./types";
 
 interface Sized {
@@ -15,6 +15,8 @@ export function resourcesOf(s: Sized): Resources {
 
 /** What a one-shot step gets (its size lives with the presets: the stack's footprint counts it). */
 export const stepResources: Resources = STEP_SIZE;
+/** What a step whose engine is a JVM gets (Liquibase). */
+export const jvmStepResources: Resources = JVM_STEP_SIZE;
 
 /** A service port that local tools may reach on 127.0.0.1:<hostPort>; not published when hostPort is unset. */
 export function loopbackPort(name: string, port: number, hostPort: number | undefined): ServicePort {

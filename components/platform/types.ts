@@ -81,10 +81,23 @@ export interface InitStep {
     readonly downloads?: boolean;
     /** Also wait for these services (by name) to be healthy, e.g. the proxy. */
     readonly after?: string[];
-    /** Also wait for these steps of the same service (by name) to complete, e.g. a password change the others log in with. */
-    readonly afterSteps?: string[];
     /** The image's unprivileged user; unset: the image runs as root (say why at the step). */
     readonly runAs?: RunAs;
+    /** An earlier step of the same service whose work this one needs (SQL Server's database before its migrations, a password change the others log in with). */
+    readonly afterStep?: string;
+    /** The step migrates a schema (components/migrations/): see MigrationRun. */
+    readonly migration?: MigrationRun;
+}
+
+/**
+ * How the platform runs a migration step: it never retries by itself (a failed migration is
+ * looked at first), `npm run migrate` can run it again by hand with another command
+ * (Kubernetes: a suspended CronJob of the same pod), and where the platform uploads backups
+ * (Kubernetes with a backup destination) the service's backup job `backupFirst` takes and
+ * uploads a fresh backup in the same pod before the step starts.
+ */
+export interface MigrationRun {
+    readonly backupFirst?: string;
 }
 
 /**
@@ -295,15 +308,6 @@ export interface ServiceSpec {
     readonly backupNotNeeded?: string;
     /** Reads the stack's backups at BACKUP_ROOT, read-only (node-exporter serves their last-success metrics). */
     readonly readsBackups?: boolean;
-}
-
-/** The steps (already declared) a step waits for. */
-export function stepsNamed(service: string, step: InitStep, declared: ReadonlyMap<string, pulumi.Resource>): pulumi.Resource[] {
-    return (step.afterSteps ?? []).map((name) => {
-        const found = declared.get(name);
-        if (!found) throw new Error(`step ${service}-${step.name} waits for ${name}: declare that step before it`);
-        return found;
-    });
 }
 
 /** A service with host mounts is a node agent: one per node (Kubernetes: a DaemonSet in the node-agent namespace). */

@@ -7,8 +7,10 @@ import { dataVolumePassword, generatedPassword, Rotations, rotatingSecret } from
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { sqlServerMemoryLimitMb } from "../tuning";
-import { renderSqlInit } from "./init-sql";
+import { migrationStep } from "../migrations/step";
 import { SQLSERVER_CHECKDB_SCRIPT, SQLSERVER_INDEX_SCRIPT } from "./maintenance-scripts";
+import { SQLSERVER_MIGRATIONS } from "./migration-plan";
+import { renderSqlSettings } from "./settings-sql";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 import { SQLSERVER_ROTATE_CREDENTIALS_SCRIPT } from "./rotate-credentials-script";
 
@@ -69,9 +71,9 @@ export class SqlServer extends pulumi.ComponentResource {
         const monitorPassword = args.monitoring ? rotatingSecret(`${name}-monitor-password`, rotations, "none", (n) => generatedPassword(n, this)).current : undefined;
         // A rotation in progress: a step changes what SQL Server stores before the others log in with it.
         const rotating = sa.previous !== undefined || masterKey.previous !== undefined;
-        const afterRotation = rotating ? { afterSteps: ["rotate-credentials"] } : {};
-        const initSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
-            renderSqlInit({
+        const afterRotation = rotating ? { afterStep: "rotate-credentials" } : {};
+        const settingsSql = pulumi.all([args.apiKey, masterKeyPassword]).apply(([apiKey, masterKey]) =>
+            renderSqlSettings({
                 database: c.database,
                 dimensions: args.embeddingDimensions,
                 embedUrl: args.embedUrl,
@@ -149,19 +151,31 @@ export class SqlServer extends pulumi.ComponentResource {
                           },
                       ]
                     : []),
+                // The database, its settings and the external model; the migrations connect to that database.
                 {
-                    name: "schema",
+                    name: "settings",
                     ...afterRotation,
                     image: c.image,
                     entrypoint: [SQLCMD],
-                    command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-init.sql"],
+                    command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-settings.sql"],
                     secretEnv: { SQLCMDPASSWORD: this.saPassword },
                     files: [
                         // Holds the API key and the master key password.
-                        { path: "/tmp/llm-platform-init.sql", content: initSql, secret: true, mode: "0600" },
+                        { path: "/tmp/llm-platform-settings.sql", content: settingsSql, secret: true, mode: "0600" },
                     ],
                     resources: stepResources,
                     runAs: MSSQL_USER,
+                },
+                {
+                    ...migrationStep({
+                        plan: SQLSERVER_MIGRATIONS,
+                        target: { host: name, port: SQLSERVER_PORT, database: c.database, user: "sa", password: this.saPassword },
+                        adopt: { to: "init-steps", evidence: "documents" },
+                        parameters: { embedding_dimensions: args.embeddingDimensions },
+                        backupFirst: args.backup.enabled ? "full" : undefined,
+                    }),
+                    // The settings step creates the database it connects to (after a rotation in progress).
+                    afterStep: "settings",
                 },
                 ...(monitorPassword
                     ? [

@@ -7,15 +7,16 @@ import { dataVolumePassword, generatedApiKey, Rotations, rotatingSecret } from "
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
 import { postgresMemory, postgresSharedMemoryMb } from "../tuning";
+import { migrationStep } from "../migrations/step";
 import { diagnosticsSettings, renderDiagnosticsSql } from "./diagnostics-sql";
 import { POSTGRES_ANALYZE_SCRIPT, POSTGRES_BLOAT_SCRIPT } from "./maintenance-scripts";
+import { TIMESCALE_MIGRATIONS } from "./migration-plan";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
+import { renderObservabilityPolicies } from "./policies-sql";
 import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "./rotate-password-script";
-import { renderObservabilitySchema } from "./observability-sql";
 
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
-const SCHEMA_FILE = "/tmp/llm-platform-observability.sql";
 const DIAGNOSTICS_FILE = "/tmp/llm-platform-diagnostics.sql";
 /** The Alpine-based image's postgres user; its entrypoint runs initdb as it when started so. */
 const POSTGRES_USER = { uid: 70, gid: 70 };
@@ -65,7 +66,7 @@ export class Timescale extends pulumi.ComponentResource {
         this.password = owner.current;
         const monitorPassword = args.monitoring ? rotatingSecret(`${name}-monitor-password`, rotations, "none", (n) => generatedApiKey(n, this, 32)).current : undefined;
         // A rotation in progress: a step changes the stored password before the others log in with it.
-        const afterRotation = owner.previous ? { afterSteps: ["rotate-password"] } : {};
+        const afterRotation = owner.previous ? { afterStep: "rotate-password" } : {};
         // libpq's environment: the database owner, as the backups use it.
         const client = { env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database }, secretEnv: { PGPASSWORD: this.password } };
         const backups = backupJobs(args.backup, [{ name: "full", image: c.image, script: TIMESCALE_BACKUP_SCRIPT, ...client }]);
@@ -123,26 +124,21 @@ export class Timescale extends pulumi.ComponentResource {
                           },
                       ]
                     : []),
+                // The schema as versioned changes; the policies that follow the configuration after each deploy.
                 {
-                    name: "schema",
+                    ...migrationStep({
+                        plan: TIMESCALE_MIGRATIONS,
+                        target: { host: name, port: POSTGRES_PORT, database: c.database, user: this.user, password: this.password },
+                        adopt: { to: "@init-steps", evidence: "llm_traces" },
+                        afterDeploy: renderObservabilityPolicies({
+                            tracesRetentionDays: c.tracesRetentionDays,
+                            metricsRetentionDays: c.metricsRetentionDays,
+                            logsRetentionDays: c.logsRetentionDays,
+                            compressAfterDays: c.compressAfterDays,
+                        }),
+                        backupFirst: args.backup.enabled ? "full" : undefined,
+                    }),
                     ...afterRotation,
-                    image: c.image,
-                    entrypoint: ["psql"],
-                    command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", SCHEMA_FILE],
-                    secretEnv: { PGPASSWORD: this.password },
-                    files: [
-                        {
-                            path: SCHEMA_FILE,
-                            content: renderObservabilitySchema({
-                                tracesRetentionDays: c.tracesRetentionDays,
-                                metricsRetentionDays: c.metricsRetentionDays,
-                                logsRetentionDays: c.logsRetentionDays,
-                                compressAfterDays: c.compressAfterDays,
-                            }),
-                        },
-                    ],
-                    resources: stepResources,
-                    runAs: POSTGRES_USER,
                 },
                 {
                     name: "diagnostics",

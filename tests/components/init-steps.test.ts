@@ -6,11 +6,10 @@ import * as os from "os";
 import * as path from "path";
 import { pullScript } from "../../components/ollama/ollama";
 import { renderCollectionScript } from "../../components/qdrant/collection-script";
-import { renderSqlInit } from "../../components/sqlserver/init-sql";
-import { renderObservabilitySchema } from "../../components/timescale/observability-sql";
+import { renderSqlSettings } from "../../components/sqlserver/settings-sql";
+import { renderObservabilityPolicies } from "../../components/timescale/policies-sql";
 import { requireTool } from "../helpers/tools";
-// PostgreSQL's parser compiled to WebAssembly: a syntax check without a server.
-const { parse } = require("libpg-query") as { parse(sql: string): Promise<{ stmts: unknown[] }> };
+import { normalized, parse, parseStatements, withoutPsqlMeta as withoutMeta } from "../helpers/sql-parse";
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
@@ -22,8 +21,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
     });
 }
 
-describe("SQL Server init script", () => {
-    const sql = renderSqlInit({
+describe("SQL Server settings step (before the migrations)", () => {
+    const sql = renderSqlSettings({
         database: "llm",
         dimensions: 768,
         embedUrl: "https://proxy/api/embed",
@@ -50,80 +49,67 @@ describe("SQL Server init script", () => {
         assert.match(sql, /MODEL = 'nomic-embed-text',\s+CREDENTIAL = \[https:\/\/proxy\]\n\);/);
     });
 
-    it("enables REST endpoints and preview features before the vector index", () => {
-        const order = ["EXEC sp_configure 'external rest endpoint enabled', 1", "PREVIEW_FEATURES = ON", "VECTOR(768)", "CREATE VECTOR INDEX", "\nCREATE EXTERNAL MODEL"];
+    it("creates the database, enables REST endpoints and checks the dimension before anything inside it", () => {
+        const order = ["CREATE DATABASE [llm]", "SET RECOVERY FULL", "EXEC sp_configure 'external rest endpoint enabled', 1", "USE [llm]", "vector_dimensions <> 768", "CREATE MASTER KEY", "\nCREATE EXTERNAL MODEL"];
         const positions = order.map((s) => sql.indexOf(s));
         assert.ok(positions.every((p) => p >= 0), `missing one of ${order}`);
         assert.deepEqual([...positions].sort((a, b) => a - b), positions);
     });
 
     it("uses the SQL Server 2025 syntax, not the runbooks' wrong one", () => {
-        assert.match(sql, /WITH \(METRIC = 'cosine', TYPE = 'DiskANN'\)/);
         assert.doesNotMatch(sql, /USING DISKANN|TRACEON/i);
         assert.match(sql, /API_FORMAT = 'Ollama',\s+MODEL_TYPE = EMBEDDINGS,\s+MODEL = 'nomic-embed-text'/);
     });
 
-    it("guards every create so that it can run again", () => {
+    it("guards every create so that it can run again, and leaves the schema to the migrations", () => {
         assert.match(sql, /IF DB_ID\(N'llm'\) IS NULL\s+CREATE DATABASE \[llm\]/);
-        assert.match(sql, /IF OBJECT_ID\(N'dbo\.documents', N'U'\) IS NULL\s+CREATE TABLE/);
-        assert.match(sql, /IF EXISTS \(SELECT 1 FROM sys\.indexes [^\n]+ix_documents_embedding'\)\n\s+RETURN;/);
         assert.match(sql, /IF EXISTS \(SELECT 1 FROM sys\.external_models WHERE name = N'ollama_embeddings'\)\s+DROP EXTERNAL MODEL/);
+        assert.doesNotMatch(sql, /CREATE TABLE|CREATE (OR ALTER )?PROCEDURE|PREVIEW_FEATURES/, "tables, procedures and database settings are versioned changes");
     });
 
     it("refuses to mix embedding dimensions, judging by the column's declared size", () => {
         assert.match(sql, /name = N'embedding' AND vector_dimensions <> 768\n\)\n\s+THROW 50001/);
     });
 
-    it("builds the vector index only once enough rows are embedded (the table turns read-only)", () => {
-        assert.match(sql, /CREATE OR ALTER PROCEDURE dbo\.create_document_vector_index @min_rows INT = 100/);
-        assert.match(sql, /IF @rows < @min_rows\n\s+BEGIN\n\s+PRINT[^;]+;\n\s+RETURN;/);
-        assert.match(sql, /\nEXEC dbo\.create_document_vector_index;\n/);
-        assert.match(sql, /CREATE OR ALTER PROCEDURE dbo\.drop_document_vector_index/);
+    it("builds the vector index once enough rows are embedded, when the migrations created its procedure", () => {
+        assert.match(sql, /IF OBJECT_ID\(N'dbo\.create_document_vector_index', N'P'\) IS NOT NULL\n\s+EXEC dbo\.create_document_vector_index @min_rows = 100;/);
     });
 
     it("escapes quotes in values", () => {
-        const odd = renderSqlInit({ database: "llm", dimensions: 3, embedUrl: "https://proxy/api/embed?x='1'", embeddingModel: "m", modelName: "m", vectorIndexMinRows: 0, apiKey: "k", masterKeyPassword: "p" });
+        const odd = renderSqlSettings({ database: "llm", dimensions: 3, embedUrl: "https://proxy/api/embed?x='1'", embeddingModel: "m", modelName: "m", vectorIndexMinRows: 0, apiKey: "k", masterKeyPassword: "p" });
         assert.match(odd, /LOCATION = 'https:\/\/proxy\/api\/embed\?x=''1'''/);
     });
 });
 
-describe("TimescaleDB observability schema", () => {
-    const sql = renderObservabilitySchema({ tracesRetentionDays: 90, metricsRetentionDays: 60, logsRetentionDays: 30, compressAfterDays: 7 });
-
-    it("creates the runbooks' three hypertables with indexes", () => {
-        for (const table of ["llm_traces", "llm_metrics", "llm_logs"]) {
-            assert.match(sql, new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(`));
-            assert.match(sql, new RegExp(`create_hypertable\\('${table}', by_range\\('timestamp', INTERVAL '1 day'\\), if_not_exists => TRUE\\)`));
-            assert.match(sql, new RegExp(`CREATE INDEX IF NOT EXISTS idx_${table}_\\w+ ON ${table}`));
-        }
-    });
-
+describe("TimescaleDB policies (after every deploy of the migrations)", () => {
+    const sql = renderObservabilityPolicies({ tracesRetentionDays: 90, metricsRetentionDays: 60, logsRetentionDays: 30, compressAfterDays: 7 });
     it("keeps hourly and daily trace aggregates fresh", () => {
-        assert.match(sql, /CREATE MATERIALIZED VIEW IF NOT EXISTS trace_metrics_hourly\nWITH \(timescaledb\.continuous\)/);
-        assert.match(sql, /CREATE MATERIALIZED VIEW IF NOT EXISTS trace_metrics_daily\nWITH \(timescaledb\.continuous\)/);
         assert.equal(sql.match(/add_continuous_aggregate_policy/g)!.length, 2);
+        assert.match(sql, /add_continuous_aggregate_policy\('trace_metrics_hourly',\n\s+start_offset => INTERVAL '3 hours',\n\s+end_offset => INTERVAL '1 hour',\n\s+schedule_interval => INTERVAL '30 minutes'\)/);
+        assert.match(sql, /add_continuous_aggregate_policy\('trace_metrics_daily',\n\s+start_offset => INTERVAL '3 days',\n\s+end_offset => INTERVAL '1 day',\n\s+schedule_interval => INTERVAL '1 hour'\)/);
     });
 
-    it("parses with PostgreSQL 17's own parser (libpg_query), the DO blocks' statements included", async () => {
-        const sqlOnly = sql
-            .split("\n")
-            .filter((line) => !line.startsWith("\\"))
-            .join("\n");
-        const parsed = await parse(sqlOnly);
-        assert.ok(parsed.stmts.length > 30, `${parsed.stmts.length} statements`);
-        const doBodies = [...sql.matchAll(/\bTHEN\n([\s\S]+?)\n\s+END IF;/g)].map((m) => m[1]);
-        assert.equal(doBodies.length, 3);
-        for (const body of doBodies) assert.equal((await parse(body)).stmts.length, 1);
-        await assert.rejects(parse(sqlOnly.replace("CREATE TABLE IF NOT EXISTS llm_logs (", "CREATE TABLE IF NOT EXISTS llm_logs (,")), /syntax error/);
+    it("parses with PostgreSQL 17's own parser (libpg_query)", async () => {
+        const parsed = await parse(withoutMeta(sql));
+        assert.equal(parsed.stmts.length, 16, "remove and add: columnstore and retention for 3 tables, refresh for 2 roll-ups");
+        await assert.rejects(parse(withoutMeta(sql).replace("CALL add_columnstore_policy('llm_logs',", "CALL add_columnstore_policy('llm_logs',,")), /syntax error/);
     });
 
-    it("uses the columnstore API and per-table retention from config", () => {
-        assert.match(sql, /timescaledb\.enable_columnstore = TRUE/);
+    it("uses the columnstore API and per-table retention from config, replacing each policy", () => {
         assert.equal(sql.match(/CALL add_columnstore_policy\('llm_\w+', after => INTERVAL '7 days'\)/g)!.length, 3);
+        assert.equal(sql.match(/CALL remove_columnstore_policy\('llm_\w+', if_exists => TRUE\)/g)!.length, 3);
         assert.match(sql, /add_retention_policy\('llm_traces', drop_after => INTERVAL '90 days'\)/);
         assert.match(sql, /add_retention_policy\('llm_metrics', drop_after => INTERVAL '60 days'\)/);
         assert.match(sql, /add_retention_policy\('llm_logs', drop_after => INTERVAL '30 days'\)/);
         assert.doesNotMatch(sql, /add_compression_policy|timescaledb\.compress\b/);
+    });
+
+    it("sets the policies the init step of earlier releases set, statement for statement", async () => {
+        const fixture = fs.readFileSync(path.join(__dirname, "..", "fixtures", "init-steps-v1", "timescale-schema.sql"), "utf8");
+        const same = renderObservabilityPolicies({ tracesRetentionDays: 90, metricsRetentionDays: 90, logsRetentionDays: 30, compressAfterDays: 7 });
+        const policyCalls = async (text: string) => (await parseStatements(text)).map(normalized).filter((st) => /_policy"/.test(st)).sort();
+        assert.deepEqual(await policyCalls(same), await policyCalls(fixture));
+        assert.equal((await policyCalls(same)).length, 16);
     });
 });
 

@@ -52,11 +52,17 @@ describe("service components", () => {
             assert.ok(password.inputs.minUpper >= 1 && password.inputs.minLower >= 1 && password.inputs.minNumeric >= 1 && password.inputs.minSpecial >= 1);
             assert.equal(await pulumi.isSecret(sql.connectionString("localhost,14330")), true);
 
-            const [step] = spec.initSteps!;
-            assert.equal(step.name, "schema");
-            assert.deepEqual(step.entrypoint, ["/opt/mssql-tools18/bin/sqlcmd"]);
-            assert.ok(step.command.includes("-b"), "sqlcmd stops and fails on the first error");
-            assert.match(await file(step, "/tmp/llm-platform-init.sql"), /VECTOR\(384\)/);
+            const [settings, migrate] = spec.initSteps!;
+            assert.equal(settings.name, "settings");
+            assert.deepEqual(settings.entrypoint, ["/opt/mssql-tools18/bin/sqlcmd"]);
+            assert.ok(settings.command.includes("-b"), "sqlcmd stops and fails on the first error");
+            assert.match(await file(settings, "/tmp/llm-platform-settings.sql"), /vector_dimensions <> 384/);
+            // The schema: Liquibase's changelog, the dimension as its parameter, sa's password as a secret.
+            assert.equal(migrate.name, "migrate");
+            assert.deepEqual([migrate.image, migrate.entrypoint, migrate.command], ["liquibase/liquibase:4.28.0", ["/bin/sh", "/opt/llm-platform/migrate.sh"], ["deploy"]]);
+            assert.match(await file(migrate, "/opt/llm-platform/migrations/liquibase.properties"), /^url: jdbc:sqlserver:\/\/sqlserver:1433;databaseName=llm;encrypt=true;trustServerCertificate=true\nusername: sa\nparameter\.embedding_dimensions: 384$/m);
+            assert.equal(await settle(migrate.secretEnv!.LIQUIBASE_COMMAND_PASSWORD), await settle(sql.saPassword));
+            assert.deepEqual(migrate.migration, { backupFirst: "full" });
         });
     });
 
@@ -99,15 +105,20 @@ describe("service components", () => {
     });
 
     describe("Timescale", () => {
-        it("derives PostgreSQL memory from its limit and applies the schema in a one-shot step", async () => {
+        it("derives PostgreSQL memory from its limit and migrates the schema, then applies the policies, in a one-shot step", async () => {
             new Timescale("timescale", { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform });
             const spec = platform.only();
             assert.ok(spec.command!.includes("shared_buffers=1024MB"));
             assert.ok(spec.command!.includes("effective_cache_size=3072MB"));
             assert.equal(spec.env!.NO_TS_TUNE, "true");
             const [step] = spec.initSteps!;
-            assert.ok(step.command.includes("ON_ERROR_STOP=1"));
-            assert.match(await file(step, "/tmp/llm-platform-observability.sql"), /create_hypertable\('llm_traces'/);
+            assert.deepEqual([step.name, step.image, step.command], ["migrate", "sqitch/sqitch:v1.6.1.2", ["deploy"]]);
+            assert.deepEqual(
+                [step.env!.PGHOST, step.env!.PGPORT, step.env!.PGDATABASE, step.env!.PGUSER, step.env!.MIGRATE_ADOPT_TO, step.env!.MIGRATE_ADOPT_EVIDENCE],
+                ["timescale", "5432", "llm_observatory", "postgres", "@init-steps", "llm_traces"],
+            );
+            assert.match(await file(step, "/opt/llm-platform/migrations/deploy/llm_traces_hypertable.sql"), /create_hypertable\('llm_traces'/);
+            assert.match(await file(step, "/opt/llm-platform/after-deploy.sql"), /add_retention_policy\('llm_traces', drop_after => INTERVAL '90 days'\)/);
         });
     });
 

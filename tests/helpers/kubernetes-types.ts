@@ -5,6 +5,7 @@ export const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
 export const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 export const DAEMON_SET = "kubernetes:apps/v1:DaemonSet";
 export const JOB = "kubernetes:batch/v1:Job";
+export const CRON_JOB = "kubernetes:batch/v1:CronJob";
 export const SERVICE = "kubernetes:core/v1:Service";
 export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 export const PDB = "kubernetes:policy/v1:PodDisruptionBudget";

@@ -41,11 +41,13 @@ export interface PostgresOptions {
     readonly settings?: Readonly<Record<string, string>>;
     /** Also listen on 127.0.0.1, where every login needs its password (scram-sha-256). */
     readonly passwordOverTcp?: boolean;
+    /** Also listen on 127.0.0.1 with trust auth, for JDBC clients. */
+    readonly tcp?: boolean;
 }
 
 /**
  * A throwaway PostgreSQL server on a unix socket in a temp directory, trust auth (and, when
- * asked, password auth on 127.0.0.1). initdb refuses to run as root, so as root the server
+ * asked, 127.0.0.1: with trust for JDBC clients, or with password auth). initdb refuses to run as root, so as root the server
  * runs as Debian's `postgres` user.
  */
 export async function startPostgres(bin: string, options: PostgresOptions = {}): Promise<TestPostgres> {
@@ -60,7 +62,7 @@ export async function startPostgres(bin: string, options: PostgresOptions = {}):
         fs.writeFileSync(path.join(data, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n");
     }
     const port = await freePort();
-    const listen = options.passwordOverTcp ? "127.0.0.1" : "''";
+    const listen = options.passwordOverTcp || options.tcp ? "127.0.0.1" : "''";
     const settings = Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`);
     const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", [`-k ${dir} -p ${port} -c listen_addresses=${listen}`, ...settings].join(" "), "start"]);
     if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr} ${fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8") : ""}`);

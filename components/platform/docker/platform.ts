@@ -2,7 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec, stepsNamed } from "../types";
+import { runStepsInOrder } from "../step-order";
+import { DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";
 import { Scheduler, schedulersOf } from "./schedulers";
 import { healthcheck, healthTimeoutSeconds } from "./health";
 import { dockerCpus, subnetGateway } from "./provider-forms";
@@ -160,12 +161,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
         );
 
-        const steps = new Map<string, pulumi.Resource>();
-        const initialized = (spec.initSteps ?? []).map((step) => {
-            const done = this.runStep(spec.name, step, [container, ...stepsNamed(spec.name, step, steps)], opts);
-            steps.set(step.name, done);
-            return done;
-        });
+        const initialized = runStepsInOrder(spec.name, spec.initSteps ?? [], container, (step, after) => this.runStep(spec.name, step, [after], opts));
         for (const scheduler of schedulersOf(spec)) this.runScheduler(spec.name, scheduler, scheduler.writesServiceVolumes ? volumes : [], container, opts);
         const deployed: DeployedService = { host: spec.name, ready: container, initialized };
         this.deployed.set(spec.name, deployed);
@@ -215,7 +211,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         );
     }
 
-    /** A one-shot container: created after its service is healthy, runs to completion. */
+    /**
+     * A one-shot container: created after its service is healthy (or the step it names), runs
+     * to completion. A migration step stays as it ended: `npm run migrate` runs it again with
+     * another command.
+     */
     private runStep(service: string, step: InitStep, after: pulumi.Resource[], opts: pulumi.CustomResourceOptions) {
         const name = `${service}-${step.name}`;
         const container = new docker.Container(

@@ -12,6 +12,7 @@ import { BackupJob, Env, Resources, ScheduledTask, ServiceSpec } from "../types"
 import { outcomeMount, outcomeVolume, reportContainer, taskCronSpec, taskDeadlineSeconds, taskFiles, taskRunEnv } from "./scheduled-tasks";
 import { podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
+import { suspendedJobTemplate } from "./job-template";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { containerResources, storageQuantity } from "./quantities";
 
@@ -43,6 +44,9 @@ export interface BackupDestination {
      */
     readonly privateEndpointCidrs?: readonly string[];
 }
+
+/** The pod template annotation of a backup taken before a step: the step's inputs, so it runs again when they change. */
+export const BEFORE_STEP_ANNOTATION = "llm-platform/before-step-inputs";
 
 /** The label that tells backup from restore pods (the policy pack looks for `backup` CronJobs). */
 export const BACKUP_ROLE_LABEL = "llm-platform.role";
@@ -90,17 +94,18 @@ const tmpMount: Core.VolumeMount = { name: "tmp", mountPath: "/tmp" };
  * suspended restore CronJob an operator instantiates with `kubectl create job --from`, and
  * the flows of both.
  */
-export function storeBackups(args: StoreBackupsArgs): void {
+export function storeBackups(args: StoreBackupsArgs): StoreBackups | undefined {
     const jobs = args.spec.backups ?? [];
-    if (jobs.length === 0) return;
+    if (jobs.length === 0) return undefined;
     const store = new StoreBackups(args);
     for (const job of jobs) store.backupCronJob(job);
     store.restoreTemplate(jobs);
     for (const drill of args.drills) store.drillCronJob(drill, jobs[0]);
     store.flows();
+    return store;
 }
 
-class StoreBackups {
+export class StoreBackups {
     private readonly spec: ServiceSpec;
     private readonly destination: BackupDestination;
     /** Where the backup is taken and downloaded: SQL Server's shared claim, or a scratch claim as large as the data. */
@@ -145,28 +150,8 @@ class StoreBackups {
     backupCronJob(job: BackupJob): void {
         const { spec, destination: d } = this;
         const base = `${spec.name}-backup-${job.name}`;
-        const component = `backup-${job.name}`;
-        const place = this.place(base, "backup", component);
-        const env: Env = {
-            ...job.env,
-            BACKUP_ROOT,
-            STORE: spec.name,
-            JOB: job.name,
-            ...(this.args.sharedClaim ? { KEEP_UNTIL_UPLOADED: "1", RETENTION_DAYS: STAGING_RETENTION_DAYS } : {}),
-        };
-        const inputs = podInputs(place, env, job.secretEnv, [
-            { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
-            { path: UPLOAD_SCRIPT_PATH, content: UPLOAD_SCRIPT, mode: "0755" },
-        ]);
         const period = schedulePeriodSeconds(job.schedule);
-        // The backup and its manifest first; the upload runs only after it verified.
-        const backup = this.storeContainer("backup", job, ["sh", BACKUP_SCRIPT_PATH, "backup", job.name], inputs, []);
-        const upload = this.awsContainer(
-            "upload",
-            UPLOAD_SCRIPT_PATH,
-            { ...this.awsEnv, JOB: job.name, ...(d.pushgatewayUrl ? { PUSHGATEWAY_URL: d.pushgatewayUrl } : {}) },
-            inputs,
-        );
+        const { place, jobSpec } = this.backupPod(job, base, Math.min(d.jobDeadlineMinutes * 60, period));
         new k8s.batch.v1.CronJob(
             base,
             {
@@ -184,12 +169,78 @@ class StoreBackups {
                     jobTemplate: {
                         metadata: { labels: place.labels },
                         // A periodic backup ends before its next slot.
-                        spec: this.jobSpec("backup", component, inputs, [backup], [upload], [], Math.min(d.jobDeadlineMinutes * 60, period)),
+                        spec: jobSpec,
                     },
                 },
             },
             { ...this.args.opts, dependsOn: [this.args.after, ...d.ready] },
         );
+    }
+
+    /**
+     * A one-off run of backup job `jobName`'s pod, as a Job `pulumi up` waits for: the fresh
+     * backup a migration step needs first. It is uploaded like any scheduled one (and reports its
+     * success). Its pod template carries `trigger` (the step's inputs), so a changed step takes
+     * a new backup before it runs; an unchanged one runs neither.
+     */
+    backupBeforeStep(jobName: string, step: string, trigger: pulumi.Input<string>, after: pulumi.Resource[]): k8s.batch.v1.Job {
+        const job = (this.spec.backups ?? []).find((j) => j.name === jobName);
+        if (!job) throw new Error(`service ${this.spec.name}: step ${step} needs a fresh '${jobName}' backup first, but the service declares no such backup job`);
+        const base = `${this.spec.name}-backup-before-${step}`;
+        const deadlineSeconds = this.destination.jobDeadlineMinutes * 60;
+        const { place, jobSpec } = this.backupPod(job, base, deadlineSeconds, { [BEFORE_STEP_ANNOTATION]: trigger });
+        return new k8s.batch.v1.Job(
+            base,
+            {
+                metadata: {
+                    name: base,
+                    namespace: this.args.namespace.ref,
+                    labels: place.labels,
+                    annotations: {
+                        // Pulumi waits for the backup (10 minutes by default): as long as it may run, plus a margin.
+                        "pulumi.com/timeoutSeconds": String(deadlineSeconds + 120),
+                        // A failed backup is taken again on the next `pulumi up`; the step waits for it.
+                        "pulumi.com/replaceUnready": "true",
+                    },
+                },
+                // No ttlSecondsAfterFinished on a Job in Pulumi's state (see the steps' Jobs in platform.ts).
+                spec: { ...jobSpec, ttlSecondsAfterFinished: undefined },
+            },
+            // A Job's pod template cannot change: a new trigger replaces it, and its fixed name must go first.
+            { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready, ...after], deleteBeforeReplace: true },
+        );
+    }
+
+    /** The backup pod of `job`: the store's image takes the backup and verifies it, then the AWS CLI uploads it. */
+    private backupPod(
+        job: BackupJob,
+        base: string,
+        deadlineSeconds: number,
+        annotations: Record<string, pulumi.Input<string>> = {},
+    ): { place: ObjectPlace; jobSpec: Batch.JobSpec } {
+        const { spec, destination: d } = this;
+        const component = `backup-${job.name}`;
+        const place = this.place(base, "backup", component);
+        const env: Env = {
+            ...job.env,
+            BACKUP_ROOT,
+            STORE: spec.name,
+            JOB: job.name,
+            ...(this.args.sharedClaim ? { KEEP_UNTIL_UPLOADED: "1", RETENTION_DAYS: STAGING_RETENTION_DAYS } : {}),
+        };
+        const inputs = podInputs(place, env, job.secretEnv, [
+            { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
+            { path: UPLOAD_SCRIPT_PATH, content: UPLOAD_SCRIPT, mode: "0755" },
+        ]);
+        // The backup and its manifest first; the upload runs only after it verified.
+        const backup = this.storeContainer("backup", job, ["sh", BACKUP_SCRIPT_PATH, "backup", job.name], inputs, []);
+        const upload = this.awsContainer(
+            "upload",
+            UPLOAD_SCRIPT_PATH,
+            { ...this.awsEnv, JOB: job.name, ...(d.pushgatewayUrl ? { PUSHGATEWAY_URL: d.pushgatewayUrl } : {}) },
+            inputs,
+        );
+        return { place, jobSpec: this.jobSpec("backup", component, inputs, [backup], [upload], [], deadlineSeconds, annotations) };
     }
 
     /**
@@ -227,32 +278,20 @@ class StoreBackups {
             inputs,
             serviceVolumes.map((v) => ({ name: `service-${v.name}`, mountPath: v.mountPath })),
         );
-        new k8s.batch.v1.CronJob(
+        // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
+        suspendedJobTemplate(
             base,
-            {
-                metadata: { name: base, namespace: this.args.namespace.ref, labels: place.labels },
-                spec: {
-                    // Never scheduled: `kubectl create job --from=cronjob/<store>-restore` runs it.
-                    suspend: true,
-                    schedule: "0 0 1 1 *",
-                    timeZone: "Etc/UTC",
-                    concurrencyPolicy: "Forbid",
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: {
-                        metadata: { labels: place.labels },
-                        spec: this.jobSpec(
-                            "restore",
-                            "restore",
-                            inputs,
-                            [download],
-                            [restore],
-                            serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
-                            this.destination.jobDeadlineMinutes * 60 + this.destination.archiveRestoreHours * 3600,
-                        ),
-                    },
-                },
-            },
+            { name: base, namespace: this.args.namespace.ref, labels: place.labels },
+            this.jobSpec(
+                "restore",
+                "restore",
+                inputs,
+                [download],
+                [restore],
+                serviceVolumes.map((v) => ({ name: `service-${v.name}`, persistentVolumeClaim: { claimName: statefulClaimName(spec.name, v.name) } })),
+                this.destination.jobDeadlineMinutes * 60 + this.destination.archiveRestoreHours * 3600,
+            ),
+            this.args.config.jobTtlHours,
             { ...this.args.opts, dependsOn: [this.args.after, ...this.destination.ready] },
         );
     }
@@ -337,6 +376,7 @@ class StoreBackups {
         containers: Core.Container[],
         extraVolumes: Core.Volume[],
         deadlineSeconds: number,
+        annotations: Record<string, pulumi.Input<string>> = {},
     ): Batch.JobSpec {
         return {
             // A failed restore is looked at before it runs again.
@@ -346,7 +386,7 @@ class StoreBackups {
             template: {
                 metadata: {
                     labels: { ...this.labels(role, component), ...talksToLabels(this.targets) },
-                    annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash },
+                    annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash, ...annotations },
                 },
                 spec: {
                     restartPolicy: "Never",

@@ -1,14 +1,17 @@
+import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
-import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec, stepsNamed } from "../types";
+import { runStepsInOrder } from "../step-order";
+import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { BackupDestination, sharedBackupsClaimName, statefulClaimName, storeBackups } from "./backups";
+import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
+import { suspendedJobTemplate } from "./job-template";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
@@ -18,6 +21,7 @@ import { DEFAULT_ROLLOUT_TIMEOUT_MINUTES, rolloutErrorHook, rolloutTimeouts, Rol
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
+import Batch = k8s.types.input.batch.v1;
 
 export interface KubernetesPlatformArgs {
     /** e.g. `llm-platform-prod`: the `app.kubernetes.io/instance` of every object. */
@@ -348,8 +352,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         );
 
         const tasks = spec.scheduledTasks ?? [];
+        let storeBackupJobs: StoreBackups | undefined;
         if (backups.length > 0 && this.backupDestination) {
-            storeBackups({
+            storeBackupJobs = storeBackups({
                 drills: tasks.filter((t) => t.restoresBackup),
                 spec,
                 destination: this.backupDestination,
@@ -368,19 +373,18 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             taskCronJob({ spec, task, config: k, namespace, commonLabels: this.commonLabels(), serviceAccount: account, pushgatewayUrl: this.taskReports, after: workload, opts: place.opts });
         }
 
-        const steps = new Map<string, pulumi.Resource>();
-        const initialized = (spec.initSteps ?? []).map((step) => {
-            const done = this.runStep(spec, step, [workload, ...stepsNamed(spec.name, step, steps)], parent);
-            steps.set(step.name, done);
-            return done;
-        });
+        const initialized = runStepsInOrder<pulumi.Resource>(spec.name, spec.initSteps ?? [], workload, (step, after) => this.runStep(spec, step, after, parent, storeBackupJobs));
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
     }
 
-    /** A Job that runs after its service is ready; its outcome is checked on `pulumi up`. */
-    private runStep(spec: ServiceSpec, step: InitStep, after: pulumi.Resource[], parent: pulumi.Resource): pulumi.Resource {
+    /**
+     * A Job that runs after its service is ready (or the step it names); its outcome is checked
+     * on `pulumi up`. A migration step runs once (no retries), after a fresh backup of the store
+     * when backups are uploaded, and leaves a suspended CronJob of the same pod for `npm run migrate`.
+     */
+    private runStep(spec: ServiceSpec, step: InitStep, after: pulumi.Resource, parent: pulumi.Resource, backups?: StoreBackups): pulumi.Resource {
         const k = this.args.config;
         const base = `${spec.name}-${step.name}`;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: `step-${step.name}`, "app.kubernetes.io/instance": this.args.namePrefix };
@@ -408,6 +412,45 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
             place.opts,
         );
+        const container: Core.Container = {
+            name: step.name,
+            image: step.image,
+            imagePullPolicy: pullPolicyFor(step.image),
+            command: step.entrypoint,
+            args: step.command,
+            env: inputs.env,
+            resources: containerResources(step.resources),
+            volumeMounts: inputs.volumeMounts,
+            securityContext: containerSecurityContext(step.runAs, false),
+            // A failed step's last log lines (a migration engine's reason) become its termination message,
+            // which the provider's Job await puts into the error `pulumi up` fails with
+            // (pulumi-kubernetes provider/pkg/await/job.go processPodMessages, checker/pod/check.go containerTerminatedError).
+            terminationMessagePolicy: "FallbackToLogsOnError",
+        };
+        const jobSpec: Batch.JobSpec = {
+            // A failed migration is looked at before it runs again.
+            backoffLimit: step.migration ? 0 : k.jobBackoffLimit,
+            activeDeadlineSeconds: deadlineSeconds,
+            // No ttlSecondsAfterFinished: the Job is in Pulumi's state. Once the cluster deleted it, the
+            // provider fails any in-place update (deadline, backoff: provider.go Update, "unable to get
+            // cluster state"), and a refresh drops it, so the next `up` runs the step again (model pulls).
+            template: {
+                metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
+                spec: {
+                    restartPolicy: "Never",
+                    serviceAccountName: account,
+                    automountServiceAccountToken: false,
+                    enableServiceLinks: false,
+                    securityContext: podSecurityContext(step.runAs),
+                    containers: [container],
+                    volumes: inputs.volumes,
+                },
+            },
+        };
+        const backupFirst = step.migration?.backupFirst;
+        // The backup runs again exactly when the step does: when its files, secrets, image or command change.
+        const stepInputs = inputs.contentHash.apply((files) => createHash("sha256").update(JSON.stringify([files, step.image, step.entrypoint, step.command])).digest("hex"));
+        const freshBackup = backupFirst && backups ? backups.backupBeforeStep(backupFirst, step.name, stepInputs, [after]) : undefined;
         const job = new k8s.batch.v1.Job(
             base,
             {
@@ -422,41 +465,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                         "pulumi.com/replaceUnready": "true",
                     },
                 },
-                spec: {
-                    backoffLimit: k.jobBackoffLimit,
-                    activeDeadlineSeconds: deadlineSeconds,
-                    // No ttlSecondsAfterFinished: the Job is in Pulumi's state. Once the cluster deleted it, the
-                    // provider fails any in-place update (deadline, backoff: provider.go Update, "unable to get
-                    // cluster state"), and a refresh drops it, so the next `up` runs the step again (model pulls).
-                    template: {
-                        metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
-                        spec: {
-                            restartPolicy: "Never",
-                            serviceAccountName: account,
-                            automountServiceAccountToken: false,
-                            enableServiceLinks: false,
-                            securityContext: podSecurityContext(step.runAs),
-                            containers: [
-                                {
-                                    name: step.name,
-                                    image: step.image,
-                                    imagePullPolicy: pullPolicyFor(step.image),
-                                    command: step.entrypoint,
-                                    args: step.command,
-                                    env: inputs.env,
-                                    resources: containerResources(step.resources),
-                                    volumeMounts: inputs.volumeMounts,
-                                    securityContext: containerSecurityContext(step.runAs, false),
-                                },
-                            ],
-                            volumes: inputs.volumes,
-                        },
-                    },
-                },
+                spec: jobSpec,
             },
             // A Job's pod template cannot change: new inputs replace it, and its fixed name must go first.
-            { ...place.opts, dependsOn: [...after, ...this.readyOf(step.after ?? [])], deleteBeforeReplace: true },
+            { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? []), ...(freshBackup ? [freshBackup] : [])], deleteBeforeReplace: true },
         );
+        if (step.migration) {
+            // `npm run migrate` creates a Job from it with the command it is asked for.
+            suspendedJobTemplate(`${base}-template`, { name: base, namespace: namespace.ref, labels }, jobSpec, k.jobTtlHours, place.opts);
+        }
         if (k.renderYamlToDirectory !== undefined) {
             this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
             return job;

@@ -1,0 +1,11 @@
+-- Deploy {{change}}
+-- {{note}}
+-- Runs once, in changelog order, then verify/{{change}}.sql runs; a failed verify rolls it
+-- back with revert/{{change}}.sql. Batches end with GO lines, as in sqlcmd. Some DDL runs
+-- outside the changeset's transaction: guard each statement, so a deploy that stopped
+-- half-way can run again. ${embedding_dimensions} is the embedding model's dimension.
+
+-- e.g.
+-- IF COL_LENGTH(N'dbo.documents', N'language') IS NULL
+--     ALTER TABLE dbo.documents ADD language NVARCHAR(16) NULL;
+-- GO
