@@ -83,7 +83,7 @@ describe("rotation: which secrets, and how each rotates", function () {
         );
         const step = run.named(CONTAINER, "timescale-rotate-password");
         assert.deepEqual([env(step).PGPASSWORD, env(step).PGPASSWORD_PREVIOUS], [fresh, old]);
-        for (const name of ["timescale-schema", "timescale-diagnostics", "timescale-monitor-role"]) {
+        for (const name of ["timescale-migrate", "timescale-monitor-role"]) {
             const c = run.named(CONTAINER, name);
             assert.equal(env(c).PGPASSWORD, fresh, name);
             assert.ok(c.options.dependsOn.includes(`${CONTAINER}::timescale-rotate-password`), `${name} waits for the rotation`);
@@ -99,7 +99,7 @@ describe("rotation: which secrets, and how each rotates", function () {
         const JOB = "kubernetes:batch/v1:Job";
         const run = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:rotation": { "timescale-password": { generation: 1 }, "logs-elastic-password": { generation: 1 } } } });
         const step = run.named(JOB, "timescale-rotate-password");
-        for (const name of ["timescale-schema", "timescale-diagnostics", "timescale-monitor-role"]) {
+        for (const name of ["timescale-migrate", "timescale-monitor-role"]) {
             assert.ok(run.named(JOB, name).options.dependsOn.includes(`${JOB}::timescale-rotate-password`), `${name} waits for the rotation`);
         }
         assert.ok(step.options.dependsOn.some((d: string) => d.endsWith("::timescale")), "the step waits for the database");
@@ -123,7 +123,7 @@ describe("rotation: which secrets, and how each rotates", function () {
         const sql = run.named(CONTAINER, "sqlserver");
         assert.equal(env(sql).SQLCMDPASSWORD_PREVIOUS, dev.outputs.credentials.sqlserverSaPassword);
         assert.match(sql.inputs.healthcheck.tests.join(" "), /sqlcmd .* \|\| SQLCMDPASSWORD="\$SQLCMDPASSWORD_PREVIOUS" \/opt\/mssql-tools18\/bin\/sqlcmd/);
-        for (const name of ["sqlserver-schema", "sqlserver-monitor-login"]) {
+        for (const name of ["sqlserver-settings", "sqlserver-monitor-login"]) {
             assert.ok(run.named(CONTAINER, name).options.dependsOn.includes(`${CONTAINER}::sqlserver-rotate-credentials`), name);
         }
     });
@@ -150,7 +150,7 @@ describe("rotation through the Docker lifecycle model (terraform-provider-docker
         const rotation = { "timescale-password": { generation: 1 } };
         const plan = life.up(await run(rotation));
         assert.deepEqual(plan.names("create", CONTAINER), ["timescale-rotate-password"]);
-        assert.deepEqual(plan.names("replace", CONTAINER), ["timescale", "timescale-backup-full", "timescale-diagnostics", "timescale-monitor-role", "timescale-schema"]);
+        assert.deepEqual(plan.names("replace", CONTAINER), ["timescale", "timescale-backup-full", "timescale-migrate", "timescale-monitor-role"]);
         assert.deepEqual(plan.names("delete"), [], "no volume or container goes");
         assert.deepEqual(life.up(await run(rotation)).summary, [], "a second up changes nothing");
     });

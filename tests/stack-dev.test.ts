@@ -178,7 +178,6 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             "sqlserver-migrate",
             "sqlserver-monitor-login",
             "sqlserver-settings",
-            "timescale-diagnostics",
             "timescale-migrate",
             "timescale-monitor-role",
         ]);

@@ -210,7 +210,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const steps = run.ofType(JOB).filter((j) => !j.name.includes("-backup-before-") && j.name !== "app-database-migrate");
         assert.deepEqual(steps.map((j) => j.name).sort(), [
             "elasticsearch-setup", "kibana-data-view", "ollama-pull-chat-model", "ollama-pull-embedding-model", "qdrant-collection",
-            "sqlserver-migrate", "sqlserver-monitor-login", "sqlserver-settings", "timescale-diagnostics", "timescale-migrate", "timescale-monitor-role",
+            "sqlserver-migrate", "sqlserver-monitor-login", "sqlserver-settings", "timescale-migrate", "timescale-monitor-role",
         ]);
         for (const job of steps) {
             // Model pulls get the download deadline (120 minutes in Pulumi.prod.yaml), the rest 30.

@@ -74,3 +74,13 @@ describe("TimescaleDB diagnostics: pg_stat_statements and the slow-query log (De
         assert.equal(asMonitor.stdout.trim(), "1|t");
     });
 });
+
+describe("TimescaleDB diagnostics in the stack", () => {
+    it("creates pg_stat_statements in the migrate step, after every deploy, on both platforms", async () => {
+        const { runStack } = await import("../harness/run-stack");
+        const dev = await runStack("dev");
+        const prod = await runStack("prod", { exampleUserValues: true });
+        const migrate = [dev.named("docker:index/container:Container", "timescale-migrate"), prod.named("kubernetes:core/v1:ConfigMap", "timescale-migrate-files")];
+        for (const r of migrate) assert.ok(JSON.stringify(r.inputs).includes(JSON.stringify(renderDiagnosticsSql()).slice(1, -1)), r.name);
+    });
+});

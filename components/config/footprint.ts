@@ -66,7 +66,6 @@ export function dockerFootprint(c: FootprintConfig): SizedContainer[] {
     service("timescale", "timescale");
     if (rotating("timescale-password")) step("timescale-rotate-password");
     step("timescale-migrate");
-    step("timescale-diagnostics");
     scheduler("timescale", "full");
     tasks("timescale", m.postgresAnalyze, m.postgresBloatCheck);
     service("redis", "redis");

@@ -17,7 +17,6 @@ import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "./rotate-password-script";
 
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
-const DIAGNOSTICS_FILE = "/tmp/llm-platform-diagnostics.sql";
 /** The Alpine-based image's postgres user; its entrypoint runs initdb as it when started so. */
 const POSTGRES_USER = { uid: 70, gid: 70 };
 
@@ -130,26 +129,17 @@ export class Timescale extends pulumi.ComponentResource {
                         plan: TIMESCALE_MIGRATIONS,
                         target: { host: name, port: POSTGRES_PORT, database: c.database, user: this.user, password: this.password },
                         adopt: { to: "@init-steps", evidence: "llm_traces" },
-                        afterDeploy: renderObservabilityPolicies({
-                            tracesRetentionDays: c.tracesRetentionDays,
-                            metricsRetentionDays: c.metricsRetentionDays,
-                            logsRetentionDays: c.logsRetentionDays,
-                            compressAfterDays: c.compressAfterDays,
-                        }),
+                        // The policies follow the configuration; pg_stat_statements follows shared_preload_libraries.
+                    afterDeploy:
+                            renderObservabilityPolicies({
+                                tracesRetentionDays: c.tracesRetentionDays,
+                                metricsRetentionDays: c.metricsRetentionDays,
+                                logsRetentionDays: c.logsRetentionDays,
+                                compressAfterDays: c.compressAfterDays,
+                            }) + renderDiagnosticsSql(),
                         backupFirst: args.backup.enabled ? "full" : undefined,
                     }),
                     ...afterRotation,
-                },
-                {
-                    name: "diagnostics",
-                    ...afterRotation,
-                    image: c.image,
-                    entrypoint: ["psql"],
-                    command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", DIAGNOSTICS_FILE],
-                    secretEnv: { PGPASSWORD: this.password },
-                    files: [{ path: DIAGNOSTICS_FILE, content: renderDiagnosticsSql() }],
-                    resources: stepResources,
-                    runAs: POSTGRES_USER,
                 },
                 ...(monitorPassword
                     ? [
