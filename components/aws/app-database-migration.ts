@@ -6,7 +6,7 @@ import { defaultImages } from "../config/images";
 import { MIGRATE_STEP, migrationStep } from "../migrations/step";
 import { suspendedJobTemplate } from "../platform/kubernetes/job-template";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "../platform/kubernetes/labels";
-import { containerSecurityContext, podInputs, podSecurityContext } from "../platform/kubernetes/pod";
+import { containerSecurityContext, podInputs, podSecurityContext, stepContainer } from "../platform/kubernetes/pod";
 import { containerResources } from "../platform/kubernetes/quantities";
 import { Resources } from "../platform/types";
 import { APP_DATABASE_MIGRATIONS } from "./app-database-plan";
@@ -187,19 +187,7 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
                     securityContext: podSecurityContext(step.runAs),
                     initContainers: [awsCli("password", PASSWORD_SCRIPT, [mounts.secrets]), awsCli("backup-first", SNAPSHOT_SCRIPT, [])],
                     containers: [
-                        {
-                            name: MIGRATE_STEP,
-                            image: step.image,
-                            imagePullPolicy: pullPolicyFor(step.image),
-                            command: step.entrypoint,
-                            args: step.command,
-                            env: inputs.env,
-                            resources: containerResources(step.resources),
-                            volumeMounts: [...inputs.volumeMounts, { ...mounts.secrets, readOnly: true }],
-                            securityContext: containerSecurityContext(step.runAs, false),
-                            // Sqitch's last lines reach the error of a failed `pulumi up` (see the steps' Jobs in platform.ts).
-                            terminationMessagePolicy: "FallbackToLogsOnError",
-                        },
+                        stepContainer(MIGRATE_STEP, step, inputs.env, [...inputs.volumeMounts, { ...mounts.secrets, readOnly: true }]),
                     ],
                     volumes: [...inputs.volumes, { name: "secrets", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
                 },

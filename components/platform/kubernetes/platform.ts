@@ -13,7 +13,7 @@ import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, w
 import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
 import { suspendedJobTemplate } from "./job-template";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
-import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
+import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext, stepContainer } from "./pod";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { taskCronJob } from "./scheduled-tasks";
 import { kubernetesProvider } from "./provider";
@@ -412,21 +412,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
             place.opts,
         );
-        const container: Core.Container = {
-            name: step.name,
-            image: step.image,
-            imagePullPolicy: pullPolicyFor(step.image),
-            command: step.entrypoint,
-            args: step.command,
-            env: inputs.env,
-            resources: containerResources(step.resources),
-            volumeMounts: inputs.volumeMounts,
-            securityContext: containerSecurityContext(step.runAs, false),
-            // A failed step's last log lines (a migration engine's reason) become its termination message,
-            // which the provider's Job await puts into the error `pulumi up` fails with
-            // (pulumi-kubernetes provider/pkg/await/job.go processPodMessages, checker/pod/check.go containerTerminatedError).
-            terminationMessagePolicy: "FallbackToLogsOnError",
-        };
+        const container = stepContainer(step.name, step, inputs.env, inputs.volumeMounts);
         const jobSpec: Batch.JobSpec = {
             // A failed migration is looked at before it runs again.
             backoffLimit: step.migration ? 0 : k.jobBackoffLimit,

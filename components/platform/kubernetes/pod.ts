@@ -1,8 +1,10 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Env, RunAs, ServiceFile } from "../types";
+import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
+import { Env, InitStep, RunAs, ServiceFile } from "../types";
 import { fileKey } from "./labels";
+import { containerResources } from "./quantities";
 
 import Core = k8s.types.input.core.v1;
 
@@ -115,5 +117,27 @@ export function containerSecurityContext(runAs: RunAs | undefined, readOnlyRoot:
         readOnlyRootFilesystem: readOnlyRoot,
         capabilities: { drop: ["ALL"] },
         ...(runAs ? { runAsNonRoot: true } : user !== undefined && /^\d+$/.test(user) ? { runAsUser: Number(user) } : {}),
+    };
+}
+
+/**
+ * The container of a one-shot step's pod (the platform's step Jobs, the RDS app database's
+ * migration). A failed step's last log lines (a migration engine's reason) become its
+ * termination message, which the provider's Job await puts into the error `pulumi up` fails
+ * with (pulumi-kubernetes provider/pkg/await/job.go processPodMessages, checker/pod/check.go
+ * containerTerminatedError).
+ */
+export function stepContainer(name: string, step: Pick<InitStep, "image" | "entrypoint" | "command" | "resources" | "runAs">, env: Core.EnvVar[], volumeMounts: Core.VolumeMount[]): Core.Container {
+    return {
+        name,
+        image: step.image,
+        imagePullPolicy: pullPolicyFor(step.image),
+        command: step.entrypoint,
+        args: step.command,
+        env,
+        resources: containerResources(step.resources),
+        volumeMounts,
+        securityContext: containerSecurityContext(step.runAs, false),
+        terminationMessagePolicy: "FallbackToLogsOnError",
     };
 }
