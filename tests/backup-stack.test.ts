@@ -348,6 +348,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         assert.deepEqual([account.metadata.name, account.metadata.namespace], [association.serviceAccount, association.namespace]);
         assert.equal(account.metadata.annotations, undefined, "Pod Identity needs no annotation");
         assert.equal(account.automountServiceAccountToken, false);
+        const role = (c: { inputs: any }) => c.inputs.metadata.labels["llm-platform.role"];
+        assert.equal(backupMachinery(run).filter((c) => ["backup", "restore"].includes(role(c))).length, 9, "5 backup and 4 restore CronJobs");
         for (const c of backupMachinery(run)) {
             assert.equal(podOf(c).spec.serviceAccountName, "backup", c.name);
             assert.equal(podOf(c).spec.automountServiceAccountToken, false, "Pod Identity and IRSA project their own tokens");
