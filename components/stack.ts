@@ -212,7 +212,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                 redisCli: { image: config.redis.image, command: redisFlavor(config.redis.image).cli, runAs: REDIS_USER, envAliases: { VALKEYCLI_AUTH: "REDISCLI_AUTH" } },
             },
             services: { proxy: h.proxy, sqlserver: h.sqlserver, timescale: h.timescale, redis: h.redis, qdrant: h.qdrant },
-            canaryService: config.proxy.canary.weight > 0 ? canaryName(h.proxy) : undefined,
+            canary: config.proxy.canary.weight > 0 ? { service: canaryName(h.proxy), host: platform.hostOf(canaryName(h.proxy)) } : undefined,
         });
     }
     const logs = config.observability.logs

@@ -80,8 +80,8 @@ export interface SmokeJobArgs {
     readonly clients: Readonly<Record<Tool, SmokeClient>>;
     /** The Services the checks reach: the proxy's, and one per store. */
     readonly services: { readonly proxy: string; readonly sqlserver: string; readonly timescale: string; readonly redis: string; readonly qdrant: string };
-    /** The canary proxy's Service, when the stack runs one: a second template checks it alone. */
-    readonly canaryService?: string;
+    /** The canary proxy's Service and its host name, when the stack runs one: a second template checks it alone. */
+    readonly canary?: { readonly service: string; readonly host: string };
     readonly opts: pulumi.CustomResourceOptions;
 }
 
@@ -123,7 +123,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
     const targetFile = (canary: boolean) =>
         pulumi.output(a.caCertPem).apply((caCertPem) =>
             JSON.stringify(
-                canary ? { ...a.target, caCertPem, proxyUrl: `https://${a.canaryService}:443`, tlsServerName: new URL(a.target.proxyUrl).hostname } : { ...a.target, caCertPem },
+                canary ? { ...a.target, caCertPem, proxyUrl: `https://${a.canary!.host}:${new URL(a.target.proxyUrl).port || 443}`, tlsServerName: new URL(a.target.proxyUrl).hostname } : { ...a.target, caCertPem },
                 null,
                 2,
             ),
@@ -132,7 +132,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
         { path: RECORD_RUN, content: RECORD_RUN_SCRIPT, mode: "0755" },
         ...Object.entries(smokeScripts()).map(([file, content]) => ({ path: `${DIR}/${file}`, content })),
         { path: `${DIR}/target.json`, content: targetFile(false) },
-        ...(a.canaryService ? [{ path: `${DIR}/target-canary.json`, content: targetFile(true) }] : []),
+        ...(a.canary ? [{ path: `${DIR}/target-canary.json`, content: targetFile(true) }] : []),
     ];
     const inputs = podInputs({ base: SMOKE_JOB, namespace: a.namespace.ref, labels, opts: a.opts }, {}, a.secrets, files);
     /** `name` from the smoke Secret's key `key` (secretKeyRef, as podInputs declared it). */
@@ -164,7 +164,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
 
     const template = (job: string, canary: boolean) => {
         const component = { [COMPONENT_LABEL]: job };
-        const proxy = canary ? a.canaryService! : a.services.proxy;
+        const proxy = canary ? a.canary!.service : a.services.proxy;
         const checked = [proxy, a.services.sqlserver, a.services.timescale, a.services.redis, a.services.qdrant];
         suspendedJobTemplate(
             job,
@@ -228,5 +228,5 @@ export function smokeJobs(a: SmokeJobArgs): void {
         );
     };
     template(SMOKE_JOB, false);
-    if (a.canaryService) template(SMOKE_CANARY_JOB, true);
+    if (a.canary) template(SMOKE_CANARY_JOB, true);
 }
