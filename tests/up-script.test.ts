@@ -436,6 +436,57 @@ exit 0`;
     });
 });
 
+describe("npm run smoke on a Kubernetes stack (a Job from the stack's smoke template, scripts/smoke.sh)", () => {
+    const LOG = "check             result      ms  detail\\ntls               ok          12  certificate valid 80 more days\\nredis             FAILED       3  SET answered \\\"NOAUTH\\\"\\n--- smoke report (JSON) ---\\n{\\n  \\\"passed\\\": false,\\n  \\\"checks\\\": []\\n}\\nsmoke checks failed: redis\\n";
+    /** A cluster with these smoke templates; the Job ends `outcome` and its checks container logs `log`. */
+    const kubectl = (templates: string, outcome: string, log: string) => `case "$*" in
+    *"get cronjob "*) case " ${templates} " in *" $5 "*) exit 0 ;; *) exit 1 ;; esac ;;
+    *"get job "*) echo "${outcome}" ;;
+    *"logs "*) printf "${log}" ;;
+esac
+exit 0`;
+    const kubectlCalls = (r: Run) => r.calls.filter((c) => c.startsWith("kubectl ")).map((c) => c.slice(0, c.indexOf(" |")));
+    const report = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-report-")), "smoke.json");
+
+    it("runs the checks in the cluster, waits, prints the table, writes the report, and fails naming the failed checks", () => {
+        const file = report();
+        const r = runScript("smoke", ["prod", "--report", file], { kubectl: kubectl("smoke", "/1", LOG) }, { LLM_PLATFORM_POLL_SECONDS: "0" });
+        assert.equal(r.status, 1, r.out);
+        const calls = kubectlCalls(r);
+        assert.equal(calls[0], "kubectl --namespace llm-platform get cronjob smoke");
+        assert.match(calls[1], /^kubectl --namespace llm-platform create job --from=cronjob\/smoke smoke-\d{14}$/);
+        assert.ok(calls.some((c) => /^kubectl --namespace llm-platform logs job\/smoke-\d{14} --container checks$/.test(c)), calls.join("\n"));
+        assert.match(r.stderr, /redis +FAILED +3 +SET answered "NOAUTH"/);
+        assert.match(r.stderr, /\nsmoke checks failed: redis\n$/);
+        assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), { passed: false, checks: [] });
+        assert.deepEqual(pulumiCalls(r), [], "no Pulumi: nothing secret leaves the cluster");
+    });
+
+    it("a passing Job exits 0 with the JSON report on stdout; --canary runs the canary's template", () => {
+        const ok = "check  result  ms  detail\\ntls  ok  5  fine\\n--- smoke report (JSON) ---\\n{\\\"passed\\\": true}\\n";
+        const r = runScript("smoke", ["staging", "--canary"], { kubectl: kubectl("smoke smoke-canary", "1/", ok) }, { LLM_PLATFORM_POLL_SECONDS: "0" }, (dir) =>
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.staging.yaml")),
+        );
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(JSON.parse(r.stdout), { passed: true });
+        assert.match(kubectlCalls(r)[1], /^kubectl --namespace llm-platform-staging create job --from=cronjob\/smoke-canary smoke-canary-\d{14}$/);
+    });
+
+    it("says why when the stack has no template (no canary), or the Job ended before the checks reported", () => {
+        const none = runScript("smoke", ["prod", "--canary"], { kubectl: kubectl("smoke", "1/", "") });
+        assert.equal(none.status, 1);
+        assert.match(none.stderr, /stack 'prod' has no smoke Job template smoke-canary in namespace llm-platform \(a canary runs only while proxy\.canary\.weight is above 0\)/);
+        const file = report();
+        const early = runScript("smoke", ["prod", "--report", file], { kubectl: kubectl("smoke", "/1", "") }, { LLM_PLATFORM_POLL_SECONDS: "0" });
+        assert.equal(early.status, 1);
+        assert.match(early.stderr, /the smoke Job smoke-\d{14} failed before the checks reported: kubectl -n llm-platform describe job smoke-\d{14}/);
+        assert.equal(JSON.parse(fs.readFileSync(file, "utf8")).passed, false);
+        const docker = runScript("smoke", ["dev", "--canary"], {});
+        assert.equal(docker.status, 2);
+        assert.match(docker.stderr, /--canary: stack 'dev' runs on Docker, where there is no canary/);
+    });
+});
+
 describe("npm run down and delete-data on stacks that do not run on Docker (#16 item 12)", () => {
     it("npm run down -- prod refuses, naming why and what to run instead, before touching anything", () => {
         const r = runScript("down", ["prod"], { pulumi: "exit 0", docker: healthyDocker }, passphrase);
