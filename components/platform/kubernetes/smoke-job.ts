@@ -7,6 +7,7 @@ import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { CLIENT_CHECKS, SmokeTarget, Tool } from "../../../scripts/smoke/checks";
 import { defaultImages } from "../../config/images";
 import { RunAs, ServiceFile } from "../types";
+import { BACKUP_ROLE_LABEL } from "./backups";
 import { talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { suspendedJobTemplate } from "./job-template";
@@ -18,6 +19,8 @@ import Core = k8s.types.input.core.v1;
 /** The smoke Jobs' templates: `kubectl create job --from=cronjob/smoke` (or `smoke-canary`), as `npm run smoke -- <stack>` does. */
 export const SMOKE_JOB = "smoke";
 export const SMOKE_CANARY_JOB = "smoke-canary";
+/** Its `llm-platform.role`, beside the backups' and the tasks'. */
+export const SMOKE_ROLE = "smoke";
 
 const DIR = "/opt/llm-platform/smoke";
 const RESULTS = "/smoke-results";
@@ -109,7 +112,7 @@ export const RUN_ID_REFERENCE = "$(SMOKE_RUN_ID)";
  * reaches exactly what it checks.
  */
 export function smokeJobs(a: SmokeJobArgs): void {
-    const labels = { ...a.commonLabels, [SERVICE_LABEL]: SMOKE_JOB };
+    const labels = { ...a.commonLabels, [SERVICE_LABEL]: SMOKE_JOB, [BACKUP_ROLE_LABEL]: SMOKE_ROLE };
     // The Secret's keys stand in the target for the passwords: each client run's env names the one it needs.
     const placeholder: SmokeTarget = {
         ...a.target,
