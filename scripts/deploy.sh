@@ -4,8 +4,9 @@
 #  1. backups: every store of staging and prod, run now and verified     npm run backup -- <stack>
 #  2. staging: up, then the smoke checks                                   npm run up / npm run smoke
 #  3. prod: up, then the smoke checks; when Pulumi.prod.yaml declares a proxy canary
-#     (proxy.canary.weight > 0) they target the canary alone, and a pass promotes it
-#     (npm run release -- prod promote, committed as the stack file's new state)
+#     (proxy.canary.weight > 0) they target the canary alone first, and a pass promotes it
+#     (npm run release -- prod promote, committed as the stack file's new state), then the
+#     whole stack is checked again
 #  4. each stack that passed: its git tag last-good-<stack> moves to the commit it now runs (pushed)
 # On a failed smoke check of a stack: its canary is aborted (traffic back to the stable proxy),
 # the commit of last-good-<stack> is deployed again (from a git worktree of it), and the script
@@ -50,13 +51,18 @@ has_canary() {
     [[ -n "$weight" && "$weight" != 0 ]]
 }
 
-# Moves last-good-<stack> to HEAD, here and on origin.
+# Moves last-good-<stack> to HEAD, here and on origin; a promote commit goes to the branch too.
 mark_good() {
     local tag
     tag="$(last_good_tag "$1")"
     git tag --force "$tag" HEAD >/dev/null
     git push --force --quiet origin "refs/tags/$tag"
     llm_say "$1: $tag is now $(git rev-parse --short HEAD)"
+    if [[ "$(git rev-parse HEAD)" != "$commit" ]]; then
+        # A merge that landed meanwhile refuses the push: the commit still reached the repository with the tag.
+        git push --quiet origin "HEAD:refs/heads/$branch" ||
+            llm_say "$1: $branch moved, so the promote commit was not pushed to it ($tag holds it): commit Pulumi.$1.yaml as 'npm run release -- $1 promote' leaves it"
+    fi
 }
 
 # The stack back on its last good commit; with a canary up, traffic goes back to the stable proxy first.
@@ -89,9 +95,24 @@ promote() {
     npm run release -- "$stack" promote --yes
     if ! git diff --quiet -- "Pulumi.$stack.yaml"; then
         git add "Pulumi.$stack.yaml"
+        # Pushed by mark_good, once the whole stack passed its smoke checks on it.
         git commit --quiet -m "release: promote the proxy canary of $stack (deploy of ${commit:0:12}) [skip ci]"
-        git push --quiet origin "HEAD:refs/heads/$branch"
     fi
+}
+
+# The smoke checks of a stack into the report directory; $2 names the report, the rest goes to npm run smoke.
+smoke() {
+    local stack="$1" name="$2"
+    shift 2
+    npm run smoke -- "$stack" --report "$report_dir/$name.json" "$@"
+}
+
+# A failed smoke check: back to the last good commit, then stop the release.
+fail_smoke() {
+    local stack="$1" canary="$2" report="$3" rolled
+    rolled="rolled back to $(last_good_tag "$stack")"
+    roll_back "$stack" "$canary" || rolled="NOT rolled back (above)"
+    llm_fail "$stack: the smoke checks failed ($report_dir/$report.json); $rolled. Commit $commit is not released."
 }
 
 llm_say "releasing $commit through: $stacks (reports in $report_dir)"
@@ -103,19 +124,14 @@ done
 for stack in $stacks; do
     llm_say "$stack: up"
     npm run up -- "$stack" --yes || llm_fail "$stack: pulumi up failed (above); the release stops here"
-    canary=""
-    smoke=(npm run smoke -- "$stack" --report "$report_dir/smoke-$stack.json")
     if has_canary "$stack"; then
-        canary=1
-        smoke+=(--canary)
+        llm_say "$stack: smoke checks against the canary alone"
+        smoke "$stack" "smoke-$stack-canary" --canary || fail_smoke "$stack" 1 "smoke-$stack-canary"
+        promote "$stack"
     fi
-    llm_say "$stack: smoke checks${canary:+ against the canary alone}"
-    if ! "${smoke[@]}"; then
-        rolled="rolled back to $(last_good_tag "$stack")"
-        roll_back "$stack" "$canary" || rolled="NOT rolled back (above)"
-        llm_fail "$stack: the smoke checks failed ($report_dir/smoke-$stack.json); $rolled. Commit $commit is not released."
-    fi
-    [[ -z "$canary" ]] || promote "$stack"
+    # The whole stack as its clients now reach it: after a promote, the stable proxy runs the canary's image.
+    llm_say "$stack: smoke checks"
+    smoke "$stack" "smoke-$stack" || fail_smoke "$stack" "" "smoke-$stack"
     mark_good "$stack"
 done
 llm_say "released $commit"

@@ -12,7 +12,7 @@ const which = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`], { 
 interface Scenario {
     /** proxy.canary.weight per stack, as `pulumi config get` answers it (unset: no canary). */
     readonly canary?: Record<string, string>;
-    /** `npm run smoke -- <stack>` fails for these stacks. */
+    /** The smoke runs that fail, by report name: smoke-<stack> (the whole stack), smoke-<stack>-canary. */
     readonly failSmoke?: readonly string[];
     /** No last-good tags exist yet (the first release). */
     readonly firstRelease?: boolean;
@@ -77,7 +77,8 @@ function release(s: Scenario): Release {
             "npm",
             `if [ "$1 $2" = "run smoke" ]; then
     report=""; prev=""; for a in "$@"; do [ "$prev" = --report ] && report="$a"; prev="$a"; done
-    if [[ " ${failing} " == *" $4 "* ]]; then echo '{"passed":false,"checks":[{"name":"embedding","ok":false}]}' > "$report"; echo "smoke checks failed: embedding" >&2; exit 1; fi
+    name="\${report##*/}"; name="\${name%.json}"
+    if [[ " ${failing} " == *" $name "* ]]; then echo '{"passed":false,"checks":[{"name":"embedding","ok":false}]}' > "$report"; echo "smoke checks failed: embedding" >&2; exit 1; fi
     echo '{"passed":true}' > "$report"
 fi
 # promote leaves the stack file as release.sh does: the canary's image is the proxy's, weight 0.
@@ -120,7 +121,7 @@ if [ "$1 $2 $5" = "run release promote" ]; then echo "# promoted" >> "Pulumi.$4.
 
 /** The calls that change or check something, without the canary look-ups. */
 const steps = (r: Release) => r.calls.filter((c) => !c.startsWith("pulumi config get"));
-const smoke = (stack: string, extra = "") => new RegExp(`^npm run smoke -- ${stack} --report \\S+/smoke-${stack}\\.json${extra} @new$`);
+const smoke = (stack: string, canary = false) => new RegExp(`^npm run smoke -- ${stack} --report \\S+/smoke-${stack}${canary ? "-canary" : ""}\\.json${canary ? " --canary" : ""} @new$`);
 
 describe("the release path of a merge (scripts/deploy.sh, stub npm, pulumi and kubectl)", function () {
     this.timeout(120000);
@@ -138,23 +139,25 @@ describe("the release path of a merge (scripts/deploy.sh, stub npm, pulumi and k
         assert.match(r.out, /released [0-9a-f]{40}/);
     });
 
-    it("prod with a canary: the smoke checks target the canary alone, then promote, committed to main and tagged good", () => {
+    it("prod with a canary: the smoke checks target the canary alone, then promote (committed to main), the whole stack checked again, tagged good", () => {
         const r = release({ canary: { prod: "10" } });
         assert.equal(r.status, 0, r.out);
         const s = steps(r);
-        const prodSmoke = s.findIndex((c) => smoke("prod", " --canary").test(c));
-        assert.ok(prodSmoke > s.indexOf("npm run up -- prod --yes @new"), s.join("\n"));
-        assert.equal(s[prodSmoke + 1], "npm run release -- prod promote --yes @new");
+        const up = s.indexOf("npm run up -- prod --yes @new");
+        assert.match(s[up + 1], smoke("prod", true));
+        assert.equal(s[up + 2], "npm run release -- prod promote --yes @new");
+        assert.match(s[up + 3], /^npm run smoke -- prod --report \S+\/smoke-prod\.json @promoted$/, "the stable proxy, now on the canary's image");
+        assert.equal(s.length, up + 4, s.join("\n"));
         assert.match(s.find((c) => c.startsWith("npm run smoke -- staging"))!, smoke("staging"), "staging declares no canary: the whole stack");
         assert.equal(r.originMain, "release: promote the proxy canary of prod (deploy of " + r.out.match(/releasing ([0-9a-f]{12})/)![1] + ") [skip ci]");
         assert.deepEqual(r.originTags, { "last-good-prod": "promoted", "last-good-staging": "new" });
     });
 
     it("a failed canary smoke: abort, the last good commit deployed again from its own checkout, non-zero exit, the report kept", () => {
-        const r = release({ canary: { prod: "10" }, failSmoke: ["prod"] });
+        const r = release({ canary: { prod: "10" }, failSmoke: ["smoke-prod-canary"] });
         assert.equal(r.status, 1, r.out);
         const s = steps(r);
-        const failed = s.findIndex((c) => smoke("prod", " --canary").test(c));
+        const failed = s.findIndex((c) => smoke("prod", true).test(c));
         assert.deepEqual(s.slice(failed + 1), [
             "npm run release -- prod abort --yes @new",
             "npm ci --no-audit --no-fund @good",
@@ -163,13 +166,25 @@ describe("the release path of a merge (scripts/deploy.sh, stub npm, pulumi and k
         ]);
         assert.ok(!s.some((c) => c.includes("promote")), "nothing promoted");
         assert.deepEqual(r.originTags, { "last-good-prod": "good", "last-good-staging": "new" }, "staging passed; prod's tag stays on the good commit");
-        assert.match(r.reports["smoke-prod.json"], /"passed":false/);
-        assert.match(r.out, /prod: the smoke checks failed \(\S+\/smoke-prod\.json\); rolled back to last-good-prod\. Commit [0-9a-f]{40} is not released\./);
+        assert.match(r.reports["smoke-prod-canary.json"], /"passed":false/);
+        assert.match(r.out, /prod: the smoke checks failed \(\S+\/smoke-prod-canary\.json\); rolled back to last-good-prod\. Commit [0-9a-f]{40} is not released\./);
         assert.match(r.out, /smoke checks failed: embedding/);
     });
 
+    it("a failed smoke after the promote: no canary left to abort, the last good commit deployed again", () => {
+        const r = release({ canary: { prod: "10" }, failSmoke: ["smoke-prod"] });
+        assert.equal(r.status, 1, r.out);
+        const s = steps(r);
+        assert.ok(s.includes("npm run release -- prod promote --yes @new"));
+        assert.ok(!s.some((c) => c.includes("abort")), s.join("\n"));
+        assert.equal(s[s.length - 1], "npm run up -- prod --yes @good");
+        assert.equal(r.originTags["last-good-prod"], "good");
+        assert.equal(r.originMain, "new", "the promote that failed its checks never reaches main");
+        assert.match(r.reports["smoke-prod.json"], /"passed":false/);
+    });
+
     it("a failed staging smoke rolls staging back and never touches prod beyond its backup", () => {
-        const r = release({ failSmoke: ["staging"] });
+        const r = release({ failSmoke: ["smoke-staging"] });
         assert.equal(r.status, 1, r.out);
         const s = steps(r);
         assert.ok(!s.some((c) => /^npm run (up|smoke|release) -- prod/.test(c)), s.join("\n"));
@@ -179,7 +194,7 @@ describe("the release path of a merge (scripts/deploy.sh, stub npm, pulumi and k
     });
 
     it("the first release has no good commit to go back to: it says so and fails", () => {
-        const r = release({ failSmoke: ["staging"], firstRelease: true });
+        const r = release({ failSmoke: ["smoke-staging"], firstRelease: true });
         assert.equal(r.status, 1);
         assert.match(r.out, /staging: no tag last-good-staging, so no known good commit to go back to/);
         assert.match(r.out, /NOT rolled back/);
