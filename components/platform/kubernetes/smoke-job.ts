@@ -100,7 +100,7 @@ export function smokeScripts(): { readonly "checks.js": string; readonly "in-clu
     return { "checks.js": transpiled("checks.ts"), "in-cluster.js": transpiled("in-cluster.ts") };
 }
 
-const uid = { name: "SMOKE_RUN_ID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } };
+const uid = { name: "SMOKE_RUN_ID", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.uid" } } };
 /** What `$(SMOKE_RUN_ID)` in a container's arguments becomes: Kubernetes expands it from the container's env. */
 export const RUN_ID_REFERENCE = "$(SMOKE_RUN_ID)";
 
