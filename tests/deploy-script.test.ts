@@ -16,6 +16,8 @@ interface Scenario {
     readonly failSmoke?: readonly string[];
     /** No last-good tags exist yet (the first release). */
     readonly firstRelease?: boolean;
+    /** Another merge lands on origin's main while the release runs. */
+    readonly mainMoves?: boolean;
 }
 
 interface Release {
@@ -68,6 +70,14 @@ function release(s: Scenario): Release {
         fs.writeFileSync(path.join(repo, "release"), "new\n");
         git(repo, "commit", "--quiet", "-am", "new");
         git(repo, "push", "--quiet", "origin", "main", "--tags");
+        if (s.mainMoves) {
+            const other = path.join(dir, "other");
+            git(dir, "clone", "--quiet", "--branch", "main", origin, other);
+            fs.writeFileSync(path.join(other, "other"), "merged meanwhile\n");
+            git(other, "add", "-A");
+            git(other, "commit", "--quiet", "-m", "merged meanwhile");
+            git(other, "push", "--quiet", "origin", "main");
+        }
 
         // Each stub: log the call with the commit of its working directory (the file `release` names it).
         const stub = (name: string, body: string) =>
@@ -151,6 +161,14 @@ describe("the release path of a merge (scripts/deploy.sh, stub npm, pulumi and k
         assert.match(s.find((c) => c.startsWith("npm run smoke -- staging"))!, smoke("staging"), "staging declares no canary: the whole stack");
         assert.equal(r.originMain, "release: promote the proxy canary of prod (deploy of " + r.out.match(/releasing ([0-9a-f]{12})/)![1] + ") [skip ci]");
         assert.deepEqual(r.originTags, { "last-good-prod": "promoted", "last-good-staging": "new" });
+    });
+
+    it("a merge that landed meanwhile refuses the promote commit's push: the release still passes, the tag holds the commit, and it says so", () => {
+        const r = release({ canary: { prod: "10" }, mainMoves: true });
+        assert.equal(r.status, 0, r.out);
+        assert.equal(r.originMain, "merged meanwhile");
+        assert.equal(r.originTags["last-good-prod"], "promoted");
+        assert.match(r.out, /prod: main moved, so the promote commit was not pushed to it \(last-good-prod holds it\)/);
     });
 
     it("a failed canary smoke: abort, the last good commit deployed again from its own checkout, non-zero exit, the report kept", () => {

@@ -446,7 +446,12 @@ describe("npm run smoke on a Kubernetes stack (a Job from the stack's smoke temp
 esac
 exit 0`;
     const kubectlCalls = (r: Run) => r.calls.filter((c) => c.startsWith("kubectl ")).map((c) => c.slice(0, c.indexOf(" |")));
-    const report = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-report-")), "smoke.json");
+    const reportDirs: string[] = [];
+    const report = () => {
+        reportDirs.push(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-report-")));
+        return path.join(reportDirs[reportDirs.length - 1], "smoke.json");
+    };
+    after(() => reportDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
     it("runs the checks in the cluster, waits, prints the table, writes the report, and fails naming the failed checks", () => {
         const file = report();
