@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { spawnSync } from "child_process";
 import * as os from "os";
@@ -13,6 +14,24 @@ const steps = (job: any): any[] => job.steps;
 const pulumiStep = (job: any) => steps(job).find((s) => String(s.uses).startsWith("pulumi/actions@"));
 
 describe("GitHub workflows for users' repositories", () => {
+    const workflowFiles = fs.readdirSync(path.join(PROJECT_DIR, ".github", "workflows")).filter((f) => /\.ya?ml$/.test(f));
+
+    // action-validator checks a workflow against SchemaStore's github-workflow schema (the one editors use).
+    it("are valid GitHub Actions workflows by the github-workflow schema", () => {
+        assert.deepEqual(workflowFiles.sort(), ["deploy.yml", "pull-request.yml"]);
+        for (const file of workflowFiles) {
+            const result = validateWorkflow(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", file), "utf8"));
+            assert.deepEqual(result.errors, [], `${file}: ${JSON.stringify(result.errors, null, 1)}`);
+        }
+    });
+
+    it("the schema check fails a workflow with a misspelt key", () => {
+        const text = fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", "deploy.yml"), "utf8");
+        const broken = text.replace(/^(\s+)runs-on:/m, "$1run-on:");
+        assert.notEqual(broken, text);
+        assert.notDeepEqual(validateWorkflow(broken).errors, []);
+    });
+
     it("checks policies offline on pull requests without any secret", () => {
         const job = workflow("pull-request.yml").jobs["policy-offline"];
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- dev"));
