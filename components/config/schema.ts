@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../platform/docker/provider-forms";
 import { alertThresholdsShape, checkAlertThresholds } from "./alert-thresholds";
+import { appsSchema, checkAppsConfig } from "./apps";
 import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
@@ -91,6 +92,7 @@ export function configSchemaFor(preset: Preset) {
         maintenance: maintenanceSchema,
         rotation: rotationSchema,
         aws: awsSchema,
+        apps: appsSchema,
         sqlserver: service(
             "sqlserver",
             preset,
@@ -320,6 +322,7 @@ export function configSchemaFor(preset: Preset) {
         checkAlertThresholds(c.observability, issue);
         checkMaintenanceConfig(c, issue);
         checkRotationConfig(c, issue);
+        checkAppsConfig(c, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);
