@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Apps } from "./apps/apps";
 import { AwsFoundation } from "./aws/foundation";
 import { CloudwatchReader } from "./aws/cloudwatch-reader";
 import { keptNames } from "./aws/names";
@@ -68,11 +69,14 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const parent = { parent: root };
     const h = SERVICE_HOSTS;
 
+    // The users' apps: their routes and database logins are known before the proxy and the stores exist.
+    const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform }, parent) : undefined;
+
     const certificates = new Certificates(
         "tls",
         {
             organization: `llm-platform ${stack}`,
-            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames])],
+            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames, ...(apps?.hostNames ?? [])])],
             ipAddresses: ["127.0.0.1"],
             validityDays: config.tls.validityDays,
             renewBeforeDays: config.tls.renewBeforeDays,
@@ -149,6 +153,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             }),
             metrics: config.observability.metrics,
             rotations,
+            apps: apps?.routes,
         },
         parent,
     );
@@ -171,9 +176,20 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     );
     const timescale = new Timescale(
         h.timescale,
-        { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, monitoring: config.observability.metrics, rotations },
+        {
+            config: config.timescale,
+            backup: config.backup,
+            maintenance: config.maintenance,
+            platform,
+            monitoring: config.observability.metrics,
+            rotations,
+            appDatabases: apps?.timescaleRoles,
+        },
         parent,
     );
+    const appDatabaseServer = { host: timescale.host, port: timescale.port, ready: timescale.initialized };
+    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
+    apps?.run(appDatabaseServer);
     const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations }, parent);
     const qdrant = new Qdrant(
         h.qdrant,
@@ -242,6 +258,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   grafanaAdminPasswordPrevious: grafanaAdmin?.previous,
                   elasticsearch: logs?.grafanaDatasource,
                   managed,
+                  externalServices: apps?.externalMetrics,
               },
               parent,
           )
@@ -291,14 +308,24 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             grafanaAdminPassword: metrics?.grafanaAdminPassword,
             elasticPassword: logs?.elasticPassword,
             kibanaAnalystPassword: logs?.analystPassword,
+            apps: apps?.credentials(appDatabaseServer),
         }),
         sqlserverDatabase: sqlserver.database,
         timescaleDatabase: timescale.database,
         qdrantCollection: qdrant.collection,
         embeddingDimensions: config.ollama.embeddingDimensions,
+        /** Each app's routes and its database (user, database, host; the password in `credentials.apps`). */
+        apps: apps ? appOutputs(config.apps, apps.databases(appDatabaseServer)) : undefined,
         initialization: platform.initResults,
         ...(awsPieces ? { aws: awsPieces.outputs } : {}),
     };
     root.complete(outputs);
     return outputs;
+}
+
+/** What each app was given: its routes as clients reach them, and its database. */
+function appOutputs(apps: PlatformConfig["apps"], databases: ReturnType<Apps["databases"]>) {
+    return Object.fromEntries(
+        apps.map((a) => [a.name, { routes: a.routes.map((r) => r.pathPrefix ?? `https://${r.host}/`), database: databases[a.name] }]),
+    );
 }

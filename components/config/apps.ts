@@ -117,8 +117,18 @@ export const appsSchema = z.array(appSchema).default([]);
 export type AppConfig = z.output<typeof appSchema>;
 export type AppRoute = z.output<typeof route>;
 
+/** The service (container, Deployment, log label, scrape job) of an app the platform runs, or the access-log route of any app. */
+export const appServiceName = (app: string) => `app-${app}`;
+
 /** The image defaults of an app the platform runs. */
 export const APP_DEFAULTS = { cpu: 0.5, memoryMb: 512, replicas: 1, runAsUid: 10001 } as const;
+
+/** The limits and reservations of an app the platform runs (reservations half the limits unless set). */
+export function appResources(u: Pick<AppConfig["upstream"], "cpu" | "memoryMb" | "cpuReservation" | "memoryReservationMb">) {
+    const cpu = u.cpu ?? APP_DEFAULTS.cpu;
+    const memoryMb = u.memoryMb ?? APP_DEFAULTS.memoryMb;
+    return { cpu, memoryMb, cpuReservation: u.cpuReservation ?? cpu / 2, memoryReservationMb: u.memoryReservationMb ?? Math.floor(memoryMb / 2) };
+}
 
 /** The database and role an app's postgres entry gets: `<name>` with - as _, unless named. */
 export function appDatabase(app: Pick<AppConfig, "name" | "databases">) {

@@ -3,6 +3,8 @@
  * (host names) for each app route, with the key check the model routes use, a request-rate
  * zone per route, body size, timeouts, streaming and WebSocket upgrades as the route asks.
  */
+import { PUBLIC_ROUTE_VARIABLE } from "../../policies/rules/support/nginx";
+import { appServiceName } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 
 type AppConfig = PlatformConfig["apps"][number];
@@ -26,8 +28,8 @@ export interface AppProxyRoute {
     readonly websocket: boolean;
 }
 
-/** The `route` an app's requests carry in the access log (and so in the request metrics and alerts). */
-export const appRouteLabel = (app: string) => `app-${app}`;
+/** The `route` an app's requests carry in the access log (and so in the request metrics and alerts): its service name. */
+export const appRouteLabel = appServiceName;
 
 const zoneName = (r: AppProxyRoute) => `app_${r.app.replace(/-/g, "_")}_${r.index}`;
 const pathPattern = (prefix: string) => `^${prefix.replace(/[.]/g, "\\.")}(/.*)?$`;
@@ -54,7 +56,9 @@ export function appRouteMapEntries(routes: readonly AppProxyRoute[]): string {
 function routeBody(r: AppProxyRoute, indent: string): string {
     const variable = `$upstream_${zoneName(r)}`;
     const lines = [
-        ...(r.apiKey ? ["# Only holders of one of the proxy's API keys.", 'if ($llm_client = "") {', "    return 401;", "}"] : []),
+        ...(r.apiKey
+            ? ["# Only holders of one of the proxy's API keys.", 'if ($llm_client = "") {', "    return 401;", "}"]
+            : ["# Open by the app's declaration (apiKey: false): the policy pack takes this as its reason.", `set ${PUBLIC_ROUTE_VARIABLE} ${r.app};`]),
         ...(r.rateLimit
             ? [`limit_req zone=${zoneName(r)}${r.rateLimit.burst > 0 ? ` burst=${r.rateLimit.burst} nodelay` : ""};`, `limit_req_status ${r.rateLimit.status};`]
             : []),

@@ -1,0 +1,153 @@
+import * as pulumi from "@pulumi/pulumi";
+import { APP_DEFAULTS, appDatabase, appResources, appServiceName } from "../config/apps";
+import type { PlatformConfig } from "../config/load";
+import { generatedPassword } from "../generated-secret";
+import { ObservedService, Platform, ServiceSpec } from "../platform/types";
+import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
+import { appDatabaseRoles } from "./databases";
+
+type AppConfig = PlatformConfig["apps"][number];
+
+/** A PostgreSQL server an app's database lives on, as clients inside the platform reach it. */
+export interface AppDatabaseServer {
+    readonly host: string;
+    readonly port: number;
+    /** Done once the apps' roles exist (the store's `app-roles` step). */
+    readonly ready: readonly pulumi.Resource[];
+}
+
+/** What an app is given of its PostgreSQL database (stack output `apps`; the password in `appCredentials`). */
+export interface AppDatabaseOutput {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
+}
+
+/** `host:port` of an upstream as the proxy (and Prometheus) reach it. */
+function upstreamAddress(app: AppConfig, hostOf: (service: string) => string): string {
+    const u = app.upstream;
+    if (u.image !== undefined) return `${hostOf(appServiceName(app.name))}:${u.port}`;
+    if (u.service !== undefined) {
+        const [name, port] = u.service.split(":");
+        return `${name}.svc.cluster.local:${port}`;
+    }
+    return u.address!;
+}
+
+/**
+ * The users' apps (`apps` config): their routes at the proxy, the passwords of their databases,
+ * and, for an app given as an image, its workload, run by the platform like the platform's own
+ * services (limits, non-root, NetworkPolicies, logs and metrics from its declaration). An app
+ * given as an address or a Service is only routed to, and scraped when it declares metrics.
+ */
+export class Apps extends pulumi.ComponentResource {
+    /** Every route of every app, with the address the proxy sends it to. */
+    readonly routes: readonly AppProxyRoute[];
+    /** The host names the apps are routed by: the proxy's certificate carries them. */
+    readonly hostNames: readonly string[];
+    /** The passwords of the apps' logins on TimescaleDB, by the env var the `app-roles` step reads. Secret. */
+    readonly timescaleRoles: { readonly roles: ReturnType<typeof appDatabaseRoles>; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
+    /** Apps the platform does not run but scrapes (their own metrics endpoint). */
+    readonly externalMetrics: readonly ObservedService[];
+
+    private readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(
+        name: string,
+        private readonly args: { readonly apps: PlatformConfig["apps"]; readonly platform: Platform },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super("llm-platform:apps:Apps", name, {}, opts);
+        const hostOf = (s: string) => args.platform.hostOf(s);
+        this.routes = appProxyRoutes(args.apps, (app) => upstreamAddress(app, hostOf));
+        this.hostNames = [...new Set(args.apps.flatMap((a) => a.routes.flatMap((r) => (r.host ? [r.host] : []))))];
+        // One login per app with a database; the password changes only when the app's name does.
+        this.passwords = Object.fromEntries(
+            args.apps.filter((a) => appDatabase(a)).map((a) => [a.name, generatedPassword(`${appServiceName(a.name)}-postgres-password`, this)]),
+        );
+        const roles = appDatabaseRoles(args.apps, "timescale");
+        this.timescaleRoles = { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        this.externalMetrics = args.apps
+            .filter((a) => a.upstream.image === undefined && a.metrics)
+            .map((a) => ({
+                name: appServiceName(a.name),
+                observe: { metrics: { port: a.metrics!.port, path: a.metrics!.path, host: upstreamAddress(a, hostOf).split(":")[0] } },
+            }));
+    }
+
+    /** The database each app with one is given (the password is in `credentials`). */
+    databases(timescale: AppDatabaseServer | undefined): Readonly<Record<string, AppDatabaseOutput>> {
+        return Object.fromEntries(
+            this.args.apps.flatMap((a) => {
+                const db = appDatabase(a);
+                if (!db || db.store !== "timescale" || !timescale) return [];
+                return [[a.name, { host: timescale.host, port: timescale.port, database: db.database, user: db.role }]];
+            }),
+        );
+    }
+
+    /** Secret. Each app's database password and libpq URI. */
+    credentials(timescale: AppDatabaseServer | undefined): pulumi.Output<Record<string, { postgresPassword: string; postgresUrl: string }>> {
+        const dbs = this.databases(timescale);
+        return pulumi.secret(
+            pulumi.all(
+                Object.fromEntries(
+                    Object.entries(dbs).map(([app, d]) => [
+                        app,
+                        pulumi.all([this.passwords[app]]).apply(([password]) => ({ postgresPassword: password, postgresUrl: postgresUrl(d, password) })),
+                    ]),
+                ),
+            ),
+        ) as pulumi.Output<Record<string, { postgresPassword: string; postgresUrl: string }>>;
+    }
+
+    /** Runs the apps given as images, each after its database's roles exist. */
+    run(timescale: AppDatabaseServer | undefined) {
+        const dbs = this.databases(timescale);
+        for (const app of this.args.apps.filter((a) => a.upstream.image !== undefined)) {
+            const db = dbs[app.name];
+            this.args.platform.deploy(appSpec(app, db && { ...db, password: this.passwords[app.name], ready: timescale!.ready }), this);
+        }
+        this.registerOutputs({ routes: this.routes.length });
+    }
+}
+
+function postgresUrl(d: AppDatabaseOutput, password: string): string {
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=prefer`;
+}
+
+/** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
+export function appSpec(app: AppConfig, db?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] }): ServiceSpec {
+    const u = app.upstream;
+    const port = u.port!;
+    const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
+    return {
+        name: appServiceName(app.name),
+        image: u.image!,
+        env: { ...(u.env ?? {}), ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}) },
+        // The app's database login, as libpq's variables and one URL (Kubernetes: a Secret `app-<name>-env`).
+        secretEnv: db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : undefined,
+        ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
+        resources: appResources(u),
+        replicas: u.replicas ?? APP_DEFAULTS.replicas,
+        runAs: { uid, gid: u.runAsGid ?? uid },
+        healthCheck: {
+            command: u.healthCommand ? [...u.healthCommand] : [],
+            httpGet: u.healthPath ? { path: u.healthPath, port } : undefined,
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            retries: 3,
+            startPeriodSeconds: 30,
+        },
+        // Its database server, nothing else; the proxy (and Prometheus) call it.
+        talksTo: db ? [db.host] : [],
+        // Its login exists before it starts.
+        waitFor: db?.ready,
+        backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",
+        observe: {
+            metrics: app.metrics ? { port: app.metrics.port, path: app.metrics.path } : undefined,
+            logFormat: "plain",
+        },
+    };
+}
