@@ -114,10 +114,10 @@ describe("apps config", () => {
         for (const r of platformRoutes) assert.ok(PLATFORM_PATH_PREFIXES.some((p) => r.pattern.startsWith(`^${p}`)), r.pattern);
     });
 
-    it("refuses unknown stores, a store the stack lacks and the platform's own database and roles", () => {
-        rejects({ apps: [{ ...api, databases: { postgres: { store: "mysql" } } }] }, "apps.0.databases.postgres.store", '"timescale", "rds"');
+    it("refuses unknown stores (RDS app logins are not built yet) and the platform's own database and roles", () => {
+        rejects({ apps: [{ ...api, databases: { postgres: { store: "mysql" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale"');
         rejects({ apps: [{ ...api, databases: { mongo: {} } }] }, "apps.0.databases.mongo", "unknown key", "allowed keys: postgres");
-        rejects({ apps: [{ ...api, databases: { postgres: { store: "rds" } } }] }, "apps.0.databases.postgres.store", "no RDS instance");
+        rejects({ ...kubernetesEssentials, apps: [{ ...api, upstream: { service: "a.b:1" }, databases: { postgres: { store: "rds" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale"');
         rejects({ apps: [{ ...api, databases: { postgres: { store: "timescale", database: "llm_observatory" } } }] }, "apps.0.databases.postgres.database", "platform's own");
         rejects({ apps: [{ ...api, databases: { postgres: { store: "timescale", role: "llm_monitor" } } }] }, "apps.0.databases.postgres.role", "platform's own roles");
         rejects(

@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { dockerFootprint, footprintConfigOf, SizedContainer } from "../components/config/footprint";
 import { policyResources } from "../harness/policy-report";
+import { registeredContainers } from "../harness/stack-totals";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 import { PROJECT_DIR } from "../harness/stack-config";
 import { runPolicyPack } from "../policies/rules/offline";
@@ -38,6 +40,14 @@ describe("the example stack with two apps on docker (dev) under mocks", function
             assert.ok(c.inputs.networksAdvanced?.length > 0 || c.inputs.networkMode, `${name} is on the platform network`);
             assert.deepEqual(c.inputs.ports ?? [], [], `${name} publishes no port: the proxy is the way in`);
         }
+    });
+
+    it("counts the apps' containers and the roles step in the footprint sizing checks before anything exists", () => {
+        const described = (containers: readonly SizedContainer[]) => containers.map((c) => `${c.name} ${c.role} ${c.cpu} ${c.memoryMb} ${c.memoryReservationMb}`).sort();
+        const predicted = dockerFootprint(footprintConfigOf(run.config));
+        assert.ok(predicted.some((c) => c.name === "app-courses-api" && c.memoryMb === 1024));
+        assert.ok(predicted.some((c) => c.name === "timescale-app-roles"));
+        assert.deepEqual(described(predicted), described(registeredContainers(run)));
     });
 
     it("routes both apps in the proxy's config, the path one behind a key", () => {

@@ -102,8 +102,8 @@ export const appSchema = z.strictObject({
         .strictObject({
             postgres: z
                 .strictObject({
-                    /** `timescale`: a database on the platform's TimescaleDB; `rds`: on the RDS instance (the `aws` object). */
-                    store: z.enum(["timescale", "rds"]),
+                    /** `timescale`: a database on the platform's TimescaleDB (RDS app logins: not yet, docs/apps.md). */
+                    store: z.enum(["timescale"]),
                     database: identifier.optional(),
                     role: identifier.optional(),
                 })
@@ -138,13 +138,12 @@ export function appDatabase(app: Pick<AppConfig, "name" | "databases">) {
     return { store: pg.store, database: pg.database ?? base, role: pg.role ?? base };
 }
 
-/** Roles the platform's PostgreSQL servers already have: the superuser, the exporter's login, RDS's master and admin roles. */
-const PLATFORM_ROLES = ["postgres", MONITOR_ROLE, "app_admin", "rdsadmin", "public"] as const;
+/** Roles TimescaleDB's server already has (the superuser, the exporter's login) and PostgreSQL's PUBLIC. */
+const PLATFORM_ROLES = ["postgres", MONITOR_ROLE, "public"] as const;
 
 interface AppsCheckInput {
     readonly platform: "docker" | "kubernetes";
     readonly apps: readonly AppConfig[];
-    readonly aws?: unknown;
     readonly tls: { readonly hostnames: readonly string[] };
     readonly timescale: { readonly database: string };
 }
@@ -217,9 +216,6 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
 
         const db = appDatabase(app);
         if (db) {
-            if (db.store === "rds" && (c.platform !== "kubernetes" || c.aws === undefined)) {
-                issue(at("databases", "postgres", "store"), 'is "rds", but this stack has no RDS instance (kubernetes with the aws object): use "timescale"');
-            }
             if (db.store === "timescale" && db.database === c.timescale.database) {
                 issue(at("databases", "postgres", "database"), `is ${db.database}, the platform's own TimescaleDB database: give the app a database of its own`);
             }

@@ -92,7 +92,6 @@ export function configSchemaFor(preset: Preset) {
         maintenance: maintenanceSchema,
         rotation: rotationSchema,
         aws: awsSchema,
-        apps: appsSchema,
         sqlserver: service(
             "sqlserver",
             preset,
@@ -262,6 +261,7 @@ export function configSchemaFor(preset: Preset) {
                     .default([]),
             })
             .prefault({}),
+        apps: appsSchema,
     })
     .superRefine((c, ctx) => {
         const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
