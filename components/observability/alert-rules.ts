@@ -21,6 +21,8 @@ export interface AlertRule {
     readonly summary: string;
     /** What to look at first: the runbook hint shown in every notification. */
     readonly runbook: string;
+    /** More labels on the alert (an app's alerts name the app: one rule per app, each distinct). */
+    readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface AlertGroup {
@@ -398,20 +400,22 @@ function appRules(t: AlertThresholds, app: string): AlertRule[] {
         {
             alert: "AppErrorRateHigh",
             expr:
-                `label_replace(100 * sum(rate(${PROXY_REQUESTS_METRIC}{${route},status=~"5.."}[5m])) / sum(rate(${PROXY_REQUESTS_METRIC}{${route}}[5m])), "app", "${app}", "", "") ` +
+                `100 * sum(rate(${PROXY_REQUESTS_METRIC}{${route},status=~"5.."}[5m])) / sum(rate(${PROXY_REQUESTS_METRIC}{${route}}[5m])) ` +
                 `> ${t.proxyErrorRatePercent}`,
             for: FOR.proxyErrors,
             severity: "critical",
+            labels: { app },
             summary: `{{ $value | printf "%.2f" }}% of app ${app}'s requests fail with 5xx (threshold ${t.proxyErrorRatePercent}%)`,
             runbook: `Kibana: proxy access logs with route ${appServiceName(app)} and status >= 500 (upstream_status: 502/504 mean the app did not answer), then the app's own logs (service ${appServiceName(app)}).`,
         },
         {
             alert: "AppLatencyP95High",
             expr:
-                `label_replace(histogram_quantile(0.95, sum by (le) (rate(${PROXY_DURATION_METRIC}_bucket{${route}}[5m]))), "app", "${app}", "", "") ` +
+                `histogram_quantile(0.95, sum by (le) (rate(${PROXY_DURATION_METRIC}_bucket{${route}}[5m]))) ` +
                 `> ${t.proxyLatencyP95Seconds}`,
             for: FOR.proxyLatency,
             severity: "warning",
+            labels: { app },
             summary: `App ${app}'s p95 request time at the proxy is {{ $value | humanizeDuration }} (threshold ${t.proxyLatencyP95Seconds}s)`,
             runbook: `Grafana proxy dashboard, route ${appServiceName(app)}: the app's upstream_response_time against request_time tells the app from the network.`,
         },
@@ -430,7 +434,7 @@ export function renderAlertRules(
             alert: r.alert,
             expr: r.expr,
             for: r.for,
-            labels: { severity: typeof r.severity === "string" ? r.severity : `{{ $labels.${r.severity.fromLabel} }}` },
+            labels: { severity: typeof r.severity === "string" ? r.severity : `{{ $labels.${r.severity.fromLabel} }}`, ...r.labels },
             annotations: { summary: r.summary, runbook: r.runbook },
         })),
     }));
