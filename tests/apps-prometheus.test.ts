@@ -54,6 +54,14 @@ describe("apps' scrape jobs and alerts under promtool", function () {
         assert.deepEqual(jobs["app-legacy"].static_configs[0].targets, ["10.20.0.5:9200"]);
     });
 
+    it("gives each app a row of Grafana's apps dashboard, from the same route label", () => {
+        const grafana = (stack.named(CONTAINER, "grafana").inputs.uploads as { file: string; content: string }[]).find((u) => u.file === "/etc/grafana/dashboards/llm-apps.json");
+        assert.ok(grafana, "llm-apps.json provisioned");
+        const panels = JSON.parse(grafana.content).panels as { title: string; targets: { expr: string }[] }[];
+        assert.deepEqual(panels.map((p) => p.title.split(":")[0]), ["courses-api", "courses-api", "legacy", "legacy"]);
+        assert.ok(panels[2].targets.every((t) => t.expr.includes('route="app-legacy"')));
+    });
+
     it("passes promtool check config, the apps' rules included", function () {
         const promtool = requireTool(this, "promtool", "prometheus");
         const r = run(promtool, ["check", "config", path.join(dir, "prometheus.yml")]);

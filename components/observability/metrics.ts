@@ -223,7 +223,7 @@ export class Metrics extends pulumi.ComponentResource {
         const datasources = pulumi
             .output(args.elasticsearch)
             .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
-        const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases.databases.length > 0);
+        const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases.databases.length > 0, c.apps.map((a) => a.name));
         deploy({
             name: "grafana",
             backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",
