@@ -187,10 +187,11 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appDatabaseServer = { host: timescale.host, port: timescale.port, ready: timescale.initialized };
+
+    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations, appUsers: apps?.redisUsers }, parent);
+    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: { host: redis.host, port: redis.port } };
     // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
-    apps?.run(appDatabaseServer);
-    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations }, parent);
+    apps?.run(appStores);
     const qdrant = new Qdrant(
         h.qdrant,
         { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform, rotations },
@@ -308,14 +309,14 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             grafanaAdminPassword: metrics?.grafanaAdminPassword,
             elasticPassword: logs?.elasticPassword,
             kibanaAnalystPassword: logs?.analystPassword,
-            apps: apps?.credentials(appDatabaseServer),
+            apps: apps?.credentials(appStores),
         }),
         sqlserverDatabase: sqlserver.database,
         timescaleDatabase: timescale.database,
         qdrantCollection: qdrant.collection,
         embeddingDimensions: config.ollama.embeddingDimensions,
-        /** Each app's routes and its database (user, database, host; the password in `credentials.apps`). */
-        apps: apps ? appOutputs(config.apps, apps.databases(appDatabaseServer)) : undefined,
+        /** Each app's routes, database and Redis user (the passwords in `credentials.apps`). */
+        apps: apps ? appOutputs(config.apps, apps.given(appStores)) : undefined,
         initialization: platform.initResults,
         ...(awsPieces ? { aws: awsPieces.outputs } : {}),
     };
@@ -324,8 +325,6 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
 }
 
 /** What each app was given: its routes as clients reach them, and its database. */
-function appOutputs(apps: PlatformConfig["apps"], databases: ReturnType<Apps["databases"]>) {
-    return Object.fromEntries(
-        apps.map((a) => [a.name, { routes: a.routes.map((r) => r.pathPrefix ?? `https://${r.host}/`), database: databases[a.name] }]),
-    );
+function appOutputs(apps: PlatformConfig["apps"], given: ReturnType<Apps["given"]>) {
+    return Object.fromEntries(apps.map((a) => [a.name, { routes: a.routes.map((r) => r.pathPrefix ?? `https://${r.host}/`), ...given[a.name] }]));
 }

@@ -116,7 +116,7 @@ describe("apps config", () => {
 
     it("refuses unknown stores (RDS app logins are not built yet) and the platform's own database and roles", () => {
         rejects({ apps: [{ ...api, databases: { postgres: { store: "mysql" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale"');
-        rejects({ apps: [{ ...api, databases: { mongo: {} } }] }, "apps.0.databases.mongo", "unknown key", "allowed keys: postgres");
+        rejects({ apps: [{ ...api, databases: { mongo: {} } }] }, "apps.0.databases.mongo", "unknown key", "allowed keys: postgres, redis");
         rejects({ ...kubernetesEssentials, apps: [{ ...api, upstream: { service: "a.b:1" }, databases: { postgres: { store: "rds" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale"');
         rejects({ apps: [{ ...api, databases: { postgres: { store: "timescale", database: "llm_observatory" } } }] }, "apps.0.databases.postgres.database", "platform's own");
         rejects({ apps: [{ ...api, databases: { postgres: { store: "timescale", role: "llm_monitor" } } }] }, "apps.0.databases.postgres.role", "platform's own roles");
@@ -125,6 +125,16 @@ describe("apps config", () => {
             "apps.1.databases.postgres.role",
             "already the role of app courses-api",
         );
+    });
+
+    it("refuses Redis key prefixes that overlap between apps or hold glob characters", () => {
+        rejects(
+            { apps: [{ ...api, databases: { redis: { keyPrefix: "courses:" } } }, { ...frontend, databases: { redis: { keyPrefix: "courses:web:" } } }] },
+            "apps.1.databases.redis.keyPrefix",
+            "overlaps \"courses:\" of app courses-api",
+        );
+        rejects({ apps: [{ ...api, databases: { redis: { keyPrefix: "courses*" } } }] }, "apps.0.databases.redis.keyPrefix", "no glob characters");
+        assert.deepEqual(problems({ apps: [{ ...api, databases: { redis: {} } }, { ...frontend, databases: { redis: {} } }] }), []);
     });
 
     it("names an unknown key inside an app with the keys allowed there", () => {

@@ -77,6 +77,19 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.equal(envOf(run.named(CONTAINER, "app-frontend")).PGPASSWORD, undefined, "an app without a database gets none");
     });
 
+    it("gives the app a Redis user limited to its key prefix, with the password's hash in redis.conf", () => {
+        const app = envOf(run.named(CONTAINER, "app-courses-api"));
+        assert.equal(app.REDIS_USERNAME, "app-courses-api");
+        assert.equal(app.REDIS_KEY_PREFIX, "courses:");
+        assert.match(app.REDIS_URL, /^redis:\/\/app-courses-api:[^@]+@redis:6379\/0$/);
+        const conf = upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf");
+        const hash = require("crypto").createHash("sha256").update(app.REDIS_PASSWORD).digest("hex");
+        assert.ok(conf.includes(`user app-courses-api on #${hash} resetkeys ~courses:* resetchannels &courses:* -@all +@all -@dangerous`), conf);
+        assert.ok(!conf.includes(app.REDIS_PASSWORD));
+        assert.deepEqual(run.outputs.apps["courses-api"].redis, { host: "redis", port: 6379, user: "app-courses-api", keyPrefix: "courses:" });
+        assert.equal(run.outputs.credentials.apps["courses-api"].redisPassword, app.REDIS_PASSWORD);
+    });
+
     it("scrapes the app's metrics endpoint and alerts on its 5xx rate and latency", () => {
         const prometheus = run.named(CONTAINER, "prometheus");
         assert.match(upload(prometheus, "/etc/prometheus/prometheus.yml"), /job_name: app-courses-api\n\s+metrics_path: \/metrics\n\s+static_configs:\n\s+- targets:\n\s+- app-courses-api:8001/);
@@ -143,11 +156,11 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         assert.equal(k8s("kubernetes:apps/v1:Deployment", "app-frontend").inputs.spec.template.spec.securityContext.runAsUser, 101);
     });
 
-    it("lets the app reach its database and nothing else, and the proxy and Prometheus reach the app", () => {
+    it("lets the app reach its stores and nothing else, and the proxy and Prometheus reach the app", () => {
         const flows = k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-courses-api").inputs.spec;
         assert.deepEqual(
             flows.egress.map((e: any) => e.to[0].podSelector?.matchLabels?.["app.kubernetes.io/name"]),
-            ["timescale"],
+            ["timescale", "redis"],
         );
         assert.deepEqual(k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-frontend").inputs.spec.egress, []);
         assert.deepEqual(flows.ingress[0].ports, [{ protocol: "TCP", port: 8001 }]);

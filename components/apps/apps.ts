@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DEFAULTS, appDatabase, appResources, appServiceName } from "../config/apps";
+import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword } from "../generated-secret";
 import { ObservedService, Platform, ServiceSpec } from "../platform/types";
@@ -16,7 +16,21 @@ export interface AppDatabaseServer {
     readonly ready: readonly pulumi.Resource[];
 }
 
-/** What an app is given of its PostgreSQL database (stack output `apps`; the password in `appCredentials`). */
+/** The stores an app's databases live on. */
+export interface AppStores {
+    readonly timescale?: AppDatabaseServer;
+    readonly redis?: { readonly host: string; readonly port: number };
+}
+
+/** What an app is given of its Redis user (stack output `apps`; the password in `credentials.apps`). */
+export interface AppRedisOutput {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly keyPrefix: string;
+}
+
+/** What an app is given of its PostgreSQL database (stack output `apps`; the password in `credentials.apps`). */
 export interface AppDatabaseOutput {
     readonly host: string;
     readonly port: number;
@@ -51,6 +65,9 @@ export class Apps extends pulumi.ComponentResource {
     /** Apps the platform does not run but scrapes (their own metrics endpoint). */
     readonly externalMetrics: readonly ObservedService[];
 
+    /** The apps' Redis ACL users, each with its key prefix and password. Secret. */
+    readonly redisUsers: readonly { readonly app: string; readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
+
     private readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(
@@ -68,6 +85,12 @@ export class Apps extends pulumi.ComponentResource {
         );
         const roles = appDatabaseRoles(args.apps, "timescale");
         this.timescaleRoles = { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        this.redisUsers = args.apps.flatMap((a) => {
+            const keyPrefix = appRedisPrefix(a);
+            if (keyPrefix === undefined) return [];
+            const name = appServiceName(a.name);
+            return [{ app: a.name, name, keyPrefix, password: generatedPassword(`${name}-redis-password`, this) }];
+        });
         this.externalMetrics = args.apps
             .filter((a) => a.upstream.image === undefined && a.metrics)
             .map((a) => ({
@@ -76,41 +99,59 @@ export class Apps extends pulumi.ComponentResource {
             }));
     }
 
-    /** The database each app with one is given (the password is in `credentials`). */
-    databases(timescale: AppDatabaseServer | undefined): Readonly<Record<string, AppDatabaseOutput>> {
+    /** The database and Redis user each app is given (the passwords are in `credentials`). */
+    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; redis?: AppRedisOutput }>> {
         return Object.fromEntries(
-            this.args.apps.flatMap((a) => {
+            this.args.apps.map((a) => {
                 const db = appDatabase(a);
-                if (!db || db.store !== "timescale" || !timescale) return [];
-                return [[a.name, { host: timescale.host, port: timescale.port, database: db.database, user: db.role }]];
+                const redisUser = this.redisUsers.find((u) => u.app === a.name);
+                return [
+                    a.name,
+                    {
+                        database: db && stores.timescale ? { host: stores.timescale.host, port: stores.timescale.port, database: db.database, user: db.role } : undefined,
+                        redis: redisUser && stores.redis ? { host: stores.redis.host, port: stores.redis.port, user: redisUser.name, keyPrefix: redisUser.keyPrefix } : undefined,
+                    },
+                ];
             }),
         );
     }
 
-    /** Secret. Each app's database password and libpq URI. */
-    credentials(timescale: AppDatabaseServer | undefined): pulumi.Output<Record<string, { postgresPassword: string; postgresUrl: string }>> {
-        const dbs = this.databases(timescale);
-        return pulumi.secret(
-            pulumi.all(
-                Object.fromEntries(
-                    Object.entries(dbs).map(([app, d]) => [
-                        app,
-                        pulumi.all([this.passwords[app]]).apply(([password]) => ({ postgresPassword: password, postgresUrl: postgresUrl(d, password) })),
-                    ]),
-                ),
-            ),
-        ) as pulumi.Output<Record<string, { postgresPassword: string; postgresUrl: string }>>;
+    /** Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), Redis (`redis://user:password@host:port/0`). */
+    credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, string>>> {
+        const given = this.given(stores);
+        const entries = Object.entries(given).map(([app, g]) => {
+            const redisUser = this.redisUsers.find((u) => u.app === app);
+            return [
+                app,
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? ""]).apply(([pg, redis]) => ({
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl(g.database, pg) } : {}),
+                    ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
+                })),
+            ];
+        });
+        return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, string>>>;
     }
 
     /** Runs the apps given as images, each after its database's roles exist. */
-    run(timescale: AppDatabaseServer | undefined) {
-        const dbs = this.databases(timescale);
+    run(stores: AppStores) {
+        const given = this.given(stores);
         for (const app of this.args.apps.filter((a) => a.upstream.image !== undefined)) {
-            const db = dbs[app.name];
-            this.args.platform.deploy(appSpec(app, db && { ...db, password: this.passwords[app.name], ready: timescale!.ready }), this);
+            const g = given[app.name];
+            const redisUser = this.redisUsers.find((u) => u.app === app.name);
+            this.args.platform.deploy(
+                appSpec(app, {
+                    database: g.database && { ...g.database, password: this.passwords[app.name], ready: stores.timescale!.ready },
+                    redis: g.redis && { ...g.redis, password: redisUser!.password },
+                }),
+                this,
+            );
         }
         this.registerOutputs({ routes: this.routes.length });
     }
+}
+
+function redisUrl(r: AppRedisOutput, password: string): string {
+    return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
 function postgresUrl(d: AppDatabaseOutput, password: string): string {
@@ -118,16 +159,33 @@ function postgresUrl(d: AppDatabaseOutput, password: string): string {
 }
 
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
-export function appSpec(app: AppConfig, db?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] }): ServiceSpec {
+export function appSpec(
+    app: AppConfig,
+    stores: {
+        readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
+        readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+    } = {},
+): ServiceSpec {
     const u = app.upstream;
     const port = u.port!;
     const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
+    const { database: db, redis } = stores;
     return {
         name: appServiceName(app.name),
         image: u.image!,
-        env: { ...(u.env ?? {}), ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}) },
-        // The app's database login, as libpq's variables and one URL (Kubernetes: a Secret `app-<name>-env`).
-        secretEnv: db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : undefined,
+        env: {
+            ...(u.env ?? {}),
+            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}),
+            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
+        },
+        // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
+        secretEnv:
+            db || redis
+                ? {
+                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : {}),
+                      ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
+                  }
+                : undefined,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
         resources: appResources(u),
         replicas: u.replicas ?? APP_DEFAULTS.replicas,
@@ -140,8 +198,8 @@ export function appSpec(app: AppConfig, db?: AppDatabaseOutput & { readonly pass
             retries: 3,
             startPeriodSeconds: 30,
         },
-        // Its database server, nothing else; the proxy (and Prometheus) call it.
-        talksTo: db ? [db.host] : [],
+        // Its stores, nothing else; the proxy (and Prometheus) call it.
+        talksTo: [...(db ? [db.host] : []), ...(redis ? [redis.host] : [])],
         // Its login exists before it starts.
         waitFor: db?.ready,
         backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",

@@ -108,6 +108,15 @@ export const appSchema = z.strictObject({
                     role: identifier.optional(),
                 })
                 .optional(),
+            /** A Redis (Valkey) ACL user `app-<name>` limited to keys and channels under this prefix. */
+            redis: z
+                .strictObject({
+                    keyPrefix: z
+                        .string()
+                        .regex(/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/, "must be a key prefix of letters, digits and : _ . - (no glob characters), e.g. courses:")
+                        .optional(),
+                })
+                .optional(),
         })
         .prefault({}),
 });
@@ -141,6 +150,12 @@ export function appDatabase(app: Pick<AppConfig, "name" | "databases">) {
 /** Roles TimescaleDB's server already has (the superuser, the exporter's login) and PostgreSQL's PUBLIC. */
 const PLATFORM_ROLES = ["postgres", MONITOR_ROLE, "public"] as const;
 
+/** The key prefix of an app's Redis user: `<name>:` unless the config names one. */
+export function appRedisPrefix(app: Pick<AppConfig, "name" | "databases">): string | undefined {
+    const redis = app.databases.redis;
+    return redis ? (redis.keyPrefix ?? `${app.name}:`) : undefined;
+}
+
 interface AppsCheckInput {
     readonly platform: "docker" | "kubernetes";
     readonly apps: readonly AppConfig[];
@@ -154,6 +169,7 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
     const prefixes: { prefix: string; at: (string | number)[]; app: string }[] = [];
     const hosts = new Map<string, string>();
     const roles = new Map<string, string>();
+    const redisPrefixes: { prefix: string; app: string }[] = [];
     c.apps.forEach((app, i) => {
         const at = (...rest: (string | number)[]) => ["apps", i, ...rest];
         if (names.has(app.name)) issue(at("name"), `is ${JSON.stringify(app.name)}, already the name of apps[${names.get(app.name)}]: every app needs its own name`);
@@ -213,6 +229,13 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
                 else hosts.set(r.host, app.name);
             }
         });
+
+        const prefix = appRedisPrefix(app);
+        if (prefix !== undefined) {
+            const other = redisPrefixes.find((p) => p.prefix.startsWith(prefix) || prefix.startsWith(p.prefix));
+            if (other) issue(at("databases", "redis", "keyPrefix"), `is ${JSON.stringify(prefix)}, which overlaps ${JSON.stringify(other.prefix)} of app ${other.app}: one app's keys must not be another's`);
+            redisPrefixes.push({ prefix, app: app.name });
+        }
 
         const db = appDatabase(app);
         if (db) {
