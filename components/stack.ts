@@ -106,7 +106,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       config: config.aws,
                       foundation: awsFoundation,
                       namePrefix,
-                      hostnames: config.tls.hostnames,
+                      // The apps' host names too: the ALB's certificate and DNS aliases cover them.
+                      hostnames: [...config.tls.hostnames, ...(apps?.hostNames ?? [])],
                       kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
                       proxy: {
                           serviceName: h.proxy,

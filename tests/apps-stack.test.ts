@@ -196,6 +196,23 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         assert.deepEqual(mandatory, []);
     });
 
+    it("puts the host app's name on the ALB's certificate and in DNS, after the platform's own name", () => {
+        const cert = run.resources.find((r) => r.type === "aws:acm/certificate:Certificate");
+        assert.ok(cert, "an ACM certificate");
+        assert.equal(cert!.inputs.domainName, run.config.tls.hostnames[0]);
+        assert.ok(cert!.inputs.subjectAlternativeNames.includes("courses.example.com"));
+        const alias = run.resources.find((r) => r.type === "aws:route53/record:Record" && r.inputs.name === "courses.example.com");
+        assert.equal(alias?.inputs.type, "A");
+    });
+
+    it("gives the canary proxy the apps' routes from the same generator", async () => {
+        const canary = await runStack("prod", { exampleUserValues: true, overrides: { ...EXAMPLE, "llm-platform:proxy": { canary: { weight: 10 } } } });
+        const files = (name: string) => canary.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === name)!.inputs.data;
+        const conf = (name: string) => Object.values(files(name)).find((v) => typeof v === "string" && v.includes("worker_processes")) as string;
+        assert.match(conf("proxy-canary-files"), /server_name courses\.example\.com;/);
+        assert.equal(conf("proxy-canary-files"), conf("proxy-files"), "same image, same config");
+    });
+
     it("routes a Service of another namespace with egress to that namespace only", async () => {
         const other = await runStack("prod", {
             exampleUserValues: true,
