@@ -10,6 +10,7 @@ import * as https from "https";
 import * as path from "path";
 import { parseConfig } from "../components/config/load";
 import { appProxyRoutes } from "../components/proxy/app-routes";
+import { renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { ProxyUnderTest, startProxy } from "./helpers/nginx-proxy";
 
@@ -159,5 +160,25 @@ describe("apps behind the proxy under a real nginx", function () {
         assert.ok(routeOf("/courses/list").includes("app-courses-api"), JSON.stringify(lines.slice(0, 3)));
         assert.ok(routeOf("/courses/list").includes("app-frontend"), "the host app's route, whatever the path");
         assert.deepEqual([...new Set(routeOf("/index.html"))], ["other"], "the platform's server: not an app");
+    });
+});
+
+describe("apps' host servers for the pinned NGINX", () => {
+    it("use the http2 syntax the image's NGINX takes, as the platform's server does", () => {
+        const config = parseConfig({ apps: [{ name: "frontend", upstream: { address: "frontend:8080" }, routes: [{ host: "courses.example.com" }] }] });
+        const render = (nginxVersion: string) =>
+            renderNginxConf({
+                nginxVersion,
+                resolver: "127.0.0.11",
+                tlsDir: "/etc/nginx/tls",
+                publicHttpsPort: 443,
+                upstreams: [],
+                clientMaxBodyMb: 1,
+                upstreamTimeoutSeconds: 10,
+                auth: { keysFile: "/k", ratePerSecond: 1, burst: 0 },
+                apps: appProxyRoutes(config.apps, () => "frontend:8080"),
+            });
+        assert.match(render("1.30.5"), /listen 443 ssl;\n\s+http2 on;\n\s+server_name courses\.example\.com;/);
+        assert.match(render("1.22.1"), /listen 443 ssl http2;\n\s+server_name courses\.example\.com;/);
     });
 });
