@@ -77,6 +77,12 @@ describe("apps config", () => {
         rejects({ apps: [{ ...frontend, upstream: { image: frontend.upstream.image } }] }, "apps.0.upstream.port", "required");
     });
 
+    it("refuses an address that is one of the platform's own services", () => {
+        for (const address of ["prometheus:9090", "timescale:5432", "node-exporter:9100", "timescale-exporter:9187", "fluent-bit:2020"]) {
+            rejects({ apps: [{ ...api, upstream: { address } }] }, "apps.0.upstream.address", "the platform's own services");
+        }
+    });
+
     it("keeps each upstream form to the platform that can route to it (and police it)", () => {
         rejects({ ...kubernetesEssentials, apps: [api] }, "apps.0.upstream.address", "for docker stacks");
         rejects({ apps: [{ ...api, upstream: { service: "courses.apps:8001" } }] }, "apps.0.upstream.service", "Kubernetes Service");

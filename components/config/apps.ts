@@ -161,6 +161,8 @@ interface AppsCheckInput {
     readonly apps: readonly AppConfig[];
     readonly tls: { readonly hostnames: readonly string[] };
     readonly timescale: { readonly database: string };
+    /** The platform's own services by their host names on the network (`node-exporter`, `timescale`). */
+    readonly platformServices: readonly string[];
 }
 
 /** Rules across apps and the rest of the config: upstream forms per platform, route collisions, stores. */
@@ -198,6 +200,10 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
             if (u.port !== undefined && app.metrics && app.metrics.port === u.port && app.metrics.path === "/") {
                 issue(at("metrics", "path"), "must not be / on the app's own port: it would scrape the app's home page");
             }
+        }
+        const addressHost = u.address?.slice(0, u.address.lastIndexOf(":"));
+        if (addressHost !== undefined && (c.platformServices.includes(addressHost) || c.platformServices.some((s) => addressHost === `${s}-exporter`))) {
+            issue(at("upstream", "address"), `is ${JSON.stringify(u.address)}, one of the platform's own services: an app route would open it past the proxy's checks`);
         }
         if (u.address !== undefined && c.platform !== "docker") {
             issue(at("upstream", "address"), "is for docker stacks: on kubernetes give the app's Service (upstream.service) or its image, so a NetworkPolicy can name what the proxy reaches");

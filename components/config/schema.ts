@@ -322,7 +322,7 @@ export function configSchemaFor(preset: Preset) {
         checkAlertThresholds(c.observability, issue);
         checkMaintenanceConfig(c, issue);
         checkRotationConfig(c, issue);
-        checkAppsConfig(c, issue);
+        checkAppsConfig({ ...c, platformServices: serviceNames.map((n) => n.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`)) }, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);
