@@ -68,8 +68,12 @@ describe("apps behind the proxy under a real nginx", function () {
                 setTimeout(() => res.end("second"), 1000);
                 return;
             }
-            res.setHeader("x-seen-upgrade", `${req.headers.upgrade ?? "none"}/${req.headers.connection ?? "none"}`);
             res.end(`frontend ${req.url}`);
+        });
+        // An upgrade is switched and then echoes what it gets, as a WebSocket server's raw stream would.
+        frontendStub.on("upgrade", (_req, socket) => {
+            socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+            socket.on("data", (d) => socket.write(`echo ${d}`));
         });
         await new Promise<void>((r) => frontendStub!.listen(0, "127.0.0.1", r));
         const frontendAddress = `127.0.0.1:${(frontendStub.address() as any).port}`;
@@ -80,6 +84,7 @@ describe("apps behind the proxy under a real nginx", function () {
                     upstream: { address: "courses-api.internal:8001" },
                     routes: [{ pathPrefix: "/courses", stripPrefix: true, apiKey: true, rateLimit: { perSecond: 1, burst: 0 }, maxBodyMb: 1 }],
                 },
+                { name: "reports", upstream: { address: "reports.internal:8002" }, routes: [{ pathPrefix: "/reports", timeouts: { readSeconds: 1 } }] },
                 {
                     name: "frontend",
                     upstream: { address: "frontend.internal:8080" },
@@ -92,7 +97,9 @@ describe("apps behind the proxy under a real nginx", function () {
             rate: { perSecond: 100, burst: 100 },
             answer: (req, res) => {
                 res.setHeader("x-seen-authorization", req.headers.authorization ?? "none");
-                res.end(`courses-api ${req.url}`);
+                // The reports app takes 2 s for /reports/slow: longer than its route's read timeout.
+                if (req.url === "/reports/slow") setTimeout(() => res.end("late"), 2000);
+                else res.end(`courses-api ${req.url}`);
             },
             routes: async (stub) => ollamaRoutes(stub),
             // Each app to its own stub (the config's addresses are where the platform would reach them).
@@ -130,6 +137,12 @@ describe("apps behind the proxy under a real nginx", function () {
         assert.equal(r.status, 413);
     });
 
+    it("answers 504 when the app takes longer than its route's read timeout", async () => {
+        assert.equal((await call(port, "/reports/fast")).status, 200, "an open route: no key needed");
+        const slow = await call(port, "/reports/slow");
+        assert.equal(slow.status, 504);
+    });
+
     it("routes the host app to its own stub on every path, without a key, and answers 503 beyond its rate", async () => {
         const first = await call(port, "/courses/list", { host: "courses.example.com" });
         assert.equal(first.status, 200, `${first.body} ${proxy!.stderr()}`);
@@ -140,10 +153,31 @@ describe("apps behind the proxy under a real nginx", function () {
         assert.equal((await call(port, "/index.html")).status, 404);
     });
 
-    it("passes WebSocket upgrade headers and streams the host app's answers as they come", async () => {
+    it("switches WebSocket upgrades through to the app and streams the host app's answers as they come", async () => {
         await pause(1100);
-        const upgraded = await call(port, "/socket", { host: "courses.example.com", headers: { Upgrade: "websocket", Connection: "Upgrade" } });
-        assert.equal(upgraded.headers["x-seen-upgrade"], "websocket/upgrade");
+        // A real switch: 101 through the proxy, then both ways over the same connection.
+        const echoed = await new Promise<string>((resolve, reject) => {
+            const req = https.request({
+                host: "127.0.0.1",
+                port,
+                path: "/socket",
+                servername: "courses.example.com",
+                rejectUnauthorized: false,
+                headers: { Host: "courses.example.com", Upgrade: "websocket", Connection: "Upgrade" },
+            });
+            req.on("upgrade", (res, socket) => {
+                assert.equal(res.statusCode, 101);
+                socket.once("data", (d) => {
+                    socket.destroy();
+                    resolve(String(d));
+                });
+                socket.write("hello");
+            });
+            req.on("response", (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+            req.on("error", reject);
+            req.end();
+        });
+        assert.equal(echoed, "echo hello");
         await pause(1100);
         const streamed = await call(port, "/stream", { host: "courses.example.com" });
         assert.equal(streamed.body, "first second");
