@@ -71,7 +71,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const h = SERVICE_HOSTS;
 
     // The users' apps: their routes and database logins are known before the proxy and the stores exist.
-    const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform }, parent) : undefined;
+    const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform, rotations: config.rotation }, parent) : undefined;
 
     const certificates = new Certificates(
         "tls",

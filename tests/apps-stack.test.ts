@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { dockerFootprint, footprintConfigOf, SizedContainer } from "../components/config/footprint";
+import { rotatableSecrets } from "../components/config/rotation";
 import { policyResources } from "../harness/policy-report";
 import { registeredContainers } from "../harness/stack-totals";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
@@ -88,6 +89,22 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.ok(!conf.includes(app.REDIS_PASSWORD));
         assert.deepEqual(run.outputs.apps["courses-api"].redis, { host: "redis", port: 6379, user: "app-courses-api", keyPrefix: "courses:" });
         assert.equal(run.outputs.credentials.apps["courses-api"].redisPassword, app.REDIS_PASSWORD);
+    });
+
+    it("rotates an app's logins with npm run rotate's generations: the step, redis.conf and the app take the new ones", async () => {
+        const names = rotatableSecrets(run.config).map((s) => s.name);
+        for (const r of run.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword" && x.name.startsWith("app-"))) {
+            assert.ok(names.includes(r.name), `${r.name} rotates`);
+        }
+        const rotated = await runStack("dev", {
+            overrides: { ...EXAMPLE, "llm-platform:rotation": { "app-courses-api-postgres-password": { generation: 1 }, "app-courses-api-redis-password": { generation: 1 } } },
+        });
+        const before = envOf(run.named(CONTAINER, "app-courses-api"));
+        const after = envOf(rotated.named(CONTAINER, "app-courses-api"));
+        assert.notEqual(after.PGPASSWORD, before.PGPASSWORD);
+        assert.notEqual(after.REDIS_PASSWORD, before.REDIS_PASSWORD);
+        assert.equal(envOf(rotated.named(CONTAINER, "timescale-app-roles")).APP_PASSWORD_COURSES_API, after.PGPASSWORD);
+        assert.ok(rotated.resources.some((r) => r.name === "app-courses-api-postgres-password-r1"));
     });
 
     it("scrapes the app's metrics endpoint and alerts on its 5xx rate and latency", () => {

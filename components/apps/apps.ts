@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
-import { generatedPassword } from "../generated-secret";
+import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { ObservedService, Platform, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
 import { appDatabaseRoles } from "./databases";
@@ -72,24 +72,23 @@ export class Apps extends pulumi.ComponentResource {
 
     constructor(
         name: string,
-        private readonly args: { readonly apps: PlatformConfig["apps"]; readonly platform: Platform },
+        private readonly args: { readonly apps: PlatformConfig["apps"]; readonly platform: Platform; readonly rotations?: Rotations },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super("llm-platform:apps:Apps", name, {}, opts);
         const hostOf = (s: string) => args.platform.hostOf(s);
         this.routes = appProxyRoutes(args.apps, (app) => upstreamAddress(app, hostOf));
         this.hostNames = [...new Set(args.apps.flatMap((a) => a.routes.flatMap((r) => (r.host ? [r.host] : []))))];
-        // One login per app with a database; the password changes only when the app's name does.
-        this.passwords = Object.fromEntries(
-            args.apps.filter((a) => appDatabase(a)).map((a) => [a.name, generatedPassword(`${appServiceName(a.name)}-postgres-password`, this)]),
-        );
+        // One login per app and store; a new generation (`npm run rotate`) replaces it at once (rotation.ts: configured).
+        const password = (secret: string) => rotatingSecret(secret, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
+        this.passwords = Object.fromEntries(args.apps.filter((a) => appDatabase(a)).map((a) => [a.name, password(`${appServiceName(a.name)}-postgres-password`)]));
         const roles = appDatabaseRoles(args.apps, "timescale");
         this.timescaleRoles = { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
         this.redisUsers = args.apps.flatMap((a) => {
             const keyPrefix = appRedisPrefix(a);
             if (keyPrefix === undefined) return [];
             const name = appServiceName(a.name);
-            return [{ app: a.name, name, keyPrefix, password: generatedPassword(`${name}-redis-password`, this) }];
+            return [{ app: a.name, name, keyPrefix, password: password(`${name}-redis-password`) }];
         });
         this.externalMetrics = args.apps
             .filter((a) => a.upstream.image === undefined && a.metrics)
