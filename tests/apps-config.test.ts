@@ -3,10 +3,11 @@
  * platform's own routes the apps must stay clear of are the ones the proxy really serves.
  */
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../components/config/load";
+import { parseConfig } from "../components/config/load";
 import { observabilityRoutes } from "../components/observability/routes";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { PLATFORM_PATH_PREFIXES, prefixesCollide } from "../components/proxy/reserved";
+import { problems, rejects } from "./helpers/config-problems";
 
 const kubernetesEssentials = { platform: "kubernetes", backup: { enabled: false }, kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] }, ollama: { gpu: false } };
 
@@ -20,23 +21,6 @@ const frontend = {
     upstream: { image: "nginxinc/nginx-unprivileged:1.29.3-alpine", port: 8080, healthCommand: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], healthPath: "/" },
     routes: [{ host: "courses.example.com" }],
 };
-
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseConfig(raw);
-        return [];
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return (e as ConfigError).problems.flatMap((p) => p.split("\n  - "));
-    }
-}
-
-function rejects(raw: Record<string, unknown>, key: string, ...fragments: string[]) {
-    const found = problems(raw);
-    const match = found.find((p) => p.startsWith(`llm-platform:${key} `) || p.startsWith(`llm-platform:${key}:`));
-    assert.ok(match, `expected a problem with llm-platform:${key}; got:\n${found.join("\n")}`);
-    for (const f of fragments) assert.ok(match.includes(f), `"${match}" should mention "${f}"`);
-}
 
 describe("apps config", () => {
     it("accepts two apps, one by path with a key, one by host without, with defaults filled", () => {
