@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Apps } from "./apps/apps";
 import { AwsFoundation } from "./aws/foundation";
 import { CloudwatchReader } from "./aws/cloudwatch-reader";
 import { keptNames } from "./aws/names";
@@ -69,11 +70,14 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const parent = { parent: root };
     const h = SERVICE_HOSTS;
 
+    // The users' apps: their routes and database logins are known before the proxy and the stores exist.
+    const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform, rotations: config.rotation }, parent) : undefined;
+
     const certificates = new Certificates(
         "tls",
         {
             organization: `llm-platform ${stack}`,
-            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames])],
+            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames, ...(apps?.hostNames ?? [])])],
             ipAddresses: ["127.0.0.1"],
             validityDays: config.tls.validityDays,
             renewBeforeDays: config.tls.renewBeforeDays,
@@ -103,7 +107,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       config: config.aws,
                       foundation: awsFoundation,
                       namePrefix,
-                      hostnames: config.tls.hostnames,
+                      // The apps' host names too: the ALB's certificate and DNS aliases cover them.
+                      hostnames: [...config.tls.hostnames, ...(apps?.hostNames ?? [])],
                       kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
                       proxy: {
                           serviceName: h.proxy,
@@ -150,6 +155,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             }),
             metrics: config.observability.metrics,
             rotations,
+            apps: apps?.routes,
         },
         parent,
     );
@@ -172,10 +178,22 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     );
     const timescale = new Timescale(
         h.timescale,
-        { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, monitoring: config.observability.metrics, rotations },
+        {
+            config: config.timescale,
+            backup: config.backup,
+            maintenance: config.maintenance,
+            platform,
+            monitoring: config.observability.metrics,
+            rotations,
+            appDatabases: apps?.timescaleRoles,
+        },
         parent,
     );
-    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations }, parent);
+
+    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations, appUsers: apps?.redisUsers }, parent);
+    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: { host: redis.host, port: redis.port } };
+    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
+    apps?.run(appStores);
     const qdrant = new Qdrant(
         h.qdrant,
         { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform, rotations },
@@ -274,6 +292,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   grafanaAdminPasswordPrevious: grafanaAdmin?.previous,
                   elasticsearch: logs?.grafanaDatasource,
                   managed,
+                  externalServices: apps?.externalMetrics,
               },
               parent,
           )
@@ -323,14 +342,22 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             grafanaAdminPassword: metrics?.grafanaAdminPassword,
             elasticPassword: logs?.elasticPassword,
             kibanaAnalystPassword: logs?.analystPassword,
+            apps: apps?.credentials(appStores),
         }),
         sqlserverDatabase: sqlserver.database,
         timescaleDatabase: timescale.database,
         qdrantCollection: qdrant.collection,
         embeddingDimensions: config.ollama.embeddingDimensions,
+        /** Each app's routes, database and Redis user (the passwords in `credentials.apps`). */
+        apps: apps ? appOutputs(config.apps, apps.given(appStores)) : undefined,
         initialization: platform.initResults,
         ...(awsPieces ? { aws: awsPieces.outputs } : {}),
     };
     root.complete(outputs);
     return outputs;
+}
+
+/** What each app was given: its routes as clients reach them, and its database. */
+function appOutputs(apps: PlatformConfig["apps"], given: ReturnType<Apps["given"]>) {
+    return Object.fromEntries(apps.map((a) => [a.name, { routes: a.routes.map((r) => r.pathPrefix ?? `https://${r.host}/`), ...given[a.name] }]));
 }

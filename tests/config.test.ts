@@ -4,20 +4,10 @@ import { defaultImages } from "../components/config/images";
 import { dockerFootprint, footprintConfigOf, footprintTotals } from "../components/config/footprint";
 import { EngineFacts } from "../components/machine";
 import { cpusRoundTrips, nearestRoundTripCpus } from "../components/platform/docker/provider-forms";
+import { problems, rejects } from "./helpers/config-problems";
 
 /** What a kubernetes stack must say besides its services: the cluster, the domain, the load balancer's ports. */
 const kubernetesEssentials = { kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] } };
-
-/** The problems a config produces, or [] when it is valid. */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseConfig(raw);
-        return [];
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return (e as ConfigError).problems.flatMap((p) => p.split("\n  - "));
-    }
-}
 
 /** The problems a config produces on this Docker engine, or [] when it fits. */
 function problemsOn(raw: Record<string, unknown>, dockerEngine: EngineFacts, stack?: string): string[] {
@@ -28,13 +18,6 @@ function problemsOn(raw: Record<string, unknown>, dockerEngine: EngineFacts, sta
         assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
         return (e as ConfigError).problems;
     }
-}
-
-function rejects(raw: Record<string, unknown>, key: string, ...fragments: string[]) {
-    const found = problems(raw);
-    const match = found.find((p) => p.startsWith(`llm-platform:${key}`));
-    assert.ok(match, `expected a problem with llm-platform:${key}; got:\n${found.join("\n")}`);
-    for (const f of fragments) assert.ok(match.includes(f), `"${match}" should mention "${f}"`);
 }
 
 describe("config validation", () => {

@@ -22,15 +22,24 @@ const docFiles = () => fs.readdirSync(DOCS).filter((f) => f.endsWith(".md")).map
 const read = (file: string) => fs.readFileSync(file, "utf8");
 const rel = (file: string) => path.relative(PROJECT_DIR, file);
 
-/** Every leaf key of the config schema (`sqlserver.cpu`, `aws.loadBalancer.waf.enabled`, `tls.hostnames`), objects walked. */
+/**
+ * Every leaf key of the config schema (`sqlserver.cpu`, `aws.loadBalancer.waf.enabled`, `tls.hostnames`), objects walked,
+ * and the items of a top-level list of objects as `list[]` (`apps[].routes[].pathPrefix`).
+ */
 function schemaLeaves(schema: z.ZodType = configSchema, prefix: string[] = []): string[] {
-    const shape = (unwrap(schema) as z.ZodObject).shape;
+    const inner = unwrap(schema);
+    // A top-level list of objects (`apps`) and the lists inside its items; a list inside a service's object (gpuTolerations) is one key.
+    const walked = prefix.length === 1 || prefix.some((p) => p.endsWith("[]"));
+    if (walked && inner instanceof z.ZodArray && (unwrap(inner.element as z.ZodType) as z.ZodObject).shape) {
+        return schemaLeaves(inner.element as z.ZodType, [...prefix.slice(0, -1), `${prefix.at(-1)}[]`]);
+    }
+    const shape = (inner as z.ZodObject).shape;
     if (!shape) return [prefix.join(".")];
     return Object.entries(shape).flatMap(([key, child]) => schemaLeaves(child as z.ZodType, [...prefix, key]));
 }
 const isLeaf = (key: string) => schemaLeaves().includes(key);
 const isObject = (key: string) => {
-    const s = schemaAt(key.split("."));
+    const s = schemaAt(key.replace(/\[\]/g, ".0").split("."));
     return s !== undefined && (unwrap(s) as z.ZodObject).shape !== undefined;
 };
 
@@ -52,7 +61,7 @@ function keysOfRow(firstCell: string): { keys: string[]; unknown: string[] } {
             continue;
         }
         const key = token.startsWith(".") ? [...parent, token.slice(1)].join(".") : token;
-        if (!/^[A-Za-z][\w]*(\.[\w]+)*$/.test(key)) continue;
+        if (!/^[A-Za-z]\w*(\[\])?(\.\w+(\[\])?)*$/.test(key)) continue;
         parent = key.split(".").slice(0, -1);
         if (isLeaf(key)) keys.push(key);
         else if (!isObject(key) && (key.includes(".") || token.startsWith("."))) unknown.push(token);

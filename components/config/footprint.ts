@@ -1,6 +1,7 @@
 import { BACKUP_SCHEDULER_SIZE, JVM_STEP_SIZE, Sizing, STEP_SIZE } from "./presets";
 import type { MaintenanceConfig } from "./maintenance";
 import type { RotationConfig } from "./rotation";
+import { appResources, appServiceName } from "./apps";
 import { serviceNames } from "./schema";
 
 /** Why a container runs: the machine holds services, node agents and schedulers all the time, steps during `up`. */
@@ -24,6 +25,8 @@ export interface FootprintConfig {
     readonly maintenance: MaintenanceConfig;
     readonly rotation: RotationConfig;
     readonly services: Sized;
+    /** The apps (`apps` config): those the platform runs, and whether any has a database on TimescaleDB. */
+    readonly apps?: { readonly run: readonly ({ readonly name: string } & Sizing)[]; readonly timescaleDatabases: boolean };
 }
 
 /**
@@ -66,6 +69,7 @@ export function dockerFootprint(c: FootprintConfig): SizedContainer[] {
     service("timescale", "timescale");
     if (rotating("timescale-password")) step("timescale-rotate-password");
     step("timescale-migrate");
+    if (c.apps?.timescaleDatabases) step("timescale-app-roles");
     scheduler("timescale", "full");
     tasks("timescale", m.postgresAnalyze, m.postgresBloatCheck);
     service("redis", "redis");
@@ -99,12 +103,27 @@ export function dockerFootprint(c: FootprintConfig): SizedContainer[] {
         step("kibana-data-view");
         service("fluent-bit", "fluentBit", "node-agent");
     }
+    for (const app of c.apps?.run ?? []) containers.push({ name: appServiceName(app.name), role: "service", ...pick(app) });
     return containers;
 }
 
+/** What the footprint reads of an app. */
+interface FootprintApp {
+    readonly name: string;
+    readonly upstream: { readonly image?: string; readonly cpu?: number; readonly memoryMb?: number; readonly cpuReservation?: number; readonly memoryReservationMb?: number };
+    readonly databases: { readonly postgres?: { readonly store: string } };
+}
+
 /** What the footprint reads of a validated config (reservations resolved). */
-export function footprintConfigOf(c: Pick<FootprintConfig, "observability" | "backup" | "maintenance" | "rotation"> & { readonly [service: string]: unknown }): FootprintConfig {
+export function footprintConfigOf(
+    c: Pick<FootprintConfig, "observability" | "backup" | "maintenance" | "rotation"> & { readonly apps?: readonly FootprintApp[] } & { readonly [service: string]: unknown },
+): FootprintConfig {
+    const apps = c.apps ?? [];
     return {
+        apps: {
+            run: apps.filter((a) => a.upstream.image !== undefined).map((a) => ({ name: a.name, ...appResources(a.upstream) })),
+            timescaleDatabases: apps.some((a) => a.databases.postgres?.store === "timescale"),
+        },
         observability: c.observability,
         backup: c.backup,
         maintenance: c.maintenance,

@@ -261,11 +261,17 @@ export function allowedKeysAt(path: string[]): string[] {
     return shape ? Object.keys(shape) : [];
 }
 
-/** The schema of the key at this path (objects only: a list's or a record's items are not walked). */
+/** The schema of the key at this path (objects and lists' items; a record's entries are not walked). */
 export function schemaAt(path: readonly string[]): z.ZodType | undefined {
     let schema: z.ZodType = configSchema;
     for (const segment of path) {
-        const shape = (unwrap(schema) as z.ZodObject).shape;
+        const inner = unwrap(schema);
+        // A list's items (`apps.0.upstream`): every item has the same schema.
+        if (inner instanceof z.ZodArray && /^\d+$/.test(segment)) {
+            schema = inner.element as z.ZodType;
+            continue;
+        }
+        const shape = (inner as z.ZodObject).shape;
         if (!shape || !(segment in shape)) return undefined;
         schema = shape[segment] as z.ZodType;
     }

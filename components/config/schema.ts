@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../platform/docker/provider-forms";
 import { alertThresholdsShape, checkAlertThresholds } from "./alert-thresholds";
+import { appsSchema, checkAppsConfig } from "./apps";
 import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
@@ -260,6 +261,7 @@ export function configSchemaFor(preset: Preset) {
                     .default([]),
             })
             .prefault({}),
+        apps: appsSchema,
     })
     .superRefine((c, ctx) => {
         const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -320,6 +322,7 @@ export function configSchemaFor(preset: Preset) {
         checkAlertThresholds(c.observability, issue);
         checkMaintenanceConfig(c, issue);
         checkRotationConfig(c, issue);
+        checkAppsConfig({ ...c, platformServices: serviceNames.map((n) => n.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`)) }, issue);
 
         const t = c.timescale;
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);

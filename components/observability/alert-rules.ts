@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { AlertThresholds } from "../config/alert-thresholds";
+import { appServiceName } from "../config/apps";
 import { NodeLayout } from "./node-layout";
 
 /** Metrics the log shipper derives from the proxy's JSON access log. */
@@ -20,6 +21,8 @@ export interface AlertRule {
     readonly summary: string;
     /** What to look at first: the runbook hint shown in every notification. */
     readonly runbook: string;
+    /** More labels on the alert (an app's alerts name the app: one rule per app, each distinct). */
+    readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface AlertGroup {
@@ -82,7 +85,7 @@ function twoLevels(
 export function alertGroups(
     t: AlertThresholds,
     layout: Pick<NodeLayout, "inspect" | "containerLabel">,
-    managed: { readonly databases?: readonly ManagedDatabase[] } = {},
+    managed: { readonly databases?: readonly ManagedDatabase[]; readonly apps?: readonly string[] } = {},
 ): AlertGroup[] {
     const { inspect, containerLabel: name } = layout;
     const cpu = { warning: t.cpuWarningPercent, critical: t.cpuCriticalPercent };
@@ -339,6 +342,8 @@ export function alertGroups(
     ];
     const databases = managed.databases ?? [];
     if (databases.length > 0) groups.push({ name: "llm-platform.managed-services", rules: managedDatabaseRules(t, databases) });
+    const apps = managed.apps ?? [];
+    if (apps.length > 0) groups.push({ name: "llm-platform.apps", rules: apps.flatMap((app) => appRules(t, app)) });
     return groups;
 }
 
@@ -385,11 +390,43 @@ function managedDatabaseRules(t: AlertThresholds, databases: readonly ManagedDat
     return rules;
 }
 
+/**
+ * An app's 5xx share and p95 latency at the proxy (its requests carry `route="app-<name>"` in the
+ * access-log metrics), with the proxy's thresholds: one alert per app, labelled with it.
+ */
+function appRules(t: AlertThresholds, app: string): AlertRule[] {
+    const route = `route="${appServiceName(app)}"`;
+    return [
+        {
+            alert: "AppErrorRateHigh",
+            expr:
+                `100 * sum(rate(${PROXY_REQUESTS_METRIC}{${route},status=~"5.."}[5m])) / sum(rate(${PROXY_REQUESTS_METRIC}{${route}}[5m])) ` +
+                `> ${t.proxyErrorRatePercent}`,
+            for: FOR.proxyErrors,
+            severity: "critical",
+            labels: { app },
+            summary: `{{ $value | printf "%.2f" }}% of app ${app}'s requests fail with 5xx (threshold ${t.proxyErrorRatePercent}%)`,
+            runbook: `Kibana: proxy access logs with route ${appServiceName(app)} and status >= 500 (upstream_status: 502/504 mean the app did not answer), then the app's own logs (service ${appServiceName(app)}).`,
+        },
+        {
+            alert: "AppLatencyP95High",
+            expr:
+                `histogram_quantile(0.95, sum by (le) (rate(${PROXY_DURATION_METRIC}_bucket{${route}}[5m]))) ` +
+                `> ${t.proxyLatencyP95Seconds}`,
+            for: FOR.proxyLatency,
+            severity: "warning",
+            labels: { app },
+            summary: `App ${app}'s p95 request time at the proxy is {{ $value | humanizeDuration }} (threshold ${t.proxyLatencyP95Seconds}s)`,
+            runbook: `Grafana proxy dashboard, route ${appServiceName(app)}: the app's upstream_response_time against request_time tells the app from the network.`,
+        },
+    ];
+}
+
 /** The rules file Prometheus loads. */
 export function renderAlertRules(
     t: AlertThresholds,
     layout: Pick<NodeLayout, "inspect" | "containerLabel">,
-    managed: { readonly databases?: readonly ManagedDatabase[] } = {},
+    managed: { readonly databases?: readonly ManagedDatabase[]; readonly apps?: readonly string[] } = {},
 ): string {
     const groups = alertGroups(t, layout, managed).map((g) => ({
         name: g.name,
@@ -397,7 +434,7 @@ export function renderAlertRules(
             alert: r.alert,
             expr: r.expr,
             for: r.for,
-            labels: { severity: typeof r.severity === "string" ? r.severity : `{{ $labels.${r.severity.fromLabel} }}` },
+            labels: { severity: typeof r.severity === "string" ? r.severity : `{{ $labels.${r.severity.fromLabel} }}`, ...r.labels },
             annotations: { summary: r.summary, runbook: r.runbook },
         })),
     }));

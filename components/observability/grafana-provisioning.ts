@@ -1,3 +1,4 @@
+import { appServiceName } from "../config/apps";
 import { stringify } from "yaml";
 import { ObservedService } from "../platform/types";
 import { BACKUP_METRIC, PROXY_DURATION_METRIC, PROXY_REQUESTS_METRIC, TASK_METRICS } from "./alert-rules";
@@ -139,6 +140,28 @@ function proxy() {
     ]);
 }
 
+/** A row per app (`apps` config): its traffic, 5xx share and p95 at the proxy, by its route label. */
+function appsDashboard(apps: readonly string[]) {
+    return dashboard(
+        "llm-apps",
+        "LLM platform: apps",
+        apps.flatMap((app) => {
+            const route = `{route="${appServiceName(app)}"}`;
+            return [
+                { title: `${app}: requests per second by status`, type: "timeseries" as const, unit: "reqps", queries: [{ expr: `sum by (status) (rate(${PROXY_REQUESTS_METRIC}${route}[5m]))`, legend: "{{status}}" }] },
+                {
+                    title: `${app}: p95 request time and 5xx share`,
+                    type: "timeseries" as const,
+                    queries: [
+                        { expr: `histogram_quantile(0.95, sum by (le) (rate(${PROXY_DURATION_METRIC}_bucket${route}[5m])))`, legend: "p95 (s)" },
+                        { expr: `sum(rate(${PROXY_REQUESTS_METRIC}{route="${appServiceName(app)}",status=~"5.."}[5m])) / sum(rate(${PROXY_REQUESTS_METRIC}${route}[5m]))`, legend: "5xx share" },
+                    ],
+                },
+            ];
+        }),
+    );
+}
+
 function dataStores() {
     return dashboard("llm-datastores", "LLM platform: data stores", [
         {
@@ -273,7 +296,15 @@ function managedServices() {
 }
 
 /** The dashboards, by file name; `managed`: the stack has managed services (RDS) to show. */
-export function grafanaDashboards(services: readonly ObservedService[], containerLabel: string, managed = false): Record<string, string> {
-    const all = [overview(services), proxy(), dataStores(), containers(containerLabel), diagnostics(), ...(managed ? [managedServices()] : [])];
+export function grafanaDashboards(services: readonly ObservedService[], containerLabel: string, managed = false, apps: readonly string[] = []): Record<string, string> {
+    const all = [
+        overview(services),
+        proxy(),
+        dataStores(),
+        containers(containerLabel),
+        diagnostics(),
+        ...(managed ? [managedServices()] : []),
+        ...(apps.length > 0 ? [appsDashboard(apps)] : []),
+    ];
     return Object.fromEntries(all.map((d) => [`${d.uid}.json`, JSON.stringify(d, null, 2)]));
 }

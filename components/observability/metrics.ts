@@ -51,6 +51,8 @@ export interface MetricsArgs {
     readonly elasticsearch?: pulumi.Input<GrafanaDatasourceArgs["elasticsearch"]>;
     /** Prod on AWS: the managed services watched through CloudWatch (alerts and a dashboard of their own). */
     readonly managed?: ManagedServices;
+    /** Services the platform does not run but scrapes: the apps it only routes to. */
+    readonly externalServices?: readonly ObservedService[];
 }
 
 const wget = (port: number, path: string) => ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
@@ -170,6 +172,7 @@ export class Metrics extends pulumi.ComponentResource {
             ...platform.services,
             { name: "grafana", observe: grafanaObserve },
             { name: "prometheus", observe: prometheusObserve },
+            ...(args.externalServices ?? []),
         ];
         this.prometheusConf = renderPrometheusConf({
             services,
@@ -179,7 +182,7 @@ export class Metrics extends pulumi.ComponentResource {
             blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
             hostOf: (s) => platform.hostOf(s),
         });
-        this.alertRules = renderAlertRules(o, layout, managedDatabases);
+        this.alertRules = renderAlertRules(o, layout, { ...managedDatabases, apps: c.apps.map((a) => a.name) });
         const tokenFiles: ServiceFile[] = services
             .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
             .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
@@ -220,7 +223,7 @@ export class Metrics extends pulumi.ComponentResource {
         const datasources = pulumi
             .output(args.elasticsearch)
             .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
-        const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases.databases.length > 0);
+        const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases.databases.length > 0, c.apps.map((a) => a.name));
         deploy({
             name: "grafana",
             backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",

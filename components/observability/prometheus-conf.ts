@@ -50,7 +50,7 @@ export function scrapeTargets(services: readonly ObservedService[], hostOf: (ser
         if (m) {
             targets.push({
                 job: s.name,
-                address: `${hostOf(s.name)}:${m.port}`,
+                address: `${m.host ?? hostOf(s.name)}:${m.port}`,
                 path: m.path,
                 bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
                 perNode: isNodeAgent(s),

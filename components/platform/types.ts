@@ -143,6 +143,8 @@ export interface Observability {
     readonly metrics?: {
         readonly port: number;
         readonly path: string;
+        /** Where the endpoint lives when it is not the service's own host (an app the platform only routes to). */
+        readonly host?: string;
         /** Sent as `Authorization: Bearer` (e.g. Qdrant's API key). Secret. */
         readonly bearerToken?: pulumi.Input<string>;
         /** The series carry their own `job`/`instance` labels, which scraping keeps (a Pushgateway). */

@@ -1,3 +1,5 @@
+import { AppProxyRoute, appHostServers, appPathLocations, appRateZones, appRouteMapEntries } from "./app-routes";
+
 export interface Upstream {
     /** Name of the route, used for the NGINX variable. */
     readonly name: string;
@@ -54,6 +56,8 @@ export interface NginxConfArgs {
     readonly listen?: { readonly http: number; readonly https: number };
     /** Port of the `stub_status` server for the metrics exporter (never published); none when unset. */
     readonly statusPort?: number;
+    /** The users' apps' routes (`apps` config): locations by path prefix, servers by host name. */
+    readonly apps?: readonly AppProxyRoute[];
 }
 
 /** Name of the JSON access-log format: one object per request, parsed by the log pipeline. */
@@ -86,12 +90,12 @@ function accessLogFormat(): string {
 }
 
 /** The route name of a request, from the same patterns the locations use ("other" for the rest). */
-function routeMap(upstreams: readonly Upstream[]): string {
+function routeMap(upstreams: readonly Upstream[], apps: readonly AppProxyRoute[]): string {
     const lines = upstreams.map((u) => `        "~${u.pattern}" ${u.name};`).join("\n");
     return `    map $uri $llm_route {
         default other;
 ${lines}
-    }
+${appRouteMapEntries(apps)}    }
 `;
 }
 
@@ -198,6 +202,25 @@ export function renderNginxConf(a: NginxConfArgs): string {
     const portSuffix = a.publicHttpsPort === 443 ? "" : `:${a.publicHttpsPort}`;
     const paths = a.paths ?? IMAGE_PATHS;
     const listen = a.listen ?? { http: 80, https: 443 };
+    const apps = a.apps ?? [];
+    const listenHttps = (suffix = "") => `        listen ${listen.https} ssl${http2Directive ? "" : " http2"}${suffix};\n${http2Directive ? "        http2 on;\n" : ""}`;
+    // The same TLS for the platform's server and each app's host.
+    const serverTls = (indent: string) =>
+        [
+            `ssl_certificate ${a.tlsDir}/tls.crt;`,
+            `ssl_certificate_key ${a.tlsDir}/tls.key;`,
+            "ssl_protocols TLSv1.2 TLSv1.3;",
+            `ssl_ciphers ${TLS12_CIPHERS};`,
+            "ssl_prefer_server_ciphers off;",
+            "ssl_session_cache shared:TLS:10m;",
+            "ssl_session_timeout 1d;",
+            "ssl_session_tickets off;",
+            "",
+            'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;',
+            "add_header X-Content-Type-Options nosniff always;",
+        ]
+            .map((l) => (l ? `${indent}${l}` : ""))
+            .join("\n") + "\n";
     const temp = paths.tempDir
         ? ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `    ${k}_temp_path ${paths.tempDir}/${k};`).join("\n") + "\n"
         : "";
@@ -241,7 +264,7 @@ ${temp}    server_tokens off;
     limit_req_zone $llm_client zone=per_client:10m rate=${a.auth.ratePerSecond}r/s;
     limit_req_status 429;
     limit_req_log_level warn;
-${routeMap(a.upstreams)}
+${appRateZones(apps)}${routeMap(a.upstreams, apps)}
     server {
         listen ${listen.http} default_server;
         server_name _;
@@ -258,21 +281,9 @@ ${routeMap(a.upstreams)}
     }
 
     server {
-        listen ${listen.https} ssl${http2Directive ? "" : " http2"} default_server;
-${http2Directive ? "        http2 on;\n" : ""}        server_name _;
+${listenHttps(" default_server")}        server_name _;
 
-        ssl_certificate ${a.tlsDir}/tls.crt;
-        ssl_certificate_key ${a.tlsDir}/tls.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_ciphers ${TLS12_CIPHERS};
-        ssl_prefer_server_ciphers off;
-        ssl_session_cache shared:TLS:10m;
-        ssl_session_timeout 1d;
-        ssl_session_tickets off;
-
-        add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
-        add_header X-Content-Type-Options nosniff always;
-
+${serverTls("        ")}
         location = /healthz {
             access_log off;
             default_type text/plain;
@@ -280,10 +291,10 @@ ${http2Directive ? "        http2 on;\n" : ""}        server_name _;
         }
 
 ${a.upstreams.map((u) => proxyLocation(u, a.upstreamTimeoutSeconds, a.auth)).join("\n")}
-        location / {
+${apps.some((r) => r.pathPrefix) ? `${appPathLocations(apps)}\n` : ""}        location / {
             return 404;
         }
     }
-${statusServer(a.statusPort)}}
+${appHostServers(apps, serverTls, listenHttps())}${statusServer(a.statusPort)}}
 `;
 }

@@ -4,6 +4,7 @@ import { generatedApiKey, Rotations, rotatingSecret } from "../generated-secret"
 import { resourcesOf } from "../platform/resources";
 import { Platform, ServiceFile, ServiceSpec } from "../platform/types";
 import { PROXY_STOP_DELAY_SECONDS } from "./draining";
+import { AppProxyRoute } from "./app-routes";
 import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, Upstream } from "./nginx-conf";
 
 export const PROXY_HTTPS_PORT = 443;
@@ -32,6 +33,8 @@ export interface TlsProxyArgs {
     readonly metrics?: boolean;
     /** The generations of its API keys (`rotation` config): a rotated key's previous one stays accepted until revoked. */
     readonly rotations?: Rotations;
+    /** The users' apps' routes (`apps` config), each with the address it goes to. */
+    readonly apps?: readonly AppProxyRoute[];
 }
 
 /** Ollama endpoints that serve inference; the model-management API (pull, push, create, delete, copy) is not exposed. */
@@ -82,6 +85,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 upstreamTimeoutSeconds: c.upstreamTimeoutSeconds,
                 auth: { keysFile: API_KEYS_FILE, ratePerSecond: c.rateLimitPerSecond, burst: c.rateLimitBurst },
                 statusPort: args.metrics ? PROXY_STATUS_PORT : undefined,
+                apps: args.apps,
             });
         this.nginxConf = confFor(c.image);
 
@@ -106,7 +110,7 @@ export class TlsProxy extends pulumi.ComponentResource {
             rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
             replicas: c.replicas,
             // Every upstream host, so the platform lets the proxy reach exactly those.
-            talksTo: [...new Set(upstreams.map((u) => u.target.split(":")[0]))],
+            talksTo: [...new Set([...upstreams, ...(args.apps ?? [])].map((u) => u.target.split(":")[0]))],
             // The image's nginx user (uid 101, Alpine): where the platform enforces it the whole
             // server runs unprivileged, writing only its pid (/tmp) and request buffers.
             runAs: { uid: 101, gid: 101 },

@@ -6,6 +6,23 @@ export interface RedisConfArgs {
     readonly evictionPolicy: string;
     readonly appendfsync: "always" | "everysec" | "no";
     readonly bind?: string;
+    /** ACL users of the apps (`apps[].databases.redis`), each limited to its key prefix. */
+    readonly appUsers?: readonly RedisAppUser[];
+}
+
+export interface RedisAppUser {
+    readonly name: string;
+    /** SHA-256 of the password, hex: the file never holds the password itself. */
+    readonly passwordSha256: string;
+    readonly keyPrefix: string;
+}
+
+/**
+ * An app's user: its keys and Pub/Sub channels under its prefix, every command but the
+ * dangerous ones (FLUSHALL, KEYS, CONFIG, DEBUG, ...), so it can neither read nor wipe the others'.
+ */
+function aclLine(u: RedisAppUser): string {
+    return `user ${u.name} on #${u.passwordSha256} resetkeys ~${u.keyPrefix}* resetchannels &${u.keyPrefix}* -@all +@all -@dangerous\n`;
 }
 
 /**
@@ -35,7 +52,7 @@ tcp-keepalive 300
 timeout 0
 loglevel notice
 logfile ""
-`;
+${(a.appUsers ?? []).map(aclLine).join("")}`;
 }
 
 /** Server and CLI binaries and the config path of a Redis or Valkey image. */

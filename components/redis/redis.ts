@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { backupJobs, BackupSettings } from "../backup/job";
 import { DrillSettings, drillTasks } from "../backup/tasks";
@@ -19,6 +20,8 @@ export interface RedisArgs {
     readonly platform: Platform;
     /** The generations of its password (`rotation` config): the server takes the new one at its restart. */
     readonly rotations?: Rotations;
+    /** The apps' ACL users (`apps[].databases.redis`), each with its key prefix and password (secret). */
+    readonly appUsers?: readonly { readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
 }
 
 /** Redis-protocol cache and queue (Valkey by default: same protocol, BSD licence). */
@@ -33,7 +36,8 @@ export class Redis extends pulumi.ComponentResource {
         const c = args.config;
         const flavor = redisFlavor(c.image);
         this.password = rotatingSecret(`${name}-password`, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
-        const conf = this.password.apply((password) =>
+        const appUsers = args.appUsers ?? [];
+        const conf = pulumi.all([this.password, ...appUsers.map((u) => u.password)]).apply(([password, ...appPasswords]) =>
             renderRedisConf({
                 port: REDIS_PORT,
                 dataDir: "/data",
@@ -41,6 +45,7 @@ export class Redis extends pulumi.ComponentResource {
                 maxMemoryMb: redisMaxMemoryMb(c.memoryMb),
                 evictionPolicy: c.evictionPolicy,
                 appendfsync: c.appendfsync,
+                appUsers: appUsers.map((u, i) => ({ name: u.name, keyPrefix: u.keyPrefix, passwordSha256: createHash("sha256").update(appPasswords[i]).digest("hex") })),
             }),
         );
 

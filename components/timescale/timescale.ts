@@ -11,6 +11,7 @@ import { migrationStep } from "../migrations/step";
 import { diagnosticsSettings, renderDiagnosticsSql } from "./diagnostics-sql";
 import { POSTGRES_ANALYZE_SCRIPT, POSTGRES_BLOAT_SCRIPT } from "./maintenance-scripts";
 import { TIMESCALE_MIGRATIONS } from "./migration-plan";
+import { AppDatabaseRole, renderAppRolesSql } from "./app-roles-sql";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
 import { renderObservabilityPolicies } from "./policies-sql";
 import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "./rotate-password-script";
@@ -29,6 +30,8 @@ export interface TimescaleArgs {
     readonly monitoring?: boolean;
     /** The generations of its secrets (`rotation` config). */
     readonly rotations?: Rotations;
+    /** The apps' own databases and logins (`apps[].databases.postgres` on `timescale`), each password by its env var. Secret. */
+    readonly appDatabases?: { readonly roles: readonly AppDatabaseRole[]; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
 }
 
 /** PostgreSQL flags derived from the container's memory limit (and the slow-query threshold), applied at every start. */
@@ -55,6 +58,8 @@ export class Timescale extends pulumi.ComponentResource {
     readonly user = "postgres";
     /** Secret. */
     readonly password: pulumi.Output<string>;
+    /** Done once every step has run (the apps' roles among them). */
+    readonly initialized: readonly pulumi.Resource[];
 
     constructor(name: string, args: TimescaleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:Timescale", name, {}, opts);
@@ -156,6 +161,21 @@ export class Timescale extends pulumi.ComponentResource {
                           },
                       ]
                     : []),
+                ...(args.appDatabases && args.appDatabases.roles.length > 0
+                    ? [
+                          {
+                              name: "app-roles",
+                              ...afterRotation,
+                              image: c.image,
+                              entrypoint: ["psql"],
+                              command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", "/tmp/llm-platform-app-roles.sql"],
+                              secretEnv: { PGPASSWORD: this.password, ...args.appDatabases.passwords },
+                              files: [{ path: "/tmp/llm-platform-app-roles.sql", content: renderAppRolesSql(args.appDatabases.roles) }],
+                              resources: stepResources,
+                              runAs: POSTGRES_USER,
+                          },
+                      ]
+                    : []),
             ],
             backups,
             scheduledTasks: [
@@ -175,7 +195,9 @@ export class Timescale extends pulumi.ComponentResource {
                 ...drillTasks(args.backup, backups, { cpu: 1, memoryMb: 512, cpuReservation: 0.1, memoryReservationMb: 64 }),
             ],
         };
-        this.host = args.platform.deploy(spec, this).host;
+        const deployed = args.platform.deploy(spec, this);
+        this.host = deployed.host;
+        this.initialized = deployed.initialized;
         this.registerOutputs({ host: this.host });
     }
 

@@ -21,7 +21,8 @@ export const proxyAuthRequired: ResourceValidationPolicy = {
         "Every nginx `location` that passes requests upstream (proxy_pass, grpc_pass, ...) checks authentication: " +
         "`auth_request` or `auth_basic` in effect (set in the location, its server or http, not `off`), or an " +
         "`if (...) { return 401; }` (or 403) in the location or its server, e.g. `if ($llm_client = \"\") { return 401; }` " +
-        "with a `map $http_authorization $llm_client` at http level. Locations that answer themselves (`return 200`) need none.",
+        "with a `map $http_authorization $llm_client` at http level. Locations that answer themselves (`return 200`) need none; " +
+        "an app route the config declares open (`apiKey: false`) says so with `set $llm_public_route <app>;`.",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, reportViolation) => {

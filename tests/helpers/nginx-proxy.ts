@@ -10,6 +10,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { AppProxyRoute } from "../../components/proxy/app-routes";
 import { renderApiKeyMap, renderNginxConf, Upstream } from "../../components/proxy/nginx-conf";
 import { freePort } from "./ports";
 import { requireTool } from "./tools";
@@ -56,7 +57,10 @@ export interface ProxyUnderTest {
 
 export async function startProxy(
     ctx: Mocha.Context,
-    a: { keys: Readonly<Record<string, string | readonly string[]>>; rate: { perSecond: number; burst: number }; answer: http.RequestListener; routes: (stub: string, dir: string) => Promise<Upstream[]> },
+    a: { keys: Readonly<Record<string, string | readonly string[]>>; rate: { perSecond: number; burst: number }; answer: http.RequestListener; routes: (stub: string, dir: string) => Promise<Upstream[]>;
+        /** The apps' routes (`apps` config), when the test has any; `stub` is the stub upstream's address. */
+        apps?: (stub: string) => readonly AppProxyRoute[];
+    },
 ): Promise<ProxyUnderTest> {
     const nginxBin = requireTool(ctx, "nginx", "nginx");
     const openssl = requireTool(ctx, "openssl", "openssl");
@@ -83,6 +87,7 @@ export async function startProxy(
         auth: { keysFile: path.join(dir, "api-keys.map"), ratePerSecond: a.rate.perSecond, burst: a.rate.burst },
         paths: { accessLog: path.join(dir, "access.log"), pidFile: path.join(dir, "nginx.pid"), tempDir: dir },
         listen: { http: await freePort(), https: httpsPort },
+        apps: a.apps?.(stub),
     });
     fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
     let stderr = "";

@@ -54,6 +54,11 @@ const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.25
 export interface FlowTarget {
     readonly service: string;
     readonly namespace: string;
+    /**
+     * A Service outside the platform's namespaces (an app the proxy routes to): its pods' labels
+     * are not the platform's to know, so the egress goes to that namespace; its own policies decide who gets in.
+     */
+    readonly outside?: boolean;
 }
 
 /** Pods of one namespace, picked by its name label (set by Kubernetes itself, so it cannot be forged). */
@@ -78,7 +83,7 @@ export function workloadFlows(a: FlowArgs): Policy {
     const tcp = (list: readonly number[]) => list.map((port) => ({ protocol: "TCP", port }));
     const callerPorts = a.ports.filter((p) => !a.publicPorts.includes(p));
     const egress: Rule[] = a.targets.map((t) => ({
-        to: [{ namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { [SERVICE_LABEL]: t.service } } }],
+        to: [t.outside ? { namespaceSelector: inNamespace(t.namespace) } : { namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { [SERVICE_LABEL]: t.service } } }],
     }));
     if (a.internetEgress) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });

@@ -128,8 +128,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
         };
         const place: ObjectPlace = { base: spec.name, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
-        const targets = [...new Set([...(spec.dependsOn ?? []), ...(spec.talksTo ?? []).map((t) => this.flowTarget(t).service)])];
-        const podLabels = { ...labels, ...talksToLabels(targets) };
+        const flowTargets = this.flowTargets([...(spec.dependsOn ?? []), ...(spec.talksTo ?? [])]);
+        const podLabels = { ...labels, ...talksToLabels(flowTargets.filter((t) => !t.outside).map((t) => t.service)) };
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
         // IRSA: the ServiceAccount names the role its pods take (Pod Identity needs no annotation).
         const account = this.serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
@@ -335,7 +335,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             service: spec.name,
             podLabels: selector,
             ports: spec.ports.map((p) => p.port),
-            targets: targets.map((t) => this.flowTarget(t)),
+            targets: flowTargets,
             callerNamespaces: this.namespaceNames(),
             publicPorts,
             internetEgress: spec.internetEgress ?? false,
@@ -609,13 +609,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return [this.args.config.namespace, this.args.config.nodeAgentNamespace];
     }
 
-    /** A service and its namespace, from a name or a host this platform gave out. */
+    /** A service and its namespace, from a name or a host this platform gave out, or a Service of another namespace (`<name>.<namespace>.svc.cluster.local`). */
     private flowTarget(nameOrHost: string): FlowTarget {
         for (const namespace of this.namespaceNames()) {
             const suffix = `.${namespace}.svc.cluster.local`;
             if (nameOrHost.endsWith(suffix)) return { service: nameOrHost.slice(0, -suffix.length), namespace };
         }
+        const other = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(nameOrHost);
+        if (other) return { service: other[1], namespace: other[2], outside: true };
         return { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
+    }
+
+    /** The distinct flow targets of a list of names and hosts. */
+    private flowTargets(namesOrHosts: readonly string[]): FlowTarget[] {
+        const seen = new Map<string, FlowTarget>();
+        for (const t of namesOrHosts.map((n) => this.flowTarget(n))) seen.set(`${t.namespace}/${t.service}`, t);
+        return [...seen.values()];
     }
 
     private readyOf(names: readonly string[]): pulumi.Resource[] {

@@ -154,13 +154,20 @@ function passIn(block: readonly Directive[]): Directive | undefined {
  * `auth_basic` in effect (they inherit from server and http unless set `off`), and no
  * `if (...) { return 401; }` (or 403) in the location or its server.
  */
+/**
+ * A location that sets this variable (to the app's name) is public by declaration: an app of the
+ * `apps` config whose route says `apiKey: false`. The rule then takes the declaration for the check.
+ */
+export const PUBLIC_ROUTE_VARIABLE = "$llm_public_route";
+
 export function unauthenticatedProxyLocations(directives: readonly Directive[]): UnauthenticatedLocation[] {
     const found: UnauthenticatedLocation[] = [];
     const visitLocation = (d: Directive, path: string, inheritedAuth: boolean, serverRejects: boolean) => {
         const block = d.block ?? [];
         const where = `${path} location ${d.args.join(" ")}`;
         const auth = authAt(block) ?? inheritedAuth;
-        const checked = auth || serverRejects || rejectsUnauthenticated(block);
+        const declaredPublic = block.some((x) => x.name === "set" && x.args[0] === PUBLIC_ROUTE_VARIABLE);
+        const checked = auth || serverRejects || rejectsUnauthenticated(block) || declaredPublic;
         const pass = passIn(block);
         if (pass && !checked) found.push({ where, passesTo: pass.args.join(" ") });
         for (const inner of block) if (inner.name === "location") visitLocation(inner, where, auth, serverRejects || rejectsUnauthenticated(block));

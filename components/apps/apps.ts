@@ -1,0 +1,210 @@
+import * as pulumi from "@pulumi/pulumi";
+import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName } from "../config/apps";
+import type { PlatformConfig } from "../config/load";
+import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
+import { ObservedService, Platform, ServiceSpec } from "../platform/types";
+import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
+import { appDatabaseRoles } from "./databases";
+
+type AppConfig = PlatformConfig["apps"][number];
+
+/** A PostgreSQL server an app's database lives on, as clients inside the platform reach it. */
+export interface AppDatabaseServer {
+    readonly host: string;
+    readonly port: number;
+    /** Done once the apps' roles exist (the store's `app-roles` step). */
+    readonly ready: readonly pulumi.Resource[];
+}
+
+/** The stores an app's databases live on. */
+export interface AppStores {
+    readonly timescale?: AppDatabaseServer;
+    readonly redis?: { readonly host: string; readonly port: number };
+}
+
+/** What an app is given of its Redis user (stack output `apps`; the password in `credentials.apps`). */
+export interface AppRedisOutput {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly keyPrefix: string;
+}
+
+/** What an app is given of its PostgreSQL database (stack output `apps`; the password in `credentials.apps`). */
+export interface AppDatabaseOutput {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
+}
+
+/** `host:port` of an upstream as the proxy (and Prometheus) reach it. */
+function upstreamAddress(app: AppConfig, hostOf: (service: string) => string): string {
+    const u = app.upstream;
+    if (u.image !== undefined) return `${hostOf(appServiceName(app.name))}:${u.port}`;
+    if (u.service !== undefined) {
+        const [name, port] = u.service.split(":");
+        return `${name}.svc.cluster.local:${port}`;
+    }
+    return u.address!;
+}
+
+/**
+ * The users' apps (`apps` config): their routes at the proxy, the passwords of their databases,
+ * and, for an app given as an image, its workload, run by the platform like the platform's own
+ * services (limits, non-root, NetworkPolicies, logs and metrics from its declaration). An app
+ * given as an address or a Service is only routed to, and scraped when it declares metrics.
+ */
+export class Apps extends pulumi.ComponentResource {
+    /** Every route of every app, with the address the proxy sends it to. */
+    readonly routes: readonly AppProxyRoute[];
+    /** The host names the apps are routed by: the proxy's certificate carries them. */
+    readonly hostNames: readonly string[];
+    /** The passwords of the apps' logins on TimescaleDB, by the env var the `app-roles` step reads. Secret. */
+    readonly timescaleRoles: { readonly roles: ReturnType<typeof appDatabaseRoles>; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
+    /** Apps the platform does not run but scrapes (their own metrics endpoint). */
+    readonly externalMetrics: readonly ObservedService[];
+
+    /** The apps' Redis ACL users, each with its key prefix and password. Secret. */
+    readonly redisUsers: readonly { readonly app: string; readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
+
+    private readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(
+        name: string,
+        private readonly args: { readonly apps: PlatformConfig["apps"]; readonly platform: Platform; readonly rotations?: Rotations },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super("llm-platform:apps:Apps", name, {}, opts);
+        const hostOf = (s: string) => args.platform.hostOf(s);
+        this.routes = appProxyRoutes(args.apps, (app) => upstreamAddress(app, hostOf));
+        this.hostNames = [...new Set(args.apps.flatMap((a) => a.routes.flatMap((r) => (r.host ? [r.host] : []))))];
+        // One login per app and store; a new generation (`npm run rotate`) replaces it at once (rotation.ts: configured).
+        const password = (secret: string) => rotatingSecret(secret, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
+        this.passwords = Object.fromEntries(args.apps.filter((a) => appDatabase(a)).map((a) => [a.name, password(`${appServiceName(a.name)}-postgres-password`)]));
+        const roles = appDatabaseRoles(args.apps, "timescale");
+        this.timescaleRoles = { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        this.redisUsers = args.apps.flatMap((a) => {
+            const keyPrefix = appRedisPrefix(a);
+            if (keyPrefix === undefined) return [];
+            const name = appServiceName(a.name);
+            return [{ app: a.name, name, keyPrefix, password: password(`${name}-redis-password`) }];
+        });
+        this.externalMetrics = args.apps
+            .filter((a) => a.upstream.image === undefined && a.metrics)
+            .map((a) => ({
+                name: appServiceName(a.name),
+                observe: { metrics: { port: a.metrics!.port, path: a.metrics!.path, host: upstreamAddress(a, hostOf).split(":")[0] } },
+            }));
+    }
+
+    /** The database and Redis user each app is given (the passwords are in `credentials`). */
+    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; redis?: AppRedisOutput }>> {
+        return Object.fromEntries(
+            this.args.apps.map((a) => {
+                const db = appDatabase(a);
+                const redisUser = this.redisUsers.find((u) => u.app === a.name);
+                return [
+                    a.name,
+                    {
+                        database: db && stores.timescale ? { host: stores.timescale.host, port: stores.timescale.port, database: db.database, user: db.role } : undefined,
+                        redis: redisUser && stores.redis ? { host: stores.redis.host, port: stores.redis.port, user: redisUser.name, keyPrefix: redisUser.keyPrefix } : undefined,
+                    },
+                ];
+            }),
+        );
+    }
+
+    /** Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), Redis (`redis://user:password@host:port/0`). */
+    credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, string>>> {
+        const given = this.given(stores);
+        const entries = Object.entries(given).map(([app, g]) => {
+            const redisUser = this.redisUsers.find((u) => u.app === app);
+            return [
+                app,
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? ""]).apply(([pg, redis]) => ({
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl(g.database, pg) } : {}),
+                    ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
+                })),
+            ];
+        });
+        return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, string>>>;
+    }
+
+    /** Runs the apps given as images, each after its database's roles exist. */
+    run(stores: AppStores) {
+        const given = this.given(stores);
+        for (const app of this.args.apps.filter((a) => a.upstream.image !== undefined)) {
+            const g = given[app.name];
+            const redisUser = this.redisUsers.find((u) => u.app === app.name);
+            this.args.platform.deploy(
+                appSpec(app, {
+                    database: g.database && { ...g.database, password: this.passwords[app.name], ready: stores.timescale!.ready },
+                    redis: g.redis && { ...g.redis, password: redisUser!.password },
+                }),
+                this,
+            );
+        }
+        this.registerOutputs({ routes: this.routes.length });
+    }
+}
+
+function redisUrl(r: AppRedisOutput, password: string): string {
+    return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
+}
+
+function postgresUrl(d: AppDatabaseOutput, password: string): string {
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=prefer`;
+}
+
+/** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
+export function appSpec(
+    app: AppConfig,
+    stores: {
+        readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
+        readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+    } = {},
+): ServiceSpec {
+    const u = app.upstream;
+    const port = u.port!;
+    const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
+    const { database: db, redis } = stores;
+    return {
+        name: appServiceName(app.name),
+        image: u.image!,
+        env: {
+            ...(u.env ?? {}),
+            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}),
+            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
+        },
+        // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
+        secretEnv:
+            db || redis
+                ? {
+                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : {}),
+                      ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
+                  }
+                : undefined,
+        ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
+        resources: appResources(u),
+        replicas: u.replicas ?? APP_DEFAULTS.replicas,
+        runAs: { uid, gid: u.runAsGid ?? uid },
+        healthCheck: {
+            command: u.healthCommand ? [...u.healthCommand] : [],
+            httpGet: u.healthPath ? { path: u.healthPath, port } : undefined,
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            retries: 3,
+            startPeriodSeconds: 30,
+        },
+        // Its stores, nothing else; the proxy (and Prometheus) call it.
+        talksTo: [...(db ? [db.host] : []), ...(redis ? [redis.host] : [])],
+        // Its login exists before it starts.
+        waitFor: db?.ready,
+        backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",
+        observe: {
+            metrics: app.metrics ? { port: app.metrics.port, path: app.metrics.path } : undefined,
+            logFormat: "plain",
+        },
+    };
+}

@@ -1,0 +1,43 @@
+/**
+ * A second `pulumi up` of a stack with apps changes nothing (the provider read-back models of
+ * harness/lifecycle); adding apps creates their workloads and re-creates only the containers whose
+ * config files carry them.
+ */
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { EngineFacts } from "../components/machine";
+import { dockerModel } from "../harness/lifecycle/docker-model";
+import { kubernetesModel } from "../harness/lifecycle/kubernetes-model";
+import { Lifecycle } from "../harness/lifecycle/model";
+import { runStack } from "../harness/run-stack";
+import { PROJECT_DIR } from "../harness/stack-config";
+
+const EXAMPLE = parse(fs.readFileSync(path.join(PROJECT_DIR, "examples", "Pulumi.apps.yaml"), "utf8")).config as Record<string, unknown>;
+const ENGINE: EngineFacts = { cpus: 16, memoryMb: 64000, swapLimit: true, nvidiaRuntime: true, serverVersion: "29.1.2" };
+
+describe("apps through a second up (provider read-back models)", function () {
+    this.timeout(240000);
+
+    it("on Docker: the example's apps are created, then a second up changes nothing", async () => {
+        const life = new Lifecycle([dockerModel(ENGINE)]);
+        life.up(await runStack("dev", { dockerEngine: ENGINE }));
+        const adding = life.up(await runStack("dev", { dockerEngine: ENGINE, overrides: EXAMPLE }));
+        const created = adding.summary.filter((s) => s.startsWith("create")).join("\n");
+        assert.match(created, /app-courses-api/);
+        assert.match(created, /app-frontend/);
+        // What else changes: the containers whose config files carry the apps (new uploads: replaced, volumes kept).
+        const replaced = adding.summary.filter((s) => s.startsWith("replace")).map((s) => s.split(" ")[2]).sort();
+        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "redis"]);
+        assert.deepEqual(adding.summary.filter((s) => !s.startsWith("create") && !s.startsWith("replace")), []);
+        assert.deepEqual(life.up(await runStack("dev", { dockerEngine: ENGINE, overrides: EXAMPLE })).summary, []);
+    });
+
+    it("on Kubernetes: a second up of the example changes nothing", async () => {
+        const life = new Lifecycle([kubernetesModel]);
+        const run = () => runStack("prod", { exampleUserValues: true, overrides: EXAMPLE, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
+        life.up(await run());
+        assert.deepEqual(life.up(await run()).summary, []);
+    });
+});
