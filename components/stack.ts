@@ -174,7 +174,24 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, monitoring: config.observability.metrics, rotations },
         parent,
     );
-    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations }, parent);
+    if (config.redis.engine === "elasticache" && awsPieces === undefined) {
+        // Config validation stops this first; a harness without the AWS foundation gets here.
+        throw new Error('redis.engine is "elasticache", but the stack has no AWS pieces to create it with');
+    }
+    const redis = new Redis(
+        h.redis,
+        {
+            config: config.redis,
+            backup: config.backup,
+            platform,
+            rotations,
+            managed:
+                config.redis.engine === "elasticache" && awsPieces
+                    ? { create: (token) => awsPieces.valkey(token, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
+                    : undefined,
+        },
+        parent,
+    );
     const qdrant = new Qdrant(
         h.qdrant,
         { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform, rotations },
@@ -258,7 +275,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ollama: `http://${ollamaTarget}`,
             proxy: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
             timescale: `${timescale.host}:${timescale.port}`,
-            redis: `${redis.host}:${redis.port}`,
+            redis: pulumi.interpolate`${redis.host}:${redis.port}`,
             qdrant: `http://${qdrant.host}:${qdrant.port}`,
         },
         hostEndpoints: {
@@ -279,7 +296,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         connectionStrings: {
             sqlserver: sqlserver.connectionString(`${sqlserver.host},${sqlserver.port}`),
             timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
-            redis: redis.connectionString(`${redis.host}:${redis.port}`),
+            redis: redis.connectionString(pulumi.interpolate`${redis.host}:${redis.port}`),
         },
         /** Proxy API keys by client (`proxy.clients`): `Authorization: Bearer <key>`. */
         apiKeys: pulumi.secret(proxy.apiKeys),
