@@ -12,6 +12,7 @@
 set -euo pipefail
 export LLM_COMMAND="npm run migrate"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 # The stores with migrations (components/migrations/stores.ts; tests/migrate-script.test.ts holds the two lists equal).
 stores="timescale sqlserver app-database"
@@ -90,54 +91,35 @@ migrate_docker() {
     return "$rc"
 }
 
-kubectl_ns() { kubectl --namespace "$namespace" "$@"; }
-
-# Waits for a Job to succeed or fail; prints its logs either way.
-wait_job() {
-    local job="$1" state
-    while true; do
-        state="$(kubectl_ns get job "$job" -o jsonpath='{.status.succeeded}/{.status.failed}')"
-        case "$state" in
-            [1-9]*/*) break ;;
-            */[1-9]*) break ;;
-        esac
-        sleep "${LLM_PLATFORM_POLL_SECONDS:-5}"
-    done
-    kubectl_ns logs "job/$job" --all-containers --prefix || true
-    [[ "$state" == [1-9]*/* ]]
-}
-
 migrate_kubernetes() {
     local store="$1" suffix name
-    if ! kubectl_ns get cronjob "$store-migrate" >/dev/null 2>&1; then
-        [[ -z "$only" ]] || llm_fail "stack '$stack' has no $store migrate step in namespace $namespace (kubectl get cronjob $store-migrate): is it up, and is kubectl pointing at its cluster?"
+    if ! llm_kubectl get cronjob "$store-migrate" >/dev/null 2>&1; then
+        [[ -z "$only" ]] || llm_fail "stack '$stack' has no $store migrate step in namespace $llm_namespace (kubectl get cronjob $store-migrate): is it up, and is kubectl pointing at its cluster?"
         return 0
     fi
     suffix="$(date -u +%Y%m%d%H%M%S)"
-    if changes_schema && kubectl_ns get cronjob "$store-backup-full" >/dev/null 2>&1; then
+    if changes_schema && llm_kubectl get cronjob "$store-backup-full" >/dev/null 2>&1; then
         llm_say "$store: a fresh backup first (job $store-backup-before-$verb-$suffix)"
-        kubectl_ns create job --from="cronjob/$store-backup-full" "$store-backup-before-$verb-$suffix" >/dev/null
-        wait_job "$store-backup-before-$verb-$suffix" || llm_fail "$store: the backup failed (logs above), so nothing was migrated"
+        llm_kubectl create job --from="cronjob/$store-backup-full" "$store-backup-before-$verb-$suffix" >/dev/null
+        llm_wait_job "$store-backup-before-$verb-$suffix" || llm_fail "$store: the backup failed (logs above), so nothing was migrated"
     fi
     name="$store-migrate-$verb-$suffix"
     llm_say "$store: ${runner[*]} (job $name)"
     # The template's pod with the command asked for; a read-only command skips a pod's own backup (RDS's snapshot).
-    kubectl_ns create job --from="cronjob/$store-migrate" "$name" --dry-run=client -o json |
+    llm_kubectl create job --from="cronjob/$store-migrate" "$name" --dry-run=client -o json |
         RUNNER="$(printf '%s\n' "${runner[@]}")" READ_ONLY="$(changes_schema || echo 1)" node -e '
             const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
             const pod = job.spec.template.spec;
             pod.containers[0].args = process.env.RUNNER.split("\n");
             if (process.env.READ_ONLY) pod.initContainers = (pod.initContainers || []).filter((c) => c.name !== "backup-first");
             process.stdout.write(JSON.stringify(job));' |
-        kubectl_ns create -f - >/dev/null
-    wait_job "$name"
+        llm_kubectl create -f - >/dev/null
+    llm_wait_job "$name"
 }
 
 only="$store"
 if [[ "$platform" == kubernetes ]]; then
-    command -v kubectl >/dev/null 2>&1 || llm_fail "kubectl is not installed: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the stack's cluster"
-    namespace="$(sed -n '/^[[:space:]]*llm-platform:kubernetes:/,/^[[:space:]]*llm-platform:[a-z]/s/^[[:space:]]*namespace:[[:space:]]*"\{0,1\}\([a-z0-9-]*\).*/\1/p' "$llm_project_dir/Pulumi.$stack.yaml" | head -n 1)"
-    namespace="${namespace:-llm-platform}"
+    llm_kube_setup "$stack"
 else
     llm_docker_only_env
 fi

@@ -247,8 +247,30 @@ describe("SQL Server backup and restore T-SQL (statements and order; no engine h
         assert.equal(logs.length, 2, "the logs up to the one holding 03:30");
         for (const l of logs) assert.match(l, /, STOPAT = N'2026-11-23T03:30:00';$/);
 
+        // `latest` with a point in time (npm run restore -- sqlserver --to ...): the newest full backup before it,
+        // then the 15-minute logs up to the one that holds it; a full backup taken after the time is not a start.
+        made("20261123T031500Z-log", "log");
+        made("20261123T034500Z-log", "log");
+        made("20261123T060000Z-full", "full");
+        const pit = restore(["latest", "2026-11-23T03:30:00"]);
+        assert.equal(pit.status, 0, pit.stderr);
+        const b = path.join(root, "backups", "sqlserver");
+        assert.deepEqual(pit.stdout.split("\n").filter((l) => l.startsWith("RESTORE")), [
+            `RESTORE DATABASE [llm] FROM DISK = N'${b}/20261123T020000Z-full/llm.bak' WITH CHECKSUM, REPLACE, NORECOVERY;`,
+            `RESTORE LOG [llm] FROM DISK = N'${b}/20261123T030000Z-log/llm.trn' WITH CHECKSUM, NORECOVERY, STOPAT = N'2026-11-23T03:30:00';`,
+            `RESTORE LOG [llm] FROM DISK = N'${b}/20261123T031500Z-log/llm.trn' WITH CHECKSUM, NORECOVERY, STOPAT = N'2026-11-23T03:30:00';`,
+            `RESTORE LOG [llm] FROM DISK = N'${b}/20261123T034500Z-log/llm.trn' WITH CHECKSUM, NORECOVERY, STOPAT = N'2026-11-23T03:30:00';`,
+            "RESTORE DATABASE [llm] WITH RECOVERY;",
+        ]);
+        const early = restore(["latest", "2026-11-22T01:00:00"]);
+        assert.notEqual(early.status, 0);
+        assert.match(early.stderr, /no full backup of sqlserver before 2026-11-22T01:00:00/);
+        const malformed = restore(["latest", "23/11/2026 03:30"]);
+        assert.notEqual(malformed.status, 0);
+        assert.match(malformed.stderr, /must be YYYY-MM-DDTHH:MM:SS/);
+
         fs.writeFileSync(path.join(root, "backups", "sqlserver", "20261123T030000Z-log", "llm.trn"), "tampered");
-        const bad = restore(["latest"]);
+        const bad = restore(["20261123T020000Z-full"]);
         assert.notEqual(bad.status, 0);
         assert.match(bad.stderr, /llm\.trn does not match its manifest/);
     });
