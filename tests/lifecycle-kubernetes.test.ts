@@ -143,11 +143,11 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
             const older = new Lifecycle([kubernetesModel]);
             older.up(first);
             const grown = mapResources(first, (r) =>
-                r.type === T.statefulSet && r.name === "redis"
+                r.type === T.statefulSet && r.name === "qdrant"
                     ? { ...r, options: { ...r.options, ignoreChanges: [] }, inputs: { ...r.inputs, spec: { ...r.inputs.spec, volumeClaimTemplates: [] } } }
                     : r,
             );
-            assert.match(older.up(grown).of("redis", T.statefulSet)!.why!, /spec\.volumeClaimTemplates \(diff\.go forceNew\)/);
+            assert.match(older.up(grown).of("qdrant", T.statefulSet)!.why!, /spec\.volumeClaimTemplates \(diff\.go forceNew\)/);
         });
     });
 });
