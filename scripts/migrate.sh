@@ -12,7 +12,6 @@
 set -euo pipefail
 export LLM_COMMAND="npm run migrate"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 # The stores with migrations (components/migrations/stores.ts; tests/migrate-script.test.ts holds the two lists equal).
 stores="timescale sqlserver app-database"
@@ -93,33 +92,33 @@ migrate_docker() {
 
 migrate_kubernetes() {
     local store="$1" suffix name
-    if ! llm_kubectl get cronjob "$store-migrate" >/dev/null 2>&1; then
+    if ! kubectl_ns get cronjob "$store-migrate" >/dev/null 2>&1; then
         [[ -z "$only" ]] || llm_fail "stack '$stack' has no $store migrate step in namespace $llm_namespace (kubectl get cronjob $store-migrate): is it up, and is kubectl pointing at its cluster?"
         return 0
     fi
     suffix="$(date -u +%Y%m%d%H%M%S)"
-    if changes_schema && llm_kubectl get cronjob "$store-backup-full" >/dev/null 2>&1; then
+    if changes_schema && kubectl_ns get cronjob "$store-backup-full" >/dev/null 2>&1; then
         llm_say "$store: a fresh backup first (job $store-backup-before-$verb-$suffix)"
-        llm_kubectl create job --from="cronjob/$store-backup-full" "$store-backup-before-$verb-$suffix" >/dev/null
-        llm_wait_job "$store-backup-before-$verb-$suffix" || llm_fail "$store: the backup failed (logs above), so nothing was migrated"
+        kubectl_ns create job --from="cronjob/$store-backup-full" "$store-backup-before-$verb-$suffix" >/dev/null
+        wait_job "$store-backup-before-$verb-$suffix" || llm_fail "$store: the backup failed (logs above), so nothing was migrated"
     fi
     name="$store-migrate-$verb-$suffix"
     llm_say "$store: ${runner[*]} (job $name)"
     # The template's pod with the command asked for; a read-only command skips a pod's own backup (RDS's snapshot).
-    llm_kubectl create job --from="cronjob/$store-migrate" "$name" --dry-run=client -o json |
+    kubectl_ns create job --from="cronjob/$store-migrate" "$name" --dry-run=client -o json |
         RUNNER="$(printf '%s\n' "${runner[@]}")" READ_ONLY="$(changes_schema || echo 1)" node -e '
             const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
             const pod = job.spec.template.spec;
             pod.containers[0].args = process.env.RUNNER.split("\n");
             if (process.env.READ_ONLY) pod.initContainers = (pod.initContainers || []).filter((c) => c.name !== "backup-first");
             process.stdout.write(JSON.stringify(job));' |
-        llm_kubectl create -f - >/dev/null
-    llm_wait_job "$name"
+        kubectl_ns create -f - >/dev/null
+    wait_job "$name"
 }
 
 only="$store"
 if [[ "$platform" == kubernetes ]]; then
-    llm_kube_setup "$stack"
+    llm_kube_env "$stack"
 else
     llm_docker_only_env
 fi

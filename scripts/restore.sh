@@ -10,7 +10,6 @@
 set -euo pipefail
 export LLM_COMMAND="npm run restore"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 export LLM_USAGE="npm run restore -- [<stack>] <store> [<backup id>|latest [<args of the store's restore>]] [--to <YYYY-MM-DDTHH:MM:SS>]   (stores: ${llm_backup_stores// /, })"
 
 llm_pick_stack if-stack "$@"
@@ -43,8 +42,8 @@ if [[ -n "$to" ]]; then
 fi
 
 restore_kubernetes() {
-    llm_kube_setup "$llm_stack"
-    llm_kubectl get cronjob "$store-restore" >/dev/null 2>&1 ||
+    llm_kube_env "$llm_stack"
+    kubectl_ns get cronjob "$store-restore" >/dev/null 2>&1 ||
         llm_fail "stack '$llm_stack' has no restore template for $store in namespace $llm_namespace (kubectl get cronjob $store-restore): is it up, with backup.enabled, and is kubectl pointing at its cluster? (Valkey on ElastiCache restores from its snapshots: docs/backups.md)"
     if [[ ${#args[@]} -eq 0 ]]; then
         llm_say "the backups of $store are in the stack's bucket: aws s3 ls s3://\$(npm run -s outputs -- $llm_stack aws | jq -r .backups.bucket)/backups/$store/ ; restore one with 'npm run restore -- $llm_stack $store <id|latest>'"
@@ -52,9 +51,9 @@ restore_kubernetes() {
     fi
     [[ ${#args[@]} -le 2 ]] || llm_usage_fail "a Kubernetes restore takes a backup id and one option (RESTORE_TO)"
     local name
-    name="$store-restore-$(date -u +%Y%m%d%H%M%S)"
+    name="$(llm_job_name "$store-restore")"
     llm_say "$store: restoring ${args[0]}${args[1]:+ (${args[1]})} (job $name)"
-    llm_kubectl create job --from="cronjob/$store-restore" "$name" --dry-run=client -o json |
+    kubectl_ns create job --from="cronjob/$store-restore" "$name" --dry-run=client -o json |
         BACKUP_ID="${args[0]}" RESTORE_TO="${args[1]:-}" node -e '
             const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
             const pod = job.spec.template.spec;
@@ -63,8 +62,8 @@ restore_kubernetes() {
                 c.env = (c.env || []).map((e) => (e.name in choice ? { name: e.name, value: choice[e.name] } : e));
             }
             process.stdout.write(JSON.stringify(job));' |
-        llm_kubectl create -f - >/dev/null
-    llm_wait_job "$name" || llm_fail "$store: the restore Job $name failed (logs above); nothing is retried: read them first"
+        kubectl_ns create -f - >/dev/null
+    wait_job "$name" || llm_fail "$store: the restore Job $name failed (logs above); nothing is retried: read them first"
     llm_say "$store: restored; check it as docs/backups.md says"
 }
 

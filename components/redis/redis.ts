@@ -5,11 +5,13 @@ import { REDIS_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf } from "../platform/resources";
-import { ObservedService, Platform, ServiceSpec } from "../platform/types";
+import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { redisMaxMemoryMb } from "../tuning";
 import { redisFlavor, renderRedisConf } from "./redis-conf";
 
 export const REDIS_PORT = 6379;
+/** The image's valkey/redis user (Alpine: uid 999, gid 1000). */
+export const REDIS_USER = { uid: 999, gid: 1000 };
 
 /** A Valkey the platform does not run (ElastiCache, `redis.engine: elasticache`). */
 export interface ManagedRedis {
@@ -35,6 +37,8 @@ export class Redis extends pulumi.ComponentResource {
     readonly port = REDIS_PORT;
     /** Clients connect with TLS (`rediss://`): the managed store refuses plain connections. */
     readonly tls: boolean;
+    /** The managed store's addresses and port, which in-cluster clients must be let reach. */
+    readonly outside?: PrivateEgress;
     /** Secret. */
     readonly password: pulumi.Output<string>;
 
@@ -45,6 +49,7 @@ export class Redis extends pulumi.ComponentResource {
             const store = args.managed.create(this.password);
             this.host = store.primaryEndpoint;
             this.tls = true;
+            this.outside = { cidrs: store.nodeCidrs, port: REDIS_PORT };
             args.managed.observe({
                 name,
                 observe: {
@@ -52,7 +57,7 @@ export class Redis extends pulumi.ComponentResource {
                         kind: "redis",
                         target: pulumi.interpolate`rediss://${store.primaryEndpoint}:${REDIS_PORT}`,
                         password: this.password,
-                        outside: { cidrs: store.nodeCidrs, port: REDIS_PORT },
+                        outside: this.outside,
                     },
                 },
             });
@@ -101,8 +106,8 @@ export class Redis extends pulumi.ComponentResource {
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
             rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
-            // The image's valkey/redis user (Alpine: uid 999, gid 1000); it writes only to /data.
-            runAs: { uid: 999, gid: 1000 },
+            // It writes only to /data.
+            runAs: REDIS_USER,
             readOnlyRootFilesystem: true,
             // `ping` answers NOAUTH with exit code 0: compare the reply instead.
             healthCheck: {
