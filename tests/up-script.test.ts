@@ -431,6 +431,10 @@ exit 0`;
         const none = runScript("backup", ["prod"], { kubectl: kubectl("") });
         assert.equal(none.status, 1);
         assert.match(none.out, /no backup CronJob in namespace llm-platform \(stack 'prod'\)/);
+        // Prod's Valkey is ElastiCache: its snapshots are its backups, and the command says how to take one now.
+        const elastiCache = runScript("backup", ["prod", "redis"], { kubectl: kubectl("") });
+        assert.equal(elastiCache.status, 1);
+        assert.match(elastiCache.out, /ElastiCache snapshots it .*aws elasticache create-snapshot --replication-group-id llm-platform-prod-valkey/);
         const missing = runScript("backup", ["prod"], {});
         assert.match(missing.out, /kubectl is not installed/);
     });
