@@ -189,9 +189,26 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-
-    const redis = new Redis(h.redis, { config: config.redis, backup: config.backup, platform, rotations, appUsers: apps?.redisUsers }, parent);
-    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: { host: redis.host, port: redis.port } };
+    if (config.redis.engine === "elasticache" && awsPieces === undefined) {
+        // Config validation stops this first; a harness without the AWS foundation gets here.
+        throw new Error('redis.engine is "elasticache", but the stack has no AWS pieces to create it with');
+    }
+    const redis = new Redis(
+        h.redis,
+        {
+            config: config.redis,
+            backup: config.backup,
+            platform,
+            rotations,
+            appUsers: apps?.redisUsers,
+            managed:
+                config.redis.engine === "elasticache" && awsPieces
+                    ? { create: (token) => awsPieces.valkey(token, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
+                    : undefined,
+        },
+        parent,
+    );
+    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
     // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
     apps?.run(appStores);
     const qdrant = new Qdrant(
@@ -213,7 +230,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                 chatModel: config.ollama.chatModel,
                 sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
                 timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
-                redis: { host: redis.host, port: redis.port },
+                redis: { host: redis.host, port: redis.port, tls: redis.tls },
                 qdrant: { url: `http://${qdrant.host}:${qdrant.port}`, collection: qdrant.collection },
             },
             caCertPem: certificates.caCertPem,
@@ -230,6 +247,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                 redisCli: { image: config.redis.image, command: redisFlavor(config.redis.image).cli, runAs: REDIS_USER, envAliases: { VALKEYCLI_AUTH: "REDISCLI_AUTH" } },
             },
             services: { proxy: h.proxy, sqlserver: h.sqlserver, timescale: h.timescale, redis: h.redis, qdrant: h.qdrant },
+            redisOutside: redis.outside,
             canary: config.proxy.canary.weight > 0 ? { service: canaryName(h.proxy), host: platform.hostOf(canaryName(h.proxy)) } : undefined,
         });
     }
@@ -309,7 +327,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             ollama: `http://${ollamaTarget}`,
             proxy: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
             timescale: `${timescale.host}:${timescale.port}`,
-            redis: `${redis.host}:${redis.port}`,
+            redis: pulumi.interpolate`${redis.host}:${redis.port}`,
             qdrant: `http://${qdrant.host}:${qdrant.port}`,
         },
         hostEndpoints: {
@@ -330,7 +348,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         connectionStrings: {
             sqlserver: sqlserver.connectionString(`${sqlserver.host},${sqlserver.port}`),
             timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
-            redis: redis.connectionString(`${redis.host}:${redis.port}`),
+            redis: redis.connectionString(pulumi.interpolate`${redis.host}:${redis.port}`),
         },
         /** Proxy API keys by client (`proxy.clients`): `Authorization: Bearer <key>`. */
         apiKeys: pulumi.secret(proxy.apiKeys),

@@ -102,6 +102,16 @@ function mockAwsState(type: string, name: string, inputs: Record<string, any>): 
                     ? [{ kmsKeyId: inputs.masterUserSecretKmsKeyId, secretArn: arn("secretsmanager", `secret:rds!db-${id.slice(0, 8)}-AbCdEf`), secretStatus: "active" }]
                     : [],
             };
+        case "aws:elasticache/replicationGroup:ReplicationGroup":
+            // Cluster mode off: a primary and a reader endpoint (master./replica. names); the Read's forms (engine_version major.minor).
+            return {
+                ...inputs,
+                arn: arn("elasticache", `replicationgroup:${inputs.replicationGroupId}`),
+                primaryEndpointAddress: `master.${inputs.replicationGroupId}.${id.slice(0, 6)}.euw1.cache.amazonaws.com`,
+                readerEndpointAddress: `replica.${inputs.replicationGroupId}.${id.slice(0, 6)}.euw1.cache.amazonaws.com`,
+                engineVersionActual: `${inputs.engineVersion}.0`,
+                memberClusters: Array.from({ length: inputs.numCacheClusters }, (_, i) => `${inputs.replicationGroupId}-00${i + 1}`),
+            };
         case "aws:wafv2/webAcl:WebAcl":
             return { ...inputs, arn: arn("wafv2", `regional/webacl/${inputs.name}/${id.slice(0, 8)}`) };
         default:

@@ -26,6 +26,8 @@ if [[ "$(llm_stack_platform "$llm_stack")" == kubernetes ]]; then
     selector="llm-platform.role=backup${store:+,app.kubernetes.io/name=$store}"
     cronjobs="$(kubectl_ns get cronjobs --selector "$selector" -o name)" ||
         llm_fail "could not list the backup CronJobs in namespace $llm_namespace: is kubectl pointing at the stack's cluster?"
+    [[ "$store" != redis || -n "$cronjobs" ]] ||
+        llm_fail "no backup CronJob for redis in namespace $llm_namespace (stack '$llm_stack'): with redis.engine elasticache ElastiCache snapshots it (daily; now: aws elasticache create-snapshot --replication-group-id llm-platform-$llm_stack-valkey --snapshot-name <name>)"
     [[ -n "$cronjobs" ]] || llm_fail "no backup CronJob${store:+ for $store} in namespace $llm_namespace (stack '$llm_stack'): is it up, and backup.enabled true?"
     failed=0
     for cronjob in $cronjobs; do

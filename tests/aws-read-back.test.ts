@@ -87,3 +87,64 @@ describe("day-two AWS fields read back by the provider (a second `pulumi up` cha
         assert.equal(resources.named("aws:rds/instance:Instance", "aws-postgres").inputs.allowMajorVersionUpgrade, true, "not read back: kept as configured");
     });
 });
+
+/**
+ * ElastiCache for Valkey as terraform-provider-aws stores it after its Read (@01606926,
+ * internal/service/elasticache): replication_group.go resourceReplicationGroupRead and
+ * cluster.go setFromCacheCluster (the group's settings come from its first member cluster).
+ * Each function below is that Read's rule for one field, applied to what AWS returns.
+ */
+const readBack = {
+    // setEngineVersionValkey (engine_version.go): "%d.%d" of the running version, whatever patch runs.
+    engineVersion: (running: string) => running.split(".").slice(0, 2).join("."),
+    // maintenance_window's StateFunc: strings.ToLower ("ElastiCache always changes the maintenance to lowercase").
+    maintenanceWindow: (configured: string) => configured.toLowerCase(),
+    // d.Set(kms_key_id, rgp.KmsKeyId): the key's ARN as DescribeReplicationGroups returns it.
+    kmsKeyId: (keyArn: string) => keyArn,
+    // d.Set(num_cache_clusters, len(rgp.MemberClusters)).
+    numCacheClusters: (memberClusters: string[]) => memberClusters.length,
+    // replication_group_id's StateFunc: strings.ToLower.
+    replicationGroupId: (configured: string) => configured.toLowerCase(),
+    // auth_token is write-only at AWS: the Read only clears it when AuthTokenEnabled is false, else keeps the configured value.
+    authToken: (configured: string, authTokenEnabled: boolean) => (authTokenEnabled ? configured : undefined),
+};
+
+describe("ElastiCache for Valkey read back by the provider (a second `pulumi up` changes nothing)", function () {
+    this.timeout(60000);
+    let resources: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        resources = await runProgram("prod", withExampleUserValues(stackConfigValues("prod")).values);
+    });
+
+    it("sends every field of the replication group in the form its Read stores", () => {
+        const group = resources.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey");
+        const g = group.inputs;
+        // ElastiCache upgrades patches under a major.minor: 8.1.0, 8.1.4 all read back as the configured 8.1.
+        for (const running of ["8.1.0", "8.1.4", `${g.engineVersion}.12`]) assert.equal(readBack.engineVersion(running), g.engineVersion);
+        assert.equal(readBack.maintenanceWindow(g.maintenanceWindow), g.maintenanceWindow);
+        assert.equal(readBack.replicationGroupId(g.replicationGroupId), g.replicationGroupId);
+        // kms_key_id is ForceNew: an alias or a bare key id would replace the group on the next up.
+        assert.match(g.kmsKeyId, /^arn:aws:kms:eu-west-1:\d{12}:key\/[0-9a-f-]{36}$/);
+        assert.equal(readBack.kmsKeyId(g.kmsKeyId), g.kmsKeyId);
+        assert.equal(readBack.numCacheClusters(group.state.memberClusters), g.numCacheClusters);
+        assert.equal(readBack.authToken(g.authToken, true), g.authToken);
+        // engine: d.Set(engine, c.Engine), ElastiCache's lower-case "valkey".
+        assert.equal(g.engine, "valkey");
+        // The provider's validValkeyVersionString: major.minor only (a patch is refused at plan time).
+        assert.match(g.engineVersion, /^[7-9]\.\d+$/);
+        // snapshot_window is stored as DescribeReplicationGroups returns it: hh:mm-hh:mm, as sent.
+        assert.match(g.snapshotWindow, /^\d\d:\d\d-\d\d:\d\d$/);
+        // port is ForceNew and read from the primary endpoint: sent explicitly as ElastiCache's 6379.
+        assert.equal(g.port, 6379);
+        // transit_encryption_mode is read from the member cluster: "required" once it is, as sent.
+        assert.equal(g.transitEncryptionMode, "required");
+    });
+
+    it("keeps the Valkey version's major.minor form in config: a patch would be refused, a major alone is not Valkey's form", async () => {
+        const base = withExampleUserValues(stackConfigValues("prod")).values;
+        for (const engineVersion of ["8.1.4", "8", "6.2"]) {
+            const values = withOverrides(base, { "llm-platform:aws": { ...(base["llm-platform:aws"] as object), cache: { engineVersion } } });
+            await assert.rejects(runProgram("prod", values), /aws\.cache\.engineVersion/, engineVersion);
+        }
+    });
+});

@@ -247,8 +247,30 @@ describe("SQL Server backup and restore T-SQL (statements and order; no engine h
         assert.equal(logs.length, 2, "the logs up to the one holding 03:30");
         for (const l of logs) assert.match(l, /, STOPAT = N'2026-11-23T03:30:00';$/);
 
+        // `latest` with a point in time (npm run restore -- sqlserver --to ...): the newest full backup before it,
+        // then the 15-minute logs up to the one that holds it; a full backup taken after the time is not a start.
+        made("20261123T031500Z-log", "log");
+        made("20261123T034500Z-log", "log");
+        made("20261123T060000Z-full", "full");
+        const pit = restore(["latest", "2026-11-23T03:30:00"]);
+        assert.equal(pit.status, 0, pit.stderr);
+        const b = path.join(root, "backups", "sqlserver");
+        assert.deepEqual(pit.stdout.split("\n").filter((l) => l.startsWith("RESTORE")), [
+            `RESTORE DATABASE [llm] FROM DISK = N'${b}/20261123T020000Z-full/llm.bak' WITH CHECKSUM, REPLACE, NORECOVERY;`,
+            `RESTORE LOG [llm] FROM DISK = N'${b}/20261123T030000Z-log/llm.trn' WITH CHECKSUM, NORECOVERY, STOPAT = N'2026-11-23T03:30:00';`,
+            `RESTORE LOG [llm] FROM DISK = N'${b}/20261123T031500Z-log/llm.trn' WITH CHECKSUM, NORECOVERY, STOPAT = N'2026-11-23T03:30:00';`,
+            `RESTORE LOG [llm] FROM DISK = N'${b}/20261123T034500Z-log/llm.trn' WITH CHECKSUM, NORECOVERY, STOPAT = N'2026-11-23T03:30:00';`,
+            "RESTORE DATABASE [llm] WITH RECOVERY;",
+        ]);
+        const early = restore(["latest", "2026-11-22T01:00:00"]);
+        assert.notEqual(early.status, 0);
+        assert.match(early.stderr, /no full backup of sqlserver before 2026-11-22T01:00:00/);
+        const malformed = restore(["latest", "23/11/2026 03:30"]);
+        assert.notEqual(malformed.status, 0);
+        assert.match(malformed.stderr, /must be YYYY-MM-DDTHH:MM:SS/);
+
         fs.writeFileSync(path.join(root, "backups", "sqlserver", "20261123T030000Z-log", "llm.trn"), "tampered");
-        const bad = restore(["latest"]);
+        const bad = restore(["20261123T020000Z-full"]);
         assert.notEqual(bad.status, 0);
         assert.match(bad.stderr, /llm\.trn does not match its manifest/);
     });
@@ -266,14 +288,16 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     const backupMachinery = (r: StackRun) => r.ofType(CRONJOB).filter((c) => ["backup", "restore", "drill"].includes(c.inputs.metadata.labels["llm-platform.role"]));
     let run: StackRun;
     before(async () => {
-        run = await runStack("prod", { exampleUserValues: true });
+        // Valkey as a StatefulSet (a cluster without ElastiCache), so its in-cluster backup is held here too.
+        run = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:redis": { engine: "statefulset" } } });
     });
 
     it("runs a CronJob per store and kind on the runbooks' schedules, in UTC, one run at a time, bounded", () => {
         const schedules = Object.fromEntries(backupJobs(run).map((c) => [c.name, c.inputs.spec.schedule]));
+        // SQL Server's logs every 15 minutes on prod (RPO 15 min).
         assert.deepEqual(schedules, {
             "sqlserver-backup-full": "0 2 * * *",
-            "sqlserver-backup-log": "0 * * * *",
+            "sqlserver-backup-log": "*/15 * * * *",
             "timescale-backup-full": "0 2 * * *",
             "redis-backup-full": "0 2 * * *",
             "qdrant-backup-snapshot": "0 * * * *",
@@ -285,9 +309,9 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
             assert.equal(s.suspend, undefined);
             // Only SQL Server's jobs share a claim; the others' kept Jobs each hold a scratch volume as large as the data.
             assert.deepEqual([s.successfulJobsHistoryLimit, s.failedJobsHistoryLimit], c.name.startsWith("sqlserver-") ? [3, 3] : [1, 3], c.name);
-            const hourly = s.schedule === "0 * * * *";
-            assert.equal(s.startingDeadlineSeconds, hourly ? 1800 : 3600);
-            assert.equal(s.jobTemplate.spec.activeDeadlineSeconds, hourly ? 3600 : 240 * 60, `${c.name}: an hourly job ends before the next slot`);
+            const periodMinutes = s.schedule === "0 * * * *" ? 60 : s.schedule === "*/15 * * * *" ? 15 : undefined;
+            assert.equal(s.startingDeadlineSeconds, periodMinutes ? (periodMinutes * 60) / 2 : 3600);
+            assert.equal(s.jobTemplate.spec.activeDeadlineSeconds, periodMinutes ? periodMinutes * 60 : 240 * 60, `${c.name}: a periodic job ends before the next slot`);
             assert.equal(s.jobTemplate.spec.backoffLimit, 2);
             assert.equal(s.jobTemplate.spec.ttlSecondsAfterFinished, 168 * 3600);
             assert.equal(podOf(c).spec.restartPolicy, "Never");
@@ -358,7 +382,7 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     });
 
     it("with IRSA, names the role on the ServiceAccount its trust policy admits", async () => {
-        const irsa = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:aws": { backupBucket: { identity: "irsa", serviceAccount: "store-backups" } } } });
+        const irsa = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:redis": { engine: "statefulset" }, "llm-platform:aws": { backupBucket: { identity: "irsa", serviceAccount: "store-backups" } } } });
         const account = irsa.named("kubernetes:core/v1:ServiceAccount", "backup-account").inputs;
         const role = irsa.named("aws:iam/role:Role", "aws-backup-role");
         assert.equal(account.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);

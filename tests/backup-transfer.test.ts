@@ -266,6 +266,19 @@ describe("backup upload to S3 and download for a restore (sh, fake aws)", functi
         const noOption = await w.run(line, { STORE: "demo", RESTORE_TO: "" });
         assert.match(noOption.err, /option: none/, "an empty RESTORE_TO passes no argument");
 
+        // A point in time before the second full backup (SQL Server's STOPAT): `latest` starts from the first one.
+        const [, d, t] = /^(\d{8})T(\d{6})Z/.exec(ids[2])!;
+        const beforeSecondFull = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}T${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4)}`;
+        fs.rmSync(w.backups, { recursive: true });
+        const pit = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: "latest", RESTORE_KIND: "full", CHAIN_KINDS: "log", RESTORE_TO: beforeSecondFull });
+        assert.equal(pit.status, 0, pit.err);
+        assert.equal(fs.readFileSync(path.join(w.backups, ".restore-id"), "utf8").trim(), ids[0]);
+        // A TimescaleDB target database in RESTORE_TO is no time: latest stays the newest.
+        fs.rmSync(w.backups, { recursive: true });
+        const named = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: "latest", RESTORE_KIND: "full", CHAIN_KINDS: "log", RESTORE_TO: "drill_check" });
+        assert.equal(named.status, 0, named.err);
+        assert.equal(fs.readFileSync(path.join(w.backups, ".restore-id"), "utf8").trim(), ids[2]);
+
         const one = await w.run(DOWNLOAD_SCRIPT, { STORE: "demo", BACKUP_ID: ids[0], RESTORE_KIND: "full" });
         assert.equal(one.status, 0, one.err);
         assert.ok(fs.existsSync(path.join(w.backups, "demo", ids[0], "manifest")));

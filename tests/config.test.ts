@@ -260,6 +260,30 @@ describe("config validation", () => {
         assert.deepEqual(problems({ backup: { qdrantEveryMinutes: 45 } }), [], "the Docker scheduler keeps any period");
     });
 
+    it("puts Valkey on ElastiCache only where AWS is, with windows ElastiCache accepts", () => {
+        rejects({ redis: { engine: "elasticache" } }, "redis.engine", '"elasticache"', "aws object", '"statefulset"');
+        rejects({ redis: { engine: "memorystore" } }, "redis.engine", "statefulset", "elasticache");
+        const onAws = (cache: Record<string, unknown>) => ({
+            platform: "kubernetes",
+            ...kubernetesEssentials,
+            ollama: { gpu: false },
+            redis: { engine: "elasticache" },
+            aws: { owner: "ops", region: "eu-west-1", network: { eksClusterName: "c" }, loadBalancer: { route53ZoneId: "Z0123456789ABCDEFGHIJ" }, cache },
+        });
+        assert.deepEqual(problems(onAws({})).filter((p) => p.includes("redis") || p.includes("cache")), []);
+        // ElastiCache refuses a snapshot window that overlaps the maintenance window, also across midnight and the week's end.
+        rejects(onAws({ snapshotWindow: "05:30-06:30" }), "aws.cache.snapshotWindow", "sun:05:00-sun:06:00", "overlap");
+        rejects(onAws({ snapshotWindow: "23:30-00:30", maintenanceWindow: "mon:00:00-mon:01:00" }), "aws.cache.snapshotWindow", "overlap");
+        rejects(onAws({ snapshotWindow: "00:30-01:30", maintenanceWindow: "sat:23:00-sun:01:00" }), "aws.cache.snapshotWindow", "overlap");
+        assert.deepEqual(problems(onAws({ snapshotWindow: "04:00-05:00" })).filter((p) => p.includes("cache")), [], "back to back is no overlap");
+        rejects(onAws({ nodes: 1 }), "aws.cache.nodes");
+        rejects(onAws({ maintenanceWindow: "Sun:05:00-Sun:06:00" }), "aws.cache.maintenanceWindow", "lower case");
+        // An app's Redis ACL user lives in the platform's own redis.conf, which ElastiCache does not read.
+        const app = { name: "courses-api", upstream: { service: "courses.apps:8001" }, routes: [{ pathPrefix: "/courses" }], databases: { redis: {} } };
+        rejects({ ...onAws({}), apps: [app] }, "apps.0.databases.redis", '"elasticache"', '"statefulset"');
+        assert.deepEqual(problems({ ...onAws({}), redis: { engine: "statefulset" }, apps: [app] }).filter((p) => p.includes("apps")), []);
+    });
+
     it("names the Kubernetes scratch class of the backup jobs, a valid object name", () => {
         assert.equal(parseConfig({}).kubernetes.scratchStorageClassName, "llm-platform-gp3-scratch");
         rejects({ platform: "kubernetes", ...kubernetesEssentials, kubernetes: { context: "prod", scratchStorageClassName: "Scratch_1" } }, "kubernetes.scratchStorageClassName", "Scratch_1");

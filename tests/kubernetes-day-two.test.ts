@@ -27,11 +27,15 @@ function podTemplates(run: StackRun): { name: string; namespace: string; pod: an
     ];
 }
 
+/** Valkey as a StatefulSet: prod's file chooses ElastiCache (redis.engine), a cluster without AWS runs it in the cluster. */
+const IN_CLUSTER_VALKEY = { "llm-platform:redis": { engine: "statefulset" } };
+
 describe("prod stack, day two on Kubernetes", function () {
     this.timeout(60000);
     let run: StackRun;
     before(async () => {
-        run = await runStack("prod", { exampleUserValues: true });
+        // Valkey as a StatefulSet (a cluster without ElastiCache): its claim, rollout and backup pods are held here too.
+        run = await runStack("prod", { exampleUserValues: true, overrides: IN_CLUSTER_VALKEY });
     });
 
     describe("Pod Security restricted in the platform's namespace (item 9)", () => {
@@ -127,7 +131,7 @@ describe("prod stack, day two on Kubernetes", function () {
         });
 
         it("grows the claims, not the StatefulSet's templates, when storageGb goes up", async () => {
-            const raised = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:sqlserver": { storageGb: 300 }, "llm-platform:observability": { metricsRetentionGb: 40 } } });
+            const raised = await runStack("prod", { exampleUserValues: true, overrides: { ...IN_CLUSTER_VALKEY, "llm-platform:sqlserver": { storageGb: 300 }, "llm-platform:observability": { metricsRetentionGb: 40 } } });
             assert.equal(claims(raised)["data-sqlserver-0"].inputs.spec.resources.requests.storage, "300Gi");
             assert.equal(claims(raised)["sqlserver-backups"].inputs.spec.resources.requests.storage, "300Gi");
             assert.equal(claims(raised)["data-prometheus-0"].inputs.spec.resources.requests.storage, "45Gi");
@@ -142,7 +146,7 @@ describe("prod stack, day two on Kubernetes", function () {
                 { name: "data-grafana-0", sizeGi: 2 },
             ];
             // As large as the live claims: nothing to refuse.
-            await runStack("prod", { exampleUserValues: true, liveClaims: live.map((c) => (c.name === "data-prometheus-0" ? { ...c, sizeGi: 15 } : c)) });
+            await runStack("prod", { exampleUserValues: true, overrides: IN_CLUSTER_VALKEY, liveClaims: live.map((c) => (c.name === "data-prometheus-0" ? { ...c, sizeGi: 15 } : c)) });
             const registered: RegisteredResource[] = [];
             const values = withOverrides(withExampleUserValues(stackConfigValues("prod")).values, { "llm-platform:sqlserver": { storageGb: 150 } });
             const error = await runProgram("prod", values, 0, registered, undefined, live).then(
@@ -238,7 +242,7 @@ describe("prod stack, day two on Kubernetes", function () {
             }
             const configured = await runStack("prod", {
                 exampleUserValues: true,
-                overrides: { "llm-platform:ollama": { gpu: false }, "llm-platform:redis": { rolloutTimeoutMinutes: 25 } },
+                overrides: { "llm-platform:ollama": { gpu: false }, "llm-platform:redis": { engine: "statefulset", rolloutTimeoutMinutes: 25 } },
             });
             assert.deepEqual(configured.named(STATEFUL_SET, "ollama").options.customTimeouts, { create: "20m", update: "20m" }, "CPU: no node scale-up or driver to wait for");
             assert.deepEqual(configured.named(STATEFUL_SET, "redis").options.customTimeouts, { create: "25m", update: "25m" });
@@ -304,7 +308,7 @@ describe("prod stack, day two on Kubernetes", function () {
             const nlb = await runStack("prod", {
                 exampleUserValues: true,
                 without: ["llm-platform:aws"],
-                overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
+                overrides: { ...IN_CLUSTER_VALKEY, "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
             });
             const service = nlb.named("kubernetes:core/v1:Service", "proxy-service").inputs.metadata.annotations;
             assert.equal(service["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"], "deregistration_delay.timeout_seconds=60");

@@ -93,7 +93,8 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         const plan = life.destroy();
         const kept = plan.changes.filter((c) => c.action === "keep");
         assert.deepEqual([...new Set(kept.map((c) => c.type))].sort(), [T.namespace, T.pvc]);
-        assert.equal(kept.filter((c) => c.type === T.pvc).length, 12);
+        // Eleven: Valkey is ElastiCache on prod (its data is not in a claim).
+        assert.equal(kept.filter((c) => c.type === T.pvc).length, 11);
         assert.equal(life.state.size, 0);
         assert.equal(life.world.size, kept.length, "only what destroy kept is left in the cluster");
     });
@@ -102,7 +103,7 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         const plan = await up(USER_CHANGES);
         assert.deepEqual(plan.names("refused"), [], plan.summary.join("\n"));
         assert.deepEqual(plan.names("adopt", T.namespace), ["namespace-llm-platform", "namespace-llm-platform-node-agents"]);
-        assert.equal(plan.names("adopt", T.pvc).length, 12);
+        assert.equal(plan.names("adopt", T.pvc).length, 11);
         assert.match(plan.of("data-sqlserver-0", T.pvc)!.why!, /server-side apply over the existing object, forcing conflicts/);
         assert.equal(plan.count("adopt") + plan.count("create"), plan.changes.length);
         const claim = [...life.world.values()].find((o) => o.inputs.metadata?.name === "data-sqlserver-0")!;
@@ -143,11 +144,11 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
             const older = new Lifecycle([kubernetesModel]);
             older.up(first);
             const grown = mapResources(first, (r) =>
-                r.type === T.statefulSet && r.name === "redis"
+                r.type === T.statefulSet && r.name === "qdrant"
                     ? { ...r, options: { ...r.options, ignoreChanges: [] }, inputs: { ...r.inputs, spec: { ...r.inputs.spec, volumeClaimTemplates: [] } } }
                     : r,
             );
-            assert.match(older.up(grown).of("redis", T.statefulSet)!.why!, /spec\.volumeClaimTemplates \(diff\.go forceNew\)/);
+            assert.match(older.up(grown).of("qdrant", T.statefulSet)!.why!, /spec\.volumeClaimTemplates \(diff\.go forceNew\)/);
         });
     });
 });

@@ -24,6 +24,11 @@ interface Run {
  * their arguments. `kubectl` answers from `cluster`: the CronJobs it has, and each Job's outcome.
  */
 function migrate(args: string[], stubs: { docker?: string; kubectl?: string }, input = "", env: Record<string, string> = {}): Run {
+    return runScript("migrate", args, stubs, input, env);
+}
+
+/** The same for any script of the stack's day two (migrate, restore). */
+function runScript(script: string, args: string[], stubs: { docker?: string; kubectl?: string }, input = "", env: Record<string, string> = {}): Run {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-migrate-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
@@ -35,7 +40,7 @@ function migrate(args: string[], stubs: { docker?: string; kubectl?: string }, i
     for (const [name, body] of Object.entries(stubs)) {
         fs.writeFileSync(path.join(bin, name), `#!/bin/bash\necho "${name} $*" >> ${log}\nCREATED=${created}\n${body}\n`, { mode: 0o755 });
     }
-    const r = spawnSync("bash", [path.join(dir, "scripts", "migrate.sh"), ...args], {
+    const r = spawnSync("bash", [path.join(dir, "scripts", `${script}.sh`), ...args], {
         encoding: "utf8",
         env: { PATH: bin, HOME: dir, LLM_PLATFORM_POLL_SECONDS: "0", ...env },
         input,
@@ -179,5 +184,56 @@ describe("npm run migrate (scripts/migrate.sh)", () => {
         const r = migrate(["prod", "verify", "sqlserver"], { kubectl: kubectl("/1") });
         assert.equal(r.status, 1, r.out);
         assert.match(r.out, /log lines of the job/);
+    });
+});
+
+/** A cluster with the restore templates of SQL Server and Qdrant (download + restore containers, BACKUP_ID/RESTORE_TO in each). */
+const restoreCluster = (outcome = "1/") => `args="$*"
+case "$args" in
+    *"get cronjob "*) case "$args" in *sqlserver-restore*|*qdrant-restore*) exit 0 ;; *) exit 1 ;; esac ;;
+    *"create job --from=cronjob/"*"-restore "*"--dry-run=client -o json"*)
+        echo '{"kind":"Job","metadata":{"name":"x"},"spec":{"template":{"spec":{"initContainers":[{"name":"download","env":[{"name":"BACKUP_ID","value":"latest"},{"name":"RESTORE_TO","value":""},{"name":"RESTORE_TIER","value":"Standard"}]}],"containers":[{"name":"restore","env":[{"name":"BACKUP_ID","value":"latest"},{"name":"RESTORE_TO","value":""}]}]}}}}' ;;
+    *"create -f -"*) cat >> "$CREATED"; echo >> "$CREATED" ;;
+    *"get job "*) echo "${outcome}" ;;
+    *"logs "*) echo "log lines of the job" ;;
+esac
+exit 0`;
+
+describe("npm run restore on a Kubernetes stack (scripts/restore.sh)", () => {
+    const envOf = (job: any, container: string) =>
+        Object.fromEntries([...job.spec.template.spec.initContainers, ...job.spec.template.spec.containers].find((c: any) => c.name === container).env.map((e: any) => [e.name, e.value]));
+
+    it("restores SQL Server to a point in time: a Job from its restore template with RESTORE_TO, from the newest full backup before it", () => {
+        const r = runScript("restore", ["prod", "sqlserver", "--to", "2026-11-23T09:30:00"], { kubectl: restoreCluster() });
+        assert.equal(r.status, 0, r.out);
+        assert.equal(r.created.length, 1);
+        for (const c of ["download", "restore"]) assert.deepEqual({ ...envOf(r.created[0], c), RESTORE_TIER: undefined }, { BACKUP_ID: "latest", RESTORE_TO: "2026-11-23T09:30:00", RESTORE_TIER: undefined }, c);
+        assert.equal(envOf(r.created[0], "download").RESTORE_TIER, "Standard", "the template's other settings stay");
+        assert.ok(r.calls.some((c) => /^kubectl --namespace llm-platform create job --from=cronjob\/sqlserver-restore sqlserver-restore-\d{14} --dry-run=client -o json$/.test(c)), r.calls.join("\n"));
+        assert.match(r.out, /log lines of the job/);
+        const given = runScript("restore", ["prod", "sqlserver", "20261123T020000Z-full", "--to", "2026-11-23T09:30:00"], { kubectl: restoreCluster() });
+        assert.equal(envOf(given.created[0], "restore").BACKUP_ID, "20261123T020000Z-full");
+    });
+
+    it("restores Qdrant's newest snapshot into the cluster, and fails when the Job fails", () => {
+        const r = runScript("restore", ["prod", "qdrant", "latest"], { kubectl: restoreCluster() });
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(envOf(r.created[0], "restore"), { BACKUP_ID: "latest", RESTORE_TO: "" });
+        const failed = runScript("restore", ["prod", "qdrant", "latest"], { kubectl: restoreCluster("/1") });
+        assert.equal(failed.status, 1);
+        assert.match(failed.out, /the restore Job qdrant-restore-\d{14} failed \(logs above\)/);
+    });
+
+    it("refuses a malformed time, --to on a store without logs, and a store without a restore template, before creating anything", () => {
+        for (const [args, message] of [
+            [["prod", "sqlserver", "--to", "23/11/2026 09:30"], /--to must be a UTC time as YYYY-MM-DDTHH:MM:SS/],
+            [["prod", "qdrant", "--to", "2026-11-23T09:30:00"], /--to is SQL Server's point in time/],
+            [["prod", "redis", "latest"], /no restore template for redis .*ElastiCache restores from its snapshots/],
+        ] as const) {
+            const r = runScript("restore", [...args], { kubectl: restoreCluster() });
+            assert.ok(r.status === 1 || r.status === 2, r.out);
+            assert.match(r.out, message);
+            assert.equal(r.created.length, 0);
+        }
     });
 });

@@ -15,7 +15,9 @@ const cronJob = (run: StackRun, name: string) => run.ofType(CRON_JOB).find((r) =
 const podOf = (job: any) => job.spec.jobTemplate.spec.template;
 const flows = (run: StackRun, name: string) => run.ofType(NETWORK_POLICY).find((r) => r.inputs.metadata.name === name)!.inputs.spec;
 const smokeFiles = (run: StackRun) => run.ofType(CONFIG_MAP).find((r) => r.inputs.metadata.name === "smoke-files")!.inputs.data;
-const egressServices = (spec: any) => spec.egress.map((e: any) => e.to[0].podSelector.matchLabels["app.kubernetes.io/name"]).sort();
+const egressServices = (spec: any) => spec.egress.filter((e: any) => e.to[0].podSelector).map((e: any) => e.to[0].podSelector.matchLabels["app.kubernetes.io/name"]).sort();
+/** Prod's Valkey is ElastiCache: the pod reaches the private subnets on 6379 instead of a redis Service. */
+const elastiCacheEgress = (spec: any) => spec.egress.filter((e: any) => e.to[0].ipBlock).map((e: any) => ({ cidrs: e.to.map((t: any) => t.ipBlock.cidr), ports: e.ports.map((p: any) => p.port) }));
 
 describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/smoke-job.ts, under mocks)", function () {
     this.timeout(120000);
@@ -37,7 +39,7 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         const c = prod.config;
         // The client runs exactly as checks.ts makes them, against the Services, with the run id Kubernetes expands.
         const host = (s: string) => `${s}.llm-platform.svc.cluster.local`;
-        const inCluster = { sqlserver: { server: `${host("sqlserver")},1433`, user: "sa", password: "sqlserverPassword", database: c.sqlserver.database, model: "ollama_embeddings" }, timescale: { host: host("timescale"), port: 5432, user: "postgres", password: "timescalePassword", database: c.timescale.database }, redis: { host: host("redis"), port: 6379, password: "redisPassword" }, embeddingDimensions: c.ollama.embeddingDimensions } as unknown as SmokeTarget;
+        const inCluster = { sqlserver: { server: `${host("sqlserver")},1433`, user: "sa", password: "sqlserverPassword", database: c.sqlserver.database, model: "ollama_embeddings" }, timescale: { host: host("timescale"), port: 5432, user: "postgres", password: "timescalePassword", database: c.timescale.database }, redis: { host: "$(SMOKE_REDIS_HOST)", port: 6379, password: "redisPassword", tls: true }, embeddingDimensions: c.ollama.embeddingDimensions } as unknown as SmokeTarget;
         const expected = CLIENT_CHECKS.flatMap((check) => check.runs(inCluster, RUN_ID_REFERENCE).map((r, i) => ({ name: `${check.name}-${i}`, args: r.args })));
         assert.deepEqual(pod.initContainers.map((x: any) => x.name), expected.map((e) => e.name));
         const clientImage = { "sqlserver-vector": c.sqlserver.image, timescale: c.timescale.image, redis: c.redis.image };
@@ -49,6 +51,12 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
             assert.ok(container.env.some((e: any) => e.name === "SMOKE_RUN_ID" && e.valueFrom.fieldRef.fieldPath === "metadata.uid"), "$(SMOKE_RUN_ID) is defined, so Kubernetes expands it");
         }
         assert.deepEqual(pod.initContainers.map((x: any) => x.command[3]), ["/opt/mssql-tools18/bin/sqlcmd", "psql", "valkey-cli", "valkey-cli", "valkey-cli"]);
+        // ElastiCache's primary endpoint reaches valkey-cli through its env (TLS: `--tls`, verified with the system's CAs).
+        const endpoint = prod.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress;
+        for (const x of pod.initContainers.filter((x: any) => x.name.startsWith("redis-"))) {
+            assert.equal(x.env.find((e: any) => e.name === "SMOKE_REDIS_HOST").value, endpoint, x.name);
+            assert.ok(x.command.includes("--tls"), x.name);
+        }
         const [checks] = pod.containers;
         assert.equal(pod.containers.length, 1);
         assert.equal(checks.image, defaultImages.node);
@@ -59,6 +67,7 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         assert.equal(target.proxyUrl, "https://proxy.llm-platform.svc.cluster.local:443");
         assert.equal(target.apiKey, undefined);
         assert.equal(target.qdrant.apiKey, undefined);
+        assert.deepEqual(target.redis, { host: prod.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress, port: 6379, tls: true });
     });
 
     it("reads every secret from the cluster's Secret by secretKeyRef: no password in the template or its ConfigMap", async () => {
@@ -99,8 +108,11 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
             assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"], c.name);
             assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
         }
-        const checked = ["proxy", "qdrant", "redis", "sqlserver", "timescale"];
+        const checked = ["proxy", "qdrant", "sqlserver", "timescale"];
         assert.deepEqual(egressServices(flows(prod, SMOKE_JOB)), checked);
+        const privateSubnets = prod.ofType("aws:elasticache/subnetGroup:SubnetGroup").length === 1 ? ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"] : [];
+        assert.deepEqual(elastiCacheEgress(flows(prod, SMOKE_JOB)), [{ cidrs: privateSubnets, ports: [6379] }]);
+        assert.equal(pod.metadata.labels["talks-to.llm-platform/redis"], undefined, "no redis Service in the cluster");
         assert.deepEqual(flows(prod, SMOKE_JOB).ingress, [], "nothing calls it");
         assert.deepEqual(flows(prod, SMOKE_JOB).podSelector.matchLabels, { "app.kubernetes.io/name": "smoke", "app.kubernetes.io/component": "smoke" });
         for (const s of checked) assert.equal(pod.metadata.labels[`talks-to.llm-platform/${s}`], "true", `the ${s} admits it`);
@@ -114,7 +126,8 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         const target = JSON.parse(smokeFiles(canary)["opt-llm-platform-smoke-target-canary.json"]);
         assert.equal(target.proxyUrl, "https://proxy-canary.llm-platform.svc.cluster.local:443");
         assert.equal(target.tlsServerName, "proxy.llm-platform.svc.cluster.local", "a name of the proxy's certificate");
-        assert.deepEqual(egressServices(flows(canary, SMOKE_CANARY_JOB)), ["proxy-canary", "qdrant", "redis", "sqlserver", "timescale"]);
+        assert.deepEqual(egressServices(flows(canary, SMOKE_CANARY_JOB)), ["proxy-canary", "qdrant", "sqlserver", "timescale"]);
+        assert.equal(elastiCacheEgress(flows(canary, SMOKE_CANARY_JOB)).length, 1, "and ElastiCache");
         assert.equal(pod.metadata.labels["talks-to.llm-platform/proxy"], undefined, "not the stable proxy");
         assert.ok(cronJob(canary, SMOKE_JOB), "the whole-stack template stays");
     });

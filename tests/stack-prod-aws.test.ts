@@ -397,6 +397,58 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.deepEqual(rules.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4, r.inputs.fromPort, r.inputs.toPort]), [[MOCK_CLUSTER_SECURITY_GROUP, undefined, 5432, 5432]]);
     });
 
+    it("runs Valkey on ElastiCache: Multi-AZ with failover, TLS required, encrypted with the stack's key, AUTH token, snapshots", () => {
+        const group = run.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey");
+        const g = group.inputs;
+        assert.equal(g.replicationGroupId, "llm-platform-prod-valkey");
+        assert.deepEqual([g.engine, g.engineVersion, g.nodeType, g.port], ["valkey", "8.1", "cache.m7g.large", 6379]);
+        assert.ok(g.numCacheClusters >= 2, "a primary and at least one replica");
+        assert.deepEqual([g.multiAzEnabled, g.automaticFailoverEnabled], [true, true]);
+        assert.deepEqual([g.transitEncryptionEnabled, g.transitEncryptionMode], [true, "required"]);
+        assert.equal(g.atRestEncryptionEnabled, true);
+        // The stores' key (RDS's), as an ARN: the form the Read stores.
+        assert.equal(g.kmsKeyId, run.named("aws:kms/key:Key", "aws-database-key").state.arn);
+        assert.equal(g.authToken, run.outputs.credentials.redisPassword, "the generated password is the AUTH token");
+        assert.equal(g.authTokenUpdateStrategy, "ROTATE");
+        assert.ok(g.snapshotRetentionLimit > 0);
+        assert.equal(g.snapshotWindow, "03:00-04:00");
+        assert.equal(g.maintenanceWindow, "sun:05:00-sun:06:00");
+        assert.equal(g.finalSnapshotIdentifier, "llm-platform-prod-valkey-final");
+        assert.equal(group.options.protect, true);
+        assert.equal(g.userGroupIds, undefined, "AUTH token, not RBAC: the two conflict");
+        // In the private subnets, behind a group that admits the cluster's security group on 6379 only.
+        const subnets = run.named("aws:elasticache/subnetGroup:SubnetGroup", "aws-valkey-subnets").inputs;
+        assert.deepEqual([...subnets.subnetIds].sort(), [S.privateA.id, S.privateB.id, S.privateC.id].sort());
+        assert.equal(g.subnetGroupName, subnets.name);
+        const sg = run.named("aws:ec2/securityGroup:SecurityGroup", "aws-valkey-sg").inputs;
+        assert.deepEqual(sg.egress, []);
+        assert.deepEqual(g.securityGroupIds, ["aws-valkey-sg-id"]);
+        const rules = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === "aws-valkey-sg-id");
+        assert.deepEqual(rules.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4, r.inputs.fromPort, r.inputs.toPort]), [[MOCK_CLUSTER_SECURITY_GROUP, undefined, 6379, 6379]]);
+        const parameters = run.named("aws:elasticache/parameterGroup:ParameterGroup", "aws-valkey-parameters-valkey8").inputs;
+        assert.deepEqual([parameters.name, parameters.family, parameters.parameters], ["llm-platform-prod-valkey-valkey8", "valkey8", [{ name: "maxmemory-policy", value: "allkeys-lru" }]]);
+        assert.equal(g.parameterGroupName, parameters.name);
+    });
+
+    it("points clients, the outputs and the exporter at ElastiCache's primary endpoint over TLS", () => {
+        const host = run.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress;
+        assert.match(host, /^master\.llm-platform-prod-valkey\..+\.cache\.amazonaws\.com$/);
+        assert.equal(run.outputs.endpoints.redis, `${host}:6379`);
+        assert.equal(run.outputs.connectionStrings.redis, `rediss://:${run.outputs.credentials.redisPassword}@${host}:6379/0`);
+        const exporter = run.named("kubernetes:apps/v1:Deployment", "redis-exporter").inputs.spec.template.spec.containers[0];
+        assert.equal(exporter.env.find((e: any) => e.name === "REDIS_ADDR").value, `rediss://${host}:6379`);
+        // No in-cluster Valkey, so no in-cluster backup: ElastiCache's snapshots are the backups.
+        assert.equal(run.ofType("kubernetes:batch/v1:CronJob").filter((c) => c.name.startsWith("redis-")).length, 0);
+    });
+
+    it("stops redis.engine elasticache without the aws object, naming the key", async () => {
+        const values = withOverrides(withExampleUserValues(stackConfigValues("prod")).values, { "llm-platform:backup": { enabled: false } });
+        delete values[AWS_KEY];
+        const { message, registered } = await failedRun(values);
+        assert.match(message, /llm-platform:redis\.engine = "elasticache": .*needs AWS/);
+        assert.equal(registered.length, 0);
+    });
+
     it("hands apps the connection details as a Secret in the platform namespace, without the password", () => {
         const secret = run.named("kubernetes:core/v1:Secret", "aws-postgres-connection").inputs;
         assert.equal(secret.metadata.name, "postgres-connection");

@@ -19,8 +19,10 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
 
     it("runs stateful services as StatefulSets and the proxy as a spread-out Deployment", () => {
         assert.deepEqual(run.ofType(STATEFUL_SET).map((r) => r.name).sort(), [
-            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "redis", "sqlserver", "timescale",
+            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "sqlserver", "timescale",
         ]);
+        // Valkey is ElastiCache on prod (redis.engine): nothing of it runs in the cluster but its exporter.
+        assert.equal(run.ofType(STATEFUL_SET).filter((r) => r.name.startsWith("redis")).length, 0);
         const proxy = run.named(DEPLOYMENT, "proxy");
         assert.equal(proxy.inputs.spec.replicas, 2);
         assert.deepEqual(proxy.inputs.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
@@ -103,7 +105,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
         assert.deepEqual(readOnly, [
             "alertmanager", "blackbox-exporter", "cloudwatch-exporter", "elasticsearch-exporter", "prometheus", "proxy", "proxy-exporter", "pushgateway",
-            "redis", "redis-exporter", "sqlserver-exporter", "timescale", "timescale-exporter",
+            "redis-exporter", "sqlserver-exporter", "timescale", "timescale-exporter",
         ]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);
     });
@@ -147,11 +149,14 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     });
 
     it("rolls a workload's pods when one of its files changes, and only that workload's", async () => {
-        const changed = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:redis": { evictionPolicy: "noeviction" } } });
+        // Valkey as a StatefulSet (clusters without AWS): its redis.conf is the file that changes.
+        const inCluster = { "llm-platform:redis": { engine: "statefulset" } };
+        const before = await runStack("prod", { exampleUserValues: true, overrides: inCluster });
+        const changed = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:redis": { engine: "statefulset", evictionPolicy: "noeviction" } } });
         const hash = (r: StackRun, name: string) => r.named(STATEFUL_SET, name).inputs.spec.template.metadata.annotations["llm-platform/content-sha256"];
-        assert.match(hash(run, "redis"), /^[0-9a-f]{64}$/);
-        assert.notEqual(hash(changed, "redis"), hash(run, "redis"));
-        assert.equal(hash(changed, "sqlserver"), hash(run, "sqlserver"));
+        assert.match(hash(before, "redis"), /^[0-9a-f]{64}$/);
+        assert.notEqual(hash(changed, "redis"), hash(before, "redis"));
+        assert.equal(hash(changed, "sqlserver"), hash(before, "sqlserver"));
     });
 
     it("allows exactly the declared flows", () => {
@@ -161,7 +166,10 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.deepEqual(egressTo("proxy"), ["ollama", "grafana", "prometheus", "alertmanager", "kibana"]);
         assert.deepEqual(egressTo("ollama"), ["0.0.0.0/0"]);
         assert.ok(flows("ollama").egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "no instance metadata");
-        assert.deepEqual(egressTo("redis"), []);
+        // ElastiCache is outside the cluster: its exporter reaches the private subnets on 6379 only.
+        const privateSubnets = run.config.aws ? egressTo("redis-exporter") : [];
+        assert.ok(privateSubnets.length > 0 && privateSubnets.every((cidr: string) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)), String(privateSubnets));
+        assert.deepEqual(flows("redis-exporter").egress.flatMap((e: any) => e.ports.map((p: any) => p.port)), [6379]);
         assert.deepEqual(egressTo("timescale-migrate"), ["timescale"], "the migrate step reaches its store only (its backup runs in a backup pod)");
         // Ingress: only pods labelled as clients of the service, on its ports; the proxy from anywhere.
         const caller = (ns: string) => ({
@@ -189,7 +197,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             exampleUserValues: true,
             without: ["llm-platform:aws"],
             // Without the bucket there is nowhere to upload backups to: the stack must say so (config.test.ts).
-            overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
+            overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false }, "llm-platform:redis": { engine: "statefulset" } },
         });
         for (const s of nlb.ofType(SERVICE)) {
             assert.equal(s.inputs.spec.type, s.name === "proxy-service" ? "LoadBalancer" : "ClusterIP", s.name);
@@ -331,7 +339,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("can use a kubeconfig context, or only render manifests, instead of an EKS cluster", async () => {
         // The aws object needs the EKS cluster (network, backup role): these are stacks without it.
         const without = ["llm-platform:aws"];
-        const noBackups = { "llm-platform:backup": { enabled: false } };
+        const noBackups = { "llm-platform:backup": { enabled: false }, "llm-platform:redis": { engine: "statefulset" } };
         const context = await runStack("prod", {
             exampleUserValues: true,
             without,

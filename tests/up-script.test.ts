@@ -431,6 +431,10 @@ exit 0`;
         const none = runScript("backup", ["prod"], { kubectl: kubectl("") });
         assert.equal(none.status, 1);
         assert.match(none.out, /no backup CronJob in namespace llm-platform \(stack 'prod'\)/);
+        // Prod's Valkey is ElastiCache: its snapshots are its backups, and the command says how to take one now.
+        const elastiCache = runScript("backup", ["prod", "redis"], { kubectl: kubectl("") });
+        assert.equal(elastiCache.status, 1);
+        assert.match(elastiCache.out, /ElastiCache snapshots it .*aws elasticache create-snapshot --replication-group-id llm-platform-prod-valkey/);
         const missing = runScript("backup", ["prod"], {});
         assert.match(missing.out, /kubectl is not installed/);
     });
@@ -529,7 +533,8 @@ describe("npm run down and delete-data on stacks that do not run on Docker (#16 
     it("status and restore name the Kubernetes way for prod", () => {
         for (const [script, args, hint] of [
             ["status", ["prod"], /kubectl -n <kubernetes\.namespace, default llm-platform> get pods,jobs,pvc/],
-            ["restore", ["prod", "redis"], /the restore Job template of the store \(docs\/backups\.md\)/],
+            // restore runs the store's restore Job itself (tests/migrate-script.test.ts), with kubectl.
+            ["restore", ["prod", "redis"], /kubectl is not installed: install it .* and point it at the stack's cluster/],
         ] as const) {
             const r = runScript(script, [...args], { docker: healthyDocker });
             assert.equal(r.status, 1, `${script}: ${r.out}`);

@@ -41,8 +41,16 @@ const passRoles = (s: DeployerScope): Grant => ({
 const serviceLinkedRoles: Grant = {
     actions: ["iam:CreateServiceLinkedRole"],
     resources: ["*"],
-    condition: { StringEquals: { "iam:AWSServiceName": ["rds.amazonaws.com", "elasticloadbalancing.amazonaws.com"] } },
+    condition: { StringEquals: { "iam:AWSServiceName": ["rds.amazonaws.com", "elasticloadbalancing.amazonaws.com", "elasticache.amazonaws.com"] } },
 };
+/**
+ * The stores encrypted with the stack's key (RDS: storage, the master password's secret, Performance
+ * Insights; ElastiCache: storage and snapshots): each service takes grants on it for the caller.
+ */
+const storesKey = (s: DeployerScope): Grant => ({
+    ...stackKeys(s, ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey"]),
+    condition: { StringEquals: { "aws:ResourceTag/llm-platform:stack": s.stack }, StringLike: { "kms:ViaService": [`rds.${s.region}.amazonaws.com`, `elasticache.${s.region}.amazonaws.com`] } },
+});
 const rds = (s: DeployerScope, kind: string, name: string) => arn(s, "rds", `${kind}:${name}`);
 const elb = (s: DeployerScope, ...kinds: string[]) => kinds.map((k) => arn(s, "elasticloadbalancing", k));
 
@@ -72,6 +80,24 @@ const rdsResources: Permissions = (s) => {
             actions: ["rds:Create*", "rds:Modify*", "rds:Delete*", "rds:Reset*", "rds:Describe*", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource"],
             resources: [rds(s, "db", id), rds(s, "pg", `${id}-*`), rds(s, "subgrp", id), rds(s, "og", "default:*"), rds(s, "secgrp", "*")],
         },
+    ];
+};
+/**
+ * ElastiCache for Valkey: the replication group, its member clusters (`<id>-001`...), its subnet
+ * and parameter groups, the final snapshot a delete takes (replication_group.go: Create, Describe*,
+ * Modify, Delete, tags), all under the stack's `<prefix>-valkey` names.
+ */
+const elasticacheResources: Permissions = (s) => {
+    const ec = (resource: string) => arn(s, "elasticache", resource);
+    return [
+        {
+            // Every action, on the stack's own ElastiCache names only (one managed policy has 6,144 characters).
+            actions: ["elasticache:*"],
+            // replicationgroup:<id>, cluster:<id>-001..., subnetgroup:<id>, parametergroup:<id>-valkey8, snapshot:<id>-final,
+            // as `<prefix>-*` like the stack's buckets and roles (one managed policy holds 6,144 characters).
+            resources: [ec(`*:${s.prefix}-*`)],
+        },
+        { actions: ["elasticache:Describe*"], resources: ["*"] },
     ];
 };
 /** Security groups and their rules: created and changed by VPC; deleted only when they carry the stack's tag. */
@@ -119,8 +145,7 @@ export const DEPLOYER_PERMISSIONS: Readonly<Record<string, Permissions>> = {
     "aws:rds/instance:Instance": (s): Grant[] => {
         return [
             ...rdsResources(s),
-            // Storage, the master password's secret and Performance Insights encrypted with the stack's key: RDS takes grants on it for the caller.
-            { ...stackKeys(s, ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey"]), condition: { StringEquals: { "aws:ResourceTag/llm-platform:stack": s.stack }, StringLike: { "kms:ViaService": `rds.${s.region}.amazonaws.com` } } },
+            storesKey(s),
             // manageMasterUserPassword: RDS creates and rotates the secret `rds!db-...` on the caller's behalf.
             { actions: ["secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret", "secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"], resources: [arn(s, "secretsmanager", "secret:rds!db-*")] },
             passRoles(s),
@@ -128,6 +153,13 @@ export const DEPLOYER_PERMISSIONS: Readonly<Record<string, Permissions>> = {
         ];
     },
     "aws:rds/parameterGroup:ParameterGroup": rdsResources,
+    "aws:elasticache/replicationGroup:ReplicationGroup": (s): Grant[] => [
+        ...elasticacheResources(s),
+        storesKey(s),
+        serviceLinkedRoles,
+    ],
+    "aws:elasticache/subnetGroup:SubnetGroup": elasticacheResources,
+    "aws:elasticache/parameterGroup:ParameterGroup": elasticacheResources,
     "aws:rds/subnetGroup:SubnetGroup": rdsResources,
     "aws:ec2/securityGroup:SecurityGroup": securityGroups,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": securityGroups,

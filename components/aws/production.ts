@@ -5,6 +5,7 @@ import { ARCHIVE_RESTORE_HOURS } from "../backup/transfer";
 import { AwsSettings } from "./settings";
 import { BackupRole } from "./backup-role";
 import { BucketReplication } from "./bucket-replication";
+import { ManagedCache } from "./cache";
 import { DnsValidatedCertificate } from "./certificate";
 import { Database, POSTGRES_PORT } from "./database";
 import { AppDatabaseMigration } from "./app-database-migration";
@@ -48,6 +49,8 @@ const ALB_LOG_PREFIX = "alb";
 export class AwsProduction extends pulumi.ComponentResource {
     readonly outputs: pulumi.Output<ProductionOutputs>;
     /** For the backup CronJobs: where they write, and the role their ServiceAccount gets (IRSA: as its `eks.amazonaws.com/role-arn` annotation). */
+    private readonly cacheArgs: Omit<ConstructorParameters<typeof ManagedCache>[1], "authToken" | "evictionPolicy">;
+    private readonly awsProvider: pulumi.ProviderResource;
     readonly backups: {
         readonly bucket: pulumi.Output<string>;
         readonly prefix: string;
@@ -73,6 +76,9 @@ export class AwsProduction extends pulumi.ComponentResource {
 
         const backupKey = new KmsKey(`${name}-backups-key`, { description: `${prefix} backups`, alias: names.backupsKeyAlias, adoption }, child);
         const databaseKey = new KmsKey(`${name}-database-key`, { description: `${prefix} RDS PostgreSQL`, alias: names.databaseKeyAlias, adoption }, child);
+        // The stores' key: ElastiCache's storage and snapshots too (redis.engine elasticache).
+        this.cacheArgs = { namePrefix: prefix, config: a.cache, network, kmsKeyArn: databaseKey.arn };
+        this.awsProvider = provider;
 
         // ALB access logs and S3 access logs can only be delivered to SSE-S3 buckets.
         const logs = new HardenedBucket(
@@ -238,5 +244,10 @@ export class AwsProduction extends pulumi.ComponentResource {
             },
         });
         this.registerOutputs({ outputs: this.outputs });
+    }
+
+    /** ElastiCache for Valkey (`redis.engine: elasticache`): the Redis service brings its AUTH token and eviction policy. */
+    valkey(authToken: pulumi.Input<string>, evictionPolicy: string): ManagedCache {
+        return new ManagedCache("aws-valkey", { ...this.cacheArgs, authToken, evictionPolicy }, { parent: this, provider: this.awsProvider as aws.Provider });
     }
 }

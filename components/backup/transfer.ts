@@ -180,10 +180,14 @@ download_backup() {
 
 ids="$(bucket_ids)"
 first="$BACKUP_ID"
+# A point in time (RESTORE_TO as YYYY-MM-DDTHH:MM:SS, SQL Server's STOPAT): the newest full backup taken before it.
+until_id=""
+case "$(printenv RESTORE_TO || true)" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*) until_id="$(echo "$RESTORE_TO" | tr -d ':-')Z" ;; esac
 if [ "$first" = latest ]; then
     first=""
     for id in $(echo "$ids" | sort -r); do
         case "$id" in *-"$RESTORE_KIND") ;; *) continue ;; esac
+        if [ -n "$until_id" ] && ! [ "$id" \< "$until_id" ]; then continue; fi
         if finished "$id"; then first="$id"; break; fi
     done
     [ -n "$first" ] || { backup_log "no finished $RESTORE_KIND backup of $STORE in $S3_DESTINATION$STORE/"; exit 1; }

@@ -70,6 +70,25 @@ const databaseSchema = z
     })
     .prefault({});
 
+/** ElastiCache for Valkey (`redis.engine: elasticache`). */
+const cacheSchema = z
+    .strictObject({
+        /** The provider accepts only major.minor for Valkey and stores it back so (engine_version.go validValkeyVersionString, setEngineVersionValkey). */
+        engineVersion: z.string().regex(/^[7-9]\.\d+$/, "must be a Valkey version ElastiCache offers as major.minor, e.g. 8.1").default("8.1"),
+        nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as cache.m7g.large").default("cache.m7g.large"),
+        /** A primary and its replicas, each in its own zone where the subnets allow: 2 at least, for automatic failover. */
+        nodes: z.number().int().min(2).max(6).default(2),
+        /** Daily snapshots kept this many days. */
+        snapshotRetentionDays: z.number().int().min(1).max(35).default(7),
+        snapshotWindow: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "must be hh:mm-hh:mm in UTC").default("03:00-04:00"),
+        /** Lower case: ElastiCache stores the window so (the provider's StateFunc lower-cases it). */
+        maintenanceWindow: z
+            .string()
+            .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, "must be ddd:hh:mm-ddd:hh:mm in UTC, lower case")
+            .default("sun:05:00-sun:06:00"),
+    })
+    .prefault({});
+
 const loadBalancerSchema = z
     .strictObject({
         /** A certificate you imported into ACM; otherwise ACM issues one for tls.hostnames, validated in route53ZoneId. */
@@ -106,6 +125,7 @@ export const awsSchema = z
         network: networkSchema,
         backupBucket: bucketSchema,
         database: databaseSchema,
+        cache: cacheSchema,
         loadBalancer: loadBalancerSchema,
         /**
          * Adopt what an earlier destroy kept (buckets and their settings, KMS keys and aliases,
@@ -158,6 +178,10 @@ export function checkAwsConfig(
     if (d.maxAllocatedStorageGb < d.allocatedStorageGb) {
         issue(["aws", "database", "maxAllocatedStorageGb"], `must be at least aws.database.allocatedStorageGb (${d.allocatedStorageGb})`);
     }
+    const cache = a.cache;
+    if (windowsOverlap(cache.snapshotWindow, cache.maintenanceWindow)) {
+        issue(["aws", "cache", "snapshotWindow"], `must not overlap aws.cache.maintenanceWindow (${cache.maintenanceWindow}): ElastiCache refuses overlapping windows`);
+    }
     const lb = a.loadBalancer;
     if (lb.certificateArn === undefined && lb.route53ZoneId === undefined) {
         issue(["aws", "loadBalancer", "route53ZoneId"], "must name the hosted zone of tls.hostnames (ACM validates the certificate there), or set aws.loadBalancer.certificateArn");
@@ -165,4 +189,30 @@ export function checkAwsConfig(
     if (c.kubernetes.proxyServiceType !== "ClusterIP") {
         issue(["kubernetes", "proxyServiceType"], "must be ClusterIP with the aws object: the ALB is the proxy's entry, not a second load balancer");
     }
+}
+
+/** Minutes of the week a `hh:mm-hh:mm` daily window or a `ddd:hh:mm-ddd:hh:mm` weekly one covers. */
+function windowMinutes(window: string): Set<number> {
+    const days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    const week = 7 * 24 * 60;
+    const at = (part: string) => {
+        const fields = part.split(":");
+        const [h, m] = fields.slice(-2).map(Number);
+        return (fields.length === 3 ? days.indexOf(fields[0]) * 24 * 60 : 0) + h * 60 + m;
+    };
+    const [from, to] = window.split("-");
+    const daily = from.split(":").length === 2;
+    const covered = new Set<number>();
+    for (const offset of daily ? [0, 1, 2, 3, 4, 5, 6].map((d) => d * 24 * 60) : [0]) {
+        const start = at(from) + offset;
+        let end = at(to) + offset;
+        if (end <= start) end += daily ? 24 * 60 : week;
+        for (let t = start; t < end; t++) covered.add(t % week);
+    }
+    return covered;
+}
+
+export function windowsOverlap(daily: string, weekly: string): boolean {
+    const a = windowMinutes(daily);
+    return [...windowMinutes(weekly)].some((t) => a.has(t));
 }

@@ -174,6 +174,11 @@ export function configSchemaFor(preset: Preset) {
             preset,
             defaultImages.redis,
             {
+                /**
+                 * statefulset: the Valkey container of every platform; elasticache: ElastiCache for
+                 * Valkey (kubernetes with the aws object; its settings are aws.cache).
+                 */
+                engine: z.enum(["statefulset", "elasticache"]).default("statefulset"),
                 evictionPolicy: z
                     .enum([
                         "noeviction",
@@ -314,6 +319,10 @@ export function configSchemaFor(preset: Preset) {
                 ["proxy", "canary", "weight"],
                 `is ${c.proxy.canary.weight}, but a canary needs the ALB's weighted forward: set it on a kubernetes stack with the aws object, else leave it 0`,
             );
+        }
+
+        if (c.redis.engine === "elasticache" && (c.platform !== "kubernetes" || c.aws === undefined)) {
+            issue(["redis", "engine"], 'is "elasticache", which needs AWS: set it on a kubernetes stack with the aws object, else use "statefulset"');
         }
 
         checkKubernetesConfig(c, issue);

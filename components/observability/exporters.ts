@@ -67,7 +67,7 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
         // None of them writes a file: nobody, whatever user the image names.
         runAs: { uid: 65534, gid: 65534 },
         readOnlyRootFilesystem: true,
-        dependsOn: [service],
+        ...(decl.outside ? { privateEgress: decl.outside } : { dependsOn: [service] }),
     };
     const password = decl.password ?? "";
     switch (decl.kind) {
@@ -95,8 +95,8 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
                     {
                         path: "/etc/sql_exporter/sql_exporter.yml",
                         content: pulumi
-                            .output(password)
-                            .apply((p) => renderSqlExporterConfig({ target: decl.target, user: decl.user ?? "", password: p, database: decl.database ?? "master" })),
+                            .all([password, decl.target])
+                            .apply(([p, target]) => renderSqlExporterConfig({ target, user: decl.user ?? "", password: p, database: decl.database ?? "master" })),
                         secret: true,
                         mode: "0644",
                     },

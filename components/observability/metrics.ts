@@ -80,7 +80,7 @@ export class Metrics extends pulumi.ComponentResource {
         const textfileBackups = (c.backup.enabled || c.maintenance.enabled) && layout.backupMetrics === "textfile";
 
         // Exporters for the services that declared one.
-        for (const s of platform.services) {
+        for (const s of platform.observed) {
             if (s.observe?.exporter) deploy(exporterSpec(s.name, s.observe.exporter, c));
         }
 
@@ -169,7 +169,7 @@ export class Metrics extends pulumi.ComponentResource {
         const prometheusObserve = { metrics: { port: PROMETHEUS_PORT, path: "/metrics" } };
         // Grafana and Prometheus are declared before they exist, so they scrape and chart themselves.
         const services: ObservedService[] = [
-            ...platform.services,
+            ...platform.observed,
             { name: "grafana", observe: grafanaObserve },
             { name: "prometheus", observe: prometheusObserve },
             ...(args.externalServices ?? []),

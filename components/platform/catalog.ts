@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DeployedService, Platform, ServiceSpec } from "./types";
+import { DeployedService, ObservedService, Platform, ServiceSpec } from "./types";
 
 /**
  * A platform that remembers every service deployed through it, so monitoring is generated
@@ -7,6 +7,7 @@ import { DeployedService, Platform, ServiceSpec } from "./types";
  */
 export class ServiceCatalog implements Platform {
     private readonly deployed: ServiceSpec[] = [];
+    private readonly managed: ObservedService[] = [];
 
     constructor(private readonly inner: Platform) {}
 
@@ -33,5 +34,15 @@ export class ServiceCatalog implements Platform {
     /** Every service deployed so far, in order. */
     get services(): readonly ServiceSpec[] {
         return [...this.deployed];
+    }
+
+    /** A store the platform does not run (ElastiCache), watched through what it declares (its exporter). */
+    observeManaged(service: ObservedService): void {
+        this.managed.push(service);
+    }
+
+    /** What monitoring watches: the deployed services and the managed stores. */
+    get observed(): readonly ObservedService[] {
+        return [...this.deployed, ...this.managed];
     }
 }

@@ -119,7 +119,7 @@ export type ExporterKind = "postgres" | "redis" | "nginx" | "mssql" | "elasticse
 export interface ExporterDeclaration {
     readonly kind: ExporterKind;
     /** What the exporter reads, e.g. `timescale:5432`, `http://proxy:8081/stub_status`. */
-    readonly target: string;
+    readonly target: pulumi.Input<string>;
     /** Login the exporter uses (least privilege where the service has such a role). */
     readonly user?: string;
     readonly password?: pulumi.Input<string>;
@@ -127,6 +127,14 @@ export interface ExporterDeclaration {
     readonly database?: string;
     /** CA that signed the service's TLS certificate, when the exporter speaks HTTPS to it. */
     readonly caCertPem?: pulumi.Input<string>;
+    /** The service runs outside the platform (ElastiCache): the exporter reaches it at these addresses, and waits for nothing. */
+    readonly outside?: PrivateEgress;
+}
+
+/** Addresses in the VPC (a managed store's subnets) and the port a workload may reach there. */
+export interface PrivateEgress {
+    readonly cidrs: readonly string[];
+    readonly port: number;
 }
 
 /** A URL the blackbox exporter checks: `http` (2xx), `https` (2xx, verified with the stack's CA, reports expiry) or `tcp`. */
@@ -274,6 +282,8 @@ export interface ServiceSpec {
     readonly talksTo?: string[];
     /** The service itself reaches the internet over HTTPS (Ollama's server pulls models). */
     readonly internetEgress?: boolean;
+    /** A store outside the platform the service reaches (Kubernetes: one more NetworkPolicy egress rule). */
+    readonly privateEgress?: PrivateEgress;
     /**
      * The service calls AWS APIs with a role its ServiceAccount (named after the service) takes:
      * through EKS Pod Identity (its pods may reach the agent) or IRSA (the ServiceAccount names the role).

@@ -6,13 +6,21 @@ import { REDIS_BACKUP_SCRIPT } from "./backup-script";
 import { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf } from "../platform/resources";
-import { Platform, ServiceSpec } from "../platform/types";
+import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { redisMaxMemoryMb } from "../tuning";
 import { redisFlavor, renderRedisConf } from "./redis-conf";
 
 export const REDIS_PORT = 6379;
 /** The image's valkey/redis user (Alpine: uid 999, gid 1000). */
 export const REDIS_USER = { uid: 999, gid: 1000 };
+
+/** A Valkey the platform does not run (ElastiCache, `redis.engine: elasticache`). */
+export interface ManagedRedis {
+    /** Creates the store for the generated AUTH token; TLS is required there. */
+    readonly create: (authToken: pulumi.Output<string>) => { readonly primaryEndpoint: pulumi.Output<string>; readonly nodeCidrs: readonly string[] };
+    /** Hands monitoring what it watches of the store (its exporter). */
+    readonly observe: (service: ObservedService) => void;
+}
 
 export interface RedisArgs {
     readonly config: PlatformConfig["redis"];
@@ -22,20 +30,54 @@ export interface RedisArgs {
     readonly rotations?: Rotations;
     /** The apps' ACL users (`apps[].databases.redis`), each with its key prefix and password (secret). */
     readonly appUsers?: readonly { readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
+    /** Set: the store is managed (its snapshots are its backups); nothing runs on the platform. */
+    readonly managed?: ManagedRedis;
 }
 
 /** Redis-protocol cache and queue (Valkey by default: same protocol, BSD licence). */
 export class Redis extends pulumi.ComponentResource {
-    readonly host: string;
+    readonly host: pulumi.Output<string>;
     readonly port = REDIS_PORT;
+    /** Clients connect with TLS (`rediss://`): the managed store refuses plain connections. */
+    readonly tls: boolean;
+    /** The managed store's addresses and port, which in-cluster clients must be let reach. */
+    readonly outside?: PrivateEgress;
     /** Secret. */
     readonly password: pulumi.Output<string>;
+    /** The service's host name on the platform's network; undefined when the store is managed. */
+    readonly serviceHost?: string;
 
     constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:Redis", name, {}, opts);
+        this.password = rotatingSecret(`${name}-password`, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
+        if (args.managed) {
+            const store = args.managed.create(this.password);
+            this.host = store.primaryEndpoint;
+            this.tls = true;
+            this.outside = { cidrs: store.nodeCidrs, port: REDIS_PORT };
+            args.managed.observe({
+                name,
+                observe: {
+                    exporter: {
+                        kind: "redis",
+                        target: pulumi.interpolate`rediss://${store.primaryEndpoint}:${REDIS_PORT}`,
+                        password: this.password,
+                        outside: this.outside,
+                    },
+                },
+            });
+        } else {
+            this.serviceHost = this.deployed(name, args);
+            this.host = pulumi.output(this.serviceHost);
+            this.tls = false;
+        }
+        this.registerOutputs({ host: this.host });
+    }
+
+    /** The Valkey StatefulSet (Kubernetes) or container (Docker), with its backups and drills. */
+    private deployed(name: string, args: RedisArgs): string {
         const c = args.config;
         const flavor = redisFlavor(c.image);
-        this.password = rotatingSecret(`${name}-password`, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
         const appUsers = args.appUsers ?? [];
         const conf = pulumi.all([this.password, ...appUsers.map((u) => u.password)]).apply(([password, ...appPasswords]) =>
             renderRedisConf({
@@ -93,12 +135,11 @@ export class Redis extends pulumi.ComponentResource {
             // The drill's scratch server holds the whole dataset: Valkey's own resources.
             scheduledTasks: drillTasks(args.backup, backups, resourcesOf(c)),
         };
-        this.host = args.platform.deploy(spec, this).host;
-        this.registerOutputs({ host: this.host });
+        return args.platform.deploy(spec, this).host;
     }
 
-    /** redis:// URI for a client that reaches Redis at `hostPort`. */
-    connectionString(hostPort: string): pulumi.Output<string> {
-        return pulumi.secret(pulumi.interpolate`redis://:${this.password}@${hostPort}/0`);
+    /** redis:// (rediss:// where TLS is required) URI for a client that reaches Redis at `hostPort`. */
+    connectionString(hostPort: pulumi.Input<string>): pulumi.Output<string> {
+        return pulumi.secret(pulumi.interpolate`${this.tls ? "rediss" : "redis"}://:${this.password}@${hostPort}/0`);
     }
 }

@@ -96,12 +96,26 @@ restore_sql() {
     echo "ALTER DATABASE [$DATABASE] SET MULTI_USER;"
 }
 
+# latest_full_before <YYYY-MM-DDTHH:MM:SS>: the newest complete full backup taken before that time.
+latest_full_before() {
+    until_id="$(echo "$1" | tr -d ':-')Z"
+    for dir in $(ls -1d "$BACKUP_ROOT/$STORE"/*-full 2>/dev/null | sort -r); do
+        [ "$(basename "$dir")" \< "$until_id" ] || continue
+        [ -f "$dir/manifest" ] && { echo "$dir"; return 0; }
+    done
+    backup_log "no full backup of $STORE before $1: a point-in-time restore starts from one"
+    return 1
+}
+
 do_restore() {
-    if [ "$1" = latest ]; then full="$(latest_backup full)"; else full="$BACKUP_ROOT/$STORE/$1"; fi
-    full="$(backup_path "$(basename "$full")")"
-    grep -qx "kind full" "$full/manifest" || { backup_log "$(basename "$full") is not a full backup: restore starts from one"; return 1; }
     stopat=""
     [ $# -ge 2 ] && stopat="$2"
+    case "$stopat" in "" | [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]) ;;
+        *) backup_log "the point in time must be YYYY-MM-DDTHH:MM:SS (UTC), e.g. 2026-11-23T09:30:00, not '$stopat'"; return 1 ;; esac
+    if [ "$1" = latest ] && [ -n "$stopat" ]; then full="$(latest_full_before "$stopat")" || return 1
+    elif [ "$1" = latest ]; then full="$(latest_backup full)"; else full="$BACKUP_ROOT/$STORE/$1"; fi
+    full="$(backup_path "$(basename "$full")")"
+    grep -qx "kind full" "$full/manifest" || { backup_log "$(basename "$full") is not a full backup: restore starts from one"; return 1; }
     sql="$(restore_sql "$full" "$stopat")"
     backup_log "restoring $DATABASE:"
     echo "$sql" >&2

@@ -31,6 +31,7 @@ import { proxyAuthRequired } from "./proxy-auth";
 import { proxyTlsProtocols } from "./proxy-tls";
 import { databasePortsNotPublic } from "./published-ports";
 import { rdsInstanceHardening, rdsMonitoring } from "./rds";
+import { elasticacheHardening } from "./elasticache";
 import { s3BucketHardening } from "./s3-backups";
 import { dockerSecretsInEnv, kubernetesSecretsNotInEnv } from "./secret-env";
 import { kubernetesServiceAccountTokens } from "./service-account-tokens";
@@ -76,6 +77,7 @@ export const rules: readonly Rule[] = [
     loadBalancerHardening,
     rdsInstanceHardening,
     rdsMonitoring,
+    elasticacheHardening,
     // Availability on Kubernetes
     kubernetesProbes,
     podDisruptionBudgets,

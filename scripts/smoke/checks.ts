@@ -32,7 +32,12 @@ export interface SmokeTarget {
     readonly chatModel: string;
     readonly sqlserver: { readonly server: string; readonly user: string; readonly password: string; readonly database: string; readonly model: string };
     readonly timescale: { readonly host: string; readonly port: number; readonly user: string; readonly password: string; readonly database: string };
-    readonly redis: { readonly host: string; readonly port: number; readonly password: string };
+    /**
+     * `tls`: the store refuses plain connections (ElastiCache); the client verifies it with the system's CAs
+     * (valkey/valkey's alpine image is built with BUILD_TLS=yes on alpine, whose CA bundle it keeps:
+     * valkey-io/valkey-container 8.1/alpine/Dockerfile).
+     */
+    readonly redis: { readonly host: string; readonly port: number; readonly password: string; readonly tls?: boolean };
     readonly qdrant: { readonly url: string; readonly apiKey: string; readonly collection: string };
     /** The client binaries (default: from PATH). */
     readonly tools?: { readonly psql?: string; readonly redisCli?: string; readonly sqlcmd?: string };
@@ -278,7 +283,7 @@ function redisKey(): ClientCheck {
         runs: (t, runId) => {
             const r = t.redis;
             const key = `smoke:${runId}`;
-            const base = ["-h", r.host, "-p", String(r.port), "--no-auth-warning"];
+            const base = ["-h", r.host, "-p", String(r.port), ...(r.tls ? ["--tls"] : []), "--no-auth-warning"];
             const env = { REDISCLI_AUTH: r.password };
             return [
                 { tool: "redisCli", args: [...base, "SET", key, "ok", "EX", "60"], env },

@@ -206,7 +206,8 @@ describe("observability on the Kubernetes platform (the prod stack under mocks)"
         assert.deepEqual(flowsOf(run, "proxy").egress, [`${MAIN}/ollama`, `${MAIN}/grafana`, `${MAIN}/prometheus`, `${MAIN}/alertmanager`, `${MAIN}/kibana`]);
         assert.deepEqual(flowsOf(run, "sqlserver-exporter").egress, [`${MAIN}/sqlserver`]);
         assert.deepEqual(flowsOf(run, "elasticsearch-exporter").egress, [`${MAIN}/elasticsearch`]);
-        assert.deepEqual(flowsOf(run, "blackbox-exporter").egress.sort(), ["ollama", "proxy", "qdrant", "redis", "sqlserver", "timescale", "logstash", "kibana"].map((s) => `${MAIN}/${s}`).sort());
+        // Valkey is ElastiCache on prod: its exporter watches it (rediss://), nothing probes it in the cluster.
+        assert.deepEqual(flowsOf(run, "blackbox-exporter").egress.sort(), ["ollama", "proxy", "qdrant", "sqlserver", "timescale", "logstash", "kibana"].map((s) => `${MAIN}/${s}`).sort());
         // A node agent admits its declared callers from the main namespace (Prometheus carries the label).
         const nodeExporterIngress = flowsOf(run, "node-exporter").spec.ingress;
         assert.deepEqual(nodeExporterIngress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]), [MAIN, AGENTS]);

@@ -76,6 +76,8 @@ export interface FlowArgs {
     /** The platform's namespaces: a pod in any of them that carries this service's talks-to label may call it. */
     readonly callerNamespaces: readonly string[];
     readonly internetEgress: boolean;
+    /** A store outside the cluster (ElastiCache in the private subnets). */
+    readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
 /** The flows of one workload: who may reach its ports, and what it may reach. */
@@ -87,6 +89,9 @@ export function workloadFlows(a: FlowArgs): Policy {
     }));
     if (a.internetEgress) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });
+    }
+    if (a.privateEgress) {
+        egress.push({ to: a.privateEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: a.privateEgress.port }] });
     }
     return {
         podSelector: { matchLabels: a.podLabels },

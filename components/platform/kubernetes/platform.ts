@@ -339,6 +339,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             callerNamespaces: this.namespaceNames(),
             publicPorts,
             internetEgress: spec.internetEgress ?? false,
+            privateEgress: spec.privateEgress,
         });
         new k8s.networking.v1.NetworkPolicy(
             `${spec.name}-flows`,

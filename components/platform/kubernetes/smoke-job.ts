@@ -6,7 +6,7 @@ import * as ts from "typescript";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { CLIENT_CHECKS, SmokeTarget, Tool } from "../../../scripts/smoke/checks";
 import { defaultImages } from "../../config/images";
-import { RunAs, ServiceFile } from "../types";
+import { PrivateEgress, RunAs, ServiceFile } from "../types";
 import { BACKUP_ROLE_LABEL } from "./backups";
 import { talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
@@ -62,7 +62,8 @@ export interface SmokeClient {
 export type SmokeTargetBase = Omit<SmokeTarget, "apiKey" | "qdrant" | "sqlserver" | "timescale" | "redis" | "caCertPem" | "tools"> & {
     readonly sqlserver: Omit<SmokeTarget["sqlserver"], "password">;
     readonly timescale: Omit<SmokeTarget["timescale"], "password">;
-    readonly redis: Omit<SmokeTarget["redis"], "password">;
+    /** The host is known once the store is (ElastiCache's endpoint): the client containers get it through env. */
+    readonly redis: Omit<SmokeTarget["redis"], "password" | "host"> & { readonly host: pulumi.Input<string> };
     readonly qdrant: Omit<SmokeTarget["qdrant"], "apiKey">;
 };
 
@@ -83,6 +84,8 @@ export interface SmokeJobArgs {
     readonly clients: Readonly<Record<Tool, SmokeClient>>;
     /** The Services the checks reach: the proxy's, and one per store. */
     readonly services: { readonly proxy: string; readonly sqlserver: string; readonly timescale: string; readonly redis: string; readonly qdrant: string };
+    /** Valkey outside the cluster (ElastiCache): the pod reaches these addresses instead of a redis Service. */
+    readonly redisOutside?: PrivateEgress;
     /** The canary proxy's Service and its host name, when the stack runs one: a second template checks it alone. */
     readonly canary?: { readonly service: string; readonly host: string };
     readonly opts: pulumi.CustomResourceOptions;
@@ -103,6 +106,8 @@ export function smokeScripts(): { readonly "checks.js": string; readonly "in-clu
 const uid = { name: "SMOKE_RUN_ID", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.uid" } } };
 /** What `$(SMOKE_RUN_ID)` in a container's arguments becomes: Kubernetes expands it from the container's env. */
 export const RUN_ID_REFERENCE = "$(SMOKE_RUN_ID)";
+/** Valkey's host in the client's arguments, expanded from its env the same way (an endpoint AWS gives out). */
+const REDIS_HOST_REFERENCE = "$(SMOKE_REDIS_HOST)";
 
 /**
  * The smoke checks as suspended CronJobs of a Kubernetes stack (docs/releases.md): one pod per
@@ -119,14 +124,14 @@ export function smokeJobs(a: SmokeJobArgs): void {
         apiKey: "apiKey",
         sqlserver: { ...a.target.sqlserver, password: "sqlserverPassword" },
         timescale: { ...a.target.timescale, password: "timescalePassword" },
-        redis: { ...a.target.redis, password: "redisPassword" },
+        redis: { ...a.target.redis, host: REDIS_HOST_REFERENCE, password: "redisPassword" },
         qdrant: { ...a.target.qdrant, apiKey: "qdrantApiKey" },
     };
     const secretKeys = new Set(Object.keys(a.secrets));
     const targetFile = (canary: boolean) =>
-        pulumi.output(a.caCertPem).apply((caCertPem) =>
+        pulumi.all([a.caCertPem, a.target.redis.host]).apply(([caCertPem, redisHost]) =>
             JSON.stringify(
-                canary ? { ...a.target, caCertPem, proxyUrl: `https://${a.canary!.host}:${new URL(a.target.proxyUrl).port || 443}`, tlsServerName: new URL(a.target.proxyUrl).hostname } : { ...a.target, caCertPem },
+                canary ? { ...a.target, redis: { ...a.target.redis, host: redisHost }, caCertPem, proxyUrl: `https://${a.canary!.host}:${new URL(a.target.proxyUrl).port || 443}`, tlsServerName: new URL(a.target.proxyUrl).hostname } : { ...a.target, redis: { ...a.target.redis, host: redisHost }, caCertPem },
                 null,
                 2,
             ),
@@ -148,6 +153,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
         check.runs(placeholder, RUN_ID_REFERENCE).map((run, i) => {
             const client = a.clients[run.tool];
             const env: Core.EnvVar[] = [uid, { name: "HOME", value: "/tmp" }];
+            if (run.args.includes(REDIS_HOST_REFERENCE)) env.push({ name: "SMOKE_REDIS_HOST", value: a.target.redis.host });
             for (const [name, value] of Object.entries(run.env)) {
                 const names = [name, ...Object.entries(client.envAliases ?? {}).filter(([, of]) => of === name).map(([alias]) => alias)];
                 for (const n of names) env.push(secretKeys.has(value) ? secretRef(n, value) : { name: n, value });
@@ -168,7 +174,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
     const template = (job: string, canary: boolean) => {
         const component = { [COMPONENT_LABEL]: job };
         const proxy = canary ? a.canary!.service : a.services.proxy;
-        const checked = [proxy, a.services.sqlserver, a.services.timescale, a.services.redis, a.services.qdrant];
+        const checked = [proxy, a.services.sqlserver, a.services.timescale, ...(a.redisOutside ? [] : [a.services.redis]), a.services.qdrant];
         suspendedJobTemplate(
             job,
             { name: job, namespace: a.namespace.ref, labels: { ...labels, ...component } },
@@ -225,6 +231,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
                     targets: checked.map((service) => ({ service, namespace: a.namespace.name })),
                     callerNamespaces: [],
                     internetEgress: false,
+                    privateEgress: a.redisOutside,
                 }),
             },
             a.opts,
