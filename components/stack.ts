@@ -112,6 +112,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       // A snapshot of the whole instance comes first: the backup jobs' deadline.
                       migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
                       migrationJobTtlHours: config.kubernetes.jobTtlHours,
+                      // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role.
+                      operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale] : [],
                   },
                   parent,
               )

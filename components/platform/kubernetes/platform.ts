@@ -3,10 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
-import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
+import { BackupJob, DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
+import { cloudnativePgOperator, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
@@ -30,6 +31,9 @@ export interface KubernetesPlatformArgs {
     readonly labels: Readonly<Record<string, string>>;
 }
 
+/** How long `pulumi up` waits for a new CloudNativePG cluster's Ready condition unless the service says. */
+const CLUSTER_ROLLOUT_TIMEOUT_MINUTES = 30;
+
 /** The cluster's DNS Service: NGINX resolves upstreams through it (it ignores search domains). */
 const CLUSTER_DNS = "kube-dns.kube-system.svc.cluster.local";
 
@@ -37,6 +41,21 @@ interface Namespace {
     readonly name: string;
     /** The Namespace's name as an output: objects in it wait for it. */
     readonly ref: pulumi.Output<string>;
+}
+
+/** A service's workload and what the objects around it need to know of it. */
+interface Deployment {
+    readonly workload: pulumi.CustomResource;
+    readonly namespace: Namespace;
+    readonly selector: Record<string, string>;
+    readonly metadata: { name: string; namespace: pulumi.Output<string>; labels: Record<string, string> };
+    readonly place: ObjectPlace;
+    readonly targets: string[];
+    readonly publicPorts: number[];
+    readonly sharedClaim?: k8s.core.v1.PersistentVolumeClaim;
+    /** The ServiceAccount its scheduled tasks run as. */
+    readonly account: pulumi.Output<string>;
+    readonly backups: readonly BackupJob[];
 }
 
 /**
@@ -60,6 +79,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
     private taskReports?: string;
+    /** The CloudNativePG operator's Helm release, when the program installs it: clusters are created after it. */
+    private cloudnativePgRelease?: k8s.helm.v3.Release;
     private readonly deployed = new Map<string, DeployedService>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
@@ -129,6 +150,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const place: ObjectPlace = { base: spec.name, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
         const targets = [...new Set([...(spec.dependsOn ?? []), ...(spec.talksTo ?? []).map((t) => this.flowTarget(t).service)])];
         const podLabels = { ...labels, ...talksToLabels(targets) };
+        if (spec.replicatedPostgres) return this.deployPostgresCluster(spec, parent, { namespace, selector, labels, place, targets, backups });
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
         // IRSA: the ServiceAccount names the role its pods take (Pod Identity needs no annotation).
         const account = this.serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
@@ -330,6 +352,56 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
             place.opts,
         );
+        return this.finishDeploy(spec, parent, { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups });
+    }
+
+
+    /**
+     * A replicated PostgreSQL (ServiceSpec.replicatedPostgres) as a CloudNativePG Cluster: the operator
+     * runs the instances, their Services, PodDisruptionBudgets, certificates and failover; the platform
+     * adds what every service gets (flows, logical backups, tasks, steps), selecting the instances by the
+     * labels the operator copies onto them.
+     */
+    private deployPostgresCluster(
+        spec: ServiceSpec,
+        parent: pulumi.Resource,
+        s: Pick<Deployment, "namespace" | "selector" | "place" | "targets" | "backups"> & { labels: Record<string, string> },
+    ): DeployedService {
+        const pg = spec.replicatedPostgres!;
+        const k = this.args.config;
+        const destination = this.backupDestination;
+        // Config validation stops this first (timescale.engine cloudnativepg needs the aws object).
+        if (!destination) throw new Error(`service ${spec.name} is a replicated PostgreSQL, whose WAL goes to the S3 backup bucket: the Kubernetes platform has none (set the aws object)`);
+        if (k.cloudnativePg.install) {
+            this.cloudnativePgRelease ??= cloudnativePgOperator(k, { parent: this, provider: this.provider });
+        }
+        const { cluster } = postgresCluster(
+            {
+                name: spec.name,
+                namespace: s.namespace.ref,
+                labels: s.labels,
+                podLabels: s.selector,
+                postgres: pg,
+                resources: spec.resources,
+                storageClassName: k.storageClassName,
+                destination,
+                operatorNamespace: k.cloudnativePg.namespace,
+                // Three instances start one after another, each a clone of the primary: longer than one pod's rollout.
+                rolloutMinutes: spec.rolloutTimeoutMinutes ?? CLUSTER_ROLLOUT_TIMEOUT_MINUTES,
+                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.cloudnativePgRelease ? [this.cloudnativePgRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
+            },
+            s.place.opts,
+        );
+        // The operator names the cluster's own ServiceAccount after it: the tasks get theirs.
+        const account = this.serviceAccount({ ...s.place, base: `${spec.name}-tasks` });
+        const metadata = { name: spec.name, namespace: s.namespace.ref, labels: s.labels };
+        return this.finishDeploy(spec, parent, { ...s, workload: cluster, metadata, publicPorts: [], account });
+    }
+
+    /** What every service gets once its workload exists: its flows, backups, scheduled tasks and one-shot steps. */
+    private finishDeploy(spec: ServiceSpec, parent: pulumi.Resource, w: Deployment): DeployedService {
+        const { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups } = w;
+        const k = this.args.config;
         const flows = workloadFlows({
             service: spec.name,
             podLabels: selector,
