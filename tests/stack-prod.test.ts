@@ -17,10 +17,11 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         run = await runStack("prod", { exampleUserValues: true });
     });
 
-    it("runs stateful services as StatefulSets and the proxy as a spread-out Deployment", () => {
+    it("runs stateful services as StatefulSets (TimescaleDB: a CloudNativePG cluster) and the proxy as a spread-out Deployment", () => {
         assert.deepEqual(run.ofType(STATEFUL_SET).map((r) => r.name).sort(), [
-            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "redis", "sqlserver", "timescale",
+            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "redis", "sqlserver",
         ]);
+        assert.equal(run.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.instances, 3);
         const proxy = run.named(DEPLOYMENT, "proxy");
         assert.equal(proxy.inputs.spec.replicas, 2);
         assert.deepEqual(proxy.inputs.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
@@ -69,7 +70,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             qdrant.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.storageClassName, t.spec.resources.requests.storage]),
             [["storage", "llm-platform-gp3", "100Gi"], ["snapshots", "llm-platform-gp3", "100Gi"]],
         );
-        assert.equal(run.named(STATEFUL_SET, "timescale").inputs.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "500Gi");
+        assert.equal(run.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.storage.size, "500Gi");
     });
 
     it("hardens every pod: seccomp, no escalation, capabilities dropped, no token, non-root where the image allows", () => {
@@ -103,7 +104,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
         assert.deepEqual(readOnly, [
             "alertmanager", "blackbox-exporter", "cloudwatch-exporter", "elasticsearch-exporter", "prometheus", "proxy", "proxy-exporter", "pushgateway",
-            "redis", "redis-exporter", "sqlserver-exporter", "timescale", "timescale-exporter",
+            "redis", "redis-exporter", "sqlserver-exporter", "timescale-exporter",
         ]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);
     });
@@ -188,8 +189,8 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const nlb = await runStack("prod", {
             exampleUserValues: true,
             without: ["llm-platform:aws"],
-            // Without the bucket there is nowhere to upload backups to: the stack must say so (config.test.ts).
-            overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
+            // Without the bucket there is nowhere to upload backups to (or archive WAL): the stack must say so (config.test.ts).
+            overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false }, "llm-platform:timescale": { engine: "statefulset" } },
         });
         for (const s of nlb.ofType(SERVICE)) {
             assert.equal(s.inputs.spec.type, s.name === "proxy-service" ? "LoadBalancer" : "ClusterIP", s.name);
@@ -230,8 +231,9 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.deepEqual(run.named(JOB, "sqlserver-settings").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
         assert.deepEqual(run.named(JOB, "sqlserver-migrate").options.dependsOn, [`${JOB}::sqlserver-settings`, `${JOB}::sqlserver-backup-before-migrate`]);
         assert.deepEqual(run.named(JOB, "sqlserver-monitor-login").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
-        assert.deepEqual(run.named(JOB, "timescale-monitor-role").options.dependsOn, [`${STATEFUL_SET}::timescale`]);
-        assert.deepEqual(run.named(JOB, "timescale-migrate").options.dependsOn, [`${STATEFUL_SET}::timescale`, `${JOB}::timescale-backup-before-migrate`]);
+        // TimescaleDB's steps wait for the CloudNativePG cluster's Ready condition (tests/cloudnative-pg.test.ts).
+        assert.deepEqual(run.named(JOB, "timescale-monitor-role").options.dependsOn, ["kubernetes:postgresql.cnpg.io/v1:Cluster::timescale"]);
+        assert.deepEqual(run.named(JOB, "timescale-migrate").options.dependsOn, ["kubernetes:postgresql.cnpg.io/v1:Cluster::timescale", `${JOB}::timescale-backup-before-migrate`]);
         assert.deepEqual(run.outputs.initialization["sqlserver-migrate"], "completed");
     });
 
@@ -331,7 +333,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("can use a kubeconfig context, or only render manifests, instead of an EKS cluster", async () => {
         // The aws object needs the EKS cluster (network, backup role): these are stacks without it.
         const without = ["llm-platform:aws"];
-        const noBackups = { "llm-platform:backup": { enabled: false } };
+        const noBackups = { "llm-platform:backup": { enabled: false }, "llm-platform:timescale": { engine: "statefulset" } };
         const context = await runStack("prod", {
             exampleUserValues: true,
             without,
