@@ -18,14 +18,14 @@ as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-r
 # generated from the operator's cnpg-1.29.0.yaml. Its package.json asks for Node >= 22, so npm (engine-strict)
 # refuses it as a dependency; its validators are plain ajv code that runs on Node 20 with the
 # @kubernetes-models/validate 4 kubernetes-models brings. Fetched from the registry by exact version,
-# checked against the integrity the registry published, unpacked where Node resolves it.
+# checked against the integrity the registry published, unpacked into .test-tools/ (npm ci leaves it
+# alone; its imports resolve up to the project's node_modules).
 CNPG_MODELS=@kubernetes-models/cloudnative-pg@1.0.0
 CNPG_MODELS_INTEGRITY=sha512-CZckCP7g0C/pqKPwFAdbXLV3YuNjarKg+D7vb/o+gHJOfwEqYCEUCKieWuusV85/M0SCgqUBgbTCVN9FV9SIgg==
 install_cnpg_models() {
     local project target scratch integrity
     project="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-    target="$project/node_modules/@kubernetes-models/cloudnative-pg"
-    [[ -d "$project/node_modules" ]] || { echo "install-test-tools: run npm ci first (node_modules is missing)" >&2; return 1; }
+    target="$project/.test-tools/node_modules/@kubernetes-models/cloudnative-pg"
     scratch="$(mktemp -d)"
     integrity="$(cd "$scratch" && npm pack "$CNPG_MODELS" --json --silent | jq -r '.[0].integrity')"
     if [[ "$integrity" != "$CNPG_MODELS_INTEGRITY" ]]; then

@@ -1,29 +1,14 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { ConfigError, parseConfig } from "../components/config/load";
 import { CLOUDNATIVE_PG, CNPG_CLUSTER_LABEL, scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
 import { OPERATOR_OWNED_PARAMETERS, operatorDefaults, secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
-import { PROJECT_DIR, RegisteredResource, runStack, StackRun } from "../harness/run-stack";
+import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 import { PDB, STATEFUL_SET, NETWORK_POLICY } from "./helpers/kubernetes-types";
-import { TOOLS_REQUIRED } from "./helpers/tools";
+import { cnpgModel } from "./helpers/cloudnative-pg-models";
 
 const CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
 const SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-
-const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, any>>;
-const MODELS_DIR = path.join(PROJECT_DIR, "node_modules", "@kubernetes-models", "cloudnative-pg");
-
-/** The validators generated from the pinned release's CRDs (scripts/install-test-tools.sh puts them in place). */
-async function cnpgModel(kind: string, ctx: Mocha.Context): Promise<new (data: unknown) => { validate(): void }> {
-    if (!fs.existsSync(MODELS_DIR)) {
-        const message = "@kubernetes-models/cloudnative-pg is not installed: run bash scripts/install-test-tools.sh";
-        if (TOOLS_REQUIRED) throw new Error(`${message}; LLM_PLATFORM_REQUIRE_TOOLS=1 makes this a failure`);
-        ctx.skip();
-    }
-    return (await importEsm(`@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/${kind}`))[kind];
-}
 
 function problems(raw: Record<string, unknown>): string[] {
     try {
@@ -86,10 +71,10 @@ for (const stack of ["prod", "staging"]) {
             assert.deepEqual(daily, { schedule: scheduledBackupSchedule(run.config.backup.fullDailyAtUtc), cluster: { name: "timescale" }, method: "barmanObjectStore", immediate: true, backupOwnerReference: "self" });
             // Pod Identity: the cluster's own ServiceAccount (named after it) is associated with the backup role, which trusts it.
             const associations = run.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => a.inputs.serviceAccount);
-            assert.ok(associations.includes("timescale"), `associations: ${associations}`);
+            assert.ok(associations.includes("timescale") && associations.includes("timescale-restore"), `associations: ${associations}`);
             const role = run.ofType("aws:iam/role:Role").find((r) => /backup/.test(r.inputs.name) && r.inputs.assumeRolePolicy.includes("kubernetes-service-account"))!;
             const trusted = JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-service-account"];
-            assert.deepEqual(trusted, ["backup", "timescale"]);
+            assert.deepEqual(trusted, ["backup", "timescale", "timescale-restore"]);
         });
 
         it("leaves the instances, their PodDisruptionBudgets and Services to the operator, and opens only its flows", () => {
@@ -112,8 +97,8 @@ for (const stack of ["prod", "staging"]) {
         });
 
         it("validates the Cluster and ScheduledBackup against the pinned release's CRDs", async function () {
-            const Cluster = await cnpgModel("Cluster", this);
-            const ScheduledBackup = await cnpgModel("ScheduledBackup", this);
+            const Cluster = await cnpgModel(this, "Cluster");
+            const ScheduledBackup = await cnpgModel(this, "ScheduledBackup");
             for (const r of [...run.ofType(CLUSTER), ...run.ofType(SCHEDULED_BACKUP)]) {
                 const Model = r.type === CLUSTER ? Cluster : ScheduledBackup;
                 assert.doesNotThrow(() => new Model(resolved(r.inputs)).validate(), `${r.type} ${r.name}`);

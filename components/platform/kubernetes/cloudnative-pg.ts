@@ -144,6 +144,8 @@ export function clusterSpec(a: PostgresClusterArgs) {
     };
 }
 
+/** The cluster `npm run restore -- <stack> <store> --to <time>` recovers into (scripts/restore.sh): the backup role trusts its ServiceAccount, its flows exist ahead. */
+export const restoredClusterName = (cluster: string) => `${cluster}-restore`;
 export const superuserSecretName = (cluster: string) => `${cluster}-superuser`;
 export const scheduledBackupName = (cluster: string) => `${cluster}-daily`;
 
@@ -222,10 +224,12 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
         { apiVersion: "postgresql.cnpg.io/v1", kind: "ScheduledBackup", metadata: metadata(scheduledBackupName(a.name)), spec: scheduledBackupSpec(a.name, a.postgres.baseBackupDailyAtUtc) },
         { ...opts, dependsOn: [cluster] },
     );
-    new k8s.networking.v1.NetworkPolicy(
-        `${a.name}-cluster-flows`,
-        { metadata: metadata(`${a.name}-cluster`), spec: clusterFlows(a.name, a.operatorNamespace, a.destination.identity === "pod-identity") },
-        opts,
-    );
+    for (const name of [a.name, restoredClusterName(a.name)]) {
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-cluster-flows`,
+            { metadata: metadata(`${name}-cluster`), spec: clusterFlows(name, a.operatorNamespace, a.destination.identity === "pod-identity") },
+            opts,
+        );
+    }
     return { cluster };
 }
