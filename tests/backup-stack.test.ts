@@ -363,8 +363,10 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const role = irsa.named("aws:iam/role:Role", "aws-backup-role");
         assert.equal(account.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);
         const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
-        const sub = Object.entries<string>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
-        assert.equal(sub, `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`);
+        const sub = Object.entries<string[]>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
+        // Besides the backup jobs' account: the CloudNativePG cluster's own and its point-in-time restore's (tests/cloudnative-pg.test.ts).
+        assert.deepEqual(sub, [`system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`, "system:serviceaccount:llm-platform:timescale", "system:serviceaccount:llm-platform:timescale-restore"]);
+        assert.equal(irsa.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.serviceAccountTemplate.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);
         for (const c of backupMachinery(irsa)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
         for (const store of ["sqlserver", "timescale"]) {
             assert.equal(irsa.named("kubernetes:batch/v1:Job", `${store}-backup-before-migrate`).inputs.spec.template.spec.serviceAccountName, "store-backups");
