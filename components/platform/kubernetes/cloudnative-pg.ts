@@ -6,6 +6,7 @@ import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { ReplicatedPostgres, Resources } from "../types";
 import { BackupDestination } from "./backups";
 import { inNamespace, podIdentityEgress } from "./flows";
+import { ADOPT_ANNOTATIONS } from "./labels";
 import { containerResources, storageQuantity } from "./quantities";
 
 import Networking = k8s.types.input.networking.v1;
@@ -209,6 +210,8 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
             metadata: {
                 ...metadata(a.name),
                 annotations: {
+                    // Kept by destroy, adopted by the next up (server-side apply, forcing the fields it sets).
+                    ...ADOPT_ANNOTATIONS,
                     // The provider waits for the operator's Ready condition (provider/pkg/metadata/overrides.go ReadyCondition).
                     "pulumi.com/waitFor": "condition=Ready",
                     "pulumi.com/timeoutSeconds": String(a.rolloutMinutes * 60),
