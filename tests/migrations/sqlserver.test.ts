@@ -8,16 +8,14 @@ import { addChange, planChanges } from "../../components/migrations/add";
 import { MigrationPlan } from "../../components/migrations/plan";
 import { liquibaseProperties } from "../../components/migrations/step";
 import { SQLSERVER_MIGRATIONS } from "../../components/sqlserver/migration-plan";
-import { PROJECT_DIR } from "../../harness/run-stack";
+import { liquibaseHome, LIQUIBASE_JAVA_OPTS } from "../helpers/liquibase";
 import { createDatabase, runMigrate } from "../helpers/migrations";
 import { settle, useMocks } from "../helpers/mocks";
 import { postgresBinDir, startPostgres, TestPostgres } from "../helpers/postgres";
 import { requireTool } from "../helpers/tools";
 
-/** The Liquibase the tests run: npm's liquibase package holds the 4.28.0 distribution the image pins. */
-const LIQUIBASE_HOME = path.join(PROJECT_DIR, "node_modules", "liquibase", "dist", "liquibase");
-/** A short-lived JVM starts faster with C1 only (the migrate step sets the same). */
-const JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+const LIQUIBASE_HOME = liquibaseHome();
+const JAVA_OPTS = LIQUIBASE_JAVA_OPTS;
 const FIXTURE = fs.readFileSync(path.join(__dirname, "..", "fixtures", "init-steps-v1", "sqlserver-schema.sql"), "utf8");
 
 interface ChangeSet {
