@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../components/config/load";
 import { CLOUDNATIVE_PG, CNPG_CLUSTER_LABEL, scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
 import { OPERATOR_OWNED_PARAMETERS, operatorDefaults, secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
@@ -9,16 +8,6 @@ import { cnpgModel } from "./helpers/cloudnative-pg-models";
 const CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
 const SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseConfig(raw);
-        return [];
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return (e as ConfigError).problems.flatMap((p) => p.split("\n  - "));
-    }
-}
 
 for (const stack of ["prod", "staging"]) {
     describe(`TimescaleDB on CloudNativePG (${stack} stack under mocks)`, function () {
@@ -143,22 +132,6 @@ describe("the pinned CloudNativePG operator", function () {
         assert.ok(cluster.options.dependsOn.includes(`${RELEASE}::cloudnative-pg`), "the Cluster waits for the operator's webhooks");
         const staging = await runStack("staging", { exampleUserValues: true });
         assert.equal(staging.ofType(RELEASE).length, 0);
-    });
-
-    it("is validated before any resource: Kubernetes only, with the aws object's bucket", () => {
-        const onDocker = problems({ timescale: { engine: "cloudnativepg" } });
-        assert.ok(onDocker.some((p) => p.startsWith("llm-platform:timescale.engine") && p.includes("cloudnativepg") && p.includes("statefulset")), onDocker.join("\n"));
-        const noBucket = problems({
-            platform: "kubernetes",
-            backup: { enabled: false },
-            kubernetes: { context: "prod" },
-            proxy: { httpsPort: 443, httpPort: 80 },
-            tls: { hostnames: ["llm.example.com"] },
-            timescale: { engine: "cloudnativepg" },
-        });
-        assert.ok(noBucket.some((p) => p.startsWith("llm-platform:timescale.engine") && p.includes("aws object")), noBucket.join("\n"));
-        const bad = problems({ timescale: { engine: "patroni" } });
-        assert.ok(bad.some((p) => p.startsWith("llm-platform:timescale.engine") && p.includes("cloudnativepg")), bad.join("\n"));
     });
 });
 
