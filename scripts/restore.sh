@@ -10,7 +10,7 @@ export LLM_COMMAND="npm run restore"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 export LLM_USAGE="npm run restore -- [<stack>] <store> [<backup id>|latest [<args of the store's restore>]] | [<stack>] timescale --to <RFC 3339 time> (CloudNativePG)   (stores: ${llm_backup_stores// /, })"
 
-# A CloudNativePG store to a point in time: a second cluster, <store>-restore, recovered from the bucket's
+# A CloudNativePG store to a point in time: a second cluster, <store>-pitr, recovered from the bucket's
 # base backups and WAL. The backup role trusts that cluster's ServiceAccount and the platform opens its flows
 # (components/platform/kubernetes/cloudnative-pg.ts); the stack's cluster keeps serving until the switch.
 restore_cluster_to_time() {
@@ -25,7 +25,7 @@ restore_cluster_to_time() {
     command -v kubectl >/dev/null 2>&1 || llm_fail "kubectl is not installed: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the stack's cluster"
     namespace="$(sed -n '/^[[:space:]]*llm-platform:kubernetes:/,/^[[:space:]]*llm-platform:[a-z]/s/^[[:space:]]*namespace:[[:space:]]*"\{0,1\}\([a-z0-9-]*\).*/\1/p' "$llm_project_dir/Pulumi.$llm_stack.yaml" | head -n 1)"
     namespace="${namespace:-llm-platform}"
-    restored="$store-restore"
+    restored="$store-pitr"
     live="$(kubectl --namespace "$namespace" get clusters.postgresql.cnpg.io "$store" -o json 2>/dev/null)" ||
         llm_fail "namespace $namespace has no CloudNativePG cluster '$store' (kubectl get clusters.postgresql.cnpg.io $store): is the stack up with timescale.engine cloudnativepg, and is kubectl pointing at its cluster?"
     if kubectl --namespace "$namespace" get clusters.postgresql.cnpg.io "$restored" >/dev/null 2>&1; then

@@ -60,10 +60,10 @@ for (const stack of ["prod", "staging"]) {
             assert.deepEqual(daily, { schedule: scheduledBackupSchedule(run.config.backup.fullDailyAtUtc), cluster: { name: "timescale" }, method: "barmanObjectStore", immediate: true, backupOwnerReference: "self" });
             // Pod Identity: the cluster's own ServiceAccount (named after it) is associated with the backup role, which trusts it.
             const associations = run.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => a.inputs.serviceAccount);
-            assert.ok(associations.includes("timescale") && associations.includes("timescale-restore"), `associations: ${associations}`);
+            assert.ok(associations.includes("timescale") && associations.includes("timescale-pitr"), `associations: ${associations}`);
             const role = run.ofType("aws:iam/role:Role").find((r) => /backup/.test(r.inputs.name) && r.inputs.assumeRolePolicy.includes("kubernetes-service-account"))!;
             const trusted = JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-service-account"];
-            assert.deepEqual(trusted, ["backup", "timescale", "timescale-restore"]);
+            assert.deepEqual(trusted, ["backup", "timescale", "timescale-pitr"]);
         });
 
         it("leaves the instances, their PodDisruptionBudgets and Services to the operator, and opens only its flows", () => {
@@ -72,8 +72,16 @@ for (const stack of ["prod", "staging"]) {
             const flows = run.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === "timescale-cluster")!.inputs.spec;
             assert.deepEqual(flows.podSelector, { matchLabels: { [CNPG_CLUSTER_LABEL]: "timescale" } });
             assert.deepEqual(flows.ingress[1].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": run.config.kubernetes.cloudnativePg.namespace } } }]);
-            // The instances carry the platform's selector labels: its NetworkPolicy for clients applies to them.
-            assert.equal(cluster.inputs.spec.inheritedMetadata.labels["app.kubernetes.io/name"], "timescale");
+            // The platform's policy for the service and its callers' egress pick the instances by the operator's label
+            // (inherited name labels would have the operator rewrite its claims' labels forever).
+            assert.equal(cluster.inputs.spec.inheritedMetadata, undefined);
+            const policy = (name: string) => run.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === name)!.inputs.spec;
+            assert.deepEqual(policy("timescale").podSelector, { matchLabels: { [CNPG_CLUSTER_LABEL]: "timescale" } });
+            for (const caller of ["timescale-exporter", "timescale-migrate", "timescale-backup-pods", "timescale-analyze"]) {
+                const to = policy(caller).egress.flatMap((r: any) => r.to ?? []).map((t: any) => t.podSelector?.matchLabels).filter(Boolean);
+                assert.ok(to.some((l: any) => l[CNPG_CLUSTER_LABEL] === "timescale"), `${caller} reaches the instances: ${JSON.stringify(to)}`);
+                assert.ok(!to.some((l: any) => l["app.kubernetes.io/name"] === "timescale"), `${caller}`);
+            }
         });
 
         it("runs the migrations and the monitor role against the cluster's read-write Service once it is Ready", () => {

@@ -40,7 +40,7 @@ function restore(args: string[], live: object | undefined, restoredExists = fals
 echo "kubectl $*" >> ${log}
 case "$*" in
     *"get clusters.postgresql.cnpg.io timescale -o json"*) [[ -f ${liveFile} ]] && cat ${liveFile} || exit 1 ;;
-    *"get clusters.postgresql.cnpg.io timescale-restore"*) ${restoredExists ? "exit 0" : "exit 1"} ;;
+    *"get clusters.postgresql.cnpg.io timescale-pitr"*) ${restoredExists ? "exit 0" : "exit 1"} ;;
     *"create -f -"*) cat >> ${created}; echo >> ${created} ;;
 esac
 exit 0
@@ -79,11 +79,11 @@ describe("npm run restore -- <stack> timescale --to <time> (CloudNativePG, scrip
         assert.equal(origin.barmanObjectStore.destinationPath, live.spec.backup.barmanObjectStore.destinationPath);
         assert.deepEqual(origin.barmanObjectStore.s3Credentials, { inheritFromIAMRole: true });
         // Its own WAL goes beside the original's, never into it.
-        assert.equal(cluster.spec.backup.barmanObjectStore.serverName, "timescale-restore");
+        assert.equal(cluster.spec.backup.barmanObjectStore.serverName, "timescale-pitr");
         // The clients stay with the running cluster until the switch.
         assert.equal(cluster.spec.managed, undefined);
         assert.equal(cluster.spec.instances, 3);
-        assert.match(r.out, /timescale-restore-rw\.llm-platform\.svc/);
+        assert.match(r.out, /timescale-pitr-rw\.llm-platform\.svc/);
         assert.ok(r.calls.some((c) => c === "kubectl --namespace llm-platform create -f -"), r.calls.join("\n"));
     });
 
@@ -118,7 +118,7 @@ describe("npm run restore -- <stack> timescale --to <time> (CloudNativePG, scrip
         assert.match(none.out, /has no CloudNativePG cluster 'timescale'/);
         const again = restore(["prod", "timescale", "--to", "2026-11-23T09:30:00Z"], live, true);
         assert.notEqual(again.status, 0);
-        assert.match(again.out, /'timescale-restore' exists already/);
+        assert.match(again.out, /'timescale-pitr' exists already/);
         assert.equal(again.created.length, 0);
     });
 

@@ -153,7 +153,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
                         "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:123456789012:cluster/example-cluster",
                         "aws:RequestTag/kubernetes-namespace": "llm-platform",
                         // The backup jobs' account, the CloudNativePG cluster's own and its point-in-time restore's.
-                        "aws:RequestTag/kubernetes-service-account": ["backup", "timescale", "timescale-restore"],
+                        "aws:RequestTag/kubernetes-service-account": ["backup", "timescale", "timescale-pitr"],
                     },
                 },
             },
@@ -184,7 +184,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         const issuer = statement.Principal.Federated.replace(/^arn:aws:iam::123456789012:oidc-provider\//, "");
         assert.match(issuer, /^oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
         assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
-        const subjects = ["backup", "timescale", "timescale-restore"].map((a) => `system:serviceaccount:llm-platform:${a}`);
+        const subjects = ["backup", "timescale", "timescale-pitr"].map((a) => `system:serviceaccount:llm-platform:${a}`);
         assert.deepEqual(statement.Condition.StringEquals, { [`${issuer}:sub`]: subjects, [`${issuer}:aud`]: "sts.amazonaws.com" });
     });
 

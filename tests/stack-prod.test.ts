@@ -157,7 +157,9 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
 
     it("allows exactly the declared flows", () => {
         const flows = (name: string) => run.ofType(NETWORK_POLICY).find((p) => p.name === `${name}-flows`)!.inputs.spec;
-        const egressTo = (name: string) => flows(name).egress.flatMap((e: any) => e.to.map((t: any) => t.podSelector?.matchLabels["app.kubernetes.io/name"] ?? t.ipBlock.cidr));
+        // A CloudNativePG cluster's pods are picked by the operator's label (components/platform/kubernetes/cloudnative-pg.ts clusterPods).
+        const egressTo = (name: string) =>
+            flows(name).egress.flatMap((e: any) => e.to.map((t: any) => t.podSelector?.matchLabels["app.kubernetes.io/name"] ?? t.podSelector?.matchLabels["cnpg.io/cluster"] ?? t.ipBlock.cidr));
         assert.deepEqual(egressTo("sqlserver"), ["proxy"]);
         assert.deepEqual(egressTo("proxy"), ["ollama", "grafana", "prometheus", "alertmanager", "kibana"]);
         assert.deepEqual(egressTo("ollama"), ["0.0.0.0/0"]);

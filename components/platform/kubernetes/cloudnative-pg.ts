@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { cronSchedule } from "../../backup/cron";
 import { PlatformConfig } from "../../config/load";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
-import { ReplicatedPostgres, Resources } from "../types";
-import { BackupDestination } from "./backups";
-import { inNamespace, podIdentityEgress } from "./flows";
+import { ReplicatedPostgres, Resources, ServiceSpec } from "../types";
+import type { BackupDestination } from "./backups";
+import { FlowTarget, inNamespace, podIdentityEgress } from "./flows";
 import { ADOPT_ANNOTATIONS } from "./labels";
 import { containerResources, storageQuantity } from "./quantities";
 
@@ -34,6 +34,19 @@ const INSTANCE_STATUS_PORT = 8000;
 
 /** The label CloudNativePG puts on every pod of a cluster (pkg/utils/labels_annotations.go ClusterLabelName). */
 export const CNPG_CLUSTER_LABEL = "cnpg.io/cluster";
+
+/**
+ * How flows pick a cluster's instances: by the operator's own label. Not by the platform's name label:
+ * the operator sets app.kubernetes.io/name and /component itself (pkg/specs/pods.go buildInstance), and
+ * on the claims it puts its values back after any inherited ones (pkg/reconciler/persistentvolumeclaim/
+ * metadata.go newLabelReconciler), so inheriting ours would have it rewrite the claims' labels forever.
+ */
+export const clusterPods = (cluster: string): Record<string, string> => ({ [CNPG_CLUSTER_LABEL]: cluster });
+
+/** A flow to `service` from a pod of `spec`'s own (its backups, its tasks): to the operator's pods when the store is a cluster. */
+export function ownFlowTarget(spec: Pick<ServiceSpec, "name" | "replicatedPostgres">, service: string, namespace: string): FlowTarget {
+    return service === spec.name && spec.replicatedPostgres ? { service, namespace, podLabels: clusterPods(service) } : { service, namespace };
+}
 
 /** The installed operator (CRDs, webhooks, controller) in its own namespace. */
 export function cloudnativePgOperator(config: PlatformConfig["kubernetes"], opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
@@ -67,8 +80,6 @@ export interface PostgresClusterArgs {
     readonly name: string;
     readonly namespace: pulumi.Input<string>;
     readonly labels: Record<string, string>;
-    /** The labels the platform's selectors use (its NetworkPolicy, its backup jobs' flows): the operator puts them on every pod. */
-    readonly podLabels: Record<string, string>;
     readonly postgres: ReplicatedPostgres;
     readonly resources: Resources;
     readonly storageClassName: string;
@@ -107,7 +118,6 @@ export function clusterSpec(a: PostgresClusterArgs) {
         imagePullPolicy: pullPolicyFor(pg.image),
         postgresUID: pg.runAs.uid,
         postgresGID: pg.runAs.gid,
-        inheritedMetadata: { labels: a.podLabels },
         // The platform's generated password for the superuser the steps, backups and clients log in as.
         enableSuperuserAccess: true,
         superuserSecret: { name: superuserSecretName(a.name) },
@@ -128,7 +138,7 @@ export function clusterSpec(a: PostgresClusterArgs) {
                 maxSkew: 1,
                 topologyKey: "topology.kubernetes.io/zone",
                 whenUnsatisfiable: "DoNotSchedule",
-                labelSelector: { matchLabels: { [CNPG_CLUSTER_LABEL]: a.name } },
+                labelSelector: { matchLabels: clusterPods(a.name) },
             },
         ],
         primaryUpdateStrategy: "unsupervised",
@@ -146,7 +156,7 @@ export function clusterSpec(a: PostgresClusterArgs) {
 }
 
 /** The cluster `npm run restore -- <stack> <store> --to <time>` recovers into (scripts/restore.sh): the backup role trusts its ServiceAccount, its flows exist ahead. */
-export const restoredClusterName = (cluster: string) => `${cluster}-restore`;
+export const restoredClusterName = (cluster: string) => `${cluster}-pitr`;
 export const superuserSecretName = (cluster: string) => `${cluster}-superuser`;
 export const scheduledBackupName = (cluster: string) => `${cluster}-daily`;
 
@@ -168,10 +178,10 @@ export function scheduledBackupSpec(cluster: string, dailyAtUtc: string) {
 
 /** The flows the engine needs besides the clients': instance to instance, the operator to the instances, the API server and S3. */
 export function clusterFlows(cluster: string, operatorNamespace: string, podIdentity: boolean): Networking.NetworkPolicySpec {
-    const peers = { podSelector: { matchLabels: { [CNPG_CLUSTER_LABEL]: cluster } } };
+    const peers = { podSelector: { matchLabels: clusterPods(cluster) } };
     const ports = [POSTGRES_PORT, INSTANCE_STATUS_PORT].map((port) => ({ protocol: "TCP", port }));
     return {
-        podSelector: { matchLabels: { [CNPG_CLUSTER_LABEL]: cluster } },
+        podSelector: { matchLabels: clusterPods(cluster) },
         policyTypes: ["Ingress", "Egress"],
         ingress: [
             { from: [peers], ports },

@@ -54,6 +54,8 @@ const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.25
 export interface FlowTarget {
     readonly service: string;
     readonly namespace: string;
+    /** How its pods are labelled when not by the platform (an operator's pods); default: the service's name label. */
+    readonly podLabels?: Readonly<Record<string, string>>;
 }
 
 /** Pods of one namespace, picked by its name label (set by Kubernetes itself, so it cannot be forged). */
@@ -78,7 +80,7 @@ export function workloadFlows(a: FlowArgs): Policy {
     const tcp = (list: readonly number[]) => list.map((port) => ({ protocol: "TCP", port }));
     const callerPorts = a.ports.filter((p) => !a.publicPorts.includes(p));
     const egress: Rule[] = a.targets.map((t) => ({
-        to: [{ namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { [SERVICE_LABEL]: t.service } } }],
+        to: [{ namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { ...(t.podLabels ?? { [SERVICE_LABEL]: t.service }) } } }],
     }));
     if (a.internetEgress) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });

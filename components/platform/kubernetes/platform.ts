@@ -7,7 +7,7 @@ import { BackupJob, DeployedService, InitStep, isNodeAgent, Platform, ServiceSpe
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { cloudnativePgOperator, postgresCluster } from "./cloudnative-pg";
+import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
@@ -84,6 +84,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private readonly deployed = new Map<string, DeployedService>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
+    /** Services an operator runs (CloudNativePG clusters): flows pick their pods by the operator's labels. */
+    private readonly operatorRun = new Set<string>();
+    /** Services some flow has named as a target: an operator-run service must be deployed before them. */
+    private readonly namedTargets = new Set<string>();
 
     constructor(
         name: string,
@@ -369,6 +373,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     ): DeployedService {
         const pg = spec.replicatedPostgres!;
         const k = this.args.config;
+        if (this.namedTargets.has(spec.name)) throw new Error(`service ${spec.name} runs on an operator: deploy it before the services that call it, whose flows must pick its pods`);
+        this.operatorRun.add(spec.name);
         const destination = this.backupDestination;
         // Config validation stops this first (timescale.engine cloudnativepg needs the aws object).
         if (!destination) throw new Error(`service ${spec.name} is a replicated PostgreSQL, whose WAL goes to the S3 backup bucket: the Kubernetes platform has none (set the aws object)`);
@@ -380,7 +386,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 name: spec.name,
                 namespace: s.namespace.ref,
                 labels: s.labels,
-                podLabels: s.selector,
                 postgres: pg,
                 resources: spec.resources,
                 storageClassName: k.storageClassName,
@@ -395,7 +400,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         // The operator names the cluster's own ServiceAccount after it: the tasks get theirs.
         const account = this.serviceAccount({ ...s.place, base: `${spec.name}-tasks` });
         const metadata = { name: spec.name, namespace: s.namespace.ref, labels: s.labels };
-        return this.finishDeploy(spec, parent, { ...s, workload: cluster, metadata, publicPorts: [], account });
+        // The platform's NetworkPolicy for the service (its callers, its egress) applies to the operator's pods.
+        return this.finishDeploy(spec, parent, { ...s, selector: clusterPods(spec.name), workload: cluster, metadata, publicPorts: [], account });
     }
 
     /** What every service gets once its workload exists: its flows, backups, scheduled tasks and one-shot steps. */
@@ -668,11 +674,16 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** A service and its namespace, from a name or a host this platform gave out. */
     private flowTarget(nameOrHost: string): FlowTarget {
+        let target: FlowTarget = { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
         for (const namespace of this.namespaceNames()) {
             const suffix = `.${namespace}.svc.cluster.local`;
-            if (nameOrHost.endsWith(suffix)) return { service: nameOrHost.slice(0, -suffix.length), namespace };
+            if (nameOrHost.endsWith(suffix)) {
+                target = { service: nameOrHost.slice(0, -suffix.length), namespace };
+                break;
+            }
         }
-        return { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
+        this.namedTargets.add(target.service);
+        return this.operatorRun.has(target.service) ? { ...target, podLabels: clusterPods(target.service) } : target;
     }
 
     private readyOf(names: readonly string[]): pulumi.Resource[] {
