@@ -28,6 +28,7 @@ for (const stack of ["prod", "staging"]) {
                 { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { [CNPG_CLUSTER_LABEL]: "timescale" } } },
             ]);
             assert.equal(cluster.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+            assert.deepEqual(cluster.options.customTimeouts, { create: "30m", update: "30m" });
             assert.equal(cluster.options.retainOnDelete, true);
         });
 

@@ -8,6 +8,7 @@ import type { BackupDestination } from "./backups";
 import { FlowTarget, inNamespace, podIdentityEgress } from "./flows";
 import { ADOPT_ANNOTATIONS } from "./labels";
 import { containerResources, storageQuantity } from "./quantities";
+import { rolloutTimeouts } from "./rollout";
 
 import Networking = k8s.types.input.networking.v1;
 
@@ -224,13 +225,13 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
                     ...ADOPT_ANNOTATIONS,
                     // The provider waits for the operator's Ready condition (provider/pkg/metadata/overrides.go ReadyCondition).
                     "pulumi.com/waitFor": "condition=Ready",
-                    "pulumi.com/timeoutSeconds": String(a.rolloutMinutes * 60),
                 },
             },
             spec: clusterSpec(a),
         },
         // The data lives in the cluster's claims: a destroy or a rename leaves it (and them) in place.
-        { ...opts, dependsOn: [secret, ...a.after, ...a.destination.ready], retainOnDelete: true },
+        // How long: customTimeouts, as for the platform's workloads (kubernetes/rollout.ts says why).
+        { ...opts, dependsOn: [secret, ...a.after, ...a.destination.ready], retainOnDelete: true, customTimeouts: rolloutTimeouts(a.rolloutMinutes) },
     );
     new k8s.apiextensions.CustomResource(
         `${a.name}-daily-backup`,
