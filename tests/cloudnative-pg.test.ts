@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CLOUDNATIVE_PG, CNPG_CLUSTER_LABEL, scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
+import { kubernetesTotals } from "../harness/kubernetes-totals";
 import { OPERATOR_OWNED_PARAMETERS, operatorDefaults, secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
 import { PDB, STATEFUL_SET, NETWORK_POLICY } from "./helpers/kubernetes-types";
@@ -105,6 +106,13 @@ for (const stack of ["prod", "staging"]) {
             const wrong = resolved(cluster.inputs);
             wrong.spec.postgresql.synchronous.method = "all";
             assert.throws(() => new Cluster(wrong).validate(), /synchronous\/method/);
+        });
+
+        it("counts the instances in what the stack asks of the cluster (npm run bench)", () => {
+            const { cluster: total } = kubernetesTotals(run);
+            const workloads = run.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment" || r.type === STATEFUL_SET);
+            const pods = workloads.reduce((n, w) => n + (w.inputs.spec.replicas ?? 1), 0);
+            assert.equal(total.pods, pods + 3);
         });
 
         it("sends nothing the operator's defaulting changes: a second up diffs nothing", () => {
