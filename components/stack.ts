@@ -25,9 +25,10 @@ import { restoredClusterName } from "./platform/kubernetes/cloudnative-pg";
 import { KubernetesPlatform } from "./platform/kubernetes/platform";
 import { canaryName, PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
 import { Qdrant } from "./qdrant/qdrant";
-import { Redis } from "./redis/redis";
-import { SqlServer } from "./sqlserver/sqlserver";
-import { Timescale } from "./timescale/timescale";
+import { Redis, REDIS_USER } from "./redis/redis";
+import { redisFlavor } from "./redis/redis-conf";
+import { EXTERNAL_MODEL_NAME, MSSQL_USER, SQLCMD, SqlServer } from "./sqlserver/sqlserver";
+import { POSTGRES_USER, Timescale } from "./timescale/timescale";
 import { Certificates } from "./tls/certificates";
 import { PUSHGATEWAY } from "./observability/pushgateway";
 import { CLOUDWATCH_EXPORTER, cloudwatchExporterActions } from "./observability/cloudwatch-exporter-conf";
@@ -187,6 +188,37 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
 
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
     const proxyUrl = publicProxyUrl(config);
+    // Kubernetes: the smoke checks run as a Job in the cluster (npm run smoke -- <stack>), through the proxy's Service.
+    if (runtime instanceof KubernetesPlatform) {
+        runtime.declareSmokeJobs({
+            target: {
+                proxyUrl: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
+                minCertificateDays: config.tls.renewBeforeDays,
+                embeddingModel: config.ollama.embeddingModel,
+                embeddingDimensions: config.ollama.embeddingDimensions,
+                chatModel: config.ollama.chatModel,
+                sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
+                timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
+                redis: { host: redis.host, port: redis.port },
+                qdrant: { url: `http://${qdrant.host}:${qdrant.port}`, collection: qdrant.collection },
+            },
+            caCertPem: certificates.caCertPem,
+            secrets: {
+                apiKey: proxy.apiKeys[config.proxy.clients[0]],
+                sqlserverPassword: sqlserver.saPassword,
+                timescalePassword: timescale.password,
+                redisPassword: redis.password,
+                qdrantApiKey: qdrant.apiKey,
+            },
+            clients: {
+                sqlcmd: { image: config.sqlserver.image, command: SQLCMD, runAs: MSSQL_USER },
+                psql: { image: config.timescale.image, command: "psql", runAs: POSTGRES_USER },
+                redisCli: { image: config.redis.image, command: redisFlavor(config.redis.image).cli, runAs: REDIS_USER, envAliases: { VALKEYCLI_AUTH: "REDISCLI_AUTH" } },
+            },
+            services: { proxy: h.proxy, sqlserver: h.sqlserver, timescale: h.timescale, redis: h.redis, qdrant: h.qdrant },
+            canary: config.proxy.canary.weight > 0 ? { service: canaryName(h.proxy), host: platform.hostOf(canaryName(h.proxy)) } : undefined,
+        });
+    }
     const logs = config.observability.logs
         ? new Logs(
               "logs",

@@ -10,6 +10,8 @@ llm_project_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$llm_project_dir/scripts/ensure-deps.sh"
 # shellcheck source=scripts/stack-arg.sh
 source "$llm_project_dir/scripts/stack-arg.sh"
+# shellcheck source=scripts/kube.sh
+source "$llm_project_dir/scripts/kube.sh"
 
 llm_fail() {
     printf '%s: %s\n' "${LLM_COMMAND:-llm-platform}" "$*" >&2

@@ -90,27 +90,10 @@ migrate_docker() {
     return "$rc"
 }
 
-kubectl_ns() { kubectl --namespace "$namespace" "$@"; }
-
-# Waits for a Job to succeed or fail; prints its logs either way.
-wait_job() {
-    local job="$1" state
-    while true; do
-        state="$(kubectl_ns get job "$job" -o jsonpath='{.status.succeeded}/{.status.failed}')"
-        case "$state" in
-            [1-9]*/*) break ;;
-            */[1-9]*) break ;;
-        esac
-        sleep "${LLM_PLATFORM_POLL_SECONDS:-5}"
-    done
-    kubectl_ns logs "job/$job" --all-containers --prefix || true
-    [[ "$state" == [1-9]*/* ]]
-}
-
 migrate_kubernetes() {
     local store="$1" suffix name
     if ! kubectl_ns get cronjob "$store-migrate" >/dev/null 2>&1; then
-        [[ -z "$only" ]] || llm_fail "stack '$stack' has no $store migrate step in namespace $namespace (kubectl get cronjob $store-migrate): is it up, and is kubectl pointing at its cluster?"
+        [[ -z "$only" ]] || llm_fail "stack '$stack' has no $store migrate step in namespace $llm_namespace (kubectl get cronjob $store-migrate): is it up, and is kubectl pointing at its cluster?"
         return 0
     fi
     suffix="$(date -u +%Y%m%d%H%M%S)"
@@ -135,9 +118,7 @@ migrate_kubernetes() {
 
 only="$store"
 if [[ "$platform" == kubernetes ]]; then
-    command -v kubectl >/dev/null 2>&1 || llm_fail "kubectl is not installed: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the stack's cluster"
-    namespace="$(sed -n '/^[[:space:]]*llm-platform:kubernetes:/,/^[[:space:]]*llm-platform:[a-z]/s/^[[:space:]]*namespace:[[:space:]]*"\{0,1\}\([a-z0-9-]*\).*/\1/p' "$llm_project_dir/Pulumi.$stack.yaml" | head -n 1)"
-    namespace="${namespace:-llm-platform}"
+    llm_kube_env "$stack"
 else
     llm_docker_only_env
 fi

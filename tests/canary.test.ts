@@ -75,6 +75,14 @@ describe("proxy canary at the entry (prod under mocks)", function () {
         assert.deepEqual(rule.inputs.actions, [{ type: "forward", targetGroupArn: canary.named(TARGET_GROUP, "aws-alb-proxy-canary").state.arn }]);
     });
 
+    it("scrapes the canary's own NGINX exporter beside the stable one's, to compare the two", () => {
+        assert.ok(canary.named(DEPLOYMENT, "proxy-canary-exporter"));
+        const prometheus = canary.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.name === "prometheus-files")!;
+        const conf = Object.values(prometheus.inputs.data as Record<string, string>).join("\n");
+        assert.match(conf, /- job_name: proxy-canary\n +metrics_path: \/metrics\n +static_configs:\n +- targets:\n +- proxy-canary-exporter\.llm-platform\.svc\.cluster\.local:9113/);
+        assert.match(conf, /- job_name: proxy\n/);
+    });
+
     it("passes the policy pack with the canary", async () => {
         const violations = await runPolicyPack(policyResources(canary));
         assert.deepEqual(violations.filter((v) => v.enforcementLevel === "mandatory"), []);

@@ -13,11 +13,14 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { randomUUID } from "crypto";
 import { renderApiKeyMap, renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { EXTERNAL_MODEL_NAME } from "../components/sqlserver/sqlserver";
 import { PROJECT_DIR } from "../harness/run-stack";
-import { CheckResult, CHECKS, runChecks, SmokeTarget } from "../scripts/smoke/checks";
+import { CheckResult, CHECKS, CLIENT_CHECKS, runChecks, SmokeTarget, TOOL_COMMANDS } from "../scripts/smoke/checks";
+import { RECORD_RUN_SCRIPT, RUN_ID_REFERENCE, smokeScripts } from "../components/platform/kubernetes/smoke-job";
+import { REPORT_MARKER } from "../scripts/smoke/in-cluster";
 import { freePort } from "./helpers/ports";
 import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
@@ -274,5 +277,69 @@ echo "0.000000"
         const results = await runChecks({ ...target, qdrant: { ...target.qdrant, apiKey: "wrong" } });
         assert.deepEqual(failed(results), ["qdrant"]);
         assert.match(results[7].detail, /PUT \/points\?wait=true answered 403/);
+    });
+
+    /**
+     * The Job's way (components/platform/kubernetes/smoke-job.ts): each client run as its init
+     * container would make it (record-run.sh under sh, `$(SMOKE_RUN_ID)` expanded as Kubernetes
+     * expands it from the pod's UID), then the ConfigMap's transpiled in-cluster.js under node,
+     * with the target file and the two secrets the checks container gets.
+     */
+    function inClusterRun(t: SmokeTarget) {
+        const run = fs.mkdtempSync(path.join(dir, "job-"));
+        const runId = randomUUID();
+        for (const check of CLIENT_CHECKS) {
+            check.runs(t, RUN_ID_REFERENCE).forEach((r, i) => {
+                const args = r.args.map((a) => a.split(RUN_ID_REFERENCE).join(runId));
+                const command = t.tools?.[r.tool] ?? TOOL_COMMANDS[r.tool];
+                const rec = spawnSync("sh", ["-c", RECORD_RUN_SCRIPT, "record-run.sh", path.join(run, "results", check.name, String(i)), command, ...args], { env: { ...process.env, ...r.env } });
+                assert.equal(rec.status, 0, "record-run.sh always exits 0");
+            });
+        }
+        for (const [file, content] of Object.entries(smokeScripts())) fs.writeFileSync(path.join(run, file), content);
+        const { apiKey, tools, ...rest } = t;
+        fs.writeFileSync(path.join(run, "target.json"), JSON.stringify({ ...rest, qdrant: { ...t.qdrant, apiKey: undefined } }));
+        return new Promise<{ status: number | null; log: string; results: string }>((resolve) => {
+            const child = spawn(process.execPath, [path.join(run, "in-cluster.js")], {
+                env: {
+                    PATH: process.env.PATH,
+                    SMOKE_TARGET_FILE: path.join(run, "target.json"),
+                    SMOKE_RESULTS_DIR: path.join(run, "results"),
+                    SMOKE_RUN_ID: runId,
+                    SMOKE_API_KEY: apiKey,
+                    SMOKE_QDRANT_API_KEY: t.qdrant.apiKey,
+                },
+            });
+            let log = "";
+            child.stdout.on("data", (d) => (log += d));
+            child.stderr.on("data", (d) => (log += d));
+            child.on("close", (status) => resolve({ status, log, results: path.join(run, "results") }));
+        });
+    }
+
+    it("in the Job's way: client runs recorded in their own containers, judged by the transpiled in-cluster.js, table then JSON in the log", async () => {
+        const r = await inClusterRun(target);
+        assert.equal(r.status, 0, r.log);
+        const [table, json] = r.log.split(`${REPORT_MARKER}\n`);
+        assert.match(table, /^check +result +ms +detail\ntls +ok /);
+        assert.match(table, /timescale +ok +\d+ +wrote and read a row/);
+        assert.match(table, /redis +ok +\d+ +set, got and deleted a key/);
+        const report = JSON.parse(json);
+        assert.equal(report.passed, true);
+        assert.deepEqual(report.checks.map((c: CheckResult) => c.name), CHECKS.map((c) => c.name));
+    });
+
+    it("in the Job's way: a failed client run fails its check by name, and the check's later runs do not run", async () => {
+        const closed = await freePort();
+        const r = await inClusterRun({ ...target, redis: { ...target.redis, port: closed }, timescale: { ...target.timescale, database: "missing" } });
+        assert.equal(r.status, 1, r.log);
+        assert.match(r.log, /\nsmoke checks failed: timescale, redis\n$/);
+        assert.match(r.log, /timescale +FAILED +\d+ +psql exited 2: .*database "missing" does not exist/);
+        assert.match(r.log, /redis +FAILED +\d+ +redisCli exited 1: .*Connection refused/);
+        const report = JSON.parse(r.log.split(`${REPORT_MARKER}\n`)[1].split("\nsmoke checks failed")[0]);
+        assert.deepEqual(failed(report.checks), ["timescale", "redis"]);
+        // The SET failed: its GET and DEL never ran.
+        assert.ok(fs.existsSync(path.join(r.results, "redis", "0", "rc")));
+        assert.ok(!fs.existsSync(path.join(r.results, "redis", "1")) && !fs.existsSync(path.join(r.results, "redis", "2")));
     });
 });

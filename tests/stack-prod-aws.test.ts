@@ -235,9 +235,9 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         // Logs are no backups, and S3 refuses an Object Lock bucket as a server access log target.
         assert.equal(run.ofType("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").length, 1);
         // No upload before the lock is on: the backup and restore CronJobs, and the backups taken before a migration.
-        // (The migrate templates upload nothing: `npm run migrate` runs the backup Job first; maintenance and drills upload nothing.)
+        // (The migrate templates upload nothing: `npm run migrate` runs the backup Job first; maintenance, drills and the smoke checks upload nothing.)
         const uploading = [
-            ...run.ofType("kubernetes:batch/v1:CronJob").filter((c) => !c.name.endsWith("-migrate-template") && !["task", "drill"].includes(c.inputs.metadata.labels["llm-platform.role"])),
+            ...run.ofType("kubernetes:batch/v1:CronJob").filter((c) => !c.name.endsWith("-migrate-template") && !["task", "drill", "smoke"].includes(c.inputs.metadata.labels["llm-platform.role"])),
             ...run.ofType("kubernetes:batch/v1:Job").filter((j) => j.name.includes("-backup-before-")),
         ];
         assert.ok(uploading.length > 8, uploading.map((r) => r.name).join(", "));

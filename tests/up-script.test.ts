@@ -6,7 +6,7 @@ import * as path from "path";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 
 /** What the scripts may use from the system; pulumi, docker, npm, npx (and node, when a test says) come from stubs. */
-const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head", "mktemp", "chmod", "rm", "basename", "jq"];
+const SYSTEM_TOOLS = ["bash", "dirname", "mkdir", "grep", "cat", "mv", "sort", "head", "mktemp", "chmod", "rm", "basename", "jq", "sed", "date", "sleep"];
 const systemTools = SYSTEM_TOOLS.map((tool) => [tool, spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim()]);
 
 interface Stubs {
@@ -14,6 +14,7 @@ interface Stubs {
     docker?: string;
     npx?: string;
     aws?: string;
+    kubectl?: string;
     /** A stub for node; default: the real node (scripts/check-node.js runs on it). */
     node?: string;
 }
@@ -55,6 +56,7 @@ function runScript(script: string, args: string[], stubs: Stubs, env: Record<str
     if (stubs.pulumi !== undefined) stub("pulumi", stubs.pulumi);
     if (stubs.docker !== undefined) stub("docker", stubs.docker);
     if (stubs.aws !== undefined) stub("aws", stubs.aws);
+    if (stubs.kubectl !== undefined) stub("kubectl", stubs.kubectl);
     if (stubs.node !== undefined) stub("node", stubs.node);
     else fs.symlinkSync(process.execPath, path.join(bin, "node"));
     stub("npx", stubs.npx ?? "exit 0");
@@ -394,6 +396,102 @@ describe("one rule for the stack in every script (scripts/stack-arg.sh)", functi
     });
 });
 
+describe("npm run backup on a Kubernetes stack (a Job from each backup CronJob, scripts/kube.sh)", () => {
+    /** A cluster with these backup CronJobs; each Job ends with `outcome` (succeeded/failed) unless it is named in `failing`. */
+    const kubectl = (cronjobs: string, failing = "") => `case "$*" in
+    *"get cronjobs"*) printf '${cronjobs}' ;;
+    *"get job "*) case "$5" in ${failing || "none"}-*) echo "/1" ;; *) echo "1/" ;; esac ;;
+    *"logs "*) echo "backup verified against its manifest" ;;
+esac
+exit 0`;
+    const kubectlCalls = (r: Run) => r.calls.filter((c) => c.startsWith("kubectl ")).map((c) => c.slice(0, c.indexOf(" |")));
+
+    it("runs every backup CronJob of the stack's namespace now and waits for each", () => {
+        const r = runScript("backup", ["prod"], { kubectl: kubectl("cronjob.batch/qdrant-backup-snapshot\\ncronjob.batch/timescale-backup-full\\n") }, { LLM_PLATFORM_POLL_SECONDS: "0" });
+        assert.equal(r.status, 0, r.out);
+        const calls = kubectlCalls(r);
+        assert.equal(calls[0], "kubectl --namespace llm-platform get cronjobs --selector llm-platform.role=backup -o name");
+        const created = calls.filter((c) => c.includes(" create job "));
+        assert.equal(created.length, 2, calls.join("\n"));
+        assert.match(created[0], /^kubectl --namespace llm-platform create job --from=cronjob\/qdrant-backup-snapshot qdrant-backup-snapshot-now-\d{14}$/);
+        assert.match(created[1], /^kubectl --namespace llm-platform create job --from=cronjob\/timescale-backup-full timescale-backup-full-now-\d{14}$/);
+        assert.ok(calls.indexOf(created[0]) < calls.findIndex((c) => c.includes("get job qdrant-backup-snapshot-now-")), "waits for the Job it created");
+        assert.match(r.out, /backup verified against its manifest/);
+    });
+
+    it("one store by its label; a failed Job fails the command, naming it; the namespace from the stack file", () => {
+        const one = runScript("backup", ["prod", "redis"], { kubectl: kubectl("cronjob.batch/redis-backup-full\\n") }, { LLM_PLATFORM_POLL_SECONDS: "0" });
+        assert.equal(kubectlCalls(one)[0], "kubectl --namespace llm-platform get cronjobs --selector llm-platform.role=backup,app.kubernetes.io/name=redis -o name");
+        const failed = runScript("backup", ["staging"], { kubectl: kubectl("cronjob.batch/redis-backup-full\\ncronjob.batch/qdrant-backup-snapshot\\n", "redis-backup-full") }, { LLM_PLATFORM_POLL_SECONDS: "0" }, (dir) =>
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.staging.yaml")),
+        );
+        assert.equal(failed.status, 1, failed.out);
+        assert.match(failed.out, /redis-backup-full: FAILED/);
+        assert.ok(kubectlCalls(failed).some((c) => c.startsWith("kubectl --namespace llm-platform-staging create job --from=cronjob/qdrant-backup-snapshot")), "the other stores still run");
+        const none = runScript("backup", ["prod"], { kubectl: kubectl("") });
+        assert.equal(none.status, 1);
+        assert.match(none.out, /no backup CronJob in namespace llm-platform \(stack 'prod'\)/);
+        const missing = runScript("backup", ["prod"], {});
+        assert.match(missing.out, /kubectl is not installed/);
+    });
+});
+
+describe("npm run smoke on a Kubernetes stack (a Job from the stack's smoke template, scripts/smoke.sh)", () => {
+    const LOG = "check             result      ms  detail\\ntls               ok          12  certificate valid 80 more days\\nredis             FAILED       3  SET answered \\\"NOAUTH\\\"\\n--- smoke report (JSON) ---\\n{\\n  \\\"passed\\\": false,\\n  \\\"checks\\\": []\\n}\\nsmoke checks failed: redis\\n";
+    /** A cluster with these smoke templates; the Job ends `outcome` and its checks container logs `log`. */
+    const kubectl = (templates: string, outcome: string, log: string) => `case "$*" in
+    *"get cronjob "*) case " ${templates} " in *" $5 "*) exit 0 ;; *) exit 1 ;; esac ;;
+    *"get job "*) echo "${outcome}" ;;
+    *"logs "*) printf "${log}" ;;
+esac
+exit 0`;
+    const kubectlCalls = (r: Run) => r.calls.filter((c) => c.startsWith("kubectl ")).map((c) => c.slice(0, c.indexOf(" |")));
+    const reportDirs: string[] = [];
+    const report = () => {
+        reportDirs.push(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-report-")));
+        return path.join(reportDirs[reportDirs.length - 1], "smoke.json");
+    };
+    after(() => reportDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    it("runs the checks in the cluster, waits, prints the table, writes the report, and fails naming the failed checks", () => {
+        const file = report();
+        const r = runScript("smoke", ["prod", "--report", file], { kubectl: kubectl("smoke", "/1", LOG) }, { LLM_PLATFORM_POLL_SECONDS: "0" });
+        assert.equal(r.status, 1, r.out);
+        const calls = kubectlCalls(r);
+        assert.equal(calls[0], "kubectl --namespace llm-platform get cronjob smoke");
+        assert.match(calls[1], /^kubectl --namespace llm-platform create job --from=cronjob\/smoke smoke-\d{14}$/);
+        assert.ok(calls.some((c) => /^kubectl --namespace llm-platform logs job\/smoke-\d{14} --container checks$/.test(c)), calls.join("\n"));
+        assert.match(r.stderr, /redis +FAILED +3 +SET answered "NOAUTH"/);
+        assert.match(r.stderr, /\nsmoke checks failed: redis\n$/);
+        assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), { passed: false, checks: [] });
+        assert.deepEqual(pulumiCalls(r), [], "no Pulumi: nothing secret leaves the cluster");
+    });
+
+    it("a passing Job exits 0 with the JSON report on stdout; --canary runs the canary's template", () => {
+        const ok = "check  result  ms  detail\\ntls  ok  5  fine\\n--- smoke report (JSON) ---\\n{\\\"passed\\\": true}\\n";
+        const r = runScript("smoke", ["staging", "--canary"], { kubectl: kubectl("smoke smoke-canary", "1/", ok) }, { LLM_PLATFORM_POLL_SECONDS: "0" }, (dir) =>
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.staging.yaml")),
+        );
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(JSON.parse(r.stdout), { passed: true });
+        assert.match(kubectlCalls(r)[1], /^kubectl --namespace llm-platform-staging create job --from=cronjob\/smoke-canary smoke-canary-\d{14}$/);
+    });
+
+    it("says why when the stack has no template (no canary), or the Job ended before the checks reported", () => {
+        const none = runScript("smoke", ["prod", "--canary"], { kubectl: kubectl("smoke", "1/", "") });
+        assert.equal(none.status, 1);
+        assert.match(none.stderr, /stack 'prod' has no smoke Job template smoke-canary in namespace llm-platform \(a canary runs only while proxy\.canary\.weight is above 0\)/);
+        const file = report();
+        const early = runScript("smoke", ["prod", "--report", file], { kubectl: kubectl("smoke", "/1", "") }, { LLM_PLATFORM_POLL_SECONDS: "0" });
+        assert.equal(early.status, 1);
+        assert.match(early.stderr, /the smoke Job smoke-\d{14} failed before the checks reported: kubectl -n llm-platform describe job smoke-\d{14}/);
+        assert.equal(JSON.parse(fs.readFileSync(file, "utf8")).passed, false);
+        const docker = runScript("smoke", ["dev", "--canary"], {});
+        assert.equal(docker.status, 2);
+        assert.match(docker.stderr, /--canary: stack 'dev' runs on Docker, where there is no canary/);
+    });
+});
+
 describe("npm run down and delete-data on stacks that do not run on Docker (#16 item 12)", () => {
     it("npm run down -- prod refuses, naming why and what to run instead, before touching anything", () => {
         const r = runScript("down", ["prod"], { pulumi: "exit 0", docker: healthyDocker }, passphrase);
@@ -428,10 +526,9 @@ describe("npm run down and delete-data on stacks that do not run on Docker (#16 
         assert.ok(dockerCalls(qa).includes("docker volume ls --quiet --filter label=llm-platform.stack=llm-platform-qa"), qa.calls.join("\n"));
     });
 
-    it("status, backup and restore name the Kubernetes way for prod", () => {
+    it("status and restore name the Kubernetes way for prod", () => {
         for (const [script, args, hint] of [
             ["status", ["prod"], /kubectl -n <kubernetes\.namespace, default llm-platform> get pods,jobs,pvc/],
-            ["backup", ["prod"], /kubectl create job --from=cronjob\/<store>-backup-full <name>/],
             ["restore", ["prod", "redis"], /the restore Job template of the store \(docs\/backups\.md\)/],
         ] as const) {
             const r = runScript(script, [...args], { docker: healthyDocker });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { spawnSync } from "child_process";
 import * as os from "os";
@@ -13,6 +14,24 @@ const steps = (job: any): any[] => job.steps;
 const pulumiStep = (job: any) => steps(job).find((s) => String(s.uses).startsWith("pulumi/actions@"));
 
 describe("GitHub workflows for users' repositories", () => {
+    const workflowFiles = fs.readdirSync(path.join(PROJECT_DIR, ".github", "workflows")).filter((f) => /\.ya?ml$/.test(f));
+
+    // action-validator checks a workflow against SchemaStore's github-workflow schema (the one editors use).
+    it("are valid GitHub Actions workflows by the github-workflow schema", () => {
+        assert.deepEqual(workflowFiles.sort(), ["deploy.yml", "pull-request.yml"]);
+        for (const file of workflowFiles) {
+            const result = validateWorkflow(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", file), "utf8"));
+            assert.deepEqual(result.errors, [], `${file}: ${JSON.stringify(result.errors, null, 1)}`);
+        }
+    });
+
+    it("the schema check fails a workflow with a misspelt key", () => {
+        const text = fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", "deploy.yml"), "utf8");
+        const broken = text.replace(/^(\s+)runs-on:/m, "$1run-on:");
+        assert.notEqual(broken, text);
+        assert.notDeepEqual(validateWorkflow(broken).errors, []);
+    });
+
     it("checks policies offline on pull requests without any secret", () => {
         const job = workflow("pull-request.yml").jobs["policy-offline"];
         assert.ok(steps(job).some((s) => s.run === "npm run policy:check -- dev"));
@@ -66,22 +85,42 @@ describe("GitHub workflows for users' repositories", () => {
         assert.ok(steps(job).some((s) => s["working-directory"] === "policies" && /npm ci/.test(s.run)), "installs the pack's dependencies");
     });
 
-    it("runs pulumi up on merge, prod behind the production environment", () => {
+    it("on merge: dev's pulumi up, then the release path (scripts/deploy.sh) behind the production environment", () => {
         const { jobs } = workflow("deploy.yml");
         assert.equal(pulumiStep(jobs.dev).with.command, "up");
-        assert.equal(pulumiStep(jobs.prod).with.command, "up");
-        assert.equal(pulumiStep(jobs.prod).with.policyPacks, "policies");
-        assert.equal(jobs.prod.environment, "production");
-        assert.equal(jobs.prod.needs, "dev");
+        assert.equal(pulumiStep(jobs.dev).with.policyPacks, "policies");
+        const release = jobs.release;
+        assert.equal(release.environment, "production");
+        assert.equal(release.needs, "dev");
+        assert.equal(Object.keys(jobs).length, 2, "no other job runs pulumi up on prod beside the release path");
+        const all = steps(release);
+        const deploy = all.find((s) => /^bash scripts\/deploy\.sh\b/.test(s.run ?? ""));
+        assert.equal(deploy.run, "bash scripts/deploy.sh --report-dir release-report");
+        assert.equal(deploy.env.PULUMI_BACKEND_URL, "${{ secrets.PULUMI_BACKEND_URL }}");
+        assert.equal(deploy.env.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+        // The CLI installed (the action without a command), kubectl pointed at the cluster, before the script.
+        const cli = pulumiStep(release);
+        assert.equal(cli.with, undefined, "installs the Pulumi CLI only");
+        const kubeconfig = all.findIndex((s) => /aws eks update-kubeconfig/.test(s.run ?? ""));
+        assert.ok(all.indexOf(cli) < all.indexOf(deploy) && kubeconfig >= 0 && kubeconfig < all.indexOf(deploy));
+        // The tags last-good-<stack> are read (full history) and written (contents: write).
+        assert.equal(steps(release)[0].with["fetch-depth"], 0);
+        assert.equal(release.permissions.contents, "write");
+        // A failed release attaches the smoke reports the script wrote.
+        const upload = all.find((s) => String(s.uses).startsWith("actions/upload-artifact@"));
+        assert.equal(upload.if, "failure()");
+        assert.equal(upload.with.path, "release-report/");
+        assert.ok(all.indexOf(upload) > all.indexOf(deploy));
     });
 
-    it("gets prod's AWS credentials through OIDC by assuming a role, never from stored keys", () => {
+    it("gets the release's AWS credentials through OIDC by assuming a role, never from stored keys", () => {
         const { jobs } = workflow("deploy.yml");
-        assert.equal(jobs.prod.permissions["id-token"], "write");
-        const aws = steps(jobs.prod).find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+        assert.equal(jobs.release.permissions["id-token"], "write");
+        const aws = steps(jobs.release).find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
         assert.ok(aws, "configure-aws-credentials step");
         assert.equal(aws.with["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}");
-        assert.ok(steps(jobs.prod).indexOf(aws) < steps(jobs.prod).indexOf(pulumiStep(jobs.prod)), "credentials before pulumi up");
+        const deploy = steps(jobs.release).findIndex((s) => /scripts\/deploy\.sh/.test(s.run ?? ""));
+        assert.ok(steps(jobs.release).indexOf(aws) < deploy, "credentials before the release");
         assert.doesNotMatch(JSON.stringify(workflow("deploy.yml")), /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
     });
 });

@@ -40,6 +40,8 @@ export const defaultImages = {
     fluentBit: "fluent/fluent-bit:5.1.3",
     /** Runs the one-shot HTTP steps (Qdrant collection). */
     curl: "curlimages/curl:8.22.0",
+    /** Runs the smoke checks inside a Kubernetes stack (scripts/smoke/in-cluster.ts, transpiled): Node's built-in modules only. */
+    node: "node:22.21.0-alpine",
     /** Uploads backups to S3 and downloads them for restores (Kubernetes). */
     awsCli: "amazon/aws-cli:2.37.5",
     /** Schema migrations of the PostgreSQL databases (TimescaleDB, RDS): git tag v1.6.1.2 of sqitchers/docker-sqitch. */

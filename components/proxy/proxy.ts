@@ -147,7 +147,9 @@ export class TlsProxy extends pulumi.ComponentResource {
                     files: [{ path: "/etc/nginx/nginx.conf", content: confFor(image) }, ...spec.files!.slice(1)],
                     replicas: c.canary.replicas,
                     observe: {
-                        // Over HTTP: the leaf certificate names the stable proxy; the smoke checks test TLS through the ALB.
+                        // Its own request and connection metrics, beside the stable proxy's, to compare the two.
+                        exporter: args.metrics ? { kind: "nginx", target: `http://${canary}:${PROXY_STATUS_PORT}/stub_status` } : undefined,
+                        // Over HTTP: the leaf certificate names the stable proxy; the smoke Job checks its TLS (smoke-canary).
                         probes: [{ name: "http", module: "http", target: `http://${canary}:80/healthz` }],
                         logFormat: "nginx-json",
                     },

@@ -10,6 +10,8 @@ import { redisMaxMemoryMb } from "../tuning";
 import { redisFlavor, renderRedisConf } from "./redis-conf";
 
 export const REDIS_PORT = 6379;
+/** The image's valkey/redis user (Alpine: uid 999, gid 1000). */
+export const REDIS_USER = { uid: 999, gid: 1000 };
 
 export interface RedisArgs {
     readonly config: PlatformConfig["redis"];
@@ -65,8 +67,8 @@ export class Redis extends pulumi.ComponentResource {
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
             rolloutTimeoutMinutes: c.rolloutTimeoutMinutes,
-            // The image's valkey/redis user (Alpine: uid 999, gid 1000); it writes only to /data.
-            runAs: { uid: 999, gid: 1000 },
+            // It writes only to /data.
+            runAs: REDIS_USER,
             readOnlyRootFilesystem: true,
             // `ping` answers NOAUTH with exit code 0: compare the reply instead.
             healthCheck: {

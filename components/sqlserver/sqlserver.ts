@@ -21,12 +21,12 @@ import { SQLSERVER_ROTATE_CREDENTIALS_SCRIPT } from "./rotate-credentials-script
 const SQLSERVER_ROLLOUT_MINUTES = 20;
 
 export const SQLSERVER_PORT = 1433;
-const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
+export const SQLCMD = "/opt/mssql-tools18/bin/sqlcmd";
 /** SQL Server on Linux loads PEM files from here at startup to trust outbound TLS peers. */
 export const SQLSERVER_CA_DIR = "/var/opt/mssql/security/ca-certificates";
 export const EXTERNAL_MODEL_NAME = "ollama_embeddings";
 /** The images run as mssql (uid 10001). */
-const MSSQL_USER = { uid: 10001, gid: 10001 };
+export const MSSQL_USER = { uid: 10001, gid: 10001 };
 
 export interface SqlServerArgs {
     readonly config: PlatformConfig["sqlserver"];

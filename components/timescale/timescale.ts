@@ -18,7 +18,7 @@ import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "./rotate-password-script";
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
 /** The Alpine-based image's postgres user; its entrypoint runs initdb as it when started so. */
-const POSTGRES_USER = { uid: 70, gid: 70 };
+export const POSTGRES_USER = { uid: 70, gid: 70 };
 
 export interface TimescaleArgs {
     readonly config: PlatformConfig["timescale"];

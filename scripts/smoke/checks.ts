@@ -1,8 +1,12 @@
 /**
  * The smoke checks: what a client of the platform does, end to end, each timed. One place for
- * every way they run (a workstation against dev today). Node's own TLS and HTTP for the proxy
- * and Qdrant; the stores through their own clients (psql, redis-cli, sqlcmd), never a
- * re-implemented wire protocol.
+ * every way they run: from a workstation against a Docker stack (scripts/smoke.ts), and as a
+ * Kubernetes Job inside staging and prod (scripts/smoke/in-cluster.ts, components/platform/kubernetes/smoke-job.ts).
+ * Node's own TLS and HTTP for the proxy and Qdrant; the stores through their own clients (psql,
+ * redis-cli, sqlcmd), never a re-implemented wire protocol. A client check is data: the client
+ * runs it makes (CLIENT_CHECKS) and what their output must show; on a workstation they are
+ * spawned here, in the Job each runs in its store's own image and the outputs are judged here.
+ * Only Node's built-in modules: the Job runs this file, transpiled, in the plain node image.
  */
 import { spawn } from "child_process";
 import { randomUUID } from "crypto";
@@ -11,8 +15,10 @@ import * as http from "http";
 import * as tls from "tls";
 
 export interface SmokeTarget {
-    /** The public entry, e.g. https://localhost:8443. */
+    /** The public entry, e.g. https://localhost:8443 (in a cluster: the proxy's Service). */
     readonly proxyUrl: string;
+    /** The name the entry's certificate is checked against, when not the URL's host (the canary's Service carries the proxy's certificate). */
+    readonly tlsServerName?: string;
     /** The CA the entry's certificate chains to (the stack's own, or a public one when unset). */
     readonly caCertPem?: string;
     /** Sent with every request through the entry (e.g. the canary's routing header). */
@@ -39,33 +45,80 @@ export interface CheckResult {
     readonly detail: string;
 }
 
+/** A client binary of the checks. */
+export type Tool = "psql" | "redisCli" | "sqlcmd";
+
+/** One run of a client: its arguments, and its environment (passwords go here, never into argv). */
+export interface ClientRun {
+    readonly tool: Tool;
+    readonly args: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * A check through a store's own client: the runs it makes, in order (a failed run ends it), and
+ * what their outputs must show. `runId` makes its keys and rows its own (a UUID).
+ */
+export interface ClientCheck {
+    readonly name: string;
+    runs(t: SmokeTarget, runId: string): ClientRun[];
+    judge(outputs: readonly string[], t: SmokeTarget, runId: string): string;
+}
+
+/** Runs a client check's runs, in order, and gives their outputs; a failed run throws naming its tool and its error. */
+export type ClientExecutor = (check: ClientCheck, runs: readonly ClientRun[], t: SmokeTarget) => Promise<{ outputs: string[]; ms?: number }>;
+
 type Check = (t: SmokeTarget) => Promise<string>;
 
 /** The checks in the order they run: the entry first, then what stands behind it. */
-export const CHECKS: readonly { readonly name: string; readonly run: Check }[] = [
+export const CHECKS: readonly { readonly name: string; readonly run?: Check; readonly client?: ClientCheck }[] = [
     { name: "tls", run: checkTls },
     { name: "healthz", run: checkHealthz },
     { name: "embedding", run: checkEmbedding },
     { name: "chat", run: checkChat },
-    { name: "sqlserver-vector", run: checkSqlServerVector },
-    { name: "timescale", run: checkTimescale },
-    { name: "redis", run: checkRedis },
+    { name: "sqlserver-vector", client: sqlServerVector() },
+    { name: "timescale", client: timescaleRow() },
+    { name: "redis", client: redisKey() },
     { name: "qdrant", run: checkQdrant },
 ];
 
-export async function runChecks(target: SmokeTarget, only?: readonly string[]): Promise<CheckResult[]> {
+/** The checks that run through a store's client. */
+export const CLIENT_CHECKS: readonly ClientCheck[] = CHECKS.flatMap((c) => (c.client ? [c.client] : []));
+
+/** Spawns each run's client on this machine (`t.tools`, else from PATH). */
+export const spawnClients: ClientExecutor = async (_check, runs, t) => {
+    const outputs: string[] = [];
+    for (const r of runs) outputs.push(await run(t.tools?.[r.tool] ?? TOOL_COMMANDS[r.tool], [...r.args], { ...r.env }));
+    return { outputs };
+};
+
+/** Each tool's command on PATH. */
+export const TOOL_COMMANDS: Readonly<Record<Tool, string>> = { psql: "psql", redisCli: "redis-cli", sqlcmd: "sqlcmd" };
+
+/**
+ * Runs the checks (all, or those named in `only`), each timed; a client check through `clients`
+ * (default: spawned here) with `runId` (default: a fresh UUID) naming what it writes.
+ */
+export async function runChecks(target: SmokeTarget, only?: readonly string[], clients: ClientExecutor = spawnClients, runId: string = randomUUID()): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
     for (const check of CHECKS.filter((c) => !only || only.includes(c.name))) {
         const started = process.hrtime.bigint();
         let ok = true;
         let detail: string;
+        let ms: number | undefined;
         try {
-            detail = await check.run(target);
+            if (check.client) {
+                const done = await clients(check.client, check.client.runs(target, runId), target);
+                ms = done.ms;
+                detail = check.client.judge(done.outputs, target, runId);
+            } else {
+                detail = await check.run!(target);
+            }
         } catch (e) {
             ok = false;
             detail = (e as Error).message.split("\n").slice(0, 3).join(" ").slice(0, 300);
         }
-        results.push({ name: check.name, ok, ms: Number((process.hrtime.bigint() - started) / 1_000_000n), detail });
+        results.push({ name: check.name, ok, ms: ms ?? Number((process.hrtime.bigint() - started) / 1_000_000n), detail });
     }
     return results;
 }
@@ -89,7 +142,7 @@ async function checkTls(t: SmokeTarget): Promise<string> {
     const url = entry(t);
     const cert = await new Promise<tls.PeerCertificate>((resolve, reject) => {
         const socket = tls.connect(
-            { host: url.hostname, port: Number(url.port || 443), servername: url.hostname, ca: t.caCertPem, minVersion: "TLSv1.2", timeout: 10000 },
+            { host: url.hostname, port: Number(url.port || 443), servername: t.tlsServerName ?? url.hostname, ca: t.caCertPem, minVersion: "TLSv1.2", timeout: 10000 },
             () => {
                 const peer = socket.getPeerCertificate();
                 socket.end();
@@ -109,12 +162,12 @@ interface Reply {
     readonly body: string;
 }
 
-function request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, ca?: string): Promise<Reply> {
+function request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, ca?: string, servername?: string): Promise<Reply> {
     const client = url.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
         const req = client.request(
             url,
-            { method, headers: { ...headers, ...(body ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } : {}) }, ca, timeout: 120000 },
+            { method, headers: { ...headers, ...(body ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } : {}) }, ca, servername, timeout: 120000 },
             (res) => {
                 let data = "";
                 res.setEncoding("utf8");
@@ -131,7 +184,7 @@ function request(url: URL, method: string, headers: Record<string, string>, body
 /** A JSON request through the entry, with the API key when asked; a status other than 200 fails. */
 async function throughEntry(t: SmokeTarget, path: string, body?: unknown, withKey = true): Promise<any> {
     const headers: Record<string, string> = { ...(t.headers ?? {}), ...(withKey ? { Authorization: `Bearer ${t.apiKey}` } : {}) };
-    const r = await request(new URL(path, t.proxyUrl), body === undefined ? "GET" : "POST", headers, body === undefined ? undefined : JSON.stringify(body), t.caCertPem);
+    const r = await request(new URL(path, t.proxyUrl), body === undefined ? "GET" : "POST", headers, body === undefined ? undefined : JSON.stringify(body), t.caCertPem, t.tlsServerName);
     if (r.status !== 200) throw new Error(`${path} answered ${r.status}: ${r.body.slice(0, 120)}`);
     return r.body;
 }
@@ -176,45 +229,69 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 }
 
 /** SQL Server embeds through its external model (the proxy's /api/embed) and compares vectors. */
-async function checkSqlServerVector(t: SmokeTarget): Promise<string> {
-    const s = t.sqlserver;
-    const sql =
-        "SET NOCOUNT ON; " +
-        `DECLARE @e VECTOR(${t.embeddingDimensions}) = AI_GENERATE_EMBEDDINGS(N'smoke check' USE MODEL ${s.model}); ` +
-        "SELECT CAST(VECTOR_DISTANCE('cosine', @e, @e) AS DECIMAL(9,6));";
-    const out = await run(t.tools?.sqlcmd ?? "sqlcmd", ["-S", s.server, "-U", s.user, "-d", s.database, "-C", "-b", "-h", "-1", "-W", "-Q", sql], { SQLCMDPASSWORD: s.password });
-    const distance = Number(out.split("\n").pop());
-    if (!Number.isFinite(distance) || Math.abs(distance) > 1e-4) throw new Error(`vector distance of an embedding to itself was ${JSON.stringify(out)}; expected 0`);
-    return `embedded through ${s.model}, distance 0`;
+function sqlServerVector(): ClientCheck {
+    return {
+        name: "sqlserver-vector",
+        runs: (t) => {
+            const s = t.sqlserver;
+            const sql =
+                "SET NOCOUNT ON; " +
+                `DECLARE @e VECTOR(${t.embeddingDimensions}) = AI_GENERATE_EMBEDDINGS(N'smoke check' USE MODEL ${s.model}); ` +
+                "SELECT CAST(VECTOR_DISTANCE('cosine', @e, @e) AS DECIMAL(9,6));";
+            return [{ tool: "sqlcmd", args: ["-S", s.server, "-U", s.user, "-d", s.database, "-C", "-b", "-h", "-1", "-W", "-Q", sql], env: { SQLCMDPASSWORD: s.password } }];
+        },
+        judge: ([out], t) => {
+            const distance = Number(out.split("\n").pop());
+            if (!Number.isFinite(distance) || Math.abs(distance) > 1e-4) throw new Error(`vector distance of an embedding to itself was ${JSON.stringify(out)}; expected 0`);
+            return `embedded through ${t.sqlserver.model}, distance 0`;
+        },
+    };
 }
 
 /** A write and a read in TimescaleDB, in a transaction that is rolled back: nothing stays. */
-async function checkTimescale(t: SmokeTarget): Promise<string> {
-    const d = t.timescale;
-    const token = randomUUID();
-    const sql =
-        "BEGIN; CREATE TEMP TABLE smoke_check (at timestamptz NOT NULL, token text NOT NULL); " +
-        `INSERT INTO smoke_check VALUES (now(), '${token}'); SELECT token FROM smoke_check; ROLLBACK;`;
-    const out = await run(t.tools?.psql ?? "psql", ["-X", "-v", "ON_ERROR_STOP=1", "-tA", "-h", d.host, "-p", String(d.port), "-U", d.user, "-d", d.database, "-c", sql], {
-        PGPASSWORD: d.password,
-        PGCONNECT_TIMEOUT: "10",
-    });
-    if (!out.split("\n").includes(token)) throw new Error(`read back ${JSON.stringify(out)}, not the row written`);
-    return "wrote and read a row";
+function timescaleRow(): ClientCheck {
+    return {
+        name: "timescale",
+        runs: (t, runId) => {
+            const d = t.timescale;
+            const sql =
+                "BEGIN; CREATE TEMP TABLE smoke_check (at timestamptz NOT NULL, token text NOT NULL); " +
+                `INSERT INTO smoke_check VALUES (now(), '${runId}'); SELECT token FROM smoke_check; ROLLBACK;`;
+            return [
+                {
+                    tool: "psql",
+                    args: ["-X", "-v", "ON_ERROR_STOP=1", "-tA", "-h", d.host, "-p", String(d.port), "-U", d.user, "-d", d.database, "-c", sql],
+                    env: { PGPASSWORD: d.password, PGCONNECT_TIMEOUT: "10" },
+                },
+            ];
+        },
+        judge: ([out], _t, runId) => {
+            if (!out.split("\n").includes(runId)) throw new Error(`read back ${JSON.stringify(out)}, not the row written`);
+            return "wrote and read a row";
+        },
+    };
 }
 
-async function checkRedis(t: SmokeTarget): Promise<string> {
-    const r = t.redis;
-    const cli = t.tools?.redisCli ?? "redis-cli";
-    const key = `smoke:${randomUUID()}`;
-    const base = ["-h", r.host, "-p", String(r.port), "--no-auth-warning"];
-    const env = { REDISCLI_AUTH: r.password };
-    const set = await run(cli, [...base, "SET", key, "ok", "EX", "60"], env);
-    if (set !== "OK") throw new Error(`SET answered ${JSON.stringify(set)}`);
-    const got = await run(cli, [...base, "GET", key], env);
-    if (got !== "ok") throw new Error(`GET answered ${JSON.stringify(got)}`);
-    await run(cli, [...base, "DEL", key], env);
-    return "set, got and deleted a key";
+function redisKey(): ClientCheck {
+    return {
+        name: "redis",
+        runs: (t, runId) => {
+            const r = t.redis;
+            const key = `smoke:${runId}`;
+            const base = ["-h", r.host, "-p", String(r.port), "--no-auth-warning"];
+            const env = { REDISCLI_AUTH: r.password };
+            return [
+                { tool: "redisCli", args: [...base, "SET", key, "ok", "EX", "60"], env },
+                { tool: "redisCli", args: [...base, "GET", key], env },
+                { tool: "redisCli", args: [...base, "DEL", key], env },
+            ];
+        },
+        judge: ([set, got]) => {
+            if (set !== "OK") throw new Error(`SET answered ${JSON.stringify(set)}`);
+            if (got !== "ok") throw new Error(`GET answered ${JSON.stringify(got)}`);
+            return "set, got and deleted a key";
+        },
+    };
 }
 
 /** Upserts a point, finds it as the nearest neighbour of its own vector, deletes it. */

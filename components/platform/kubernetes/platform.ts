@@ -17,6 +17,7 @@ import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext, stepContainer } from "./pod";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { taskCronJob } from "./scheduled-tasks";
+import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
 import { DEFAULT_ROLLOUT_TIMEOUT_MINUTES, rolloutErrorHook, rolloutTimeouts, RolloutTarget } from "./rollout";
 import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
@@ -567,6 +568,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     storeBackupsIn(destination: BackupDestination): void {
         if (this.deployed.size > 0) throw new Error("the backup destination must be set before the first service is deployed");
         this.backupDestination = destination;
+    }
+
+    /**
+     * The smoke checks' Job templates (smoke-job.ts), after the services they check: `npm run
+     * smoke -- <stack>` runs them in the cluster, where the stores' Services and Secrets are.
+     */
+    declareSmokeJobs(args: Omit<SmokeJobArgs, "namespace" | "commonLabels" | "jobTtlHours" | "opts">): void {
+        smokeJobs({
+            ...args,
+            namespace: { name: this.args.config.namespace, ref: this.namespace.ref },
+            commonLabels: this.commonLabels(),
+            jobTtlHours: this.args.config.jobTtlHours,
+            opts: { parent: this, provider: this.provider },
+        });
     }
 
     /** The one ServiceAccount the backup role trusts; with IRSA it names the role. */
