@@ -263,7 +263,7 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
     const envOf = (container: any) => Object.fromEntries((container.env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     const backupJobs = (r: StackRun) => r.ofType(CRONJOB).filter((c) => c.inputs.metadata.labels["llm-platform.role"] === "backup");
     /** The CronJobs that read or write the bucket: backups, restore templates and drills (maintenance tasks and the migrate steps' templates do not). */
-    const backupMachinery = (r: StackRun) => r.ofType(CRONJOB).filter((c) => ![undefined, "task"].includes(c.inputs.metadata.labels["llm-platform.role"]));
+    const backupMachinery = (r: StackRun) => r.ofType(CRONJOB).filter((c) => ![undefined, "task", "smoke"].includes(c.inputs.metadata.labels["llm-platform.role"]));
     let run: StackRun;
     before(async () => {
         run = await runStack("prod", { exampleUserValues: true });
