@@ -22,6 +22,7 @@ import { ES_USERS } from "./observability/elasticsearch-setup";
 import { dataVolumePassword, generatedApiKey, rotatingSecret } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
+import { restoredClusterName } from "./platform/kubernetes/cloudnative-pg";
 import { KubernetesPlatform } from "./platform/kubernetes/platform";
 import { canaryName, PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
 import { Qdrant } from "./qdrant/qdrant";
@@ -118,6 +119,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       // A snapshot of the whole instance comes first: the backup jobs' deadline.
                       migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
                       migrationJobTtlHours: config.kubernetes.jobTtlHours,
+                      // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role;
+                      // so does the cluster a point-in-time restore recovers into.
+                      operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale, restoredClusterName(h.timescale)] : [],
                   },
                   parent,
               )

@@ -7,10 +7,58 @@
 # Docker stacks: the store's backup scheduler runs the restore. Kubernetes stacks: a Job from
 # the store's suspended CronJob <store>-restore, with BACKUP_ID and RESTORE_TO set (kubectl must
 # point at the stack's cluster); it downloads the backup from S3, verifies it and restores.
+# On Kubernetes, a TimescaleDB run by CloudNativePG comes back to a point in time as a second cluster:
+#   npm run restore -- <stack> timescale --to 2026-11-23T09:30:00Z
 set -euo pipefail
 export LLM_COMMAND="npm run restore"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-export LLM_USAGE="npm run restore -- [<stack>] <store> [<backup id>|latest [<args of the store's restore>]] [--to <YYYY-MM-DDTHH:MM:SS>]   (stores: ${llm_backup_stores// /, })"
+export LLM_USAGE="npm run restore -- [<stack>] <store> [<backup id>|latest [<args of the store's restore>]] [--to <YYYY-MM-DDTHH:MM:SS>] | [<stack>] timescale --to <RFC 3339 time> (CloudNativePG)   (stores: ${llm_backup_stores// /, })"
+
+# A CloudNativePG store to a point in time: a second cluster, <store>-pitr, recovered from the bucket's
+# base backups and WAL. The backup role trusts that cluster's ServiceAccount and the platform opens its flows
+# (components/platform/kubernetes/cloudnative-pg.ts); the stack's cluster keeps serving until the switch.
+restore_cluster_to_time() {
+    local store="$1" target="${3:-}" namespace restored now seconds live
+    [[ $# -eq 3 ]] || llm_usage_fail "--to takes one time, in RFC 3339 with its offset: --to 2026-11-23T09:30:00Z"
+    [[ "$(llm_stack_platform "$llm_stack")" == kubernetes ]] || llm_fail "stack '$llm_stack' runs on Docker: restore a backup by id ('npm run restore -- $llm_stack $store' lists them)"
+    [[ "$target" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$ ]] ||
+        llm_usage_fail "'$target' is not an RFC 3339 time with its offset; e.g. --to 2026-11-23T09:30:00Z or --to 2026-11-23T10:30:00+01:00"
+    seconds="$(date -u -d "$target" +%s 2>/dev/null)" || llm_usage_fail "'$target' is not a real time (month 1-12, a day of that month, hour 0-23)"
+    now="$(date -u +%s)"
+    ((seconds <= now)) || llm_usage_fail "'$target' is in the future: the archive holds WAL up to now at most"
+    command -v kubectl >/dev/null 2>&1 || llm_fail "kubectl is not installed: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the stack's cluster"
+    namespace="$(sed -n '/^[[:space:]]*llm-platform:kubernetes:/,/^[[:space:]]*llm-platform:[a-z]/s/^[[:space:]]*namespace:[[:space:]]*"\{0,1\}\([a-z0-9-]*\).*/\1/p' "$llm_project_dir/Pulumi.$llm_stack.yaml" | head -n 1)"
+    namespace="${namespace:-llm-platform}"
+    restored="$store-pitr"
+    live="$(kubectl --namespace "$namespace" get clusters.postgresql.cnpg.io "$store" -o json 2>/dev/null)" ||
+        llm_fail "namespace $namespace has no CloudNativePG cluster '$store' (kubectl get clusters.postgresql.cnpg.io $store): is the stack up with timescale.engine cloudnativepg, and is kubectl pointing at its cluster?"
+    if kubectl --namespace "$namespace" get clusters.postgresql.cnpg.io "$restored" >/dev/null 2>&1; then
+        llm_fail "a recovered cluster '$restored' exists already: switch to it, or delete it first (kubectl --namespace $namespace delete clusters.postgresql.cnpg.io $restored)"
+    fi
+    llm_say "$store: recovering cluster $restored from the bucket's base backups and WAL up to $target"
+    printf '%s' "$live" | RESTORED="$restored" TARGET="$target" node -e '
+        const live = JSON.parse(require("fs").readFileSync(0, "utf8"));
+        const spec = structuredClone(live.spec);
+        const store = spec.backup && spec.backup.barmanObjectStore;
+        if (!store) { console.error(`cluster ${live.metadata.name} archives no WAL to an object store: there is no point in time to recover`); process.exit(3); }
+        const init = (spec.bootstrap && spec.bootstrap.initdb) || {};
+        // The source is the store archive under its own server name; the recovered cluster archives under its own.
+        spec.externalClusters = [{ name: "origin", barmanObjectStore: { ...store, serverName: live.metadata.name } }];
+        spec.bootstrap = { recovery: { source: "origin", database: init.database, owner: init.owner, recoveryTarget: { targetTime: process.env.TARGET } } };
+        spec.backup = { ...spec.backup, barmanObjectStore: { ...store, serverName: process.env.RESTORED } };
+        // The clients keep the running store until the switch.
+        delete spec.managed;
+        const labels = { ...(live.metadata.labels || {}), "llm-platform/recovered-from": live.metadata.name };
+        delete labels["app.kubernetes.io/managed-by"];
+        const cluster = { apiVersion: live.apiVersion, kind: live.kind, metadata: { name: process.env.RESTORED, namespace: live.metadata.namespace, labels }, spec };
+        process.stdout.write(JSON.stringify(cluster));' |
+        kubectl --namespace "$namespace" create -f - >/dev/null
+    cat <<EOF
+$restored is recovering; follow it: kubectl --namespace $namespace get clusters.postgresql.cnpg.io $restored -w
+Once Ready, check its data: kubectl --namespace $namespace exec $restored-1 -- psql -d <database> -c '<a query>'
+Its primary answers at $restored-rw.$namespace.svc; to switch the stack's clients to it, follow docs/backups.md ("Point-in-time recovery on Kubernetes").
+EOF
+}
 
 llm_pick_stack if-stack "$@"
 shift "$llm_stack_shift"
@@ -18,6 +66,10 @@ shift "$llm_stack_shift"
 llm_is_store "$1" || llm_usage_fail "unknown store '$1': the stores are ${llm_backup_stores// /, } (stacks here: $(llm_stacks))"
 store="$1"
 shift
+if [[ "$store" == timescale && "${1:-}" == --to ]]; then
+    restore_cluster_to_time "$store" "$@"
+    exit 0
+fi
 args=()
 to=""
 while [[ $# -gt 0 ]]; do

@@ -387,8 +387,10 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         const role = irsa.named("aws:iam/role:Role", "aws-backup-role");
         assert.equal(account.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);
         const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
-        const sub = Object.entries<string>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
-        assert.equal(sub, `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`);
+        const sub = Object.entries<string[]>(statement.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
+        // Besides the backup jobs' account: the CloudNativePG cluster's own and its point-in-time restore's (tests/cloudnative-pg.test.ts).
+        assert.deepEqual(sub, [`system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}`, "system:serviceaccount:llm-platform:timescale", "system:serviceaccount:llm-platform:timescale-pitr"]);
+        assert.equal(irsa.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.serviceAccountTemplate.metadata.annotations["eks.amazonaws.com/role-arn"], role.state.arn);
         for (const c of backupMachinery(irsa)) assert.equal(podOf(c).spec.serviceAccountName, "store-backups");
         for (const store of ["sqlserver", "timescale"]) {
             assert.equal(irsa.named("kubernetes:batch/v1:Job", `${store}-backup-before-migrate`).inputs.spec.template.spec.serviceAccountName, "store-backups");
@@ -435,7 +437,8 @@ describe("backups on the prod stack (Kubernetes CronJobs to S3, under mocks)", f
         /** What an egress rule opens, in words: the pods of a service, or an address block with its ports. */
         const opens = (rule: any) => {
             const [to] = rule.to;
-            if (to.podSelector) return `service ${to.podSelector.matchLabels["app.kubernetes.io/name"]}`;
+            // A CloudNativePG cluster's pods by the operator's label (components/platform/kubernetes/cloudnative-pg.ts clusterPods).
+            if (to.podSelector) return `service ${to.podSelector.matchLabels["app.kubernetes.io/name"] ?? to.podSelector.matchLabels["cnpg.io/cluster"]}`;
             const blocks = rule.to.map((t: any) => `${t.ipBlock.cidr}${t.ipBlock.except ? ` except ${t.ipBlock.except.join(",")}` : ""}`).join(" ");
             return `${blocks} ${rule.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")}`;
         };

@@ -32,6 +32,13 @@ describe("config validation", () => {
         assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sqlserver), "config is frozen");
     });
 
+    it("takes timescale.engine cloudnativepg on Kubernetes with the aws object's bucket only, listing the engines", () => {
+        rejects({ timescale: { engine: "cloudnativepg" } }, "timescale.engine", "cloudnativepg", "platform is docker", "statefulset");
+        rejects({ ...kubernetesEssentials, platform: "kubernetes", backup: { enabled: false }, timescale: { engine: "cloudnativepg" } }, "timescale.engine", "aws object");
+        rejects({ timescale: { engine: "patroni" } }, "timescale.engine", '"statefulset"', '"cloudnativepg"');
+        rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", cloudnativePg: { namespace: "llm-platform" } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.cloudnativePg.namespace", "must differ");
+    });
+
     it("rejects an unknown platform with the allowed values", () => {
         rejects({ platform: "nomad" }, "platform", '"nomad"', '"docker"', '"kubernetes"');
     });

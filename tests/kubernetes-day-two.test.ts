@@ -93,7 +93,9 @@ describe("prod stack, day two on Kubernetes", function () {
             assert.equal(provider.inputs.upsertExistingObjects, "true", "provider config reaches the engine as text");
             assert.equal(provider.inputs.enableServerSideApply, undefined, "server-side apply stays at its default, on");
             const kept = run.resources.filter((r) => r.options.retainOnDelete && r.type.startsWith("kubernetes:"));
-            assert.deepEqual([...new Set(kept.map((r) => r.type))].sort(), ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim"]);
+            assert.deepEqual([...new Set(kept.map((r) => r.type))].sort(), [
+                "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:postgresql.cnpg.io/v1:Cluster",
+            ]);
             for (const r of kept) assert.equal(r.inputs.metadata.annotations["pulumi.com/patchForce"], "true", r.name);
         });
     });
@@ -105,12 +107,12 @@ describe("prod stack, day two on Kubernetes", function () {
             const c = claims(run);
             assert.deepEqual(Object.keys(c).sort(), [
                 "data-alertmanager-0", "data-elasticsearch-0", "data-grafana-0", "data-prometheus-0", "data-pushgateway-0", "data-redis-0",
-                "data-sqlserver-0", "data-timescale-0", "models-ollama-0", "snapshots-qdrant-0", "sqlserver-backups", "storage-qdrant-0",
+                "data-sqlserver-0", "models-ollama-0", "snapshots-qdrant-0", "sqlserver-backups", "storage-qdrant-0",
             ]);
             const size = (name: string) => c[name].inputs.spec.resources.requests.storage;
             assert.deepEqual(
-                ["data-sqlserver-0", "sqlserver-backups", "models-ollama-0", "data-timescale-0", "storage-qdrant-0", "snapshots-qdrant-0", "data-prometheus-0"].map(size),
-                ["200Gi", "200Gi", "200Gi", "500Gi", "100Gi", "100Gi", "15Gi"],
+                ["data-sqlserver-0", "sqlserver-backups", "models-ollama-0", "storage-qdrant-0", "snapshots-qdrant-0", "data-prometheus-0"].map(size),
+                ["200Gi", "200Gi", "200Gi", "100Gi", "100Gi", "15Gi"],
             );
             const sizedBy = (name: string) => c[name].inputs.metadata.annotations["llm-platform/sized-by"];
             assert.equal(sizedBy("data-sqlserver-0"), "sqlserver.storageGb");
@@ -135,7 +137,8 @@ describe("prod stack, day two on Kubernetes", function () {
             assert.equal(claims(raised)["data-sqlserver-0"].inputs.spec.resources.requests.storage, "300Gi");
             assert.equal(claims(raised)["sqlserver-backups"].inputs.spec.resources.requests.storage, "300Gi");
             assert.equal(claims(raised)["data-prometheus-0"].inputs.spec.resources.requests.storage, "45Gi");
-            assert.equal(claims(raised)["data-timescale-0"].inputs.spec.resources.requests.storage, "500Gi");
+            // TimescaleDB's instances' claims are the operator's: the Cluster's storage.size grows them (tests/cloudnative-pg.test.ts).
+            assert.equal(raised.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.storage.size, "500Gi");
         });
 
         it("refuses a size below a live claim's before any resource exists, naming the key and the smallest value allowed", async () => {
@@ -308,7 +311,8 @@ describe("prod stack, day two on Kubernetes", function () {
             const nlb = await runStack("prod", {
                 exampleUserValues: true,
                 without: ["llm-platform:aws"],
-                overrides: { ...IN_CLUSTER_VALKEY, "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false } },
+                // No bucket: no backups, and TimescaleDB as one pod (nowhere to archive WAL to).
+                overrides: { ...IN_CLUSTER_VALKEY, "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false }, "llm-platform:timescale": { engine: "statefulset" } },
             });
             const service = nlb.named("kubernetes:core/v1:Service", "proxy-service").inputs.metadata.annotations;
             assert.equal(service["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"], "deregistration_delay.timeout_seconds=60");

@@ -24,8 +24,12 @@ async function modelOf(type: string): Promise<ModelClass> {
     return model;
 }
 
-/** Custom resources kubernetes-models has no schema for (tests/stack-prod-aws.test.ts checks them). */
-const CUSTOM_RESOURCE_GROUPS = ["elbv2.k8s.aws/"];
+/**
+ * Custom resources kubernetes-models has no schema for (tests/stack-prod-aws.test.ts checks the
+ * TargetGroupBinding; tests/cloudnative-pg.test.ts the CloudNativePG objects against their CRDs), and
+ * the operator's Helm release, which is not an object of the cluster.
+ */
+const CUSTOM_RESOURCE_GROUPS = ["elbv2.k8s.aws/", "postgresql.cnpg.io/", "helm.sh/"];
 
 async function validate(r: RegisteredResource): Promise<void> {
     if (CUSTOM_RESOURCE_GROUPS.some((g) => r.type.startsWith(`kubernetes:${g}`))) return;

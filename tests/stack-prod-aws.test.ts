@@ -152,7 +152,8 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
                     StringEquals: {
                         "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:123456789012:cluster/example-cluster",
                         "aws:RequestTag/kubernetes-namespace": "llm-platform",
-                        "aws:RequestTag/kubernetes-service-account": "backup",
+                        // The backup jobs' account, the CloudNativePG cluster's own and its point-in-time restore's.
+                        "aws:RequestTag/kubernetes-service-account": ["backup", "timescale", "timescale-pitr"],
                     },
                 },
             },
@@ -176,14 +177,15 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         }
     });
 
-    it("with IRSA, trusts only the backup ServiceAccount through the cluster's OIDC issuer", async () => {
+    it("with IRSA, trusts only the backup ServiceAccounts (and the CloudNativePG clusters' own) through the cluster's OIDC issuer", async () => {
         const irsa = await runProgram("prod", awsValues({ backupBucket: { identity: "irsa" } }));
         assert.equal(irsa.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").length, 0);
         const [statement] = doc(irsa.named("aws:iam/role:Role", "aws-backup-role").inputs.assumeRolePolicy).Statement;
         const issuer = statement.Principal.Federated.replace(/^arn:aws:iam::123456789012:oidc-provider\//, "");
         assert.match(issuer, /^oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
         assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
-        assert.deepEqual(statement.Condition.StringEquals, { [`${issuer}:sub`]: "system:serviceaccount:llm-platform:backup", [`${issuer}:aud`]: "sts.amazonaws.com" });
+        const subjects = ["backup", "timescale", "timescale-pitr"].map((a) => `system:serviceaccount:llm-platform:${a}`);
+        assert.deepEqual(statement.Condition.StringEquals, { [`${issuer}:sub`]: subjects, [`${issuer}:aud`]: "sts.amazonaws.com" });
     });
 
     it("replicates backups to a hardened bucket in a second region when configured, with that region's key and provider", async () => {

@@ -17,12 +17,13 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         run = await runStack("prod", { exampleUserValues: true });
     });
 
-    it("runs stateful services as StatefulSets and the proxy as a spread-out Deployment", () => {
+    it("runs stateful services as StatefulSets (TimescaleDB: a CloudNativePG cluster) and the proxy as a spread-out Deployment", () => {
         assert.deepEqual(run.ofType(STATEFUL_SET).map((r) => r.name).sort(), [
-            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "sqlserver", "timescale",
+            "alertmanager", "elasticsearch", "grafana", "ollama", "prometheus", "pushgateway", "qdrant", "sqlserver",
         ]);
         // Valkey is ElastiCache on prod (redis.engine): nothing of it runs in the cluster but its exporter.
         assert.equal(run.ofType(STATEFUL_SET).filter((r) => r.name.startsWith("redis")).length, 0);
+        assert.equal(run.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.instances, 3);
         const proxy = run.named(DEPLOYMENT, "proxy");
         assert.equal(proxy.inputs.spec.replicas, 2);
         assert.deepEqual(proxy.inputs.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
@@ -71,7 +72,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             qdrant.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.storageClassName, t.spec.resources.requests.storage]),
             [["storage", "llm-platform-gp3", "100Gi"], ["snapshots", "llm-platform-gp3", "100Gi"]],
         );
-        assert.equal(run.named(STATEFUL_SET, "timescale").inputs.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "500Gi");
+        assert.equal(run.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec.storage.size, "500Gi");
     });
 
     it("hardens every pod: seccomp, no escalation, capabilities dropped, no token, non-root where the image allows", () => {
@@ -105,7 +106,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const readOnly = workloads(run).filter((w) => main(w).securityContext.readOnlyRootFilesystem).map((w) => w.name).sort();
         assert.deepEqual(readOnly, [
             "alertmanager", "blackbox-exporter", "cloudwatch-exporter", "elasticsearch-exporter", "prometheus", "proxy", "proxy-exporter", "pushgateway",
-            "redis-exporter", "sqlserver-exporter", "timescale", "timescale-exporter",
+            "redis-exporter", "sqlserver-exporter", "timescale-exporter",
         ]);
         for (const account of run.ofType("kubernetes:core/v1:ServiceAccount")) assert.equal(account.inputs.automountServiceAccountToken, false);
     });
@@ -161,7 +162,9 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
 
     it("allows exactly the declared flows", () => {
         const flows = (name: string) => run.ofType(NETWORK_POLICY).find((p) => p.name === `${name}-flows`)!.inputs.spec;
-        const egressTo = (name: string) => flows(name).egress.flatMap((e: any) => e.to.map((t: any) => t.podSelector?.matchLabels["app.kubernetes.io/name"] ?? t.ipBlock.cidr));
+        // A CloudNativePG cluster's pods are picked by the operator's label (components/platform/kubernetes/cloudnative-pg.ts clusterPods).
+        const egressTo = (name: string) =>
+            flows(name).egress.flatMap((e: any) => e.to.map((t: any) => t.podSelector?.matchLabels["app.kubernetes.io/name"] ?? t.podSelector?.matchLabels["cnpg.io/cluster"] ?? t.ipBlock.cidr));
         assert.deepEqual(egressTo("sqlserver"), ["proxy"]);
         assert.deepEqual(egressTo("proxy"), ["ollama", "grafana", "prometheus", "alertmanager", "kibana"]);
         assert.deepEqual(egressTo("ollama"), ["0.0.0.0/0"]);
@@ -196,8 +199,13 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         const nlb = await runStack("prod", {
             exampleUserValues: true,
             without: ["llm-platform:aws"],
-            // Without the bucket there is nowhere to upload backups to: the stack must say so (config.test.ts).
-            overrides: { "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" }, "llm-platform:backup": { enabled: false }, "llm-platform:redis": { engine: "statefulset" } },
+            // Without the bucket there is nowhere to upload backups to (or archive WAL): the stack must say so (config.test.ts).
+            overrides: {
+                "llm-platform:kubernetes": { proxyServiceType: "LoadBalancer" },
+                "llm-platform:backup": { enabled: false },
+                "llm-platform:redis": { engine: "statefulset" },
+                "llm-platform:timescale": { engine: "statefulset" },
+            },
         });
         for (const s of nlb.ofType(SERVICE)) {
             assert.equal(s.inputs.spec.type, s.name === "proxy-service" ? "LoadBalancer" : "ClusterIP", s.name);
@@ -238,8 +246,9 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
         assert.deepEqual(run.named(JOB, "sqlserver-settings").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
         assert.deepEqual(run.named(JOB, "sqlserver-migrate").options.dependsOn, [`${JOB}::sqlserver-settings`, `${JOB}::sqlserver-backup-before-migrate`]);
         assert.deepEqual(run.named(JOB, "sqlserver-monitor-login").options.dependsOn, [`${STATEFUL_SET}::sqlserver`]);
-        assert.deepEqual(run.named(JOB, "timescale-monitor-role").options.dependsOn, [`${STATEFUL_SET}::timescale`]);
-        assert.deepEqual(run.named(JOB, "timescale-migrate").options.dependsOn, [`${STATEFUL_SET}::timescale`, `${JOB}::timescale-backup-before-migrate`]);
+        // TimescaleDB's steps wait for the CloudNativePG cluster's Ready condition (tests/cloudnative-pg.test.ts).
+        assert.deepEqual(run.named(JOB, "timescale-monitor-role").options.dependsOn, ["kubernetes:postgresql.cnpg.io/v1:Cluster::timescale"]);
+        assert.deepEqual(run.named(JOB, "timescale-migrate").options.dependsOn, ["kubernetes:postgresql.cnpg.io/v1:Cluster::timescale", `${JOB}::timescale-backup-before-migrate`]);
         assert.deepEqual(run.outputs.initialization["sqlserver-migrate"], "completed");
     });
 
@@ -339,7 +348,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
     it("can use a kubeconfig context, or only render manifests, instead of an EKS cluster", async () => {
         // The aws object needs the EKS cluster (network, backup role): these are stacks without it.
         const without = ["llm-platform:aws"];
-        const noBackups = { "llm-platform:backup": { enabled: false }, "llm-platform:redis": { engine: "statefulset" } };
+        const noBackups = { "llm-platform:backup": { enabled: false }, "llm-platform:redis": { engine: "statefulset" }, "llm-platform:timescale": { engine: "statefulset" } };
         const context = await runStack("prod", {
             exampleUserValues: true,
             without,

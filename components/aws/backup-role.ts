@@ -20,6 +20,8 @@ export interface BackupRoleArgs {
     readonly clusterName: string;
     readonly namespace: string;
     readonly serviceAccount: string;
+    /** ServiceAccounts an operator names (a CloudNativePG cluster's, after the cluster) that write to the same prefix. */
+    readonly operatorServiceAccounts?: readonly string[];
     /** EKS Pod Identity (an association) or IRSA (the ServiceAccount annotation `eks.amazonaws.com/role-arn`). */
     readonly identity: "pod-identity" | "irsa";
     /** IRSA: the cluster's OIDC issuer URL. */
@@ -28,7 +30,9 @@ export interface BackupRoleArgs {
 }
 
 /** Who may assume a role: one ServiceAccount of one namespace in the cluster, in this account and region. */
-export type TrustArgs = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "clusterName" | "namespace" | "serviceAccount"> & { readonly region: string };
+export type TrustArgs = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accountId" | "clusterName" | "namespace" | "serviceAccount" | "operatorServiceAccounts"> & {
+    readonly region: string;
+};
 
 /**
  * The trust policy. Pod Identity: the agent may assume the role only for this cluster's
@@ -38,6 +42,9 @@ export type TrustArgs = Pick<BackupRoleArgs, "identity" | "oidcIssuer" | "accoun
  */
 export function trustPolicy(args: TrustArgs): string {
     const region = args.region;
+    // One ServiceAccount as a string (the form every existing role has), several as a list (any of them).
+    const accounts = [args.serviceAccount, ...(args.operatorServiceAccounts ?? [])];
+    const oneOf = <T>(values: T[]): T | T[] => (values.length === 1 ? values[0] : values);
     if (args.identity === "pod-identity") {
         const clusterArn = `arn:${partitionOf(region)}:eks:${region}:${args.accountId}:cluster/${args.clusterName}`;
         return JSON.stringify({
@@ -52,7 +59,7 @@ export function trustPolicy(args: TrustArgs): string {
                         StringEquals: {
                             "aws:RequestTag/eks-cluster-arn": clusterArn,
                             "aws:RequestTag/kubernetes-namespace": args.namespace,
-                            "aws:RequestTag/kubernetes-service-account": args.serviceAccount,
+                            "aws:RequestTag/kubernetes-service-account": oneOf(accounts),
                         },
                     },
                 },
@@ -69,7 +76,7 @@ export function trustPolicy(args: TrustArgs): string {
                 Action: "sts:AssumeRoleWithWebIdentity",
                 Condition: {
                     StringEquals: {
-                        [`${issuer}:sub`]: `system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
+                        [`${issuer}:sub`]: oneOf(accounts.map((a) => `system:serviceaccount:${args.namespace}:${a}`)),
                         [`${issuer}:aud`]: "sts.amazonaws.com",
                     },
                 },
@@ -102,6 +109,13 @@ export class BackupRole extends pulumi.ComponentResource {
                 { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn },
                 child,
             );
+            for (const account of args.operatorServiceAccounts ?? []) {
+                new aws.eks.PodIdentityAssociation(
+                    `${name}-pod-identity-${account}`,
+                    { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: account, roleArn: role.arn },
+                    child,
+                );
+            }
         }
         this.arn = role.arn;
         this.registerOutputs({ arn: this.arn });

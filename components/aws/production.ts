@@ -29,6 +29,8 @@ export interface AwsProductionArgs {
     readonly migrationDeadlineMinutes: number;
     /** How long the migration Jobs `npm run migrate` creates stay after they finished. */
     readonly migrationJobTtlHours: number;
+    /** ServiceAccounts an operator runs database pods as that archive to the backup bucket (a CloudNativePG cluster's). */
+    readonly operatorBackupAccounts?: readonly string[];
 }
 
 /** What the stack exports under `aws` (and the lead's backup CronJobs read). */
@@ -139,6 +141,7 @@ export class AwsProduction extends pulumi.ComponentResource {
                 clusterName,
                 namespace: args.kubernetes.namespaceName,
                 serviceAccount: a.backupBucket.serviceAccount,
+                operatorServiceAccounts: args.operatorBackupAccounts,
                 identity: a.backupBucket.identity,
                 oidcIssuer: network.oidcIssuer,
                 accountId,

@@ -9,6 +9,12 @@ export const defaultImages = {
     ollama: "ollama/ollama:0.40.2",
     proxy: "nginx:1.30.5-alpine",
     timescale: "timescale/timescaledb:2.30.2-pg17",
+    /**
+     * timescale.engine cloudnativepg: Timescale's HA image, the one CloudNativePG's own cluster chart uses for
+     * TimescaleDB (charts/cluster/templates/image-catalog-timescaledb-ha.yaml, postgres uid/gid 1000); it ships
+     * barman-cloud, which the operator's WAL archiving runs. Tag seen in a public repository, not checked against the registry.
+     */
+    timescaleCluster: "timescale/timescaledb-ha:pg17.11-ts2.30.1",
     redis: "valkey/valkey:8.1.7-alpine",
     qdrant: "qdrant/qdrant:v1.19.2",
     // Observability: metrics.

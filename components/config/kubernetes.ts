@@ -47,6 +47,15 @@ export const kubernetesSchema = z
         jobBackoffLimit: z.number().int().min(0).max(10).default(2),
         /** How long a finished backup or restore Job (its pod and logs) stays; the one-shot steps' Jobs stay as long as the stack. */
         jobTtlHours: z.number().int().min(1).max(24 * 90).default(168),
+        /** The CloudNativePG operator that runs `timescale.engine: cloudnativepg`. */
+        cloudnativePg: z
+            .strictObject({
+                /** Install the pinned operator from its Helm chart (false: one is already running in the cluster, its CRDs included). */
+                install: z.boolean().default(true),
+                /** Where the installed operator runs (its own namespace, outside the platform's). */
+                namespace: dnsLabel.default("cnpg-system"),
+            })
+            .prefault({}),
     })
     .prefault({});
 
@@ -94,5 +103,23 @@ export function checkKubernetesConfig(
     if (c.proxy.httpPort !== 80) issue(["proxy", "httpPort"], "must be 80 on Kubernetes: the proxy's load balancer listens on 80");
     if (c.tls.hostnames.length === 0) {
         issue(["tls", "hostnames"], 'must name the proxy\'s public DNS name(s) on Kubernetes, e.g. ["llm.example.com"]: clients and the certificate use them');
+    }
+}
+
+/** `timescale.engine: cloudnativepg` is a Kubernetes engine that archives WAL to the aws object's backup bucket. */
+export function checkTimescaleEngine(c: { platform: string; timescale: { engine: string }; aws?: unknown; kubernetes: z.output<typeof kubernetesSchema> }, issue: Issue) {
+    if (c.timescale.engine !== "cloudnativepg") return;
+    if (c.platform !== "kubernetes") {
+        issue(["timescale", "engine"], `is cloudnativepg, an operator on Kubernetes; platform is ${c.platform}: use statefulset (one container) there`);
+        return;
+    }
+    if (c.aws === undefined) {
+        issue(
+            ["timescale", "engine"],
+            "is cloudnativepg, whose WAL archive and base backups go to the S3 backup bucket of the aws object, which is not set: set the aws object, or use statefulset",
+        );
+    }
+    if (c.kubernetes.cloudnativePg.namespace === c.kubernetes.namespace || c.kubernetes.cloudnativePg.namespace === c.kubernetes.nodeAgentNamespace) {
+        issue(["kubernetes", "cloudnativePg", "namespace"], `must differ from the platform's namespaces (${c.kubernetes.namespace}, ${c.kubernetes.nodeAgentNamespace}): the operator runs in its own`);
     }
 }

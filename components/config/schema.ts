@@ -6,7 +6,7 @@ import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
-import { checkKubernetesConfig, kubernetesSchema } from "./kubernetes";
+import { checkKubernetesConfig, checkTimescaleEngine, kubernetesSchema } from "./kubernetes";
 import { checkMaintenanceConfig, maintenanceSchema } from "./maintenance";
 import { knownDimensions } from "./models";
 import { checkRotationConfig, rotationSchema } from "./rotation";
@@ -167,6 +167,10 @@ export function configSchemaFor(preset: Preset) {
                 slowQueryMs: z.number().int().min(-1).max(3600000).default(1000),
                 storageGb: storageGb(100),
                 hostPort: hostPort.optional(),
+                /** Kubernetes: one pod (`statefulset`), or a CloudNativePG cluster that survives a node or zone loss (`cloudnativepg`). */
+                engine: z.enum(["statefulset", "cloudnativepg"]).default("statefulset"),
+                /** engine cloudnativepg: the operand image (TimescaleDB with Barman Cloud, the PostgreSQL major of `image`). */
+                clusterImage: image.default(defaultImages.timescaleCluster),
             },
         ),
         redis: service(
@@ -334,6 +338,7 @@ export function configSchemaFor(preset: Preset) {
         checkAppsConfig({ ...c, platformServices: serviceNames.map((n) => n.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`)) }, issue);
 
         const t = c.timescale;
+        checkTimescaleEngine(c, issue);
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);
         if (t.compressAfterDays >= shortestRetention) {
             issue(["timescale", "compressAfterDays"], `must be shorter than the shortest retention period (${shortestRetention} days)`);

@@ -235,8 +235,37 @@ export interface BackupJob {
     readonly restoreWritesServiceVolumes?: boolean;
 }
 
+/**
+ * A PostgreSQL database that must survive the loss of a node or a zone and come back to any
+ * minute: replicas in other zones with synchronous commit, and its WAL archived continuously
+ * with base backups beside it. A platform with an engine made for that runs it there
+ * (Kubernetes: a CloudNativePG Cluster, kubernetes/cloudnative-pg.ts); the rest of the spec
+ * (image, command, volumes, health check) is the single-server form it replaces.
+ */
+export interface ReplicatedPostgres {
+    readonly instances: number;
+    /** PostgreSQL with the extensions the database needs and Barman Cloud (the operator archives with it). */
+    readonly image: string;
+    /** The image's postgres user. */
+    readonly runAs: RunAs;
+    readonly database: string;
+    /** The superuser clients and steps log in as (the single server's `POSTGRES_USER`), with its password. */
+    readonly superuser: string;
+    readonly superuserPassword: pulumi.Input<string>;
+    readonly preloadLibraries: readonly string[];
+    /** postgresql.conf settings; none the engine owns (ports, archiving, replication, TLS). */
+    readonly settings: Readonly<Record<string, string>>;
+    readonly storageGb: number;
+    readonly sizedBy: string;
+    /** Base backups: when, and how many days of backups and WAL the archive keeps (any minute in between can be restored). */
+    readonly baseBackupDailyAtUtc: string;
+    readonly retentionDays: number;
+}
+
 /** What a service needs, independent of where it runs. */
 export interface ServiceSpec {
+    /** The service is a replicated PostgreSQL database (see ReplicatedPostgres). */
+    readonly replicatedPostgres?: ReplicatedPostgres;
     /** DNS name inside the platform network, e.g. `sqlserver`. */
     readonly name: string;
     readonly image: string;

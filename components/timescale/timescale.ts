@@ -34,11 +34,17 @@ export interface TimescaleArgs {
     readonly appDatabases?: { readonly roles: readonly AppDatabaseRole[]; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
 }
 
-/** PostgreSQL flags derived from the container's memory limit (and the slow-query threshold), applied at every start. */
-export function postgresFlags(memoryMb: number, slowQueryMs: number): string[] {
+/** Loaded at start: TimescaleDB, and the statement statistics the diagnostics read. */
+const PRELOAD_LIBRARIES = ["timescaledb", "pg_stat_statements"];
+/** The operand image's postgres user (CloudNativePG's cluster chart sets the same for it). */
+const CLUSTER_POSTGRES_USER = { uid: 1000, gid: 1000 };
+/** A primary and two standbys: one synchronous standby in another zone survives a zone loss without losing a commit. */
+const CLUSTER_INSTANCES = 3;
+
+/** PostgreSQL settings derived from the container's memory limit (and the slow-query threshold). */
+export function postgresSettings(memoryMb: number, slowQueryMs: number): Record<string, string> {
     const m = postgresMemory(memoryMb, MAX_CONNECTIONS);
-    const settings: Record<string, string> = {
-        shared_preload_libraries: "timescaledb,pg_stat_statements",
+    return {
         max_connections: String(MAX_CONNECTIONS),
         shared_buffers: `${m.sharedBuffersMb}MB`,
         effective_cache_size: `${m.effectiveCacheSizeMb}MB`,
@@ -47,6 +53,11 @@ export function postgresFlags(memoryMb: number, slowQueryMs: number): string[] {
         "timescaledb.telemetry_level": "off",
         ...diagnosticsSettings(slowQueryMs),
     };
+}
+
+/** The settings as flags, applied at every start of the single server. */
+export function postgresFlags(memoryMb: number, slowQueryMs: number): string[] {
+    const settings = { shared_preload_libraries: PRELOAD_LIBRARIES.join(","), ...postgresSettings(memoryMb, slowQueryMs) };
     return Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
 }
 
@@ -78,6 +89,23 @@ export class Timescale extends pulumi.ComponentResource {
 
         const spec: ServiceSpec = {
             name,
+            replicatedPostgres:
+                c.engine === "cloudnativepg"
+                    ? {
+                          instances: CLUSTER_INSTANCES,
+                          image: c.clusterImage,
+                          runAs: CLUSTER_POSTGRES_USER,
+                          database: c.database,
+                          superuser: this.user,
+                          superuserPassword: this.password,
+                          preloadLibraries: PRELOAD_LIBRARIES,
+                          settings: postgresSettings(c.memoryMb, c.slowQueryMs),
+                          storageGb: c.storageGb,
+                          sizedBy: "timescale.storageGb",
+                          baseBackupDailyAtUtc: args.backup.fullDailyAtUtc,
+                          retentionDays: args.backup.retentionDays,
+                      }
+                    : undefined,
             image: c.image,
             command: ["postgres", ...postgresFlags(c.memoryMb, c.slowQueryMs)],
             env: {

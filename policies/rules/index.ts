@@ -9,6 +9,7 @@ import { autoscaledReplicas } from "./autoscaled-replicas";
 import { dockerStatefulBackups, kubernetesStatefulBackups } from "./backups";
 import { containerNonRoot, helmReleaseOpaque, kubernetesEphemeralStorage } from "./advisories";
 import { kubernetesSecretsNotInConfigMaps } from "./config-map-secrets";
+import { cloudnativePgClusters } from "./cloudnative-pg";
 import { containerSandbox } from "./container-sandbox";
 import { podDisruptionBudgets } from "./disruption-budgets";
 import { dockerContainerLimits } from "./docker-limits";
@@ -79,6 +80,7 @@ export const rules: readonly Rule[] = [
     rdsMonitoring,
     elasticacheHardening,
     // Availability on Kubernetes
+    cloudnativePgClusters,
     kubernetesProbes,
     podDisruptionBudgets,
     autoscaledReplicas,

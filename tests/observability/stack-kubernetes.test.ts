@@ -29,7 +29,10 @@ const mountedFiles = (run: StackRun, name: string): Record<string, string> => mo
 function flowsOf(run: StackRun, name: string) {
     const spec = run.ofType(NETWORK_POLICY).find((p) => p.name === `${name}-flows`)!.inputs.spec;
     const egress: string[] = spec.egress.flatMap((e: any) =>
-        e.to.filter((t: any) => t.podSelector).map((t: any) => `${t.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${t.podSelector.matchLabels["app.kubernetes.io/name"]}`),
+        // A CloudNativePG cluster's pods are picked by the operator's label (components/platform/kubernetes/cloudnative-pg.ts clusterPods).
+        e.to
+            .filter((t: any) => t.podSelector)
+            .map((t: any) => `${t.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${t.podSelector.matchLabels["app.kubernetes.io/name"] ?? t.podSelector.matchLabels["cnpg.io/cluster"]}`),
     );
     return { spec, egress };
 }

@@ -105,6 +105,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
+        // Config validation stops this first (timescale.engine cloudnativepg needs platform kubernetes).
+        if (spec.replicatedPostgres) throw new Error(`service ${spec.name}: a replicated PostgreSQL needs an operator, which the Docker platform has not`);
         const opts = { parent };
         const volumes = (spec.volumes ?? []).map((v) => {
             const volume = new docker.Volume(

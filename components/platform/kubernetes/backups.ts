@@ -10,6 +10,7 @@ import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ScheduledTask, ServiceSpec } from "../types";
 import { outcomeMount, outcomeVolume, reportContainer, taskCronSpec, taskDeadlineSeconds, taskFiles, taskRunEnv } from "./scheduled-tasks";
+import { ownFlowTarget } from "./cloudnative-pg";
 import { podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { suspendedJobTemplate } from "./job-template";
@@ -351,7 +352,7 @@ export class StoreBackups {
         for (const role of ["backup", "restore", "drill"] as const) {
             const name = `${this.spec.name}-${role}-pods`;
             const podLabels = { [SERVICE_LABEL]: this.spec.name, [BACKUP_ROLE_LABEL]: role };
-            const targets = this.targets.map((service) => ({ service, namespace: this.args.namespace.name }));
+            const targets = this.targets.map((service) => ownFlowTarget(this.spec, service, this.args.namespace.name));
             const policy = workloadFlows({ service: name, podLabels, ports: [], publicPorts: [], targets, callerNamespaces: [], internetEgress: true });
             const endpoints = this.destination.privateEndpointCidrs ?? [];
             const egress = [

@@ -59,6 +59,8 @@ export interface FlowTarget {
      * are not the platform's to know, so the egress goes to that namespace; its own policies decide who gets in.
      */
     readonly outside?: boolean;
+    /** How its pods are labelled when not by the platform (an operator's pods); default: the service's name label. */
+    readonly podLabels?: Readonly<Record<string, string>>;
 }
 
 /** Pods of one namespace, picked by its name label (set by Kubernetes itself, so it cannot be forged). */
@@ -85,7 +87,7 @@ export function workloadFlows(a: FlowArgs): Policy {
     const tcp = (list: readonly number[]) => list.map((port) => ({ protocol: "TCP", port }));
     const callerPorts = a.ports.filter((p) => !a.publicPorts.includes(p));
     const egress: Rule[] = a.targets.map((t) => ({
-        to: [t.outside ? { namespaceSelector: inNamespace(t.namespace) } : { namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { [SERVICE_LABEL]: t.service } } }],
+        to: [t.outside ? { namespaceSelector: inNamespace(t.namespace) } : { namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { ...(t.podLabels ?? { [SERVICE_LABEL]: t.service }) } } }],
     }));
     if (a.internetEgress) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });

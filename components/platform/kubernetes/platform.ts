@@ -3,10 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
-import { DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
+import { BackupJob, DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
+import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
@@ -31,6 +32,9 @@ export interface KubernetesPlatformArgs {
     readonly labels: Readonly<Record<string, string>>;
 }
 
+/** How long `pulumi up` waits for a new CloudNativePG cluster's Ready condition unless the service says. */
+const CLUSTER_ROLLOUT_TIMEOUT_MINUTES = 30;
+
 /** The cluster's DNS Service: NGINX resolves upstreams through it (it ignores search domains). */
 const CLUSTER_DNS = "kube-dns.kube-system.svc.cluster.local";
 
@@ -38,6 +42,21 @@ interface Namespace {
     readonly name: string;
     /** The Namespace's name as an output: objects in it wait for it. */
     readonly ref: pulumi.Output<string>;
+}
+
+/** A service's workload and what the objects around it need to know of it. */
+interface Deployment {
+    readonly workload: pulumi.CustomResource;
+    readonly namespace: Namespace;
+    readonly selector: Record<string, string>;
+    readonly metadata: { name: string; namespace: pulumi.Output<string>; labels: Record<string, string> };
+    readonly place: ObjectPlace;
+    readonly targets: FlowTarget[];
+    readonly publicPorts: number[];
+    readonly sharedClaim?: k8s.core.v1.PersistentVolumeClaim;
+    /** The ServiceAccount its scheduled tasks run as. */
+    readonly account: pulumi.Output<string>;
+    readonly backups: readonly BackupJob[];
 }
 
 /**
@@ -61,9 +80,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
     private taskReports?: string;
+    /** The CloudNativePG operator's Helm release, when the program installs it: clusters are created after it. */
+    private cloudnativePgRelease?: k8s.helm.v3.Release;
     private readonly deployed = new Map<string, DeployedService>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
+    /** Services an operator runs (CloudNativePG clusters): flows pick their pods by the operator's labels. */
+    private readonly operatorRun = new Set<string>();
+    /** Services some flow has named as a target: an operator-run service must be deployed before them. */
+    private readonly namedTargets = new Set<string>();
 
     constructor(
         name: string,
@@ -130,6 +155,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const place: ObjectPlace = { base: spec.name, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
         const flowTargets = this.flowTargets([...(spec.dependsOn ?? []), ...(spec.talksTo ?? [])]);
         const podLabels = { ...labels, ...talksToLabels(flowTargets.filter((t) => !t.outside).map((t) => t.service)) };
+        if (spec.replicatedPostgres) return this.deployPostgresCluster(spec, parent, { namespace, selector, labels, place, targets: flowTargets, backups });
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
         // IRSA: the ServiceAccount names the role its pods take (Pod Identity needs no annotation).
         const account = this.serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
@@ -331,11 +357,63 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
             place.opts,
         );
+        return this.finishDeploy(spec, parent, { workload, namespace, selector, metadata, place, targets: flowTargets, publicPorts, sharedClaim, account, backups });
+    }
+
+
+    /**
+     * A replicated PostgreSQL (ServiceSpec.replicatedPostgres) as a CloudNativePG Cluster: the operator
+     * runs the instances, their Services, PodDisruptionBudgets, certificates and failover; the platform
+     * adds what every service gets (flows, logical backups, tasks, steps), selecting the instances by the
+     * labels the operator copies onto them.
+     */
+    private deployPostgresCluster(
+        spec: ServiceSpec,
+        parent: pulumi.Resource,
+        s: Pick<Deployment, "namespace" | "selector" | "place" | "targets" | "backups"> & { labels: Record<string, string> },
+    ): DeployedService {
+        const pg = spec.replicatedPostgres!;
+        const k = this.args.config;
+        if (this.namedTargets.has(spec.name)) throw new Error(`service ${spec.name} runs on an operator: deploy it before the services that call it, whose flows must pick its pods`);
+        this.operatorRun.add(spec.name);
+        const destination = this.backupDestination;
+        // Config validation stops this first (timescale.engine cloudnativepg needs the aws object).
+        if (!destination) throw new Error(`service ${spec.name} is a replicated PostgreSQL, whose WAL goes to the S3 backup bucket: the Kubernetes platform has none (set the aws object)`);
+        if (k.cloudnativePg.install) {
+            this.cloudnativePgRelease ??= cloudnativePgOperator(k, { parent: this, provider: this.provider });
+        }
+        const { cluster } = postgresCluster(
+            {
+                name: spec.name,
+                namespace: s.namespace.ref,
+                labels: s.labels,
+                postgres: pg,
+                resources: spec.resources,
+                storageClassName: k.storageClassName,
+                destination,
+                operatorNamespace: k.cloudnativePg.namespace,
+                // Three instances start one after another, each a clone of the primary: longer than one pod's rollout.
+                rolloutMinutes: spec.rolloutTimeoutMinutes ?? CLUSTER_ROLLOUT_TIMEOUT_MINUTES,
+                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.cloudnativePgRelease ? [this.cloudnativePgRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
+            },
+            s.place.opts,
+        );
+        // The operator names the cluster's own ServiceAccount after it: the tasks get theirs.
+        const account = this.serviceAccount({ ...s.place, base: `${spec.name}-tasks` });
+        const metadata = { name: spec.name, namespace: s.namespace.ref, labels: s.labels };
+        // The platform's NetworkPolicy for the service (its callers, its egress) applies to the operator's pods.
+        return this.finishDeploy(spec, parent, { ...s, selector: clusterPods(spec.name), workload: cluster, metadata, publicPorts: [], account });
+    }
+
+    /** What every service gets once its workload exists: its flows, backups, scheduled tasks and one-shot steps. */
+    private finishDeploy(spec: ServiceSpec, parent: pulumi.Resource, w: Deployment): DeployedService {
+        const { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups } = w;
+        const k = this.args.config;
         const flows = workloadFlows({
             service: spec.name,
             podLabels: selector,
             ports: spec.ports.map((p) => p.port),
-            targets: flowTargets,
+            targets,
             callerNamespaces: this.namespaceNames(),
             publicPorts,
             internetEgress: spec.internetEgress ?? false,
@@ -612,13 +690,18 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** A service and its namespace, from a name or a host this platform gave out, or a Service of another namespace (`<name>.<namespace>.svc.cluster.local`). */
     private flowTarget(nameOrHost: string): FlowTarget {
+        let target: FlowTarget = { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
         for (const namespace of this.namespaceNames()) {
             const suffix = `.${namespace}.svc.cluster.local`;
-            if (nameOrHost.endsWith(suffix)) return { service: nameOrHost.slice(0, -suffix.length), namespace };
+            if (nameOrHost.endsWith(suffix)) {
+                target = { service: nameOrHost.slice(0, -suffix.length), namespace };
+                break;
+            }
         }
         const other = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(nameOrHost);
-        if (other) return { service: other[1], namespace: other[2], outside: true };
-        return { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
+        if (other && !this.namespaceNames().includes(other[2])) return { service: other[1], namespace: other[2], outside: true };
+        this.namedTargets.add(target.service);
+        return this.operatorRun.has(target.service) ? { ...target, podLabels: clusterPods(target.service) } : target;
     }
 
     /** The distinct flow targets of a list of names and hosts. */

@@ -11,6 +11,7 @@ import { talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext } from "./pod";
 import { containerResources } from "./quantities";
+import { ownFlowTarget } from "./cloudnative-pg";
 
 import Core = k8s.types.input.core.v1;
 import Batch = k8s.types.input.batch.v1;
@@ -167,7 +168,7 @@ export function taskCronJob(a: TaskCronJobArgs): void {
                 podLabels,
                 ports: [],
                 publicPorts: [],
-                targets: targets.map((service) => ({ service, namespace: a.namespace.name })),
+                targets: targets.map((service) => ownFlowTarget(spec, service, a.namespace.name)),
                 callerNamespaces: [],
                 internetEgress: false,
             }),

@@ -9,6 +9,7 @@
  *       a version of at least three numeric parts, optionally `v`-prefixed and followed
  *         by a variant: `1.30.5-alpine`, `v1.19.2`, `2.30.2-pg17`, `8.1.7`;
  *       a cumulative update of a year-numbered product: `2025-CU9-ubuntu-22.04`;
+ *       PostgreSQL major.minor with an extension's exact version: `pg17.11-ts2.30.1`;
  *       a date stamp `YYYYMMDD`: `jammy-20251015`;
  *       a commit hash of 7 to 40 hex digits, alone or after a branch: `main-4f2c1a9`.
  * Everything else moves: `latest`, `2025-latest`, channels (`stable`, `mainline`),
@@ -75,6 +76,8 @@ function invalidReason(reference: string, ref: ImageReference): string | undefin
 const EXACT_TAG_FORMS: readonly RegExp[] = [
     // 1.30.5, v1.19.2, 2.30.2-pg17, 8.1.7-alpine, 1.2.3.4, 1.2.3+build.5
     /^v?\d+\.\d+\.\d+(?:\.\d+)*(?:[-_+.][\w.-]*)?$/i,
+    // PostgreSQL with an extension, both exact: pg17.11-ts2.30.1 (PostgreSQL's versions have two parts since 10), -all variants too
+    /^pg\d+\.\d+-[a-z]+\d+\.\d+\.\d+(?:[-_.][\w.-]*)?$/i,
     // SQL Server: 2025-CU9-ubuntu-22.04 (cumulative update n of the 2025 release)
     /^\d{4}-(?:CU|GDR)\d+(?:[-_.][\w.-]*)?$/i,
     // date-stamped builds: jammy-20251015, 20251015
