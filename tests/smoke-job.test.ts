@@ -15,7 +15,15 @@ const cronJob = (run: StackRun, name: string) => run.ofType(CRON_JOB).find((r) =
 const podOf = (job: any) => job.spec.jobTemplate.spec.template;
 const flows = (run: StackRun, name: string) => run.ofType(NETWORK_POLICY).find((r) => r.inputs.metadata.name === name)!.inputs.spec;
 const smokeFiles = (run: StackRun) => run.ofType(CONFIG_MAP).find((r) => r.inputs.metadata.name === "smoke-files")!.inputs.data;
-const egressServices = (spec: any) => spec.egress.filter((e: any) => e.to[0].podSelector).map((e: any) => e.to[0].podSelector.matchLabels["app.kubernetes.io/name"]).sort();
+/** The pods each egress rule picks: by the platform's name label, or an operator's cluster label (CloudNativePG's instances). */
+const egressServices = (spec: any) =>
+    spec.egress
+        .filter((e: any) => e.to[0].podSelector)
+        .map((e: any) => {
+            const labels = e.to[0].podSelector.matchLabels;
+            return labels["app.kubernetes.io/name"] ?? `cnpg.io/cluster=${labels["cnpg.io/cluster"]}`;
+        })
+        .sort();
 /** Prod's Valkey is ElastiCache: the pod reaches the private subnets on 6379 instead of a redis Service. */
 const elastiCacheEgress = (spec: any) => spec.egress.filter((e: any) => e.to[0].ipBlock).map((e: any) => ({ cidrs: e.to.map((t: any) => t.ipBlock.cidr), ports: e.ports.map((p: any) => p.port) }));
 
@@ -109,7 +117,8 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
             assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
         }
         const checked = ["proxy", "qdrant", "sqlserver", "timescale"];
-        assert.deepEqual(egressServices(flows(prod, SMOKE_JOB)), checked);
+        // Prod's TimescaleDB is a CloudNativePG cluster: its instances carry the operator's label, not the platform's name.
+        assert.deepEqual(egressServices(flows(prod, SMOKE_JOB)), ["cnpg.io/cluster=timescale", "proxy", "qdrant", "sqlserver"]);
         const privateSubnets = prod.ofType("aws:elasticache/subnetGroup:SubnetGroup").length === 1 ? ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"] : [];
         assert.deepEqual(elastiCacheEgress(flows(prod, SMOKE_JOB)), [{ cidrs: privateSubnets, ports: [6379] }]);
         assert.equal(pod.metadata.labels["talks-to.llm-platform/redis"], undefined, "no redis Service in the cluster");
@@ -126,7 +135,7 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         const target = JSON.parse(smokeFiles(canary)["opt-llm-platform-smoke-target-canary.json"]);
         assert.equal(target.proxyUrl, "https://proxy-canary.llm-platform.svc.cluster.local:443");
         assert.equal(target.tlsServerName, "proxy.llm-platform.svc.cluster.local", "a name of the proxy's certificate");
-        assert.deepEqual(egressServices(flows(canary, SMOKE_CANARY_JOB)), ["proxy-canary", "qdrant", "sqlserver", "timescale"]);
+        assert.deepEqual(egressServices(flows(canary, SMOKE_CANARY_JOB)), ["cnpg.io/cluster=timescale", "proxy-canary", "qdrant", "sqlserver"]);
         assert.equal(elastiCacheEgress(flows(canary, SMOKE_CANARY_JOB)).length, 1, "and ElastiCache");
         assert.equal(pod.metadata.labels["talks-to.llm-platform/proxy"], undefined, "not the stable proxy");
         assert.ok(cronJob(canary, SMOKE_JOB), "the whole-stack template stays");

@@ -575,9 +575,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
      * The smoke checks' Job templates (smoke-job.ts), after the services they check: `npm run
      * smoke -- <stack>` runs them in the cluster, where the stores' Services and Secrets are.
      */
-    declareSmokeJobs(args: Omit<SmokeJobArgs, "namespace" | "commonLabels" | "jobTtlHours" | "opts">): void {
+    declareSmokeJobs(args: Omit<SmokeJobArgs, "namespace" | "commonLabels" | "jobTtlHours" | "flowTarget" | "opts">): void {
         smokeJobs({
             ...args,
+            flowTarget: (service) => this.flowTarget(service),
             namespace: { name: this.args.config.namespace, ref: this.namespace.ref },
             commonLabels: this.commonLabels(),
             jobTtlHours: this.args.config.jobTtlHours,

@@ -8,7 +8,7 @@ import { CLIENT_CHECKS, SmokeTarget, Tool } from "../../../scripts/smoke/checks"
 import { defaultImages } from "../../config/images";
 import { PrivateEgress, RunAs, ServiceFile } from "../types";
 import { BACKUP_ROLE_LABEL } from "./backups";
-import { talksToLabels, workloadFlows } from "./flows";
+import { FlowTarget, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { suspendedJobTemplate } from "./job-template";
 import { containerSecurityContext, podInputs, podSecurityContext } from "./pod";
@@ -88,6 +88,8 @@ export interface SmokeJobArgs {
     readonly redisOutside?: PrivateEgress;
     /** The canary proxy's Service and its host name, when the stack runs one: a second template checks it alone. */
     readonly canary?: { readonly service: string; readonly host: string };
+    /** How the platform's NetworkPolicies pick a service's pods (an operator's pods carry the operator's labels). */
+    readonly flowTarget: (service: string) => FlowTarget;
     readonly opts: pulumi.CustomResourceOptions;
 }
 
@@ -228,7 +230,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
                     podLabels: { [SERVICE_LABEL]: SMOKE_JOB, ...component },
                     ports: [],
                     publicPorts: [],
-                    targets: checked.map((service) => ({ service, namespace: a.namespace.name })),
+                    targets: checked.map(a.flowTarget),
                     callerNamespaces: [],
                     internetEgress: false,
                     privateEgress: a.redisOutside,
