@@ -175,9 +175,13 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
 
     it("lets the app reach its stores and nothing else, and the proxy and Prometheus reach the app", () => {
         const flows = k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-courses-api").inputs.spec;
+        // Prod's TimescaleDB is a CloudNativePG cluster: its instances are picked by the operator's label.
         assert.deepEqual(
-            flows.egress.map((e: any) => e.to[0].podSelector?.matchLabels?.["app.kubernetes.io/name"]),
-            ["timescale", "redis"],
+            flows.egress.map((e: any) => {
+                const labels = e.to[0].podSelector?.matchLabels ?? {};
+                return labels["app.kubernetes.io/name"] ?? `cnpg.io/cluster=${labels["cnpg.io/cluster"]}`;
+            }),
+            ["cnpg.io/cluster=timescale", "redis"],
         );
         assert.deepEqual(k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-frontend").inputs.spec.egress, []);
         assert.deepEqual(flows.ingress[0].ports, [{ protocol: "TCP", port: 8001 }]);

@@ -632,10 +632,11 @@ describe("prod stack adopting what an earlier destroy kept (aws.adopt)", functio
         "alias/llm-platform-prod-database": "2222bbbb-0000-4000-8000-000000000002",
         "alias/llm-platform-prod-backups-replica": "3333cccc-0000-4000-8000-000000000003",
     };
-    /** The account as a destroy left it: the aliases and the database's security group. */
+    /** The account as a destroy left it: the aliases, the database's and the Valkey group's security groups. */
     const keptAccount: LookupOverride = (token, inputs) => {
         if (token === "aws:kms/getAlias:getAlias" && KEY_IDS[inputs.name]) return { name: inputs.name, targetKeyId: KEY_IDS[inputs.name], targetKeyArn: `arn:aws:kms:eu-west-1:123456789012:key/${KEY_IDS[inputs.name]}`, arn: "", id: inputs.name };
         if (token === "aws:ec2/getSecurityGroup:getSecurityGroup" && inputs.name === "llm-platform-prod-postgres") return { id: "sg-0d0d0d0d0d0d0d0d0", name: inputs.name, vpcId: inputs.vpcId };
+        if (token === "aws:ec2/getSecurityGroup:getSecurityGroup" && inputs.name === "llm-platform-prod-valkey") return { id: "sg-0e0e0e0e0e0e0e0e0", name: inputs.name, vpcId: inputs.vpcId };
         return undefined;
     };
 
@@ -660,14 +661,20 @@ describe("prod stack adopting what an earlier destroy kept (aws.adopt)", functio
         assert.equal(importOf("aws:ec2/securityGroup:SecurityGroup", "aws-postgres-sg"), "sg-0d0d0d0d0d0d0d0d0");
         assert.equal(importOf("aws:iam/role:Role", "aws-postgres-monitoring"), "llm-platform-prod-postgres-monitoring");
         assert.equal(importOf("aws:iam/rolePolicy:RolePolicy", "aws-backups-replica-access"), "llm-platform-prod-backup-replication:replicate-backups");
+        // Valkey on ElastiCache: the protected replication group and the groups it keeps.
+        assert.equal(importOf("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey"), "llm-platform-prod-valkey");
+        assert.equal(importOf("aws:elasticache/subnetGroup:SubnetGroup", "aws-valkey-subnets"), "llm-platform-prod-valkey");
+        assert.equal(importOf("aws:elasticache/parameterGroup:ParameterGroup", "aws-valkey-parameters-valkey8"), "llm-platform-prod-valkey-valkey8");
+        assert.equal(importOf("aws:ec2/securityGroup:SecurityGroup", "aws-valkey-sg"), "sg-0e0e0e0e0e0e0e0e0");
         // What a destroy deletes is created again, never imported.
-        for (const r of adopted.resources.filter((x) => x.custom && x.type.startsWith("aws:") && !x.engine.retainOnDelete)) assert.equal(r.engine.importId, undefined, r.name);
+        for (const r of adopted.resources.filter((x) => x.custom && x.type.startsWith("aws:") && !x.engine.retainOnDelete && !x.engine.protect)) assert.equal(r.engine.importId, undefined, r.name);
     });
 
     it("stops before declaring anything when what it would adopt is not there, naming aws.adopt", async () => {
         const { message, registered } = await failedRun(awsValues({ adopt: true }));
         assert.match(message, /llm-platform:aws\.adopt = true: the KMS alias alias\/llm-platform-prod-backups was not found/);
         assert.match(message, /the security group llm-platform-prod-postgres in vpc-0a1b2c3d4e5f60718 was not found/);
+        assert.match(message, /the security group llm-platform-prod-valkey in vpc-0a1b2c3d4e5f60718 was not found/);
         assert.deepEqual(registered.filter((r) => !r.type.startsWith("pulumi:providers:")), []);
     });
 });

@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { keptNames } from "./names";
+import { adopted, Adoption, retained } from "./retained";
 import { AwsSettings } from "./settings";
 import { Network } from "./network";
 
@@ -12,7 +14,7 @@ const MAX_REPLICATION_GROUP_ID = 40;
 export const cacheParameterGroupFamily = (engineVersion: string) => `valkey${engineVersion.split(".")[0]}`;
 
 /** The replication group's id, and its subnet, security and parameter groups' names. */
-export const cacheId = (prefix: string) => `${prefix}-valkey`;
+export const cacheId = (prefix: string) => keptNames(prefix).cache;
 
 export interface ManagedCacheArgs {
     readonly namePrefix: string;
@@ -24,6 +26,8 @@ export interface ManagedCacheArgs {
     readonly authToken: pulumi.Input<string>;
     /** `redis.evictionPolicy`: maxmemory-policy of the parameter group. */
     readonly evictionPolicy: string;
+    /** What `aws.adopt` imports: the group and what it keeps with it, after a destroy that lost the state. */
+    readonly adoption: Adoption;
 }
 
 /**
@@ -53,7 +57,13 @@ export class ManagedCache extends pulumi.ComponentResource {
             throw new Error(`the ElastiCache replication group id ${id} is longer than ElastiCache's ${MAX_REPLICATION_GROUP_ID} characters: use a shorter stack name, or redis.engine statefulset`);
         }
 
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, { name: id, description: `Valkey ${id}: the EKS cluster only`, vpcId: args.network.vpcId, egress: [] }, child);
+        const a = args.adoption;
+        // The groups the replication group uses are kept with it (retained.ts): ElastiCache refuses to delete a group in use.
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            { name: id, description: `Valkey ${id}: the EKS cluster only`, vpcId: args.network.vpcId, egress: [] },
+            retained(child, a, a.securityGroupIds[id]),
+        );
         new aws.vpc.SecurityGroupIngressRule(
             `${name}-from-cluster`,
             {
@@ -67,7 +77,11 @@ export class ManagedCache extends pulumi.ComponentResource {
             child,
         );
         // Name and subnets as given: subnet_group.go Read stores the name lower-cased (ours is) and the ids as a set.
-        const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { name: id, description: `${id}: private subnets`, subnetIds: [...args.network.privateSubnetIds] }, child);
+        const subnetGroup = new aws.elasticache.SubnetGroup(
+            `${name}-subnets`,
+            { name: id, description: `${id}: private subnets`, subnetIds: [...args.network.privateSubnetIds] },
+            retained(child, a, id),
+        );
         // One group per family (name and family are ForceNew): a new major creates its own beside the old one.
         const family = cacheParameterGroupFamily(c.engineVersion);
         const parameters = new aws.elasticache.ParameterGroup(
@@ -78,7 +92,7 @@ export class ManagedCache extends pulumi.ComponentResource {
                 description: `${id}: eviction policy`,
                 parameters: [{ name: "maxmemory-policy", value: args.evictionPolicy }],
             },
-            child,
+            retained(child, a, `${id}-${family}`),
         );
 
         const group = new aws.elasticache.ReplicationGroup(
@@ -119,7 +133,7 @@ export class ManagedCache extends pulumi.ComponentResource {
                 applyImmediately: true,
             },
             // A destroy must be deliberate (`pulumi state unprotect`); it then takes the final snapshot.
-            { ...child, protect: true, dependsOn: [subnetGroup, parameters, securityGroup] },
+            { ...child, protect: true, ...adopted(a, id), dependsOn: [subnetGroup, parameters, securityGroup] },
         );
         this.nodeCidrs = args.network.privateSubnetCidrs;
         this.primaryEndpoint = group.primaryEndpointAddress;

@@ -37,16 +37,16 @@ export async function prepareAws(config: PlatformConfig, stack: string, project:
     }
     const replicaRegion = a.backupBucket.replicaRegion;
     const replicaProvider = replicaRegion === undefined ? undefined : awsProvider(`llm-platform-${stack}-aws-${replicaRegion}`, replicaRegion, a, stack, project);
-    const adoption = a.adopt ? await lookUpAdoption(`llm-platform-${stack}`, network, provider, replicaProvider) : NO_ADOPTION;
+    const adoption = a.adopt ? await lookUpAdoption(`llm-platform-${stack}`, network, provider, replicaProvider, config.redis.engine === "elasticache") : NO_ADOPTION;
     return { provider, network, accountId: identity.accountId, region, clusterName, adoption, ...(replicaProvider ? { replicaProvider } : {}) };
 }
 
 /**
  * The ids `aws.adopt` imports by that are not names: each KMS key's id (through its alias)
- * and the database security group's id (by name in the VPC). A missing one stops the program
+ * and the database's and the ElastiCache group's security group ids (by name in the VPC). A missing one stops the program
  * before anything is declared: there is nothing of that stack to adopt.
  */
-async function lookUpAdoption(prefix: string, network: Network, provider: aws.Provider, replicaProvider?: aws.Provider): Promise<Adoption> {
+async function lookUpAdoption(prefix: string, network: Network, provider: aws.Provider, replicaProvider: aws.Provider | undefined, cache: boolean): Promise<Adoption> {
     const names = keptNames(prefix);
     const problems: string[] = [];
     const find = async <T>(what: string, lookup: () => Promise<T>): Promise<T | undefined> => {
@@ -63,7 +63,11 @@ async function lookUpAdoption(prefix: string, network: Network, provider: aws.Pr
         const found = await find(`the KMS alias ${alias}`, () => aws.kms.getAlias({ name: alias }, { provider: p }));
         if (found) keyIds[alias] = found.targetKeyId;
     }
-    const group = await find(`the security group ${names.database} in ${network.vpcId}`, () => aws.ec2.getSecurityGroup({ name: names.database, vpcId: network.vpcId }, { provider }));
+    const securityGroupIds: Record<string, string> = {};
+    for (const name of [names.database, ...(cache ? [names.cache] : [])]) {
+        const group = await find(`the security group ${name} in ${network.vpcId}`, () => aws.ec2.getSecurityGroup({ name, vpcId: network.vpcId }, { provider }));
+        if (group) securityGroupIds[name] = group.id;
+    }
     if (problems.length > 0) throw new ConfigError(problems);
-    return { enabled: true, keyIds, securityGroupIds: group ? { [names.database]: group.id } : {} };
+    return { enabled: true, keyIds, securityGroupIds };
 }

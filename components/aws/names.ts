@@ -9,6 +9,8 @@ export function keptNames(prefix: string) {
         replicaKeyAlias: `alias/${prefix}-backups-replica`,
         /** The RDS identifier, and the subnet and security groups' names. */
         database: `${prefix}-postgres`,
+        /** The ElastiCache replication group's id, and its subnet, security and parameter groups' names. */
+        cache: `${prefix}-valkey`,
         databaseMonitoringRole: `${prefix}-postgres-monitoring`,
         replicationRole: `${prefix}-backup-replication`,
         backupRole: `${prefix}-backup`,

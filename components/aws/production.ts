@@ -79,7 +79,7 @@ export class AwsProduction extends pulumi.ComponentResource {
         const backupKey = new KmsKey(`${name}-backups-key`, { description: `${prefix} backups`, alias: names.backupsKeyAlias, adoption }, child);
         const databaseKey = new KmsKey(`${name}-database-key`, { description: `${prefix} RDS PostgreSQL`, alias: names.databaseKeyAlias, adoption }, child);
         // The stores' key: ElastiCache's storage and snapshots too (redis.engine elasticache).
-        this.cacheArgs = { namePrefix: prefix, config: a.cache, network, kmsKeyArn: databaseKey.arn };
+        this.cacheArgs = { namePrefix: prefix, config: a.cache, network, kmsKeyArn: databaseKey.arn, adoption };
         this.awsProvider = provider;
 
         // ALB access logs and S3 access logs can only be delivered to SSE-S3 buckets.

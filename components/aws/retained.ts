@@ -26,7 +26,8 @@ export interface Adoption {
 
 export const NO_ADOPTION: Adoption = { enabled: false, keyIds: {}, securityGroupIds: {} };
 
-function adopted(adoption: Adoption, importId: string | undefined): pulumi.CustomResourceOptions {
+/** The `import` option of a kept object under `aws.adopt`: its id, which must be known. */
+export function adopted(adoption: Adoption, importId: string | undefined): pulumi.CustomResourceOptions {
     if (!adoption.enabled) return {};
     if (importId === undefined) throw new Error("aws.adopt: a kept resource has no id to import it by (the lookup in prepareAws is missing)");
     return { import: importId };

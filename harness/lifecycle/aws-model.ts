@@ -106,6 +106,28 @@ export const AWS_BEHAVIOURS: Readonly<Record<string, AwsBehaviour>> = {
         unique: (i) => `rds subnet group ${i.name}`,
         source: "NOT READ HERE (no lifecycle scenario changes it): internal/service/rds/subnet_group.go (name ForceNew); CreateDBSubnetGroup: DBSubnetGroupAlreadyExists",
     },
+    "aws:elasticache/replicationGroup:ReplicationGroup": {
+        replaceOn: ["replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "port", "subnetGroupName", "networkType", "dataTieringEnabled", "globalReplicationGroupId", "securityGroupNames", "snapshotArns", "snapshotName"],
+        sets: ["securityGroupIds", "userGroupIds", "logDeliveryConfigurations"],
+        id: (i) => String(i.replicationGroupId).toLowerCase(),
+        unique: (i) => `elasticache replication group ${String(i.replicationGroupId).toLowerCase()}`,
+        source:
+            "internal/service/elasticache/replication_group.go @001b6364 schema: replication_group_id (lower-cased StateFunc), at_rest_encryption_enabled, kms_key_id, port, subnet_group_name, network_type, data_tiering_enabled, global_replication_group_id, security_group_names, snapshot_arns, snapshot_name ForceNew; engine_version, node_type, num_cache_clusters, multi_az_enabled, automatic_failover_enabled, transit_encryption_enabled/mode, parameter_group_name, windows, snapshot_retention_limit update in place (ModifyReplicationGroup); security_group_ids a set",
+    },
+    "aws:elasticache/subnetGroup:SubnetGroup": {
+        replaceOn: ["name"],
+        sets: ["subnetIds"],
+        id: (i) => String(i.name).toLowerCase(),
+        unique: (i) => `elasticache subnet group ${String(i.name).toLowerCase()}`,
+        source: "internal/service/elasticache/subnet_group.go @01c08000 schema: name ForceNew (lower-cased StateFunc), subnet_ids a set, description updates (ModifyCacheSubnetGroup)",
+    },
+    "aws:elasticache/parameterGroup:ParameterGroup": {
+        replaceOn: ["name", "family", "description"],
+        sets: ["parameters"],
+        id: (i) => String(i.name).toLowerCase(),
+        unique: (i) => `elasticache parameter group ${String(i.name).toLowerCase()}`,
+        source: "NOT READ HERE (no lifecycle scenario changes it): internal/service/elasticache/parameter_group.go (name, family, description ForceNew; parameters a set, ModifyCacheParameterGroup)",
+    },
     "aws:ec2/securityGroup:SecurityGroup": {
         replaceOn: ["name", "namePrefix", "description", "vpcId"],
         // AWS names a group sg-<hex>; the model's id stands in for it (the adoption lookup returns it).
