@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterOnlySecurityGroup } from "./cluster-only-security-group";
 import { keptNames } from "./names";
 import { adopted, Adoption, retained } from "./retained";
 import { AwsSettings } from "./settings";
@@ -59,23 +60,7 @@ export class ManagedCache extends pulumi.ComponentResource {
 
         const a = args.adoption;
         // The groups the replication group uses are kept with it (retained.ts): ElastiCache refuses to delete a group in use.
-        const securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-sg`,
-            { name: id, description: `Valkey ${id}: the EKS cluster only`, vpcId: args.network.vpcId, egress: [] },
-            retained(child, a, a.securityGroupIds[id]),
-        );
-        new aws.vpc.SecurityGroupIngressRule(
-            `${name}-from-cluster`,
-            {
-                securityGroupId: securityGroup.id,
-                referencedSecurityGroupId: args.network.clusterSecurityGroupId,
-                ipProtocol: "tcp",
-                fromPort: VALKEY_PORT,
-                toPort: VALKEY_PORT,
-                description: "Valkey from the EKS cluster security group",
-            },
-            child,
-        );
+        const securityGroup = clusterOnlySecurityGroup(name, { id, what: "Valkey", port: VALKEY_PORT, network: args.network, adoption: a }, child);
         // Name and subnets as given: subnet_group.go Read stores the name lower-cased (ours is) and the ids as a set.
         const subnetGroup = new aws.elasticache.SubnetGroup(
             `${name}-subnets`,

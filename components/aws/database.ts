@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings } from "./settings";
+import { clusterOnlySecurityGroup } from "./cluster-only-security-group";
 import { keptNames } from "./names";
 import { Network } from "./network";
 import { Adoption, guarded, retained } from "./retained";
@@ -61,23 +62,7 @@ export class Database extends pulumi.ComponentResource {
 
         // The groups and roles the database uses are retained with it (retained.ts): AWS
         // refuses to delete a group an instance uses, and the instance needs its roles.
-        const securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-sg`,
-            { name: id, description: `PostgreSQL ${id}: the EKS cluster only`, vpcId: args.network.vpcId, egress: [] },
-            retained(child, a, a.securityGroupIds[id]),
-        );
-        new aws.vpc.SecurityGroupIngressRule(
-            `${name}-from-cluster`,
-            {
-                securityGroupId: securityGroup.id,
-                referencedSecurityGroupId: args.network.clusterSecurityGroupId,
-                ipProtocol: "tcp",
-                fromPort: POSTGRES_PORT,
-                toPort: POSTGRES_PORT,
-                description: "PostgreSQL from the EKS cluster security group",
-            },
-            child,
-        );
+        const securityGroup = clusterOnlySecurityGroup(name, { id, what: "PostgreSQL", port: POSTGRES_PORT, network: args.network, adoption: a }, child);
         const subnetGroup = new aws.rds.SubnetGroup(
             `${name}-subnets`,
             { name: id, description: `${id}: private subnets`, subnetIds: [...args.network.privateSubnetIds] },
