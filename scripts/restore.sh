@@ -2,7 +2,7 @@
 # Restores one store of a stack from a backup; the backup's manifest is verified first.
 #   npm run restore -- <store>                                  # Docker: lists its backups
 #   npm run restore -- <store> <id|latest> [args]               # e.g. timescale latest drill_check (target database)
-#   npm run restore -- sqlserver [<id>|latest] --to '<time>'    # point in time (UTC, YYYY-MM-DDTHH:MM:SS): STOPAT
+#   npm run restore -- sqlserver [<id>|latest] --to '<time>'    # point in time (RFC 3339; without an offset: UTC): STOPAT
 #   npm run restore -- <stack> <store> ...
 # Docker stacks: the store's backup scheduler runs the restore. Kubernetes stacks: a Job from
 # the store's suspended CronJob <store>-restore, with BACKUP_ID and RESTORE_TO set (kubectl must
@@ -12,7 +12,7 @@
 set -euo pipefail
 export LLM_COMMAND="npm run restore"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-export LLM_USAGE="npm run restore -- [<stack>] <store> [<backup id>|latest [<args of the store's restore>]] [--to <YYYY-MM-DDTHH:MM:SS>] | [<stack>] timescale --to <RFC 3339 time> (CloudNativePG)   (stores: ${llm_backup_stores// /, })"
+export LLM_USAGE="npm run restore -- [<stack>] <store> [<backup id>|latest [<args of the store's restore>]] [--to <RFC 3339 time>] (SQL Server) | [<stack>] timescale --to <RFC 3339 time> (CloudNativePG)   (stores: ${llm_backup_stores// /, })"
 
 # A CloudNativePG store to a point in time: a second cluster, <store>-pitr, recovered from the bucket's
 # base backups and WAL. The backup role trusts that cluster's ServiceAccount and the platform opens its flows
@@ -75,7 +75,7 @@ to=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --to)
-            [[ $# -ge 2 ]] || llm_usage_fail "--to needs a time, e.g. --to 2026-11-23T09:30:00 (UTC)"
+            [[ $# -ge 2 ]] || llm_usage_fail "--to needs a time, e.g. --to 2026-11-23T09:30:00Z"
             to="$2"
             shift 2
             ;;
@@ -87,7 +87,12 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ -n "$to" ]]; then
     [[ "$store" == sqlserver ]] || llm_usage_fail "--to is SQL Server's point in time (its log backups); $store restores whole backups"
-    [[ "$to" =~ ^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$ ]] || llm_usage_fail "--to must be a UTC time as YYYY-MM-DDTHH:MM:SS, e.g. 2026-11-23T09:30:00, not '$to'"
+    # One time format with TimescaleDB's: RFC 3339 with its offset, turned into the UTC time STOPAT takes; a bare time is UTC.
+    if [[ "$to" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})$ ]]; then
+        given="$to"
+        to="$(date -u -d "$given" +%Y-%m-%dT%H:%M:%S 2>/dev/null)" || llm_usage_fail "--to '$given' is not a real time (month 1-12, a day of that month, hour 0-23)"
+    fi
+    [[ "$to" =~ ^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$ ]] || llm_usage_fail "--to must be an RFC 3339 time (2026-11-23T09:30:00Z, 2026-11-23T10:30:00+01:00) or a UTC time as YYYY-MM-DDTHH:MM:SS, not '$to'"
     [[ ${#args[@]} -le 1 ]] || llm_usage_fail "give the point in time once: --to, or the second argument"
     # The newest full backup before the time, unless a backup id is given; then its logs up to the time.
     args=("${args[0]:-latest}" "$to")

@@ -213,6 +213,10 @@ describe("npm run restore on a Kubernetes stack (scripts/restore.sh)", () => {
         assert.match(r.out, /log lines of the job/);
         const given = runScript("restore", ["prod", "sqlserver", "20261123T020000Z-full", "--to", "2026-11-23T09:30:00"], { kubectl: restoreCluster() });
         assert.equal(envOf(given.created[0], "restore").BACKUP_ID, "20261123T020000Z-full");
+        // RFC 3339 with its offset, as TimescaleDB's --to takes it: STOPAT gets the same instant in UTC.
+        const offset = runScript("restore", ["prod", "sqlserver", "--to", "2026-11-23T10:30:00+01:00"], { kubectl: restoreCluster() });
+        assert.equal(offset.status, 0, offset.out);
+        assert.equal(envOf(offset.created[0], "restore").RESTORE_TO, "2026-11-23T09:30:00");
     });
 
     it("restores Qdrant's newest snapshot into the cluster, and fails when the Job fails", () => {
@@ -226,7 +230,8 @@ describe("npm run restore on a Kubernetes stack (scripts/restore.sh)", () => {
 
     it("refuses a malformed time, --to on a store without logs, and a store without a restore template, before creating anything", () => {
         for (const [args, message] of [
-            [["prod", "sqlserver", "--to", "23/11/2026 09:30"], /--to must be a UTC time as YYYY-MM-DDTHH:MM:SS/],
+            [["prod", "sqlserver", "--to", "23/11/2026 09:30"], /--to must be an RFC 3339 time .* or a UTC time as YYYY-MM-DDTHH:MM:SS/],
+            [["prod", "sqlserver", "--to", "2026-13-23T09:30:00Z"], /--to '2026-13-23T09:30:00Z' is not a real time/],
             [["prod", "qdrant", "--to", "2026-11-23T09:30:00"], /--to is SQL Server's point in time/],
             [["prod", "redis", "latest"], /no restore template for redis .*ElastiCache restores from its snapshots/],
         ] as const) {
