@@ -203,6 +203,25 @@ describe("prod stack, day two on Kubernetes", function () {
             }
             assert.deepEqual(["200Gi", "1Ti", "500G", "1073741824", "1536Mi"].map(quantityGi), [200, 1024, 466, 1, 2]);
         });
+
+        it("says when a store moved off its StatefulSet while the old data claim is still there: the new engine starts empty", async () => {
+            // Prod as shipped: TimescaleDB on CloudNativePG, Valkey on ElastiCache; a cluster an earlier release ran on.
+            const shipped = (await runStack("prod", { exampleUserValues: true })).config;
+            const old: LiveClaim[] = [
+                { name: "data-timescale-0", sizeGi: 100, sizedBy: "timescale.storageGb" },
+                { name: "data-redis-0", sizeGi: 20, sizedBy: "redis.storageGb" },
+                { name: "data-sqlserver-0", sizeGi: 200, sizedBy: "sqlserver.storageGb" },
+            ];
+            const warnings: string[] = [];
+            checkClaimSizes(shipped, () => old, (m) => warnings.push(m));
+            assert.equal(warnings.length, 2, warnings.join("\n"));
+            assert.match(warnings[0], /llm-platform:timescale\.engine = "cloudnativepg", but the claim llm-platform\/data-timescale-0 .* starts empty.*Moving an existing single-pod store into the cluster/);
+            assert.match(warnings[1], /llm-platform:redis\.engine = "elasticache", but the claim llm-platform\/data-redis-0/);
+            // The engine kept (the run above), or the old claim deleted after the move: nothing to say.
+            const kept: string[] = [];
+            checkClaimSizes(run.config, () => old.filter((c) => c.name !== "data-timescale-0"), (m) => kept.push(m));
+            assert.deepEqual(kept, []);
+        });
     });
 
     describe("backups reach S3 and STS through the VPC's interface endpoints (item 8)", () => {

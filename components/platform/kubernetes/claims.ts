@@ -87,6 +87,25 @@ export function claimSizeProblems(config: PlatformConfig, namespace: string, cla
 }
 
 /**
+ * Stores whose engine moved off the platform's own StatefulSet while its data claim is still in
+ * the cluster: the new engine starts empty beside it (the claim is kept, never deleted), so each
+ * is said with the way to carry the data over. A claim deleted after the move ends the notice.
+ */
+export function engineMoveNotices(config: PlatformConfig, namespace: string, claims: readonly LiveClaim[]): string[] {
+    const moved = [
+        { claim: "data-timescale-0", key: "timescale.engine", engine: config.timescale.engine, off: "cloudnativepg", how: "docs/backups.md, \"Moving an existing single-pod store into the cluster\"" },
+        { claim: "data-redis-0", key: "redis.engine", engine: config.redis.engine, off: "elasticache", how: "docs/aws.md, \"Valkey on ElastiCache\" (a cache starts empty; a queue's keys are lost unless copied)" },
+    ];
+    return moved
+        .filter((m) => m.engine === m.off && claims.some((c) => c.name === m.claim))
+        .map(
+            (m) =>
+                `${CONFIG_NAMESPACE}:${m.key} = "${m.engine}", but the claim ${namespace}/${m.claim} of the StatefulSet it replaces is still there: ` +
+                `the new store starts empty and clients move to it with this up. The old data is kept in that claim; carry it over as ${m.how}, then delete the claim (kubectl delete pvc).`,
+        );
+}
+
+/**
  * The claims of the platform's namespace, read with kubectl where `pulumi up` runs: through the
  * same cluster and credentials as the provider (EKS: a kubeconfig from `aws eks update-kubeconfig`,
  * whose token comes from `aws eks get-token` as the provider's does; else the configured context).
@@ -133,4 +152,5 @@ export function checkClaimSizes(config: PlatformConfig, read: ClaimReader = read
     }
     const problems = claimSizeProblems(config, k.namespace, claims);
     if (problems.length > 0) throw new ConfigError(problems);
+    for (const notice of engineMoveNotices(config, k.namespace, claims)) warn(notice);
 }
