@@ -28,6 +28,9 @@ describe("the summary of checks skipped for a missing tool", function () {
         assert.match(text, /^SKIPPED 3 check group\(s\)/);
         assert.match(text, /- redis\.conf under a real redis-server \(needs redis-server\)/);
         assert.match(text, /sudo apt-get install -y nginx redis-server$/);
+        // What is not a Debian package is named with its own install command.
+        const models = skipSummary([{ check: "CloudNativePG objects against the CRDs", tool: "@kubernetes-models/cloudnative-pg", install: "bash scripts/install-test-tools.sh" }])!;
+        assert.match(models, /- CloudNativePG objects against the CRDs \(needs @kubernetes-models\/cloudnative-pg\)\nInstall what they need: bash scripts\/install-test-tools\.sh$/);
     });
 
     it("collects the checks every parallel worker skipped into one summary at the end of the run", () => {

@@ -30,7 +30,10 @@ export function requireTool(ctx: Mocha.Context, name: string, debianPackage: str
 export interface SkippedCheck {
     readonly check: string;
     readonly tool: string;
-    readonly debianPackage: string;
+    /** The Debian package that brings the tool. */
+    readonly debianPackage?: string;
+    /** Else the command that installs it (what is not a Debian package). */
+    readonly install?: string;
 }
 
 /** The checks a run skipped, from all its processes; opened and reported by tests/helpers/skip-summary.ts. */
@@ -39,10 +42,12 @@ export const skippedChecks = new RunRecord<SkippedCheck>("LLM_PLATFORM_SKIPPED_C
 /** The closing lines of a run that skipped checks: which, and the one command that installs what they need. */
 export function skipSummary(skipped: readonly SkippedCheck[]): string | undefined {
     if (skipped.length === 0) return undefined;
-    const packages = [...new Set(skipped.map((s) => s.debianPackage))].sort();
+    const packages = [...new Set(skipped.flatMap((s) => (s.debianPackage ? [s.debianPackage] : [])))].sort();
+    const commands = [...new Set(skipped.flatMap((s) => (s.install ? [s.install] : [])))];
     return [
         `SKIPPED ${skipped.length} check group(s) that run real binaries, because a tool is missing:`,
         ...skipped.map((s) => `  - ${s.check} (needs ${s.tool})`),
-        `Install what they need and run npm test again: sudo apt-get install -y ${packages.join(" ")}`,
+        ...commands.map((c) => `Install what they need: ${c}`),
+        ...(packages.length > 0 ? [`Install what they need and run npm test again: sudo apt-get install -y ${packages.join(" ")}`] : []),
     ].join("\n");
 }
