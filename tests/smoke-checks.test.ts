@@ -21,7 +21,7 @@ import { PROJECT_DIR } from "../harness/run-stack";
 import { CheckResult, CHECKS, CLIENT_CHECKS, runChecks, SmokeTarget, TOOL_COMMANDS } from "../scripts/smoke/checks";
 import { RECORD_RUN_SCRIPT, RUN_ID_REFERENCE, smokeScripts } from "../components/platform/kubernetes/smoke-job";
 import { REPORT_MARKER } from "../scripts/smoke/in-cluster";
-import { freePort } from "./helpers/ports";
+import { freePort, waitForPort } from "./helpers/ports";
 import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
@@ -30,19 +30,6 @@ const DIMENSIONS = 768;
 const REDIS_PASSWORD = "r3d1s-smoke";
 const QDRANT_KEY = "q-smoke";
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string) {
-    for (let i = 0; i < 100; i++) {
-        if (child.exitCode !== null) throw new Error(`exited: ${log()}`);
-        const open = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, "127.0.0.1");
-            s.on("connect", () => (s.end(), resolve(true)));
-            s.on("error", () => resolve(false));
-        });
-        if (open) return;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nothing listens on ${port}: ${log()}`);
-}
 
 /** The smoke command, run without blocking this process: the stub servers it calls live here. */
 function smokeCommand(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {

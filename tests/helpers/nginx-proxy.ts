@@ -3,16 +3,15 @@
  * upstream: the proxy's API-key and UI-login checks as they run in the proxy container.
  */
 import assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { AppProxyRoute } from "../../components/proxy/app-routes";
 import { renderApiKeyMap, renderNginxConf, Upstream } from "../../components/proxy/nginx-conf";
-import { freePort } from "./ports";
+import { freePort, waitForPort } from "./ports";
 import { requireTool } from "./tools";
 
 export function request(port: number, urlPath: string, key?: string): Promise<{ status: number; body: string; seenAuthorization?: string }> {
@@ -30,19 +29,6 @@ export function request(port: number, urlPath: string, key?: string): Promise<{ 
     });
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string) {
-    for (let i = 0; i < 100; i++) {
-        if (child.exitCode !== null) throw new Error(`nginx exited: ${log()}`);
-        const open = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, "127.0.0.1");
-            s.on("connect", () => (s.end(), resolve(true)));
-            s.on("error", () => resolve(false));
-        });
-        if (open) return;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nginx did not listen on ${port}: ${log()}`);
-}
 
 /** The generated nginx.conf under the real nginx, in a directory of its own, in front of a stub upstream. */
 export interface ProxyUnderTest {
