@@ -180,6 +180,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
+    // The stores' certificates name every way clients reach them: the service name, its FQDN in the cluster,
+    // the Docker container's name, and localhost/127.0.0.1 where a host port is published on dev.
+    const storeTls = (service: string) =>
+        certificates.serverTls(`${service}-tls`, [...new Set([service, platform.hostOf(service), `${namePrefix}-${service}`, "localhost"])], ["127.0.0.1"]);
     const timescale = new Timescale(
         h.timescale,
         {
@@ -190,6 +194,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             monitoring: config.observability.metrics,
             rotations,
             appDatabases: apps?.timescaleRoles,
+            tls: storeTls(h.timescale),
         },
         parent,
     );
@@ -205,6 +210,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             platform,
             rotations,
             appUsers: apps?.redisUsers,
+            tls: storeTls(h.redis),
             managed:
                 config.redis.engine === "elasticache" && awsPieces
                     ? { create: (token) => awsPieces.valkey(token, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }

@@ -14,6 +14,13 @@ export interface CertificatesArgs {
 
 const HOURS_PER_DAY = 24;
 
+/** A server's certificate (the CA after the leaf), its key (secret) and the CA that clients verify it with. */
+export interface ServerTls {
+    readonly caCertPem: pulumi.Input<string>;
+    readonly certPem: pulumi.Input<string>;
+    readonly keyPem: pulumi.Input<string>;
+}
+
 /**
  * The stack's internal CA and the proxy's server certificate, signed by it. Validity
  * and early renewal come from config: once a certificate is within `renewBeforeDays`
@@ -61,8 +68,13 @@ export class Certificates extends pulumi.ComponentResource {
     }
 
     /** Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's. */
-    issue(name: string, dnsNames: readonly string[]): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
-        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, []);
+    issue(name: string, dnsNames: readonly string[], ipAddresses: readonly string[] = []): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
+        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, ipAddresses);
+    }
+
+    /** A store's server certificate with the CA its clients verify it with. */
+    serverTls(name: string, dnsNames: readonly string[], ipAddresses: readonly string[] = []): ServerTls {
+        return { caCertPem: this.caCertPem, ...this.issue(name, dnsNames, ipAddresses) };
     }
 
     /** A key, its request and the leaf signed by the CA; the PEM carries the CA after the leaf. */
