@@ -8,6 +8,8 @@
  * `npm run smoke -- <stack>` (scripts/smoke.sh) writes the outputs file and calls this.
  */
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parseConfig } from "../components/config/load";
 import { EXTERNAL_MODEL_NAME } from "../components/sqlserver/sqlserver";
 import { stackRawConfig } from "../harness/run-stack";
@@ -26,6 +28,9 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
     const sqlserver = hostPort(h.sqlserver, "sqlserver");
     const qdrant = hostPort(h.qdrant, "qdrant");
     const client = config.proxy.clients[0];
+    // The stores serve TLS with the stack's CA: psql and redis-cli read it from a file.
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-")), "ca.pem");
+    fs.writeFileSync(caFile, outputs.caCertificatePem);
     return {
         proxyUrl: outputs.proxyUrl,
         caCertPem: outputs.caCertificatePem,
@@ -35,8 +40,8 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
         embeddingDimensions: outputs.embeddingDimensions,
         chatModel: config.ollama.chatModel,
         sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", password: outputs.credentials.sqlserverSaPassword, database: outputs.sqlserverDatabase, model: EXTERNAL_MODEL_NAME },
-        timescale: { ...hostPort(h.timescale, "timescale"), user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase },
-        redis: { ...hostPort(h.redis, "redis"), password: outputs.credentials.redisPassword },
+        timescale: { ...hostPort(h.timescale, "timescale"), user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase, caFile },
+        redis: { ...hostPort(h.redis, "redis"), password: outputs.credentials.redisPassword, tls: true, caFile },
         qdrant: { url: `http://${qdrant.host}:${qdrant.port}`, apiKey: outputs.credentials.qdrantApiKey, collection: outputs.qdrantCollection },
     };
 }
