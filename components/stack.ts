@@ -31,6 +31,7 @@ import { redisFlavor } from "./redis/redis-conf";
 import { EXTERNAL_MODEL_NAME, MSSQL_USER, SQLCMD, SqlServer } from "./sqlserver/sqlserver";
 import { POSTGRES_USER, Timescale } from "./timescale/timescale";
 import { Certificates } from "./tls/certificates";
+import { HOST_CA_FILE } from "./tls/store-clients";
 import { PUSHGATEWAY } from "./observability/pushgateway";
 import { CLOUDWATCH_EXPORTER, cloudwatchExporterActions } from "./observability/cloudwatch-exporter-conf";
 
@@ -218,7 +219,11 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
+    const appStores = {
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
+        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
+        caCertPem: certificates.caCertPem,
+    };
     // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
     apps?.run(appStores);
     const qdrant = new Qdrant(
@@ -357,7 +362,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         connectionStrings: {
             sqlserver: sqlserver.connectionString(`${sqlserver.host},${sqlserver.port}`),
-            timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
+            // verify-full with the CA saved from `caCertificatePem` (docs/services.md, "Connecting with TLS").
+            timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`, HOST_CA_FILE),
             redis: redis.connectionString(pulumi.interpolate`${redis.host}:${redis.port}`),
         },
         /** Proxy API keys by client (`proxy.clients`): `Authorization: Bearer <key>`. */

@@ -5,6 +5,7 @@ import { generatedPassword, Rotations, rotatingSecret } from "../generated-secre
 import { ObservedService, Platform, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
 import { appDatabaseRoles } from "./databases";
+import { HOST_CA_FILE, STORE_CA_PATH, storeCaFile } from "../tls/store-clients";
 
 type AppConfig = PlatformConfig["apps"][number];
 
@@ -20,6 +21,8 @@ export interface AppDatabaseServer {
 export interface AppStores {
     readonly timescale?: AppDatabaseServer;
     readonly redis?: { readonly host: string; readonly port: number };
+    /** The CA the stores' certificates chain to: clients verify them with it (verify-full, rediss://). */
+    readonly caCertPem?: pulumi.Input<string>;
 }
 
 /** What an app is given of its Redis user (stack output `apps`; the password in `credentials.apps`). */
@@ -123,7 +126,7 @@ export class Apps extends pulumi.ComponentResource {
             return [
                 app,
                 pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? ""]).apply(([pg, redis]) => ({
-                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl(g.database, pg) } : {}),
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl(g.database, pg, HOST_CA_FILE) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
                 })),
             ];
@@ -141,6 +144,7 @@ export class Apps extends pulumi.ComponentResource {
                 appSpec(app, {
                     database: g.database && { ...g.database, password: this.passwords[app.name], ready: stores.timescale!.ready },
                     redis: g.redis && { ...g.redis, password: redisUser!.password },
+                    caCertPem: stores.caCertPem,
                 }),
                 this,
             );
@@ -149,12 +153,14 @@ export class Apps extends pulumi.ComponentResource {
     }
 }
 
+/** The server serves TLS only: the client verifies it with the stores' CA (REDIS_CA_FILE in the app's container). */
 function redisUrl(r: AppRedisOutput, password: string): string {
-    return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
+    return `rediss://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
-function postgresUrl(d: AppDatabaseOutput, password: string): string {
-    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=prefer`;
+/** verify-full with the CA at `caPath`: the app's mounted file, or the file a user saved the stack's CA to. */
+function postgresUrl(d: AppDatabaseOutput, password: string, caPath: string): string {
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=verify-full&sslrootcert=${encodeURIComponent(caPath)}`;
 }
 
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
@@ -163,6 +169,7 @@ export function appSpec(
     stores: {
         readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
         readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+        readonly caCertPem?: pulumi.Input<string>;
     } = {},
 ): ServiceSpec {
     const u = app.upstream;
@@ -174,14 +181,15 @@ export function appSpec(
         image: u.image!,
         env: {
             ...(u.env ?? {}),
-            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}),
-            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
+            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, PGSSLMODE: "verify-full", PGSSLROOTCERT: STORE_CA_PATH } : {}),
+            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix, REDIS_TLS: "true", REDIS_CA_FILE: STORE_CA_PATH } : {}),
         },
+        files: (db || redis) && stores.caCertPem !== undefined ? [storeCaFile(stores.caCertPem)] : undefined,
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv:
             db || redis
                 ? {
-                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : {}),
+                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p, STORE_CA_PATH)) } : {}),
                       ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
                   }
                 : undefined,
