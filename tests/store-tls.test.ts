@@ -8,6 +8,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { dockerModel } from "../harness/lifecycle/docker-model";
+import { kubernetesModel } from "../harness/lifecycle/kubernetes-model";
+import { Lifecycle } from "../harness/lifecycle/model";
 import { runStack } from "../harness/run-stack";
 import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
 import { renderRedisConf } from "../components/redis/redis-conf";
@@ -242,6 +245,50 @@ describe("Valkey over TLS only: the program's redis.conf in Debian's redis-serve
             assert.notEqual(without.status, 0, "a plain connection has no server to talk to");
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+});
+
+/**
+ * Day two: a certificate renewed (tls.renewBeforeDays before its end, `pulumi up --refresh`) is a new
+ * LocallySignedCert with new content. Under mocks a new `tls.validityDays` stands in for it: the
+ * provider replaces the certificate for that too (validity_period_hours is ForceNew).
+ */
+describe("a renewed store certificate rolls the servers that serve it (mocks + the providers' behaviour)", function () {
+    this.timeout(300000);
+
+    it("Docker: the new certificate is a new upload, and uploads replace the container: TimescaleDB and Valkey restart with it", async () => {
+        const engine = { cpus: 16, memoryMb: 64000, swapLimit: true, nvidiaRuntime: true, serverVersion: "29.1.2" };
+        const life = new Lifecycle([dockerModel(engine)]);
+        const first = await runStack("dev", { dockerEngine: engine });
+        life.up(first);
+        assert.deepEqual(life.up(await runStack("dev", { dockerEngine: engine })).summary, [], "a second up changes nothing");
+        const renewed = await runStack("dev", { dockerEngine: engine, overrides: { "llm-platform:tls": { validityDays: first.config.tls.validityDays + 1 } } });
+        const plan = life.up(renewed);
+        const replaced = plan.names("replace", "docker:index/container:Container");
+        for (const server of ["timescale", "redis"]) assert.ok(replaced.includes(server), `${server} restarts with the new certificate: ${replaced}`);
+        const upload = (run: typeof first, container: string, file: string) =>
+            run.named("docker:index/container:Container", container).inputs.uploads.find((u: any) => u.file === file).content;
+        assert.notEqual(upload(renewed, "timescale", "/etc/postgresql/tls/server.crt"), upload(first, "timescale", "/etc/postgresql/tls/server.crt"));
+        assert.notEqual(upload(renewed, "redis", "/etc/valkey-tls/server.crt"), upload(first, "redis", "/etc/valkey-tls/server.crt"));
+    });
+
+    it("Kubernetes: the pod template's content hash changes (a rolling restart); on CloudNativePG the server Secret changes, which the operator watches", async () => {
+        const inCluster = { "llm-platform:timescale": { engine: "statefulset" }, "llm-platform:redis": { engine: "statefulset" } };
+        for (const overrides of [inCluster, {}]) {
+            const life = new Lifecycle([kubernetesModel]);
+            const run = (extra: object = {}) =>
+                runStack("prod", { exampleUserValues: true, overrides: { ...overrides, ...extra } as Record<string, unknown>, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
+            const first = await run();
+            life.up(first);
+            assert.deepEqual(life.up(await run()).summary, [], "a second up changes nothing");
+            const plan = life.up(await run({ "llm-platform:tls": { validityDays: first.config.tls.validityDays + 1 } }));
+            if (overrides === inCluster) {
+                const updated = plan.names("update", "kubernetes:apps/v1:StatefulSet");
+                for (const server of ["timescale", "redis"]) assert.ok(updated.includes(server), `${server}'s pods roll: ${plan.summary.join("\n")}`);
+            } else {
+                assert.ok(plan.names("update", "kubernetes:core/v1:Secret").includes("timescale-server-tls"), plan.summary.join("\n"));
+            }
         }
     });
 });
