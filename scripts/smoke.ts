@@ -27,6 +27,8 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
     const h = outputs.hostEndpoints ?? {};
     const sqlserver = hostPort(h.sqlserver, "sqlserver");
     const qdrant = hostPort(h.qdrant, "qdrant");
+    const timescale = hostPort(h.timescale, "timescale");
+    const redis = hostPort(h.redis, "redis");
     const client = config.proxy.clients[0];
     // The stores serve TLS with the stack's CA: psql and redis-cli read it from a file.
     const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-")), "ca.pem");
@@ -40,8 +42,8 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
         embeddingDimensions: outputs.embeddingDimensions,
         chatModel: config.ollama.chatModel,
         sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", password: outputs.credentials.sqlserverSaPassword, database: outputs.sqlserverDatabase, model: EXTERNAL_MODEL_NAME },
-        timescale: { ...hostPort(h.timescale, "timescale"), user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase, caFile },
-        redis: { ...hostPort(h.redis, "redis"), password: outputs.credentials.redisPassword, tls: true, caFile },
+        timescale: { ...timescale, user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase, caFile },
+        redis: { ...redis, password: outputs.credentials.redisPassword, tls: true, caFile },
         qdrant: { url: `http://${qdrant.host}:${qdrant.port}`, apiKey: outputs.credentials.qdrantApiKey, collection: outputs.qdrantCollection },
     };
 }
