@@ -14,7 +14,7 @@ import { Lifecycle } from "../harness/lifecycle/model";
 import { runStack } from "../harness/run-stack";
 import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
 import { renderRedisConf } from "../components/redis/redis-conf";
-import { postgresTlsSettings, renderPgHba } from "../components/timescale/postgres-tls";
+import { postgresTlsEntrypoint, postgresTlsSettings, renderPgHba } from "../components/timescale/postgres-tls";
 import { redisMaxMemoryMb } from "../components/tuning";
 import { freePort } from "./helpers/ports";
 import { requirePostgres } from "./helpers/postgres";
@@ -74,8 +74,14 @@ describe("TimescaleDB over TLS only: the program's pg_hba.conf and TLS settings 
         // As the container does (postgresTlsEntrypoint): the mounted key copied to the server's own file with mode 0600.
         const paths = { certFile: files.cert, mountedKeyFile: files.key, keyFile: path.join(run, "server.key"), hbaFile: path.join(dir, "pg_hba.conf") };
         fs.chmodSync(files.key, 0o644);
-        const copy = asServer(["sh", "-c", `cp "${paths.mountedKeyFile}" "${paths.keyFile}" && chmod 0600 "${paths.keyFile}"`]);
+        // The program's own entrypoint, the image's docker-entrypoint.sh standing in as a script that runs its arguments.
+        const bin2 = path.join(dir, "bin");
+        fs.mkdirSync(bin2);
+        fs.writeFileSync(path.join(bin2, "docker-entrypoint.sh"), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+        const [shell, ...entrypoint] = postgresTlsEntrypoint(paths);
+        const copy = asServer(["env", `PATH=${bin2}:${process.env.PATH}`, shell, ...entrypoint, "true"]);
         assert.equal(copy.status, 0, copy.stderr);
+        assert.equal(fs.statSync(paths.keyFile).mode & 0o777, 0o600, "the server's own key file, as PostgreSQL demands");
         fs.writeFileSync(paths.hbaFile, renderPgHba());
         const init = asServer([path.join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
         assert.equal(init.status, 0, init.stderr);
