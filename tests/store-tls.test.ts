@@ -298,3 +298,50 @@ describe("a renewed store certificate rolls the servers that serve it (mocks + t
         }
     });
 });
+
+describe("every client of TimescaleDB and Valkey verifies the server with the stack's CA, on both stacks (mocks)", function () {
+    this.timeout(300000);
+    const CA_PATH = "/etc/llm-platform/tls/store-ca.crt";
+
+    it("dev (Docker): steps, schedulers and exporters carry verify-full or --cacert, and the CA as an upload", async () => {
+        const run = await runStack("dev");
+        const containers = run.ofType("docker:index/container:Container");
+        const envOf = (c: (typeof containers)[number]) => Object.fromEntries((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+        const caOf = (c: (typeof containers)[number]) => (c.inputs.uploads ?? []).find((u: any) => u.file === CA_PATH)?.content;
+        const pgClients = containers.filter((c) => /^timescale-/.test(c.name) && c.name !== "timescale-exporter");
+        assert.ok(pgClients.length >= 3, pgClients.map((c) => c.name).join(" "));
+        for (const c of pgClients) {
+            assert.deepEqual([envOf(c).PGSSLMODE, envOf(c).PGSSLROOTCERT], ["verify-full", CA_PATH], c.name);
+            assert.equal(caOf(c), run.outputs.caCertificatePem, c.name);
+        }
+        const redisClients = containers.filter((c) => /^redis-/.test(c.name) && c.name !== "redis-exporter");
+        assert.ok(redisClients.length >= 1);
+        for (const c of redisClients) {
+            assert.equal(envOf(c).REDIS_CACERT, CA_PATH, c.name);
+            assert.equal(caOf(c), run.outputs.caCertificatePem, c.name);
+        }
+        assert.match(run.outputs.connectionStrings.timescale, /\?sslmode=verify-full&sslrootcert=llm-platform-ca.pem$/);
+        assert.match(run.outputs.connectionStrings.redis, /^rediss:\/\//);
+    });
+
+    it("prod with the in-cluster stores (Kubernetes): every Job and CronJob that reaches them carries the same, and mounts the CA", async () => {
+        const run = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:timescale": { engine: "statefulset" }, "llm-platform:redis": { engine: "statefulset" } } });
+        const podOf = (r: { type: string; inputs: any }) => (r.type === "kubernetes:batch/v1:CronJob" ? r.inputs.spec.jobTemplate.spec.template.spec : r.inputs.spec.template.spec);
+        const jobs = [...run.ofType("kubernetes:batch/v1:Job"), ...run.ofType("kubernetes:batch/v1:CronJob")].filter((j) => /^(timescale|redis)-/.test(j.name));
+        assert.ok(jobs.length >= 6, jobs.map((j) => j.name).join(" "));
+        for (const job of jobs) {
+            const pod = podOf(job);
+            // The containers that log in to the store: the AWS CLI beside them (upload, download) reaches S3, not the store.
+            const clients = [...(pod.initContainers ?? []), ...pod.containers].filter((c: any) => (c.env ?? []).some((e: any) => ["PGPASSWORD", "REDISCLI_AUTH"].includes(e.name)));
+            assert.ok(clients.length > 0, job.name);
+            for (const c of clients) {
+                const env = Object.fromEntries((c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+                if (job.name.startsWith("timescale-")) assert.deepEqual([env.PGSSLMODE, env.PGSSLROOTCERT], ["verify-full", CA_PATH], `${job.name}/${c.name}`);
+                else assert.equal(env.REDIS_CACERT, CA_PATH, `${job.name}/${c.name}`);
+                assert.ok(c.volumeMounts.some((m: any) => m.mountPath === CA_PATH), `${job.name}/${c.name} mounts the CA`);
+            }
+        }
+        const redisSet = run.named("kubernetes:apps/v1:StatefulSet", "redis").inputs.spec.template.spec.containers[0];
+        assert.match(redisSet.readinessProbe.exec.command.join(" "), /--tls --cacert \/etc\/llm-platform\/tls\/store-ca.crt ping/);
+    });
+});
