@@ -122,6 +122,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role;
                       // so does the cluster a point-in-time restore recovers into.
                       operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale, restoredClusterName(h.timescale)] : [],
+                      appDatabases: apps?.rdsRoles,
                   },
                   parent,
               )
@@ -212,7 +213,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
+    const appStores = {
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
+        rds: awsPieces?.appDatabaseServer,
+        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
     // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
     apps?.run(appStores);
     const qdrant = new Qdrant(

@@ -234,6 +234,37 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         assert.equal(conf("proxy-canary-files"), conf("proxy-files"), "same image, same config");
     });
 
+    it("creates the logins of apps on RDS in the app database's migrate Job, and lets only their pods reach RDS's subnets", async () => {
+        const rdsApps = [
+            { ...(EXAMPLE["llm-platform:apps"] as any[])[0], databases: { postgres: { store: "rds", database: "course_creator", role: "course_user" } } },
+            { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { postgres: { store: "rds" } } },
+        ];
+        const onRds = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:apps": rdsApps } });
+        const find = (kind: string, name: string) => onRds.resources.find((r) => r.type === kind && r.inputs.metadata?.name === name)!;
+        const files = find("kubernetes:core/v1:ConfigMap", "app-database-migrate-files").inputs.data as Record<string, string>;
+        const afterDeploy = Object.entries(files).find(([k]) => k.includes("after-deploy"))![1];
+        assert.match(afterDeploy, /\\getenv password APP_PASSWORD_COURSES_API\n/);
+        assert.match(afterDeploy, /GRANT "course_user" TO CURRENT_USER/);
+        assert.match(afterDeploy, /CREATE DATABASE "labs" OWNER "labs"/);
+        assert.doesNotMatch(afterDeploy, /NOSUPERUSER|NOREPLICATION|NOBYPASSRLS/, "RDS's master user may not name them");
+        const secret = find("kubernetes:core/v1:Secret", "app-database-migrate-env").inputs.stringData;
+        assert.deepEqual(Object.keys(secret).sort(), ["APP_PASSWORD_COURSES_API", "APP_PASSWORD_LABS"]);
+        assert.equal(secret.APP_PASSWORD_COURSES_API, onRds.outputs.credentials.apps["courses-api"].postgresPassword);
+        const job = find("kubernetes:batch/v1:Job", "app-database-migrate").inputs.spec.template.spec.containers[0];
+        assert.ok(job.env.some((e: any) => e.name === "MIGRATE_AFTER_DEPLOY"));
+
+        const given = onRds.outputs.apps["courses-api"].database;
+        assert.equal(given.host, onRds.outputs.aws.database.host);
+        assert.deepEqual({ ...given, host: undefined }, { host: undefined, port: 5432, database: "course_creator", user: "course_user", sslMode: "require" });
+        assert.match(onRds.outputs.credentials.apps.labs.postgresUrl, /^postgresql:\/\/labs:[^@]+@.+:5432\/labs\?sslmode=require$/);
+
+        const api = find("kubernetes:apps/v1:Deployment", "app-courses-api").inputs.spec.template.spec.containers[0];
+        assert.ok(api.env.some((e: any) => e.name === "PGSSLMODE" && e.value === "require"));
+        const flows = find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-courses-api").inputs.spec.egress;
+        const toRds = flows.find((e: any) => e.ports?.some((p: any) => p.port === 5432));
+        assert.ok(toRds && toRds.to.every((t: any) => t.ipBlock), JSON.stringify(flows));
+    });
+
     it("routes a Service of another namespace with egress to that namespace only", async () => {
         const other = await runStack("prod", {
             exampleUserValues: true,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
-import { ObservedService, Platform, ServiceSpec } from "../platform/types";
+import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
 import { appDatabaseRoles } from "./databases";
 
@@ -10,15 +10,20 @@ type AppConfig = PlatformConfig["apps"][number];
 
 /** A PostgreSQL server an app's database lives on, as clients inside the platform reach it. */
 export interface AppDatabaseServer {
-    readonly host: string;
+    readonly host: pulumi.Input<string>;
     readonly port: number;
-    /** Done once the apps' roles exist (the store's `app-roles` step). */
+    /** Done once the apps' roles exist (the store's `app-roles` step, RDS's migrate Job). */
     readonly ready: readonly pulumi.Resource[];
+    /** libpq's sslmode clients must use when the server requires TLS (RDS: rds.force_ssl). */
+    readonly sslMode?: "require";
+    /** A server outside the cluster (RDS in the private subnets): what an app's pods must be let reach. */
+    readonly outside?: PrivateEgress;
 }
 
 /** The stores an app's databases live on. */
 export interface AppStores {
     readonly timescale?: AppDatabaseServer;
+    readonly rds?: AppDatabaseServer;
     readonly redis?: { readonly host: string; readonly port: number };
 }
 
@@ -32,10 +37,12 @@ export interface AppRedisOutput {
 
 /** What an app is given of its PostgreSQL database (stack output `apps`; the password in `credentials.apps`). */
 export interface AppDatabaseOutput {
-    readonly host: string;
+    readonly host: pulumi.Input<string>;
     readonly port: number;
     readonly database: string;
     readonly user: string;
+    /** Set when the server requires TLS (RDS). */
+    readonly sslMode?: "require";
 }
 
 /** `host:port` of an upstream as the proxy (and Prometheus) reach it. */
@@ -61,7 +68,9 @@ export class Apps extends pulumi.ComponentResource {
     /** The host names the apps are routed by: the proxy's certificate carries them. */
     readonly hostNames: readonly string[];
     /** The passwords of the apps' logins on TimescaleDB, by the env var the `app-roles` step reads. Secret. */
-    readonly timescaleRoles: { readonly roles: ReturnType<typeof appDatabaseRoles>; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
+    readonly timescaleRoles: AppDatabaseRoles;
+    /** The same for the apps' logins on RDS (the migrate Job's after-deploy script). Secret. */
+    readonly rdsRoles: AppDatabaseRoles;
     /** Apps the platform does not run but scrapes (their own metrics endpoint). */
     readonly externalMetrics: readonly ObservedService[];
 
@@ -82,8 +91,12 @@ export class Apps extends pulumi.ComponentResource {
         // One login per app and store; a new generation (`npm run rotate`) replaces it at once (rotation.ts: configured).
         const password = (secret: string) => rotatingSecret(secret, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
         this.passwords = Object.fromEntries(args.apps.filter((a) => appDatabase(a)).map((a) => [a.name, password(`${appServiceName(a.name)}-postgres-password`)]));
-        const roles = appDatabaseRoles(args.apps, "timescale");
-        this.timescaleRoles = { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        const onStore = (store: "timescale" | "rds"): AppDatabaseRoles => {
+            const roles = appDatabaseRoles(args.apps, store);
+            return { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        };
+        this.timescaleRoles = onStore("timescale");
+        this.rdsRoles = onStore("rds");
         this.redisUsers = args.apps.flatMap((a) => {
             const keyPrefix = appRedisPrefix(a);
             if (keyPrefix === undefined) return [];
@@ -103,11 +116,15 @@ export class Apps extends pulumi.ComponentResource {
         return Object.fromEntries(
             this.args.apps.map((a) => {
                 const db = appDatabase(a);
+                const server = db && stores[db.store];
                 const redisUser = this.redisUsers.find((u) => u.app === a.name);
                 return [
                     a.name,
                     {
-                        database: db && stores.timescale ? { host: stores.timescale.host, port: stores.timescale.port, database: db.database, user: db.role } : undefined,
+                        database:
+                            db && server
+                                ? { host: server.host, port: server.port, database: db.database, user: db.role, ...(server.sslMode ? { sslMode: server.sslMode } : {}) }
+                                : undefined,
                         redis: redisUser && stores.redis ? { host: stores.redis.host, port: stores.redis.port, user: redisUser.name, keyPrefix: redisUser.keyPrefix } : undefined,
                     },
                 ];
@@ -122,8 +139,8 @@ export class Apps extends pulumi.ComponentResource {
             const redisUser = this.redisUsers.find((u) => u.app === app);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? ""]).apply(([pg, redis]) => ({
-                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl(g.database, pg) } : {}),
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? ""]).apply(([pg, redis, host]) => ({
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
                 })),
             ];
@@ -136,10 +153,11 @@ export class Apps extends pulumi.ComponentResource {
         const given = this.given(stores);
         for (const app of this.args.apps.filter((a) => a.upstream.image !== undefined)) {
             const g = given[app.name];
+            const server = g.database && stores[appDatabase(app)!.store]!;
             const redisUser = this.redisUsers.find((u) => u.app === app.name);
             this.args.platform.deploy(
                 appSpec(app, {
-                    database: g.database && { ...g.database, password: this.passwords[app.name], ready: stores.timescale!.ready },
+                    database: g.database && server && { ...g.database, password: this.passwords[app.name], ready: server.ready, outside: server.outside },
                     redis: g.redis && { ...g.redis, password: redisUser!.password },
                 }),
                 this,
@@ -153,15 +171,21 @@ function redisUrl(r: AppRedisOutput, password: string): string {
     return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
-function postgresUrl(d: AppDatabaseOutput, password: string): string {
-    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=prefer`;
+function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string): string {
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=${d.sslMode ?? "prefer"}`;
+}
+
+/** The logins of the apps' databases on one store and their passwords, by the env var the store's script reads. Secret. */
+export interface AppDatabaseRoles {
+    readonly roles: ReturnType<typeof appDatabaseRoles>;
+    readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
 export function appSpec(
     app: AppConfig,
     stores: {
-        readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
+        readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
         readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
     } = {},
 ): ServiceSpec {
@@ -174,14 +198,14 @@ export function appSpec(
         image: u.image!,
         env: {
             ...(u.env ?? {}),
-            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}),
+            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}) } : {}),
             ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
         },
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv:
             db || redis
                 ? {
-                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : {}),
+                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: pulumi.all([db.password, db.host]).apply(([p, host]) => postgresUrl({ ...db, host }, p)) } : {}),
                       ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
                   }
                 : undefined,
@@ -198,7 +222,9 @@ export function appSpec(
             startPeriodSeconds: 30,
         },
         // Its stores, nothing else; the proxy (and Prometheus) call it.
-        talksTo: [...(db ? [db.host] : []), ...(redis ? [redis.host] : [])],
+        talksTo: [...(db && !db.outside ? [db.host as string] : []), ...(redis ? [redis.host] : [])],
+        // RDS, outside the cluster: its subnets on its port.
+        privateEgress: db?.outside,
         // Its login exists before it starts.
         waitFor: db?.ready,
         backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",

@@ -102,8 +102,8 @@ export const appSchema = z.strictObject({
         .strictObject({
             postgres: z
                 .strictObject({
-                    /** `timescale`: a database on the platform's TimescaleDB (RDS app logins: not yet, docs/apps.md). */
-                    store: z.enum(["timescale"]),
+                    /** `timescale`: a database on the platform's TimescaleDB; `rds`: on the RDS instance of the `aws` object. */
+                    store: z.enum(["timescale", "rds"]),
                     database: identifier.optional(),
                     role: identifier.optional(),
                 })
@@ -149,6 +149,10 @@ export function appDatabase(app: Pick<AppConfig, "name" | "databases">) {
 
 /** Roles TimescaleDB's server already has (the superuser, the exporter's login) and PostgreSQL's PUBLIC. */
 const PLATFORM_ROLES = ["postgres", MONITOR_ROLE, "public"] as const;
+/** Roles the RDS app database's migrations create (components/aws/app-database-migrations/), beside the master user and RDS's own `rds*` roles. */
+const RDS_APP_DATABASE_ROLES = ["app", "app_owner", "app_readwrite", "app_readonly"] as const;
+/** Databases every RDS instance has. */
+const RDS_DATABASES = ["postgres", "rdsadmin", "template0", "template1"] as const;
 
 /** The key prefix of an app's Redis user: `<name>:` unless the config names one. */
 export function appRedisPrefix(app: Pick<AppConfig, "name" | "databases">): string | undefined {
@@ -162,6 +166,7 @@ interface AppsCheckInput {
     readonly tls: { readonly hostnames: readonly string[] };
     readonly timescale: { readonly database: string };
     readonly redis: { readonly engine: "statefulset" | "elasticache" };
+    readonly aws?: { readonly database: { readonly databaseName: string; readonly masterUsername: string } };
     /** The platform's own services by their host names on the network (`node-exporter`, `timescale`). */
     readonly platformServices: readonly string[];
 }
@@ -251,6 +256,19 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
         if (db) {
             if (db.store === "timescale" && db.database === c.timescale.database) {
                 issue(at("databases", "postgres", "database"), `is ${db.database}, the platform's own TimescaleDB database: give the app a database of its own`);
+            }
+            if (db.store === "rds") {
+                const rds = c.aws?.database;
+                if (rds === undefined) {
+                    issue(at("databases", "postgres", "store"), 'is "rds", which is the RDS instance of the aws object: set aws (a kubernetes stack on AWS), or use store "timescale"');
+                } else {
+                    if (db.database === rds.databaseName || (RDS_DATABASES as readonly string[]).includes(db.database)) {
+                        issue(at("databases", "postgres", "database"), `is ${db.database}, a database the RDS instance already has (aws.database.databaseName, ${RDS_DATABASES.join(", ")}): give the app a database of its own`);
+                    }
+                    if (db.role === rds.masterUsername || db.role.startsWith("rds") || (RDS_APP_DATABASE_ROLES as readonly string[]).includes(db.role)) {
+                        issue(at("databases", "postgres", "role"), `is ${db.role}, a role RDS or the platform already has (aws.database.masterUsername, ${RDS_APP_DATABASE_ROLES.join(", ")}, rds*): give the app a role of its own`);
+                    }
+                }
             }
             if ((PLATFORM_ROLES as readonly string[]).includes(db.role)) {
                 issue(at("databases", "postgres", "role"), `is ${db.role}, one of the platform's own roles (${PLATFORM_ROLES.join(", ")}): give the app a role of its own`);
