@@ -178,6 +178,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             monitoring: config.observability.metrics,
             maintenance: config.maintenance,
             rotations,
+            appLogins: apps?.sqlserverLogins,
         },
         parent,
     );
@@ -216,6 +217,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const appStores = {
         timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
         rds: awsPieces?.appDatabaseServer,
+        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
         redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
     // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
     apps?.run(appStores);

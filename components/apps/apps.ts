@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName } from "../config/apps";
+import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName, appSqlServerDatabase } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
+import type { AppSqlServerLogin } from "../sqlserver/app-logins-sql";
 import { appDatabaseRoles } from "./databases";
 
 type AppConfig = PlatformConfig["apps"][number];
@@ -24,6 +25,8 @@ export interface AppDatabaseServer {
 export interface AppStores {
     readonly timescale?: AppDatabaseServer;
     readonly rds?: AppDatabaseServer;
+    /** The platform's SQL Server, ready once its `app-logins` step made the apps' logins. */
+    readonly sqlserver?: { readonly host: string; readonly port: number; readonly ready: readonly pulumi.Resource[] };
     readonly redis?: { readonly host: string; readonly port: number };
 }
 
@@ -33,6 +36,14 @@ export interface AppRedisOutput {
     readonly port: number;
     readonly user: string;
     readonly keyPrefix: string;
+}
+
+/** What an app is given of its SQL Server database (stack output `apps`; the password in `credentials.apps`). */
+export interface AppSqlServerOutput {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
 }
 
 /** What an app is given of its PostgreSQL database (stack output `apps`; the password in `credentials.apps`). */
@@ -77,6 +88,9 @@ export class Apps extends pulumi.ComponentResource {
     /** The apps' Redis ACL users, each with its key prefix and password. Secret. */
     readonly redisUsers: readonly { readonly app: string; readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
 
+    /** The apps' SQL Server logins, each with its database and password, by the sqlcmd variable the `app-logins` step reads. Secret. */
+    readonly sqlserverLogins: readonly (AppSqlServerLogin & { readonly app: string; readonly password: pulumi.Output<string> })[];
+
     private readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(
@@ -103,6 +117,12 @@ export class Apps extends pulumi.ComponentResource {
             const name = appServiceName(a.name);
             return [{ app: a.name, name, keyPrefix, password: password(`${name}-redis-password`) }];
         });
+        this.sqlserverLogins = args.apps.flatMap((a) => {
+            const mssql = appSqlServerDatabase(a);
+            if (!mssql) return [];
+            const passwordVar = `APP_SQLSERVER_PASSWORD_${a.name.toUpperCase().replace(/-/g, "_")}`;
+            return [{ app: a.name, ...mssql, passwordVar, password: password(`${appServiceName(a.name)}-sqlserver-password`) }];
+        });
         this.externalMetrics = args.apps
             .filter((a) => a.upstream.image === undefined && a.metrics)
             .map((a) => ({
@@ -112,12 +132,13 @@ export class Apps extends pulumi.ComponentResource {
     }
 
     /** The database and Redis user each app is given (the passwords are in `credentials`). */
-    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; redis?: AppRedisOutput }>> {
+    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; sqlserver?: AppSqlServerOutput; redis?: AppRedisOutput }>> {
         return Object.fromEntries(
             this.args.apps.map((a) => {
                 const db = appDatabase(a);
                 const server = db && stores[db.store];
                 const redisUser = this.redisUsers.find((u) => u.app === a.name);
+                const mssql = this.sqlserverLogins.find((l) => l.app === a.name);
                 return [
                     a.name,
                     {
@@ -125,6 +146,7 @@ export class Apps extends pulumi.ComponentResource {
                             db && server
                                 ? { host: server.host, port: server.port, database: db.database, user: db.role, ...(server.sslMode ? { sslMode: server.sslMode } : {}) }
                                 : undefined,
+                        sqlserver: mssql && stores.sqlserver ? { host: stores.sqlserver.host, port: stores.sqlserver.port, database: mssql.database, user: mssql.login } : undefined,
                         redis: redisUser && stores.redis ? { host: stores.redis.host, port: stores.redis.port, user: redisUser.name, keyPrefix: redisUser.keyPrefix } : undefined,
                     },
                 ];
@@ -137,10 +159,12 @@ export class Apps extends pulumi.ComponentResource {
         const given = this.given(stores);
         const entries = Object.entries(given).map(([app, g]) => {
             const redisUser = this.redisUsers.find((u) => u.app === app);
+            const mssql = this.sqlserverLogins.find((l) => l.app === app);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? ""]).apply(([pg, redis, host]) => ({
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? ""]).apply(([pg, redis, host, sql]) => ({
                     ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg) } : {}),
+                    ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
                 })),
             ];
@@ -155,9 +179,11 @@ export class Apps extends pulumi.ComponentResource {
             const g = given[app.name];
             const server = g.database && stores[appDatabase(app)!.store]!;
             const redisUser = this.redisUsers.find((u) => u.app === app.name);
+            const mssql = this.sqlserverLogins.find((l) => l.app === app.name);
             this.args.platform.deploy(
                 appSpec(app, {
                     database: g.database && server && { ...g.database, password: this.passwords[app.name], ready: server.ready, outside: server.outside },
+                    sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
                     redis: g.redis && { ...g.redis, password: redisUser!.password },
                 }),
                 this,
@@ -169,6 +195,11 @@ export class Apps extends pulumi.ComponentResource {
 
 function redisUrl(r: AppRedisOutput, password: string): string {
     return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
+}
+
+/** ADO.NET's form, as the platform's own SQL Server connection string (its certificate is self-signed). */
+function sqlServerConnectionString(s: AppSqlServerOutput, password: string): string {
+    return `Server=${s.host},${s.port};Database=${s.database};User Id=${s.user};Password=${password};Encrypt=True;TrustServerCertificate=True`;
 }
 
 function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string): string {
@@ -186,26 +217,29 @@ export function appSpec(
     app: AppConfig,
     stores: {
         readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
+        readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
         readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
     } = {},
 ): ServiceSpec {
     const u = app.upstream;
     const port = u.port!;
     const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
-    const { database: db, redis } = stores;
+    const { database: db, sqlserver: mssql, redis } = stores;
     return {
         name: appServiceName(app.name),
         image: u.image!,
         env: {
             ...(u.env ?? {}),
             ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}) } : {}),
+            ...(mssql ? { MSSQL_HOST: mssql.host, MSSQL_PORT: String(mssql.port), MSSQL_DATABASE: mssql.database, MSSQL_USER: mssql.user } : {}),
             ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
         },
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv:
-            db || redis
+            db || mssql || redis
                 ? {
                       ...(db ? { PGPASSWORD: db.password, DATABASE_URL: pulumi.all([db.password, db.host]).apply(([p, host]) => postgresUrl({ ...db, host }, p)) } : {}),
+                      ...(mssql ? { MSSQL_PASSWORD: mssql.password, MSSQL_CONNECTION_STRING: mssql.password.apply((p) => sqlServerConnectionString(mssql, p)) } : {}),
                       ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
                   }
                 : undefined,
@@ -222,11 +256,11 @@ export function appSpec(
             startPeriodSeconds: 30,
         },
         // Its stores, nothing else; the proxy (and Prometheus) call it.
-        talksTo: [...(db && !db.outside ? [db.host as string] : []), ...(redis ? [redis.host] : [])],
+        talksTo: [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : [])],
         // RDS, outside the cluster: its subnets on its port.
         privateEgress: db?.outside,
-        // Its login exists before it starts.
-        waitFor: db?.ready,
+        // Its logins exist before it starts.
+        waitFor: db || mssql ? [...(db?.ready ?? []), ...(mssql?.ready ?? [])] : undefined,
         backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",
         observe: {
             metrics: app.metrics ? { port: app.metrics.port, path: app.metrics.path } : undefined,
