@@ -78,6 +78,12 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.equal(envOf(run.named(CONTAINER, "app-frontend")).PGPASSWORD, undefined, "an app without a database gets none");
     });
 
+    it("puts the app's database in TimescaleDB's scheduled backups", () => {
+        const schedulers = run.ofType(CONTAINER).filter((r) => envOf(r).STORE === "timescale" && envOf(r).PGDATABASE !== undefined);
+        assert.ok(schedulers.length > 0);
+        for (const r of schedulers) assert.equal(envOf(r).APP_DATABASES, "course_creator", r.name);
+    });
+
     it("gives the app a Redis user limited to its key prefix, with the password's hash in redis.conf", () => {
         const app = envOf(run.named(CONTAINER, "app-courses-api"));
         assert.equal(app.REDIS_USERNAME, "app-courses-api");
