@@ -5,6 +5,10 @@
  * run only sets the password), least privilege, and what the stack wires from it under mocks.
  */
 import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { SQLSERVER_BACKUP_SCRIPT } from "../components/sqlserver/backup-script";
+import { scratch } from "./helpers/backup-scratch";
 import { renderAppLoginsSql } from "../components/sqlserver/app-logins-sql";
 import { dockerFootprint, footprintConfigOf, SizedContainer } from "../components/config/footprint";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
@@ -30,6 +34,9 @@ describe("apps' SQL Server logins: the T-SQL of the step app-logins", () => {
 SET NOCOUNT ON;
 GO
 IF DB_ID(N'courses_api') IS NULL CREATE DATABASE [courses_api];
+GO
+-- Backed up whole with every full backup, no log backups: its log must not grow without them.
+IF (SELECT recovery_model_desc FROM sys.databases WHERE name = N'courses_api') <> N'SIMPLE' ALTER DATABASE [courses_api] SET RECOVERY SIMPLE;
 GO
 IF SUSER_ID(N'courses_user') IS NULL
     CREATE LOGIN [courses_user] WITH PASSWORD = N'$(APP_SQLSERVER_PASSWORD_COURSES_API)', CHECK_POLICY = ON, DEFAULT_DATABASE = [courses_api];
@@ -116,5 +123,69 @@ describe("apps' SQL Server logins in the dev stack under mocks", function () {
         const predicted = dockerFootprint(footprintConfigOf(run.config));
         assert.ok(predicted.some((c) => c.name === "sqlserver-app-logins"));
         assert.deepEqual(described(predicted), described(registeredContainers(run)));
+    });
+});
+
+describe("apps' SQL Server databases in SQL Server's full backups (sh, with a stand-in for sqlcmd)", () => {
+    /**
+     * sqlcmd as the script calls it: logs each query, and for a BACKUP ... TO DISK writes the
+     * file SQL Server would write (there is no engine here; the T-SQL is what is checked).
+     */
+    const fakeSqlcmd = (dir: string) => {
+        const file = path.join(dir, "sqlcmd");
+        fs.writeFileSync(
+            file,
+            `#!/bin/sh
+while [ $# -gt 0 ]; do case "$1" in -Q) query="$2"; shift 2 ;; *) shift ;; esac; done
+echo "$query" >> "${dir}/queries.log"
+printf '%s\\n' "$query" | grep -o "TO DISK = N'[^']*'" | sed "s/TO DISK = N'\\(.*\\)'/\\1/" | while read -r f; do echo "backup of $f" > "$f"; done
+exit 0
+`,
+            { mode: 0o755 },
+        );
+        return file;
+    };
+
+    it("backs up each app's database into the full backup, verified, a manifest entry each, and restores one in place", () => {
+        const s = scratch();
+        const env = { STORE: "sqlserver", DATABASE: "llm", SQLSERVER: "sqlserver,1433", APP_DATABASES: "courses_api reports", SQLCMD: fakeSqlcmd(s.root) };
+        const backup = s.run(SQLSERVER_BACKUP_SCRIPT, ["backup", "full"], env);
+        assert.equal(backup.status, 0, backup.err);
+        const id = backup.out.trim();
+        const dir = path.join(s.root, "backups", "sqlserver", id);
+        const manifest = fs.readFileSync(path.join(dir, "manifest"), "utf8");
+        for (const f of ["llm.bak", "app-courses_api.bak", "app-reports.bak"]) assert.match(manifest, new RegExp(`^file ${f.replace(".", "\\.")} \\d+ [0-9a-f]{64}$`, "m"));
+        const queries = fs.readFileSync(path.join(s.root, "queries.log"), "utf8");
+        assert.ok(
+            queries.includes(`BACKUP DATABASE [courses_api] TO DISK = N'${dir}/app-courses_api.bak' WITH CHECKSUM, COMPRESSION, INIT, FORMAT; RESTORE VERIFYONLY FROM DISK = N'${dir}/app-courses_api.bak' WITH CHECKSUM;`),
+            queries,
+        );
+
+        const restore = s.run(SQLSERVER_BACKUP_SCRIPT, ["restore", "latest", "courses_api"], { ...env, DRY_RUN: "1" });
+        assert.equal(restore.status, 0, restore.err);
+        assert.equal(
+            restore.out.trim(),
+            [
+                "IF DB_ID(N'courses_api') IS NOT NULL ALTER DATABASE [courses_api] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;",
+                `RESTORE DATABASE [courses_api] FROM DISK = N'${dir}/app-courses_api.bak' WITH CHECKSUM, REPLACE, RECOVERY;`,
+                "ALTER DATABASE [courses_api] SET MULTI_USER;",
+            ].join("\n"),
+        );
+        const unknown = s.run(SQLSERVER_BACKUP_SCRIPT, ["restore", "latest", "billing"], { ...env, DRY_RUN: "1" });
+        assert.notEqual(unknown.status, 0);
+        assert.match(unknown.err, /holds no database billing/);
+        // A point in time still means the platform's database.
+        const pitr = s.run(SQLSERVER_BACKUP_SCRIPT, ["restore", id, "2099-01-01T00:00:00"], { ...env, DRY_RUN: "1" });
+        assert.match(pitr.out, /RESTORE DATABASE \[llm\] FROM DISK/);
+    });
+
+    it("refuses to restore an app's database from a backup whose file does not match the manifest", () => {
+        const s = scratch();
+        const env = { STORE: "sqlserver", DATABASE: "llm", SQLSERVER: "sqlserver,1433", APP_DATABASES: "courses_api", SQLCMD: fakeSqlcmd(s.root) };
+        const id = s.run(SQLSERVER_BACKUP_SCRIPT, ["backup", "full"], env).out.trim();
+        fs.appendFileSync(path.join(s.root, "backups", "sqlserver", id, "app-courses_api.bak"), "tampered");
+        const r = s.run(SQLSERVER_BACKUP_SCRIPT, ["restore", id, "courses_api"], { ...env, DRY_RUN: "1" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.err, /app-courses_api\.bak does not match its manifest/);
     });
 });

@@ -13,7 +13,7 @@ export const APP_SQLSERVER_ROLES = ["db_datareader", "db_datawriter"] as const;
  * sqlcmd script of the step `app-logins`, run as sa after every deploy that changes it: each
  * app's database, a login with the current password (password policy on, as the exporter's
  * login), its default database the app's own, and a user for it there in db_datareader and
- * db_datawriter only. The login has no user in the platform's database (guest is off in user
+ * db_datawriter only; the database in SIMPLE recovery (each full backup holds it whole). The login has no user in the platform's database (guest is off in user
  * databases), so it cannot open it, nor another app's. Every create is guarded: safe to run
  * again, and a second run only sets the password. An app taken out of the config keeps its
  * login and database (drop them by hand when they should go).
@@ -29,6 +29,9 @@ export function renderAppLoginsSql(apps: readonly AppSqlServerLogin[]): string {
 `,
         );
         return `IF DB_ID(N'${a.database}') IS NULL CREATE DATABASE [${a.database}];
+GO
+-- Backed up whole with every full backup, no log backups: its log must not grow without them.
+IF (SELECT recovery_model_desc FROM sys.databases WHERE name = N'${a.database}') <> N'SIMPLE' ALTER DATABASE [${a.database}] SET RECOVERY SIMPLE;
 GO
 IF SUSER_ID(N'${a.login}') IS NULL
     CREATE LOGIN [${a.login}] WITH PASSWORD = N'$(${a.passwordVar})', CHECK_POLICY = ON, DEFAULT_DATABASE = [${a.database}];

@@ -95,7 +95,12 @@ export class SqlServer extends pulumi.ComponentResource {
         const backup = {
             image: c.image,
             script: SQLSERVER_BACKUP_SCRIPT,
-            env: { SQLSERVER: `${name},${SQLSERVER_PORT}`, DATABASE: c.database },
+            env: {
+                SQLSERVER: `${name},${SQLSERVER_PORT}`,
+                DATABASE: c.database,
+                // The apps' databases are in each full backup, a file each.
+                ...(appLogins.length > 0 ? { APP_DATABASES: appLogins.map((l) => l.database).join(" ") } : {}),
+            },
             secretEnv: { SQLCMDPASSWORD: this.saPassword },
             serviceWritesBackups: true,
         };
