@@ -269,6 +269,15 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         const flows = find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-courses-api").inputs.spec.egress;
         const toRds = flows.find((e: any) => e.ports?.some((p: any) => p.port === 5432));
         assert.ok(toRds && toRds.to.every((t: any) => t.ipBlock), JSON.stringify(flows));
+
+        // The app the platform only routes to gets the same variables as a Secret in its own namespace.
+        const handed = onRds.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.namespace === "labs")!;
+        assert.equal(handed.inputs.metadata.name, "app-labs-env");
+        const vars = handed.inputs.stringData;
+        assert.deepEqual(Object.keys(vars).sort(), ["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPASSWORD", "PGPORT", "PGSSLMODE", "PGUSER"]);
+        assert.equal(vars.PGPASSWORD, onRds.outputs.credentials.apps.labs.postgresPassword);
+        assert.deepEqual(onRds.outputs.credentials.apps.labs.env, vars, "npm run app-env writes the same variables");
+        assert.doesNotMatch(JSON.stringify(onRds.outputs.apps), new RegExp(vars.PGPASSWORD), "no password in the plain outputs");
     });
 
     it("routes a Service of another namespace with egress to that namespace only", async () => {

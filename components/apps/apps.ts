@@ -154,40 +154,62 @@ export class Apps extends pulumi.ComponentResource {
         );
     }
 
-    /** Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), Redis (`redis://user:password@host:port/0`). */
-    credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, string>>> {
+    /**
+     * Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), SQL Server (ADO.NET), Redis
+     * (`redis://user:password@host:port/0`), and `env`: every variable the app is given, as an
+     * image app gets them (what `npm run app-env` writes into an env file).
+     */
+    credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, unknown>>> {
         const given = this.given(stores);
         const entries = Object.entries(given).map(([app, g]) => {
+            const { env, secretEnv } = credentialEnv(this.storesOf(app, given, stores));
+            const all = pulumi.all({ ...env, ...secretEnv });
             const redisUser = this.redisUsers.find((u) => u.app === app);
             const mssql = this.sqlserverLogins.find((l) => l.app === app);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? ""]).apply(([pg, redis, host, sql]) => ({
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", all]).apply(([pg, redis, host, sql, vars]) => ({
                     ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg) } : {}),
                     ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
+                    ...(Object.keys(vars).length > 0 ? { env: vars } : {}),
                 })),
             ];
         });
-        return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, string>>>;
+        return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, unknown>>>;
     }
 
-    /** Runs the apps given as images, each after its database's roles exist. */
+    /** An app's stores with its passwords, as its workload (or its handed-over Secret) gets them. */
+    private storesOf(name: string, given: ReturnType<Apps["given"]>, stores: AppStores): AppGivenStores {
+        const app = this.args.apps.find((a) => a.name === name)!;
+        const g = given[name];
+        const server = g.database && stores[appDatabase(app)!.store]!;
+        const redisUser = this.redisUsers.find((u) => u.app === name);
+        const mssql = this.sqlserverLogins.find((l) => l.app === name);
+        return {
+            database: g.database && server && { ...g.database, password: this.passwords[name], ready: server.ready, outside: server.outside },
+            sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
+            redis: g.redis && { ...g.redis, password: redisUser!.password },
+        };
+    }
+
+    /**
+     * Runs the apps given as images, each after its database's roles exist; an app given as a
+     * Kubernetes Service gets the same variables as the Secret `app-<name>-env` in its namespace.
+     */
     run(stores: AppStores) {
         const given = this.given(stores);
-        for (const app of this.args.apps.filter((a) => a.upstream.image !== undefined)) {
-            const g = given[app.name];
-            const server = g.database && stores[appDatabase(app)!.store]!;
-            const redisUser = this.redisUsers.find((u) => u.app === app.name);
-            const mssql = this.sqlserverLogins.find((l) => l.app === app.name);
-            this.args.platform.deploy(
-                appSpec(app, {
-                    database: g.database && server && { ...g.database, password: this.passwords[app.name], ready: server.ready, outside: server.outside },
-                    sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
-                    redis: g.redis && { ...g.redis, password: redisUser!.password },
-                }),
-                this,
-            );
+        for (const app of this.args.apps) {
+            const appStores = this.storesOf(app.name, given, stores);
+            if (app.upstream.image !== undefined) {
+                this.args.platform.deploy(appSpec(app, appStores), this);
+                continue;
+            }
+            const { env, secretEnv } = credentialEnv(appStores);
+            if (app.upstream.service !== undefined && secretEnv !== undefined) {
+                const namespace = app.upstream.service.split(":")[0].split(".")[1];
+                this.args.platform.handOver({ name: `${appServiceName(app.name)}-env`, namespace, env: { ...env, ...secretEnv } }, this);
+            }
         }
         this.registerOutputs({ routes: this.routes.length });
     }
@@ -212,29 +234,22 @@ export interface AppDatabaseRoles {
     readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
-/** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
-export function appSpec(
-    app: AppConfig,
-    stores: {
-        readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
-        readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
-        readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
-    } = {},
-): ServiceSpec {
-    const u = app.upstream;
-    const port = u.port!;
-    const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
+/** An app's stores with its passwords and what its workload waits for. */
+export interface AppGivenStores {
+    readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
+    readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
+    readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+}
+
+/** The variables an app is given for its stores: libpq's, MSSQL_*, REDIS_*; the passwords and URLs as secrets. */
+export function credentialEnv(stores: AppGivenStores): { env: Record<string, pulumi.Input<string>>; secretEnv?: Record<string, pulumi.Input<string>> } {
     const { database: db, sqlserver: mssql, redis } = stores;
     return {
-        name: appServiceName(app.name),
-        image: u.image!,
         env: {
-            ...(u.env ?? {}),
             ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}) } : {}),
             ...(mssql ? { MSSQL_HOST: mssql.host, MSSQL_PORT: String(mssql.port), MSSQL_DATABASE: mssql.database, MSSQL_USER: mssql.user } : {}),
             ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
         },
-        // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv:
             db || mssql || redis
                 ? {
@@ -243,6 +258,22 @@ export function appSpec(
                       ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
                   }
                 : undefined,
+    };
+}
+
+/** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
+export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpec {
+    const u = app.upstream;
+    const port = u.port!;
+    const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
+    const { database: db, sqlserver: mssql, redis } = stores;
+    const credentials = credentialEnv(stores);
+    return {
+        name: appServiceName(app.name),
+        image: u.image!,
+        env: { ...(u.env ?? {}), ...credentials.env },
+        // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
+        secretEnv: credentials.secretEnv,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
         resources: appResources(u),
         replicas: u.replicas ?? APP_DEFAULTS.replicas,
