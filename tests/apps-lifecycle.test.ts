@@ -27,9 +27,10 @@ describe("apps through a second up (provider read-back models)", function () {
         const created = adding.summary.filter((s) => s.startsWith("create")).join("\n");
         assert.match(created, /app-courses-api/);
         assert.match(created, /app-frontend/);
-        // What else changes: the containers whose config files carry the apps (new uploads: replaced, volumes kept).
+        // What else changes: the containers whose config files carry the apps (new uploads: replaced, volumes kept),
+        // and TimescaleDB's backup scheduler, which now dumps the app's database too (its env).
         const replaced = adding.summary.filter((s) => s.startsWith("replace")).map((s) => s.split(" ")[2]).sort();
-        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "redis"]);
+        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "redis", "timescale-backup-full"]);
         assert.deepEqual(adding.summary.filter((s) => !s.startsWith("create") && !s.startsWith("replace")), []);
         assert.deepEqual(life.up(await runStack("dev", { dockerEngine: ENGINE, overrides: EXAMPLE })).summary, []);
     });
