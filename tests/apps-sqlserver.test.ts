@@ -11,7 +11,9 @@ import { SQLSERVER_BACKUP_SCRIPT } from "../components/sqlserver/backup-script";
 import { scratch } from "./helpers/backup-scratch";
 import { renderAppLoginsSql } from "../components/sqlserver/app-logins-sql";
 import { dockerFootprint, footprintConfigOf, SizedContainer } from "../components/config/footprint";
+import { policyResources } from "../harness/policy-report";
 import { RegisteredResource, runStack, StackRun } from "../harness/run-stack";
+import { runPolicyPack } from "../policies/rules/offline";
 import { registeredContainers } from "../harness/stack-totals";
 
 const CONTAINER = "docker:index/container:Container";
@@ -116,6 +118,10 @@ describe("apps' SQL Server logins in the dev stack under mocks", function () {
         assert.deepEqual(run.outputs.apps.reports.sqlserver, { host: "sqlserver", port: 1433, database: "reports", user: "reports" });
         assert.equal(run.outputs.credentials.apps.reports.sqlserverPassword, stepEnv.APP_SQLSERVER_PASSWORD_REPORTS);
         assert.doesNotMatch(JSON.stringify(run.outputs.apps), new RegExp(stepEnv.APP_SQLSERVER_PASSWORD_REPORTS), "no password in the plain outputs");
+    });
+
+    it("passes the policy pack with the step and the app in it", async () => {
+        assert.deepEqual((await runPolicyPack(policyResources(run))).filter((v) => v.enforcementLevel === "mandatory"), []);
     });
 
     it("counts the step in the footprint the sizing checks predict", () => {

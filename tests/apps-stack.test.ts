@@ -278,6 +278,11 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         assert.equal(vars.PGPASSWORD, onRds.outputs.credentials.apps.labs.postgresPassword);
         assert.deepEqual(onRds.outputs.credentials.apps.labs.env, vars, "npm run app-env writes the same variables");
         assert.doesNotMatch(JSON.stringify(onRds.outputs.apps), new RegExp(vars.PGPASSWORD), "no password in the plain outputs");
+        assert.deepEqual(
+            (await runPolicyPack(policyResources(onRds))).filter((v) => v.enforcementLevel === "mandatory"),
+            [],
+            "the policy pack holds with the Job's after-deploy script and the handed-over Secret",
+        );
     });
 
     it("routes a Service of another namespace with egress to that namespace only", async () => {
