@@ -41,4 +41,15 @@ describe("apps through a second up (provider read-back models)", function () {
         life.up(await run());
         assert.deepEqual(life.up(await run()).summary, []);
     });
+
+    it("on Kubernetes: apps on RDS and SQL Server, one only routed to, change nothing on a second up", async () => {
+        const apps = [
+            { ...(EXAMPLE["llm-platform:apps"] as any[])[0], databases: { postgres: { store: "rds" }, sqlserver: {} } },
+            { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { postgres: { store: "rds" }, sqlserver: {} } },
+        ];
+        const life = new Lifecycle([kubernetesModel]);
+        const run = () => runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:apps": apps }, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
+        life.up(await run());
+        assert.deepEqual(life.up(await run()).summary, []);
+    });
 });

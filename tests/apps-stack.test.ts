@@ -278,6 +278,11 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         assert.equal(vars.PGPASSWORD, onRds.outputs.credentials.apps.labs.postgresPassword);
         assert.deepEqual(onRds.outputs.credentials.apps.labs.env, vars, "npm run app-env writes the same variables");
         assert.doesNotMatch(JSON.stringify(onRds.outputs.apps), new RegExp(vars.PGPASSWORD), "no password in the plain outputs");
+        for (const r of [handed, find("kubernetes:batch/v1:Job", "app-database-migrate"), find("kubernetes:core/v1:Secret", "app-database-migrate-env")]) {
+            const [group, version] = /^kubernetes:([^:]+):/.exec(r.type)![1].split("/");
+            const module = await importEsm(group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`);
+            new module[r.type.split(":")[2]](r.inputs).validate();
+        }
         assert.deepEqual(
             (await runPolicyPack(policyResources(onRds))).filter((v) => v.enforcementLevel === "mandatory"),
             [],
