@@ -302,4 +302,28 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         const prometheus = other.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === "prometheus-files")!;
         assert.match(JSON.stringify(prometheus.inputs.data), /lab-manager\.labs\.svc\.cluster\.local:9100/);
     });
+
+    it("lets the pods of a routed-only app that carry a store's talks-to label reach that store, and no other store", async () => {
+        const labs = { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { postgres: { store: "timescale" }, redis: { keyPrefix: "labs:" } } };
+        const run = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:apps": [labs], "llm-platform:redis": { engine: "statefulset" } } });
+        const policies = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) => r.inputs.metadata.name.endsWith("-from-app-labs"));
+        assert.deepEqual(policies.map((p) => p.inputs.metadata.name).sort(), ["redis-from-app-labs", "timescale-from-app-labs"]);
+        const own = (service: string) => run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === service)!;
+        for (const p of policies) {
+            const service = p.inputs.metadata.name.replace("-from-app-labs", "");
+            // The store's own pods, in its own namespace, on the ports its platform callers reach.
+            assert.deepEqual(p.inputs.spec.podSelector, own(service).inputs.spec.podSelector);
+            assert.equal(p.inputs.metadata.namespace, own(service).inputs.metadata.namespace);
+            assert.deepEqual(p.inputs.spec.ingress, [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "labs" } }, podSelector: { matchLabels: { [`talks-to.llm-platform/${service}`]: "true" } } }],
+                    ports: own(service).inputs.spec.ingress.at(-1).ports,
+                },
+            ]);
+            assert.deepEqual(p.inputs.spec.policyTypes, ["Ingress"]);
+            const module = await importEsm("kubernetes-models/networking.k8s.io/v1");
+            new module.NetworkPolicy(p.inputs).validate();
+        }
+        assert.ok(own("timescale").inputs.spec.podSelector.matchLabels["cnpg.io/cluster"], "on prod, CloudNativePG's pods");
+    });
 });

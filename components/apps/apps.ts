@@ -208,7 +208,7 @@ export class Apps extends pulumi.ComponentResource {
             const { env, secretEnv } = credentialEnv(appStores);
             if (app.upstream.service !== undefined && secretEnv !== undefined) {
                 const namespace = app.upstream.service.split(":")[0].split(".")[1];
-                this.args.platform.handOver({ name: `${appServiceName(app.name)}-env`, namespace, env: { ...env, ...secretEnv } }, this);
+                this.args.platform.handOver({ app: appServiceName(app.name), namespace, env: { ...env, ...secretEnv }, reaches: storeHosts(appStores) }, this);
             }
         }
         this.registerOutputs({ routes: this.routes.length });
@@ -261,12 +261,17 @@ export function credentialEnv(stores: AppGivenStores): { env: Record<string, pul
     };
 }
 
+/** The platform's stores an app's pods call (RDS is outside the cluster: reached by its subnets instead). */
+function storeHosts({ database: db, sqlserver: mssql, redis }: AppGivenStores): string[] {
+    return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : [])];
+}
+
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
 export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpec {
     const u = app.upstream;
     const port = u.port!;
     const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
-    const { database: db, sqlserver: mssql, redis } = stores;
+    const { database: db, sqlserver: mssql } = stores;
     const credentials = credentialEnv(stores);
     return {
         name: appServiceName(app.name),
@@ -287,7 +292,7 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
             startPeriodSeconds: 30,
         },
         // Its stores, nothing else; the proxy (and Prometheus) call it.
-        talksTo: [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : [])],
+        talksTo: storeHosts(stores),
         // RDS, outside the cluster: its subnets on its port.
         privateEgress: db?.outside,
         // Its logins exist before it starts.

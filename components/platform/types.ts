@@ -375,7 +375,8 @@ export interface Platform {
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
     /**
      * Credentials for a workload the platform does not run, where it can read them. Kubernetes:
-     * a Secret `name` in that namespace. Docker: nothing here (`npm run app-env` writes a 0600
+     * a Secret `<app>-env` in that namespace, and each store it reaches admits that namespace's
+     * pods labelled `talks-to.llm-platform/<store>: "true"`. Docker: nothing here (`npm run app-env` writes a 0600
      * env file from the secret stack output where the app runs); returns whether it handed them over.
      */
     handOver(credentials: HandedOverCredentials, parent: pulumi.Resource): boolean;
@@ -383,7 +384,10 @@ export interface Platform {
 
 /** Env vars (all secret) for a workload in another namespace of the cluster. */
 export interface HandedOverCredentials {
-    readonly name: string;
+    /** The app's service name (`app-<name>`): the Secret is `<app>-env`. */
+    readonly app: string;
     readonly namespace: string;
     readonly env: Env;
+    /** The platform's services (names or hosts, as `talksTo`) its pods call: each admits them. */
+    readonly reaches: readonly string[];
 }
