@@ -39,4 +39,8 @@ module.exports = {
     reporter: "spec",
     parallel: true,
     jobs: os.availableParallelism(),
+    // A whole-stack run under mocks makes short-lived objects by the million: a young generation
+    // of 64 MB instead of 16 scavenges a quarter as often (npm run bench -- --tests). Workers
+    // start with the main process's flags.
+    "node-option": ["max-semi-space-size=64"],
 };

@@ -123,6 +123,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role;
                       // so does the cluster a point-in-time restore recovers into.
                       operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale, restoredClusterName(h.timescale)] : [],
+                      appDatabases: apps?.rdsRoles,
                   },
                   parent,
               )
@@ -178,6 +179,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             monitoring: config.observability.metrics,
             maintenance: config.maintenance,
             rotations,
+            appLogins: apps?.sqlserverLogins,
         },
         parent,
     );
@@ -220,7 +222,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         parent,
     );
     const appStores = {
-        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
+        rds: awsPieces?.appDatabaseServer,
+        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
         redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
         caCertPem: certificates.caCertPem,
     };

@@ -158,6 +158,50 @@ export async function runProgram(
     /** What AWS holds already, for lookups the mock account cannot answer (adopting a kept key). */
     lookup?: LookupOverride,
 ): Promise<StackRun> {
+    const restoreStackTraces = withoutPulumiStackTraces();
+    try {
+        return await runProgramWithTraces(stack, values, stepExitCode, resources, dockerEngine, liveClaims, lookup);
+    } finally {
+        restoreStackTraces();
+    }
+}
+
+/**
+ * Pulumi takes a stack trace for every promise it makes (`new Error().stack` in
+ * @pulumi/pulumi/runtime/debuggable.js, read only to report leaked promises at exit) and an
+ * unbounded one for every resource (`Resource.callsites` in resource.js, the source position the
+ * engine shows), each frame mapped through the source maps: over half the CPU of a run under
+ * mocks (`npm run bench -- --tests`). Neither is read here, so while the program runs, errors
+ * capture no frames and no frame is mapped. LLM_PLATFORM_STACK_TRACES=1 keeps both, to find
+ * where in the program an error was thrown.
+ */
+function withoutPulumiStackTraces(): () => void {
+    if (process.env.LLM_PLATFORM_STACK_TRACES === "1") return () => {};
+    if (quietRuns++ === 0) {
+        tracesBefore = { limit: Error.stackTraceLimit, mapped: process.sourceMapsEnabled };
+        Error.stackTraceLimit = 0;
+        process.setSourceMapsEnabled(false);
+    }
+    return () => {
+        // Runs may overlap (Promise.all): the last one to finish puts the traces back.
+        if (--quietRuns === 0) {
+            Error.stackTraceLimit = tracesBefore.limit;
+            process.setSourceMapsEnabled(tracesBefore.mapped);
+        }
+    };
+}
+let quietRuns = 0;
+let tracesBefore = { limit: Error.stackTraceLimit, mapped: false };
+
+async function runProgramWithTraces(
+    stack: string,
+    values: ConfigValues,
+    stepExitCode: number | null,
+    resources: RegisteredResource[],
+    dockerEngine: EngineFacts | undefined,
+    liveClaims: readonly LiveClaim[],
+    lookup: LookupOverride | undefined,
+): Promise<StackRun> {
     const options = new Map<string, RecordedOptions>();
     const names = new WeakMap<pulumi.Resource, string>();
     const calls: string[] = [];

@@ -380,4 +380,21 @@ export interface Platform {
     /** The host name clients use for a service (before it is deployed: certificates need it). */
     hostOf(service: string): string;
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
+    /**
+     * Credentials for a workload the platform does not run, where it can read them. Kubernetes:
+     * a Secret `<app>-env` in that namespace, and each store it reaches admits that namespace's
+     * pods labelled `talks-to.llm-platform/<store>: "true"`. Docker: nothing here (`npm run app-env` writes a 0600
+     * env file from the secret stack output where the app runs); returns whether it handed them over.
+     */
+    handOver(credentials: HandedOverCredentials, parent: pulumi.Resource): boolean;
+}
+
+/** Env vars (all secret) for a workload in another namespace of the cluster. */
+export interface HandedOverCredentials {
+    /** The app's service name (`app-<name>`): the Secret is `<app>-env`. */
+    readonly app: string;
+    readonly namespace: string;
+    readonly env: Env;
+    /** The platform's services (names or hosts, as `talksTo`) its pods call: each admits them. */
+    readonly reaches: readonly string[];
 }

@@ -82,6 +82,15 @@ export interface FlowArgs {
     readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
+/** A service's ports, open to the pods of a namespace outside the platform that carry its talks-to label. */
+export function outsideCallerFlows(service: string, podLabels: Record<string, string>, ports: readonly number[], namespace: string): Policy {
+    return {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ namespaceSelector: inNamespace(namespace), podSelector: { matchLabels: { [talksToLabel(service)]: "true" } } }], ports: ports.map((port) => ({ protocol: "TCP", port })) }],
+    };
+}
+
 /** The flows of one workload: who may reach its ports, and what it may reach. */
 export function workloadFlows(a: FlowArgs): Policy {
     const tcp = (list: readonly number[]) => list.map((port) => ({ protocol: "TCP", port }));

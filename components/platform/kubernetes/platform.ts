@@ -3,14 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
-import { BackupJob, DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
+import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
-import { defaultDeny, dnsEgress, FlowTarget, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
+import { defaultDeny, dnsEgress, FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
 import { suspendedJobTemplate } from "./job-template";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
@@ -83,6 +83,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     /** The CloudNativePG operator's Helm release, when the program installs it: clusters are created after it. */
     private cloudnativePgRelease?: k8s.helm.v3.Release;
     private readonly deployed = new Map<string, DeployedService>();
+    /** How each deployed service's pods are picked and which ports its callers reach: for callers outside the platform (handOver). */
+    private readonly callerAdmission = new Map<string, { selector: Record<string, string>; ports: number[]; namespace: pulumi.Input<string>; opts: pulumi.CustomResourceOptions }>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
     /** Services an operator runs (CloudNativePG clusters): flows pick their pods by the operator's labels. */
@@ -130,6 +132,38 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
      */
     hostOf(service: string): string {
         return `${service}.${this.namespaceOf(service)}.svc.cluster.local`;
+    }
+
+    /**
+     * A Secret in the workload's own namespace (which the platform does not manage: it must exist),
+     * and on each store it reaches a NetworkPolicy admitting that namespace's pods that carry the
+     * store's talks-to label, as the platform's own callers do (NetworkPolicies add up: the store's
+     * own policy is unchanged). The app's own egress is its namespace's business.
+     */
+    handOver(c: HandedOverCredentials, parent: pulumi.Resource): boolean {
+        new k8s.core.v1.Secret(
+            `${c.namespace}-${c.app}-env`,
+            {
+                metadata: { name: `${c.app}-env`, namespace: c.namespace, labels: { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" } },
+                type: "Opaque",
+                stringData: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, pulumi.secret(v)])),
+            },
+            { parent, provider: this.provider },
+        );
+        for (const target of this.flowTargets(c.reaches)) {
+            // A store outside the cluster (ElastiCache's endpoint) has no pods to admit the app to.
+            const store = this.callerAdmission.get(target.service);
+            if (target.outside || !store) continue;
+            new k8s.networking.v1.NetworkPolicy(
+                `${target.service}-from-${c.app}`,
+                {
+                    metadata: { name: `${target.service}-from-${c.app}`, namespace: store.namespace, labels: this.commonLabels() },
+                    spec: outsideCallerFlows(target.service, store.selector, store.ports, c.namespace),
+                },
+                store.opts,
+            );
+        }
+        return true;
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
@@ -453,6 +487,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             taskCronJob({ spec, task, config: k, namespace, commonLabels: this.commonLabels(), serviceAccount: account, pushgatewayUrl: this.taskReports, after: workload, opts: place.opts });
         }
 
+        this.callerAdmission.set(spec.name, { selector, ports: spec.ports.map((p) => p.port), namespace: metadata.namespace, opts: place.opts });
         const initialized = runStepsInOrder<pulumi.Resource>(spec.name, spec.initSteps ?? [], workload, (step, after) => this.runStep(spec, step, after, parent, storeBackupJobs));
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);

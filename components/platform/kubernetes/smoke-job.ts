@@ -99,13 +99,17 @@ export interface SmokeJobArgs {
  * The checks and the Job's entry, transpiled for the node image (Node's built-in modules only), by
  * the TypeScript compiler Pulumi's Node.js runtime already loads the program with.
  */
-export function smokeScripts(): { readonly "checks.js": string; readonly "in-cluster.js": string } {
+export function smokeScripts(): SmokeScripts {
+    if (scripts) return scripts;
     const transpiled = (file: string) => {
         const source = fs.readFileSync(path.join(__dirname, "..", "..", "..", "scripts", "smoke", file), "utf8");
         return ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     };
-    return { "checks.js": transpiled("checks.ts"), "in-cluster.js": transpiled("in-cluster.ts") };
+    return (scripts = { "checks.js": transpiled("checks.ts"), "in-cluster.js": transpiled("in-cluster.ts") });
 }
+type SmokeScripts = { readonly "checks.js": string; readonly "in-cluster.js": string };
+/** Transpiled once per process: the files are the program's own and do not change while it runs. */
+let scripts: SmokeScripts | undefined;
 
 const uid = { name: "SMOKE_RUN_ID", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.uid" } } };
 /** What `$(SMOKE_RUN_ID)` in a container's arguments becomes: Kubernetes expands it from the container's env. */
