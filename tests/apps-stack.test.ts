@@ -76,7 +76,7 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.deepEqual([app.PGSSLMODE, app.PGSSLROOTCERT], ["verify-full", "/etc/llm-platform/tls/store-ca.crt"]);
         assert.equal(upload(run.named(CONTAINER, "app-courses-api"), "/etc/llm-platform/tls/store-ca.crt"), run.outputs.caCertificatePem, "the stores' CA, mounted");
         assert.match(run.outputs.credentials.apps["courses-api"].postgresUrl, /\?sslmode=verify-full&sslrootcert=llm-platform-ca.pem$/);
-        assert.deepEqual(run.outputs.apps["courses-api"].database, { host: "timescale", port: 5432, database: "course_creator", user: "course_user" });
+        assert.deepEqual(run.outputs.apps["courses-api"].database, { host: "timescale", port: 5432, database: "course_creator", user: "course_user", sslMode: "verify-full" });
         assert.equal(run.outputs.credentials.apps["courses-api"].postgresPassword, app.PGPASSWORD);
         assert.equal(envOf(run.named(CONTAINER, "app-frontend")).PGPASSWORD, undefined, "an app without a database gets none");
     });
