@@ -322,6 +322,8 @@ export interface ServiceSpec {
     readonly waitFor?: readonly pulumi.Resource[];
     /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
     readonly replicas?: number;
+    /** A stateful service that runs as a cluster of peers (Kubernetes; Docker runs one node without it). */
+    readonly peers?: Peers;
     /**
      * The image's unprivileged user; unset: the image runs as root (say why at the service).
      * Kubernetes runs the pod as it (runAsNonRoot, fsGroup); Docker runs the image's default user.
@@ -349,6 +351,18 @@ export interface ServiceSpec {
     readonly backupNotNeeded?: string;
     /** Reads the stack's backups at BACKUP_ROOT, read-only (node-exporter serves their last-success metrics). */
     readonly readsBackups?: boolean;
+}
+
+/**
+ * The peers of a distributed store, each with its own volumes and a stable name the others reach it
+ * by. Kubernetes: a StatefulSet of `count` pods behind a headless Service, one per zone and node,
+ * the peer port open between peers only. Every peer gets PEER_HOST (its own name) and
+ * FIRST_PEER_HOST (the name of the peer that founds the cluster) in its environment.
+ */
+export interface Peers {
+    readonly count: number;
+    /** The port peers talk to each other on (Qdrant's p2p 6335): only peers reach it. */
+    readonly port: { readonly name: string; readonly port: number };
 }
 
 /** A service with host mounts is a node agent: one per node (Kubernetes: a DaemonSet in the node-agent namespace). */

@@ -7,10 +7,12 @@ import { PlatformConfig } from "../config/load";
 import { generatedApiKey, Rotations, rotatingSecret } from "../generated-secret";
 import { loopbackPort, resourcesOf, stepResources } from "../platform/resources";
 import { Platform, ServiceSpec } from "../platform/types";
-import { renderCollectionScript } from "./collection-script";
+import { collectionBody, renderCollectionScript } from "./collection-script";
 import { QDRANT_OPTIMIZE_SCRIPT } from "./optimize-script";
 
 export const QDRANT_PORT = 6333;
+/** Peers' own port (Raft, shard replication): config/config.yaml `cluster.p2p.port`. */
+export const QDRANT_P2P_PORT = 6335;
 const SCRIPT = "/tmp/llm-platform-collection.sh";
 
 export interface QdrantArgs {
@@ -38,9 +40,19 @@ export class Qdrant extends pulumi.ComponentResource {
         this.collection = c.collection;
 
         // The image has no curl: the curl image speaks to the API for the backups and the tasks.
+        const peers = c.peers > 1 ? { count: c.peers, port: { name: "p2p", port: QDRANT_P2P_PORT } } : undefined;
+        const collection = { collection: c.collection, dimensions: args.dimensions, hnswM: c.hnswM, hnswEfConstruct: c.hnswEfConstruct, peers: c.peers };
         const api = { env: { QDRANT_URL: `http://${name}:${QDRANT_PORT}`, COLLECTION: c.collection }, secretEnv: { QDRANT_API_KEY: this.apiKey } };
         const backups = backupJobs(args.backup, [
-            { name: "snapshot", schedule: { everyMinutes: args.backup.qdrantEveryMinutes }, image: defaultImages.curl, script: QDRANT_BACKUP_SCRIPT, ...api },
+            {
+                name: "snapshot",
+                schedule: { everyMinutes: args.backup.qdrantEveryMinutes },
+                image: defaultImages.curl,
+                script: QDRANT_BACKUP_SCRIPT,
+                // A cluster's restore creates the collection with it when it is missing (a fresh cluster).
+                env: { ...api.env, COLLECTION_BODY: JSON.stringify(collectionBody(collection)) },
+                secretEnv: api.secretEnv,
+            },
         ]);
         const spec: ServiceSpec = {
             name,
@@ -49,7 +61,9 @@ export class Qdrant extends pulumi.ComponentResource {
                 QDRANT__TELEMETRY_DISABLED: "true",
                 QDRANT__STORAGE__STORAGE_PATH: "/qdrant/storage",
                 QDRANT__STORAGE__SNAPSHOTS_PATH: "/qdrant/snapshots",
+                ...(peers ? { QDRANT__CLUSTER__ENABLED: "true", QDRANT__CLUSTER__P2P__PORT: String(QDRANT_P2P_PORT) } : {}),
             },
+            ...(peers ? { peers, entrypoint: ["bash", "-c"], command: [peerCommand()] } : {}),
             secretEnv: { QDRANT__SERVICE__API_KEY: this.apiKey },
             volumes: [
                 { name: "storage", mountPath: "/qdrant/storage", sizeGb: c.storageGb, sizedBy: "qdrant.storageGb" },
@@ -86,12 +100,7 @@ export class Qdrant extends pulumi.ComponentResource {
                     files: [
                         {
                             path: SCRIPT,
-                            content: renderCollectionScript({
-                                collection: c.collection,
-                                dimensions: args.dimensions,
-                                hnswM: c.hnswM,
-                                hnswEfConstruct: c.hnswEfConstruct,
-                            }),
+                            content: renderCollectionScript(collection),
                             mode: "0755",
                         },
                     ],
@@ -119,4 +128,18 @@ export class Qdrant extends pulumi.ComponentResource {
         this.host = args.platform.deploy(spec, this).host;
         this.registerOutputs({ host: this.host });
     }
+}
+
+/**
+ * A peer's start: the first founds the cluster (`--uri`, its own address), the others join through
+ * it (`--bootstrap`). Once a peer has Raft state on its volume, both are ignored and it rejoins the
+ * cluster it belongs to (src/consensus.rs `Consensus::new`: "Local raft state found - bootstrap and
+ * uri cli arguments were ignored"), so a restarted first peer never founds a second cluster.
+ */
+function peerCommand(): string {
+    const uri = `"http://$PEER_HOST:${QDRANT_P2P_PORT}"`;
+    return [
+        `if [ "$PEER_HOST" = "$FIRST_PEER_HOST" ]; then exec ./entrypoint.sh --uri ${uri}; fi`,
+        `exec ./entrypoint.sh --bootstrap "http://$FIRST_PEER_HOST:${QDRANT_P2P_PORT}" --uri ${uri}`,
+    ].join("\n");
 }
