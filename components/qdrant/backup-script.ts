@@ -14,7 +14,8 @@ import { backupScript } from "../backup/script";
  * `shard <collection> <shard id> <peer id> <file> <sha256>`. COLLECTION_BODY (the collection's
  * creation body) is kept beside them. Restore, into the same or a fresh cluster: creates the
  * collection from that body when it is missing, then uploads each shard's snapshot to every peer
- * that holds a replica of it (`POST /collections/<c>/shards/<id>/snapshots/upload?priority=snapshot`).
+ * that holds a replica of it (`POST /collections/<c>/shards/<id>/snapshots/upload?priority=snapshot`,
+ * with the checksum, which Qdrant checks again: openapi.json of v1.19, its `checksum` parameter).
  */
 export const QDRANT_BACKUP_SCRIPT = backupScript(String.raw`
 qdrant() { curl -fsS -H "api-key: $QDRANT_API_KEY" "$@"; }
@@ -99,9 +100,10 @@ restore_shards() {
         ids="$(local_shards "$url" "$target")" || { backup_log "could not list the shards of peer $peer ($url)"; exit 1; }
         for shard in $ids; do
             # Any replica's snapshot of the shard: they hold the same points.
-            file="$(awk -v s="$shard" '$1 == "shard" && $3 == s { print $5; exit }' "$dir/manifest")"
+            entry="$(awk -v s="$shard" '$1 == "shard" && $3 == s { print $5, $6; exit }' "$dir/manifest")"
+            file="${"$"}{entry% *}"; sum="${"$"}{entry#* }"
             [ -n "$file" ] || { backup_log "the backup has no snapshot of shard $shard (peer $peer holds it): its shard count differs"; exit 1; }
-            qdrant -X POST -F "snapshot=@$dir/$file" "$url/collections/$target/shards/$shard/snapshots/upload?priority=snapshot&wait=true" > /dev/null || exit 1
+            qdrant -X POST -F "snapshot=@$dir/$file" "$url/collections/$target/shards/$shard/snapshots/upload?priority=snapshot&checksum=$sum&wait=true" > /dev/null || exit 1
             backup_log "shard $shard of $target on peer $peer recovered from $file"
         done
     done

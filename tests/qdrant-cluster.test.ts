@@ -1,0 +1,310 @@
+/**
+ * Qdrant as a cluster. The collection step (real sh and curl) against a stub that answers as a
+ * cluster. The backup script: three stub peers (node http, one per loopback address, the
+ * same port) with the endpoints the script uses, shards spread with replication factor 2. Every
+ * shard of every peer must be captured and checked; the restore goes into a FRESH cluster (other
+ * peer ids, another placement, no collection) and must recover every replica of every shard.
+ * The endpoints and their answers follow Qdrant's OpenAPI (docs/redoc/master/openapi.json:
+ * ClusterStatus, CollectionClusterInfo, SnapshotDescription).
+ */
+import assert from "node:assert/strict";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { QDRANT_BACKUP_SCRIPT } from "../components/qdrant/backup-script";
+import { spawn } from "child_process";
+import * as os from "os";
+import { collectionBody, renderCollectionScript } from "../components/qdrant/collection-script";
+import { scratch } from "./helpers/backup-scratch";
+import { freePort } from "./helpers/ports";
+import { requireTool } from "./helpers/tools";
+
+const HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"];
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+/** What a replica of a shard holds: the same on every peer. */
+const shardContent = (shard: number) => Buffer.from(`points of shard ${shard} `.repeat(500));
+
+/** One cluster's state: which peer (by index) holds which shards, under which ids. */
+interface Layout {
+    readonly peerIds: readonly number[];
+    /** shard id -> peer indexes holding a replica */
+    readonly placement: Readonly<Record<number, readonly number[]>>;
+}
+
+class StubCluster {
+    readonly calls: string[] = [];
+    /** `<peer id>/<shard>` -> uploaded multipart body */
+    readonly uploads = new Map<string, string>();
+    created?: string;
+    collectionExists = true;
+    corruptReportedChecksum = false;
+    private servers: http.Server[] = [];
+
+    constructor(
+        readonly port: number,
+        public layout: Layout,
+    ) {}
+
+    async start() {
+        this.servers = await Promise.all(
+            HOSTS.map(
+                (host, i) =>
+                    new Promise<http.Server>((resolve) => {
+                        const server = http.createServer((req, res) => this.handle(i, req, res));
+                        server.listen(this.port, host, () => resolve(server));
+                    }),
+            ),
+        );
+    }
+
+    stop() {
+        for (const s of this.servers) s.close();
+    }
+
+    private localShards(peer: number): number[] {
+        return Object.entries(this.layout.placement)
+            .filter(([, peers]) => peers.includes(peer))
+            .map(([shard]) => Number(shard));
+    }
+
+    private handle(peer: number, req: http.IncomingMessage, res: http.ServerResponse) {
+        const peerId = this.layout.peerIds[peer];
+        const url = req.url ?? "";
+        this.calls.push(`${peerId} ${req.method} ${url}`);
+        const json = (body: unknown) => res.setHeader("Content-Type", "application/json").end(JSON.stringify({ result: body, status: "ok", time: 0.001 }));
+        if (req.headers["api-key"] !== "qk") return res.writeHead(401).end();
+        let body = "";
+        req.on("data", (d) => (body += d.toString("latin1")));
+        req.on("end", () => {
+            if (req.method === "GET" && url === "/cluster") {
+                const peers = Object.fromEntries(this.layout.peerIds.map((id, i) => [String(id), { uri: `http://${HOSTS[i]}:6335/` }]));
+                return json({ status: "enabled", peer_id: peerId, peers, raft_info: { term: 3, commit: 40, pending_operations: 0, leader: this.layout.peerIds[0], role: "Follower", is_voter: true } });
+            }
+            const collection = /^\/collections\/(documents(?:-drill)?)(\/.*)?$/.exec(url.split("?")[0]);
+            if (!collection) return res.writeHead(404).end();
+            const [, name, rest = ""] = collection;
+            if (rest === "" && req.method === "GET") return this.collectionExists ? json({ status: "green", config: { params: { replication_factor: 2 } } }) : res.writeHead(404).end();
+            if (rest === "" && req.method === "PUT") {
+                this.created = body;
+                this.collectionExists = true;
+                return json(true);
+            }
+            if (rest === "" && req.method === "DELETE") return json(true);
+            if (rest === "/points/count" && req.method === "POST") return json({ count: 1500 });
+            if (rest === "/cluster" && req.method === "GET") {
+                const local = this.localShards(peer);
+                return json({
+                    peer_id: peerId,
+                    shard_count: Object.keys(this.layout.placement).length,
+                    local_shards: local.map((shard_id) => ({ shard_id, points_count: 500, state: "Active" })),
+                    remote_shards: Object.entries(this.layout.placement).flatMap(([shard, peers]) =>
+                        peers.filter((p) => p !== peer).map((p) => ({ shard_id: Number(shard), peer_id: this.layout.peerIds[p], state: "Active" })),
+                    ),
+                    shard_transfers: [],
+                });
+            }
+            const shard = /^\/shards\/(\d+)\/snapshots(?:\/(upload|[^/]+))?$/.exec(rest);
+            if (!shard || !this.localShards(peer).includes(Number(shard[1]))) return res.writeHead(404).end();
+            const id = Number(shard[1]);
+            const snapshotName = `${name}-shard-${id}-2026-12-05.snapshot`;
+            if (req.method === "POST" && shard[2] === undefined && url.endsWith("?wait=true")) {
+                const checksum = this.corruptReportedChecksum ? "0".repeat(64) : sha256(shardContent(id));
+                return json({ name: snapshotName, creation_time: "2026-12-05T01:00:00", size: shardContent(id).length, checksum });
+            }
+            if (req.method === "GET" && shard[2] === snapshotName) return res.end(shardContent(id));
+            if (req.method === "DELETE" && shard[2] === snapshotName) return json(true);
+            if (req.method === "POST" && shard[2] === "upload" && url.includes("priority=snapshot") && url.includes(`checksum=${sha256(shardContent(id))}`)) {
+                this.uploads.set(`${peerId}/${id}`, body);
+                return json(true);
+            }
+            return res.writeHead(404).end();
+        });
+        return undefined;
+    }
+}
+
+describe("Qdrant cluster: snapshots of every shard on every peer, restored into a fresh cluster (stub peers)", function () {
+    this.timeout(60000);
+    // Three shards, each on two of three peers.
+    const backedUp: Layout = { peerIds: [101, 202, 303], placement: { 0: [0, 1], 1: [1, 2], 2: [2, 0] } };
+    // A fresh cluster: new peer ids, another placement.
+    const fresh: Layout = { peerIds: [7001, 7002, 7003], placement: { 0: [2, 1], 1: [0, 2], 2: [1, 0] } };
+    const body = JSON.stringify(collectionBody({ collection: "documents", dimensions: 768, hnswM: 16, hnswEfConstruct: 128, peers: 3 }));
+    let cluster: StubCluster;
+    let env: Record<string, string>;
+
+    before(async function () {
+        requireTool(this, "curl", "curl");
+        const port = await freePort();
+        cluster = new StubCluster(port, backedUp);
+        await cluster.start();
+        env = { STORE: "qdrant", QDRANT_URL: `http://127.0.0.1:${port}`, QDRANT_API_KEY: "qk", COLLECTION: "documents", QDRANT_PEER_PORT: String(port), COLLECTION_BODY: body };
+    });
+    after(() => cluster?.stop());
+
+    const manifestOf = (root: string, id: string) => fs.readFileSync(path.join(root, "backups", "qdrant", id, "manifest"), "utf8");
+
+    it("captures every shard of every peer with its checksum, and restores each replica of a fresh cluster from it", async () => {
+        cluster.layout = backedUp;
+        cluster.collectionExists = true;
+        cluster.corruptReportedChecksum = false;
+        const s = scratch();
+        const backup = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["backup"], env);
+        assert.equal(backup.status, 0, backup.err);
+        const id = backup.out.trim();
+        const manifest = manifestOf(s.root, id);
+        const shardLines = manifest.split("\n").filter((l) => l.startsWith("shard "));
+        // 3 shards x replication factor 2: six snapshots, each taken on the peer that holds it.
+        const expected = Object.entries(backedUp.placement).flatMap(([shard, peers]) => peers.map((p) => `${backedUp.peerIds[p]}/${shard}`));
+        assert.deepEqual(shardLines.map((l) => `${l.split(" ")[3]}/${l.split(" ")[2]}`).sort(), expected.sort());
+        for (const line of shardLines) {
+            const [, collection, shard, peer, file, sum] = line.split(" ");
+            assert.equal(collection, "documents");
+            assert.equal(file, `documents-shard-${shard}-peer-${peer}.snapshot`);
+            assert.equal(sum, sha256(shardContent(Number(shard))));
+            assert.deepEqual(fs.readFileSync(path.join(s.root, "backups", "qdrant", id, file)), shardContent(Number(shard)));
+            assert.ok(manifest.includes(`file ${file} ${shardContent(Number(shard)).length} ${sum}\n`), "the manifest's file line checks it too");
+            assert.ok(cluster.calls.includes(`${peer} POST /collections/documents/shards/${shard}/snapshots?wait=true`), `snapshot made on peer ${peer} itself`);
+            assert.ok(cluster.calls.includes(`${peer} DELETE /collections/documents/shards/${shard}/snapshots/documents-shard-${shard}-2026-12-05.snapshot`), "freed on the peer");
+        }
+        assert.match(manifest, /^count points 1500 1500$/m);
+        assert.equal(fs.readFileSync(path.join(s.root, "backups", "qdrant", id, "collection.json"), "utf8"), body);
+
+        cluster.layout = fresh;
+        cluster.collectionExists = false;
+        cluster.uploads.clear();
+        const restore = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["restore", id], env);
+        assert.equal(restore.status, 0, restore.err);
+        assert.equal(cluster.created, body, "the collection is created with the backed-up configuration");
+        const replicas = Object.entries(fresh.placement).flatMap(([shard, peers]) => peers.map((p) => `${fresh.peerIds[p]}/${shard}`));
+        assert.deepEqual([...cluster.uploads.keys()].sort(), replicas.sort(), "every replica of every shard recovered on its peer");
+        for (const [key, upload] of cluster.uploads) {
+            const shard = Number(key.split("/")[1]);
+            assert.match(upload, /name="snapshot"; filename="documents-shard-\d+-peer-\d+\.snapshot"/);
+            assert.ok(upload.includes(shardContent(shard).toString()), `shard ${shard}'s own snapshot went to ${key}`);
+        }
+    });
+
+    it("drills the newest backup into a scratch collection on the cluster and checks its points", async () => {
+        cluster.layout = backedUp;
+        cluster.collectionExists = true;
+        cluster.corruptReportedChecksum = false;
+        const s = scratch();
+        assert.equal((await s.runAsync(QDRANT_BACKUP_SCRIPT, ["backup"], env)).status, 0);
+        cluster.uploads.clear();
+        const drill = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["drill", "latest"], { ...env, DRILL_KIND: "snapshot" });
+        assert.equal(drill.status, 0, drill.err);
+        assert.match(drill.err, /drill of .* passed/);
+        assert.ok(cluster.calls.some((c) => c.includes("POST /collections/documents-drill/shards/0/snapshots/upload?priority=snapshot&checksum=")));
+    });
+
+    it("refuses a snapshot whose download does not match Qdrant's checksum, and records no success", async () => {
+        cluster.layout = backedUp;
+        cluster.corruptReportedChecksum = true;
+        const s = scratch();
+        const r = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["backup"], env);
+        cluster.corruptReportedChecksum = false;
+        assert.notEqual(r.status, 0);
+        assert.match(r.err, /snapshot documents-shard-\d-2026-12-05\.snapshot: sha256 [0-9a-f]{64}, Qdrant reported '0{64}'/);
+        assert.ok(!fs.existsSync(path.join(s.root, "backups", "metrics", "qdrant-snapshot.prom")));
+    });
+
+    it("refuses to restore a shard snapshot corrupted after the backup, before uploading anything", async () => {
+        cluster.layout = backedUp;
+        cluster.collectionExists = true;
+        const s = scratch();
+        const id = (await s.runAsync(QDRANT_BACKUP_SCRIPT, ["backup"], env)).out.trim();
+        const file = path.join(s.root, "backups", "qdrant", id, "documents-shard-1-peer-303.snapshot");
+        fs.writeFileSync(file, Buffer.concat([fs.readFileSync(file), Buffer.from("x")]));
+        cluster.layout = fresh;
+        cluster.uploads.clear();
+        const r = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["restore", id], env);
+        assert.notEqual(r.status, 0);
+        assert.match(r.err, /documents-shard-1-peer-303\.snapshot does not match its manifest/);
+        assert.equal(cluster.uploads.size, 0, "nothing uploaded");
+    });
+});
+
+describe("Qdrant collection step on a cluster (real sh and curl against a stub)", function () {
+    this.timeout(60000);
+    let server: http.Server;
+    let url: string;
+    let script: string;
+    let peersKnown: number[];
+    let existingFactor: number | undefined;
+    let created: any;
+
+    before(async function () {
+        requireTool(this, "curl", "curl");
+        script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-qdrant-cluster-")), "create.sh");
+        fs.writeFileSync(script, renderCollectionScript({ collection: "documents", dimensions: 768, hnswM: 16, hnswEfConstruct: 128, peers: 3 }));
+        server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (d) => (body += d));
+            req.on("end", () => {
+                if (req.headers["api-key"] !== "qk") return res.writeHead(401).end();
+                if (req.method === "GET" && req.url === "/cluster") {
+                    const n = peersKnown.length > 1 ? peersKnown.shift()! : peersKnown[0];
+                    const peers = Object.fromEntries(Array.from({ length: n }, (_, i) => [String(100 + i), { uri: `http://qdrant-${i}.qdrant-peers.llm-platform.svc.cluster.local:6335/` }]));
+                    return res.end(JSON.stringify({ result: { status: "enabled", peer_id: 100, peers, raft_info: { term: 1, commit: 1, pending_operations: 0, leader: 100, role: "Leader", is_voter: true } } }));
+                }
+                if (req.method === "GET" && req.url === "/collections/documents") {
+                    if (existingFactor === undefined) return res.writeHead(404).end("{}");
+                    return res.end(JSON.stringify({ result: { status: "green", config: { params: { vectors: { size: 768, distance: "Cosine" }, shard_number: 3, replication_factor: existingFactor, write_consistency_factor: 1 } } } }));
+                }
+                if (req.method === "PUT" && req.url === "/collections/documents") {
+                    created = JSON.parse(body);
+                    return res.end('{"result":true,"status":"ok"}');
+                }
+                return res.writeHead(400).end("{}");
+            });
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        url = `http://127.0.0.1:${(server.address() as any).port}`;
+    });
+    after(() => server?.close());
+    beforeEach(() => {
+        created = undefined;
+        existingFactor = undefined;
+        peersKnown = [3];
+    });
+
+    const step = () =>
+        new Promise<{ code: number | null; err: string }>((resolve) => {
+            const child = spawn("sh", [script], { env: { PATH: process.env.PATH!, QDRANT_URL: url, QDRANT_API_KEY: "qk" } });
+            let err = "";
+            child.stderr.on("data", (d) => (err += d));
+            child.on("close", (code) => resolve({ code, err }));
+        });
+
+    it("waits for every peer, then creates the collection with a shard per peer, replication factor 2 and write consistency 1", async () => {
+        peersKnown = [1, 3];
+        const r = await step();
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.err, /1 of 3 Qdrant peers in the cluster yet/);
+        assert.deepEqual(created, {
+            vectors: { size: 768, distance: "Cosine" },
+            hnsw_config: { m: 16, ef_construct: 128 },
+            shard_number: 3,
+            replication_factor: 2,
+            write_consistency_factor: 1,
+        });
+    });
+
+    it("a second run changes nothing", async () => {
+        existingFactor = 2;
+        const r = await step();
+        assert.equal(r.code, 0, r.err);
+        assert.equal(created, undefined);
+        assert.equal(r.err, "");
+    });
+
+    it("leaves a collection of one replica (made on one node) as it is, and says how to raise it", async () => {
+        existingFactor = 1;
+        const r = await step();
+        assert.equal(r.code, 0, r.err);
+        assert.equal(created, undefined);
+        assert.match(r.err, /replication factor 1, below 2: .*docs\/services\.md/);
+    });
+});
