@@ -16,7 +16,10 @@ import { QDRANT_BACKUP_SCRIPT } from "../components/qdrant/backup-script";
 import { spawn } from "child_process";
 import * as os from "os";
 import { collectionBody, renderCollectionScript } from "../components/qdrant/collection-script";
+import { runStack, StackRun } from "../harness/run-stack";
 import { scratch } from "./helpers/backup-scratch";
+import { problems, rejects } from "./helpers/config-problems";
+import { CRON_JOB, NETWORK_POLICY, PDB, podSpec, SERVICE, STATEFUL_SET } from "./helpers/kubernetes-types";
 import { freePort } from "./helpers/ports";
 import { requireTool } from "./helpers/tools";
 
@@ -306,5 +309,92 @@ describe("Qdrant collection step on a cluster (real sh and curl against a stub)"
         assert.equal(r.code, 0, r.err);
         assert.equal(created, undefined);
         assert.match(r.err, /replication factor 1, below 2: .*docs\/services\.md/);
+    });
+});
+
+describe("Qdrant's peers in config and on the prod stack (mocks)", function () {
+    this.timeout(300000);
+    let run: StackRun;
+    before(async () => {
+        run = await runStack("prod", { exampleUserValues: true });
+    });
+
+    it("takes 1 peer anywhere, 3 and more on Kubernetes only, never 2", () => {
+        rejects({ qdrant: { peers: 3 } }, "qdrant.peers", "is 3", "kubernetes", "use 1");
+        const k8s = { platform: "kubernetes", kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] }, ollama: { gpu: false }, backup: { enabled: false } };
+        rejects({ ...k8s, qdrant: { peers: 2 } }, "qdrant.peers", "Raft majority", "3 and more");
+        rejects({ ...k8s, qdrant: { peers: 0 } }, "qdrant.peers");
+        assert.deepEqual(problems({ ...k8s, qdrant: { peers: 3 } }), []);
+        assert.deepEqual(problems({ qdrant: { peers: 1 } }), []);
+    });
+
+    it("runs three peers as one StatefulSet behind a headless Service, each started to found or join the cluster", () => {
+        const sts = run.named(STATEFUL_SET, "qdrant").inputs;
+        assert.equal(sts.spec.replicas, 3);
+        assert.equal(sts.spec.serviceName, "qdrant-peers");
+        assert.equal(sts.spec.podManagementPolicy, "Parallel");
+        const headless = run.named(SERVICE, "qdrant-peers-service").inputs;
+        assert.equal(headless.spec.clusterIP, "None");
+        assert.equal(headless.spec.publishNotReadyAddresses, true);
+        assert.deepEqual(headless.spec.ports.map((p: any) => p.port), [6335, 6333]);
+        const container = podSpec(run.named(STATEFUL_SET, "qdrant")).containers[0];
+        assert.deepEqual(container.ports.map((p: any) => p.containerPort), [6333, 6335]);
+        const env = new Map<string, any>(container.env.map((e: any) => [e.name, e]));
+        assert.equal(env.get("QDRANT__CLUSTER__ENABLED").value, "true");
+        assert.equal(env.get("POD_NAME").valueFrom.fieldRef.fieldPath, "metadata.name");
+        assert.equal(env.get("PEER_HOST").value, "$(POD_NAME).qdrant-peers.llm-platform.svc.cluster.local");
+        assert.equal(env.get("FIRST_PEER_HOST").value, "qdrant-0.qdrant-peers.llm-platform.svc.cluster.local");
+        assert.ok(container.env.findIndex((e: any) => e.name === "POD_NAME") < container.env.findIndex((e: any) => e.name === "PEER_HOST"), "defined before its use");
+        assert.deepEqual(container.command, ["bash", "-c"]);
+        assert.match(container.args[0], /if \[ "\$PEER_HOST" = "\$FIRST_PEER_HOST" \]; then exec \.\/entrypoint\.sh --uri "http:\/\/\$PEER_HOST:6335"; fi/);
+        assert.match(container.args[0], /exec \.\/entrypoint\.sh --bootstrap "http:\/\/\$FIRST_PEER_HOST:6335" --uri "http:\/\/\$PEER_HOST:6335"/);
+    });
+
+    it("the start script picks --uri on the first peer and --bootstrap on the others (real bash)", function () {
+        const container = podSpec(run.named(STATEFUL_SET, "qdrant")).containers[0];
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-qdrant-start-"));
+        fs.writeFileSync(path.join(dir, "entrypoint.sh"), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+        const start = (pod: string) =>
+            require("child_process").spawnSync("bash", ["-c", container.args[0]], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { PATH: process.env.PATH, PEER_HOST: `${pod}.qdrant-peers.ns.svc.cluster.local`, FIRST_PEER_HOST: "qdrant-0.qdrant-peers.ns.svc.cluster.local" },
+            }).stdout.trim();
+        assert.equal(start("qdrant-0"), "--uri http://qdrant-0.qdrant-peers.ns.svc.cluster.local:6335");
+        assert.equal(start("qdrant-2"), "--bootstrap http://qdrant-0.qdrant-peers.ns.svc.cluster.local:6335 --uri http://qdrant-2.qdrant-peers.ns.svc.cluster.local:6335");
+    });
+
+    it("puts one peer per zone and node (required), lets one be down at a time, and claims each peer's volumes", () => {
+        const spec = podSpec(run.named(STATEFUL_SET, "qdrant"));
+        assert.deepEqual(
+            spec.topologySpreadConstraints.map((t: any) => [t.topologyKey, t.maxSkew, t.whenUnsatisfiable]),
+            [["topology.kubernetes.io/zone", 1, "DoNotSchedule"], ["kubernetes.io/hostname", 1, "DoNotSchedule"]],
+        );
+        assert.deepEqual(run.named(PDB, "qdrant-pdb").inputs.spec.maxUnavailable, 1);
+        const claims = run.ofType("kubernetes:core/v1:PersistentVolumeClaim").map((c) => c.inputs.metadata.name).filter((n: string) => n.includes("qdrant"));
+        assert.deepEqual(claims.sort(), ["snapshots-qdrant-0", "snapshots-qdrant-1", "snapshots-qdrant-2", "storage-qdrant-0", "storage-qdrant-1", "storage-qdrant-2"]);
+        assert.ok(spec.containers[0].readinessProbe.httpGet.path === "/readyz");
+    });
+
+    it("opens p2p between the peers only: callers reach the API, peers each other's API and p2p port", () => {
+        const flows = run.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === "qdrant")!.inputs.spec;
+        const selector = run.named(STATEFUL_SET, "qdrant").inputs.spec.selector.matchLabels;
+        const p2p = flows.ingress.filter((r: any) => r.ports.some((p: any) => p.port === 6335));
+        assert.deepEqual(p2p, [{ from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: 6335 }, { protocol: "TCP", port: 6333 }] }]);
+        assert.ok(flows.egress.some((r: any) => JSON.stringify(r.to) === JSON.stringify([{ podSelector: { matchLabels: selector } }]) && r.ports.some((p: any) => p.port === 6335)));
+        const callers = flows.ingress.filter((r: any) => r.from.some((f: any) => f.namespaceSelector));
+        assert.ok(callers.length > 0 && callers.every((r: any) => r.ports.every((p: any) => p.port !== 6335)), "callers never reach p2p");
+    });
+
+    it("creates the collection with a shard per peer and replication factor 2, and gives the backup job its body", () => {
+        const script = run.ofType("kubernetes:core/v1:ConfigMap").map((c) => Object.values(c.inputs.data ?? {}).join("\n")).find((d) => d.includes("collection documents created"))!;
+        assert.ok(script.includes('"shard_number":3,"replication_factor":2,"write_consistency_factor":1'), script);
+        // The backup, and the restore `npm run restore -- prod qdrant <id>` runs, which creates the collection in a fresh cluster.
+        for (const name of ["qdrant-backup-snapshot", "qdrant-restore"]) {
+            const pod = run.named(CRON_JOB, name).inputs.spec.jobTemplate.spec.template.spec;
+            const env = [...(pod.initContainers ?? []), ...pod.containers].flatMap((c: any) => c.env ?? []);
+            const body = JSON.parse(env.find((e: any) => e.name === "COLLECTION_BODY").value);
+            assert.deepEqual([body.shard_number, body.replication_factor, body.write_consistency_factor], [3, 2, 1], name);
+        }
     });
 });
