@@ -15,6 +15,9 @@ import * as path from "path";
 import { QDRANT_BACKUP_SCRIPT } from "../components/qdrant/backup-script";
 import { spawn } from "child_process";
 import * as os from "os";
+import { spawnSync } from "child_process";
+import * as https from "https";
+import { QDRANT_CA_SETUP } from "../components/qdrant/ca";
 import { collectionBody, renderCollectionScript } from "../components/qdrant/collection-script";
 import { runStack, StackRun } from "../harness/run-stack";
 import { scratch } from "./helpers/backup-scratch";
@@ -346,8 +349,8 @@ describe("Qdrant's peers in config and on the prod stack (mocks)", function () {
         assert.equal(env.get("FIRST_PEER_HOST").value, "qdrant-0.qdrant-peers.llm-platform.svc.cluster.local");
         assert.ok(container.env.findIndex((e: any) => e.name === "POD_NAME") < container.env.findIndex((e: any) => e.name === "PEER_HOST"), "defined before its use");
         assert.deepEqual(container.command, ["bash", "-c"]);
-        assert.match(container.args[0], /if \[ "\$PEER_HOST" = "\$FIRST_PEER_HOST" \]; then exec \.\/entrypoint\.sh --uri "http:\/\/\$PEER_HOST:6335"; fi/);
-        assert.match(container.args[0], /exec \.\/entrypoint\.sh --bootstrap "http:\/\/\$FIRST_PEER_HOST:6335" --uri "http:\/\/\$PEER_HOST:6335"/);
+        assert.match(container.args[0], /if \[ "\$PEER_HOST" = "\$FIRST_PEER_HOST" \]; then exec \.\/entrypoint\.sh --uri "https:\/\/\$PEER_HOST:6335"; fi/);
+        assert.match(container.args[0], /exec \.\/entrypoint\.sh --bootstrap "https:\/\/\$FIRST_PEER_HOST:6335" --uri "https:\/\/\$PEER_HOST:6335"/);
     });
 
     it("the start script picks --uri on the first peer and --bootstrap on the others (real bash)", function () {
@@ -360,8 +363,8 @@ describe("Qdrant's peers in config and on the prod stack (mocks)", function () {
                 encoding: "utf8",
                 env: { PATH: process.env.PATH, PEER_HOST: `${pod}.qdrant-peers.ns.svc.cluster.local`, FIRST_PEER_HOST: "qdrant-0.qdrant-peers.ns.svc.cluster.local" },
             }).stdout.trim();
-        assert.equal(start("qdrant-0"), "--uri http://qdrant-0.qdrant-peers.ns.svc.cluster.local:6335");
-        assert.equal(start("qdrant-2"), "--bootstrap http://qdrant-0.qdrant-peers.ns.svc.cluster.local:6335 --uri http://qdrant-2.qdrant-peers.ns.svc.cluster.local:6335");
+        assert.equal(start("qdrant-0"), "--uri https://qdrant-0.qdrant-peers.ns.svc.cluster.local:6335");
+        assert.equal(start("qdrant-2"), "--bootstrap https://qdrant-0.qdrant-peers.ns.svc.cluster.local:6335 --uri https://qdrant-2.qdrant-peers.ns.svc.cluster.local:6335");
     });
 
     it("puts one peer per zone and node (required), lets one be down at a time, and claims each peer's volumes", () => {
@@ -396,5 +399,102 @@ describe("Qdrant's peers in config and on the prod stack (mocks)", function () {
             const body = JSON.parse(env.find((e: any) => e.name === "COLLECTION_BODY").value);
             assert.deepEqual([body.shard_number, body.replication_factor, body.write_consistency_factor], [3, 2, 1], name);
         }
+    });
+});
+
+describe("Qdrant's TLS: the certificate the prod stack asks for, made with real OpenSSL, under curl and mutual TLS", function () {
+    this.timeout(300000);
+    let run: StackRun;
+    let dir: string;
+    let server: https.Server;
+    let port: number;
+    const peer1 = "qdrant-1.qdrant-peers.llm-platform.svc.cluster.local";
+
+    before(async function () {
+        requireTool(this, "openssl", "openssl");
+        requireTool(this, "curl", "curl");
+        run = await runStack("prod", { exampleUserValues: true });
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-qdrant-tls-"));
+        const ssl = (...args: string[]) => {
+            const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+        };
+        const request = run.named("tls:index/certRequest:CertRequest", "qdrant-tls-csr").inputs;
+        const cert = run.named("tls:index/locallySignedCert:LocallySignedCert", "qdrant-tls-cert").inputs;
+        // The provider's names for the uses (allowedUses) as OpenSSL's extendedKeyUsage.
+        const eku = (uses: string[]) => uses.filter((u) => u.endsWith("_auth")).map((u) => ({ server_auth: "serverAuth", client_auth: "clientAuth" })[u]).join(",");
+        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test CA", "-days", "2");
+        const leaf = (name: string, uses: string[]) => {
+            fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${request.dnsNames.map((n: string) => `DNS:${n}`).join(",")}\nextendedKeyUsage=${eku(uses)}\n`);
+            ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${request.subject.commonName}`);
+            ssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`);
+        };
+        leaf("qdrant", cert.allowedUses);
+        leaf("server-only", ["digital_signature", "key_encipherment", "server_auth"]);
+        const read = (f: string) => fs.readFileSync(path.join(dir, f));
+        // As Qdrant's p2p server: its certificate, and the client's checked against the CA (src/common/helpers.rs load_tls_internal_server_config).
+        server = https.createServer({ key: read("qdrant.key"), cert: read("qdrant.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" }, (_, res) => res.end("ok"));
+        port = await freePort();
+        await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    });
+    after(() => server?.close());
+
+    // Asynchronous: the server answers from this process.
+    const curl = (host: string, extra: string[]) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+            const child = spawn("sh", ["-c", `${QDRANT_CA_SETUP}\ncurl -sS --max-time 20 --resolve ${host}:${port}:127.0.0.1 "$@" https://${host}:${port}/`, "curl", ...extra], {
+                cwd: dir,
+                env: { PATH: process.env.PATH!, QDRANT_CA_PEM: fs.readFileSync(path.join(dir, "ca.pem"), "utf8") },
+            });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("close", (status) => resolve({ status, stdout, stderr }));
+        });
+
+    it("names the Service, its cluster DNS name, Docker's container, localhost and every peer, for servers and clients", () => {
+        const names: string[] = run.named("tls:index/certRequest:CertRequest", "qdrant-tls-csr").inputs.dnsNames;
+        for (const n of ["qdrant", "qdrant.llm-platform.svc.cluster.local", "llm-platform-prod-qdrant", "localhost", ...[0, 1, 2].map((i) => `qdrant-${i}.qdrant-peers.llm-platform.svc.cluster.local`)]) {
+            assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
+        }
+        assert.deepEqual(run.named("tls:index/locallySignedCert:LocallySignedCert", "qdrant-tls-cert").inputs.allowedUses, ["digital_signature", "key_encipherment", "server_auth", "client_auth"]);
+    });
+
+    it("a peer's certificate is verified by curl with the CA the scripts get, and accepted as a client by another peer", async () => {
+        const ok = await curl(peer1, ["--cert", "qdrant.pem", "--key", "qdrant.key"]);
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.equal(ok.stdout, "ok");
+    });
+
+    it("refuses a client without a certificate, or with a server-only one, and curl refuses a name the certificate lacks", async () => {
+        assert.notEqual((await curl(peer1, [])).status, 0, "p2p needs the client's certificate");
+        const serverOnly = await curl(peer1, ["--cert", "server-only.pem", "--key", "server-only.key"]);
+        assert.notEqual(serverOnly.status, 0, "a certificate without client_auth is refused");
+        assert.notEqual(serverOnly.stdout, "ok");
+        // What the refusal is: OpenSSL's purpose check of a client certificate.
+        const purpose = (cert: string) => spawnSync("openssl", ["verify", "-CAfile", "ca.pem", "-purpose", "sslclient", cert], { cwd: dir, encoding: "utf8" });
+        assert.equal(purpose("qdrant.pem").status, 0, purpose("qdrant.pem").stderr);
+        assert.match(purpose("server-only.pem").stdout + purpose("server-only.pem").stderr, /unsuitable certificate purpose/);
+        const unnamed = await curl("qdrant-9.qdrant-peers.llm-platform.svc.cluster.local", ["--cert", "qdrant.pem", "--key", "qdrant.key"]);
+        assert.notEqual(unnamed.status, 0);
+        assert.match(unnamed.stderr, /no alternative certificate subject name matches|SSL: certificate subject name/);
+    });
+
+    it("serves Qdrant over HTTPS only: probes, scrapes, scripts and outputs use https with the CA", () => {
+        const sts = run.named(STATEFUL_SET, "qdrant");
+        const container = podSpec(sts).containers[0];
+        const env = new Map<string, any>(container.env.map((e: any) => [e.name, e.value]));
+        assert.equal(env.get("QDRANT__SERVICE__ENABLE_TLS"), "true");
+        assert.equal(env.get("QDRANT__CLUSTER__P2P__ENABLE_TLS"), "true");
+        assert.deepEqual([env.get("QDRANT__TLS__CERT"), env.get("QDRANT__TLS__KEY"), env.get("QDRANT__TLS__CA_CERT")], ["/qdrant/tls/cert.pem", "/qdrant/tls/key.pem", "/qdrant/tls/ca.pem"]);
+        assert.equal(container.readinessProbe.httpGet.scheme, "HTTPS");
+        const prometheus = run.ofType("kubernetes:core/v1:ConfigMap").map((c) => Object.values(c.inputs.data ?? {}).join("\n")).find((d) => d.includes("job_name: qdrant"))!;
+        assert.match(prometheus, /job_name: qdrant\n(.*\n)*?\s+scheme: https\n\s+tls_config:\n\s+ca_file: \/etc\/prometheus\/tls\/qdrant-ca\.pem/);
+        assert.match(run.outputs.endpoints.qdrant, /^https:\/\/qdrant\.llm-platform\.svc\.cluster\.local:6333$/);
+        const backup = run.named(CRON_JOB, "qdrant-backup-snapshot").inputs.spec.jobTemplate.spec.template.spec;
+        const backupEnv = [...(backup.initContainers ?? []), ...backup.containers].flatMap((c: any) => c.env ?? []);
+        assert.match(backupEnv.find((e: any) => e.name === "QDRANT_URL").value, /^https:/);
+        assert.ok(backupEnv.find((e: any) => e.name === "QDRANT_CA_PEM").value.includes("CERTIFICATE"));
     });
 });

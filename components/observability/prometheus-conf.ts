@@ -27,6 +27,8 @@ export interface ScrapeTarget {
     readonly path: string;
     /** The service needs a bearer token: read from this file. */
     readonly bearerTokenFile?: string;
+    /** The service serves HTTPS: verified with the CA in this file. */
+    readonly caFile?: string;
     /** A node agent: the host name resolves to one address per node, each a target (DNS service discovery). */
     readonly perNode?: boolean;
     readonly honorLabels?: boolean;
@@ -53,6 +55,7 @@ export function scrapeTargets(services: readonly ObservedService[], hostOf: (ser
                 address: `${m.host ?? hostOf(s.name)}:${m.port}`,
                 path: m.path,
                 bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
+                caFile: m.caCertPem === undefined ? undefined : caFilePath(s.name),
                 perNode: isNodeAgent(s),
                 honorLabels: m.honorLabels,
             });
@@ -68,6 +71,11 @@ export function probes(services: readonly ObservedService[]): Probe[] {
     return services.flatMap((s) =>
         (s.observe?.probes ?? []).map((p) => ({ service: s.name, probe: p.name, module: PROBE_MODULES[p.module], target: p.target })),
     );
+}
+
+/** The CA a service's HTTPS metrics endpoint is verified with. */
+export function caFilePath(service: string): string {
+    return `/etc/prometheus/tls/${service}-ca.pem`;
 }
 
 export function bearerTokenPath(service: string): string {
@@ -99,6 +107,7 @@ export function renderPrometheusConf(a: PrometheusConfArgs): string {
         metrics_path: targets[0].path,
         ...(targets[0].honorLabels ? { honor_labels: true } : {}),
         ...(targets[0].bearerTokenFile ? { authorization: { type: "Bearer", credentials_file: targets[0].bearerTokenFile } } : {}),
+        ...(targets[0].caFile ? { scheme: "https", tls_config: { ca_file: targets[0].caFile, min_version: "TLS12" } } : {}),
         ...(targets[0].perNode
             ? {
                   // One A record per node's copy (Kubernetes: a headless Service); needs no API access.

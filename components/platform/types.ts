@@ -53,8 +53,8 @@ export interface RunAs {
 export interface HealthCheck {
     /** Exec check used by Docker (and as Kubernetes' exec probe when no httpGet is given). */
     readonly command: string[];
-    /** HTTP check preferred by Kubernetes probes. */
-    readonly httpGet?: { readonly path: string; readonly port: number };
+    /** HTTP check preferred by Kubernetes probes (HTTPS: the kubelet does not verify the certificate). */
+    readonly httpGet?: { readonly path: string; readonly port: number; readonly scheme?: "HTTPS" };
     readonly intervalSeconds: number;
     readonly timeoutSeconds: number;
     readonly retries: number;
@@ -155,6 +155,8 @@ export interface Observability {
         readonly host?: string;
         /** Sent as `Authorization: Bearer` (e.g. Qdrant's API key). Secret. */
         readonly bearerToken?: pulumi.Input<string>;
+        /** The endpoint serves HTTPS with a certificate from this CA (scraped with `scheme: https`, verified). */
+        readonly caCertPem?: pulumi.Input<string>;
         /** The series carry their own `job`/`instance` labels, which scraping keeps (a Pushgateway). */
         readonly honorLabels?: boolean;
     };
@@ -386,5 +388,7 @@ export interface Platform {
     readonly initResults: Readonly<Record<string, pulumi.Output<string>>>;
     /** The host name clients use for a service (before it is deployed: certificates need it). */
     hostOf(service: string): string;
+    /** The names each of `count` peers of a service (ServiceSpec.peers) is reached by; none where the platform runs no peers. */
+    peerHosts(service: string, count: number): string[];
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
 }

@@ -1,4 +1,5 @@
 import { backupScript } from "../backup/script";
+import { QDRANT_CA_SETUP } from "./ca";
 
 /**
  * Qdrant, through its API (QDRANT_URL, QDRANT_API_KEY, COLLECTION), as one node or a cluster.
@@ -18,6 +19,7 @@ import { backupScript } from "../backup/script";
  * with the checksum, which Qdrant checks again: openapi.json of v1.19, its `checksum` parameter).
  */
 export const QDRANT_BACKUP_SCRIPT = backupScript(String.raw`
+${QDRANT_CA_SETUP}
 qdrant() { curl -fsS -H "api-key: $QDRANT_API_KEY" "$@"; }
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 peer_port() { printenv QDRANT_PEER_PORT || echo 6333; }

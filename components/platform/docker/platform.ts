@@ -103,6 +103,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return service;
     }
 
+    /** Docker runs one node of a service: no peers. */
+    peerHosts(): string[] {
+        return [];
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
         // Config validation stops this first (timescale.engine cloudnativepg needs platform kubernetes).

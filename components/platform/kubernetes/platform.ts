@@ -15,7 +15,7 @@ import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurit
 import { suspendedJobTemplate } from "./job-template";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext, stepContainer } from "./pod";
-import { peerClaimNames, peerEnv, peerFlowRules, peersService, peersServiceName, peerSpread } from "./peers";
+import { peerClaimNames, peerEnv, peerHost, peerFlowRules, peersService, peersServiceName, peerSpread } from "./peers";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
@@ -131,6 +131,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
      */
     hostOf(service: string): string {
         return `${service}.${this.namespaceOf(service)}.svc.cluster.local`;
+    }
+
+    peerHosts(service: string, count: number): string[] {
+        return count > 1 ? Array.from({ length: count }, (_, i) => peerHost(service, this.namespaceOf(service), i)) : [];
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
