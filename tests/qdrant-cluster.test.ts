@@ -19,6 +19,8 @@ import { spawnSync } from "child_process";
 import * as https from "https";
 import { QDRANT_CA_SETUP } from "../components/qdrant/ca";
 import { collectionBody, renderCollectionScript } from "../components/qdrant/collection-script";
+import { kubernetesModel } from "../harness/lifecycle/kubernetes-model";
+import { Lifecycle } from "../harness/lifecycle/model";
 import { runStack, StackRun } from "../harness/run-stack";
 import { scratch } from "./helpers/backup-scratch";
 import { problems, rejects } from "./helpers/config-problems";
@@ -496,5 +498,25 @@ describe("Qdrant's TLS: the certificate the prod stack asks for, made with real 
         const backupEnv = [...(backup.initContainers ?? []), ...backup.containers].flatMap((c: any) => c.env ?? []);
         assert.match(backupEnv.find((e: any) => e.name === "QDRANT_URL").value, /^https:/);
         assert.ok(backupEnv.find((e: any) => e.name === "QDRANT_CA_PEM").value.includes("CERTIFICATE"));
+    });
+});
+
+describe("Qdrant from one node to three peers on a running prod stack (mocks + the Kubernetes model)", function () {
+    this.timeout(300000);
+
+    it("replaces the StatefulSet (its serviceName changes), keeps peer 0's claims as they are and adds the others'", async () => {
+        const life = new Lifecycle([kubernetesModel]);
+        const run = (peers: number) =>
+            runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:qdrant": { peers } }, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
+        life.up(await run(1));
+        const plan = life.up(await run(3));
+        assert.deepEqual(plan.names("refused"), [], plan.summary.join("\n"));
+        const sts = plan.of("qdrant", STATEFUL_SET)!;
+        assert.equal(sts.action, "replace", sts.why);
+        assert.match(sts.why!, /serviceName/);
+        for (const claim of ["storage-qdrant-0", "snapshots-qdrant-0"]) assert.equal(plan.of(claim, "kubernetes:core/v1:PersistentVolumeClaim")!.action, "same", claim);
+        assert.deepEqual(plan.names("create", "kubernetes:core/v1:PersistentVolumeClaim").sort(), ["snapshots-qdrant-1", "snapshots-qdrant-2", "storage-qdrant-1", "storage-qdrant-2"]);
+        assert.deepEqual(plan.names("create", SERVICE), ["qdrant-peers-service"]);
+        assert.deepEqual((await life.up(await run(3))).summary, [], "and a second up changes nothing");
     });
 });
