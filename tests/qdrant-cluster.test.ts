@@ -17,6 +17,7 @@ import { spawn } from "child_process";
 import * as os from "os";
 import { spawnSync } from "child_process";
 import * as https from "https";
+import { parse as parseYaml } from "yaml";
 import { QDRANT_CA_SETUP } from "../components/qdrant/ca";
 import { collectionBody, renderCollectionScript } from "../components/qdrant/collection-script";
 import { kubernetesModel } from "../harness/lifecycle/kubernetes-model";
@@ -491,8 +492,11 @@ describe("Qdrant's TLS: the certificate the prod stack asks for, made with real 
         assert.equal(env.get("QDRANT__CLUSTER__P2P__ENABLE_TLS"), "true");
         assert.deepEqual([env.get("QDRANT__TLS__CERT"), env.get("QDRANT__TLS__KEY"), env.get("QDRANT__TLS__CA_CERT")], ["/qdrant/tls/cert.pem", "/qdrant/tls/key.pem", "/qdrant/tls/ca.pem"]);
         assert.equal(container.readinessProbe.httpGet.scheme, "HTTPS");
-        const prometheus = run.ofType("kubernetes:core/v1:ConfigMap").map((c) => Object.values(c.inputs.data ?? {}).join("\n")).find((d) => d.includes("job_name: qdrant"))!;
+        const prometheus = run.ofType("kubernetes:core/v1:ConfigMap").flatMap((c) => Object.values(c.inputs.data ?? {}) as string[]).find((d) => d.includes("job_name: qdrant"))!;
         assert.match(prometheus, /job_name: qdrant\n(.*\n)*?\s+scheme: https\n\s+tls_config:\n\s+ca_file: \/etc\/prometheus\/tls\/qdrant-ca\.pem/);
+        // Each peer scraped on its own name (a name on the certificate), not a random one through the Service.
+        const job = (parseYaml(prometheus).scrape_configs as any[]).find((j) => j.job_name === "qdrant");
+        assert.deepEqual(job.static_configs[0].targets, [0, 1, 2].map((i) => `qdrant-${i}.qdrant-peers.llm-platform.svc.cluster.local:6333`));
         assert.match(run.outputs.endpoints.qdrant, /^https:\/\/qdrant\.llm-platform\.svc\.cluster\.local:6333$/);
         const backup = run.named(CRON_JOB, "qdrant-backup-snapshot").inputs.spec.jobTemplate.spec.template.spec;
         const backupEnv = [...(backup.initContainers ?? []), ...backup.containers].flatMap((c: any) => c.env ?? []);

@@ -181,6 +181,7 @@ export class Metrics extends pulumi.ComponentResource {
             alertmanager: `${platform.hostOf("alertmanager")}:${ALERTMANAGER_PORT}`,
             blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
             hostOf: (s) => platform.hostOf(s),
+            peerHostsOf: (s, count) => platform.peerHosts(s, count),
         });
         this.alertRules = renderAlertRules(o, layout, { ...managedDatabases, apps: c.apps.map((a) => a.name) });
         const tokenFiles: ServiceFile[] = services

@@ -45,20 +45,28 @@ export interface Probe {
  * Every scrape target the services declare: their own endpoint, or the exporter that speaks
  * for them. `hostOf` is the platform's: on Kubernetes node agents live in another namespace.
  */
-export function scrapeTargets(services: readonly ObservedService[], hostOf: (service: string) => string = (s) => s): ScrapeTarget[] {
+export function scrapeTargets(
+    services: readonly ObservedService[],
+    hostOf: (service: string) => string = (s) => s,
+    peerHostsOf: (service: string, count: number) => string[] = () => [],
+): ScrapeTarget[] {
     const targets: ScrapeTarget[] = [];
     for (const s of services) {
         const m = s.observe?.metrics;
         if (m) {
-            targets.push({
-                job: s.name,
-                address: `${m.host ?? hostOf(s.name)}:${m.port}`,
-                path: m.path,
-                bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
-                caFile: m.caCertPem === undefined ? undefined : caFilePath(s.name),
-                perNode: isNodeAgent(s),
-                honorLabels: m.honorLabels,
-            });
+            // Each peer of a store of peers counts for itself (the Service would give a random one per scrape, mixing their counters).
+            const peers = m.host ? [] : peerHostsOf(s.name, s.peers?.count ?? 1);
+            for (const host of peers.length > 0 ? peers : [m.host ?? hostOf(s.name)]) {
+                targets.push({
+                    job: s.name,
+                    address: `${host}:${m.port}`,
+                    path: m.path,
+                    bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
+                    caFile: m.caCertPem === undefined ? undefined : caFilePath(s.name),
+                    perNode: isNodeAgent(s),
+                    honorLabels: m.honorLabels,
+                });
+            }
         }
         const e = s.observe?.exporter;
         if (e) targets.push({ job: s.name, address: `${hostOf(exporterHost(s.name))}:${EXPORTER_PORTS[e.kind]}`, path: "/metrics" });
@@ -91,6 +99,8 @@ export interface PrometheusConfArgs {
     readonly blackbox: string;
     /** The platform's host names (default: the service name itself). */
     readonly hostOf?: (service: string) => string;
+    /** The names of a store's peers (ServiceSpec.peers), each scraped. */
+    readonly peerHostsOf?: (service: string, count: number) => string[];
 }
 
 /**
@@ -100,7 +110,7 @@ export interface PrometheusConfArgs {
 export function renderPrometheusConf(a: PrometheusConfArgs): string {
     const interval = `${a.scrapeIntervalSeconds}s`;
     const jobs = new Map<string, ScrapeTarget[]>();
-    for (const t of scrapeTargets(a.services, a.hostOf)) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
+    for (const t of scrapeTargets(a.services, a.hostOf, a.peerHostsOf)) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
 
     const serviceJobs = [...jobs.entries()].map(([job, targets]) => ({
         job_name: job,

@@ -171,6 +171,8 @@ export interface ObservedService {
     readonly observe?: Observability;
     /** A node agent (see ServiceSpec.hostMounts): one copy per node, each scraped. */
     readonly hostMounts?: readonly HostMount[];
+    /** A store of peers (see ServiceSpec.peers): each peer scraped on its own name. */
+    readonly peers?: Peers;
 }
 
 /** Days of the week as cron numbers them (0 = Sunday). */
