@@ -122,6 +122,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                       // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role;
                       // so does the cluster a point-in-time restore recovers into.
                       operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale, restoredClusterName(h.timescale)] : [],
+                      appDatabases: apps?.rdsRoles,
                   },
                   parent,
               )
@@ -177,6 +178,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             monitoring: config.observability.metrics,
             maintenance: config.maintenance,
             rotations,
+            appLogins: apps?.sqlserverLogins,
         },
         parent,
     );
@@ -212,7 +214,11 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = { timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized }, redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
+    const appStores = {
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
+        rds: awsPieces?.appDatabaseServer,
+        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
+        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
     // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
     apps?.run(appStores);
     const qdrant = new Qdrant(

@@ -3,13 +3,19 @@
  * platform's own routes the apps must stay clear of are the ones the proxy really serves.
  */
 import assert from "node:assert/strict";
+import { appDatabase, appSqlServerDatabase } from "../components/config/apps";
 import { parseConfig } from "../components/config/load";
+import { withExampleUserValues } from "../harness/example-user-values";
+import { stackConfigValues } from "../harness/run-stack";
 import { observabilityRoutes } from "../components/observability/routes";
 import { ollamaRoutes } from "../components/proxy/proxy";
 import { PLATFORM_PATH_PREFIXES, prefixesCollide } from "../components/proxy/reserved";
 import { problems, rejects } from "./helpers/config-problems";
 
 const kubernetesEssentials = { platform: "kubernetes", backup: { enabled: false }, kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] }, ollama: { gpu: false } };
+
+/** Pulumi.prod.yaml's values (the aws object with them), as parseConfig takes keys. */
+const prodValues = Object.fromEntries(Object.entries(withExampleUserValues(stackConfigValues("prod")).values).map(([k, v]) => [k.replace(/^llm-platform:/, ""), v]));
 
 const api = {
     name: "courses-api",
@@ -104,10 +110,10 @@ describe("apps config", () => {
         for (const r of platformRoutes) assert.ok(PLATFORM_PATH_PREFIXES.some((p) => r.pattern.startsWith(`^${p}`)), r.pattern);
     });
 
-    it("refuses unknown stores (RDS app logins are not built yet) and the platform's own database and roles", () => {
-        rejects({ apps: [{ ...api, databases: { postgres: { store: "mysql" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale"');
-        rejects({ apps: [{ ...api, databases: { mongo: {} } }] }, "apps.0.databases.mongo", "unknown key", "allowed keys: postgres, redis");
-        rejects({ ...kubernetesEssentials, apps: [{ ...api, upstream: { service: "a.b:1" }, databases: { postgres: { store: "rds" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale"');
+    it("refuses unknown stores, RDS without the aws object, and the platform's own database and roles", () => {
+        rejects({ apps: [{ ...api, databases: { postgres: { store: "mysql" } } }] }, "apps.0.databases.postgres.store", 'must be one of "timescale", "rds"');
+        rejects({ apps: [{ ...api, databases: { mongo: {} } }] }, "apps.0.databases.mongo", "unknown key", "allowed keys: postgres, sqlserver, redis");
+        rejects({ ...kubernetesEssentials, apps: [{ ...api, upstream: { service: "a.b:1" }, databases: { postgres: { store: "rds" } } }] }, "apps.0.databases.postgres.store", "set aws");
         rejects({ apps: [{ ...api, databases: { postgres: { store: "timescale", database: "llm_observatory" } } }] }, "apps.0.databases.postgres.database", "platform's own");
         rejects({ apps: [{ ...api, databases: { postgres: { store: "timescale", role: "llm_monitor" } } }] }, "apps.0.databases.postgres.role", "platform's own roles");
         rejects(
@@ -115,6 +121,39 @@ describe("apps config", () => {
             "apps.1.databases.postgres.role",
             "already the role of app courses-api",
         );
+    });
+
+    it("gives an app on SQL Server a database and login named after it, and refuses the platform's own, the system ones, repeats and non-identifiers", () => {
+        const c = parseConfig({ apps: [{ ...api, databases: { sqlserver: {} } }, { ...frontend, databases: { sqlserver: { database: "web", login: "web_user" } } }] });
+        assert.deepEqual(
+            c.apps.map((a) => appSqlServerDatabase(a)),
+            [
+                { database: "courses_api", login: "courses_api" },
+                { database: "web", login: "web_user" },
+            ],
+        );
+        rejects({ apps: [{ ...api, databases: { sqlserver: { database: "llm" } } }] }, "apps.0.databases.sqlserver.database", "platform's own SQL Server database");
+        rejects({ apps: [{ ...api, databases: { sqlserver: { database: "msdb" } } }] }, "apps.0.databases.sqlserver.database", "system one");
+        rejects({ apps: [{ ...api, databases: { sqlserver: { login: "sa" } } }] }, "apps.0.databases.sqlserver.login", "platform's own SQL Server logins");
+        rejects({ apps: [{ ...api, databases: { sqlserver: { login: "llm_monitor" } } }] }, "apps.0.databases.sqlserver.login", "platform's own SQL Server logins");
+        rejects({ apps: [{ ...api, databases: { sqlserver: { login: "Web-User" } } }] }, "apps.0.databases.sqlserver.login", "lower-case SQL identifier");
+        rejects({ apps: [{ ...api, databases: { sqlserver: { database: "x]; DROP" } } }] }, "apps.0.databases.sqlserver.database", "lower-case SQL identifier");
+        rejects(
+            { apps: [{ ...api, databases: { sqlserver: {} } }, { ...frontend, databases: { sqlserver: { database: "courses_api" } } }] },
+            "apps.1.databases.sqlserver.database",
+            "already the database of app courses-api",
+        );
+    });
+
+    it("takes RDS with the aws object, and refuses RDS's own database and roles", () => {
+        const onAws = (app: Record<string, unknown>) => ({ ...prodValues, apps: [{ ...api, upstream: { service: "a.b:1" }, ...app }] });
+        const c = parseConfig(onAws({ databases: { postgres: { store: "rds" } } }));
+        assert.deepEqual(appDatabase(c.apps[0]), { store: "rds", database: "courses_api", role: "courses_api" });
+        rejects(onAws({ databases: { postgres: { store: "rds", database: "app" } } }), "apps.0.databases.postgres.database", "a database the RDS instance already has");
+        rejects(onAws({ databases: { postgres: { store: "rds", database: "rdsadmin" } } }), "apps.0.databases.postgres.database", "a database the RDS instance already has");
+        for (const role of ["app", "app_readwrite", "app_admin", "rds_superuser"]) {
+            rejects(onAws({ databases: { postgres: { store: "rds", role } } }), "apps.0.databases.postgres.role", "a role RDS or the platform already has");
+        }
     });
 
     it("refuses Redis key prefixes that overlap between apps or hold glob characters", () => {

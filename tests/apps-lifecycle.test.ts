@@ -27,9 +27,10 @@ describe("apps through a second up (provider read-back models)", function () {
         const created = adding.summary.filter((s) => s.startsWith("create")).join("\n");
         assert.match(created, /app-courses-api/);
         assert.match(created, /app-frontend/);
-        // What else changes: the containers whose config files carry the apps (new uploads: replaced, volumes kept).
+        // What else changes: the containers whose config files carry the apps (new uploads: replaced, volumes kept),
+        // and TimescaleDB's backup scheduler, which now dumps the app's database too (its env).
         const replaced = adding.summary.filter((s) => s.startsWith("replace")).map((s) => s.split(" ")[2]).sort();
-        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "redis"]);
+        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "redis", "timescale-backup-full"]);
         assert.deepEqual(adding.summary.filter((s) => !s.startsWith("create") && !s.startsWith("replace")), []);
         assert.deepEqual(life.up(await runStack("dev", { dockerEngine: ENGINE, overrides: EXAMPLE })).summary, []);
     });
@@ -37,6 +38,17 @@ describe("apps through a second up (provider read-back models)", function () {
     it("on Kubernetes: a second up of the example changes nothing", async () => {
         const life = new Lifecycle([kubernetesModel]);
         const run = () => runStack("prod", { exampleUserValues: true, overrides: EXAMPLE, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
+        life.up(await run());
+        assert.deepEqual(life.up(await run()).summary, []);
+    });
+
+    it("on Kubernetes: apps on RDS and SQL Server, one only routed to, change nothing on a second up", async () => {
+        const apps = [
+            { ...(EXAMPLE["llm-platform:apps"] as any[])[0], databases: { postgres: { store: "rds" }, sqlserver: {} } },
+            { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { postgres: { store: "rds" }, sqlserver: {} } },
+        ];
+        const life = new Lifecycle([kubernetesModel]);
+        const run = () => runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:apps": apps }, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
         life.up(await run());
         assert.deepEqual(life.up(await run()).summary, []);
     });

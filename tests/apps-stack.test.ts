@@ -78,6 +78,12 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.equal(envOf(run.named(CONTAINER, "app-frontend")).PGPASSWORD, undefined, "an app without a database gets none");
     });
 
+    it("puts the app's database in TimescaleDB's scheduled backups", () => {
+        const schedulers = run.ofType(CONTAINER).filter((r) => envOf(r).STORE === "timescale" && envOf(r).PGDATABASE !== undefined);
+        assert.ok(schedulers.length > 0);
+        for (const r of schedulers) assert.equal(envOf(r).APP_DATABASES, "course_creator", r.name);
+    });
+
     it("gives the app a Redis user limited to its key prefix, with the password's hash in redis.conf", () => {
         const app = envOf(run.named(CONTAINER, "app-courses-api"));
         assert.equal(app.REDIS_USERNAME, "app-courses-api");
@@ -232,6 +238,56 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
         const conf = (name: string) => Object.values(files(name)).find((v) => typeof v === "string" && v.includes("worker_processes")) as string;
         assert.match(conf("proxy-canary-files"), /server_name courses\.example\.com;/);
         assert.equal(conf("proxy-canary-files"), conf("proxy-files"), "same image, same config");
+    });
+
+    it("creates the logins of apps on RDS in the app database's migrate Job, and lets only their pods reach RDS's subnets", async () => {
+        const rdsApps = [
+            { ...(EXAMPLE["llm-platform:apps"] as any[])[0], databases: { postgres: { store: "rds", database: "course_creator", role: "course_user" } } },
+            { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { postgres: { store: "rds" } } },
+        ];
+        const onRds = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:apps": rdsApps } });
+        const find = (kind: string, name: string) => onRds.resources.find((r) => r.type === kind && r.inputs.metadata?.name === name)!;
+        const files = find("kubernetes:core/v1:ConfigMap", "app-database-migrate-files").inputs.data as Record<string, string>;
+        const afterDeploy = Object.entries(files).find(([k]) => k.includes("after-deploy"))![1];
+        assert.match(afterDeploy, /\\getenv password APP_PASSWORD_COURSES_API\n/);
+        assert.match(afterDeploy, /GRANT "course_user" TO CURRENT_USER/);
+        assert.match(afterDeploy, /CREATE DATABASE "labs" OWNER "labs"/);
+        assert.doesNotMatch(afterDeploy, /NOSUPERUSER|NOREPLICATION|NOBYPASSRLS/, "RDS's master user may not name them");
+        const secret = find("kubernetes:core/v1:Secret", "app-database-migrate-env").inputs.stringData;
+        assert.deepEqual(Object.keys(secret).sort(), ["APP_PASSWORD_COURSES_API", "APP_PASSWORD_LABS"]);
+        assert.equal(secret.APP_PASSWORD_COURSES_API, onRds.outputs.credentials.apps["courses-api"].postgresPassword);
+        const job = find("kubernetes:batch/v1:Job", "app-database-migrate").inputs.spec.template.spec.containers[0];
+        assert.ok(job.env.some((e: any) => e.name === "MIGRATE_AFTER_DEPLOY"));
+
+        const given = onRds.outputs.apps["courses-api"].database;
+        assert.equal(given.host, onRds.outputs.aws.database.host);
+        assert.deepEqual({ ...given, host: undefined }, { host: undefined, port: 5432, database: "course_creator", user: "course_user", sslMode: "require" });
+        assert.match(onRds.outputs.credentials.apps.labs.postgresUrl, /^postgresql:\/\/labs:[^@]+@.+:5432\/labs\?sslmode=require$/);
+
+        const api = find("kubernetes:apps/v1:Deployment", "app-courses-api").inputs.spec.template.spec.containers[0];
+        assert.ok(api.env.some((e: any) => e.name === "PGSSLMODE" && e.value === "require"));
+        const flows = find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-courses-api").inputs.spec.egress;
+        const toRds = flows.find((e: any) => e.ports?.some((p: any) => p.port === 5432));
+        assert.ok(toRds && toRds.to.every((t: any) => t.ipBlock), JSON.stringify(flows));
+
+        // The app the platform only routes to gets the same variables as a Secret in its own namespace.
+        const handed = onRds.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.namespace === "labs")!;
+        assert.equal(handed.inputs.metadata.name, "app-labs-env");
+        const vars = handed.inputs.stringData;
+        assert.deepEqual(Object.keys(vars).sort(), ["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPASSWORD", "PGPORT", "PGSSLMODE", "PGUSER"]);
+        assert.equal(vars.PGPASSWORD, onRds.outputs.credentials.apps.labs.postgresPassword);
+        assert.deepEqual(onRds.outputs.credentials.apps.labs.env, vars, "npm run app-env writes the same variables");
+        assert.doesNotMatch(JSON.stringify(onRds.outputs.apps), new RegExp(vars.PGPASSWORD), "no password in the plain outputs");
+        for (const r of [handed, find("kubernetes:batch/v1:Job", "app-database-migrate"), find("kubernetes:core/v1:Secret", "app-database-migrate-env")]) {
+            const [group, version] = /^kubernetes:([^:]+):/.exec(r.type)![1].split("/");
+            const module = await importEsm(group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`);
+            new module[r.type.split(":")[2]](r.inputs).validate();
+        }
+        assert.deepEqual(
+            (await runPolicyPack(policyResources(onRds))).filter((v) => v.enforcementLevel === "mandatory"),
+            [],
+            "the policy pack holds with the Job's after-deploy script and the handed-over Secret",
+        );
     });
 
     it("routes a Service of another namespace with egress to that namespace only", async () => {

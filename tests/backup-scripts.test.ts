@@ -125,6 +125,34 @@ describe("TimescaleDB backup and restore against Debian's PostgreSQL", function 
         assert.equal(pg!.psql("restored", "SELECT count(*) FROM llm_traces"), "500");
     });
 
+    it("dumps each app's database into the same backup, a manifest entry each, and restores one in place with its owner and grants", () => {
+        // As the step timescale-app-roles leaves an app's database (components/timescale/app-roles-sql.ts).
+        pg!.psql("postgres", "CREATE ROLE course_user LOGIN");
+        pg!.psql("postgres", "CREATE DATABASE course_creator OWNER course_user");
+        pg!.psql("postgres", "REVOKE ALL ON DATABASE course_creator FROM PUBLIC");
+        pg!.psql("course_creator", "SET ROLE course_user; CREATE TABLE courses (id int PRIMARY KEY, title text); INSERT INTO courses SELECT g, 'course ' || g FROM generate_series(1, 40) g");
+        const s = scratch();
+        const env = { ...pg!.env, STORE: "timescale", PGDATABASE: "llm_observatory", APP_DATABASES: "course_creator" };
+        const backup = s.run(TIMESCALE_BACKUP_SCRIPT, ["backup"], env);
+        assert.equal(backup.status, 0, backup.err);
+        const id = backup.out.trim();
+        const manifest = fs.readFileSync(path.join(s.root, "backups", "timescale", id, "manifest"), "utf8");
+        assert.match(manifest, /^file app-course_creator\.dump \d+ [0-9a-f]{64}$/m);
+        assert.match(manifest, /^file llm_observatory\.dump \d+ [0-9a-f]{64}$/m);
+
+        pg!.psql("course_creator", "DELETE FROM courses WHERE id > 10");
+        const restore = s.run(TIMESCALE_BACKUP_SCRIPT, ["restore", id, "course_creator"], env);
+        assert.equal(restore.status, 0, restore.err);
+        assert.equal(pg!.psql("course_creator", "SELECT count(*) FROM courses"), "40");
+        assert.equal(pg!.psql("postgres", "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'course_creator'"), "course_user");
+        assert.equal(pg!.psql("course_creator", "SELECT tableowner FROM pg_tables WHERE tablename = 'courses'"), "course_user");
+        assert.equal(pg!.psql("postgres", "SELECT has_database_privilege('public', 'course_creator', 'CONNECT')"), "f", "the grants come back too");
+        // The platform's database restores from the same backup as before.
+        const platform = s.run(TIMESCALE_BACKUP_SCRIPT, ["restore", id, "restored_with_apps"], env);
+        assert.equal(platform.status, 0, platform.err);
+        assert.equal(pg!.psql("restored_with_apps", "SELECT count(*) FROM llm_traces"), "500");
+    });
+
     it("refuses a corrupted dump and leaves the target database alone", () => {
         const s = scratch();
         const env = { ...pg!.env, STORE: "timescale", PGDATABASE: "llm_observatory" };

@@ -1,24 +1,32 @@
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName } from "../config/apps";
+import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName, appSqlServerDatabase } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
-import { ObservedService, Platform, ServiceSpec } from "../platform/types";
+import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
+import type { AppSqlServerLogin } from "../sqlserver/app-logins-sql";
 import { appDatabaseRoles } from "./databases";
 
 type AppConfig = PlatformConfig["apps"][number];
 
 /** A PostgreSQL server an app's database lives on, as clients inside the platform reach it. */
 export interface AppDatabaseServer {
-    readonly host: string;
+    readonly host: pulumi.Input<string>;
     readonly port: number;
-    /** Done once the apps' roles exist (the store's `app-roles` step). */
+    /** Done once the apps' roles exist (the store's `app-roles` step, RDS's migrate Job). */
     readonly ready: readonly pulumi.Resource[];
+    /** libpq's sslmode clients must use when the server requires TLS (RDS: rds.force_ssl). */
+    readonly sslMode?: "require";
+    /** A server outside the cluster (RDS in the private subnets): what an app's pods must be let reach. */
+    readonly outside?: PrivateEgress;
 }
 
 /** The stores an app's databases live on. */
 export interface AppStores {
     readonly timescale?: AppDatabaseServer;
+    readonly rds?: AppDatabaseServer;
+    /** The platform's SQL Server, ready once its `app-logins` step made the apps' logins. */
+    readonly sqlserver?: { readonly host: string; readonly port: number; readonly ready: readonly pulumi.Resource[] };
     readonly redis?: { readonly host: string; readonly port: number };
 }
 
@@ -30,12 +38,22 @@ export interface AppRedisOutput {
     readonly keyPrefix: string;
 }
 
-/** What an app is given of its PostgreSQL database (stack output `apps`; the password in `credentials.apps`). */
-export interface AppDatabaseOutput {
+/** What an app is given of its SQL Server database (stack output `apps`; the password in `credentials.apps`). */
+export interface AppSqlServerOutput {
     readonly host: string;
     readonly port: number;
     readonly database: string;
     readonly user: string;
+}
+
+/** What an app is given of its PostgreSQL database (stack output `apps`; the password in `credentials.apps`). */
+export interface AppDatabaseOutput {
+    readonly host: pulumi.Input<string>;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
+    /** Set when the server requires TLS (RDS). */
+    readonly sslMode?: "require";
 }
 
 /** `host:port` of an upstream as the proxy (and Prometheus) reach it. */
@@ -61,12 +79,17 @@ export class Apps extends pulumi.ComponentResource {
     /** The host names the apps are routed by: the proxy's certificate carries them. */
     readonly hostNames: readonly string[];
     /** The passwords of the apps' logins on TimescaleDB, by the env var the `app-roles` step reads. Secret. */
-    readonly timescaleRoles: { readonly roles: ReturnType<typeof appDatabaseRoles>; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
+    readonly timescaleRoles: AppDatabaseRoles;
+    /** The same for the apps' logins on RDS (the migrate Job's after-deploy script). Secret. */
+    readonly rdsRoles: AppDatabaseRoles;
     /** Apps the platform does not run but scrapes (their own metrics endpoint). */
     readonly externalMetrics: readonly ObservedService[];
 
     /** The apps' Redis ACL users, each with its key prefix and password. Secret. */
     readonly redisUsers: readonly { readonly app: string; readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
+
+    /** The apps' SQL Server logins, each with its database and password, by the sqlcmd variable the `app-logins` step reads. Secret. */
+    readonly sqlserverLogins: readonly (AppSqlServerLogin & { readonly app: string; readonly password: pulumi.Output<string> })[];
 
     private readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
 
@@ -82,13 +105,23 @@ export class Apps extends pulumi.ComponentResource {
         // One login per app and store; a new generation (`npm run rotate`) replaces it at once (rotation.ts: configured).
         const password = (secret: string) => rotatingSecret(secret, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
         this.passwords = Object.fromEntries(args.apps.filter((a) => appDatabase(a)).map((a) => [a.name, password(`${appServiceName(a.name)}-postgres-password`)]));
-        const roles = appDatabaseRoles(args.apps, "timescale");
-        this.timescaleRoles = { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        const onStore = (store: "timescale" | "rds"): AppDatabaseRoles => {
+            const roles = appDatabaseRoles(args.apps, store);
+            return { roles, passwords: Object.fromEntries(roles.map((r) => [r.passwordEnv, this.passwords[r.app]])) };
+        };
+        this.timescaleRoles = onStore("timescale");
+        this.rdsRoles = onStore("rds");
         this.redisUsers = args.apps.flatMap((a) => {
             const keyPrefix = appRedisPrefix(a);
             if (keyPrefix === undefined) return [];
             const name = appServiceName(a.name);
             return [{ app: a.name, name, keyPrefix, password: password(`${name}-redis-password`) }];
+        });
+        this.sqlserverLogins = args.apps.flatMap((a) => {
+            const mssql = appSqlServerDatabase(a);
+            if (!mssql) return [];
+            const passwordVar = `APP_SQLSERVER_PASSWORD_${a.name.toUpperCase().replace(/-/g, "_")}`;
+            return [{ app: a.name, ...mssql, passwordVar, password: password(`${appServiceName(a.name)}-sqlserver-password`) }];
         });
         this.externalMetrics = args.apps
             .filter((a) => a.upstream.image === undefined && a.metrics)
@@ -99,15 +132,21 @@ export class Apps extends pulumi.ComponentResource {
     }
 
     /** The database and Redis user each app is given (the passwords are in `credentials`). */
-    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; redis?: AppRedisOutput }>> {
+    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; sqlserver?: AppSqlServerOutput; redis?: AppRedisOutput }>> {
         return Object.fromEntries(
             this.args.apps.map((a) => {
                 const db = appDatabase(a);
+                const server = db && stores[db.store];
                 const redisUser = this.redisUsers.find((u) => u.app === a.name);
+                const mssql = this.sqlserverLogins.find((l) => l.app === a.name);
                 return [
                     a.name,
                     {
-                        database: db && stores.timescale ? { host: stores.timescale.host, port: stores.timescale.port, database: db.database, user: db.role } : undefined,
+                        database:
+                            db && server
+                                ? { host: server.host, port: server.port, database: db.database, user: db.role, ...(server.sslMode ? { sslMode: server.sslMode } : {}) }
+                                : undefined,
+                        sqlserver: mssql && stores.sqlserver ? { host: stores.sqlserver.host, port: stores.sqlserver.port, database: mssql.database, user: mssql.login } : undefined,
                         redis: redisUser && stores.redis ? { host: stores.redis.host, port: stores.redis.port, user: redisUser.name, keyPrefix: redisUser.keyPrefix } : undefined,
                     },
                 ];
@@ -115,35 +154,62 @@ export class Apps extends pulumi.ComponentResource {
         );
     }
 
-    /** Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), Redis (`redis://user:password@host:port/0`). */
-    credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, string>>> {
+    /**
+     * Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), SQL Server (ADO.NET), Redis
+     * (`redis://user:password@host:port/0`), and `env`: every variable the app is given, as an
+     * image app gets them (what `npm run app-env` writes into an env file).
+     */
+    credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, unknown>>> {
         const given = this.given(stores);
         const entries = Object.entries(given).map(([app, g]) => {
+            const { env, secretEnv } = credentialEnv(this.storesOf(app, given, stores));
+            const all = pulumi.all({ ...env, ...secretEnv });
             const redisUser = this.redisUsers.find((u) => u.app === app);
+            const mssql = this.sqlserverLogins.find((l) => l.app === app);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? ""]).apply(([pg, redis]) => ({
-                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl(g.database, pg) } : {}),
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", all]).apply(([pg, redis, host, sql, vars]) => ({
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg) } : {}),
+                    ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
+                    ...(Object.keys(vars).length > 0 ? { env: vars } : {}),
                 })),
             ];
         });
-        return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, string>>>;
+        return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, unknown>>>;
     }
 
-    /** Runs the apps given as images, each after its database's roles exist. */
+    /** An app's stores with its passwords, as its workload (or its handed-over Secret) gets them. */
+    private storesOf(name: string, given: ReturnType<Apps["given"]>, stores: AppStores): AppGivenStores {
+        const app = this.args.apps.find((a) => a.name === name)!;
+        const g = given[name];
+        const server = g.database && stores[appDatabase(app)!.store]!;
+        const redisUser = this.redisUsers.find((u) => u.app === name);
+        const mssql = this.sqlserverLogins.find((l) => l.app === name);
+        return {
+            database: g.database && server && { ...g.database, password: this.passwords[name], ready: server.ready, outside: server.outside },
+            sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
+            redis: g.redis && { ...g.redis, password: redisUser!.password },
+        };
+    }
+
+    /**
+     * Runs the apps given as images, each after its database's roles exist; an app given as a
+     * Kubernetes Service gets the same variables as the Secret `app-<name>-env` in its namespace.
+     */
     run(stores: AppStores) {
         const given = this.given(stores);
-        for (const app of this.args.apps.filter((a) => a.upstream.image !== undefined)) {
-            const g = given[app.name];
-            const redisUser = this.redisUsers.find((u) => u.app === app.name);
-            this.args.platform.deploy(
-                appSpec(app, {
-                    database: g.database && { ...g.database, password: this.passwords[app.name], ready: stores.timescale!.ready },
-                    redis: g.redis && { ...g.redis, password: redisUser!.password },
-                }),
-                this,
-            );
+        for (const app of this.args.apps) {
+            const appStores = this.storesOf(app.name, given, stores);
+            if (app.upstream.image !== undefined) {
+                this.args.platform.deploy(appSpec(app, appStores), this);
+                continue;
+            }
+            const { env, secretEnv } = credentialEnv(appStores);
+            if (app.upstream.service !== undefined && secretEnv !== undefined) {
+                const namespace = app.upstream.service.split(":")[0].split(".")[1];
+                this.args.platform.handOver({ name: `${appServiceName(app.name)}-env`, namespace, env: { ...env, ...secretEnv } }, this);
+            }
         }
         this.registerOutputs({ routes: this.routes.length });
     }
@@ -153,38 +219,61 @@ function redisUrl(r: AppRedisOutput, password: string): string {
     return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
-function postgresUrl(d: AppDatabaseOutput, password: string): string {
-    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=prefer`;
+/** ADO.NET's form, as the platform's own SQL Server connection string (its certificate is self-signed). */
+function sqlServerConnectionString(s: AppSqlServerOutput, password: string): string {
+    return `Server=${s.host},${s.port};Database=${s.database};User Id=${s.user};Password=${password};Encrypt=True;TrustServerCertificate=True`;
 }
 
-/** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
-export function appSpec(
-    app: AppConfig,
-    stores: {
-        readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
-        readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
-    } = {},
-): ServiceSpec {
-    const u = app.upstream;
-    const port = u.port!;
-    const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
-    const { database: db, redis } = stores;
+function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string): string {
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=${d.sslMode ?? "prefer"}`;
+}
+
+/** The logins of the apps' databases on one store and their passwords, by the env var the store's script reads. Secret. */
+export interface AppDatabaseRoles {
+    readonly roles: ReturnType<typeof appDatabaseRoles>;
+    readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
+}
+
+/** An app's stores with its passwords and what its workload waits for. */
+export interface AppGivenStores {
+    readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
+    readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
+    readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+}
+
+/** The variables an app is given for its stores: libpq's, MSSQL_*, REDIS_*; the passwords and URLs as secrets. */
+export function credentialEnv(stores: AppGivenStores): { env: Record<string, pulumi.Input<string>>; secretEnv?: Record<string, pulumi.Input<string>> } {
+    const { database: db, sqlserver: mssql, redis } = stores;
     return {
-        name: appServiceName(app.name),
-        image: u.image!,
         env: {
-            ...(u.env ?? {}),
-            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user } : {}),
+            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}) } : {}),
+            ...(mssql ? { MSSQL_HOST: mssql.host, MSSQL_PORT: String(mssql.port), MSSQL_DATABASE: mssql.database, MSSQL_USER: mssql.user } : {}),
             ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
         },
-        // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv:
-            db || redis
+            db || mssql || redis
                 ? {
-                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: db.password.apply((p) => postgresUrl(db, p)) } : {}),
+                      ...(db ? { PGPASSWORD: db.password, DATABASE_URL: pulumi.all([db.password, db.host]).apply(([p, host]) => postgresUrl({ ...db, host }, p)) } : {}),
+                      ...(mssql ? { MSSQL_PASSWORD: mssql.password, MSSQL_CONNECTION_STRING: mssql.password.apply((p) => sqlServerConnectionString(mssql, p)) } : {}),
                       ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
                   }
                 : undefined,
+    };
+}
+
+/** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
+export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpec {
+    const u = app.upstream;
+    const port = u.port!;
+    const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
+    const { database: db, sqlserver: mssql, redis } = stores;
+    const credentials = credentialEnv(stores);
+    return {
+        name: appServiceName(app.name),
+        image: u.image!,
+        env: { ...(u.env ?? {}), ...credentials.env },
+        // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
+        secretEnv: credentials.secretEnv,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
         resources: appResources(u),
         replicas: u.replicas ?? APP_DEFAULTS.replicas,
@@ -198,9 +287,11 @@ export function appSpec(
             startPeriodSeconds: 30,
         },
         // Its stores, nothing else; the proxy (and Prometheus) call it.
-        talksTo: [...(db ? [db.host] : []), ...(redis ? [redis.host] : [])],
-        // Its login exists before it starts.
-        waitFor: db?.ready,
+        talksTo: [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : [])],
+        // RDS, outside the cluster: its subnets on its port.
+        privateEgress: db?.outside,
+        // Its logins exist before it starts.
+        waitFor: db || mssql ? [...(db?.ready ?? []), ...(mssql?.ready ?? [])] : undefined,
         backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",
         observe: {
             metrics: app.metrics ? { port: app.metrics.port, path: app.metrics.path } : undefined,

@@ -4,8 +4,8 @@ import type { AppDatabaseRole } from "../timescale/app-roles-sql";
 
 type AppConfig = PlatformConfig["apps"][number];
 
-/** The PostgreSQL database and role of each app on one store, with the env var its step reads the password from. */
-export function appDatabaseRoles(apps: readonly AppConfig[], store: "timescale"): (AppDatabaseRole & { readonly app: string })[] {
+/** The PostgreSQL database and role of each app on one store (TimescaleDB or RDS), with the env var its step reads the password from. */
+export function appDatabaseRoles(apps: readonly AppConfig[], store: "timescale" | "rds"): (AppDatabaseRole & { readonly app: string })[] {
     return apps.flatMap((app) => {
         const db = appDatabase(app);
         if (!db || db.store !== store) return [];

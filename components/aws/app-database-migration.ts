@@ -9,6 +9,8 @@ import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "../plat
 import { containerSecurityContext, podInputs, podSecurityContext, stepContainer } from "../platform/kubernetes/pod";
 import { containerResources } from "../platform/kubernetes/quantities";
 import { Resources } from "../platform/types";
+import type { AppDatabaseRoles } from "../apps/apps";
+import { renderAppRolesSql } from "../timescale/app-roles-sql";
 import { APP_DATABASE_MIGRATIONS } from "./app-database-plan";
 import { trustPolicy } from "./backup-role";
 import { partitionOf } from "./names";
@@ -66,6 +68,8 @@ export interface AppDatabaseMigrationArgs {
     /** How long the Jobs `npm run migrate` creates stay after they finished. */
     readonly jobTtlHours: number;
     readonly kubernetes: { readonly provider: k8s.Provider; readonly namespace: pulumi.Input<string>; readonly namespaceName: string };
+    /** The apps' logins and databases (`store: rds`): created or updated after every deploy, their passwords as secret env. */
+    readonly appDatabases?: AppDatabaseRoles;
 }
 
 /**
@@ -146,13 +150,17 @@ export class AppDatabaseMigration extends pulumi.ComponentResource {
         );
 
         // The migrate step as every store has it; its password comes from the file the first init container writes.
+        const apps = args.appDatabases?.roles ?? [];
         const step = migrationStep({
             plan: APP_DATABASE_MIGRATIONS,
             // RDS forces TLS (rds.force_ssl); verify-full needs RDS's CA bundle in the image, which it has not.
             target: { host: args.instance.address, port: POSTGRES_PORT, database: args.databaseName, user: args.masterUsername, passwordJsonFile: MASTER_SECRET_FILE, sslMode: "require" },
+            // The apps' logins follow the config, as TimescaleDB's app-roles step makes them; the master user is no superuser.
+            afterDeploy: apps.length > 0 ? renderAppRolesSql(apps, "createrole") : undefined,
         });
         const place = { base, namespace: args.kubernetes.namespace, labels, opts: k8sChild };
-        const inputs = podInputs(place, step.env, step.secretEnv, step.files);
+        // A new password (`npm run rotate`) changes the pod's inputs: the Job runs again and sets it.
+        const inputs = podInputs(place, step.env, { ...step.secretEnv, ...args.appDatabases?.passwords }, step.files);
         const awsEnv = [
             { name: "AWS_REGION", value: args.region },
             { name: "DB_INSTANCE", value: instanceId },

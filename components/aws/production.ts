@@ -8,6 +8,7 @@ import { BucketReplication } from "./bucket-replication";
 import { ManagedCache } from "./cache";
 import { DnsValidatedCertificate } from "./certificate";
 import { Database, POSTGRES_PORT } from "./database";
+import type { AppDatabaseRoles, AppDatabaseServer } from "../apps/apps";
 import { AppDatabaseMigration } from "./app-database-migration";
 import { AwsFoundation } from "./foundation";
 import { HardenedBucket } from "./hardened-bucket";
@@ -31,6 +32,8 @@ export interface AwsProductionArgs {
     readonly migrationJobTtlHours: number;
     /** ServiceAccounts an operator runs database pods as that archive to the backup bucket (a CloudNativePG cluster's). */
     readonly operatorBackupAccounts?: readonly string[];
+    /** The apps' logins and databases on RDS (`apps[].databases.postgres.store: rds`), created by the migrate Job. */
+    readonly appDatabases?: AppDatabaseRoles;
 }
 
 /** What the stack exports under `aws` (and the lead's backup CronJobs read). */
@@ -50,6 +53,8 @@ const ALB_LOG_PREFIX = "alb";
  */
 export class AwsProduction extends pulumi.ComponentResource {
     readonly outputs: pulumi.Output<ProductionOutputs>;
+    /** RDS as the apps' databases are reached on it: ready once the migrate Job created their logins. */
+    readonly appDatabaseServer: AppDatabaseServer;
     /** For the backup CronJobs: where they write, and the role their ServiceAccount gets (IRSA: as its `eks.amazonaws.com/role-arn` annotation). */
     private readonly cacheArgs: Omit<ConstructorParameters<typeof ManagedCache>[1], "authToken" | "evictionPolicy">;
     private readonly awsProvider: pulumi.ProviderResource;
@@ -155,7 +160,7 @@ export class AwsProduction extends pulumi.ComponentResource {
             child,
         );
         // The roles and schema an app needs, as versioned changes, after a fresh snapshot.
-        new AppDatabaseMigration(
+        const migration = new AppDatabaseMigration(
             `${name}-app-database-migrate`,
             {
                 namePrefix: prefix,
@@ -173,9 +178,17 @@ export class AwsProduction extends pulumi.ComponentResource {
                 jobDeadlineMinutes: args.migrationDeadlineMinutes,
                 jobTtlHours: args.migrationJobTtlHours,
                 kubernetes: args.kubernetes,
+                appDatabases: args.appDatabases,
             },
             child,
         );
+        this.appDatabaseServer = {
+            host: database.address,
+            port: POSTGRES_PORT,
+            ready: [migration.job],
+            sslMode: "require",
+            outside: { cidrs: network.privateSubnetCidrs, port: POSTGRES_PORT },
+        };
 
         const lb = a.loadBalancer;
         const certificate =

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PLATFORM_HOSTS, PLATFORM_PATH_PREFIXES, prefixesCollide } from "../proxy/reserved";
+import { MONITOR_LOGIN } from "../sqlserver/monitor-login-sql";
 import { MONITOR_ROLE } from "../timescale/monitor-role-sql";
 import { unpinnedReason } from "./images";
 
@@ -102,10 +103,17 @@ export const appSchema = z.strictObject({
         .strictObject({
             postgres: z
                 .strictObject({
-                    /** `timescale`: a database on the platform's TimescaleDB (RDS app logins: not yet, docs/apps.md). */
-                    store: z.enum(["timescale"]),
+                    /** `timescale`: a database on the platform's TimescaleDB; `rds`: on the RDS instance of the `aws` object. */
+                    store: z.enum(["timescale", "rds"]),
                     database: identifier.optional(),
                     role: identifier.optional(),
+                })
+                .optional(),
+            /** A database of its own on the platform's SQL Server and a login whose user there reads and writes rows (db_datareader, db_datawriter). */
+            sqlserver: z
+                .strictObject({
+                    database: identifier.optional(),
+                    login: identifier.optional(),
                 })
                 .optional(),
             /** A Redis (Valkey) ACL user `app-<name>` limited to keys and channels under this prefix. */
@@ -147,8 +155,24 @@ export function appDatabase(app: Pick<AppConfig, "name" | "databases">) {
     return { store: pg.store, database: pg.database ?? base, role: pg.role ?? base };
 }
 
+/** The SQL Server database and login an app's sqlserver entry gets: `<name>` with - as _, unless named. */
+export function appSqlServerDatabase(app: Pick<AppConfig, "name" | "databases">) {
+    const s = app.databases.sqlserver;
+    if (!s) return undefined;
+    const base = app.name.replace(/-/g, "_");
+    return { database: s.database ?? base, login: s.login ?? base };
+}
+
+/** SQL Server's system databases and the platform's logins on it (sa, the exporter's). */
+const SQLSERVER_SYSTEM_DATABASES = ["master", "model", "msdb", "tempdb"] as const;
+const SQLSERVER_PLATFORM_LOGINS = ["sa", MONITOR_LOGIN] as const;
+
 /** Roles TimescaleDB's server already has (the superuser, the exporter's login) and PostgreSQL's PUBLIC. */
 const PLATFORM_ROLES = ["postgres", MONITOR_ROLE, "public"] as const;
+/** Roles the RDS app database's migrations create (components/aws/app-database-migrations/), beside the master user and RDS's own `rds*` roles. */
+const RDS_APP_DATABASE_ROLES = ["app", "app_owner", "app_readwrite", "app_readonly"] as const;
+/** Databases every RDS instance has. */
+const RDS_DATABASES = ["postgres", "rdsadmin", "template0", "template1"] as const;
 
 /** The key prefix of an app's Redis user: `<name>:` unless the config names one. */
 export function appRedisPrefix(app: Pick<AppConfig, "name" | "databases">): string | undefined {
@@ -162,6 +186,8 @@ interface AppsCheckInput {
     readonly tls: { readonly hostnames: readonly string[] };
     readonly timescale: { readonly database: string };
     readonly redis: { readonly engine: "statefulset" | "elasticache" };
+    readonly sqlserver: { readonly database: string };
+    readonly aws?: { readonly database: { readonly databaseName: string; readonly masterUsername: string } };
     /** The platform's own services by their host names on the network (`node-exporter`, `timescale`). */
     readonly platformServices: readonly string[];
 }
@@ -173,6 +199,7 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
     const hosts = new Map<string, string>();
     const roles = new Map<string, string>();
     const redisPrefixes: { prefix: string; app: string }[] = [];
+    const sqlserverNames = { database: new Map<string, string>(), login: new Map<string, string>() };
     c.apps.forEach((app, i) => {
         const at = (...rest: (string | number)[]) => ["apps", i, ...rest];
         if (names.has(app.name)) issue(at("name"), `is ${JSON.stringify(app.name)}, already the name of apps[${names.get(app.name)}]: every app needs its own name`);
@@ -247,10 +274,38 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
             redisPrefixes.push({ prefix, app: app.name });
         }
 
+        const mssql = appSqlServerDatabase(app);
+        if (mssql) {
+            if (mssql.database === c.sqlserver.database || (SQLSERVER_SYSTEM_DATABASES as readonly string[]).includes(mssql.database)) {
+                issue(at("databases", "sqlserver", "database"), `is ${mssql.database}, the platform's own SQL Server database (sqlserver.database) or a system one (${SQLSERVER_SYSTEM_DATABASES.join(", ")}): give the app a database of its own`);
+            }
+            if ((SQLSERVER_PLATFORM_LOGINS as readonly string[]).includes(mssql.login)) {
+                issue(at("databases", "sqlserver", "login"), `is ${mssql.login}, one of the platform's own SQL Server logins (${SQLSERVER_PLATFORM_LOGINS.join(", ")}): give the app a login of its own`);
+            }
+            for (const key of ["database", "login"] as const) {
+                const owner = sqlserverNames[key].get(mssql[key]);
+                if (owner) issue(at("databases", "sqlserver", key), `is ${mssql[key]}, already the ${key} of app ${owner} on SQL Server: every app gets its own`);
+                else sqlserverNames[key].set(mssql[key], app.name);
+            }
+        }
+
         const db = appDatabase(app);
         if (db) {
             if (db.store === "timescale" && db.database === c.timescale.database) {
                 issue(at("databases", "postgres", "database"), `is ${db.database}, the platform's own TimescaleDB database: give the app a database of its own`);
+            }
+            if (db.store === "rds") {
+                const rds = c.aws?.database;
+                if (rds === undefined) {
+                    issue(at("databases", "postgres", "store"), 'is "rds", which is the RDS instance of the aws object: set aws (a kubernetes stack on AWS), or use store "timescale"');
+                } else {
+                    if (db.database === rds.databaseName || (RDS_DATABASES as readonly string[]).includes(db.database)) {
+                        issue(at("databases", "postgres", "database"), `is ${db.database}, a database the RDS instance already has (aws.database.databaseName, ${RDS_DATABASES.join(", ")}): give the app a database of its own`);
+                    }
+                    if (db.role === rds.masterUsername || db.role.startsWith("rds") || (RDS_APP_DATABASE_ROLES as readonly string[]).includes(db.role)) {
+                        issue(at("databases", "postgres", "role"), `is ${db.role}, a role RDS or the platform already has (aws.database.masterUsername, ${RDS_APP_DATABASE_ROLES.join(", ")}, rds*): give the app a role of its own`);
+                    }
+                }
             }
             if ((PLATFORM_ROLES as readonly string[]).includes(db.role)) {
                 issue(at("databases", "postgres", "role"), `is ${db.role}, one of the platform's own roles (${PLATFORM_ROLES.join(", ")}): give the app a role of its own`);

@@ -26,7 +26,7 @@ export interface FootprintConfig {
     readonly rotation: RotationConfig;
     readonly services: Sized;
     /** The apps (`apps` config): those the platform runs, and whether any has a database on TimescaleDB. */
-    readonly apps?: { readonly run: readonly ({ readonly name: string } & Sizing)[]; readonly timescaleDatabases: boolean };
+    readonly apps?: { readonly run: readonly ({ readonly name: string } & Sizing)[]; readonly timescaleDatabases: boolean; readonly sqlserverLogins?: boolean };
 }
 
 /**
@@ -63,6 +63,7 @@ export function dockerFootprint(c: FootprintConfig): SizedContainer[] {
     step("sqlserver-settings");
     // Liquibase (components/migrations/step.ts).
     step("sqlserver-migrate", JVM_STEP_SIZE);
+    if (c.apps?.sqlserverLogins) step("sqlserver-app-logins");
     scheduler("sqlserver", "full");
     scheduler("sqlserver", "log");
     tasks("sqlserver", m.sqlserverIntegrityCheck, m.sqlserverIndexes);
@@ -111,7 +112,7 @@ export function dockerFootprint(c: FootprintConfig): SizedContainer[] {
 interface FootprintApp {
     readonly name: string;
     readonly upstream: { readonly image?: string; readonly cpu?: number; readonly memoryMb?: number; readonly cpuReservation?: number; readonly memoryReservationMb?: number };
-    readonly databases: { readonly postgres?: { readonly store: string } };
+    readonly databases: { readonly postgres?: { readonly store: string }; readonly sqlserver?: unknown };
 }
 
 /** What the footprint reads of a validated config (reservations resolved). */
@@ -123,6 +124,7 @@ export function footprintConfigOf(
         apps: {
             run: apps.filter((a) => a.upstream.image !== undefined).map((a) => ({ name: a.name, ...appResources(a.upstream) })),
             timescaleDatabases: apps.some((a) => a.databases.postgres?.store === "timescale"),
+            sqlserverLogins: apps.some((a) => a.databases.sqlserver !== undefined),
         },
         observability: c.observability,
         backup: c.backup,

@@ -40,7 +40,7 @@ export function rotatableSecrets(c: {
     readonly proxy: { readonly clients: readonly string[] };
     readonly observability: { readonly metrics: boolean; readonly logs: boolean };
     readonly aws?: unknown;
-    readonly apps?: readonly { readonly name: string; readonly databases: { readonly postgres?: unknown; readonly redis?: unknown } }[];
+    readonly apps?: readonly { readonly name: string; readonly databases: { readonly postgres?: { readonly store: string }; readonly sqlserver?: unknown; readonly redis?: unknown } }[];
 }): RotatableSecret[] {
     const o = c.observability;
     return [
@@ -70,9 +70,10 @@ export function rotatableSecrets(c: {
               ] as const)
             : []),
         ...(c.aws !== undefined ? [{ name: "rds-master-password", kind: "managed" as const, what: "RDS's master user (Secrets Manager)" }] : []),
-        // The apps' logins: the step timescale-app-roles and redis.conf take the new one, the app at its restart.
+        // The apps' logins: the step timescale-app-roles (RDS: the app database's migrate Job) and redis.conf take the new one, the app at its restart.
         ...(c.apps ?? []).flatMap((a) => [
-            ...(a.databases.postgres ? [{ name: `app-${a.name}-postgres-password`, kind: "configured" as const, what: `app ${a.name}'s PostgreSQL login (set by the step timescale-app-roles)` }] : []),
+            ...(a.databases.postgres ? [{ name: `app-${a.name}-postgres-password`, kind: "configured" as const, what: `app ${a.name}'s PostgreSQL login (set by ${a.databases.postgres.store === "rds" ? "the RDS app database's migrate Job" : "the step timescale-app-roles"})` }] : []),
+            ...(a.databases.sqlserver ? [{ name: `app-${a.name}-sqlserver-password`, kind: "configured" as const, what: `app ${a.name}'s SQL Server login (set by the step sqlserver-app-logins)` }] : []),
             ...(a.databases.redis ? [{ name: `app-${a.name}-redis-password`, kind: "configured" as const, what: `app ${a.name}'s Redis user (redis.conf)` }] : []),
         ]),
     ];

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DeployedService, ObservedService, Platform, ServiceSpec } from "./types";
+import { DeployedService, HandedOverCredentials, ObservedService, Platform, ServiceSpec } from "./types";
 
 /**
  * A platform that remembers every service deployed through it, so monitoring is generated
@@ -33,6 +33,10 @@ export class ServiceCatalog implements Platform {
         const service = this.inner.deploy(spec, parent);
         this.deployed.push(spec);
         return service;
+    }
+
+    handOver(credentials: HandedOverCredentials, parent: pulumi.Resource): boolean {
+        return this.inner.handOver(credentials, parent);
     }
 
     /** Every service deployed so far, in order. */

@@ -393,4 +393,17 @@ export interface Platform {
     /** The names each of `count` peers of a service (ServiceSpec.peers) is reached by; none where the platform runs no peers. */
     peerHosts(service: string, count: number): string[];
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
+    /**
+     * Credentials for a workload the platform does not run, where it can read them. Kubernetes:
+     * a Secret `name` in that namespace. Docker: nothing here (`npm run app-env` writes a 0600
+     * env file from the secret stack output where the app runs); returns whether it handed them over.
+     */
+    handOver(credentials: HandedOverCredentials, parent: pulumi.Resource): boolean;
+}
+
+/** Env vars (all secret) for a workload in another namespace of the cluster. */
+export interface HandedOverCredentials {
+    readonly name: string;
+    readonly namespace: string;
+    readonly env: Env;
 }

@@ -9,9 +9,13 @@ import { backupScript } from "../backup/script";
  *
  * Restore: `restore <full id|latest> [YYYY-MM-DDTHH:MM:SS]` restores that full backup and
  * every later log backup (up to the stop time, when given), then recovers the database.
+ *
+ * The apps' databases (APP_DATABASES, space-separated; SIMPLE recovery, set by the step
+ * app-logins) are in each full backup, one `app-<database>.bak` each, verified the same way and
+ * a file of the manifest; `restore <full id|latest> <app database>` puts one back in place.
  */
 export const SQLSERVER_BACKUP_SCRIPT = backupScript(String.raw`
-SQLCMD=/opt/mssql-tools18/bin/sqlcmd
+SQLCMD="${"$"}{SQLCMD:-/opt/mssql-tools18/bin/sqlcmd}"
 tsql() { "$SQLCMD" -S "$SQLSERVER" -U sa -C -b -l 30 -Q "$1"; }
 
 # SQL Server runs as mssql (uid 10001, group 0): it must be able to write the new directory.
@@ -42,6 +46,10 @@ do_backup() {
                 if (!($1 in low) || $2 < low[$1]) low[$1] = $2; if (!($1 in high) || $2 > high[$1]) high[$1] = $2 }
             END { for (t in low) print t "|" low[t] "|" high[t] }' |
             while IFS='|' read -r table least most; do record_count "$dir" "table:$table" "$least" "$most"; done
+        for app_db in ${"$"}{APP_DATABASES:-}; do
+            file="$dir/app-$app_db.bak"
+            tsql "BACKUP DATABASE [$app_db] TO DISK = N'$file' WITH CHECKSUM, COMPRESSION, INIT, FORMAT; RESTORE VERIFYONLY FROM DISK = N'$file' WITH CHECKSUM;"
+        done
     fi
     finish_backup "$dir" "$kind"
 }
@@ -107,9 +115,30 @@ latest_full_before() {
     return 1
 }
 
+# restore_app_sql <full dir> <app database>: that database back in place from its file of the full backup.
+restore_app_sql() {
+    echo "IF DB_ID(N'$2') IS NOT NULL ALTER DATABASE [$2] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"
+    echo "RESTORE DATABASE [$2] FROM DISK = N'$1/app-$2.bak' WITH CHECKSUM, REPLACE, RECOVERY;"
+    echo "ALTER DATABASE [$2] SET MULTI_USER;"
+}
+
 do_restore() {
     stopat=""
     [ $# -ge 2 ] && stopat="$2"
+    case "$stopat" in [a-z_]*)
+        # An app's database: its file of that full backup (no log backups: SIMPLE recovery).
+        if [ "$1" = latest ]; then full="$(latest_backup full)"; else full="$BACKUP_ROOT/$STORE/$1"; fi
+        full="$(backup_path "$(basename "$full")")"
+        [ -f "$full/app-$stopat.bak" ] || { backup_log "$(basename "$full") holds no database $stopat (app databases: ${"$"}{APP_DATABASES:-none})"; return 1; }
+        sql="$(restore_app_sql "$full" "$stopat")"
+        backup_log "restoring app database $stopat:"
+        echo "$sql" >&2
+        if [ "$(printenv DRY_RUN || true)" = 1 ]; then echo "$sql"; return 0; fi
+        tsql "$sql"
+        backup_log "restored $stopat from $(basename "$full")"
+        return 0
+        ;;
+    esac
     case "$stopat" in "" | [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]) ;;
         *) backup_log "the point in time must be YYYY-MM-DDTHH:MM:SS (UTC), e.g. 2026-11-23T09:30:00, not '$stopat'"; return 1 ;; esac
     if [ "$1" = latest ] && [ -n "$stopat" ]; then full="$(latest_full_before "$stopat")" || return 1

@@ -11,6 +11,7 @@ import { migrationStep } from "../migrations/step";
 import { SQLSERVER_CHECKDB_SCRIPT, SQLSERVER_INDEX_SCRIPT } from "./maintenance-scripts";
 import { SQLSERVER_MIGRATIONS } from "./migration-plan";
 import { renderSqlSettings } from "./settings-sql";
+import { AppSqlServerLogin, renderAppLoginsSql } from "./app-logins-sql";
 import { MONITOR_LOGIN, renderMonitorLoginSql } from "./monitor-login-sql";
 import { SQLSERVER_ROTATE_CREDENTIALS_SCRIPT } from "./rotate-credentials-script";
 
@@ -45,6 +46,8 @@ export interface SqlServerArgs {
     readonly monitoring?: boolean;
     /** The generations of its secrets (`rotation` config). */
     readonly rotations?: Rotations;
+    /** The apps' databases and logins (`apps[].databases.sqlserver`): the step `app-logins` makes them, passwords as sqlcmd variables. */
+    readonly appLogins?: readonly (AppSqlServerLogin & { readonly password: pulumi.Input<string> })[];
 }
 
 /**
@@ -57,6 +60,8 @@ export class SqlServer extends pulumi.ComponentResource {
     /** Secret. */
     readonly saPassword: pulumi.Output<string>;
     readonly database: string;
+    /** Ready once every init step ran (the apps' logins among them). */
+    readonly initialized: readonly pulumi.Resource[];
 
     constructor(name: string, args: SqlServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:SqlServer", name, {}, opts);
@@ -68,6 +73,7 @@ export class SqlServer extends pulumi.ComponentResource {
         const masterKey = rotatingSecret(`${name}-master-key-password`, rotations, "login", (n) => dataVolumePassword(n, this));
         const masterKeyPassword = masterKey.current;
         this.database = c.database;
+        const appLogins = args.appLogins ?? [];
         const monitorPassword = args.monitoring ? rotatingSecret(`${name}-monitor-password`, rotations, "none", (n) => generatedPassword(n, this)).current : undefined;
         // A rotation in progress: a step changes what SQL Server stores before the others log in with it.
         const rotating = sa.previous !== undefined || masterKey.previous !== undefined;
@@ -89,7 +95,12 @@ export class SqlServer extends pulumi.ComponentResource {
         const backup = {
             image: c.image,
             script: SQLSERVER_BACKUP_SCRIPT,
-            env: { SQLSERVER: `${name},${SQLSERVER_PORT}`, DATABASE: c.database },
+            env: {
+                SQLSERVER: `${name},${SQLSERVER_PORT}`,
+                DATABASE: c.database,
+                // The apps' databases are in each full backup, a file each.
+                ...(appLogins.length > 0 ? { APP_DATABASES: appLogins.map((l) => l.database).join(" ") } : {}),
+            },
             secretEnv: { SQLCMDPASSWORD: this.saPassword },
             serviceWritesBackups: true,
         };
@@ -193,6 +204,22 @@ export class SqlServer extends pulumi.ComponentResource {
                           },
                       ]
                     : []),
+                ...(appLogins.length > 0
+                    ? [
+                          {
+                              name: "app-logins",
+                              ...afterRotation,
+                              image: c.image,
+                              entrypoint: [SQLCMD],
+                              command: ["-S", `${name},${SQLSERVER_PORT}`, "-U", "sa", "-C", "-b", "-l", "30", "-i", "/tmp/llm-platform-app-logins.sql"],
+                              // sqlcmd reads environment variables as scripting variables: $(APP_SQLSERVER_PASSWORD_<APP>).
+                              secretEnv: { SQLCMDPASSWORD: this.saPassword, ...Object.fromEntries(appLogins.map((l) => [l.passwordVar, l.password])) },
+                              files: [{ path: "/tmp/llm-platform-app-logins.sql", content: renderAppLoginsSql(appLogins) }],
+                              resources: stepResources,
+                              runAs: MSSQL_USER,
+                          },
+                      ]
+                    : []),
             ],
             observe: {
                 exporter: monitorPassword
@@ -225,6 +252,7 @@ export class SqlServer extends pulumi.ComponentResource {
         };
         const deployed = args.platform.deploy(spec, this);
         this.host = deployed.host;
+        this.initialized = deployed.initialized;
         this.registerOutputs({ host: this.host });
     }
 

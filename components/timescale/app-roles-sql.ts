@@ -1,4 +1,4 @@
-/** An app's own database on TimescaleDB, owned by its own login (`apps[].databases.postgres`). */
+/** An app's own PostgreSQL database, owned by its own login (`apps[].databases.postgres`). */
 export interface AppDatabaseRole {
     readonly database: string;
     readonly role: string;
@@ -9,18 +9,27 @@ export interface AppDatabaseRole {
 const ident = (name: string) => `"${name}"`;
 
 /**
- * psql script run by the step `app-roles` after every deploy that changes it, as the database
- * owner: each app's login (no superuser, no CREATEDB, no CREATEROLE) with its current
- * password, and its database, owned by it, that no other role may connect to. The platform's
- * tables stay the owner's: an app's login cannot read them. Safe to run again; an app taken
- * out of the config keeps its role and data (drop them by hand when they should go).
+ * Who runs the script: TimescaleDB's owner is a superuser; RDS's master user is not (it has
+ * CREATEROLE and CREATEDB), so it may not name SUPERUSER, REPLICATION or BYPASSRLS at all (a
+ * role it creates cannot have them) and must be a member of a role to make it a database's owner.
  */
-export function renderAppRolesSql(apps: readonly AppDatabaseRole[]): string {
+export type AppRolesRunner = "superuser" | "createrole";
+
+/**
+ * psql script run after every deploy that changes it (TimescaleDB: the step `app-roles`; RDS:
+ * the migrate Job's after-deploy script): each app's login (no superuser, no CREATEDB, no
+ * CREATEROLE) with its current password, and its database, owned by it, that no other role may
+ * connect to. The platform's tables stay the owner's: an app's login cannot read them. Safe to
+ * run again; an app taken out of the config keeps its role and data (drop them by hand when
+ * they should go).
+ */
+export function renderAppRolesSql(apps: readonly AppDatabaseRole[], runner: AppRolesRunner = "superuser"): string {
+    const attributes = runner === "superuser" ? "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS" : "LOGIN NOCREATEDB NOCREATEROLE";
     const blocks = apps.map(
         (a) => `\\getenv password ${a.passwordEnv}
 SELECT 'CREATE ROLE ${ident(a.role)} LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${a.role}') \\gexec
-ALTER ROLE ${ident(a.role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'password';
-SELECT 'CREATE DATABASE ${ident(a.database)} OWNER ${ident(a.role)}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${a.database}') \\gexec
+ALTER ROLE ${ident(a.role)} WITH ${attributes} PASSWORD :'password';
+${runner === "createrole" ? `SELECT 'GRANT ${ident(a.role)} TO CURRENT_USER' WHERE NOT pg_has_role(CURRENT_USER, '${a.role}', 'MEMBER') \\gexec\n` : ""}SELECT 'CREATE DATABASE ${ident(a.database)} OWNER ${ident(a.role)}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${a.database}') \\gexec
 ALTER DATABASE ${ident(a.database)} OWNER TO ${ident(a.role)};
 REVOKE ALL ON DATABASE ${ident(a.database)} FROM PUBLIC;
 GRANT ALL ON DATABASE ${ident(a.database)} TO ${ident(a.role)};

@@ -4,6 +4,9 @@ import { backupScript } from "../backup/script";
  * TimescaleDB: `pg_dump -Fc` of the database (libpq env: PGHOST, PGUSER, PGPASSWORD,
  * PGDATABASE). Restore recreates the database and wraps pg_restore in
  * timescaledb_pre_restore()/timescaledb_post_restore() when the extension exists.
+ * The apps' databases (APP_DATABASES, space-separated) go into the same backup, one
+ * `app-<database>.dump` each (with --create: the database's owner and grants come back with
+ * it), each a file of the manifest; `restore <id> <app database>` puts one back in place.
  */
 export const TIMESCALE_BACKUP_SCRIPT = backupScript(String.raw`
 do_backup() {
@@ -11,6 +14,10 @@ do_backup() {
     pg_dump --format=custom --no-password --file="$dir/$PGDATABASE.dump" "$PGDATABASE"
     # The archive's table of contents must read back.
     pg_restore --list "$dir/$PGDATABASE.dump" > /dev/null
+    for app_db in ${"$"}{APP_DATABASES:-}; do
+        pg_dump --format=custom --create --no-password --file="$dir/app-$app_db.dump" "$app_db"
+        pg_restore --list "$dir/app-$app_db.dump" > /dev/null
+    done
     # The rows of every table, counted in the dump itself: what a restore must give back (the
     # drill compares). TimescaleDB's catalog is restored by its own functions, so only chunks
     # are counted of its schemas.
@@ -49,7 +56,15 @@ do_restore() {
     dir="$(backup_path "$1")"
     target="$PGDATABASE"
     [ $# -ge 2 ] && target="$2"
-    dump="$(ls "$dir"/*.dump)"
+    if [ -f "$dir/app-$target.dump" ]; then
+        # An app's database, in place: dropped, then re-created by the dump with its owner and grants.
+        backup_log "restoring app database $target from $(basename "$dir")"
+        drop_database "$target" > /dev/null
+        pg_restore --create --exit-on-error --dbname=postgres "$dir/app-$target.dump"
+        backup_log "restored $(basename "$dir") into $target"
+        return 0
+    fi
+    dump="$dir/$PGDATABASE.dump"
     backup_log "restoring $(basename "$dir") into database $target"
     psql -v ON_ERROR_STOP=1 -v target="$target" -d postgres -q <<'SQL'
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :'target' AND pid <> pg_backend_pid();

@@ -84,7 +84,11 @@ export class Timescale extends pulumi.ComponentResource {
         const afterRotation = owner.previous ? { afterStep: "rotate-password" } : {};
         // libpq's environment: the database owner, as the backups use it.
         const client = { env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database }, secretEnv: { PGPASSWORD: this.password } };
-        const backups = backupJobs(args.backup, [{ name: "full", image: c.image, script: TIMESCALE_BACKUP_SCRIPT, ...client }]);
+        // The apps' databases are in the same backups, a dump each.
+        const appDatabases = (args.appDatabases?.roles ?? []).map((r) => r.database);
+        const backups = backupJobs(args.backup, [
+            { name: "full", image: c.image, script: TIMESCALE_BACKUP_SCRIPT, ...client, env: { ...client.env, ...(appDatabases.length > 0 ? { APP_DATABASES: appDatabases.join(" ") } : {}) } },
+        ]);
         const m = args.maintenance;
 
         const spec: ServiceSpec = {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DeployedService, Platform, ServiceSpec } from "../../components/platform/types";
+import { DeployedService, HandedOverCredentials, Platform, ServiceSpec } from "../../components/platform/types";
 
 /** A platform that keeps what components ask for, to test components on their own. */
 export class RecordingPlatform implements Platform {
@@ -19,6 +19,13 @@ export class RecordingPlatform implements Platform {
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         this.specs.push(spec);
         return { host: spec.name, ready: parent, initialized: [] };
+    }
+
+    readonly handedOver: HandedOverCredentials[] = [];
+
+    handOver(credentials: HandedOverCredentials): boolean {
+        this.handedOver.push(credentials);
+        return false;
     }
 
     only(): ServiceSpec {

@@ -108,6 +108,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return [];
     }
 
+    /** Docker has no namespaces of other workloads to put a secret in: `npm run app-env` writes the env file. */
+    handOver(): boolean {
+        return false;
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
         // Config validation stops this first (timescale.engine cloudnativepg needs platform kubernetes).

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
-import { BackupJob, DeployedService, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
+import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
@@ -135,6 +135,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     peerHosts(service: string, count: number): string[] {
         return count > 1 ? Array.from({ length: count }, (_, i) => peerHost(service, this.namespaceOf(service), i)) : [];
+    }
+
+    /** A Secret in the workload's own namespace (which the platform does not manage: it must exist). */
+    handOver(c: HandedOverCredentials, parent: pulumi.Resource): boolean {
+        new k8s.core.v1.Secret(
+            `${c.namespace}-${c.name}`,
+            {
+                metadata: { name: c.name, namespace: c.namespace, labels: { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" } },
+                type: "Opaque",
+                stringData: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, pulumi.secret(v)])),
+            },
+            { parent, provider: this.provider },
+        );
+        return true;
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
