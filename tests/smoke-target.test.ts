@@ -18,7 +18,8 @@ describe("npm run smoke's target for a Docker stack (from the dev stack's output
         assert.deepEqual(t.sqlserver, { server: "127.0.0.1,1433", user: "sa", password: o.credentials.sqlserverSaPassword, database: "llm", model: "ollama_embeddings" });
         assert.deepEqual(t.timescale, { host: "127.0.0.1", port: 5432, user: "postgres", password: o.credentials.timescalePassword, database: "llm_observatory" });
         assert.deepEqual(t.redis, { host: "127.0.0.1", port: 6379, password: o.credentials.redisPassword });
-        assert.deepEqual(t.qdrant, { url: "http://127.0.0.1:6333", apiKey: o.credentials.qdrantApiKey, collection: "documents" });
+        // Qdrant's HTTPS on the loopback port, verified as localhost (a name on its certificate).
+        assert.deepEqual(t.qdrant, { url: "https://127.0.0.1:6333", tlsServerName: "localhost", apiKey: o.credentials.qdrantApiKey, collection: "documents" });
     });
 
     it("names the key to set when a store publishes no host port", async () => {

@@ -60,13 +60,16 @@ export class Certificates extends pulumi.ComponentResource {
         this.registerOutputs({ caCertPem: this.caCertPem, certPem: this.certPem });
     }
 
-    /** Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's. */
-    issue(name: string, dnsNames: readonly string[]): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
-        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, []);
+    /**
+     * Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's.
+     * `clientAuth`: the server also presents it as a client to its peers, which check it (Qdrant's p2p mutual TLS).
+     */
+    issue(name: string, dnsNames: readonly string[], options?: { clientAuth?: boolean }): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
+        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, [], options?.clientAuth ?? false);
     }
 
     /** A key, its request and the leaf signed by the CA; the PEM carries the CA after the leaf. */
-    private serverCertificate(names: { key: string; csr: string; cert: string }, dnsNames: readonly string[], ipAddresses: readonly string[]) {
+    private serverCertificate(names: { key: string; csr: string; cert: string }, dnsNames: readonly string[], ipAddresses: readonly string[], clientAuth = false) {
         const parent = { parent: this };
         const key = new tls.PrivateKey(names.key, { algorithm: "RSA", rsaBits: 2048 }, parent);
         const request = new tls.CertRequest(
@@ -85,7 +88,7 @@ export class Certificates extends pulumi.ComponentResource {
                 certRequestPem: request.certRequestPem,
                 caPrivateKeyPem: this.caKeyPem,
                 caCertPem: this.caCertPem,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth", ...(clientAuth ? ["client_auth"] : [])],
                 validityPeriodHours: this.validity.validityDays * HOURS_PER_DAY,
                 earlyRenewalHours: this.validity.renewBeforeDays * HOURS_PER_DAY,
                 setSubjectKeyId: true,
