@@ -232,7 +232,23 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     apps?.run(appStores);
     const qdrant = new Qdrant(
         h.qdrant,
-        { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: config.ollama.embeddingDimensions, platform, rotations },
+        {
+            config: config.qdrant,
+            backup: config.backup,
+            maintenance: config.maintenance,
+            dimensions: config.ollama.embeddingDimensions,
+            platform,
+            rotations,
+            // Every name it is reached by: its Service, Docker's container name, a local tool's port, each peer's own.
+            tls: {
+                caCertPem: certificates.caCertPem,
+                ...certificates.issue(
+                    "qdrant-tls",
+                    [...new Set([h.qdrant, platform.hostOf(h.qdrant), `${namePrefix}-${h.qdrant}`, "localhost", ...platform.peerHosts(h.qdrant, config.qdrant.peers)])],
+                    { clientAuth: config.qdrant.peers > 1 },
+                ),
+            },
+        },
         parent,
     );
 
@@ -250,7 +266,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                 sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
                 timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
                 redis: { host: redis.host, port: redis.port, tls: redis.tls },
-                qdrant: { url: `http://${qdrant.host}:${qdrant.port}`, collection: qdrant.collection },
+                qdrant: { url: qdrant.url, collection: qdrant.collection },
             },
             caCertPem: certificates.caCertPem,
             secrets: {
@@ -347,7 +363,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             proxy: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
             timescale: `${timescale.host}:${timescale.port}`,
             redis: pulumi.interpolate`${redis.host}:${redis.port}`,
-            qdrant: `http://${qdrant.host}:${qdrant.port}`,
+            qdrant: qdrant.url,
         },
         hostEndpoints: {
             sqlserver: local(config.sqlserver.hostPort),

@@ -44,7 +44,8 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
         sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", password: outputs.credentials.sqlserverSaPassword, database: outputs.sqlserverDatabase, model: EXTERNAL_MODEL_NAME },
         timescale: { ...timescale, user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase, caFile },
         redis: { ...redis, password: outputs.credentials.redisPassword, tls: true, caFile },
-        qdrant: { url: `http://${qdrant.host}:${qdrant.port}`, apiKey: outputs.credentials.qdrantApiKey, collection: outputs.qdrantCollection },
+        // Qdrant serves HTTPS with a certificate from the stack's CA that names localhost (not the address).
+        qdrant: { url: `https://${qdrant.host}:${qdrant.port}`, tlsServerName: "localhost", apiKey: outputs.credentials.qdrantApiKey, collection: outputs.qdrantCollection },
     };
 }
 

@@ -236,6 +236,8 @@ describe("Qdrant snapshot backup and restore against a stub of its API", functio
             calls.push(`${req.method} ${req.url} key=${req.headers["api-key"]}`);
             const base = "/collections/documents/snapshots";
             if (req.headers["api-key"] !== "qk") return res.writeHead(401).end();
+            // One node: the backup takes a snapshot of the collection (a cluster's: tests/qdrant-cluster.test.ts).
+            if (req.method === "GET" && req.url === "/cluster") return res.end('{"result":{"status":"disabled"},"status":"ok","time":0}');
             if (req.method === "POST" && req.url === `${base}?wait=true`) {
                 return res.end(JSON.stringify({ result: { name: "documents-2026.snapshot", creation_time: "2026-11-23T02:00:00", size: snapshot.length, checksum: reportedChecksum }, status: "ok" }));
             }

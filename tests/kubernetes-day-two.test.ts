@@ -107,7 +107,9 @@ describe("prod stack, day two on Kubernetes", function () {
             const c = claims(run);
             assert.deepEqual(Object.keys(c).sort(), [
                 "data-alertmanager-0", "data-elasticsearch-0", "data-grafana-0", "data-prometheus-0", "data-pushgateway-0", "data-redis-0",
-                "data-sqlserver-0", "models-ollama-0", "snapshots-qdrant-0", "sqlserver-backups", "storage-qdrant-0",
+                "data-sqlserver-0", "models-ollama-0",
+                // Qdrant's three peers, each with its own.
+                "snapshots-qdrant-0", "snapshots-qdrant-1", "snapshots-qdrant-2", "sqlserver-backups", "storage-qdrant-0", "storage-qdrant-1", "storage-qdrant-2",
             ]);
             const size = (name: string) => c[name].inputs.spec.resources.requests.storage;
             assert.deepEqual(

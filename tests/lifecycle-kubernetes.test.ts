@@ -94,8 +94,9 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         const kept = plan.changes.filter((c) => c.action === "keep");
         // TimescaleDB's CloudNativePG Cluster is kept with them: the operator keeps its instances' claims.
         assert.deepEqual([...new Set(kept.map((c) => c.type))].sort(), [T.namespace, T.pvc, "kubernetes:postgresql.cnpg.io/v1:Cluster"]);
-        // Ten: Valkey is ElastiCache on prod (its data is not in a claim), TimescaleDB's claims are the operator's.
-        assert.equal(kept.filter((c) => c.type === T.pvc).length, 10);
+        // Fourteen: Valkey is ElastiCache on prod (its data is not in a claim), TimescaleDB's claims are the operator's,
+        // Qdrant's three peers have two each.
+        assert.equal(kept.filter((c) => c.type === T.pvc).length, 14);
         assert.equal(life.state.size, 0);
         assert.equal(life.world.size, kept.length, "only what destroy kept is left in the cluster");
     });
@@ -104,7 +105,7 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         const plan = await up(USER_CHANGES);
         assert.deepEqual(plan.names("refused"), [], plan.summary.join("\n"));
         assert.deepEqual(plan.names("adopt", T.namespace), ["namespace-llm-platform", "namespace-llm-platform-node-agents"]);
-        assert.equal(plan.names("adopt", T.pvc).length, 10);
+        assert.equal(plan.names("adopt", T.pvc).length, 14);
         assert.deepEqual(plan.names("adopt", "kubernetes:postgresql.cnpg.io/v1:Cluster"), ["timescale"]);
         assert.match(plan.of("data-sqlserver-0", T.pvc)!.why!, /server-side apply over the existing object, forcing conflicts/);
         assert.equal(plan.count("adopt") + plan.count("create"), plan.changes.length);

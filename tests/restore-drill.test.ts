@@ -202,6 +202,8 @@ describe("restore drill: Qdrant into a scratch collection (a stub of its API)", 
         server = http.createServer((req, res) => {
             calls.push(`${req.method} ${req.url}`);
             const body = (json: object) => res.end(JSON.stringify(json));
+            // One node (a cluster's drill: tests/qdrant-cluster.test.ts).
+            if (req.method === "GET" && req.url === "/cluster") return body({ result: { status: "disabled" }, status: "ok" });
             if (req.method === "POST" && req.url === "/collections/documents/snapshots?wait=true") return body({ result: { name: "d.snapshot", checksum } });
             if (req.method === "GET" && req.url === "/collections/documents/snapshots/d.snapshot") return res.end(snapshot);
             if (req.method === "DELETE") return body({ result: true });

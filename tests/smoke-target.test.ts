@@ -21,7 +21,8 @@ describe("npm run smoke's target for a Docker stack (from the dev stack's output
         assert.equal(require("fs").readFileSync(caFile, "utf8"), o.caCertificatePem);
         assert.deepEqual(t.timescale, { host: "127.0.0.1", port: 5432, user: "postgres", password: o.credentials.timescalePassword, database: "llm_observatory", caFile });
         assert.deepEqual(t.redis, { host: "127.0.0.1", port: 6379, password: o.credentials.redisPassword, tls: true, caFile });
-        assert.deepEqual(t.qdrant, { url: "http://127.0.0.1:6333", apiKey: o.credentials.qdrantApiKey, collection: "documents" });
+        // Qdrant's HTTPS on the loopback port, verified as localhost (a name on its certificate).
+        assert.deepEqual(t.qdrant, { url: "https://127.0.0.1:6333", tlsServerName: "localhost", apiKey: o.credentials.qdrantApiKey, collection: "documents" });
     });
 
     it("names the key to set when a store publishes no host port", async () => {

@@ -261,7 +261,7 @@ describe("dev stack (Pulumi.dev.yaml under mocks)", function () {
             proxy: "https://proxy:443",
             timescale: "timescale:5432",
             redis: "redis:6379",
-            qdrant: "http://qdrant:6333",
+            qdrant: "https://qdrant:6333",
         });
         assert.match(run.outputs.caCertificatePem, /BEGIN CERTIFICATE/);
         assert.equal(await pulumi.isSecret(run.rawOutputs.credentials), true, "credentials are secret");

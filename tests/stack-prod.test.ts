@@ -129,7 +129,7 @@ describe("prod stack (Pulumi.prod.yaml under mocks, example cluster and domain)"
             const c = main(w);
             for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) assert.ok(c[probe], `${w.name} ${probe}`);
         }
-        assert.deepEqual(main(run.named(STATEFUL_SET, "qdrant")).readinessProbe.httpGet, { path: "/readyz", port: 6333 });
+        assert.deepEqual(main(run.named(STATEFUL_SET, "qdrant")).readinessProbe.httpGet, { path: "/readyz", port: 6333, scheme: "HTTPS" });
         // SQL Server may take the whole start period (30 s at 10 s intervals) plus its retries.
         assert.equal(main(run.named(STATEFUL_SET, "sqlserver")).startupProbe.failureThreshold, 13);
         const proxyMounts = main(run.named(DEPLOYMENT, "proxy"))

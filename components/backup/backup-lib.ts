@@ -29,6 +29,13 @@ record_count() {
     echo "count $(echo "$2" | sed 's/ /%20/g') $3 $4" >> "$1/.counts"
 }
 
+# record_entry <dir> <tag> <fields...>: a line of the manifest that says what a file is (Qdrant: the
+# collection, shard and peer of a shard snapshot), for the restore to read.
+record_entry() {
+    dir="$1"; shift
+    echo "$*" >> "$dir/.entries"
+}
+
 # write_manifest <dir> <kind>: store, kind, time, every file's size and sha256, and the counts.
 write_manifest() {
     dir="$1"
@@ -43,8 +50,9 @@ write_manifest() {
             echo "file $name $(wc -c < "$f" | tr -d ' ') $(sha256sum "$f" | cut -d ' ' -f 1)"
         done
         if [ -f "$dir/.counts" ]; then cat "$dir/.counts"; fi
+        if [ -f "$dir/.entries" ]; then cat "$dir/.entries"; fi
     } > "$dir/manifest.tmp"
-    rm -f "$dir/.counts"
+    rm -f "$dir/.counts" "$dir/.entries"
     grep -q '^file ' "$dir/manifest.tmp" || { backup_log "no files in $dir"; return 1; }
     mv "$dir/manifest.tmp" "$dir/manifest"
 }

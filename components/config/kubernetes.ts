@@ -123,3 +123,14 @@ export function checkTimescaleEngine(c: { platform: string; timescale: { engine:
         issue(["kubernetes", "cloudnativePg", "namespace"], `must differ from the platform's namespaces (${c.kubernetes.namespace}, ${c.kubernetes.nodeAgentNamespace}): the operator runs in its own`);
     }
 }
+
+/**
+ * `qdrant.peers`: one node anywhere, or a distributed cluster of 3 or more on Kubernetes. Two peers
+ * lose their Raft majority with either one: a cluster that cannot survive a peer is refused.
+ */
+export function checkQdrantPeers(c: { platform: string; qdrant: { peers: number } }, issue: Issue) {
+    const peers = c.qdrant.peers;
+    if (peers === 1) return;
+    if (c.platform !== "kubernetes") issue(["qdrant", "peers"], `is ${peers}, a distributed cluster, which only the kubernetes platform runs; platform is ${c.platform}: use 1`);
+    else if (peers === 2) issue(["qdrant", "peers"], "is 2, which loses its Raft majority with either peer: use 1, or 3 and more");
+}

@@ -6,7 +6,7 @@ import { awsSchema, checkAwsConfig } from "./aws";
 import { backupSchema, checkBackupConfig } from "./backup";
 import { hostPorts } from "./host-ports";
 import { defaultImages, unpinnedReason } from "./images";
-import { checkKubernetesConfig, checkTimescaleEngine, kubernetesSchema } from "./kubernetes";
+import { checkKubernetesConfig, checkQdrantPeers, checkTimescaleEngine, kubernetesSchema } from "./kubernetes";
 import { checkMaintenanceConfig, maintenanceSchema } from "./maintenance";
 import { knownDimensions } from "./models";
 import { checkRotationConfig, rotationSchema } from "./rotation";
@@ -213,6 +213,8 @@ export function configSchemaFor(preset: Preset) {
                 hnswEfConstruct: z.number().int().min(4).max(4096).default(128),
                 storageGb: storageGb(50),
                 snapshotsGb: storageGb(50),
+                // Distributed mode: 1 (one node) or 3 and more (Raft needs a majority left when one peer is lost).
+                peers: z.number().int().min(1).max(15).default(1),
                 hostPort: hostPort.optional(),
             },
         ),
@@ -339,6 +341,7 @@ export function configSchemaFor(preset: Preset) {
 
         const t = c.timescale;
         checkTimescaleEngine(c, issue);
+        checkQdrantPeers(c, issue);
         const shortestRetention = Math.min(t.tracesRetentionDays, t.metricsRetentionDays, t.logsRetentionDays);
         if (t.compressAfterDays >= shortestRetention) {
             issue(["timescale", "compressAfterDays"], `must be shorter than the shortest retention period (${shortestRetention} days)`);

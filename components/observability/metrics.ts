@@ -17,7 +17,7 @@ import {
     renderGrafanaDashboardProvider,
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
-import { bearerTokenPath, BLACKBOX_PORT, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
+import { bearerTokenPath, BLACKBOX_PORT, caFilePath, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
 import { nodeLayout } from "./node-layout";
 import { pushgatewaySpec } from "./pushgateway";
 import { GRAFANA_ROTATE_ADMIN_SCRIPT } from "./grafana-rotation";
@@ -181,11 +181,15 @@ export class Metrics extends pulumi.ComponentResource {
             alertmanager: `${platform.hostOf("alertmanager")}:${ALERTMANAGER_PORT}`,
             blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
             hostOf: (s) => platform.hostOf(s),
+            peerHostsOf: (s, count) => platform.peerHosts(s, count),
         });
         this.alertRules = renderAlertRules(o, layout, { ...managedDatabases, apps: c.apps.map((a) => a.name) });
         const tokenFiles: ServiceFile[] = services
             .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
             .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
+        const caFiles: ServiceFile[] = services
+            .filter((s) => s.observe?.metrics?.caCertPem !== undefined)
+            .map((s) => ({ path: caFilePath(s.name), content: s.observe!.metrics!.caCertPem!, mode: "0644" }));
         deploy({
             name: "prometheus",
             backupNotNeeded: "metrics history with its own retention (observability.metricsRetentionDays); the stores it watches are backed up themselves",
@@ -205,6 +209,7 @@ export class Metrics extends pulumi.ComponentResource {
                 { path: PROMETHEUS_PATHS.config, content: this.prometheusConf },
                 { path: PROMETHEUS_PATHS.rules, content: this.alertRules },
                 ...tokenFiles,
+                ...caFiles,
             ],
             volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5, sizedBy: "observability.metricsRetentionGb+5" }],
             ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],

@@ -27,6 +27,8 @@ export interface ScrapeTarget {
     readonly path: string;
     /** The service needs a bearer token: read from this file. */
     readonly bearerTokenFile?: string;
+    /** The service serves HTTPS: verified with the CA in this file. */
+    readonly caFile?: string;
     /** A node agent: the host name resolves to one address per node, each a target (DNS service discovery). */
     readonly perNode?: boolean;
     readonly honorLabels?: boolean;
@@ -43,19 +45,28 @@ export interface Probe {
  * Every scrape target the services declare: their own endpoint, or the exporter that speaks
  * for them. `hostOf` is the platform's: on Kubernetes node agents live in another namespace.
  */
-export function scrapeTargets(services: readonly ObservedService[], hostOf: (service: string) => string = (s) => s): ScrapeTarget[] {
+export function scrapeTargets(
+    services: readonly ObservedService[],
+    hostOf: (service: string) => string = (s) => s,
+    peerHostsOf: (service: string, count: number) => string[] = () => [],
+): ScrapeTarget[] {
     const targets: ScrapeTarget[] = [];
     for (const s of services) {
         const m = s.observe?.metrics;
         if (m) {
-            targets.push({
-                job: s.name,
-                address: `${m.host ?? hostOf(s.name)}:${m.port}`,
-                path: m.path,
-                bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
-                perNode: isNodeAgent(s),
-                honorLabels: m.honorLabels,
-            });
+            // Each peer of a store of peers counts for itself (the Service would give a random one per scrape, mixing their counters).
+            const peers = m.host ? [] : peerHostsOf(s.name, s.peers?.count ?? 1);
+            for (const host of peers.length > 0 ? peers : [m.host ?? hostOf(s.name)]) {
+                targets.push({
+                    job: s.name,
+                    address: `${host}:${m.port}`,
+                    path: m.path,
+                    bearerTokenFile: m.bearerToken === undefined ? undefined : bearerTokenPath(s.name),
+                    caFile: m.caCertPem === undefined ? undefined : caFilePath(s.name),
+                    perNode: isNodeAgent(s),
+                    honorLabels: m.honorLabels,
+                });
+            }
         }
         const e = s.observe?.exporter;
         if (e) targets.push({ job: s.name, address: `${hostOf(exporterHost(s.name))}:${EXPORTER_PORTS[e.kind]}`, path: "/metrics" });
@@ -68,6 +79,11 @@ export function probes(services: readonly ObservedService[]): Probe[] {
     return services.flatMap((s) =>
         (s.observe?.probes ?? []).map((p) => ({ service: s.name, probe: p.name, module: PROBE_MODULES[p.module], target: p.target })),
     );
+}
+
+/** The CA a service's HTTPS metrics endpoint is verified with. */
+export function caFilePath(service: string): string {
+    return `/etc/prometheus/tls/${service}-ca.pem`;
 }
 
 export function bearerTokenPath(service: string): string {
@@ -83,6 +99,8 @@ export interface PrometheusConfArgs {
     readonly blackbox: string;
     /** The platform's host names (default: the service name itself). */
     readonly hostOf?: (service: string) => string;
+    /** The names of a store's peers (ServiceSpec.peers), each scraped. */
+    readonly peerHostsOf?: (service: string, count: number) => string[];
 }
 
 /**
@@ -92,13 +110,14 @@ export interface PrometheusConfArgs {
 export function renderPrometheusConf(a: PrometheusConfArgs): string {
     const interval = `${a.scrapeIntervalSeconds}s`;
     const jobs = new Map<string, ScrapeTarget[]>();
-    for (const t of scrapeTargets(a.services, a.hostOf)) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
+    for (const t of scrapeTargets(a.services, a.hostOf, a.peerHostsOf)) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
 
     const serviceJobs = [...jobs.entries()].map(([job, targets]) => ({
         job_name: job,
         metrics_path: targets[0].path,
         ...(targets[0].honorLabels ? { honor_labels: true } : {}),
         ...(targets[0].bearerTokenFile ? { authorization: { type: "Bearer", credentials_file: targets[0].bearerTokenFile } } : {}),
+        ...(targets[0].caFile ? { scheme: "https", tls_config: { ca_file: targets[0].caFile, min_version: "TLS12" } } : {}),
         ...(targets[0].perNode
             ? {
                   // One A record per node's copy (Kubernetes: a headless Service); needs no API access.

@@ -25,6 +25,10 @@ export class ServiceCatalog implements Platform {
         return this.inner.hostOf(service);
     }
 
+    peerHosts(service: string, count: number): string[] {
+        return this.inner.peerHosts(service, count);
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         const service = this.inner.deploy(spec, parent);
         this.deployed.push(spec);

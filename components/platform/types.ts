@@ -54,8 +54,8 @@ export interface RunAs {
 export interface HealthCheck {
     /** Exec check used by Docker (and as Kubernetes' exec probe when no httpGet is given). */
     readonly command: string[];
-    /** HTTP check preferred by Kubernetes probes. */
-    readonly httpGet?: { readonly path: string; readonly port: number };
+    /** HTTP check preferred by Kubernetes probes (HTTPS: the kubelet does not verify the certificate). */
+    readonly httpGet?: { readonly path: string; readonly port: number; readonly scheme?: "HTTPS" };
     readonly intervalSeconds: number;
     readonly timeoutSeconds: number;
     readonly retries: number;
@@ -156,6 +156,8 @@ export interface Observability {
         readonly host?: string;
         /** Sent as `Authorization: Bearer` (e.g. Qdrant's API key). Secret. */
         readonly bearerToken?: pulumi.Input<string>;
+        /** The endpoint serves HTTPS with a certificate from this CA (scraped with `scheme: https`, verified). */
+        readonly caCertPem?: pulumi.Input<string>;
         /** The series carry their own `job`/`instance` labels, which scraping keeps (a Pushgateway). */
         readonly honorLabels?: boolean;
     };
@@ -170,6 +172,8 @@ export interface ObservedService {
     readonly observe?: Observability;
     /** A node agent (see ServiceSpec.hostMounts): one copy per node, each scraped. */
     readonly hostMounts?: readonly HostMount[];
+    /** A store of peers (see ServiceSpec.peers): each peer scraped on its own name. */
+    readonly peers?: Peers;
 }
 
 /** Days of the week as cron numbers them (0 = Sunday). */
@@ -329,6 +333,8 @@ export interface ServiceSpec {
     readonly waitFor?: readonly pulumi.Resource[];
     /** Copies to run where the platform can run more than one (stateless services only; Docker runs one). */
     readonly replicas?: number;
+    /** A stateful service that runs as a cluster of peers (Kubernetes; Docker runs one node without it). */
+    readonly peers?: Peers;
     /**
      * The image's unprivileged user; unset: the image runs as root (say why at the service).
      * Kubernetes runs the pod as it (runAsNonRoot, fsGroup); Docker runs the image's default user.
@@ -358,6 +364,18 @@ export interface ServiceSpec {
     readonly readsBackups?: boolean;
 }
 
+/**
+ * The peers of a distributed store, each with its own volumes and a stable name the others reach it
+ * by. Kubernetes: a StatefulSet of `count` pods behind a headless Service, one per zone and node,
+ * the peer port open between peers only. Every peer gets PEER_HOST (its own name) and
+ * FIRST_PEER_HOST (the name of the peer that founds the cluster) in its environment.
+ */
+export interface Peers {
+    readonly count: number;
+    /** The port peers talk to each other on (Qdrant's p2p 6335): only peers reach it. */
+    readonly port: { readonly name: string; readonly port: number };
+}
+
 /** A service with host mounts is a node agent: one per node (Kubernetes: a DaemonSet in the node-agent namespace). */
 export const isNodeAgent = (spec: Pick<ServiceSpec, "hostMounts">) => (spec.hostMounts ?? []).length > 0;
 
@@ -379,6 +397,8 @@ export interface Platform {
     readonly initResults: Readonly<Record<string, pulumi.Output<string>>>;
     /** The host name clients use for a service (before it is deployed: certificates need it). */
     hostOf(service: string): string;
+    /** The names each of `count` peers of a service (ServiceSpec.peers) is reached by; none where the platform runs no peers. */
+    peerHosts(service: string, count: number): string[];
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
     /**
      * Credentials for a workload the platform does not run, where it can read them. Kubernetes:

@@ -1,55 +1,139 @@
 import { backupScript } from "../backup/script";
+import { QDRANT_CA_SETUP } from "./ca";
 
 /**
- * Qdrant: a snapshot of the collection through its API (QDRANT_URL, QDRANT_API_KEY,
- * COLLECTION), downloaded and checked against the checksum Qdrant reports, then deleted on
- * the server to free its disk. Restore uploads it with snapshot priority.
+ * Qdrant, through its API (QDRANT_URL, QDRANT_API_KEY, COLLECTION), as one node or a cluster.
+ *
+ * One node (`GET /cluster` says `disabled`): a snapshot of the collection, downloaded and checked
+ * against the checksum Qdrant reports, then deleted on the server to free its disk. Restore uploads
+ * it with snapshot priority.
+ *
+ * A cluster: the peers come from `GET /cluster` (their p2p URIs; the API is the same host at
+ * QDRANT_PEER_PORT), each peer's local shards from `GET /collections/<c>/cluster`; every shard of
+ * every peer is snapshotted on that peer (`POST /collections/<c>/shards/<id>/snapshots`), downloaded,
+ * checked against Qdrant's checksum and freed, and the manifest names it:
+ * `shard <collection> <shard id> <peer id> <file> <sha256>`. COLLECTION_BODY (the collection's
+ * creation body) is kept beside them. Restore, into the same or a fresh cluster: creates the
+ * collection from that body when it is missing, then uploads each shard's snapshot to every peer
+ * that holds a replica of it (`POST /collections/<c>/shards/<id>/snapshots/upload?priority=snapshot`,
+ * with the checksum, which Qdrant checks again: openapi.json of v1.19, its `checksum` parameter).
  */
 export const QDRANT_BACKUP_SCRIPT = backupScript(String.raw`
+${QDRANT_CA_SETUP}
 qdrant() { curl -fsS -H "api-key: $QDRANT_API_KEY" "$@"; }
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+peer_port() { printenv QDRANT_PEER_PORT || echo 6333; }
 
 # points <collection>: its exact number of points.
 points() {
     qdrant -X POST -H 'Content-Type: application/json' -d '{"exact":true}' "$QDRANT_URL/collections/$1/points/count" | sed -n 's/.*"count":\([0-9]*\).*/\1/p'
 }
 
-do_backup() {
-    dir="$(new_backup_dir snapshot)"
-    # The points before and after the snapshot: what a restore gives back lies between them.
-    before="$(points "$COLLECTION")"
-    created="$(qdrant -X POST "$QDRANT_URL/collections/$COLLECTION/snapshots?wait=true")"
+# peers: "<peer id> <API url>" of every peer of the cluster; nothing when Qdrant runs as one node.
+peers() {
+    qdrant "$QDRANT_URL/cluster" | tr -d ' \n' | grep -o '"[0-9]*":{"uri":"[^"]*"' | sed 's#^"\([0-9]*\)":{"uri":"\([a-z]*://[^:/]*\).*#\1 \2:'"$(peer_port)"'#'
+}
+
+# local_shards <peer url> <collection>: the ids of the shards that peer holds.
+local_shards() {
+    qdrant "$1/collections/$2/cluster" | tr -d ' \n' | sed -n 's/.*"local_shards":\[\([^]]*\)\].*/\1/p' | grep -o '"shard_id":[0-9]*' | cut -d : -f 2
+}
+
+# snapshot_to <dir> <file> <snapshots url>: creates a snapshot, downloads it as <file> (empty: the
+# name Qdrant gives it), checks it against the checksum Qdrant reports and frees it on the server; prints the sha256.
+snapshot_to() {
+    created="$(qdrant -X POST "$3?wait=true")" || return 1
     name="$(echo "$created" | json_field name)"
     checksum="$(echo "$created" | json_field checksum)"
     [ -n "$name" ] || { backup_log "Qdrant did not name the snapshot: $created"; return 1; }
-    qdrant -o "$dir/$name" "$QDRANT_URL/collections/$COLLECTION/snapshots/$name"
-    actual="$(sha256sum "$dir/$name" | cut -d ' ' -f 1)"
+    file="${"$"}{2:-$name}"
+    qdrant -o "$1/$file" "$3/$name" || return 1
+    actual="$(sha256sum "$1/$file" | cut -d ' ' -f 1)"
     if [ -z "$checksum" ] || [ "$actual" != "$checksum" ]; then
         backup_log "snapshot $name: sha256 $actual, Qdrant reported '$checksum'"
         return 1
     fi
-    qdrant -X DELETE "$QDRANT_URL/collections/$COLLECTION/snapshots/$name" > /dev/null || backup_log "could not delete $name on the server"
+    qdrant -X DELETE "$3/$name" > /dev/null || backup_log "could not delete $name on the server"
+    echo "$actual"
+}
+
+do_backup() {
+    dir="$(new_backup_dir snapshot)"
+    # The points before and after the snapshot: what a restore gives back lies between them.
+    before="$(points "$COLLECTION")"
+    list="$(peers)"
+    if [ -z "$list" ]; then
+        snapshot_to "$dir" "" "$QDRANT_URL/collections/$COLLECTION/snapshots" > /dev/null
+    else
+        : "$COLLECTION_BODY"
+        printf '%s' "$COLLECTION_BODY" > "$dir/collection.json"
+        echo "$list" | while read -r peer url; do
+            ids="$(local_shards "$url" "$COLLECTION")" || { backup_log "could not list the shards of peer $peer ($url)"; exit 1; }
+            for shard in $ids; do
+                file="$COLLECTION-shard-$shard-peer-$peer.snapshot"
+                sum="$(snapshot_to "$dir" "$file" "$url/collections/$COLLECTION/shards/$shard/snapshots")" || exit 1
+                record_entry "$dir" shard "$COLLECTION" "$shard" "$peer" "$file" "$sum"
+            done
+        done
+        shards="$(grep -c '^shard ' "$dir/.entries" 2>/dev/null || true)"
+        [ "${"$"}{shards:-0}" -gt 0 ] || { backup_log "no shard of $COLLECTION on any peer was captured"; return 1; }
+        backup_log "$shards shard snapshot(s) of $COLLECTION from $(echo "$list" | wc -l | tr -d ' ') peer(s)"
+    fi
     after="$(points "$COLLECTION")"
     [ -n "$before" ] && [ -n "$after" ] || { backup_log "could not count the points of $COLLECTION"; return 1; }
     if [ "$before" -le "$after" ]; then record_count "$dir" points "$before" "$after"; else record_count "$dir" points "$after" "$before"; fi
     finish_backup "$dir" snapshot
 }
 
-# do_drill <dir>: uploads the snapshot as a scratch collection <collection>-drill on the same
-# server (as the restore uploads it), prints its points, and deletes it.
+# restore_shards <backup dir> <collection>: the collection (created from the backup's body when
+# missing) gets each shard's snapshot on every peer that holds a replica of it.
+restore_shards() {
+    dir="$1"; target="$2"
+    code="$(curl -s -o /dev/null -w '%{http_code}' -H "api-key: $QDRANT_API_KEY" "$QDRANT_URL/collections/$target")" || code=000
+    if [ "$code" = 404 ]; then
+        qdrant -X PUT -H 'Content-Type: application/json' --data-binary "@$dir/collection.json" "$QDRANT_URL/collections/$target?wait=true" > /dev/null || return 1
+        backup_log "created collection $target from the backup's configuration"
+    elif [ "$code" != 200 ]; then
+        backup_log "unexpected HTTP $code for collection $target"; return 1
+    fi
+    list="$(peers)" || return 1
+    [ -n "$list" ] || { backup_log "this backup holds shard snapshots of a cluster: restore it into a Qdrant cluster"; return 1; }
+    echo "$list" | while read -r peer url; do
+        ids="$(local_shards "$url" "$target")" || { backup_log "could not list the shards of peer $peer ($url)"; exit 1; }
+        for shard in $ids; do
+            # Any replica's snapshot of the shard: they hold the same points.
+            entry="$(awk -v s="$shard" '$1 == "shard" && $3 == s { print $5, $6; exit }' "$dir/manifest")"
+            file="${"$"}{entry% *}"; sum="${"$"}{entry#* }"
+            [ -n "$file" ] || { backup_log "the backup has no snapshot of shard $shard (peer $peer holds it): its shard count differs"; exit 1; }
+            qdrant -X POST -F "snapshot=@$dir/$file" "$url/collections/$target/shards/$shard/snapshots/upload?priority=snapshot&checksum=$sum&wait=true" > /dev/null || exit 1
+            backup_log "shard $shard of $target on peer $peer recovered from $file"
+        done
+    done
+}
+
+# do_drill <dir>: restores the backup as a scratch collection <collection>-drill on the same
+# server (as the restore does), prints its points, and deletes it.
 do_drill() (
     scratch="$COLLECTION-drill"
     trap 'qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true' EXIT
     qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true
-    file="$(ls "$1" | grep -v '^manifest$' | head -n 1)"
-    qdrant -X POST -F "snapshot=@$1/$file" "$QDRANT_URL/collections/$scratch/snapshots/upload?priority=snapshot&wait=true" > /dev/null
+    if grep -q '^shard ' "$1/manifest"; then
+        restore_shards "$1" "$scratch" >&2 || exit 1
+    else
+        file="$(ls "$1" | grep -v '^manifest$' | head -n 1)"
+        qdrant -X POST -F "snapshot=@$1/$file" "$QDRANT_URL/collections/$scratch/snapshots/upload?priority=snapshot&wait=true" > /dev/null || exit 1
+    fi
     echo "points $(points "$scratch")"
 )
 
 do_restore() {
     dir="$(backup_path "$1")"
-    file="$(ls "$dir" | grep -v '^manifest$' | head -n 1)"
-    qdrant -X POST -F "snapshot=@$dir/$file" "$QDRANT_URL/collections/$COLLECTION/snapshots/upload?priority=snapshot&wait=true" > /dev/null
+    if grep -q '^shard ' "$dir/manifest"; then
+        restore_shards "$dir" "$COLLECTION"
+    else
+        file="$(ls "$dir" | grep -v '^manifest$' | head -n 1)"
+        qdrant -X POST -F "snapshot=@$dir/$file" "$QDRANT_URL/collections/$COLLECTION/snapshots/upload?priority=snapshot&wait=true" > /dev/null
+    fi
     backup_log "restored collection $COLLECTION from $(basename "$dir")"
 }
 `);

@@ -67,18 +67,26 @@ export class Certificates extends pulumi.ComponentResource {
         this.registerOutputs({ caCertPem: this.caCertPem, certPem: this.certPem });
     }
 
-    /** Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's. */
-    issue(name: string, dnsNames: readonly string[], ipAddresses: readonly string[] = []): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
-        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, ipAddresses);
+    /**
+     * Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's.
+     * `clientAuth`: the server also presents it as a client to its peers, which check it (Qdrant's p2p mutual TLS).
+     * `ipAddresses`: addresses clients use as the host name (a published port on 127.0.0.1).
+     */
+    issue(
+        name: string,
+        dnsNames: readonly string[],
+        options?: { clientAuth?: boolean; ipAddresses?: readonly string[] },
+    ): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
+        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, options?.ipAddresses ?? [], options?.clientAuth ?? false);
     }
 
     /** A store's server certificate with the CA its clients verify it with. */
     serverTls(name: string, dnsNames: readonly string[], ipAddresses: readonly string[] = []): ServerTls {
-        return { caCertPem: this.caCertPem, ...this.issue(name, dnsNames, ipAddresses) };
+        return { caCertPem: this.caCertPem, ...this.issue(name, dnsNames, { ipAddresses }) };
     }
 
     /** A key, its request and the leaf signed by the CA; the PEM carries the CA after the leaf. */
-    private serverCertificate(names: { key: string; csr: string; cert: string }, dnsNames: readonly string[], ipAddresses: readonly string[]) {
+    private serverCertificate(names: { key: string; csr: string; cert: string }, dnsNames: readonly string[], ipAddresses: readonly string[], clientAuth = false) {
         const parent = { parent: this };
         const key = new tls.PrivateKey(names.key, { algorithm: "RSA", rsaBits: 2048 }, parent);
         const request = new tls.CertRequest(
@@ -97,7 +105,7 @@ export class Certificates extends pulumi.ComponentResource {
                 certRequestPem: request.certRequestPem,
                 caPrivateKeyPem: this.caKeyPem,
                 caCertPem: this.caCertPem,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth", ...(clientAuth ? ["client_auth"] : [])],
                 validityPeriodHours: this.validity.validityDays * HOURS_PER_DAY,
                 earlyRenewalHours: this.validity.renewBeforeDays * HOURS_PER_DAY,
                 setSubjectKeyId: true,

@@ -30,6 +30,7 @@ import { tlsPrivateKeyStrength } from "./private-keys";
 import { noPrivilegedContainers } from "./privileged";
 import { proxyAuthRequired } from "./proxy-auth";
 import { proxyTlsProtocols } from "./proxy-tls";
+import { qdrantPeers } from "./qdrant-peers";
 import { databasePortsNotPublic } from "./published-ports";
 import { rdsInstanceHardening, rdsMonitoring } from "./rds";
 import { elasticacheHardening } from "./elasticache";
@@ -81,6 +82,7 @@ export const rules: readonly Rule[] = [
     elasticacheHardening,
     // Availability on Kubernetes
     cloudnativePgClusters,
+    qdrantPeers,
     kubernetesProbes,
     podDisruptionBudgets,
     autoscaledReplicas,

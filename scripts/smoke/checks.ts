@@ -39,7 +39,8 @@ export interface SmokeTarget {
      * valkey-io/valkey-container 8.1/alpine/Dockerfile). `caFile`: TLS verified with the CA in this file instead (the platform's Valkey).
      */
     readonly redis: { readonly host: string; readonly port: number; readonly password: string; readonly tls?: boolean; readonly caFile?: string };
-    readonly qdrant: { readonly url: string; readonly apiKey: string; readonly collection: string };
+    /** HTTPS, verified with `caCertPem`; `tlsServerName` when the URL's host is not a name on the certificate (a loopback address). */
+    readonly qdrant: { readonly url: string; readonly apiKey: string; readonly collection: string; readonly tlsServerName?: string };
     /** The client binaries (default: from PATH). */
     readonly tools?: { readonly psql?: string; readonly redisCli?: string; readonly sqlcmd?: string };
 }
@@ -307,7 +308,7 @@ async function checkQdrant(t: SmokeTarget): Promise<string> {
     const id = randomUUID();
     const vector = Array.from({ length: t.embeddingDimensions }, (_, i) => Math.sin(i + 1));
     const call = async (method: string, path: string, body: unknown) => {
-        const r = await request(new URL(`/collections/${q.collection}${path}`, q.url), method, headers, JSON.stringify(body));
+        const r = await request(new URL(`/collections/${q.collection}${path}`, q.url), method, headers, JSON.stringify(body), t.caCertPem, q.tlsServerName);
         if (r.status !== 200) throw new Error(`${method} ${path} answered ${r.status}: ${r.body.slice(0, 120)}`);
         return JSON.parse(r.body);
     };

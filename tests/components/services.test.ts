@@ -178,11 +178,11 @@ describe("service components", () => {
 
     describe("Qdrant", () => {
         it("keeps storage and snapshots on volumes and creates the collection with the model's dimension", async () => {
-            new Qdrant("qdrant", { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: 384, platform });
+            new Qdrant("qdrant", { config: config.qdrant, backup: config.backup, maintenance: config.maintenance, dimensions: 384, platform, tls: { caCertPem: "CA", certPem: "CERT", keyPem: "KEY" } });
             const spec = platform.only();
             assert.deepEqual(spec.volumes!.map((v) => v.mountPath), ["/qdrant/storage", "/qdrant/snapshots"]);
             assert.ok(spec.secretEnv!.QDRANT__SERVICE__API_KEY);
-            assert.deepEqual(spec.healthCheck.httpGet, { path: "/readyz", port: 6333 });
+            assert.deepEqual(spec.healthCheck.httpGet, { path: "/readyz", port: 6333, scheme: "HTTPS" });
             assert.match(await file(spec.initSteps![0], "/tmp/llm-platform-collection.sh"), /"size":384/);
         });
     });

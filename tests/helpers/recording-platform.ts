@@ -12,6 +12,10 @@ export class RecordingPlatform implements Platform {
         return service;
     }
 
+    peerHosts(): string[] {
+        return [];
+    }
+
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
         this.specs.push(spec);
         return { host: spec.name, ready: parent, initialized: [] };

@@ -8,14 +8,14 @@ import { addChange, planChanges } from "../../components/migrations/add";
 import { MigrationPlan } from "../../components/migrations/plan";
 import { liquibaseProperties } from "../../components/migrations/step";
 import { SQLSERVER_MIGRATIONS } from "../../components/sqlserver/migration-plan";
-import { liquibaseHome, LIQUIBASE_JAVA_OPTS } from "../helpers/liquibase";
+import { liquibaseHome, liquibaseJavaOpts } from "../helpers/liquibase";
 import { createDatabase, runMigrate } from "../helpers/migrations";
 import { settle, useMocks } from "../helpers/mocks";
 import { postgresBinDir, startPostgres, TestPostgres } from "../helpers/postgres";
 import { requireTool } from "../helpers/tools";
 
 const LIQUIBASE_HOME = liquibaseHome();
-const JAVA_OPTS = LIQUIBASE_JAVA_OPTS;
+const JAVA_OPTS = liquibaseJavaOpts();
 const FIXTURE = fs.readFileSync(path.join(__dirname, "..", "fixtures", "init-steps-v1", "sqlserver-schema.sql"), "utf8");
 
 interface ChangeSet {

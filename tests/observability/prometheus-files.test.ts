@@ -65,16 +65,19 @@ describe("generated Prometheus and Alertmanager files (promtool, amtool)", funct
         assert.deepEqual(jobs.proxy.static_configs[0].targets, ["proxy-exporter:9113"]);
         assert.deepEqual(jobs.sqlserver.static_configs[0].targets, ["sqlserver-exporter:9399"]);
         assert.equal(jobs.qdrant.authorization.credentials_file, "/etc/prometheus/secrets/qdrant-token");
+        // Qdrant serves HTTPS only: scraped with its CA, which Prometheus gets as a file.
+        assert.equal(jobs.qdrant.scheme, "https");
+        assert.deepEqual(jobs.qdrant.tls_config, { ca_file: "/etc/prometheus/tls/qdrant-ca.pem", min_version: "TLS12" });
+        assert.match(upload(stack, "prometheus", "/etc/prometheus/tls/qdrant-ca.pem"), /CERTIFICATE/);
         assert.equal(jobs.grafana.metrics_path, "/grafana/metrics");
         const https = jobs.probe_https_2xx_stack_ca;
-        assert.deepEqual(https.static_configs.map((s: any) => s.targets[0]), ["https://proxy:443/healthz"]);
+        assert.deepEqual(https.static_configs.map((s: any) => s.targets[0]), ["https://proxy:443/healthz", "https://qdrant:6333/readyz"]);
         const http = jobs.probe_http_2xx.static_configs.map((s: any) => s.targets[0]);
         assert.deepEqual(http.sort(), [
             "http://kibana:5601/kibana/login",
             "http://logstash:9600/",
             "http://ollama:11434/api/version",
             "http://proxy:80/healthz",
-            "http://qdrant:6333/readyz",
         ]);
         assert.deepEqual(jobs.elasticsearch.static_configs[0].targets, ["elasticsearch-exporter:9114"]);
         // Node agents: every copy, found by DNS (one per node on Kubernetes; the one container on Docker).

@@ -103,6 +103,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return service;
     }
 
+    /** Docker runs one node of a service: no peers. */
+    peerHosts(): string[] {
+        return [];
+    }
+
     /** Docker has no namespaces of other workloads to put a secret in: `npm run app-env` writes the env file. */
     handOver(): boolean {
         return false;
@@ -112,6 +117,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
         // Config validation stops this first (timescale.engine cloudnativepg needs platform kubernetes).
         if (spec.replicatedPostgres) throw new Error(`service ${spec.name}: a replicated PostgreSQL needs an operator, which the Docker platform has not`);
+        // Config validation stops this first (qdrant.peers above 1 needs platform kubernetes).
+        if ((spec.peers?.count ?? 1) > 1) throw new Error(`service ${spec.name} asks for ${spec.peers!.count} peers: the Docker platform runs one node`);
         const opts = { parent };
         const volumes = (spec.volumes ?? []).map((v) => {
             const volume = new docker.Volume(

@@ -15,6 +15,7 @@ import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurit
 import { suspendedJobTemplate } from "./job-template";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
 import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext, stepContainer } from "./pod";
+import { peerClaimNames, peerEnv, peerHost, peerFlowRules, peersService, peersServiceName, peerSpread } from "./peers";
 import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
@@ -134,6 +135,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return `${service}.${this.namespaceOf(service)}.svc.cluster.local`;
     }
 
+    peerHosts(service: string, count: number): string[] {
+        return count > 1 ? Array.from({ length: count }, (_, i) => peerHost(service, this.namespaceOf(service), i)) : [];
+    }
+
     /**
      * A Secret in the workload's own namespace (which the platform does not manage: it must exist),
      * and on each store it reaches a NetworkPolicy admitting that namespace's pods that carry the
@@ -172,6 +177,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         if (nodeAgent && (spec.replicas ?? 1) !== 1) {
             throw new Error(`service ${spec.name}: a node agent runs once per node, it has no replicas`);
         }
+        const peers = (spec.peers?.count ?? 1) > 1 ? spec.peers : undefined;
+        if (peers && (nodeAgent || (spec.volumes ?? []).length === 0)) throw new Error(`service ${spec.name}: peers are stateful, with volumes of their own, and no node agent`);
         if (nodeAgent) this.nodeAgents.add(spec.name);
         const backups = spec.backups ?? [];
         if (backups.length > 0 && (this.backupDestination === undefined || nodeAgent)) {
@@ -220,8 +227,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             imagePullPolicy: pullPolicyFor(spec.image),
             command: spec.entrypoint,
             args: spec.command,
-            ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-            env: inputs.env,
+            ports: [...spec.ports, ...(peers ? [peers.port] : [])].map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
+            env: [...(peers ? peerEnv(spec.name, namespace.name) : []), ...inputs.env],
             resources: containerResources(spec.resources, spec.gpu),
             ...probes(spec.healthCheck),
             volumeMounts: [
@@ -258,7 +265,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     : {}),
                 // On every node, the tainted GPU node too, and before the workloads when a node is full.
                 ...(nodeAgent ? { tolerations: NODE_AGENT_TOLERATIONS, priorityClassName: this.nodeAgentPriorityClass() } : {}),
-                ...(replicas > 1
+                ...(peers ? { topologySpreadConstraints: peerSpread(selector) } : {}),
+                ...(replicas > 1 && !peers
                     ? {
                           topologySpreadConstraints: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
                               topologyKey,
@@ -337,14 +345,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             // The claims the StatefulSet's pod mounts, declared with their size: the controller uses a claim
             // that exists (it creates only missing ones), and a bigger size is an update of the claim,
             // which the class expands in place. The claim templates below only name them.
-            const claims = volumes.map((v) => this.dataClaim(place, statefulClaimName(spec.name, v.name), v.sizeGb, v.sizedBy));
+            const claims = volumes.flatMap((v) =>
+                (peers ? peerClaimNames(spec.name, v.name, peers.count) : [statefulClaimName(spec.name, v.name)]).map((claim) => this.dataClaim(place, claim, v.sizeGb, v.sizedBy)),
+            );
+            const headless = peers ? peersService(spec.name, peers, spec.ports, selector, place) : undefined;
             workload = new k8s.apps.v1.StatefulSet(
                 spec.name,
                 {
                     metadata: workloadMetadata,
                     spec: {
-                        serviceName: spec.name,
-                        replicas: 1,
+                        serviceName: peers ? peersServiceName(spec.name) : spec.name,
+                        replicas: peers?.count ?? 1,
+                        // Peers start together: each waits for the others to form a majority before it is ready.
+                        ...(peers ? { podManagementPolicy: "Parallel" } : {}),
                         selector: { matchLabels: selector },
                         updateStrategy: { type: "RollingUpdate" },
                         // Deleting or scaling the StatefulSet never deletes its data.
@@ -365,7 +378,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 // they keep the size of the first `up`; the claims above carry the size.
                 {
                     ...workloadOpts,
-                    dependsOn: [...waitsFor, ...(service ? [service] : []), ...(sharedClaim ? [sharedClaim] : []), ...claims],
+                    dependsOn: [...waitsFor, ...(service ? [service] : []), ...(headless ? [headless] : []), ...(sharedClaim ? [sharedClaim] : []), ...claims],
                     ignoreChanges: ["spec.volumeClaimTemplates"],
                 },
             );
@@ -443,7 +456,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private finishDeploy(spec: ServiceSpec, parent: pulumi.Resource, w: Deployment): DeployedService {
         const { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups } = w;
         const k = this.args.config;
-        const flows = workloadFlows({
+        const flows = this.withPeerFlows(spec, selector, workloadFlows({
             service: spec.name,
             podLabels: selector,
             ports: spec.ports.map((p) => p.port),
@@ -452,7 +465,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             publicPorts,
             internetEgress: spec.internetEgress ?? false,
             privateEgress: spec.privateEgress,
-        });
+        }));
         new k8s.networking.v1.NetworkPolicy(
             `${spec.name}-flows`,
             {
@@ -492,6 +505,17 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
+    }
+
+    /** The flows of a service with peers (ServiceSpec.peers), which also reach each other. */
+    private withPeerFlows(spec: ServiceSpec, selector: Record<string, string>, flows: k8s.types.input.networking.v1.NetworkPolicySpec): k8s.types.input.networking.v1.NetworkPolicySpec {
+        if ((spec.peers?.count ?? 1) <= 1) return flows;
+        const rules = peerFlowRules(selector, [spec.peers!.port.port, ...spec.ports.map((p) => p.port)]);
+        return {
+            ...flows,
+            ingress: [...((flows.ingress ?? []) as k8s.types.input.networking.v1.NetworkPolicyIngressRule[]), rules.ingress],
+            egress: [...((flows.egress ?? []) as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]), rules.egress],
+        };
     }
 
     /**

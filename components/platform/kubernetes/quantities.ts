@@ -39,7 +39,7 @@ export function containerResources(r: Resources, gpu = false): Input.ResourceReq
 }
 
 function handler(h: HealthCheck): Pick<Input.Probe, "httpGet" | "exec"> {
-    return h.httpGet ? { httpGet: { path: h.httpGet.path, port: h.httpGet.port } } : { exec: { command: h.command } };
+    return h.httpGet ? { httpGet: { path: h.httpGet.path, port: h.httpGet.port, ...(h.httpGet.scheme ? { scheme: h.httpGet.scheme } : {}) } } : { exec: { command: h.command } };
 }
 
 /**
