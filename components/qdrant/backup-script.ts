@@ -151,14 +151,16 @@ restore_collection() {
 # do_drill <dir>: restores every collection of the backup as a scratch collection <collection>-drill
 # on the same server (as the restore does), prints its points under its count's name, and deletes it.
 do_drill() (
+    scratch=""
+    trap '[ -z "$scratch" ] || qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true' EXIT
     for c in $COLLECTION ${"$"}{APP_COLLECTIONS:-}; do
         grep -q "^count $(count_name "$c") " "$1/manifest" || continue
+        # The previous collection's scratch copy is done with.
+        [ -z "$scratch" ] || qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true
         scratch="$c-drill"
-        trap 'qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true' EXIT
         qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true
         restore_collection "$1" "$c" "$scratch" >&2 || exit 1
         echo "$(count_name "$c") $(points "$scratch")"
-        qdrant -X DELETE "$QDRANT_URL/collections/$scratch" > /dev/null 2>&1 || true
     done
 )
 
