@@ -323,4 +323,20 @@ describe("an app's Qdrant collection on the kubernetes stack (mocks)", function 
             .filter((e: any) => e.name === "APP_COLLECTIONS");
         assert.ok(appCollections.length > 0 && appCollections.every((e: any) => e.value === "courses"));
     });
+
+    it("admits a routed-only app's labelled pods at Qdrant and hands it the token in its namespace's Secret", async () => {
+        const labs = { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { qdrant: {} } };
+        const other = await runStack("prod", { exampleUserValues: true, overrides: { "llm-platform:apps": [labs] } });
+        const policy = other.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === "qdrant-from-app-labs");
+        assert.ok(policy, "qdrant-from-app-labs");
+        assert.deepEqual(policy!.inputs.spec.ingress[0].from, [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "labs" } }, podSelector: { matchLabels: { "talks-to.llm-platform/qdrant": "true" } } },
+        ]);
+        assert.deepEqual(policy!.inputs.spec.ingress[0].ports, [{ protocol: "TCP", port: 6333 }]);
+        const secret = other.ofType("kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === "app-labs-env" && r.inputs.metadata.namespace === "labs");
+        assert.ok(secret, "app-labs-env in namespace labs");
+        const data = { ...(secret!.inputs.stringData ?? {}) };
+        const token = data.QDRANT_API_KEY ?? Buffer.from(secret!.inputs.data.QDRANT_API_KEY, "base64").toString();
+        assert.deepEqual(verifiedClaims(token, other.outputs.credentials.qdrantApiKey).claims, { access: [{ collection: "labs", access: "rw" }] });
+    });
 });
