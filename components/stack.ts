@@ -214,13 +214,6 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = {
-        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
-        rds: awsPieces?.appDatabaseServer,
-        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
-        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
-    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
-    apps?.run(appStores);
     const qdrant = new Qdrant(
         h.qdrant,
         {
@@ -239,9 +232,19 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                     { clientAuth: config.qdrant.peers > 1 },
                 ),
             },
+            appCollections: apps?.qdrantCollections.map((q) => q.collection),
         },
         parent,
     );
+    const appStores = {
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
+        rds: awsPieces?.appDatabaseServer,
+        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
+        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
+        qdrant: { host: qdrant.host, url: qdrant.url, caCertPem: qdrant.caCertPem, apiKey: qdrant.apiKey, ready: qdrant.initialized },
+    };
+    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
+    apps?.run(appStores);
 
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
     const proxyUrl = publicProxyUrl(config);
