@@ -221,15 +221,6 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = {
-        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
-        rds: awsPieces?.appDatabaseServer,
-        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
-        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
-        caCertPem: certificates.caCertPem,
-    };
-    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
-    apps?.run(appStores);
     const qdrant = new Qdrant(
         h.qdrant,
         {
@@ -248,9 +239,20 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                     { clientAuth: config.qdrant.peers > 1 },
                 ),
             },
+            appCollections: apps?.qdrantCollections.map((q) => q.collection),
         },
         parent,
     );
+    const appStores = {
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
+        rds: awsPieces?.appDatabaseServer,
+        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
+        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
+        qdrant: { host: qdrant.host, url: qdrant.url, caCertPem: qdrant.caCertPem, apiKey: qdrant.apiKey, ready: qdrant.initialized },
+        caCertPem: certificates.caCertPem,
+    };
+    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
+    apps?.run(appStores);
 
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
     const proxyUrl = publicProxyUrl(config);

@@ -191,7 +191,7 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
                 const labels = e.to[0].podSelector?.matchLabels ?? {};
                 return labels["app.kubernetes.io/name"] ?? `cnpg.io/cluster=${labels["cnpg.io/cluster"]}`;
             }),
-            ["cnpg.io/cluster=timescale", "redis"],
+            ["cnpg.io/cluster=timescale", "redis", "qdrant"],
         );
         assert.deepEqual(k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-frontend").inputs.spec.egress, []);
         assert.deepEqual(flows.ingress[0].ports, [{ protocol: "TCP", port: 8001 }]);
