@@ -7,6 +7,7 @@ import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
 import { qdrantCollectionToken } from "../qdrant/app-token";
 import type { AppSqlServerLogin } from "../sqlserver/app-logins-sql";
 import { appDatabaseRoles } from "./databases";
+import { HOST_CA_FILE, STORE_CA_PATH, storeCaFile } from "../tls/store-clients";
 
 type AppConfig = PlatformConfig["apps"][number];
 
@@ -16,8 +17,8 @@ export interface AppDatabaseServer {
     readonly port: number;
     /** Done once the apps' roles exist (the store's `app-roles` step, RDS's migrate Job). */
     readonly ready: readonly pulumi.Resource[];
-    /** libpq's sslmode clients must use when the server requires TLS (RDS: rds.force_ssl). */
-    readonly sslMode?: "require";
+    /** libpq's sslmode clients must use when the server requires TLS (RDS: rds.force_ssl; the platform's TimescaleDB: verify-full with the stores' CA). */
+    readonly sslMode?: "require" | "verify-full";
     /** A server outside the cluster (RDS in the private subnets): what an app's pods must be let reach. */
     readonly outside?: PrivateEgress;
 }
@@ -29,6 +30,8 @@ export interface AppStores {
     /** The platform's SQL Server, ready once its `app-logins` step made the apps' logins. */
     readonly sqlserver?: { readonly host: string; readonly port: number; readonly ready: readonly pulumi.Resource[] };
     readonly redis?: { readonly host: string; readonly port: number };
+    /** The CA the platform's stores' certificates chain to: clients verify them with it (verify-full, rediss://). */
+    readonly caCertPem?: pulumi.Input<string>;
     /** The platform's Qdrant: its HTTPS URL, the CA of its certificate, its API key (secret) the apps' tokens are signed with. */
     readonly qdrant?: {
         readonly host: string;
@@ -67,8 +70,8 @@ export interface AppDatabaseOutput {
     readonly port: number;
     readonly database: string;
     readonly user: string;
-    /** Set when the server requires TLS (RDS). */
-    readonly sslMode?: "require";
+    /** Set when the server requires TLS (RDS: require; the platform's TimescaleDB: verify-full). */
+    readonly sslMode?: "require" | "verify-full";
 }
 
 /** `host:port` of an upstream as the proxy (and Prometheus) reach it. */
@@ -180,7 +183,7 @@ export class Apps extends pulumi.ComponentResource {
 
     /**
      * Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), SQL Server (ADO.NET), Redis
-     * (`redis://user:password@host:port/0`), its Qdrant token, and `env`: every variable the app is given, as an
+     * (`rediss://user:password@host:port/0`), its Qdrant token, and `env`: every variable the app is given, as an
      * image app gets them (what `npm run app-env` writes into an env file).
      */
     credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, unknown>>> {
@@ -194,7 +197,7 @@ export class Apps extends pulumi.ComponentResource {
             return [
                 app,
                 pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", qdrantToken ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
-                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg) } : {}),
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg, HOST_CA_FILE) } : {}),
                     ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
                     ...(g.qdrant ? { qdrantApiKey: token } : {}),
@@ -226,6 +229,7 @@ export class Apps extends pulumi.ComponentResource {
             database: g.database && server && { ...g.database, password: this.passwords[name], ready: server.ready, outside: server.outside },
             sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
             redis: g.redis && { ...g.redis, password: redisUser!.password },
+            caCertPem: stores.caCertPem,
             qdrant: g.qdrant && {
                 ...g.qdrant,
                 host: stores.qdrant!.host,
@@ -258,8 +262,9 @@ export class Apps extends pulumi.ComponentResource {
     }
 }
 
+/** The platform's Valkey serves TLS only: the client verifies it with the stores' CA (REDIS_CA_FILE in the app's container). */
 function redisUrl(r: AppRedisOutput, password: string): string {
-    return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
+    return `rediss://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
 /** ADO.NET's form, as the platform's own SQL Server connection string (its certificate is self-signed). */
@@ -267,8 +272,10 @@ function sqlServerConnectionString(s: AppSqlServerOutput, password: string): str
     return `Server=${s.host},${s.port};Database=${s.database};User Id=${s.user};Password=${password};Encrypt=True;TrustServerCertificate=True`;
 }
 
-function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string): string {
-    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=${d.sslMode ?? "prefer"}`;
+/** verify-full names the CA at `caPath`: the app's mounted file, or the file a user saved the stack's CA to. */
+function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string, caPath = STORE_CA_PATH): string {
+    const verify = d.sslMode === "verify-full" ? `&sslrootcert=${encodeURIComponent(caPath)}` : "";
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=${d.sslMode ?? "prefer"}${verify}`;
 }
 
 /** The logins of the apps' databases on one store and their passwords, by the env var the store's script reads. Secret. */
@@ -282,6 +289,8 @@ export interface AppGivenStores {
     readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
     readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
     readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+    /** The CA of the platform's stores: a file at STORE_CA_PATH in the app's container. */
+    readonly caCertPem?: pulumi.Input<string>;
     readonly qdrant?: AppQdrantOutput & {
         readonly host: string;
         readonly caCertPem: pulumi.Input<string>;
@@ -298,9 +307,12 @@ export function credentialEnv(stores: AppGivenStores): { env: Record<string, pul
     const { database: db, sqlserver: mssql, redis, qdrant } = stores;
     return {
         env: {
-            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}) } : {}),
+            ...(db
+                ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}), ...(db.sslMode === "verify-full" ? { PGSSLROOTCERT: STORE_CA_PATH } : {}) }
+                : {}),
             ...(mssql ? { MSSQL_HOST: mssql.host, MSSQL_PORT: String(mssql.port), MSSQL_DATABASE: mssql.database, MSSQL_USER: mssql.user } : {}),
-            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
+            // The platform's Valkey speaks TLS only (rediss://), its certificate from the stores' CA.
+            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix, REDIS_TLS: "true", REDIS_CA_FILE: STORE_CA_PATH } : {}),
             ...(qdrant ? { QDRANT_URL: qdrant.url, QDRANT_COLLECTION: qdrant.collection, QDRANT_CA_PEM: qdrant.caCertPem } : {}),
         },
         secretEnv:
@@ -331,6 +343,8 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
         name: appServiceName(app.name),
         image: u.image!,
         env: { ...(u.env ?? {}), ...credentials.env },
+        // The stores' CA, where PGSSLROOTCERT and REDIS_CA_FILE name it.
+        files: stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined,
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv: credentials.secretEnv,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
