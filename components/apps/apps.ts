@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_DEFAULTS, appDatabase, appQdrantCollection, appRedisPrefix, appResources, appServiceName, appSqlServerDatabase } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
-import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
+import { ObservedService, Platform, PrivateEgress, ServiceFile, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
 import { qdrantCollectionToken } from "../qdrant/app-token";
 import type { AppSqlServerLogin } from "../sqlserver/app-logins-sql";
@@ -255,7 +255,10 @@ export class Apps extends pulumi.ComponentResource {
             const { env, secretEnv } = credentialEnv(appStores);
             if (app.upstream.service !== undefined && secretEnv !== undefined) {
                 const namespace = app.upstream.service.split(":")[0].split(".")[1];
-                this.args.platform.handOver({ app: appServiceName(app.name), namespace, env: { ...env, ...secretEnv }, reaches: storeHosts(appStores) }, this);
+                this.args.platform.handOver(
+                    { app: appServiceName(app.name), namespace, env: { ...env, ...secretEnv }, reaches: storeHosts(appStores), files: storeCaFor(appStores) ?? [] },
+                    this,
+                );
             }
         }
         this.registerOutputs({ routes: this.routes.length });
@@ -332,6 +335,11 @@ function storeHosts({ database: db, sqlserver: mssql, redis, qdrant }: AppGivenS
     return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : []), ...(qdrant ? [qdrant.host] : [])];
 }
 
+/** The stores' CA as the file PGSSLROOTCERT and REDIS_CA_FILE name, when the app connects to a store that verifies with it. */
+function storeCaFor(stores: AppGivenStores): ServiceFile[] | undefined {
+    return stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined;
+}
+
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
 export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpec {
     const u = app.upstream;
@@ -344,7 +352,7 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
         image: u.image!,
         env: { ...(u.env ?? {}), ...credentials.env },
         // The stores' CA, where PGSSLROOTCERT and REDIS_CA_FILE name it.
-        files: stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined,
+        files: storeCaFor(stores),
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv: credentials.secretEnv,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],

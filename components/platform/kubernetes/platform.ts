@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
@@ -155,6 +156,16 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
             { parent, provider: this.provider },
         );
+        if (c.files.length > 0) {
+            new k8s.core.v1.ConfigMap(
+                `${c.namespace}-${c.app}-files`,
+                {
+                    metadata: { name: `${c.app}-files`, namespace: c.namespace, labels: { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" } },
+                    data: Object.fromEntries(c.files.map((f) => [path.posix.basename(f.path), f.content])),
+                },
+                { parent, provider: this.provider },
+            );
+        }
         for (const target of this.flowTargets(c.reaches)) {
             // A store outside the cluster (ElastiCache's endpoint) has no pods to admit the app to.
             const store = this.callerAdmission.get(target.service);
