@@ -61,6 +61,9 @@ interface Deployment {
     readonly backups: readonly BackupJob[];
 }
 
+/** What the platform puts in a namespace it does not manage: its part-of label only, none of its own namespaces' selectors. */
+const HANDED_OVER_LABELS = { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" };
+
 /**
  * Services as Kubernetes objects in one namespace of an existing cluster: a StatefulSet
  * (volumes) or Deployment (stateless) or DaemonSet (node agents, in their own
@@ -150,7 +153,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         new k8s.core.v1.Secret(
             `${c.namespace}-${c.app}-env`,
             {
-                metadata: { name: `${c.app}-env`, namespace: c.namespace, labels: { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" } },
+                metadata: { name: `${c.app}-env`, namespace: c.namespace, labels: HANDED_OVER_LABELS },
                 type: "Opaque",
                 stringData: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, pulumi.secret(v)])),
             },
@@ -160,7 +163,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             new k8s.core.v1.ConfigMap(
                 `${c.namespace}-${c.app}-files`,
                 {
-                    metadata: { name: `${c.app}-files`, namespace: c.namespace, labels: { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" } },
+                    metadata: { name: `${c.app}-files`, namespace: c.namespace, labels: HANDED_OVER_LABELS },
                     data: Object.fromEntries(c.files.map((f) => [path.posix.basename(f.path), f.content])),
                 },
                 { parent, provider: this.provider },
