@@ -79,10 +79,16 @@ function upstreamAddress(app: AppConfig, hostOf: (service: string) => string): s
     const u = app.upstream;
     if (u.image !== undefined) return `${hostOf(appServiceName(app.name))}:${u.port}`;
     if (u.service !== undefined) {
-        const [name, port] = u.service.split(":");
-        return `${name}.svc.cluster.local:${port}`;
+        const { host, port } = serviceRef(u.service);
+        return `${host}.svc.cluster.local:${port}`;
     }
     return u.address!;
+}
+
+/** `upstream.service` (`<name>.<namespace>:<port>`, validated by config) in its parts. */
+function serviceRef(service: string): { host: string; namespace: string; port: string } {
+    const [host, port] = service.split(":");
+    return { host, namespace: host.split(".")[1], port };
 }
 
 /**
@@ -189,14 +195,12 @@ export class Apps extends pulumi.ComponentResource {
     credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, unknown>>> {
         const given = this.given(stores);
         const entries = Object.entries(given).map(([app, g]) => {
-            const { env, secretEnv } = credentialEnv(this.storesOf(app, given, stores));
+            const s = this.storesOf(app, given, stores);
+            const { env, secretEnv } = credentialEnv(s);
             const all = pulumi.all({ ...env, ...secretEnv });
-            const redisUser = this.redisUsers.find((u) => u.app === app);
-            const mssql = this.sqlserverLogins.find((l) => l.app === app);
-            const qdrantToken = this.qdrantToken(app, stores);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", qdrantToken ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
+                pulumi.all([s.database?.password ?? "", s.redis?.password ?? "", g.database?.host ?? "", s.sqlserver?.password ?? "", s.qdrant?.token ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
                     ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg, HOST_CA_FILE) } : {}),
                     ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
@@ -254,7 +258,7 @@ export class Apps extends pulumi.ComponentResource {
             }
             const { env, secretEnv } = credentialEnv(appStores);
             if (app.upstream.service !== undefined && secretEnv !== undefined) {
-                const namespace = app.upstream.service.split(":")[0].split(".")[1];
+                const { namespace } = serviceRef(app.upstream.service);
                 this.args.platform.handOver(
                     { app: appServiceName(app.name), namespace, env: { ...env, ...secretEnv }, reaches: storeHosts(appStores), files: storeCaFor(appStores) ?? [] },
                     this,
