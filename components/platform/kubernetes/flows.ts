@@ -82,7 +82,8 @@ export interface FlowArgs {
     readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
-const tcp = (ports: readonly number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+/** NetworkPolicy ports: each of these on TCP. */
+export const tcp = (ports: readonly number[]) => ports.map((port) => ({ protocol: "TCP", port }));
 
 /** A service's caller ports, open to the pods of these namespaces that carry its talks-to label. */
 function callerIngress(service: string, namespaces: readonly string[], ports: readonly number[]): Networking.NetworkPolicyIngressRule {
