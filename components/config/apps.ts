@@ -200,7 +200,6 @@ interface AppsCheckInput {
     readonly apps: readonly AppConfig[];
     readonly tls: { readonly hostnames: readonly string[] };
     readonly timescale: { readonly database: string };
-    readonly redis: { readonly engine: "statefulset" | "elasticache" };
     readonly sqlserver: { readonly database: string };
     readonly qdrant: { readonly collection: string };
     readonly aws?: { readonly database: { readonly databaseName: string; readonly masterUsername: string } };
@@ -282,9 +281,6 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
         });
 
         const prefix = appRedisPrefix(app);
-        if (prefix !== undefined && c.redis.engine === "elasticache") {
-            issue(at("databases", "redis"), 'asks for a Redis ACL user, which the platform writes into its own Valkey\'s redis.conf; with redis.engine "elasticache" there is none: use redis.engine "statefulset" or remove it');
-        }
         if (prefix !== undefined) {
             const other = redisPrefixes.find((p) => p.prefix.startsWith(prefix) || prefix.startsWith(p.prefix));
             if (other) issue(at("databases", "redis", "keyPrefix"), `is ${JSON.stringify(prefix)}, which overlaps ${JSON.stringify(other.prefix)} of app ${other.app}: one app's keys must not be another's`);
