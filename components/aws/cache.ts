@@ -181,6 +181,7 @@ export class ManagedCache extends pulumi.ComponentResource {
                 { ...child, ...adopted(args.adoption, userId) },
             );
         });
-        return new aws.elasticache.UserGroup(`${name}-users`, { userGroupId: id, engine: "valkey", userIds: users.map((u) => u.userId) }, { ...child, ...adopted(args.adoption, id) });
+        // Kept with the replication group, which uses it (as its subnet and parameter groups).
+        return new aws.elasticache.UserGroup(`${name}-users`, { userGroupId: id, engine: "valkey", userIds: users.map((u) => u.userId) }, retained(child, args.adoption, id));
     }
 }
