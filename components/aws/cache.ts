@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { generatedPassword } from "../generated-secret";
+import { createHash } from "crypto";
 import { appAclRules } from "../redis/redis-conf";
 import { clusterOnlySecurityGroup } from "./cluster-only-security-group";
 import { keptNames } from "./names";
@@ -32,6 +32,15 @@ export const CACHE_ACCESS = {
     authToken: "on ~* &* +@all",
     app: (keyPrefix: string) => `on ${appAclRules(keyPrefix)}`,
 } as const;
+
+/**
+ * The password of `default` while it is off: nobody logs in as a user that is off, but a Valkey
+ * group holds only users with a password (or IAM). Derived from the platform's, so the stack has no
+ * secret of its own for it; it changes with it, in place.
+ */
+function offPassword(platformPassword: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.secret(pulumi.output(platformPassword).apply((p) => createHash("sha256").update(`default is off:${p}`).digest("hex")));
+}
 
 /** A Valkey user the platform gives its credentials to (the password is secret). */
 export interface CacheUser {
@@ -165,7 +174,7 @@ export class ManagedCache extends pulumi.ComponentResource {
         // The platform's password is the AUTH token a group created before RBAC was given.
         const acceptedAuthToken = args.config.acceptAuthToken ? args.platformUser.password : undefined;
         const principals = [
-            { key: "default", userName: "default", accessString: acceptedAuthToken === undefined ? CACHE_ACCESS.disabled : CACHE_ACCESS.authToken, password: acceptedAuthToken ?? generatedPassword(`${name}-default-password`, this) },
+            { key: "default", userName: "default", accessString: acceptedAuthToken === undefined ? CACHE_ACCESS.disabled : CACHE_ACCESS.authToken, password: acceptedAuthToken ?? offPassword(args.platformUser.password) },
             { key: "platform", userName: args.platformUser.name, accessString: CACHE_ACCESS.platform, password: args.platformUser.password },
             ...args.appUsers.map((u) => ({ key: u.name, userName: u.name, accessString: CACHE_ACCESS.app(u.keyPrefix), password: u.password })),
         ];
