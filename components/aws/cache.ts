@@ -58,7 +58,6 @@ export interface ManagedCacheArgs {
     readonly platformUser: CacheUser;
     /** The apps' users (`apps[].databases.redis`), each limited to its key prefix as on the platform's own Valkey. */
     readonly appUsers: readonly (CacheUser & { readonly keyPrefix: string })[];
-
     /** `redis.evictionPolicy`: maxmemory-policy of the parameter group. */
     readonly evictionPolicy: string;
     /** What `aws.adopt` imports: the group and what it keeps with it, after a destroy that lost the state. */

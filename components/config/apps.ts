@@ -200,6 +200,7 @@ interface AppsCheckInput {
     readonly apps: readonly AppConfig[];
     readonly tls: { readonly hostnames: readonly string[] };
     readonly timescale: { readonly database: string };
+    readonly redis: { readonly engine: "statefulset" | "elasticache" };
     readonly sqlserver: { readonly database: string };
     readonly qdrant: { readonly collection: string };
     readonly aws?: { readonly database: { readonly databaseName: string; readonly masterUsername: string } };
@@ -281,6 +282,9 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
         });
 
         const prefix = appRedisPrefix(app);
+        if (prefix !== undefined && c.redis.engine === "elasticache" && app.name.includes("--")) {
+            issue(at("name"), `is ${JSON.stringify(app.name)}: its Redis user becomes an ElastiCache user, whose id may not contain "--" (redis.engine elasticache): rename the app`);
+        }
         if (prefix !== undefined) {
             const other = redisPrefixes.find((p) => p.prefix.startsWith(prefix) || prefix.startsWith(p.prefix));
             if (other) issue(at("databases", "redis", "keyPrefix"), `is ${JSON.stringify(prefix)}, which overlaps ${JSON.stringify(other.prefix)} of app ${other.app}: one app's keys must not be another's`);
