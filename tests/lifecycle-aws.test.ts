@@ -194,6 +194,8 @@ describe("prod stack's AWS lifecycle (engine and provider models, under mocks)",
         const added = up(created.state, withApp, created.cloud);
         assert.deepEqual(added.refusals, []);
         assert.deepEqual(ops(added).filter((o) => o.includes("valkey")).sort(), ["create aws-valkey-user-app-labs", "update aws-valkey-users"]);
+        const again = up(added.state, withApp, added.cloud);
+        assert.deepEqual([again.refusals, ops(again)], [[], []], "a second up with the app changes nothing");
         const removed = up(added.state, base, added.cloud);
         assert.deepEqual(removed.refusals, []);
         assert.deepEqual(ops(removed).filter((o) => o.includes("valkey")).sort(), ["delete aws-valkey-user-app-labs", "update aws-valkey-users"]);
