@@ -18,7 +18,7 @@ import { PLATFORM_REDIS_USER } from "../components/redis/redis";
 import { appAclRules } from "../components/redis/redis-conf";
 import { replicationGroupPlanError } from "../harness/lifecycle/aws-model";
 import { runStack, StackRun } from "../harness/run-stack";
-import { PROJECT_DIR } from "../harness/stack-config";
+import { PROJECT_DIR, stackConfigValues } from "../harness/stack-config";
 import { loopbackRedisConf, startRedis, TestRedis } from "./helpers/redis-server";
 
 const EXAMPLE = parse(fs.readFileSync(path.join(PROJECT_DIR, "examples", "Pulumi.apps.yaml"), "utf8")).config as Record<string, unknown>;
@@ -146,5 +146,18 @@ describe("ElastiCache access strings in a real redis-server", function () {
         assert.match(cli(["keys", "*"], "elasticache-app", APP), /NOPERM/);
         assert.equal(cli(["get", "courses:session:1"], "elasticache-platform"), "x", "the platform's user reaches every key");
         assert.match(cli(["get", "courses:session:1"], "elasticache-default", DEFAULT), /WRONGPASS|disabled/i, "a user that is off cannot log in");
+    });
+});
+
+describe("aws.cache.acceptAuthToken is said at every up while it is on (default then takes the old token with full access)", function () {
+    this.timeout(120000);
+    const warnings = (run: StackRun) => run.notices.filter((n) => n.level === "warning" && n.text.startsWith("aws.cache.acceptAuthToken"));
+
+    it("warns, with the command that turns it off, only while it is set", async () => {
+        const aws = stackConfigValues("prod")["llm-platform:aws"] as { cache?: Record<string, unknown> };
+        const handover = await runStack("prod", { overrides: { "llm-platform:aws": { ...aws, cache: { ...aws.cache, acceptAuthToken: true } } }, exampleUserValues: true });
+        assert.equal(warnings(handover).length, 1);
+        assert.match(warnings(handover)[0].text, /full access.*npm run pulumi -- prod config rm --path aws\.cache\.acceptAuthToken/);
+        assert.deepEqual(warnings(await runStack("prod", { exampleUserValues: true })), []);
     });
 });
