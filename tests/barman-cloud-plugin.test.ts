@@ -4,8 +4,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import { BARMAN_CLOUD_PLUGIN, barmanCloudPlugin, operatorPods, pluginPods } from "../components/platform/kubernetes/barman-cloud-plugin";
+import { archivingPlugins, BARMAN_CLOUD_PLUGIN, barmanCloudPlugin, objectStoreName, objectStoreSpec, operatorPods, pluginPods, pluginScheduledBackupSpec } from "../components/platform/kubernetes/barman-cloud-plugin";
+import type { BackupDestination } from "../components/platform/kubernetes/backups";
+import { scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
 import { Certificates } from "../components/tls/certificates";
+import { secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
+import { runStack, StackRun } from "../harness/run-stack";
+import { cnpgModel } from "./helpers/cloudnative-pg-models";
 import { Registered, settle, useMocks } from "./helpers/mocks";
 import { requireTool } from "./helpers/tools";
 
@@ -131,5 +136,66 @@ describe("The Barman Cloud plugin (CNPG-I): chart, certificates from the platfor
             assert.equal(purpose("client.leaf").status, 0, purpose("client.leaf").stderr);
             assert.match(purpose("server-only.leaf").stdout + purpose("server-only.leaf").stderr, /unsuitable certificate purpose/);
         });
+    });
+});
+
+/**
+ * The migration the plugin's docs give (plugin-barman-cloud web/docs/migration.md, v0.13.0), on the
+ * Cluster the prod stack declares today: the ObjectStore takes `barmanObjectStore` and the retention,
+ * the Cluster names the plugin as its WAL archiver, the ScheduledBackup goes through the plugin.
+ * These specs are not in the stack yet (the plugin's chart cannot be installed without cert-manager's
+ * CRDs: components/platform/kubernetes/barman-cloud-plugin.ts says why).
+ */
+describe("Backups through the Barman Cloud plugin: ObjectStore, Cluster and ScheduledBackup (specs, not yet in the stack)", function () {
+    this.timeout(120000);
+    let run: StackRun;
+    let inTree: any;
+    let viaPlugin: any;
+    before(async () => {
+        run = await runStack("prod", { exampleUserValues: true });
+        inTree = JSON.parse(JSON.stringify(run.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs.spec));
+        viaPlugin = structuredClone(inTree);
+        delete viaPlugin.backup;
+        viaPlugin.plugins = archivingPlugins("timescale");
+    });
+
+    it("keeps the archive where it is: the ObjectStore's configuration is the in-tree barmanObjectStore, with its retention", async () => {
+        const store = inTree.backup.barmanObjectStore;
+        const bucket = /^s3:\/\/([^/]+)\/backups\/cloudnative-pg\/$/.exec(store.destinationPath)![1];
+        const destination = { bucket, prefix: "backups/" } as BackupDestination;
+        const spec = JSON.parse(JSON.stringify(await settle(objectStoreSpec(destination, run.config.backup.retentionDays) as any)));
+        assert.deepEqual(spec.configuration, store);
+        assert.equal(spec.configuration.serverName, undefined, "the ObjectStore CRD forbids serverName; it defaults to the cluster's name, as in-tree");
+        assert.equal(spec.retentionPolicy, inTree.backup.retentionPolicy);
+        assert.deepEqual(spec.instanceSidecarConfiguration.resources, { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } });
+    });
+
+    it("names the plugin as the Cluster's WAL archiver, and the Cluster still validates against the pinned release's CRD", async function () {
+        assert.deepEqual(viaPlugin.plugins, [{ name: "barman-cloud.cloudnative-pg.io", enabled: true, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName("timescale") } }]);
+        const Cluster = await cnpgModel(this, "Cluster");
+        assert.doesNotThrow(() => new Cluster({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "timescale" }, spec: viaPlugin }).validate());
+    });
+
+    it("sends the plugins as the API server stores them: a second up diffs nothing", () => {
+        assert.deepEqual(secondUpSpec(viaPlugin), viaPlugin);
+        // A plugin sent by name only: the CRD defaults land beside it, and the diff sees the fields sent only.
+        const bare = { ...viaPlugin, plugins: [{ name: BARMAN_CLOUD_PLUGIN.pluginName }] };
+        assert.deepEqual(secondUpSpec(bare).plugins, bare.plugins, "pruned to the fields sent, as the provider diffs");
+    });
+
+    it("takes the daily base backup through the plugin, from a standby, and validates as a ScheduledBackup", async function () {
+        const spec = pluginScheduledBackupSpec("timescale", run.config.backup.fullDailyAtUtc);
+        assert.deepEqual(spec, {
+            schedule: scheduledBackupSchedule(run.config.backup.fullDailyAtUtc),
+            cluster: { name: "timescale" },
+            method: "plugin",
+            pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" },
+            target: "prefer-standby",
+            immediate: true,
+            backupOwnerReference: "self",
+        });
+        const ScheduledBackup = await cnpgModel(this, "ScheduledBackup");
+        assert.doesNotThrow(() => new ScheduledBackup({ apiVersion: "postgresql.cnpg.io/v1", kind: "ScheduledBackup", metadata: { name: "timescale-daily" }, spec }).validate());
+        assert.throws(() => new ScheduledBackup({ apiVersion: "postgresql.cnpg.io/v1", kind: "ScheduledBackup", metadata: { name: "x" }, spec: { ...spec, method: "pluggin" } }).validate());
     });
 });

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Resources } from "../types";
+import type { BackupDestination } from "./backups";
+import { objectStore, scheduledBackupSpec } from "./cloudnative-pg";
 import { containerResources } from "./quantities";
 
 import Networking = k8s.types.input.networking.v1;
@@ -155,4 +157,47 @@ export function barmanCloudPlugin(a: BarmanCloudPluginArgs, opts: pulumi.CustomR
         },
         { ...opts, dependsOn: [...a.after, ...secrets] },
     );
+}
+
+/**
+ * The sidecar the plugin adds to every instance pod (it archives WAL, takes base backups and restores):
+ * gzip of WAL and base backups, up to 4 WAL uploads and 2 backup jobs at a time (objectStore's settings).
+ */
+export const SIDECAR_RESOURCES: Resources = { cpu: 1, memoryMb: 512, cpuReservation: 0.1, memoryReservationMb: 128 };
+
+/** A cluster's ObjectStore: one per cluster, named after it. */
+export const objectStoreName = (cluster: string) => `${cluster}-archive`;
+
+/**
+ * The ObjectStore (barmancloud.cnpg.io/v1): `configuration` is the in-tree `barmanObjectStore` as it
+ * was (same destinationPath, IAM role credentials, compression: plugin-barman-cloud web/docs/migration.md
+ * "a direct mapping"), the retention moves here from the Cluster, the sidecar gets its limits.
+ * No `serverName` here: the CRD forbids it (x-kubernetes-validations "use the 'serverName' plugin
+ * parameter in the Cluster resource"); it defaults to the cluster's name, as in-tree did.
+ */
+export function objectStoreSpec(destination: BackupDestination, retentionDays: number) {
+    return {
+        configuration: objectStore(destination),
+        retentionPolicy: `${retentionDays}d`,
+        instanceSidecarConfiguration: { resources: containerResources(SIDECAR_RESOURCES) },
+    };
+}
+
+/**
+ * The Cluster's `plugins`: the plugin archives its WAL to the cluster's ObjectStore. Sent in the form the
+ * API server stores (the CRD defaults `enabled` to true: api/v1/cluster_types.go PluginConfiguration).
+ * `serverName` omitted: the plugin takes the cluster's name (internal/cnpgi/operator/config/config.go NewFromCluster).
+ */
+export function archivingPlugins(cluster: string) {
+    return [{ name: BARMAN_CLOUD_PLUGIN.pluginName, enabled: true, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName(cluster) } }];
+}
+
+/** The daily base backup through the plugin, from a standby when one is healthy (the in-tree Cluster's backup.target). */
+export function pluginScheduledBackupSpec(cluster: string, dailyAtUtc: string) {
+    return {
+        ...scheduledBackupSpec(cluster, dailyAtUtc),
+        method: "plugin",
+        pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN.pluginName },
+        target: "prefer-standby",
+    };
 }
