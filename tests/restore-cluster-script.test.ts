@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { archivingPlugins, objectStoreName } from "../components/platform/kubernetes/barman-cloud-plugin";
 import { restoredClusterName } from "../components/platform/kubernetes/cloudnative-pg";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 import { cnpgModel } from "./helpers/cloudnative-pg-models";
@@ -92,6 +93,32 @@ describe("npm run restore -- <stack> timescale --to <time> (CloudNativePG, scrip
         const r = restore(["prod", "timescale", "--to", "2026-11-23T10:30:00.250+01:00"], live);
         assert.equal(r.status, 0, r.out);
         assert.doesNotThrow(() => new Cluster(r.created[0]).validate());
+    });
+
+    it("recovers a cluster whose WAL the Barman Cloud plugin archives through the plugin: the origin's ObjectStore and server name, its own archive beside", async function () {
+        // The Cluster as it is once moved to the plugin (plugin-barman-cloud web/docs/migration.md): no backup section, the plugin archives.
+        const viaPlugin = structuredClone(live);
+        delete viaPlugin.spec.backup;
+        viaPlugin.spec.plugins = archivingPlugins("timescale");
+        const r = restore(["prod", "timescale", "--to", "2026-11-23T09:30:00Z"], viaPlugin);
+        assert.equal(r.status, 0, r.out);
+        const cluster = r.created[0];
+        assert.deepEqual(cluster.spec.bootstrap.recovery.source, "origin");
+        assert.deepEqual(cluster.spec.externalClusters, [
+            { name: "origin", plugin: { name: "barman-cloud.cloudnative-pg.io", parameters: { barmanObjectName: objectStoreName("timescale"), serverName: "timescale" } } },
+        ]);
+        assert.deepEqual(cluster.spec.plugins, [
+            { name: "barman-cloud.cloudnative-pg.io", enabled: true, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName("timescale"), serverName: "timescale-pitr" } },
+        ]);
+        assert.equal(cluster.spec.backup, undefined);
+        const Cluster = await cnpgModel(this, "Cluster");
+        assert.doesNotThrow(() => new Cluster(cluster).validate());
+        // A cluster that archives nowhere has no point in time to go back to.
+        const nowhere = structuredClone(viaPlugin);
+        nowhere.spec.plugins[0].isWALArchiver = false;
+        const refused = restore(["prod", "timescale", "--to", "2026-11-23T09:30:00Z"], nowhere);
+        assert.notEqual(refused.status, 0);
+        assert.match(refused.out, /archives no WAL to an object store/);
     });
 
     it("refuses a time that is not RFC 3339 with an offset, not a real time, or in the future, before calling kubectl", () => {
