@@ -10,6 +10,7 @@ import { scheduledBackupSchedule } from "../components/platform/kubernetes/cloud
 import { Certificates } from "../components/tls/certificates";
 import { secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
 import { runStack, StackRun } from "../harness/run-stack";
+import { objectStoreValidator } from "./helpers/barman-cloud-crd";
 import { cnpgModel } from "./helpers/cloudnative-pg-models";
 import { Registered, settle, useMocks } from "./helpers/mocks";
 import { requireTool } from "./helpers/tools";
@@ -168,6 +169,18 @@ describe("Backups through the Barman Cloud plugin: ObjectStore, Cluster and Sche
         assert.equal(spec.configuration.serverName, undefined, "the ObjectStore CRD forbids serverName; it defaults to the cluster's name, as in-tree");
         assert.equal(spec.retentionPolicy, inTree.backup.retentionPolicy);
         assert.deepEqual(spec.instanceSidecarConfiguration.resources, { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } });
+    });
+
+    it("validates the ObjectStore against the plugin's CRD (chart 0.7.0), which refuses a wrong retention or a missing destination", async function () {
+        const validate = objectStoreValidator(this);
+        const destination = { bucket: "llm-platform-prod-123456789012-eu-west-1-backups", prefix: "backups/" } as BackupDestination;
+        const spec = JSON.parse(JSON.stringify(await settle(objectStoreSpec(destination, run.config.backup.retentionDays) as any)));
+        const object = (s: object) => ({ apiVersion: "barmancloud.cnpg.io/v1", kind: "ObjectStore", metadata: { name: objectStoreName("timescale") }, spec: s });
+        assert.deepEqual(validate(object(spec)), []);
+        assert.ok(validate(object({ ...spec, retentionPolicy: "30 days" })).some((e) => e.includes("/spec/retentionPolicy")));
+        const { destinationPath: _, ...noPath } = spec.configuration;
+        assert.ok(validate(object({ ...spec, configuration: noPath })).some((e) => e.includes("destinationPath")));
+        assert.ok(validate(object({ ...spec, configuration: { ...spec.configuration, wal: { compression: "zip" } } })).some((e) => e.includes("/spec/configuration/wal/compression")));
     });
 
     it("names the plugin as the Cluster's WAL archiver, and the Cluster still validates against the pinned release's CRD", async function () {
