@@ -77,6 +77,9 @@ describe("The Barman Cloud plugin (CNPG-I): chart, certificates from the platfor
         new NetworkPolicy(policy.inputs).validate();
         assert.deepEqual(policy.inputs.spec.podSelector.matchLabels, pluginPods);
         assert.deepEqual(policy.inputs.spec.ingress, [{ from: [{ podSelector: { matchLabels: operatorPods } }], ports: [{ protocol: "TCP", port: 9090 }] }]);
+        // Out: the API server (HTTPS) and the cluster's DNS, nothing else.
+        assert.deepEqual(policy.inputs.spec.egress.map((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")), ["TCP/443", "UDP/53,TCP/53"]);
+        assert.deepEqual(policy.inputs.spec.egress[1].to[0].podSelector, { matchLabels: { "k8s-app": "kube-dns" } });
         const unknownOperator = named(await declarePlugin(false), "kubernetes:networking.k8s.io/v1:NetworkPolicy", "barman-cloud-plugin-flows");
         assert.deepEqual(unknownOperator.inputs.spec.ingress[0].from, [{ podSelector: {} }], "an operator already running: its namespace's pods");
     });

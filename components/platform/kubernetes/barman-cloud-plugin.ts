@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Resources } from "../types";
 import type { BackupDestination } from "./backups";
 import { objectStore, scheduledBackupSpec } from "./cloudnative-pg";
+import { dnsEgress } from "./flows";
 import { containerResources } from "./quantities";
 
 import Networking = k8s.types.input.networking.v1;
@@ -101,13 +102,7 @@ export function pluginFlows(operatorInstalled: boolean): Networking.NetworkPolic
         ingress: [{ from: [{ podSelector: operatorInstalled ? { matchLabels: operatorPods } : {} }], ports: [{ protocol: "TCP", port: BARMAN_CLOUD_PLUGIN.port }] }],
         egress: [
             { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
-            {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [
-                    { protocol: "UDP", port: 53 },
-                    { protocol: "TCP", port: 53 },
-                ],
-            },
+            ...(dnsEgress().egress as Networking.NetworkPolicyEgressRule[]),
         ],
     };
 }
