@@ -31,6 +31,7 @@ import { redisFlavor } from "./redis/redis-conf";
 import { EXTERNAL_MODEL_NAME, MSSQL_USER, SQLCMD, SqlServer } from "./sqlserver/sqlserver";
 import { POSTGRES_USER, Timescale } from "./timescale/timescale";
 import { Certificates } from "./tls/certificates";
+import { HOST_CA_FILE } from "./tls/store-clients";
 import { PUSHGATEWAY } from "./observability/pushgateway";
 import { CLOUDWATCH_EXPORTER, cloudwatchExporterActions } from "./observability/cloudwatch-exporter-conf";
 
@@ -182,6 +183,10 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
+    // The stores' certificates name every way clients reach them: the service name, its FQDN in the cluster,
+    // the Docker container's name, and localhost/127.0.0.1 where a host port is published on dev.
+    const storeTls = (service: string) =>
+        certificates.serverTls(`${service}-tls`, [...new Set([service, platform.hostOf(service), `${namePrefix}-${service}`, "localhost"])], ["127.0.0.1"]);
     const timescale = new Timescale(
         h.timescale,
         {
@@ -192,6 +197,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             monitoring: config.observability.metrics,
             rotations,
             appDatabases: apps?.timescaleRoles,
+            tls: storeTls(h.timescale),
         },
         parent,
     );
@@ -207,6 +213,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             platform,
             rotations,
             appUsers: apps?.redisUsers,
+            tls: storeTls(h.redis),
             managed:
                 config.redis.engine === "elasticache" && awsPieces
                     ? { create: (token) => awsPieces.valkey(token, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
@@ -214,13 +221,6 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = {
-        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized },
-        rds: awsPieces?.appDatabaseServer,
-        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
-        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port } };
-    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
-    apps?.run(appStores);
     const qdrant = new Qdrant(
         h.qdrant,
         {
@@ -239,9 +239,20 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                     { clientAuth: config.qdrant.peers > 1 },
                 ),
             },
+            appCollections: apps?.qdrantCollections.map((q) => q.collection),
         },
         parent,
     );
+    const appStores = {
+        timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
+        rds: awsPieces?.appDatabaseServer,
+        sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
+        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
+        qdrant: { host: qdrant.host, url: qdrant.url, caCertPem: qdrant.caCertPem, apiKey: qdrant.apiKey, ready: qdrant.initialized },
+        caCertPem: certificates.caCertPem,
+    };
+    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
+    apps?.run(appStores);
 
     // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
     const proxyUrl = publicProxyUrl(config);
@@ -373,7 +384,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         connectionStrings: {
             sqlserver: sqlserver.connectionString(`${sqlserver.host},${sqlserver.port}`),
-            timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`),
+            // verify-full with the CA saved from `caCertificatePem` (docs/services.md, "Connecting with TLS").
+            timescale: timescale.connectionString(`${timescale.host}:${timescale.port}`, HOST_CA_FILE),
             redis: redis.connectionString(pulumi.interpolate`${redis.host}:${redis.port}`),
         },
         /** Proxy API keys by client (`proxy.clients`): `Authorization: Bearer <key>`. */

@@ -32,7 +32,8 @@ export function mockState(type: string, name: string, inputs: Record<string, any
             const end = new Date(start.getTime() + inputs.validityPeriodHours * 3600_000);
             return {
                 ...inputs,
-                certPem: pem("CERTIFICATE", `mock cert ${name}`),
+                // A new validity is a new certificate (the provider replaces it, as an early renewal does): new content.
+                certPem: pem("CERTIFICATE", `mock cert ${name} for ${inputs.validityPeriodHours} h`),
                 validityStartTime: start.toISOString(),
                 validityEndTime: end.toISOString(),
                 readyForRenewal: false,

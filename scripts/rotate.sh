@@ -16,7 +16,7 @@ kind_of() {
     case "$1" in
         proxy-api-key-*) echo api-key ;;
         sqlserver-sa-password | sqlserver-master-key-password | timescale-password | grafana-admin-password | logs-elastic-password) echo stored ;;
-        tls-ca-key | tls-server-key | elasticsearch-tls-key | qdrant-tls-key | logs-kibana-*-key) echo replaced ;;
+        tls-ca-key | tls-server-key | elasticsearch-tls-key | qdrant-tls-key | timescale-tls-key | redis-tls-key | logs-kibana-*-key) echo replaced ;;
         rds-master-password) echo managed ;;
         *) echo configured ;;
     esac

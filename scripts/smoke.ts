@@ -8,6 +8,8 @@
  * `npm run smoke -- <stack>` (scripts/smoke.sh) writes the outputs file and calls this.
  */
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parseConfig } from "../components/config/load";
 import { EXTERNAL_MODEL_NAME } from "../components/sqlserver/sqlserver";
 import { stackRawConfig } from "../harness/run-stack";
@@ -25,7 +27,12 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
     const h = outputs.hostEndpoints ?? {};
     const sqlserver = hostPort(h.sqlserver, "sqlserver");
     const qdrant = hostPort(h.qdrant, "qdrant");
+    const timescale = hostPort(h.timescale, "timescale");
+    const redis = hostPort(h.redis, "redis");
     const client = config.proxy.clients[0];
+    // The stores serve TLS with the stack's CA: psql and redis-cli read it from a file.
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-smoke-")), "ca.pem");
+    fs.writeFileSync(caFile, outputs.caCertificatePem);
     return {
         proxyUrl: outputs.proxyUrl,
         caCertPem: outputs.caCertificatePem,
@@ -35,8 +42,8 @@ export function targetFromOutputs(stack: string, outputs: any): SmokeTarget {
         embeddingDimensions: outputs.embeddingDimensions,
         chatModel: config.ollama.chatModel,
         sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", password: outputs.credentials.sqlserverSaPassword, database: outputs.sqlserverDatabase, model: EXTERNAL_MODEL_NAME },
-        timescale: { ...hostPort(h.timescale, "timescale"), user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase },
-        redis: { ...hostPort(h.redis, "redis"), password: outputs.credentials.redisPassword },
+        timescale: { ...timescale, user: "postgres", password: outputs.credentials.timescalePassword, database: outputs.timescaleDatabase, caFile },
+        redis: { ...redis, password: outputs.credentials.redisPassword, tls: true, caFile },
         // Qdrant serves HTTPS with a certificate from the stack's CA that names localhost (not the address).
         qdrant: { url: `https://${qdrant.host}:${qdrant.port}`, tlsServerName: "localhost", apiKey: outputs.credentials.qdrantApiKey, collection: outputs.qdrantCollection },
     };

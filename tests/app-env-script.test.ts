@@ -22,6 +22,15 @@ const CREDENTIALS = {
             },
         },
         plain: {},
+        search: {
+            qdrantApiKey: "eyJ.token.sig",
+            env: {
+                QDRANT_URL: "https://qdrant:6333",
+                QDRANT_CA_PEM: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+                QDRANT_API_KEY: "eyJ.token.sig",
+            },
+        },
+        broken: { env: { NOTE: "two\nlines" } },
     },
 };
 
@@ -54,6 +63,19 @@ describe("npm run app-env: an app's credentials as an env file", function () {
         assert.equal(fs.statSync(file).mode & 0o777, 0o600);
         assert.match(r.calls, /stack output --stack dev --show-secrets --json credentials/);
         assert.deepEqual(fs.readdirSync(r.dir).filter((f) => f.startsWith(".app-env")), [], "no temporary file left");
+    });
+
+    it("writes a certificate (several lines) into a file of its own beside the env file, and refuses any other multi-line value", () => {
+        const r = appEnv(["dev", "search", "search.env"]);
+        assert.equal(r.status, 0, r.err);
+        assert.equal(fs.readFileSync(path.join(r.dir, "search.env"), "utf8"), "QDRANT_URL=https://qdrant:6333\nQDRANT_API_KEY=eyJ.token.sig\n");
+        assert.equal(fs.readFileSync(path.join(r.dir, "search.env.QDRANT_CA_PEM"), "utf8"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+        assert.match(r.err, /search\.env\.QDRANT_CA_PEM/);
+        assert.deepEqual(fs.readdirSync(r.dir).filter((f) => f.startsWith(".app-env")), [], "no temporary file left");
+        const broken = appEnv(["dev", "broken", "broken.env"]);
+        assert.notEqual(broken.status, 0);
+        assert.match(broken.err, /NOTE holds a line break/);
+        assert.ok(!fs.existsSync(path.join(broken.dir, "broken.env")));
     });
 
     it("names the file after the app unless told, and refuses an app the stack gives nothing", () => {

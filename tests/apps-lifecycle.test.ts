@@ -28,9 +28,11 @@ describe("apps through a second up (provider read-back models)", function () {
         assert.match(created, /app-courses-api/);
         assert.match(created, /app-frontend/);
         // What else changes: the containers whose config files carry the apps (new uploads: replaced, volumes kept),
-        // and TimescaleDB's backup scheduler, which now dumps the app's database too (its env).
+        // TimescaleDB's backup scheduler, which now dumps the app's database too (its env), and Qdrant's: the
+        // server turns JWT RBAC on (its env; its volumes kept), the collection step creates the app's collection,
+        // the snapshot scheduler backs it up.
         const replaced = adding.summary.filter((s) => s.startsWith("replace")).map((s) => s.split(" ")[2]).sort();
-        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "redis", "timescale-backup-full"]);
+        assert.deepEqual(replaced, ["grafana", "prometheus", "proxy", "qdrant", "qdrant-backup-snapshot", "qdrant-collection", "redis", "timescale-backup-full"]);
         assert.deepEqual(adding.summary.filter((s) => !s.startsWith("create") && !s.startsWith("replace")), []);
         assert.deepEqual(life.up(await runStack("dev", { dockerEngine: ENGINE, overrides: EXAMPLE })).summary, []);
     });

@@ -72,8 +72,11 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.equal(app.PGDATABASE, "course_creator");
         assert.equal(app.PGHOST, "timescale");
         assert.equal(app.PGPASSWORD, envOf(step).APP_PASSWORD_COURSES_API, "the password the step sets");
-        assert.match(app.DATABASE_URL, /^postgresql:\/\/course_user:[^@]+@timescale:5432\/course_creator\?sslmode=prefer$/);
-        assert.deepEqual(run.outputs.apps["courses-api"].database, { host: "timescale", port: 5432, database: "course_creator", user: "course_user" });
+        assert.match(app.DATABASE_URL, /^postgresql:\/\/course_user:[^@]+@timescale:5432\/course_creator\?sslmode=verify-full&sslrootcert=%2Fetc%2Fllm-platform%2Ftls%2Fstore-ca.crt$/);
+        assert.deepEqual([app.PGSSLMODE, app.PGSSLROOTCERT], ["verify-full", "/etc/llm-platform/tls/store-ca.crt"]);
+        assert.equal(upload(run.named(CONTAINER, "app-courses-api"), "/etc/llm-platform/tls/store-ca.crt"), run.outputs.caCertificatePem, "the stores' CA, mounted");
+        assert.match(run.outputs.credentials.apps["courses-api"].postgresUrl, /\?sslmode=verify-full&sslrootcert=llm-platform-ca.pem$/);
+        assert.deepEqual(run.outputs.apps["courses-api"].database, { host: "timescale", port: 5432, database: "course_creator", user: "course_user", sslMode: "verify-full" });
         assert.equal(run.outputs.credentials.apps["courses-api"].postgresPassword, app.PGPASSWORD);
         assert.equal(envOf(run.named(CONTAINER, "app-frontend")).PGPASSWORD, undefined, "an app without a database gets none");
     });
@@ -88,7 +91,8 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         const app = envOf(run.named(CONTAINER, "app-courses-api"));
         assert.equal(app.REDIS_USERNAME, "app-courses-api");
         assert.equal(app.REDIS_KEY_PREFIX, "courses:");
-        assert.match(app.REDIS_URL, /^redis:\/\/app-courses-api:[^@]+@redis:6379\/0$/);
+        assert.match(app.REDIS_URL, /^rediss:\/\/app-courses-api:[^@]+@redis:6379\/0$/);
+        assert.equal(app.REDIS_CA_FILE, "/etc/llm-platform/tls/store-ca.crt");
         const conf = upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf");
         const hash = require("crypto").createHash("sha256").update(app.REDIS_PASSWORD).digest("hex");
         assert.ok(conf.includes(`user app-courses-api on #${hash} resetkeys ~courses:* resetchannels &courses:* -@all +@all -@dangerous`), conf);
@@ -187,7 +191,7 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
                 const labels = e.to[0].podSelector?.matchLabels ?? {};
                 return labels["app.kubernetes.io/name"] ?? `cnpg.io/cluster=${labels["cnpg.io/cluster"]}`;
             }),
-            ["cnpg.io/cluster=timescale", "redis"],
+            ["cnpg.io/cluster=timescale", "redis", "qdrant"],
         );
         assert.deepEqual(k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-frontend").inputs.spec.egress, []);
         assert.deepEqual(flows.ingress[0].ports, [{ protocol: "TCP", port: 8001 }]);

@@ -53,6 +53,27 @@ for (const stack of ["prod", "staging"]) {
             );
         });
 
+        it("serves the platform's certificate and refuses TCP without TLS; its clients verify it with the same CA", () => {
+            const spec = cluster.inputs.spec;
+            assert.deepEqual(spec.postgresql.pg_hba, ["hostnossl all all all reject"]);
+            assert.deepEqual(spec.certificates, { serverTLSSecret: "timescale-server-tls", serverCASecret: "timescale-server-ca" });
+            const secret = (name: string) => run.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name)!.inputs;
+            const tls = secret("timescale-server-tls");
+            assert.equal(tls.type, "Opaque");
+            assert.match(tls.stringData["tls.crt"], /BEGIN CERTIFICATE/);
+            assert.ok(tls.stringData["tls.key"]);
+            const ca = secret("timescale-server-ca").stringData["ca.crt"];
+            assert.equal(ca, run.outputs.caCertificatePem);
+            // The certificate names the read-write Service clients use, in the cluster's DNS.
+            const request = run.ofType("tls:index/certRequest:CertRequest").find((r) => r.name === "timescale-tls-csr")!;
+            assert.ok(request.inputs.dnsNames.includes(`timescale.${run.config.kubernetes.namespace}.svc.cluster.local`), request.inputs.dnsNames);
+            for (const job of ["timescale-migrate", "timescale-monitor-role"]) {
+                const env = run.named("kubernetes:batch/v1:Job", job).inputs.spec.template.spec.containers.flatMap((c: any) => c.env ?? []);
+                assert.ok(env.some((e: any) => e.name === "PGSSLMODE" && e.value === "verify-full"), job);
+                assert.ok(env.some((e: any) => e.name === "PGSSLROOTCERT" && e.value === "/etc/llm-platform/tls/store-ca.crt"), job);
+            }
+        });
+
         it("archives WAL continuously to the backup bucket with the backup role, and takes a base backup every day", () => {
             const store = cluster.inputs.spec.backup.barmanObjectStore;
             assert.match(store.destinationPath, /^s3:\/\/llm-platform-[a-z]+-\d{12}-eu-west-1-backups\/backups\/cloudnative-pg\/$/);

@@ -90,7 +90,7 @@ class StubCluster {
                 const peers = Object.fromEntries(this.layout.peerIds.map((id, i) => [String(id), { uri: `http://${HOSTS[i]}:6335/` }]));
                 return json({ status: "enabled", peer_id: peerId, peers, raft_info: { term: 3, commit: 40, pending_operations: 0, leader: this.layout.peerIds[0], role: "Follower", is_voter: true } });
             }
-            const collection = /^\/collections\/(documents(?:-drill)?)(\/.*)?$/.exec(url.split("?")[0]);
+            const collection = /^\/collections\/((?:documents|courses)(?:-drill)?)(\/.*)?$/.exec(url.split("?")[0]);
             if (!collection) return res.writeHead(404).end();
             const [, name, rest = ""] = collection;
             if (rest === "" && req.method === "GET") return this.collectionExists ? json({ status: "green", config: { params: { replication_factor: 2 } } }) : res.writeHead(404).end();
@@ -193,6 +193,39 @@ describe("Qdrant cluster: snapshots of every shard on every peer, restored into 
             assert.match(upload, /name="snapshot"; filename="documents-shard-\d+-peer-\d+\.snapshot"/);
             assert.ok(upload.includes(shardContent(shard).toString()), `shard ${shard}'s own snapshot went to ${key}`);
         }
+    });
+
+    it("backs up an app's collection beside the platform's, shard by shard, and restores it alone by name into a fresh cluster", async () => {
+        cluster.layout = backedUp;
+        cluster.collectionExists = true;
+        cluster.corruptReportedChecksum = false;
+        const s = scratch();
+        const appEnv = { ...env, APP_COLLECTIONS: "courses" };
+        const backup = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["backup"], appEnv);
+        assert.equal(backup.status, 0, backup.err);
+        const id = backup.out.trim();
+        const manifest = manifestOf(s.root, id);
+        const shardsOf = (c: string) => manifest.split("\n").filter((l) => l.startsWith(`shard ${c} `));
+        assert.equal(shardsOf("documents").length, 6);
+        assert.equal(shardsOf("courses").length, 6, "every replica of every shard of the app's collection");
+        for (const line of shardsOf("courses")) {
+            const [, , shard, peer, file] = line.split(" ");
+            assert.equal(file, `courses-shard-${shard}-peer-${peer}.snapshot`);
+            assert.ok(manifest.includes(`\nfile ${file} `));
+        }
+        assert.match(manifest, /^count points:courses 1500 1500$/m);
+
+        cluster.layout = fresh;
+        cluster.collectionExists = false;
+        cluster.uploads.clear();
+        const callsBefore = cluster.calls.length;
+        const restore = await s.runAsync(QDRANT_BACKUP_SCRIPT, ["restore", id, "courses"], appEnv);
+        assert.equal(restore.status, 0, restore.err);
+        assert.equal(cluster.created, body, "the app's collection is created with the backed-up configuration");
+        const uploads = cluster.calls.slice(callsBefore).filter((c) => c.includes("/snapshots/upload"));
+        assert.equal(uploads.length, 6, "every replica of the fresh cluster");
+        assert.ok(uploads.every((c) => c.includes(" POST /collections/courses/shards/")), uploads.join("\n"));
+        for (const upload of cluster.uploads.values()) assert.match(upload, /filename="courses-shard-\d+-peer-\d+\.snapshot"/);
     });
 
     it("drills the newest backup into a scratch collection on the cluster and checks its points", async () => {

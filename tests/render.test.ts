@@ -150,19 +150,28 @@ for (const stack of ["dev", "prod"]) {
             const redisServer = requireTool(this, "redis-server", "redis-server");
             const cli = requireTool(this, "redis-cli", "redis-tools");
             const file = [...written.keys()].find((f) => f.endsWith("/usr/local/etc/valkey/valkey.conf"))!;
+            requireTool(this, "openssl", "openssl");
             const port = await freePort();
             const data = fs.mkdtempSync(path.join(os.tmpdir(), "llm-render-redis-"));
-            // Only where it listens and writes changes; everything else is the written file.
+            // The rendered certificate is the mocks' placeholder: a real one, self-signed, stands in for it and its CA.
+            const cert = path.join(data, "server.pem");
+            const key = path.join(data, "server.key");
+            const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=redis", "-addext", "subjectAltName=DNS:redis,IP:127.0.0.1"], { encoding: "utf8" });
+            assert.equal(made.status, 0, made.stderr);
+            // Only where it listens, writes and finds its TLS files changes; everything else is the written file.
             const conf = written
                 .get(file)!
-                .replace(/^port \d+$/m, `port ${port}`)
+                .replace(/^tls-port \d+$/m, `tls-port ${port}`)
+                .replace(/^tls-(cert|ca-cert)-file .*$/gm, (_, which) => `tls-${which}-file ${cert}`)
+                .replace(/^tls-key-file .*$/m, `tls-key-file ${key}`)
                 .replace(/^bind .*$/m, "bind 127.0.0.1")
                 .replace(/^dir .*$/m, `dir ${data}`);
+            assert.match(conf, /^port 0$/m, "TLS only");
             fs.writeFileSync(path.join(data, "redis.conf"), conf);
             let server: ChildProcess | undefined;
             try {
                 server = spawn(redisServer, [path.join(data, "redis.conf")], { stdio: "ignore" });
-                const ping = (password: string) => spawnSync(cli, ["-p", String(port), "--no-auth-warning", "-a", password, "ping"], { encoding: "utf8" }).stdout.trim();
+                const ping = (password: string) => spawnSync(cli, ["-p", String(port), "--tls", "--cacert", cert, "--no-auth-warning", "-a", password, "ping"], { encoding: "utf8" }).stdout.trim();
                 const deadline = Date.now() + 10000;
                 while (ping("MASKED-redis-password") !== "PONG") {
                     assert.ok(Date.now() < deadline && server.exitCode === null, "redis-server did not start with the written redis.conf");

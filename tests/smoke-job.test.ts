@@ -76,6 +76,15 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         assert.equal(target.apiKey, undefined);
         assert.equal(target.qdrant.apiKey, undefined);
         assert.deepEqual(target.redis, { host: prod.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress, port: 6379, tls: true });
+        // TimescaleDB is verified with the stack's CA, a file in the psql container; ElastiCache with the system's CAs.
+        assert.equal(target.timescale.caFile, "/opt/llm-platform/smoke/store-ca.crt");
+        assert.equal(files["opt-llm-platform-smoke-store-ca.crt"], prod.outputs.caCertificatePem);
+        const psql = pod.initContainers.find((x: any) => x.name === "timescale-0");
+        assert.ok(psql.volumeMounts.some((m: any) => m.mountPath === "/opt/llm-platform/smoke/store-ca.crt"));
+        assert.deepEqual(
+            ["PGSSLMODE", "PGSSLROOTCERT"].map((n) => psql.env.find((e: any) => e.name === n).value),
+            ["verify-full", "/opt/llm-platform/smoke/store-ca.crt"],
+        );
     });
 
     it("reads every secret from the cluster's Secret by secretKeyRef: no password in the template or its ConfigMap", async () => {

@@ -16,8 +16,11 @@ describe("npm run smoke's target for a Docker stack (from the dev stack's output
         assert.deepEqual([t.embeddingModel, t.embeddingDimensions], ["nomic-embed-text", 768]);
         assert.equal(t.chatModel, run.config.ollama.chatModel);
         assert.deepEqual(t.sqlserver, { server: "127.0.0.1,1433", user: "sa", password: o.credentials.sqlserverSaPassword, database: "llm", model: "ollama_embeddings" });
-        assert.deepEqual(t.timescale, { host: "127.0.0.1", port: 5432, user: "postgres", password: o.credentials.timescalePassword, database: "llm_observatory" });
-        assert.deepEqual(t.redis, { host: "127.0.0.1", port: 6379, password: o.credentials.redisPassword });
+        // The stores speak TLS only: psql and redis-cli verify them with the stack's CA, saved to a file.
+        const caFile = t.timescale.caFile!;
+        assert.equal(require("fs").readFileSync(caFile, "utf8"), o.caCertificatePem);
+        assert.deepEqual(t.timescale, { host: "127.0.0.1", port: 5432, user: "postgres", password: o.credentials.timescalePassword, database: "llm_observatory", caFile });
+        assert.deepEqual(t.redis, { host: "127.0.0.1", port: 6379, password: o.credentials.redisPassword, tls: true, caFile });
         // Qdrant's HTTPS on the loopback port, verified as localhost (a name on its certificate).
         assert.deepEqual(t.qdrant, { url: "https://127.0.0.1:6333", tlsServerName: "localhost", apiKey: o.credentials.qdrantApiKey, collection: "documents" });
     });

@@ -9,6 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { postgresFlags } from "../components/timescale/timescale";
 import { renderDiagnosticsSql } from "../components/timescale/diagnostics-sql";
+import { postgresTlsSettings } from "../components/timescale/postgres-tls";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "../components/timescale/monitor-role-sql";
 import { requirePostgres, startPostgres, TestPostgres } from "./helpers/postgres";
 
@@ -19,6 +20,8 @@ function debianSettings(memoryMb: number, slowQueryMs: number): Record<string, s
     for (let i = 0; i < flags.length; i += 2) {
         const [key, value] = flags[i + 1].split(/=(.*)/s);
         if (key.startsWith("timescaledb.")) continue;
+        // TLS and pg_hba name the container's files: tests/store-tls.test.ts runs them with files of its own.
+        if (key in postgresTlsSettings()) continue;
         settings[key] = key === "shared_preload_libraries" ? value.split(",").filter((l) => l !== "timescaledb").join(",") : value;
     }
     return settings;

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DEFAULTS, appDatabase, appRedisPrefix, appResources, appServiceName, appSqlServerDatabase } from "../config/apps";
+import { APP_DEFAULTS, appDatabase, appQdrantCollection, appRedisPrefix, appResources, appServiceName, appSqlServerDatabase } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
 import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
+import { qdrantCollectionToken } from "../qdrant/app-token";
 import type { AppSqlServerLogin } from "../sqlserver/app-logins-sql";
 import { appDatabaseRoles } from "./databases";
+import { HOST_CA_FILE, STORE_CA_PATH, storeCaFile } from "../tls/store-clients";
 
 type AppConfig = PlatformConfig["apps"][number];
 
@@ -15,8 +17,8 @@ export interface AppDatabaseServer {
     readonly port: number;
     /** Done once the apps' roles exist (the store's `app-roles` step, RDS's migrate Job). */
     readonly ready: readonly pulumi.Resource[];
-    /** libpq's sslmode clients must use when the server requires TLS (RDS: rds.force_ssl). */
-    readonly sslMode?: "require";
+    /** libpq's sslmode clients must use when the server requires TLS (RDS: rds.force_ssl; the platform's TimescaleDB: verify-full with the stores' CA). */
+    readonly sslMode?: "require" | "verify-full";
     /** A server outside the cluster (RDS in the private subnets): what an app's pods must be let reach. */
     readonly outside?: PrivateEgress;
 }
@@ -28,6 +30,22 @@ export interface AppStores {
     /** The platform's SQL Server, ready once its `app-logins` step made the apps' logins. */
     readonly sqlserver?: { readonly host: string; readonly port: number; readonly ready: readonly pulumi.Resource[] };
     readonly redis?: { readonly host: string; readonly port: number };
+    /** The CA the platform's stores' certificates chain to: clients verify them with it (verify-full, rediss://). */
+    readonly caCertPem?: pulumi.Input<string>;
+    /** The platform's Qdrant: its HTTPS URL, the CA of its certificate, its API key (secret) the apps' tokens are signed with. */
+    readonly qdrant?: {
+        readonly host: string;
+        readonly url: string;
+        readonly caCertPem: pulumi.Input<string>;
+        readonly apiKey: pulumi.Output<string>;
+        readonly ready: readonly pulumi.Resource[];
+    };
+}
+
+/** What an app is given of its Qdrant collection (stack output `apps`; the token in `credentials.apps`). */
+export interface AppQdrantOutput {
+    readonly url: string;
+    readonly collection: string;
 }
 
 /** What an app is given of its Redis user (stack output `apps`; the password in `credentials.apps`). */
@@ -52,8 +70,8 @@ export interface AppDatabaseOutput {
     readonly port: number;
     readonly database: string;
     readonly user: string;
-    /** Set when the server requires TLS (RDS). */
-    readonly sslMode?: "require";
+    /** Set when the server requires TLS (RDS: require; the platform's TimescaleDB: verify-full). */
+    readonly sslMode?: "require" | "verify-full";
 }
 
 /** `host:port` of an upstream as the proxy (and Prometheus) reach it. */
@@ -91,6 +109,9 @@ export class Apps extends pulumi.ComponentResource {
     /** The apps' SQL Server logins, each with its database and password, by the sqlcmd variable the `app-logins` step reads. Secret. */
     readonly sqlserverLogins: readonly (AppSqlServerLogin & { readonly app: string; readonly password: pulumi.Output<string> })[];
 
+    /** The apps' Qdrant collections. */
+    readonly qdrantCollections: readonly { readonly app: string; readonly collection: string }[];
+
     private readonly passwords: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(
@@ -123,6 +144,10 @@ export class Apps extends pulumi.ComponentResource {
             const passwordVar = `APP_SQLSERVER_PASSWORD_${a.name.toUpperCase().replace(/-/g, "_")}`;
             return [{ app: a.name, ...mssql, passwordVar, password: password(`${appServiceName(a.name)}-sqlserver-password`) }];
         });
+        this.qdrantCollections = args.apps.flatMap((a) => {
+            const collection = appQdrantCollection(a);
+            return collection === undefined ? [] : [{ app: a.name, collection }];
+        });
         this.externalMetrics = args.apps
             .filter((a) => a.upstream.image === undefined && a.metrics)
             .map((a) => ({
@@ -132,13 +157,14 @@ export class Apps extends pulumi.ComponentResource {
     }
 
     /** The database and Redis user each app is given (the passwords are in `credentials`). */
-    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; sqlserver?: AppSqlServerOutput; redis?: AppRedisOutput }>> {
+    given(stores: AppStores): Readonly<Record<string, { database?: AppDatabaseOutput; sqlserver?: AppSqlServerOutput; redis?: AppRedisOutput; qdrant?: AppQdrantOutput }>> {
         return Object.fromEntries(
             this.args.apps.map((a) => {
                 const db = appDatabase(a);
                 const server = db && stores[db.store];
                 const redisUser = this.redisUsers.find((u) => u.app === a.name);
                 const mssql = this.sqlserverLogins.find((l) => l.app === a.name);
+                const collection = this.qdrantCollections.find((q) => q.app === a.name)?.collection;
                 return [
                     a.name,
                     {
@@ -148,6 +174,7 @@ export class Apps extends pulumi.ComponentResource {
                                 : undefined,
                         sqlserver: mssql && stores.sqlserver ? { host: stores.sqlserver.host, port: stores.sqlserver.port, database: mssql.database, user: mssql.login } : undefined,
                         redis: redisUser && stores.redis ? { host: stores.redis.host, port: stores.redis.port, user: redisUser.name, keyPrefix: redisUser.keyPrefix } : undefined,
+                        qdrant: collection !== undefined && stores.qdrant ? { url: stores.qdrant.url, collection } : undefined,
                     },
                 ];
             }),
@@ -156,7 +183,7 @@ export class Apps extends pulumi.ComponentResource {
 
     /**
      * Secret. Each app's passwords and URLs: PostgreSQL (libpq URI), SQL Server (ADO.NET), Redis
-     * (`redis://user:password@host:port/0`), and `env`: every variable the app is given, as an
+     * (`rediss://user:password@host:port/0`), its Qdrant token, and `env`: every variable the app is given, as an
      * image app gets them (what `npm run app-env` writes into an env file).
      */
     credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, unknown>>> {
@@ -166,17 +193,29 @@ export class Apps extends pulumi.ComponentResource {
             const all = pulumi.all({ ...env, ...secretEnv });
             const redisUser = this.redisUsers.find((u) => u.app === app);
             const mssql = this.sqlserverLogins.find((l) => l.app === app);
+            const qdrantToken = this.qdrantToken(app, stores);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", all]).apply(([pg, redis, host, sql, vars]) => ({
-                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg) } : {}),
+                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", qdrantToken ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
+                    ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg, HOST_CA_FILE) } : {}),
                     ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
+                    ...(g.qdrant ? { qdrantApiKey: token } : {}),
                     ...(Object.keys(vars).length > 0 ? { env: vars } : {}),
                 })),
             ];
         });
         return pulumi.secret(pulumi.all(Object.fromEntries(entries))) as pulumi.Output<Record<string, Record<string, unknown>>>;
+    }
+
+    /**
+     * Secret. The app's Qdrant token: its collection only, read and write, signed with the current
+     * API key, so a rotated key re-signs it at the same `pulumi up` (app-token.ts).
+     */
+    private qdrantToken(app: string, stores: AppStores): pulumi.Output<string> | undefined {
+        const collection = this.qdrantCollections.find((q) => q.app === app)?.collection;
+        if (collection === undefined || !stores.qdrant) return undefined;
+        return pulumi.secret(stores.qdrant.apiKey.apply((key) => qdrantCollectionToken(key, collection)));
     }
 
     /** An app's stores with its passwords, as its workload (or its handed-over Secret) gets them. */
@@ -190,6 +229,14 @@ export class Apps extends pulumi.ComponentResource {
             database: g.database && server && { ...g.database, password: this.passwords[name], ready: server.ready, outside: server.outside },
             sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
             redis: g.redis && { ...g.redis, password: redisUser!.password },
+            caCertPem: stores.caCertPem,
+            qdrant: g.qdrant && {
+                ...g.qdrant,
+                host: stores.qdrant!.host,
+                caCertPem: stores.qdrant!.caCertPem,
+                token: this.qdrantToken(name, stores)!,
+                ready: stores.qdrant!.ready,
+            },
         };
     }
 
@@ -215,8 +262,9 @@ export class Apps extends pulumi.ComponentResource {
     }
 }
 
+/** The platform's Valkey serves TLS only: the client verifies it with the stores' CA (REDIS_CA_FILE in the app's container). */
 function redisUrl(r: AppRedisOutput, password: string): string {
-    return `redis://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
+    return `rediss://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
 /** ADO.NET's form, as the platform's own SQL Server connection string (its certificate is self-signed). */
@@ -224,8 +272,10 @@ function sqlServerConnectionString(s: AppSqlServerOutput, password: string): str
     return `Server=${s.host},${s.port};Database=${s.database};User Id=${s.user};Password=${password};Encrypt=True;TrustServerCertificate=True`;
 }
 
-function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string): string {
-    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=${d.sslMode ?? "prefer"}`;
+/** verify-full names the CA at `caPath`: the app's mounted file, or the file a user saved the stack's CA to. */
+function postgresUrl(d: AppDatabaseOutput & { readonly host: string }, password: string, caPath = STORE_CA_PATH): string {
+    const verify = d.sslMode === "verify-full" ? `&sslrootcert=${encodeURIComponent(caPath)}` : "";
+    return `postgresql://${d.user}:${encodeURIComponent(password)}@${d.host}:${d.port}/${d.database}?sslmode=${d.sslMode ?? "prefer"}${verify}`;
 }
 
 /** The logins of the apps' databases on one store and their passwords, by the env var the store's script reads. Secret. */
@@ -239,31 +289,47 @@ export interface AppGivenStores {
     readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
     readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
     readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+    /** The CA of the platform's stores: a file at STORE_CA_PATH in the app's container. */
+    readonly caCertPem?: pulumi.Input<string>;
+    readonly qdrant?: AppQdrantOutput & {
+        readonly host: string;
+        readonly caCertPem: pulumi.Input<string>;
+        readonly token: pulumi.Output<string>;
+        readonly ready: readonly pulumi.Resource[];
+    };
 }
 
-/** The variables an app is given for its stores: libpq's, MSSQL_*, REDIS_*; the passwords and URLs as secrets. */
+/**
+ * The variables an app is given for its stores: libpq's, MSSQL_*, REDIS_*, QDRANT_* (QDRANT_CA_PEM: the CA
+ * of Qdrant's certificate, which serves HTTPS only); the passwords, URLs and the Qdrant token as secrets.
+ */
 export function credentialEnv(stores: AppGivenStores): { env: Record<string, pulumi.Input<string>>; secretEnv?: Record<string, pulumi.Input<string>> } {
-    const { database: db, sqlserver: mssql, redis } = stores;
+    const { database: db, sqlserver: mssql, redis, qdrant } = stores;
     return {
         env: {
-            ...(db ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}) } : {}),
+            ...(db
+                ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}), ...(db.sslMode === "verify-full" ? { PGSSLROOTCERT: STORE_CA_PATH } : {}) }
+                : {}),
             ...(mssql ? { MSSQL_HOST: mssql.host, MSSQL_PORT: String(mssql.port), MSSQL_DATABASE: mssql.database, MSSQL_USER: mssql.user } : {}),
-            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
+            // The platform's Valkey speaks TLS only (rediss://), its certificate from the stores' CA.
+            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix, REDIS_TLS: "true", REDIS_CA_FILE: STORE_CA_PATH } : {}),
+            ...(qdrant ? { QDRANT_URL: qdrant.url, QDRANT_COLLECTION: qdrant.collection, QDRANT_CA_PEM: qdrant.caCertPem } : {}),
         },
         secretEnv:
-            db || mssql || redis
+            db || mssql || redis || qdrant
                 ? {
                       ...(db ? { PGPASSWORD: db.password, DATABASE_URL: pulumi.all([db.password, db.host]).apply(([p, host]) => postgresUrl({ ...db, host }, p)) } : {}),
                       ...(mssql ? { MSSQL_PASSWORD: mssql.password, MSSQL_CONNECTION_STRING: mssql.password.apply((p) => sqlServerConnectionString(mssql, p)) } : {}),
                       ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
+                      ...(qdrant ? { QDRANT_API_KEY: qdrant.token } : {}),
                   }
                 : undefined,
     };
 }
 
 /** The platform's stores an app's pods call (RDS is outside the cluster: reached by its subnets instead). */
-function storeHosts({ database: db, sqlserver: mssql, redis }: AppGivenStores): string[] {
-    return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : [])];
+function storeHosts({ database: db, sqlserver: mssql, redis, qdrant }: AppGivenStores): string[] {
+    return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : []), ...(qdrant ? [qdrant.host] : [])];
 }
 
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
@@ -271,12 +337,14 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
     const u = app.upstream;
     const port = u.port!;
     const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
-    const { database: db, sqlserver: mssql } = stores;
+    const { database: db, sqlserver: mssql, qdrant } = stores;
     const credentials = credentialEnv(stores);
     return {
         name: appServiceName(app.name),
         image: u.image!,
         env: { ...(u.env ?? {}), ...credentials.env },
+        // The stores' CA, where PGSSLROOTCERT and REDIS_CA_FILE name it.
+        files: stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined,
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv: credentials.secretEnv,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],
@@ -295,8 +363,8 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
         talksTo: storeHosts(stores),
         // RDS, outside the cluster: its subnets on its port.
         privateEgress: db?.outside,
-        // Its logins exist before it starts.
-        waitFor: db || mssql ? [...(db?.ready ?? []), ...(mssql?.ready ?? [])] : undefined,
+        // Its logins and its collection exist before it starts.
+        waitFor: db || mssql || qdrant ? [...(db?.ready ?? []), ...(mssql?.ready ?? []), ...(qdrant?.ready ?? [])] : undefined,
         backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",
         observe: {
             metrics: app.metrics ? { port: app.metrics.port, path: app.metrics.path } : undefined,

@@ -1,5 +1,5 @@
 import { BACKUP_SCHEDULER_SIZE } from "../config/presets";
-import { BackupJob, BackupSchedule, Env, Resources } from "../platform/types";
+import { BackupJob, BackupSchedule, Env, Resources, ServiceFile } from "../platform/types";
 
 /** The backup settings of the stack (`backup` config). */
 export interface BackupSettings {
@@ -19,6 +19,7 @@ interface JobArgs {
     readonly script: string;
     readonly env?: Env;
     readonly secretEnv?: Env;
+    readonly files?: ServiceFile[];
     readonly serviceWritesBackups?: boolean;
     readonly restoreWritesServiceVolumes?: boolean;
 }

@@ -48,6 +48,7 @@ export function drillTasks(settings: DrillSettings, backups: readonly BackupJob[
             script: first.script,
             env: { ...first.env, DRILL_KIND: first.name },
             secretEnv: first.secretEnv,
+            files: first.files,
             resources,
             failureSeverity: "critical",
             deadlineMinutes: settings.jobDeadlineMinutes,

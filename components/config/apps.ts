@@ -125,6 +125,15 @@ export const appSchema = z.strictObject({
                         .optional(),
                 })
                 .optional(),
+            /** A collection of its own on the platform's Qdrant, reached with a token that opens only it. */
+            qdrant: z
+                .strictObject({
+                    collection: z
+                        .string()
+                        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, "must be a Qdrant collection name of letters, digits, _ and - (at most 63, no / or spaces), e.g. courses")
+                        .optional(),
+                })
+                .optional(),
         })
         .prefault({}),
 });
@@ -163,6 +172,12 @@ export function appSqlServerDatabase(app: Pick<AppConfig, "name" | "databases">)
     return { database: s.database ?? base, login: s.login ?? base };
 }
 
+/** The Qdrant collection an app's qdrant entry gets: `<name>` unless named. */
+export function appQdrantCollection(app: Pick<AppConfig, "name" | "databases">): string | undefined {
+    const q = app.databases.qdrant;
+    return q ? (q.collection ?? app.name) : undefined;
+}
+
 /** SQL Server's system databases and the platform's logins on it (sa, the exporter's). */
 const SQLSERVER_SYSTEM_DATABASES = ["master", "model", "msdb", "tempdb"] as const;
 const SQLSERVER_PLATFORM_LOGINS = ["sa", MONITOR_LOGIN] as const;
@@ -187,6 +202,7 @@ interface AppsCheckInput {
     readonly timescale: { readonly database: string };
     readonly redis: { readonly engine: "statefulset" | "elasticache" };
     readonly sqlserver: { readonly database: string };
+    readonly qdrant: { readonly collection: string };
     readonly aws?: { readonly database: { readonly databaseName: string; readonly masterUsername: string } };
     /** The platform's own services by their host names on the network (`node-exporter`, `timescale`). */
     readonly platformServices: readonly string[];
@@ -199,6 +215,7 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
     const hosts = new Map<string, string>();
     const roles = new Map<string, string>();
     const redisPrefixes: { prefix: string; app: string }[] = [];
+    const qdrantCollections = new Map<string, string>();
     const sqlserverNames = { database: new Map<string, string>(), login: new Map<string, string>() };
     c.apps.forEach((app, i) => {
         const at = (...rest: (string | number)[]) => ["apps", i, ...rest];
@@ -272,6 +289,17 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
             const other = redisPrefixes.find((p) => p.prefix.startsWith(prefix) || prefix.startsWith(p.prefix));
             if (other) issue(at("databases", "redis", "keyPrefix"), `is ${JSON.stringify(prefix)}, which overlaps ${JSON.stringify(other.prefix)} of app ${other.app}: one app's keys must not be another's`);
             redisPrefixes.push({ prefix, app: app.name });
+        }
+
+        const collection = appQdrantCollection(app);
+        if (collection !== undefined) {
+            // The backup drill restores a collection as `<collection>-drill`: that name is taken too.
+            if (collection === c.qdrant.collection || collection.endsWith("-drill")) {
+                issue(at("databases", "qdrant", "collection"), `is ${collection}, the platform's own collection (qdrant.collection) or a name ending in -drill (the backup drill's scratch collections): give the app a collection of its own`);
+            }
+            const owner = qdrantCollections.get(collection);
+            if (owner) issue(at("databases", "qdrant", "collection"), `is ${collection}, already the collection of app ${owner}: every app gets its own`);
+            else qdrantCollections.set(collection, app.name);
         }
 
         const mssql = appSqlServerDatabase(app);

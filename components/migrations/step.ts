@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { STORE_CA_PATH, storeCaFile } from "../tls/store-clients";
 import { defaultImages } from "../config/images";
 import { jvmStepResources, stepResources } from "../platform/resources";
 import { Env, InitStep, ServiceFile } from "../platform/types";
@@ -33,6 +34,8 @@ export interface MigrationTarget {
     readonly passwordJsonFile?: string;
     /** libpq's sslmode (PostgreSQL); unset: libpq's default, `prefer`. */
     readonly sslMode?: "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
+    /** The CA that signed the server's certificate (verify-ca, verify-full): a file in the step's container. */
+    readonly caCertPem?: pulumi.Input<string>;
 }
 
 /** Databases an earlier release's init step created: they are recorded up to `to` without running it, once `evidence` verifies. */
@@ -79,17 +82,22 @@ export function migrationStep(a: MigrationStepArgs): InitStep {
                 PGDATABASE: t.database,
                 PGUSER: t.user,
                 ...(t.sslMode ? { PGSSLMODE: t.sslMode } : {}),
+                ...(t.caCertPem !== undefined ? { PGSSLROOTCERT: STORE_CA_PATH } : {}),
                 ...adoptEnv,
                 ...(a.afterDeploy !== undefined ? { MIGRATE_AFTER_DEPLOY: AFTER_DEPLOY_FILE } : {}),
                 ...(t.passwordJsonFile !== undefined ? { MIGRATE_LOGIN_JSON: t.passwordJsonFile } : {}),
             },
             secretEnv: t.password !== undefined ? { PGPASSWORD: t.password } : undefined,
-            files: [...files, ...(a.afterDeploy !== undefined ? [{ path: AFTER_DEPLOY_FILE, content: a.afterDeploy, mode: "0644" }] : [])],
+            files: [
+                ...files,
+                ...(a.afterDeploy !== undefined ? [{ path: AFTER_DEPLOY_FILE, content: a.afterDeploy, mode: "0644" }] : []),
+                ...(t.caCertPem !== undefined ? [storeCaFile(t.caCertPem)] : []),
+            ],
             resources: stepResources,
             runAs: SQITCH_USER,
         };
     }
-    if (a.afterDeploy !== undefined || t.password === undefined) throw new Error("after-deploy scripts and password files are Sqitch runner features");
+    if (a.afterDeploy !== undefined || t.password === undefined || t.caCertPem !== undefined) throw new Error("after-deploy scripts, password files and a store CA are Sqitch runner features");
     return {
         ...common,
         image: defaultImages.liquibase,

@@ -3,6 +3,7 @@ import { PlatformConfig } from "../config/load";
 import { resourcesOf } from "../platform/resources";
 import { ExporterDeclaration, ExporterKind, ServiceSpec } from "../platform/types";
 import { renderSqlExporterConfig } from "./sql-exporter-conf";
+import { STORE_CA_PATH, storeCaFile } from "../tls/store-clients";
 
 /** Where each exporter serves its metrics. */
 export const EXPORTER_PORTS: Readonly<Record<ExporterKind, number>> = {
@@ -77,14 +78,22 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
                 // Statement statistics for the slow-query panels: off by default in postgres_exporter
                 // (collector/pg_stat_statements.go:45, v0.20.1); the 50 costliest, with their text.
                 command: ["--collector.stat_statements", "--collector.stat_statements.include_query", "--collector.stat_statements.limit=50"],
+                // The server refuses TCP without TLS: lib/pq checks its name and chain with the store's CA.
                 env: {
-                    DATA_SOURCE_URI: `${decl.target}/${decl.database ?? "postgres"}?sslmode=disable`,
+                    DATA_SOURCE_URI: `${decl.target}/${decl.database ?? "postgres"}?${decl.caCertPem ? `sslmode=verify-full&sslrootcert=${STORE_CA_PATH}` : "sslmode=disable"}`,
                     DATA_SOURCE_USER: decl.user ?? "postgres",
                 },
                 secretEnv: { DATA_SOURCE_PASS: password },
+                files: decl.caCertPem ? [storeCaFile(decl.caCertPem)] : [],
             };
         case "redis":
-            return { ...base, env: { REDIS_ADDR: decl.target }, secretEnv: { REDIS_PASSWORD: password } };
+            // rediss:// targets: verified with the store's CA when one is given (main.go tls-ca-cert-file), else the system's (ElastiCache).
+            return {
+                ...base,
+                env: { REDIS_ADDR: decl.target, ...(decl.caCertPem ? { REDIS_EXPORTER_TLS_CA_CERT_FILE: STORE_CA_PATH } : {}) },
+                secretEnv: { REDIS_PASSWORD: password },
+                files: decl.caCertPem ? [storeCaFile(decl.caCertPem)] : [],
+            };
         case "nginx":
             return { ...base, command: [`--nginx.scrape-uri=${decl.target}`] };
         case "mssql":

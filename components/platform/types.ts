@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ServerTls } from "../tls/certificates";
 
 /**
  * Limits are required: a service without them does not compile. Reservations are the
@@ -203,6 +204,8 @@ export interface ScheduledTask {
     readonly script: string;
     readonly env?: Env;
     readonly secretEnv?: Env;
+    /** Files its container gets (a store's CA), as a service's `files`. */
+    readonly files?: ServiceFile[];
     /** What a run needs (Kubernetes: the pod's; Docker runs it inside its scheduler). */
     readonly resources: Resources;
     /** How serious a failed run is: the severity of ScheduledTaskFailed. */
@@ -232,6 +235,8 @@ export interface BackupJob {
     readonly script: string;
     readonly env?: Env;
     readonly secretEnv?: Env;
+    /** Files its container gets (a store's CA), as a service's `files`. */
+    readonly files?: ServiceFile[];
     readonly resources: Resources;
     /** The service writes the backup files itself (SQL Server's BACKUP TO DISK): it mounts the backups too. */
     readonly serviceWritesBackups?: boolean;
@@ -264,6 +269,8 @@ export interface ReplicatedPostgres {
     /** Base backups: when, and how many days of backups and WAL the archive keeps (any minute in between can be restored). */
     readonly baseBackupDailyAtUtc: string;
     readonly retentionDays: number;
+    /** The server certificate the operator serves instead of one from its own CA: clients verify the platform's CA. */
+    readonly tls?: ServerTls;
 }
 
 /** What a service needs, independent of where it runs. */

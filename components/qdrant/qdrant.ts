@@ -31,6 +31,8 @@ export interface QdrantArgs {
      * certificate against `tls.ca_cert`, so the certificate is a client's too).
      */
     readonly tls: { readonly caCertPem: pulumi.Input<string>; readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
+    /** The apps' collections (`apps[].databases.qdrant`): created like the platform's, in its backups, opened by their tokens. */
+    readonly appCollections?: readonly string[];
 }
 
 /** Qdrant with an API key and the `documents` collection sized for the embedding model. */
@@ -42,12 +44,18 @@ export class Qdrant extends pulumi.ComponentResource {
     /** Secret. */
     readonly apiKey: pulumi.Output<string>;
     readonly collection: string;
+    /** Done once the collection step created the platform's and the apps' collections. */
+    readonly initialized: readonly pulumi.Resource[];
+    /** The CA of its certificate, for its clients. */
+    readonly caCertPem: pulumi.Input<string>;
 
     constructor(name: string, args: QdrantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:Qdrant", name, {}, opts);
         const c = args.config;
         this.apiKey = rotatingSecret(`${name}-api-key`, args.rotations ?? {}, "none", (n) => generatedApiKey(n, this)).current;
         this.collection = c.collection;
+        this.caCertPem = args.tls.caCertPem;
+        const appCollections = args.appCollections ?? [];
 
         // The image has no curl: the curl image speaks to the API for the backups and the tasks.
         const peers = c.peers > 1 ? { count: c.peers, port: { name: "p2p", port: QDRANT_P2P_PORT } } : undefined;
@@ -64,7 +72,7 @@ export class Qdrant extends pulumi.ComponentResource {
                 image: defaultImages.curl,
                 script: QDRANT_BACKUP_SCRIPT,
                 // A cluster's restore creates the collection with it when it is missing (a fresh cluster).
-                env: { ...api.env, COLLECTION_BODY: JSON.stringify(collectionBody(collection)) },
+                env: { ...api.env, APP_COLLECTIONS: appCollections.join(" "), COLLECTION_BODY: JSON.stringify(collectionBody(collection)) },
                 secretEnv: api.secretEnv,
             },
         ]);
@@ -79,6 +87,8 @@ export class Qdrant extends pulumi.ComponentResource {
                 QDRANT__TLS__CERT: `${TLS_DIR}/cert.pem`,
                 QDRANT__TLS__KEY: `${TLS_DIR}/key.pem`,
                 QDRANT__TLS__CA_CERT: `${TLS_DIR}/ca.pem`,
+                // Tokens signed with the API key open single collections (the apps'); the key keeps full access (app-token.ts).
+                ...(appCollections.length > 0 ? { QDRANT__SERVICE__JWT_RBAC: "true" } : {}),
                 ...(peers ? { QDRANT__CLUSTER__ENABLED: "true", QDRANT__CLUSTER__P2P__PORT: String(QDRANT_P2P_PORT), QDRANT__CLUSTER__P2P__ENABLE_TLS: "true" } : {}),
             },
             files: [
@@ -124,7 +134,7 @@ export class Qdrant extends pulumi.ComponentResource {
                     files: [
                         {
                             path: SCRIPT,
-                            content: renderCollectionScript(collection),
+                            content: renderCollectionScript(collection, appCollections),
                             mode: "0755",
                         },
                     ],
@@ -149,7 +159,9 @@ export class Qdrant extends pulumi.ComponentResource {
                 ...drillTasks(args.backup, backups),
             ],
         };
-        this.host = args.platform.deploy(spec, this).host;
+        const deployed = args.platform.deploy(spec, this);
+        this.host = deployed.host;
+        this.initialized = deployed.initialized;
         this.url = `https://${this.host}:${QDRANT_PORT}`;
         this.registerOutputs({ host: this.host });
     }

@@ -1,16 +1,22 @@
 import { backupScript } from "../backup/script";
 
 /**
- * Valkey/Redis: an RDB snapshot streamed from the server (`--rdb`, the CLI from REDIS_CLI;
+ * Valkey/Redis: an RDB snapshot streamed from the server (`--rdb`, the CLI from REDIS_CLI, over TLS with REDIS_CACERT;
  * the password from REDISCLI_AUTH/VALKEYCLI_AUTH), its keys counted by REDIS_CHECK_RDB. Restore runs while the server is stopped:
  * a server with AOF on ignores an RDB file, so a temporary server (REDIS_SERVER, on a unix
  * socket only) loads the snapshot and rewrites it as the AOF the real server then loads.
  * Nothing is deleted: the previous files stay beside it with a `.before-restore-<time>` suffix.
  */
 export const REDIS_BACKUP_SCRIPT = backupScript(String.raw`
+# The CLI against the server: over TLS, verified with the CA file REDIS_CACERT, when one is given.
+remote_cli() {
+    if [ -n "${"$"}{REDIS_CACERT:-}" ]; then set -- --tls --cacert "$REDIS_CACERT" "$@"; fi
+    "$REDIS_CLI" -h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning "$@"
+}
+
 do_backup() {
     dir="$(new_backup_dir full)"
-    "$REDIS_CLI" -h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning --rdb "$dir/dump.rdb" >&2
+    remote_cli --rdb "$dir/dump.rdb" >&2
     magic="$(head -c 5 "$dir/dump.rdb")"
     case "$magic" in REDIS|VALKE) ;; *) backup_log "$dir/dump.rdb is not an RDB file"; return 1 ;; esac
     # The server's own loader reads every key and the file's checksum, keeping none of them. A
@@ -52,7 +58,7 @@ do_drill() (
 
 do_restore() {
     # Never under a running server (Kubernetes: a pod on the same node could mount its volume too).
-    if [ -n "$(printenv REDIS_HOST || true)" ] && [ "$("$REDIS_CLI" -h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning ping 2>/dev/null)" = PONG ]; then
+    if [ -n "$(printenv REDIS_HOST || true)" ] && [ "$(remote_cli ping 2>/dev/null)" = PONG ]; then
         backup_log "refusing to restore: $REDIS_HOST:$REDIS_PORT still answers; stop the server first"
         return 1
     fi

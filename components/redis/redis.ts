@@ -8,11 +8,16 @@ import { generatedPassword, Rotations, rotatingSecret } from "../generated-secre
 import { loopbackPort, resourcesOf } from "../platform/resources";
 import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
 import { redisMaxMemoryMb } from "../tuning";
-import { redisFlavor, renderRedisConf } from "./redis-conf";
+import { redisFlavor, RedisTlsFiles, renderRedisConf } from "./redis-conf";
+import { ServerTls } from "../tls/certificates";
+import { STORE_CA_PATH, storeCaFile } from "../tls/store-clients";
 
 export const REDIS_PORT = 6379;
 /** The image's valkey/redis user (Alpine: uid 999, gid 1000). */
 export const REDIS_USER = { uid: 999, gid: 1000 };
+
+/** The server's TLS files in its container; the CA is the clients' file (its health check is one). */
+const REDIS_TLS_FILES: RedisTlsFiles = { certFile: "/etc/valkey-tls/server.crt", keyFile: "/etc/valkey-tls/server.key", caFile: STORE_CA_PATH };
 
 /** A Valkey the platform does not run (ElastiCache, `redis.engine: elasticache`). */
 export interface ManagedRedis {
@@ -32,14 +37,18 @@ export interface RedisArgs {
     readonly appUsers?: readonly { readonly name: string; readonly keyPrefix: string; readonly password: pulumi.Output<string> }[];
     /** Set: the store is managed (its snapshots are its backups); nothing runs on the platform. */
     readonly managed?: ManagedRedis;
+    /** The server's certificate from the platform's CA, when it runs on the platform: it serves TLS only. */
+    readonly tls: ServerTls;
 }
 
 /** Redis-protocol cache and queue (Valkey by default: same protocol, BSD licence). */
 export class Redis extends pulumi.ComponentResource {
     readonly host: pulumi.Output<string>;
     readonly port = REDIS_PORT;
-    /** Clients connect with TLS (`rediss://`): the managed store refuses plain connections. */
-    readonly tls: boolean;
+    /** Clients connect with TLS (`rediss://`): every engine refuses plain connections. */
+    readonly tls: boolean = true;
+    /** The CA clients verify the server with; undefined for ElastiCache, whose certificate public CAs sign. */
+    readonly caCertPem?: pulumi.Input<string>;
     /** The managed store's addresses and port, which in-cluster clients must be let reach. */
     readonly outside?: PrivateEgress;
     /** Secret. */
@@ -53,7 +62,6 @@ export class Redis extends pulumi.ComponentResource {
         if (args.managed) {
             const store = args.managed.create(this.password);
             this.host = store.primaryEndpoint;
-            this.tls = true;
             this.outside = { cidrs: store.nodeCidrs, port: REDIS_PORT };
             args.managed.observe({
                 name,
@@ -69,7 +77,7 @@ export class Redis extends pulumi.ComponentResource {
         } else {
             this.serviceHost = this.deployed(name, args);
             this.host = pulumi.output(this.serviceHost);
-            this.tls = false;
+            this.caCertPem = args.tls.caCertPem;
         }
         this.registerOutputs({ host: this.host });
     }
@@ -88,6 +96,7 @@ export class Redis extends pulumi.ComponentResource {
                 evictionPolicy: c.evictionPolicy,
                 appendfsync: c.appendfsync,
                 appUsers: appUsers.map((u, i) => ({ name: u.name, keyPrefix: u.keyPrefix, passwordSha256: createHash("sha256").update(appPasswords[i]).digest("hex") })),
+                tls: REDIS_TLS_FILES,
             }),
         );
 
@@ -96,8 +105,9 @@ export class Redis extends pulumi.ComponentResource {
                 name: "full",
                 image: c.image,
                 script: REDIS_BACKUP_SCRIPT,
-                env: { REDIS_CLI: flavor.cli, REDIS_SERVER: flavor.server, REDIS_CHECK_RDB: flavor.checkRdb, REDIS_HOST: name, REDIS_PORT: String(REDIS_PORT), REDIS_DATA_DIR: "/data" },
+                env: { REDIS_CLI: flavor.cli, REDIS_SERVER: flavor.server, REDIS_CHECK_RDB: flavor.checkRdb, REDIS_HOST: name, REDIS_PORT: String(REDIS_PORT), REDIS_DATA_DIR: "/data", REDIS_CACERT: STORE_CA_PATH },
                 secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
+                files: [storeCaFile(args.tls.caCertPem)],
                 // Restore turns the RDB into the AOF in /data while the server is stopped.
                 restoreWritesServiceVolumes: true,
             },
@@ -109,7 +119,13 @@ export class Redis extends pulumi.ComponentResource {
             // The CLIs read the password from here, so it never shows in a process list.
             secretEnv: { REDISCLI_AUTH: this.password, VALKEYCLI_AUTH: this.password },
             // Readable by the image's unprivileged server user; the container holds nothing else.
-            files: [{ path: flavor.confPath, content: conf, secret: true, mode: "0644" }],
+            // The key too: the server user reads it (uploads are root's), nobody else runs here. A new certificate changes the files: the server restarts with it.
+            files: [
+                { path: flavor.confPath, content: conf, secret: true, mode: "0644" },
+                { path: REDIS_TLS_FILES.certFile, content: args.tls.certPem, mode: "0644" },
+                { path: REDIS_TLS_FILES.keyFile, content: args.tls.keyPem, secret: true, mode: "0644" },
+                storeCaFile(args.tls.caCertPem),
+            ],
             volumes: [{ name: "data", mountPath: "/data", sizeGb: c.storageGb, sizedBy: "redis.storageGb" }],
             ports: [loopbackPort("redis", REDIS_PORT, c.hostPort)],
             resources: resourcesOf(c),
@@ -117,9 +133,9 @@ export class Redis extends pulumi.ComponentResource {
             // It writes only to /data.
             runAs: REDIS_USER,
             readOnlyRootFilesystem: true,
-            // `ping` answers NOAUTH with exit code 0: compare the reply instead.
+            // `ping` answers NOAUTH with exit code 0: compare the reply instead. Over TLS, the only port there is.
             healthCheck: {
-                command: ["sh", "-c", `[ "$(${flavor.cli} ping)" = PONG ]`],
+                command: ["sh", "-c", `[ "$(${flavor.cli} --tls --cacert ${STORE_CA_PATH} ping)" = PONG ]`],
                 intervalSeconds: 10,
                 timeoutSeconds: 5,
                 retries: 5,
@@ -127,7 +143,7 @@ export class Redis extends pulumi.ComponentResource {
             },
             stopGraceSeconds: 30,
             observe: {
-                exporter: { kind: "redis", target: `redis://${name}:${REDIS_PORT}`, password: this.password },
+                exporter: { kind: "redis", target: `rediss://${name}:${REDIS_PORT}`, password: this.password, caCertPem: args.tls.caCertPem },
                 probes: [{ name: "port", module: "tcp", target: `${name}:${REDIS_PORT}` }],
                 logFormat: "redis",
             },
@@ -138,8 +154,8 @@ export class Redis extends pulumi.ComponentResource {
         return args.platform.deploy(spec, this).host;
     }
 
-    /** redis:// (rediss:// where TLS is required) URI for a client that reaches Redis at `hostPort`. */
+    /** rediss:// URI for a client that reaches Redis at `hostPort` (and verifies it with `caCertPem` where set). */
     connectionString(hostPort: pulumi.Input<string>): pulumi.Output<string> {
-        return pulumi.secret(pulumi.interpolate`${this.tls ? "rediss" : "redis"}://:${this.password}@${hostPort}/0`);
+        return pulumi.secret(pulumi.interpolate`rediss://:${this.password}@${hostPort}/0`);
     }
 }

@@ -15,6 +15,9 @@ import { AppDatabaseRole, renderAppRolesSql } from "./app-roles-sql";
 import { MONITOR_PASSWORD_ENV, MONITOR_ROLE, renderMonitorRoleSql } from "./monitor-role-sql";
 import { renderObservabilityPolicies } from "./policies-sql";
 import { TIMESCALE_ROTATE_PASSWORD_SCRIPT } from "./rotate-password-script";
+import { ServerTls } from "../tls/certificates";
+import { libpqVerifyFull, STORE_CA_PATH } from "../tls/store-clients";
+import { POSTGRES_TLS_PATHS, postgresTlsEntrypoint, postgresTlsSettings, renderPgHba } from "./postgres-tls";
 
 export const POSTGRES_PORT = 5432;
 const MAX_CONNECTIONS = 200;
@@ -32,6 +35,8 @@ export interface TimescaleArgs {
     readonly rotations?: Rotations;
     /** The apps' own databases and logins (`apps[].databases.postgres` on `timescale`), each password by its env var. Secret. */
     readonly appDatabases?: { readonly roles: readonly AppDatabaseRole[]; readonly passwords: Readonly<Record<string, pulumi.Output<string>>> };
+    /** The server's certificate, with every name clients use, from the platform's CA: TCP clients get TLS only, and verify it. */
+    readonly tls: ServerTls;
 }
 
 /** Loaded at start: TimescaleDB, and the statement statistics the diagnostics read. */
@@ -55,9 +60,9 @@ export function postgresSettings(memoryMb: number, slowQueryMs: number): Record<
     };
 }
 
-/** The settings as flags, applied at every start of the single server. */
+/** The settings as flags, applied at every start of the single server, which serves TLS with the files at POSTGRES_TLS_PATHS. */
 export function postgresFlags(memoryMb: number, slowQueryMs: number): string[] {
-    const settings = { shared_preload_libraries: PRELOAD_LIBRARIES.join(","), ...postgresSettings(memoryMb, slowQueryMs) };
+    const settings = { shared_preload_libraries: PRELOAD_LIBRARIES.join(","), ...postgresSettings(memoryMb, slowQueryMs), ...postgresTlsSettings() };
     return Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
 }
 
@@ -67,6 +72,8 @@ export class Timescale extends pulumi.ComponentResource {
     readonly port = POSTGRES_PORT;
     readonly database: string;
     readonly user = "postgres";
+    /** The CA clients verify the server's certificate with (`sslmode=verify-full`). */
+    readonly caCertPem: pulumi.Input<string>;
     /** Secret. */
     readonly password: pulumi.Output<string>;
     /** Done once every step has run (the apps' roles among them). */
@@ -76,6 +83,9 @@ export class Timescale extends pulumi.ComponentResource {
         super("llm-platform:data:Timescale", name, {}, opts);
         const c = args.config;
         this.database = c.database;
+        this.caCertPem = args.tls.caCertPem;
+        // Every libpq client (steps, backups, tasks) checks the server's name and chain.
+        const verify = libpqVerifyFull(args.tls.caCertPem);
         const rotations = args.rotations ?? {};
         const owner = rotatingSecret(`${name}-password`, rotations, "login", (n) => dataVolumePassword(n, this));
         this.password = owner.current;
@@ -83,7 +93,7 @@ export class Timescale extends pulumi.ComponentResource {
         // A rotation in progress: a step changes the stored password before the others log in with it.
         const afterRotation = owner.previous ? { afterStep: "rotate-password" } : {};
         // libpq's environment: the database owner, as the backups use it.
-        const client = { env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database }, secretEnv: { PGPASSWORD: this.password } };
+        const client = { env: { PGHOST: name, PGUSER: this.user, PGDATABASE: c.database, ...verify.env }, secretEnv: { PGPASSWORD: this.password }, files: verify.files };
         // The apps' databases are in the same backups, a dump each.
         const appDatabases = (args.appDatabases?.roles ?? []).map((r) => r.database);
         const backups = backupJobs(args.backup, [
@@ -108,9 +118,11 @@ export class Timescale extends pulumi.ComponentResource {
                           sizedBy: "timescale.storageGb",
                           baseBackupDailyAtUtc: args.backup.fullDailyAtUtc,
                           retentionDays: args.backup.retentionDays,
+                          tls: args.tls,
                       }
                     : undefined,
             image: c.image,
+            entrypoint: postgresTlsEntrypoint(),
             command: ["postgres", ...postgresFlags(c.memoryMb, c.slowQueryMs)],
             env: {
                 POSTGRES_USER: this.user,
@@ -120,6 +132,12 @@ export class Timescale extends pulumi.ComponentResource {
                 PGDATA: "/var/lib/postgresql/data/pgdata",
             },
             secretEnv: { POSTGRES_PASSWORD: this.password },
+            // The key is copied to the server's own file at each start (postgresTlsEntrypoint): a new certificate rolls the server.
+            files: [
+                { path: POSTGRES_TLS_PATHS.certFile, content: args.tls.certPem, mode: "0644" },
+                { path: POSTGRES_TLS_PATHS.mountedKeyFile, content: args.tls.keyPem, secret: true, mode: "0644" },
+                { path: POSTGRES_TLS_PATHS.hbaFile, content: renderPgHba(), mode: "0644" },
+            ],
             volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGb: c.storageGb, sizedBy: "timescale.storageGb" }],
             ports: [loopbackPort("postgres", POSTGRES_PORT, c.hostPort)],
             resources: resourcesOf(c),
@@ -139,7 +157,7 @@ export class Timescale extends pulumi.ComponentResource {
             stopGraceSeconds: 60,
             observe: {
                 exporter: monitorPassword
-                    ? { kind: "postgres", target: `${name}:${POSTGRES_PORT}`, user: MONITOR_ROLE, password: monitorPassword, database: c.database }
+                    ? { kind: "postgres", target: `${name}:${POSTGRES_PORT}`, user: MONITOR_ROLE, password: monitorPassword, database: c.database, caCertPem: args.tls.caCertPem }
                     : undefined,
                 probes: [{ name: "port", module: "tcp", target: `${name}:${POSTGRES_PORT}` }],
                 logFormat: "postgres",
@@ -154,7 +172,7 @@ export class Timescale extends pulumi.ComponentResource {
                               command: [],
                               env: client.env,
                               secretEnv: { PGPASSWORD: owner.current, PGPASSWORD_PREVIOUS: owner.previous },
-                              files: [{ path: "/tmp/llm-platform-rotate.sh", content: TIMESCALE_ROTATE_PASSWORD_SCRIPT, mode: "0755" }],
+                              files: [{ path: "/tmp/llm-platform-rotate.sh", content: TIMESCALE_ROTATE_PASSWORD_SCRIPT, mode: "0755" }, ...verify.files],
                               resources: stepResources,
                               runAs: POSTGRES_USER,
                           },
@@ -164,7 +182,7 @@ export class Timescale extends pulumi.ComponentResource {
                 {
                     ...migrationStep({
                         plan: TIMESCALE_MIGRATIONS,
-                        target: { host: name, port: POSTGRES_PORT, database: c.database, user: this.user, password: this.password },
+                        target: { host: name, port: POSTGRES_PORT, database: c.database, user: this.user, password: this.password, sslMode: "verify-full", caCertPem: args.tls.caCertPem },
                         adopt: { to: "@init-steps", evidence: "llm_traces" },
                         // The policies follow the configuration; pg_stat_statements follows shared_preload_libraries.
                     afterDeploy:
@@ -186,8 +204,9 @@ export class Timescale extends pulumi.ComponentResource {
                               image: c.image,
                               entrypoint: ["psql"],
                               command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", "/tmp/llm-platform-monitor.sql"],
+                              env: verify.env,
                               secretEnv: { PGPASSWORD: this.password, [MONITOR_PASSWORD_ENV]: monitorPassword },
-                              files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorRoleSql() }],
+                              files: [{ path: "/tmp/llm-platform-monitor.sql", content: renderMonitorRoleSql() }, ...verify.files],
                               resources: stepResources,
                               runAs: POSTGRES_USER,
                           },
@@ -201,8 +220,9 @@ export class Timescale extends pulumi.ComponentResource {
                               image: c.image,
                               entrypoint: ["psql"],
                               command: ["-h", name, "-U", this.user, "-d", c.database, "-v", "ON_ERROR_STOP=1", "-f", "/tmp/llm-platform-app-roles.sql"],
+                              env: verify.env,
                               secretEnv: { PGPASSWORD: this.password, ...args.appDatabases.passwords },
-                              files: [{ path: "/tmp/llm-platform-app-roles.sql", content: renderAppRolesSql(args.appDatabases.roles) }],
+                              files: [{ path: "/tmp/llm-platform-app-roles.sql", content: renderAppRolesSql(args.appDatabases.roles) }, ...verify.files],
                               resources: stepResources,
                               runAs: POSTGRES_USER,
                           },
@@ -221,6 +241,7 @@ export class Timescale extends pulumi.ComponentResource {
                         failureSeverity: "warning",
                         env: { ...client.env, BLOAT_PERCENT: String(m.bloatPercent), BLOAT_MIN_DEAD_ROWS: String(m.bloatMinDeadRows) },
                         secretEnv: client.secretEnv,
+                        files: client.files,
                     },
                 ]),
                 // pg_restore into a scratch database: a client, streaming.
@@ -233,10 +254,14 @@ export class Timescale extends pulumi.ComponentResource {
         this.registerOutputs({ host: this.host });
     }
 
-    /** libpq URI for a client that reaches the database at `hostPort`. */
-    connectionString(hostPort: string): pulumi.Output<string> {
+    /**
+     * libpq URI for a client that reaches the database at `hostPort` (a name in the certificate) and
+     * keeps the CA at `caPath` (the stack's `caCertificatePem` output saved; in the platform's
+     * containers, the mounted STORE_CA_PATH).
+     */
+    connectionString(hostPort: string, caPath = STORE_CA_PATH): pulumi.Output<string> {
         return pulumi.secret(
-            pulumi.interpolate`postgresql://${this.user}:${this.password}@${hostPort}/${this.database}?sslmode=prefer`,
+            pulumi.interpolate`postgresql://${this.user}:${this.password}@${hostPort}/${this.database}?sslmode=verify-full&sslrootcert=${encodeURIComponent(caPath)}`,
         );
     }
 }

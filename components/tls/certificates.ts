@@ -14,6 +14,13 @@ export interface CertificatesArgs {
 
 const HOURS_PER_DAY = 24;
 
+/** A server's certificate (the CA after the leaf), its key (secret) and the CA that clients verify it with. */
+export interface ServerTls {
+    readonly caCertPem: pulumi.Input<string>;
+    readonly certPem: pulumi.Input<string>;
+    readonly keyPem: pulumi.Input<string>;
+}
+
 /**
  * The stack's internal CA and the proxy's server certificate, signed by it. Validity
  * and early renewal come from config: once a certificate is within `renewBeforeDays`
@@ -63,9 +70,19 @@ export class Certificates extends pulumi.ComponentResource {
     /**
      * Another server certificate from the same CA (e.g. Elasticsearch), renewed like the proxy's.
      * `clientAuth`: the server also presents it as a client to its peers, which check it (Qdrant's p2p mutual TLS).
+     * `ipAddresses`: addresses clients use as the host name (a published port on 127.0.0.1).
      */
-    issue(name: string, dnsNames: readonly string[], options?: { clientAuth?: boolean }): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
-        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, [], options?.clientAuth ?? false);
+    issue(
+        name: string,
+        dnsNames: readonly string[],
+        options?: { clientAuth?: boolean; ipAddresses?: readonly string[] },
+    ): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } {
+        return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, options?.ipAddresses ?? [], options?.clientAuth ?? false);
+    }
+
+    /** A store's server certificate with the CA its clients verify it with. */
+    serverTls(name: string, dnsNames: readonly string[], ipAddresses: readonly string[] = []): ServerTls {
+        return { caCertPem: this.caCertPem, ...this.issue(name, dnsNames, { ipAddresses }) };
     }
 
     /** A key, its request and the leaf signed by the CA; the PEM carries the CA after the leaf. */

@@ -31,13 +31,14 @@ export interface SmokeTarget {
     readonly embeddingDimensions: number;
     readonly chatModel: string;
     readonly sqlserver: { readonly server: string; readonly user: string; readonly password: string; readonly database: string; readonly model: string };
-    readonly timescale: { readonly host: string; readonly port: number; readonly user: string; readonly password: string; readonly database: string };
+    /** `caFile`: the server's certificate is verified (`sslmode=verify-full`) with the CA in this file. */
+    readonly timescale: { readonly host: string; readonly port: number; readonly user: string; readonly password: string; readonly database: string; readonly caFile?: string };
     /**
      * `tls`: the store refuses plain connections (ElastiCache); the client verifies it with the system's CAs
      * (valkey/valkey's alpine image is built with BUILD_TLS=yes on alpine, whose CA bundle it keeps:
-     * valkey-io/valkey-container 8.1/alpine/Dockerfile).
+     * valkey-io/valkey-container 8.1/alpine/Dockerfile). `caFile`: TLS verified with the CA in this file instead (the platform's Valkey).
      */
-    readonly redis: { readonly host: string; readonly port: number; readonly password: string; readonly tls?: boolean };
+    readonly redis: { readonly host: string; readonly port: number; readonly password: string; readonly tls?: boolean; readonly caFile?: string };
     /** HTTPS, verified with `caCertPem`; `tlsServerName` when the URL's host is not a name on the certificate (a loopback address). */
     readonly qdrant: { readonly url: string; readonly apiKey: string; readonly collection: string; readonly tlsServerName?: string };
     /** The client binaries (default: from PATH). */
@@ -267,7 +268,7 @@ function timescaleRow(): ClientCheck {
                 {
                     tool: "psql",
                     args: ["-X", "-v", "ON_ERROR_STOP=1", "-tA", "-h", d.host, "-p", String(d.port), "-U", d.user, "-d", d.database, "-c", sql],
-                    env: { PGPASSWORD: d.password, PGCONNECT_TIMEOUT: "10" },
+                    env: { PGPASSWORD: d.password, PGCONNECT_TIMEOUT: "10", ...(d.caFile ? { PGSSLMODE: "verify-full", PGSSLROOTCERT: d.caFile } : {}) },
                 },
             ];
         },
@@ -284,7 +285,7 @@ function redisKey(): ClientCheck {
         runs: (t, runId) => {
             const r = t.redis;
             const key = `smoke:${runId}`;
-            const base = ["-h", r.host, "-p", String(r.port), ...(r.tls ? ["--tls"] : []), "--no-auth-warning"];
+            const base = ["-h", r.host, "-p", String(r.port), ...(r.tls || r.caFile ? ["--tls"] : []), ...(r.caFile ? ["--cacert", r.caFile] : []), "--no-auth-warning"];
             const env = { REDISCLI_AUTH: r.password };
             return [
                 { tool: "redisCli", args: [...base, "SET", key, "ok", "EX", "60"], env },

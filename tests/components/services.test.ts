@@ -18,6 +18,9 @@ const file = async (spec: ServiceSpec | { files?: ServiceSpec["files"] }, path: 
     return settle(f.content);
 };
 
+/** A store's certificate as the stack issues it (certificates.ts serverTls); its content is not what these tests look at. */
+const storeTls = { caCertPem: "-----CA-----\n", certPem: "-----CERT-----\n", keyPem: "-----KEY-----\n" };
+
 describe("service components", () => {
     let registered: Registered[];
     let platform: RecordingPlatform;
@@ -106,7 +109,7 @@ describe("service components", () => {
 
     describe("Timescale", () => {
         it("derives PostgreSQL memory from its limit and migrates the schema, then applies the policies, in a one-shot step", async () => {
-            new Timescale("timescale", { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform });
+            new Timescale("timescale", { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, tls: storeTls });
             const spec = platform.only();
             assert.ok(spec.command!.includes("shared_buffers=1024MB"));
             assert.ok(spec.command!.includes("effective_cache_size=3072MB"));
@@ -120,11 +123,29 @@ describe("service components", () => {
             assert.match(await file(step, "/opt/llm-platform/migrations/deploy/llm_traces_hypertable.sql"), /create_hypertable\('llm_traces'/);
             assert.match(await file(step, "/opt/llm-platform/after-deploy.sql"), /add_retention_policy\('llm_traces', drop_after => INTERVAL '90 days'\)/);
         });
+
+        it("serves TLS only over TCP, and every client it declares verifies the server's name with the CA", async () => {
+            const timescale = new Timescale("timescale", { config: config.timescale, backup: config.backup, maintenance: config.maintenance, platform, tls: storeTls });
+            const spec = platform.only();
+            for (const flag of ["ssl=on", "ssl_min_protocol_version=TLSv1.2", "hba_file=/etc/postgresql/pg_hba.conf", "ssl_key_file=/var/run/postgresql/server.key"]) assert.ok(spec.command!.includes(flag), flag);
+            assert.match(await file(spec, "/etc/postgresql/pg_hba.conf"), /^hostnossl\s+all\s+all\s+all\s+reject$/m);
+            assert.equal(await file(spec, "/etc/postgresql/tls/server.crt"), storeTls.certPem);
+            assert.equal(spec.files!.find((f) => f.path === "/etc/postgresql/tls/server.key")!.secret, true);
+            assert.match(spec.entrypoint!.join(" "), /cp "\/etc\/postgresql\/tls\/server.key" "\/var\/run\/postgresql\/server.key" && chmod 0600 .* exec docker-entrypoint.sh/);
+            const clients = [...spec.initSteps!, ...spec.backups!, ...spec.scheduledTasks!];
+            assert.ok(clients.length >= 3);
+            for (const c of clients) {
+                assert.equal(c.env!.PGSSLMODE, "verify-full", c.name);
+                assert.equal(c.env!.PGSSLROOTCERT, "/etc/llm-platform/tls/store-ca.crt", c.name);
+                assert.equal(await file(c, "/etc/llm-platform/tls/store-ca.crt"), storeTls.caCertPem, c.name);
+            }
+            assert.match(await settle(timescale.connectionString("timescale:5432")), /\?sslmode=verify-full&sslrootcert=%2Fetc%2Fllm-platform%2Ftls%2Fstore-ca.crt$/);
+        });
     });
 
     describe("Redis", () => {
         it("writes its config as a secret file and health-checks with the password from the environment", async () => {
-            const redis = new Redis("redis", { config: config.redis, backup: config.backup, platform });
+            const redis = new Redis("redis", { config: config.redis, backup: config.backup, platform, tls: storeTls });
             const spec = platform.only();
             const conf = spec.files![0];
             assert.equal(conf.secret, true);
@@ -132,6 +153,26 @@ describe("service components", () => {
             assert.deepEqual(spec.command, ["valkey-server", "/usr/local/etc/valkey/valkey.conf"]);
             assert.equal(await settle(spec.secretEnv!.REDISCLI_AUTH), await settle(redis.password));
             assert.doesNotMatch(spec.healthCheck.command.join(" "), /-a /, "no password on the command line");
+        });
+
+        it("serves TLS only, and its health check, backups and exporter verify it with the CA", async () => {
+            const redis = new Redis("redis", { config: config.redis, backup: config.backup, platform, tls: storeTls });
+            const spec = platform.only();
+            const conf = await settle(spec.files![0].content);
+            assert.match(conf, /^port 0$/m);
+            assert.match(conf, /^tls-port 6379$/m);
+            assert.match(conf, /^tls-auth-clients no$/m);
+            assert.equal(await file(spec, "/etc/valkey-tls/server.crt"), storeTls.certPem);
+            assert.equal(await file(spec, "/etc/llm-platform/tls/store-ca.crt"), storeTls.caCertPem);
+            assert.match(spec.healthCheck.command.join(" "), /valkey-cli --tls --cacert \/etc\/llm-platform\/tls\/store-ca.crt ping/);
+            for (const b of spec.backups!) {
+                assert.equal(b.env!.REDIS_CACERT, "/etc/llm-platform/tls/store-ca.crt");
+                assert.equal(await file(b, "/etc/llm-platform/tls/store-ca.crt"), storeTls.caCertPem);
+            }
+            const exporter = spec.observe!.exporter!;
+            assert.equal(exporter.target, "rediss://redis:6379");
+            assert.equal(exporter.caCertPem, storeTls.caCertPem);
+            assert.match(await settle(redis.connectionString("redis:6379")), /^rediss:\/\//);
         });
     });
 

@@ -17,8 +17,11 @@ export interface TestRedis {
     stop(): Promise<void>;
 }
 
-/** `render` gets the port and data directory the server must use and returns the redis.conf to run. */
-export async function startRedis(ctx: Mocha.Context, render: (port: number, dataDir: string) => string, defaultPassword: string): Promise<TestRedis> {
+/**
+ * `render` gets the port and data directory the server must use and returns the redis.conf to run;
+ * `clientArgs` go before every CLI call (a TLS server: `--tls --cacert <file>`).
+ */
+export async function startRedis(ctx: Mocha.Context, render: (port: number, dataDir: string) => string, defaultPassword: string, clientArgs: readonly string[] = []): Promise<TestRedis> {
     const redisServer = requireTool(ctx, "redis-server", "redis-server");
     const cliPath = requireTool(ctx, "redis-cli", "redis-tools");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-redis-"));
@@ -29,7 +32,7 @@ export async function startRedis(ctx: Mocha.Context, render: (port: number, data
     server.stdout!.on("data", (d) => (log += d));
     server.stderr!.on("data", (d) => (log += d));
     const cli = (args: string[], password: string, user?: string) =>
-        spawnSync(cliPath, ["-h", "127.0.0.1", "-p", String(port), ...(user ? ["--user", user, "--no-auth-warning"] : []), ...args], {
+        spawnSync(cliPath, ["-h", "127.0.0.1", "-p", String(port), ...clientArgs, ...(user ? ["--user", user, "--no-auth-warning"] : []), ...args], {
             encoding: "utf8",
             env: { ...process.env, REDISCLI_AUTH: password },
         });

@@ -63,9 +63,14 @@ describe("observability in the dev stack (on by default, off per stack)", functi
         assert.doesNotMatch(upload(login, "/tmp/llm-platform-monitor.sql")!, /sysadmin|db_owner|CONTROL SERVER/);
 
         assert.deepEqual(on.named(CONTAINER, "proxy-exporter").inputs.command, ["--nginx.scrape-uri=http://proxy:8081/stub_status"]);
-        assert.equal(env(on.named(CONTAINER, "redis-exporter")).REDIS_ADDR, "redis://redis:6379");
+        // Both stores serve TLS only: the exporters verify them with the stack's CA, uploaded as a file.
+        const redisExporter = on.named(CONTAINER, "redis-exporter");
+        assert.equal(env(redisExporter).REDIS_ADDR, "rediss://redis:6379");
+        assert.equal(env(redisExporter).REDIS_EXPORTER_TLS_CA_CERT_FILE, "/etc/llm-platform/tls/store-ca.crt");
+        assert.equal(upload(redisExporter, "/etc/llm-platform/tls/store-ca.crt"), on.outputs.caCertificatePem);
         const pgExporter = env(on.named(CONTAINER, "timescale-exporter"));
-        assert.equal(pgExporter.DATA_SOURCE_URI, "timescale:5432/llm_observatory?sslmode=disable");
+        assert.equal(pgExporter.DATA_SOURCE_URI, "timescale:5432/llm_observatory?sslmode=verify-full&sslrootcert=/etc/llm-platform/tls/store-ca.crt");
+        assert.equal(upload(on.named(CONTAINER, "timescale-exporter"), "/etc/llm-platform/tls/store-ca.crt"), on.outputs.caCertificatePem);
         // PostgreSQL's pg_monitor role, not the superuser.
         assert.equal(pgExporter.DATA_SOURCE_USER, "llm_monitor");
         const role = on.named(CONTAINER, "timescale-monitor-role");

@@ -79,6 +79,19 @@ export function schedulersOf(spec: ServiceSpec): Scheduler[] {
     return schedulers;
 }
 
+/** The files of the jobs one scheduler runs, once each: a path two of them name must hold the same content (a store's CA). */
+function sharedFiles(service: string, lists: (readonly ServiceFile[] | undefined)[]): ServiceFile[] {
+    const byPath = new Map<string, ServiceFile>();
+    for (const f of lists.flatMap((l) => l ?? [])) {
+        const seen = byPath.get(f.path);
+        if (seen && (seen.content !== f.content || seen.mode !== f.mode || seen.secret !== f.secret)) {
+            throw new Error(`service ${service}: its scheduled jobs want different files at ${f.path}; one scheduler holds one`);
+        }
+        byPath.set(f.path, f);
+    }
+    return [...byPath.values()];
+}
+
 function scheduler(service: string, name: string, image: string, resources: Resources, backup: BackupJob | undefined, tasks: ScheduledTask[]): Scheduler {
     const heartbeat = heartbeatPath(service, backup ? backup.name : name);
     const entries: SchedulerEntry[] = [
@@ -91,6 +104,7 @@ function scheduler(service: string, name: string, image: string, resources: Reso
         ...(backup ? [{ path: BACKUP_SCRIPT_PATH, content: backup.script, mode: "0755" }] : []),
         ...(tasks.length > 0 ? [{ path: TASK_RUNNER_PATH, content: TASK_RUNNER_SCRIPT, mode: "0755" }] : []),
         ...tasks.filter((t) => !t.restoresBackup).map((t) => ({ path: taskScriptPath(t), content: t.script, mode: "0755" })),
+        ...sharedFiles(service, [backup?.files, ...tasks.map((t) => t.files)]),
     ];
     const base: Env = {
         BACKUP_ROOT,

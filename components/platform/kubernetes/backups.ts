@@ -232,6 +232,7 @@ export class StoreBackups {
         const inputs = podInputs(place, env, job.secretEnv, [
             { path: BACKUP_SCRIPT_PATH, content: job.script, mode: "0755" },
             { path: UPLOAD_SCRIPT_PATH, content: UPLOAD_SCRIPT, mode: "0755" },
+            ...(job.files ?? []),
         ]);
         // The backup and its manifest first; the upload runs only after it verified.
         const backup = this.storeContainer("backup", job, ["sh", BACKUP_SCRIPT_PATH, "backup", job.name], inputs, []);
@@ -261,6 +262,7 @@ export class StoreBackups {
         const inputs = podInputs(place, { ...first.env, BACKUP_ROOT, STORE: spec.name, ...choice }, first.secretEnv, [
             { path: BACKUP_SCRIPT_PATH, content: first.script, mode: "0755" },
             { path: DOWNLOAD_SCRIPT_PATH, content: DOWNLOAD_SCRIPT, mode: "0755" },
+            ...(first.files ?? []),
         ]);
         const download = this.awsContainer(
             "download",

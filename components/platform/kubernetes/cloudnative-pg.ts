@@ -128,7 +128,14 @@ export function clusterSpec(a: PostgresClusterArgs) {
             parameters: { ...pg.settings },
             // Quorum commit: a commit returns once any one standby has it (docs/src/replication.md, "Quorum-based").
             synchronous: { method: "any", number: 1, dataDurability: "required" },
+            // TCP without TLS refused: the user's rules come before the operator's closing `host all all all`
+            // (pkg/postgres/configuration.go hbaTemplateString, USER-DEFINED before DEFAULT RULES).
+            pg_hba: [REFUSE_PLAIN_TCP],
         },
+        // The platform's certificate instead of one from the operator's CA: clients verify one CA whatever the engine.
+        // The operator checks it against serverCASecret without the name (pkg/certs/tls.go newTLSConfigFromSecret),
+        // and reconciles when either Secret changes (api/v1/cluster_funcs.go UsesSecret): a renewal reaches the instances.
+        ...(pg.tls ? { certificates: { serverTLSSecret: serverTlsSecretName(a.name), serverCASecret: serverCaSecretName(a.name) } } : {}),
         // A bigger size grows every instance's claim; a smaller one the webhook refuses (internal/webhook/v1/cluster_webhook.go validateStorageChange).
         storage: { size: storageQuantity(pg.storageGb), storageClass: a.storageClassName },
         resources: containerResources(a.resources),
@@ -159,6 +166,10 @@ export function clusterSpec(a: PostgresClusterArgs) {
 /** The cluster `npm run restore -- <stack> <store> --to <time>` recovers into (scripts/restore.sh): the backup role trusts its ServiceAccount, its flows exist ahead. */
 export const restoredClusterName = (cluster: string) => `${cluster}-pitr`;
 export const superuserSecretName = (cluster: string) => `${cluster}-superuser`;
+export const serverTlsSecretName = (cluster: string) => `${cluster}-server-tls`;
+export const serverCaSecretName = (cluster: string) => `${cluster}-server-ca`;
+/** pg_hba: a TCP connection without TLS is refused before it authenticates. */
+export const REFUSE_PLAIN_TCP = "hostnossl all all all reject";
 export const scheduledBackupName = (cluster: string) => `${cluster}-daily`;
 
 /** CronJob's 5 fields with seconds in front: the ScheduledBackup's schedule is robfig/cron's 6-field form (api/v1/scheduledbackup_types.go). */
@@ -213,6 +224,19 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
         },
         opts,
     );
+    const tls = a.postgres.tls;
+    const certificates = tls
+        ? [
+              new k8s.core.v1.Secret(
+                  `${a.name}-server-tls`,
+                  // The operator reads the keys tls.crt and tls.key, whatever the type (internal/controller/cluster_pki.go
+                  // ensureServerLeafCertificate → validateLeafCertificate); Opaque, as the platform's other certificate Secrets.
+                  { metadata: metadata(serverTlsSecretName(a.name)), type: "Opaque", stringData: { "tls.crt": tls.certPem, "tls.key": pulumi.secret(tls.keyPem) } },
+                  opts,
+              ),
+              new k8s.core.v1.Secret(`${a.name}-server-ca`, { metadata: metadata(serverCaSecretName(a.name)), type: "Opaque", stringData: { "ca.crt": tls.caCertPem } }, opts),
+          ]
+        : [];
     const cluster = new k8s.apiextensions.CustomResource(
         a.name,
         {
@@ -231,7 +255,7 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
         },
         // The data lives in the cluster's claims: a destroy or a rename leaves it (and them) in place.
         // How long: customTimeouts, as for the platform's workloads (kubernetes/rollout.ts says why).
-        { ...opts, dependsOn: [secret, ...a.after, ...a.destination.ready], retainOnDelete: true, customTimeouts: rolloutTimeouts(a.rolloutMinutes) },
+        { ...opts, dependsOn: [secret, ...certificates, ...a.after, ...a.destination.ready], retainOnDelete: true, customTimeouts: rolloutTimeouts(a.rolloutMinutes) },
     );
     new k8s.apiextensions.CustomResource(
         `${a.name}-daily-backup`,

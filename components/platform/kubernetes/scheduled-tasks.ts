@@ -31,6 +31,7 @@ export function taskFiles(task: ScheduledTask): ServiceFile[] {
         { path: TASK_RUNNER_PATH, content: TASK_RUNNER_SCRIPT, mode: "0755" },
         { path: TASK_REPORT_PATH, content: TASK_REPORT_SCRIPT, mode: "0755" },
         ...(task.restoresBackup ? [] : [{ path: taskScriptPath(task), content: task.script, mode: "0755" }]),
+        ...(task.files ?? []),
     ];
 }
 

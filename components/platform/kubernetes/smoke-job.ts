@@ -23,6 +23,8 @@ export const SMOKE_CANARY_JOB = "smoke-canary";
 export const SMOKE_ROLE = "smoke";
 
 const DIR = "/opt/llm-platform/smoke";
+/** The CA the stores' certificates chain to, in every client container of the smoke pod. */
+const STORE_CA_FILE = `${DIR}/store-ca.crt`;
 const RESULTS = "/smoke-results";
 export const RECORD_RUN = `${DIR}/record-run.sh`;
 /** The node image's own user. */
@@ -124,20 +126,25 @@ const REDIS_HOST_REFERENCE = "$(SMOKE_REDIS_HOST)";
  */
 export function smokeJobs(a: SmokeJobArgs): void {
     const labels = { ...a.commonLabels, [SERVICE_LABEL]: SMOKE_JOB, [BACKUP_ROLE_LABEL]: SMOKE_ROLE };
+    // The stores the platform runs serve TLS with its CA (ElastiCache's certificate chains to a public CA).
+    const storeCa = { caFile: STORE_CA_FILE };
+    const stores = { timescale: { ...a.target.timescale, ...storeCa }, redis: { ...a.target.redis, ...(a.redisOutside ? {} : storeCa) } };
     // The Secret's keys stand in the target for the passwords: each client run's env names the one it needs.
     const placeholder: SmokeTarget = {
         ...a.target,
         apiKey: "apiKey",
         sqlserver: { ...a.target.sqlserver, password: "sqlserverPassword" },
-        timescale: { ...a.target.timescale, password: "timescalePassword" },
-        redis: { ...a.target.redis, host: REDIS_HOST_REFERENCE, password: "redisPassword" },
+        timescale: { ...stores.timescale, password: "timescalePassword" },
+        redis: { ...stores.redis, host: REDIS_HOST_REFERENCE, password: "redisPassword" },
         qdrant: { ...a.target.qdrant, apiKey: "qdrantApiKey" },
     };
     const secretKeys = new Set(Object.keys(a.secrets));
     const targetFile = (canary: boolean) =>
         pulumi.all([a.caCertPem, a.target.redis.host]).apply(([caCertPem, redisHost]) =>
             JSON.stringify(
-                canary ? { ...a.target, redis: { ...a.target.redis, host: redisHost }, caCertPem, proxyUrl: `https://${a.canary!.host}:${new URL(a.target.proxyUrl).port || 443}`, tlsServerName: new URL(a.target.proxyUrl).hostname } : { ...a.target, redis: { ...a.target.redis, host: redisHost }, caCertPem },
+                canary
+                    ? { ...a.target, ...stores, redis: { ...stores.redis, host: redisHost }, caCertPem, proxyUrl: `https://${a.canary!.host}:${new URL(a.target.proxyUrl).port || 443}`, tlsServerName: new URL(a.target.proxyUrl).hostname }
+                    : { ...a.target, ...stores, redis: { ...stores.redis, host: redisHost }, caCertPem },
                 null,
                 2,
             ),
@@ -146,6 +153,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
         { path: RECORD_RUN, content: RECORD_RUN_SCRIPT, mode: "0755" },
         ...Object.entries(smokeScripts()).map(([file, content]) => ({ path: `${DIR}/${file}`, content })),
         { path: `${DIR}/target.json`, content: targetFile(false) },
+        { path: STORE_CA_FILE, content: a.caCertPem },
         ...(a.canary ? [{ path: `${DIR}/target-canary.json`, content: targetFile(true) }] : []),
     ];
     const inputs = podInputs({ base: SMOKE_JOB, namespace: a.namespace.ref, labels, opts: a.opts }, {}, a.secrets, files);
@@ -171,7 +179,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
                 command: ["sh", RECORD_RUN, `${RESULTS}/${check.name}/${i}`, client.command, ...run.args],
                 env,
                 resources: containerResources({ cpu: 0.25, memoryMb: 256, cpuReservation: 0.05, memoryReservationMb: 64 }),
-                volumeMounts: [results, tmp, ...inputs.volumeMounts.filter((m) => m.mountPath === RECORD_RUN)],
+                volumeMounts: [results, tmp, ...inputs.volumeMounts.filter((m) => m.mountPath === RECORD_RUN || m.mountPath === STORE_CA_FILE)],
                 securityContext: asUser(client.runAs),
             };
         }),
