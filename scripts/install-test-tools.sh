@@ -39,7 +39,7 @@ install_cnpg_models() {
 }
 install_cnpg_models
 
-# The Barman Cloud plugin's ObjectStore CRD as a validator (tests/helpers/barman-cloud-crd.ts): from the
+# The Barman Cloud plugin's ObjectStore CRD and chart values as validators (tests/helpers/barman-cloud-crd.ts): from the
 # pinned chart plugin-barman-cloud 0.7.0 (components/platform/kubernetes/barman-cloud-plugin.ts), the
 # archive the charts repository's index.yaml lists, checked against the sha256 digest that index gives
 # it, its templates/crds/crds.yaml unpacked into .test-tools/ without the chart's `crds.create` condition.
@@ -57,8 +57,10 @@ install_barman_cloud_crd() {
         return 1
     fi
     rm -rf "$target" && mkdir -p "$target"
-    tar -xzf "$scratch/chart.tgz" -C "$scratch" plugin-barman-cloud/templates/crds/crds.yaml
+    tar -xzf "$scratch/chart.tgz" -C "$scratch" plugin-barman-cloud/templates/crds/crds.yaml plugin-barman-cloud/values.yaml plugin-barman-cloud/values.schema.json
     grep -v '^{{' "$scratch/plugin-barman-cloud/templates/crds/crds.yaml" > "$target/crds.yaml"
+    # And the chart's values with their schema: the values the program gives are checked as Helm checks them.
+    cp "$scratch/plugin-barman-cloud/values.yaml" "$scratch/plugin-barman-cloud/values.schema.json" "$target/"
     rm -rf "$scratch"
 }
 install_barman_cloud_crd

@@ -4,13 +4,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import { archivingPlugins, BARMAN_CLOUD_PLUGIN, barmanCloudPlugin, objectStoreName, objectStoreSpec, operatorPods, pluginPods, pluginScheduledBackupSpec } from "../components/platform/kubernetes/barman-cloud-plugin";
+import { archivingPlugins, BARMAN_CLOUD_PLUGIN, barmanCloudPlugin, objectStoreName, objectStoreSpec, operatorPods, pluginPods, pluginScheduledBackupSpec, pluginValues } from "../components/platform/kubernetes/barman-cloud-plugin";
 import type { BackupDestination } from "../components/platform/kubernetes/backups";
 import { scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
 import { Certificates } from "../components/tls/certificates";
 import { secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
 import { runStack, StackRun } from "../harness/run-stack";
-import { objectStoreValidator } from "./helpers/barman-cloud-crd";
+import { chartValues, objectStoreValidator } from "./helpers/barman-cloud-crd";
 import { cnpgModel } from "./helpers/cloudnative-pg-models";
 import { Registered, settle, useMocks } from "./helpers/mocks";
 import { requireTool } from "./helpers/tools";
@@ -51,6 +51,20 @@ describe("The Barman Cloud plugin (CNPG-I): chart, certificates from the platfor
         assert.equal(values.image.tag, "v0.13.0");
         assert.equal(values.sidecarImage.tag, "v0.13.0");
         assert.deepEqual(values.resources, { limits: { cpu: "200m", memory: "256Mi" }, requests: { cpu: "50m", memory: "64Mi" } });
+    });
+
+    it("gives the chart values its schema accepts, each one a key of its values.yaml (but the next release's createIssuer)", function () {
+        const chart = chartValues(this);
+        const values = JSON.parse(JSON.stringify(pluginValues()));
+        assert.deepEqual(chart.validate(values), []);
+        assert.notDeepEqual(chart.validate({ ...values, certificate: { createClientCertificate: "no" } }), [], "the schema check can fail");
+        // A misspelt key would be ignored by Helm, and the chart's cert-manager Certificates come back.
+        const leaves = (o: Record<string, any>, prefix = ""): string[] =>
+            Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" && !Array.isArray(v) && !["resources"].includes(k) ? leaves(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+        const has = (key: string) => key.split(".").reduce<any>((o, k) => (o != null && k in o ? o[k] : undefined), chart.defaults) !== undefined;
+        assert.deepEqual(leaves(values).filter((k) => !has(k)), ["certificate.createIssuer"]);
+        assert.equal(chart.defaults.service.name, BARMAN_CLOUD_PLUGIN.service);
+        assert.equal(chart.defaults.service.port, BARMAN_CLOUD_PLUGIN.port);
     });
 
     it("gives the chart the TLS Secrets its Deployment mounts and its Service names", () => {
