@@ -71,6 +71,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
     const platform = new ServiceCatalog(runtime);
     const parent = { parent: root };
     const h = SERVICE_HOSTS;
+    // Every name a server certificate must carry for a service: its name, its FQDN in the cluster, the Docker container's name.
+    const namesOf = (service: string) => [service, platform.hostOf(service), `${namePrefix}-${service}`];
 
     // The users' apps: their routes and database logins are known before the proxy and the stores exist.
     const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform, rotations: config.rotation }, parent) : undefined;
@@ -79,7 +81,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         "tls",
         {
             organization: `llm-platform ${stack}`,
-            dnsNames: [...new Set([h.proxy, platform.hostOf(h.proxy), `${namePrefix}-${h.proxy}`, "localhost", ...config.tls.hostnames, ...(apps?.hostNames ?? [])])],
+            dnsNames: [...new Set([...namesOf(h.proxy), "localhost", ...config.tls.hostnames, ...(apps?.hostNames ?? [])])],
             ipAddresses: ["127.0.0.1"],
             validityDays: config.tls.validityDays,
             renewBeforeDays: config.tls.renewBeforeDays,
@@ -183,10 +185,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    // The stores' certificates name every way clients reach them: the service name, its FQDN in the cluster,
-    // the Docker container's name, and localhost/127.0.0.1 where a host port is published on dev.
-    const storeTls = (service: string) =>
-        certificates.serverTls(`${service}-tls`, [...new Set([service, platform.hostOf(service), `${namePrefix}-${service}`, "localhost"])], ["127.0.0.1"]);
+    // The stores' certificates name every way clients reach them, and localhost/127.0.0.1 where a host port is published on dev.
+    const storeTls = (service: string) => certificates.serverTls(`${service}-tls`, [...new Set([...namesOf(service), "localhost"])], { ipAddresses: ["127.0.0.1"] });
     const timescale = new Timescale(
         h.timescale,
         {
@@ -231,14 +231,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             platform,
             rotations,
             // Every name it is reached by: its Service, Docker's container name, a local tool's port, each peer's own.
-            tls: {
-                caCertPem: certificates.caCertPem,
-                ...certificates.issue(
-                    "qdrant-tls",
-                    [...new Set([h.qdrant, platform.hostOf(h.qdrant), `${namePrefix}-${h.qdrant}`, "localhost", ...platform.peerHosts(h.qdrant, config.qdrant.peers)])],
-                    { clientAuth: config.qdrant.peers > 1 },
-                ),
-            },
+            tls: certificates.serverTls(`${h.qdrant}-tls`, [...new Set([...namesOf(h.qdrant), "localhost", ...platform.peerHosts(h.qdrant, config.qdrant.peers)])], {
+                clientAuth: config.qdrant.peers > 1,
+            }),
             appCollections: apps?.qdrantCollections.map((q) => q.collection),
         },
         parent,
@@ -297,7 +292,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   stack,
                   services: () => platform.services,
                   caCertPem: certificates.caCertPem,
-                  tls: certificates.issue("elasticsearch-tls", [...new Set(["elasticsearch", platform.hostOf("elasticsearch"), `${namePrefix}-elasticsearch`])]),
+                  tls: certificates.issue("elasticsearch-tls", [...new Set(namesOf("elasticsearch"))]),
                   kibanaPublicUrl: `${proxyUrl}${KIBANA_PATH}`,
                   // The service's name, which its log lines carry on every platform (not its host name).
                   proxyService: h.proxy,

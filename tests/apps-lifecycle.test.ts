@@ -54,4 +54,18 @@ describe("apps through a second up (provider read-back models)", function () {
         life.up(await run());
         assert.deepEqual(life.up(await run()).summary, []);
     });
+
+    it("on Kubernetes: an app only routed to gets its stores' admissions and CA, keeps them through a second up, and loses them when removed", async () => {
+        const labs = { name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { postgres: { store: "timescale" }, redis: { keyPrefix: "labs:" } } };
+        const inCluster = { "llm-platform:redis": { engine: "statefulset" } };
+        const life = new Lifecycle([kubernetesModel]);
+        const run = (apps: object[]) =>
+            runStack("prod", { exampleUserValues: true, overrides: { ...inCluster, "llm-platform:apps": apps }, liveClaims: kubernetesModel.liveClaims(life.world, "llm-platform") });
+        life.up(await run([]));
+        const handedOver = ["app-labs-env", "app-labs-files", "redis-from-app-labs", "timescale-from-app-labs"];
+        const named = (summary: readonly string[], op: string) => handedOver.filter((n) => summary.some((s) => s.startsWith(op) && s.includes(n)));
+        assert.deepEqual(named(life.up(await run([labs])).summary, "create"), handedOver);
+        assert.deepEqual(life.up(await run([labs])).summary, []);
+        assert.deepEqual(named(life.up(await run([])).summary, "delete"), handedOver);
+    });
 });

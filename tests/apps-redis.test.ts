@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "crypto";
 import { appRedisPrefix } from "../components/config/apps";
 import { parseConfig } from "../components/config/load";
-import { renderRedisConf } from "../components/redis/redis-conf";
-import { startRedis, TestRedis } from "./helpers/redis-server";
+import { loopbackRedisConf, startRedis, TestRedis } from "./helpers/redis-server";
 
 const PLATFORM_PASSWORD = "Platform-Password_1";
 const PASSWORDS: Record<string, string> = { "courses-api": "Courses-Redis_Pass.1", lab: "Lab-Redis_Pass.2" };
@@ -31,14 +30,9 @@ describe("apps' Redis ACL users under a real redis-server", function () {
         server = await startRedis(
             this,
             (port, dataDir) => {
-                const conf = renderRedisConf({
-                    port,
-                    bind: "127.0.0.1",
-                    dataDir,
+                const conf = loopbackRedisConf(port, dataDir, {
                     password: PLATFORM_PASSWORD,
                     maxMemoryMb: 64,
-                    evictionPolicy: "allkeys-lru",
-                    appendfsync: "everysec",
                     appUsers: config.apps.map((a) => ({
                         name: `app-${a.name}`,
                         keyPrefix: appRedisPrefix(a)!,

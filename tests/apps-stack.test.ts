@@ -329,5 +329,15 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
             new module.NetworkPolicy(p.inputs).validate();
         }
         assert.ok(own("timescale").inputs.spec.podSelector.matchLabels["cnpg.io/cluster"], "on prod, CloudNativePG's pods");
+
+        // The CA its variables name (PGSSLROOTCERT, REDIS_CA_FILE) comes as a ConfigMap to mount in that folder.
+        const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === "app-labs-env")!;
+        assert.equal(secret.inputs.stringData.PGSSLROOTCERT, "/etc/llm-platform/tls/store-ca.crt");
+        assert.equal(secret.inputs.stringData.REDIS_CA_FILE, "/etc/llm-platform/tls/store-ca.crt");
+        const files = run.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === "app-labs-files")!;
+        assert.equal(files.inputs.metadata.namespace, "labs");
+        assert.deepEqual(files.inputs.data, { "store-ca.crt": run.outputs.caCertificatePem });
+        const core = await importEsm("kubernetes-models/v1");
+        new core.ConfigMap(files.inputs).validate();
     });
 });

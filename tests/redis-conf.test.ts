@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { redisFlavor, renderRedisConf } from "../components/redis/redis-conf";
 import { redisMaxMemoryMb } from "../components/tuning";
-import { startRedis, TestRedis } from "./helpers/redis-server";
+import { loopbackRedisConf, startRedis, TestRedis } from "./helpers/redis-server";
 import { requireTool } from "./helpers/tools";
 
 const CONTAINER_LIMIT_MB = 2048;
@@ -39,16 +39,7 @@ describe("generated redis.conf in a real redis-server", function () {
         cli = requireTool(this, "redis-cli", "redis-tools");
         server = await startRedis(
             this,
-            (port, dataDir) =>
-                renderRedisConf({
-                    port,
-                    bind: "127.0.0.1",
-                    dataDir,
-                    password: PASSWORD,
-                    maxMemoryMb: redisMaxMemoryMb(CONTAINER_LIMIT_MB),
-                    evictionPolicy: "allkeys-lru",
-                    appendfsync: "everysec",
-                }),
+            (port, dataDir) => loopbackRedisConf(port, dataDir, { password: PASSWORD, maxMemoryMb: redisMaxMemoryMb(CONTAINER_LIMIT_MB) }),
             PASSWORD,
         );
     });

@@ -13,12 +13,11 @@ import { kubernetesModel } from "../harness/lifecycle/kubernetes-model";
 import { Lifecycle } from "../harness/lifecycle/model";
 import { runStack } from "../harness/run-stack";
 import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
-import { renderRedisConf } from "../components/redis/redis-conf";
 import { postgresTlsEntrypoint, postgresTlsSettings, renderPgHba } from "../components/timescale/postgres-tls";
 import { redisMaxMemoryMb } from "../components/tuning";
 import { freePort } from "./helpers/ports";
 import { requirePostgres } from "./helpers/postgres";
-import { startRedis, TestRedis } from "./helpers/redis-server";
+import { loopbackRedisConf, startRedis, TestRedis } from "./helpers/redis-server";
 import { requireTool } from "./helpers/tools";
 
 const CERT_REQUEST = "tls:index/certRequest:CertRequest";
@@ -182,14 +181,9 @@ describe("Valkey over TLS only: the program's redis.conf in Debian's redis-serve
         server = await startRedis(
             this,
             (port, dataDir) =>
-                renderRedisConf({
-                    port,
-                    bind: "127.0.0.1",
-                    dataDir,
+                loopbackRedisConf(port, dataDir, {
                     password: PASSWORD,
                     maxMemoryMb: redisMaxMemoryMb(512),
-                    evictionPolicy: "allkeys-lru",
-                    appendfsync: "everysec",
                     tls: { certFile: files.cert, keyFile: files.key, caFile: files.ca },
                 }),
             PASSWORD,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_DEFAULTS, appDatabase, appQdrantCollection, appRedisPrefix, appResources, appServiceName, appSqlServerDatabase } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 import { generatedPassword, Rotations, rotatingSecret } from "../generated-secret";
-import { ObservedService, Platform, PrivateEgress, ServiceSpec } from "../platform/types";
+import { ObservedService, Platform, PrivateEgress, ServiceFile, ServiceSpec } from "../platform/types";
 import { AppProxyRoute, appProxyRoutes } from "../proxy/app-routes";
 import { qdrantCollectionToken } from "../qdrant/app-token";
 import type { AppSqlServerLogin } from "../sqlserver/app-logins-sql";
@@ -79,10 +79,16 @@ function upstreamAddress(app: AppConfig, hostOf: (service: string) => string): s
     const u = app.upstream;
     if (u.image !== undefined) return `${hostOf(appServiceName(app.name))}:${u.port}`;
     if (u.service !== undefined) {
-        const [name, port] = u.service.split(":");
-        return `${name}.svc.cluster.local:${port}`;
+        const { host, port } = serviceRef(u.service);
+        return `${host}.svc.cluster.local:${port}`;
     }
     return u.address!;
+}
+
+/** `upstream.service` (`<name>.<namespace>:<port>`, validated by config) in its parts. */
+function serviceRef(service: string): { host: string; namespace: string; port: string } {
+    const [host, port] = service.split(":");
+    return { host, namespace: host.split(".")[1], port };
 }
 
 /**
@@ -189,14 +195,12 @@ export class Apps extends pulumi.ComponentResource {
     credentials(stores: AppStores): pulumi.Output<Record<string, Record<string, unknown>>> {
         const given = this.given(stores);
         const entries = Object.entries(given).map(([app, g]) => {
-            const { env, secretEnv } = credentialEnv(this.storesOf(app, given, stores));
+            const s = this.storesOf(app, given, stores);
+            const { env, secretEnv } = credentialEnv(s);
             const all = pulumi.all({ ...env, ...secretEnv });
-            const redisUser = this.redisUsers.find((u) => u.app === app);
-            const mssql = this.sqlserverLogins.find((l) => l.app === app);
-            const qdrantToken = this.qdrantToken(app, stores);
             return [
                 app,
-                pulumi.all([this.passwords[app] ?? "", redisUser?.password ?? "", g.database?.host ?? "", mssql?.password ?? "", qdrantToken ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
+                pulumi.all([s.database?.password ?? "", s.redis?.password ?? "", g.database?.host ?? "", s.sqlserver?.password ?? "", s.qdrant?.token ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
                     ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg, HOST_CA_FILE) } : {}),
                     ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
                     ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
@@ -254,8 +258,11 @@ export class Apps extends pulumi.ComponentResource {
             }
             const { env, secretEnv } = credentialEnv(appStores);
             if (app.upstream.service !== undefined && secretEnv !== undefined) {
-                const namespace = app.upstream.service.split(":")[0].split(".")[1];
-                this.args.platform.handOver({ app: appServiceName(app.name), namespace, env: { ...env, ...secretEnv }, reaches: storeHosts(appStores) }, this);
+                const { namespace } = serviceRef(app.upstream.service);
+                this.args.platform.handOver(
+                    { app: appServiceName(app.name), namespace, env: { ...env, ...secretEnv }, reaches: storeHosts(appStores), files: storeCaFor(appStores) ?? [] },
+                    this,
+                );
             }
         }
         this.registerOutputs({ routes: this.routes.length });
@@ -332,6 +339,11 @@ function storeHosts({ database: db, sqlserver: mssql, redis, qdrant }: AppGivenS
     return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : []), ...(qdrant ? [qdrant.host] : [])];
 }
 
+/** The stores' CA as the file PGSSLROOTCERT and REDIS_CA_FILE name, when the app connects to a store that verifies with it. */
+function storeCaFor(stores: AppGivenStores): ServiceFile[] | undefined {
+    return stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined;
+}
+
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
 export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpec {
     const u = app.upstream;
@@ -344,7 +356,7 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
         image: u.image!,
         env: { ...(u.env ?? {}), ...credentials.env },
         // The stores' CA, where PGSSLROOTCERT and REDIS_CA_FILE name it.
-        files: stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined,
+        files: storeCaFor(stores),
         // The app's logins, as libpq's variables and URLs (Kubernetes: the Secret `app-<name>-env`).
         secretEnv: credentials.secretEnv,
         ports: [{ name: "http", port }, ...(app.metrics && app.metrics.port !== port ? [{ name: "metrics", port: app.metrics.port }] : [])],

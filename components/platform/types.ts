@@ -417,4 +417,6 @@ export interface HandedOverCredentials {
     readonly env: Env;
     /** The platform's services (names or hosts, as `talksTo`) its pods call: each admits them. */
     readonly reaches: readonly string[];
+    /** Public files the env names (the stores' CA): Kubernetes, the ConfigMap `<app>-files`, to mount in their folder. */
+    readonly files: readonly ServiceFile[];
 }

@@ -80,9 +80,9 @@ export class Certificates extends pulumi.ComponentResource {
         return this.serverCertificate({ key: `${name}-key`, csr: `${name}-csr`, cert: `${name}-cert` }, dnsNames, options?.ipAddresses ?? [], options?.clientAuth ?? false);
     }
 
-    /** A store's server certificate with the CA its clients verify it with. */
-    serverTls(name: string, dnsNames: readonly string[], ipAddresses: readonly string[] = []): ServerTls {
-        return { caCertPem: this.caCertPem, ...this.issue(name, dnsNames, { ipAddresses }) };
+    /** A store's server certificate (as `issue` makes it) with the CA its clients verify it with. */
+    serverTls(name: string, dnsNames: readonly string[], options?: { clientAuth?: boolean; ipAddresses?: readonly string[] }): ServerTls {
+        return { caCertPem: this.caCertPem, ...this.issue(name, dnsNames, options) };
     }
 
     /** A key, its request and the leaf signed by the CA; the PEM carries the CA after the leaf. */

@@ -6,6 +6,7 @@ import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process"
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { RedisConfArgs, renderRedisConf } from "../../components/redis/redis-conf";
 import { freePort } from "./ports";
 import { requireTool } from "./tools";
 
@@ -15,6 +16,11 @@ export interface TestRedis {
     /** redis-cli against it, as `user` (default: the default user) with `password` through REDISCLI_AUTH. */
     cli(args: string[], password: string, user?: string): SpawnSyncReturns<string>;
     stop(): Promise<void>;
+}
+
+/** The generated redis.conf of a loopback test server: the port and folder it is given, LRU eviction and fsync every second, and the test's own settings. */
+export function loopbackRedisConf(port: number, dataDir: string, settings: Omit<RedisConfArgs, "port" | "dataDir" | "bind" | "evictionPolicy" | "appendfsync">): string {
+    return renderRedisConf({ port, bind: "127.0.0.1", dataDir, evictionPolicy: "allkeys-lru", appendfsync: "everysec", ...settings });
 }
 
 /**

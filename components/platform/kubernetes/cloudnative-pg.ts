@@ -5,7 +5,7 @@ import { PlatformConfig } from "../../config/load";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { ReplicatedPostgres, Resources, ServiceSpec } from "../types";
 import type { BackupDestination } from "./backups";
-import { FlowTarget, inNamespace, podIdentityEgress } from "./flows";
+import { FlowTarget, inNamespace, podIdentityEgress, tcp } from "./flows";
 import { ADOPT_ANNOTATIONS } from "./labels";
 import { containerResources, storageQuantity } from "./quantities";
 import { rolloutTimeouts } from "./rollout";
@@ -191,7 +191,7 @@ export function scheduledBackupSpec(cluster: string, dailyAtUtc: string) {
 /** The flows the engine needs besides the clients': instance to instance, the operator to the instances, the API server and S3. */
 export function clusterFlows(cluster: string, operatorNamespace: string, podIdentity: boolean): Networking.NetworkPolicySpec {
     const peers = { podSelector: { matchLabels: clusterPods(cluster) } };
-    const ports = [POSTGRES_PORT, INSTANCE_STATUS_PORT].map((port) => ({ protocol: "TCP", port }));
+    const ports = tcp([POSTGRES_PORT, INSTANCE_STATUS_PORT]);
     return {
         podSelector: { matchLabels: clusterPods(cluster) },
         policyTypes: ["Ingress", "Egress"],

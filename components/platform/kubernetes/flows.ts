@@ -82,18 +82,24 @@ export interface FlowArgs {
     readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
+/** NetworkPolicy ports: each of these on TCP. */
+export const tcp = (ports: readonly number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+
+/** A service's caller ports, open to the pods of these namespaces that carry its talks-to label. */
+function callerIngress(service: string, namespaces: readonly string[], ports: readonly number[]): Networking.NetworkPolicyIngressRule {
+    return {
+        from: namespaces.map((ns) => ({ namespaceSelector: inNamespace(ns), podSelector: { matchLabels: { [talksToLabel(service)]: "true" } } })),
+        ports: tcp(ports),
+    };
+}
+
 /** A service's ports, open to the pods of a namespace outside the platform that carry its talks-to label. */
 export function outsideCallerFlows(service: string, podLabels: Record<string, string>, ports: readonly number[], namespace: string): Policy {
-    return {
-        podSelector: { matchLabels: podLabels },
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [{ namespaceSelector: inNamespace(namespace), podSelector: { matchLabels: { [talksToLabel(service)]: "true" } } }], ports: ports.map((port) => ({ protocol: "TCP", port })) }],
-    };
+    return { podSelector: { matchLabels: podLabels }, policyTypes: ["Ingress"], ingress: [callerIngress(service, [namespace], ports)] };
 }
 
 /** The flows of one workload: who may reach its ports, and what it may reach. */
 export function workloadFlows(a: FlowArgs): Policy {
-    const tcp = (list: readonly number[]) => list.map((port) => ({ protocol: "TCP", port }));
     const callerPorts = a.ports.filter((p) => !a.publicPorts.includes(p));
     const egress: Rule[] = a.targets.map((t) => ({
         to: [t.outside ? { namespaceSelector: inNamespace(t.namespace) } : { namespaceSelector: inNamespace(t.namespace), podSelector: { matchLabels: { ...(t.podLabels ?? { [SERVICE_LABEL]: t.service }) } } }],
@@ -109,17 +115,7 @@ export function workloadFlows(a: FlowArgs): Policy {
         policyTypes: ["Ingress", "Egress"],
         ingress: [
             ...(a.publicPorts.length > 0 ? [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcp(a.publicPorts) }] : []),
-            ...(callerPorts.length > 0
-                ? [
-                      {
-                          from: a.callerNamespaces.map((ns) => ({
-                              namespaceSelector: inNamespace(ns),
-                              podSelector: { matchLabels: { [talksToLabel(a.service)]: "true" } },
-                          })),
-                          ports: tcp(callerPorts),
-                      },
-                  ]
-                : []),
+            ...(callerPorts.length > 0 ? [callerIngress(a.service, a.callerNamespaces, callerPorts)] : []),
         ],
         egress,
     };

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { Peers, ServicePort } from "../types";
+import { tcp } from "./flows";
 import { ObjectPlace } from "./pod";
 
 import Core = k8s.types.input.core.v1;
@@ -8,9 +9,11 @@ import Networking = k8s.types.input.networking.v1;
 /** The headless Service that gives each peer of a StatefulSet its own DNS name (`<pod>.<service>-peers...`). */
 export const peersServiceName = (service: string) => `${service}-peers`;
 
+/** The peers' own DNS domain: a peer is `<pod name>.<domain>`. */
+const peersDomain = (service: string, namespace: string) => `${peersServiceName(service)}.${namespace}.svc.cluster.local`;
+
 /** The DNS name of peer `index` of a service. */
-export const peerHost = (service: string, namespace: string, index: number | string) =>
-    `${service}-${index}.${peersServiceName(service)}.${namespace}.svc.cluster.local`;
+export const peerHost = (service: string, namespace: string, index: number | string) => `${service}-${index}.${peersDomain(service, namespace)}`;
 
 /**
  * PEER_HOST and FIRST_PEER_HOST (ServiceSpec.peers): the pod's name from the downward API, expanded
@@ -19,7 +22,7 @@ export const peerHost = (service: string, namespace: string, index: number | str
 export function peerEnv(service: string, namespace: string): Core.EnvVar[] {
     return [
         { name: "POD_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } } },
-        { name: "PEER_HOST", value: `$(POD_NAME).${peersServiceName(service)}.${namespace}.svc.cluster.local` },
+        { name: "PEER_HOST", value: `$(POD_NAME).${peersDomain(service, namespace)}` },
         { name: "FIRST_PEER_HOST", value: peerHost(service, namespace, 0) },
     ];
 }
@@ -67,8 +70,7 @@ export function peersService(name: string, peers: Peers, ports: readonly Service
  */
 export function peerFlowRules(selector: Record<string, string>, ports: readonly number[]): { ingress: Networking.NetworkPolicyIngressRule; egress: Networking.NetworkPolicyEgressRule } {
     const peersOnly = [{ podSelector: { matchLabels: { ...selector } } }];
-    const tcp = ports.map((port) => ({ protocol: "TCP", port }));
-    return { ingress: { from: peersOnly, ports: tcp }, egress: { to: peersOnly, ports: tcp } };
+    return { ingress: { from: peersOnly, ports: tcp(ports) }, egress: { to: peersOnly, ports: tcp(ports) } };
 }
 
 /** The claim names the StatefulSet's controller uses for each peer's volume: `<volume>-<service>-<index>`. */

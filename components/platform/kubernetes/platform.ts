@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
@@ -59,6 +60,9 @@ interface Deployment {
     readonly account: pulumi.Output<string>;
     readonly backups: readonly BackupJob[];
 }
+
+/** What the platform puts in a namespace it does not manage: its part-of label only, none of its own namespaces' selectors. */
+const HANDED_OVER_LABELS = { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" };
 
 /**
  * Services as Kubernetes objects in one namespace of an existing cluster: a StatefulSet
@@ -149,12 +153,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         new k8s.core.v1.Secret(
             `${c.namespace}-${c.app}-env`,
             {
-                metadata: { name: `${c.app}-env`, namespace: c.namespace, labels: { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" } },
+                metadata: { name: `${c.app}-env`, namespace: c.namespace, labels: HANDED_OVER_LABELS },
                 type: "Opaque",
                 stringData: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, pulumi.secret(v)])),
             },
             { parent, provider: this.provider },
         );
+        if (c.files.length > 0) {
+            new k8s.core.v1.ConfigMap(
+                `${c.namespace}-${c.app}-files`,
+                {
+                    metadata: { name: `${c.app}-files`, namespace: c.namespace, labels: HANDED_OVER_LABELS },
+                    data: Object.fromEntries(c.files.map((f) => [path.posix.basename(f.path), f.content])),
+                },
+                { parent, provider: this.provider },
+            );
+        }
         for (const target of this.flowTargets(c.reaches)) {
             // A store outside the cluster (ElastiCache's endpoint) has no pods to admit the app to.
             const store = this.callerAdmission.get(target.service);
