@@ -38,29 +38,3 @@ install_cnpg_models() {
     rm -rf "$scratch"
 }
 install_cnpg_models
-
-# The Barman Cloud plugin's ObjectStore CRD and chart values as validators (tests/helpers/barman-cloud-crd.ts): from the
-# pinned chart plugin-barman-cloud 0.7.0 (components/platform/kubernetes/barman-cloud-plugin.ts), the
-# archive the charts repository's index.yaml lists, checked against the sha256 digest that index gives
-# it, its templates/crds/crds.yaml unpacked into .test-tools/ without the chart's `crds.create` condition.
-BARMAN_CLOUD_CHART_URL=https://github.com/cloudnative-pg/charts/releases/download/plugin-barman-cloud-v0.7.0/plugin-barman-cloud-0.7.0.tgz
-BARMAN_CLOUD_CHART_SHA256=683494c04cc94f7d33c4ac5f3d8d64c209634b48bd0e84da31d7d1fad22cdcdb
-install_barman_cloud_crd() {
-    local project target scratch
-    project="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-    target="$project/.test-tools/plugin-barman-cloud-0.7.0"
-    scratch="$(mktemp -d)"
-    curl -fsSL --retry 3 -o "$scratch/chart.tgz" "$BARMAN_CLOUD_CHART_URL"
-    if ! echo "$BARMAN_CLOUD_CHART_SHA256  $scratch/chart.tgz" | sha256sum --check --status; then
-        echo "install-test-tools: $BARMAN_CLOUD_CHART_URL does not have sha256 $BARMAN_CLOUD_CHART_SHA256" >&2
-        rm -rf "$scratch"
-        return 1
-    fi
-    rm -rf "$target" && mkdir -p "$target"
-    tar -xzf "$scratch/chart.tgz" -C "$scratch" plugin-barman-cloud/templates/crds/crds.yaml plugin-barman-cloud/values.yaml plugin-barman-cloud/values.schema.json
-    grep -v '^{{' "$scratch/plugin-barman-cloud/templates/crds/crds.yaml" > "$target/crds.yaml"
-    # And the chart's values with their schema: the values the program gives are checked as Helm checks them.
-    cp "$scratch/plugin-barman-cloud/values.yaml" "$scratch/plugin-barman-cloud/values.schema.json" "$target/"
-    rm -rf "$scratch"
-}
-install_barman_cloud_crd

@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Resources } from "../types";
 import type { BackupDestination } from "./backups";
-import { objectStore, scheduledBackupSpec } from "./cloudnative-pg";
 import { dnsEgress } from "./flows";
 import { containerResources } from "./quantities";
 
@@ -13,14 +12,11 @@ import Networking = k8s.types.input.networking.v1;
  * (in-tree `barmanObjectStore` deprecated since 1.26). Chart plugin-barman-cloud 0.7.0 of
  * https://cloudnative-pg.github.io/charts (the newest in the repository's index.yaml) is appVersion
  * v0.13.0 (charts/plugin-barman-cloud/Chart.yaml at tag plugin-barman-cloud-v0.7.0); plugin v0.13.0
- * asks for operator 1.26 or newer (plugin-barman-cloud web/docs/installation.mdx at v0.13.0), the
- * pinned one is 1.29.1 (CLOUDNATIVE_PG in cloudnative-pg.ts).
- *
- * Not yet installed by the platform: chart 0.7.0 renders a cert-manager `Issuer` whatever the values
- * (templates/certificate-issuer.yaml at tag plugin-barman-cloud-v0.7.0 has no condition), so Helm
- * refuses the release on a cluster without cert-manager's CRDs. The charts repository's main made it
- * optional (`certificate.createIssuer`, commit 743d023, 2026-07-15) after 0.7.0; `pluginValues` already
- * sets it false, which 0.7.0 ignores.
+ * asks for operator 1.26 or newer and cert-manager (plugin-barman-cloud web/docs/installation.mdx at
+ * v0.13.0), the pinned operator is 1.29.1 (CLOUDNATIVE_PG in cloudnative-pg.ts), cert-manager is
+ * cert-manager.ts's. The chart's own cert-manager Issuer and Certificates secure the operator-to-plugin
+ * gRPC (templates/certificate-issuer.yaml, server-certificate.yaml, client-certificate.yaml at that tag):
+ * cert-manager renews them.
  */
 export const BARMAN_CLOUD_PLUGIN = {
     chart: "plugin-barman-cloud",
@@ -30,16 +26,8 @@ export const BARMAN_CLOUD_PLUGIN = {
     version: "v0.13.0",
     /** The name Clusters, ScheduledBackups and externalClusters call it by (the Service's cnpg.io/pluginName label). */
     pluginName: "barman-cloud.cloudnative-pg.io",
-    /**
-     * The chart's Service: its name is fixed (values.yaml: "DO NOT CHANGE THE SERVICE NAME") and the
-     * operator dials `<service>:<port>` with the service name as TLS server name (operator
-     * internal/controller/plugin_controller.go reconcile, v1.29.1), so the server certificate names it.
-     */
-    service: "barman-cloud",
+    /** The chart's Service's port (values.yaml service.port), which the operator dials. */
     port: 9090,
-    /** The Secrets the chart's Deployment mounts and its Service's annotations name (templates/deployment.yaml, service.yaml). */
-    serverSecret: "barman-cloud-server-tls",
-    clientSecret: "barman-cloud-client-tls",
 } as const;
 
 /** The Helm release's name: it contains the chart's, so the chart's fullname is exactly it (templates/_helpers.tpl). */
@@ -54,52 +42,26 @@ export const operatorPods = { "app.kubernetes.io/name": "cloudnative-pg", "app.k
 /** The plugin's own pod: it answers the operator's gRPC calls and watches ObjectStores; the uploads run in the instances' sidecars. */
 export const PLUGIN_RESOURCES: Resources = { cpu: 0.2, memoryMb: 256, cpuReservation: 0.05, memoryReservationMb: 64 };
 
-/**
- * Every DNS name of the plugin's Service. The operator checks the first (its TLS ServerName, the
- * Service's bare name; the plugin must run in the operator's namespace: internal/controller/
- * plugin_predicates.go isPluginService); the others are its cluster names, for any other caller.
- */
-export function pluginServerNames(namespace: string): string[] {
-    const s = BARMAN_CLOUD_PLUGIN.service;
-    return [s, `${s}.${namespace}`, `${s}.${namespace}.svc`, `${s}.${namespace}.svc.cluster.local`];
-}
-
-/** The operator's client certificate's name (the chart's cert-manager Certificate's commonName, templates/client-certificate.yaml). */
-export const PLUGIN_CLIENT_NAME = "barman-cloud-client";
-
-/** A certificate and its key, the PEM with the CA after the leaf (components/tls/certificates.ts issue). */
-export interface IssuedCertificate {
-    readonly certPem: pulumi.Input<string>;
-    readonly keyPem: pulumi.Input<string>;
-}
-
-/** Issues a leaf from the platform's CA (Certificates.issue). */
-export type Issue = (name: string, dnsNames: readonly string[], options?: { clientAuth?: boolean }) => IssuedCertificate;
-
-/**
- * The chart's values: its cert-manager Certificates off (the platform's CA signs both, as TLS Secrets
- * of the names the chart mounts), images pinned, limits on its container.
- */
+/** The chart's values: images pinned, limits on its container; its certificates are the chart's defaults (cert-manager's). */
 export function pluginValues() {
     return {
         image: { tag: BARMAN_CLOUD_PLUGIN.version },
         sidecarImage: { tag: BARMAN_CLOUD_PLUGIN.version },
         crds: { create: true },
         resources: containerResources(PLUGIN_RESOURCES),
-        certificate: { createClientCertificate: false, createServerCertificate: false, createIssuer: false },
     };
 }
 
 /**
- * Who may call the plugin: the operator, on the plugin's port (by its chart's labels when the program
- * installs it; an operator already running is known by its namespace only, the plugin's own). The
- * plugin calls the API server (HTTPS, at an address the policy cannot name) and the cluster's DNS.
+ * Who may call the plugin: the operator, on the plugin's port, by its chart's labels (the plugin is
+ * installed with the operator, in its namespace). The plugin calls the API server (HTTPS, at an
+ * address the policy cannot name) and the cluster's DNS.
  */
-export function pluginFlows(operatorInstalled: boolean): Networking.NetworkPolicySpec {
+export function pluginFlows(): Networking.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: pluginPods },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [{ podSelector: operatorInstalled ? { matchLabels: operatorPods } : {} }], ports: [{ protocol: "TCP", port: BARMAN_CLOUD_PLUGIN.port }] }],
+        ingress: [{ from: [{ podSelector: { matchLabels: operatorPods } }], ports: [{ protocol: "TCP", port: BARMAN_CLOUD_PLUGIN.port }] }],
         egress: [
             { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
             ...(dnsEgress().egress as Networking.NetworkPolicyEgressRule[]),
@@ -107,36 +69,20 @@ export function pluginFlows(operatorInstalled: boolean): Networking.NetworkPolic
     };
 }
 
-/** A kubernetes.io/tls Secret's data: the leaf with the CA after it, which the operator and the plugin also take as their trust (see `barmanCloudPlugin`). */
-export function tlsSecretData(cert: IssuedCertificate) {
-    return { "tls.crt": cert.certPem, "tls.key": cert.keyPem };
-}
-
 export interface BarmanCloudPluginArgs {
-    /** The operator's namespace: the operator only registers plugins whose Service is in it. */
+    /** The operator's namespace: the operator only registers plugins whose Service is in it (internal/controller/plugin_predicates.go isPluginService). */
     readonly namespace: string;
-    readonly issue: Issue;
-    readonly operatorInstalled: boolean;
-    /** The operator's release (installed by the program), so its CRDs and namespace exist first. */
+    /** The operator's release (its CRDs and namespace) and cert-manager's (the CRDs of the chart's Issuer and Certificates), when the program installs them. */
     readonly after: pulumi.Resource[];
 }
 
-/**
- * The plugin installed from its chart, with TLS from the platform's CA instead of cert-manager's.
- * Both ends trust by the PEM in the other's Secret: the operator takes the server Secret's tls.crt as
- * its root pool (plugin_controller.go: RootCAs from tls.crt, MinVersion TLS 1.3), the plugin the
- * client Secret's tls.crt (--client-cert=/client/tls.crt, templates/deployment.yaml): the CA in
- * each bundle is what verifies the other's leaf.
- */
+/** The plugin installed from its chart, with the flows its pod needs. */
 export function barmanCloudPlugin(a: BarmanCloudPluginArgs, opts: pulumi.CustomResourceOptions) {
-    const server = a.issue("barman-cloud-server", pluginServerNames(a.namespace));
-    const client = a.issue(PLUGIN_CLIENT_NAME, [PLUGIN_CLIENT_NAME], { clientAuth: true });
-    const metadata = (name: string) => ({ name, namespace: a.namespace });
-    const secrets = [
-        new k8s.core.v1.Secret("barman-cloud-server-tls", { metadata: metadata(BARMAN_CLOUD_PLUGIN.serverSecret), type: "kubernetes.io/tls", stringData: tlsSecretData(server) }, { ...opts, dependsOn: a.after }),
-        new k8s.core.v1.Secret("barman-cloud-client-tls", { metadata: metadata(BARMAN_CLOUD_PLUGIN.clientSecret), type: "kubernetes.io/tls", stringData: tlsSecretData(client) }, { ...opts, dependsOn: a.after }),
-    ];
-    new k8s.networking.v1.NetworkPolicy("barman-cloud-plugin-flows", { metadata: metadata("barman-cloud-plugin"), spec: pluginFlows(a.operatorInstalled) }, { ...opts, dependsOn: a.after });
+    new k8s.networking.v1.NetworkPolicy(
+        "barman-cloud-plugin-flows",
+        { metadata: { name: "barman-cloud-plugin", namespace: a.namespace }, spec: pluginFlows() },
+        { ...opts, dependsOn: a.after },
+    );
     return new k8s.helm.v3.Release(
         PLUGIN_RELEASE,
         {
@@ -150,8 +96,26 @@ export function barmanCloudPlugin(a: BarmanCloudPluginArgs, opts: pulumi.CustomR
             timeout: 600,
             values: pluginValues(),
         },
-        { ...opts, dependsOn: [...a.after, ...secrets] },
+        { ...opts, dependsOn: a.after },
     );
+}
+
+/** Where a cluster's base backups and WAL live in the bucket (Barman's layout below it: <serverName>/base, <serverName>/wals). */
+export function archivePath(destination: Pick<BackupDestination, "prefix">, bucket: string): string {
+    return `s3://${bucket}/${destination.prefix}cloudnative-pg/`;
+}
+
+/**
+ * Barman Cloud's store (barman-cloud pkg/api BarmanObjectStoreConfiguration): the backup bucket,
+ * credentials from the pod's role (IRSA or Pod Identity), compressed.
+ */
+export function barmanConfiguration(destination: BackupDestination) {
+    return {
+        destinationPath: pulumi.output(destination.bucket).apply((bucket) => archivePath(destination, bucket)),
+        s3Credentials: { inheritFromIAMRole: true },
+        wal: { compression: "gzip", maxParallel: 4 },
+        data: { compression: "gzip", jobs: 2 },
+    };
 }
 
 /**
@@ -172,7 +136,7 @@ export const objectStoreName = (cluster: string) => `${cluster}-archive`;
  */
 export function objectStoreSpec(destination: BackupDestination, retentionDays: number) {
     return {
-        configuration: objectStore(destination),
+        configuration: barmanConfiguration(destination),
         retentionPolicy: `${retentionDays}d`,
         instanceSidecarConfiguration: { resources: containerResources(SIDECAR_RESOURCES) },
     };
@@ -185,14 +149,4 @@ export function objectStoreSpec(destination: BackupDestination, retentionDays: n
  */
 export function archivingPlugins(cluster: string) {
     return [{ name: BARMAN_CLOUD_PLUGIN.pluginName, enabled: true, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName(cluster) } }];
-}
-
-/** The daily base backup through the plugin, from a standby when one is healthy (the in-tree Cluster's backup.target). */
-export function pluginScheduledBackupSpec(cluster: string, dailyAtUtc: string) {
-    return {
-        ...scheduledBackupSpec(cluster, dailyAtUtc),
-        method: "plugin",
-        pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN.pluginName },
-        target: "prefer-standby",
-    };
 }
