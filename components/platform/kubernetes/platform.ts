@@ -463,7 +463,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 operatorNamespace: k.cloudnativePg.namespace,
                 // Three instances start one after another, each a clone of the primary: longer than one pod's rollout.
                 rolloutMinutes: spec.rolloutTimeoutMinutes ?? CLUSTER_ROLLOUT_TIMEOUT_MINUTES,
-                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.barmanCloudPluginRelease ? [this.barmanCloudPluginRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
+                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.cloudnativePgRelease ? [this.cloudnativePgRelease] : []), ...(this.barmanCloudPluginRelease ? [this.barmanCloudPluginRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
             },
             s.place.opts,
         );
