@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BARMAN_CLOUD_PLUGIN, objectStoreName, operatorPods, pluginPods } from "../components/platform/kubernetes/barman-cloud-plugin";
 import { CERT_MANAGER } from "../components/platform/kubernetes/cert-manager";
 import { scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
-import { secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
+import { objectStoreDefaults, objectStoreSecondUp, pruneMap, secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
 import { runStack, StackRun } from "../harness/run-stack";
 import { cnpgModel } from "./helpers/cloudnative-pg-models";
 import { objectStoreProblems } from "./helpers/object-store";
@@ -138,6 +138,15 @@ describe("Backups through the Barman Cloud plugin: ObjectStore, Cluster and Sche
         assert.equal(spec.backup, undefined);
         const Cluster = await cnpgModel(this, "Cluster");
         assert.doesNotThrow(() => new Cluster({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "timescale" }, spec }).validate());
+    });
+
+    it("sends the ObjectStore as the API server stores it (the CRD's defaults land beside the fields sent): a second up diffs nothing", () => {
+        assert.deepEqual(objectStoreSecondUp(store.spec), store.spec);
+        assert.equal(objectStoreDefaults(store.spec).instanceSidecarConfiguration.retentionPolicyIntervalSeconds, 1800);
+        // The model can see a diff: a sent value the defaults would not keep.
+        const empty = { ...store.spec, instanceSidecarConfiguration: {} };
+        assert.deepEqual(objectStoreSecondUp(empty), empty, "an empty object sent is pruned to empty");
+        assert.notDeepEqual(pruneMap(objectStoreDefaults(store.spec), { ...store.spec, instanceSidecarConfiguration: { logLevel: "debug" } }), { ...store.spec, instanceSidecarConfiguration: { logLevel: "debug" } });
     });
 
     it("sends the plugins as the API server stores them: a second up diffs nothing", () => {

@@ -92,8 +92,9 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
     it("keeps the namespaces and the claims on destroy", () => {
         const plan = life.destroy();
         const kept = plan.changes.filter((c) => c.action === "keep");
-        // TimescaleDB's CloudNativePG Cluster is kept with them: the operator keeps its instances' claims.
-        assert.deepEqual([...new Set(kept.map((c) => c.type))].sort(), [T.namespace, T.pvc, "kubernetes:postgresql.cnpg.io/v1:Cluster"]);
+        // TimescaleDB's CloudNativePG Cluster is kept with them (the operator keeps its instances' claims), and its
+        // ObjectStore: the kept cluster's sidecar goes on archiving through it.
+        assert.deepEqual([...new Set(kept.map((c) => c.type))].sort(), ["kubernetes:barmancloud.cnpg.io/v1:ObjectStore", T.namespace, T.pvc, "kubernetes:postgresql.cnpg.io/v1:Cluster"]);
         // Fourteen: Valkey is ElastiCache on prod (its data is not in a claim), TimescaleDB's claims are the operator's,
         // Qdrant's three peers have two each.
         assert.equal(kept.filter((c) => c.type === T.pvc).length, 14);
@@ -107,6 +108,7 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         assert.deepEqual(plan.names("adopt", T.namespace), ["namespace-llm-platform", "namespace-llm-platform-node-agents"]);
         assert.equal(plan.names("adopt", T.pvc).length, 14);
         assert.deepEqual(plan.names("adopt", "kubernetes:postgresql.cnpg.io/v1:Cluster"), ["timescale"]);
+        assert.deepEqual(plan.names("adopt", "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"), ["timescale-archive"]);
         assert.match(plan.of("data-sqlserver-0", T.pvc)!.why!, /server-side apply over the existing object, forcing conflicts/);
         assert.equal(plan.count("adopt") + plan.count("create"), plan.changes.length);
         const claim = [...life.world.values()].find((o) => o.inputs.metadata?.name === "data-sqlserver-0")!;

@@ -1,5 +1,5 @@
 /**
- * A second `pulumi up` of a CloudNativePG `Cluster`: what the operator's defaulting webhook makes of
+ * A second `pulumi up` of a CloudNativePG `Cluster` (and the Barman Cloud plugin's `ObjectStore`): what the operator's defaulting webhook makes of
  * the spec the program sends, and what the provider then diffs. Modelled from source, not guessed:
  * - the webhook: cloudnative-pg v1.29.1 api/v1/cluster_defaults.go (setDefaults with
  *   preserveUserSettings, as Default() calls it, setDefaultPlugins included) and pkg/postgres/configuration.go
@@ -112,4 +112,21 @@ const kind = (v: unknown) => (Array.isArray(v) ? "list" : typeof v === "object" 
 /** What the provider would diff on the next `up` with the same inputs: the pruned live spec against the sent one. */
 export function secondUpSpec(sent: Json): Json {
     return pruneMap(operatorDefaults(sent), sent);
+}
+
+/**
+ * An ObjectStore (barmancloud.cnpg.io/v1) as the API server stores it: the CRD's defaults only, the
+ * plugin has no webhook (plugin-barman-cloud v0.13.0 api/v1/objectstore_types.go: `+kubebuilder:default`
+ * on InstanceSidecarConfiguration's retentionPolicyIntervalSeconds and logLevel; none in the
+ * configuration but inside env valueFrom refs, which the program does not send).
+ */
+export function objectStoreDefaults(sent: Json): Json {
+    const spec = structuredClone(sent);
+    spec.instanceSidecarConfiguration = { retentionPolicyIntervalSeconds: 1800, logLevel: "info", ...(spec.instanceSidecarConfiguration ?? {}) };
+    return spec;
+}
+
+/** The next `up`'s view of an ObjectStore: the stored spec pruned to the sent one. */
+export function objectStoreSecondUp(sent: Json): Json {
+    return pruneMap(objectStoreDefaults(sent), sent);
 }
