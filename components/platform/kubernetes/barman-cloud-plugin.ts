@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Resources } from "../types";
 import type { BackupDestination } from "./backups";
+import { chartRelease } from "./chart-release";
 import { dnsEgress } from "./flows";
 import { containerResources } from "./quantities";
 
@@ -30,11 +31,8 @@ export const BARMAN_CLOUD_PLUGIN = {
     port: 9090,
 } as const;
 
-/** The Helm release's name: it contains the chart's, so the chart's fullname is exactly it (templates/_helpers.tpl). */
-export const PLUGIN_RELEASE = BARMAN_CLOUD_PLUGIN.chart;
-
-/** The plugin's pods, by the chart's selector labels (templates/_helpers.tpl plugin-barman-cloud.selectorLabels). */
-export const pluginPods = { "app.kubernetes.io/name": BARMAN_CLOUD_PLUGIN.chart, "app.kubernetes.io/instance": PLUGIN_RELEASE };
+/** The plugin's pods, by the chart's selector labels (templates/_helpers.tpl plugin-barman-cloud.selectorLabels; the release is named after the chart: chart-release.ts). */
+export const pluginPods = { "app.kubernetes.io/name": BARMAN_CLOUD_PLUGIN.chart, "app.kubernetes.io/instance": BARMAN_CLOUD_PLUGIN.chart };
 
 /** The operator's pods, by its chart's selector labels (charts/cloudnative-pg templates/_helpers.tpl, release "cloudnative-pg"). */
 export const operatorPods = { "app.kubernetes.io/name": "cloudnative-pg", "app.kubernetes.io/instance": "cloudnative-pg" };
@@ -83,21 +81,7 @@ export function barmanCloudPlugin(a: BarmanCloudPluginArgs, opts: pulumi.CustomR
         { metadata: { name: "barman-cloud-plugin", namespace: a.namespace }, spec: pluginFlows() },
         { ...opts, dependsOn: a.after },
     );
-    return new k8s.helm.v3.Release(
-        PLUGIN_RELEASE,
-        {
-            name: PLUGIN_RELEASE,
-            chart: BARMAN_CLOUD_PLUGIN.chart,
-            version: BARMAN_CLOUD_PLUGIN.chartVersion,
-            repositoryOpts: { repo: BARMAN_CLOUD_PLUGIN.repo },
-            namespace: a.namespace,
-            atomic: true,
-            cleanupOnFail: true,
-            timeout: 600,
-            values: pluginValues(),
-        },
-        { ...opts, dependsOn: a.after },
-    );
+    return chartRelease(BARMAN_CLOUD_PLUGIN, { namespace: a.namespace, values: pluginValues() }, { ...opts, dependsOn: a.after });
 }
 
 /** Where a cluster's base backups and WAL live in the bucket (Barman's layout below it: <serverName>/base, <serverName>/wals). */

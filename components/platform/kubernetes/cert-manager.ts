@@ -1,6 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Resources } from "../types";
+import { chartRelease } from "./chart-release";
 import { containerResources } from "./quantities";
 
 /**
@@ -38,22 +39,7 @@ export function certManagerValues() {
     };
 }
 
-/** cert-manager in its own namespace; atomic, as the operator's release: a failed install leaves no webhook pointing nowhere. */
+/** cert-manager in its own namespace. */
 export function certManager(namespace: string, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-    return new k8s.helm.v3.Release(
-        "cert-manager",
-        {
-            name: "cert-manager",
-            chart: CERT_MANAGER.chart,
-            version: CERT_MANAGER.chartVersion,
-            repositoryOpts: { repo: CERT_MANAGER.repo },
-            namespace,
-            createNamespace: true,
-            atomic: true,
-            cleanupOnFail: true,
-            timeout: 600,
-            values: certManagerValues(),
-        },
-        opts,
-    );
+    return chartRelease(CERT_MANAGER, { namespace, createNamespace: true, values: certManagerValues() }, opts);
 }

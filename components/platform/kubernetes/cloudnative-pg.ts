@@ -5,6 +5,7 @@ import { PlatformConfig } from "../../config/load";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { ReplicatedPostgres, Resources, ServiceSpec } from "../types";
 import type { BackupDestination } from "./backups";
+import { chartRelease } from "./chart-release";
 import { archivingPlugins, BARMAN_CLOUD_PLUGIN, objectStoreName, objectStoreSpec } from "./barman-cloud-plugin";
 import { FlowTarget, inNamespace, podIdentityEgress, tcp } from "./flows";
 import { ADOPT_ANNOTATIONS } from "./labels";
@@ -52,19 +53,11 @@ export function ownFlowTarget(spec: Pick<ServiceSpec, "name" | "replicatedPostgr
 
 /** The installed operator (CRDs, webhooks, controller) in its own namespace. */
 export function cloudnativePgOperator(config: PlatformConfig["kubernetes"], opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-    return new k8s.helm.v3.Release(
-        "cloudnative-pg",
+    return chartRelease(
+        CLOUDNATIVE_PG,
         {
-            name: "cloudnative-pg",
-            chart: CLOUDNATIVE_PG.chart,
-            version: CLOUDNATIVE_PG.chartVersion,
-            repositoryOpts: { repo: CLOUDNATIVE_PG.repo },
             namespace: config.cloudnativePg.namespace,
             createNamespace: true,
-            // A failed install or upgrade is rolled back, so the webhooks never point at a missing operator.
-            atomic: true,
-            cleanupOnFail: true,
-            timeout: 600,
             values: {
                 // The chart's appVersion, said once more so a chart bump cannot move the operator silently.
                 image: { tag: CLOUDNATIVE_PG.operatorVersion },
