@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { BARMAN_CLOUD_PLUGIN, objectStoreName, operatorPods, pluginPods } from "../components/platform/kubernetes/barman-cloud-plugin";
 import { CERT_MANAGER } from "../components/platform/kubernetes/cert-manager";
 import { scheduledBackupSchedule } from "../components/platform/kubernetes/cloudnative-pg";
+import { kubernetesTotals } from "../harness/kubernetes-totals";
 import { objectStoreDefaults, objectStoreSecondUp, pruneMap, secondUpSpec } from "../harness/lifecycle/cloudnative-pg-model";
 import { runStack, StackRun } from "../harness/run-stack";
 import { cnpgModel } from "./helpers/cloudnative-pg-models";
@@ -113,6 +114,15 @@ describe("Backups through the Barman Cloud plugin: ObjectStore, Cluster and Sche
         assert.equal(registered.options.retainOnDelete, true);
         assert.ok(registered.options.dependsOn.includes(`${RELEASE}::plugin-barman-cloud`), String(registered.options.dependsOn));
         assert.ok(cluster.options.dependsOn.includes(`${OBJECT_STORE}::timescale-archive`), String(cluster.options.dependsOn));
+    });
+
+    it("counts the sidecar in each instance in what the stack asks of the cluster (npm run bench)", () => {
+        const withSidecars = kubernetesTotals(run).cluster;
+        const without = kubernetesTotals({ ...run, ofType: (type: string) => (type === OBJECT_STORE ? [] : run.ofType(type)) } as StackRun).cluster;
+        const instances = cluster.inputs.spec.instances;
+        assert.equal(withSidecars.pods, without.pods, "a sidecar is no pod of its own");
+        assert.equal(Math.round((withSidecars.cpuRequest - without.cpuRequest) * 1000), instances * 100, "100m requested per instance");
+        assert.equal(withSidecars.memoryMb - without.memoryMb, instances * 512);
     });
 
     it("validates the ObjectStore offline: configuration with the operator's BarmanObjectStoreConfiguration schema, the rest with the fields of objectstore_types.go v0.13.0", async function () {
