@@ -7,7 +7,7 @@ import { containerResources } from "./quantities";
 /**
  * The pinned cert-manager, which the Barman Cloud plugin's chart needs (its Issuer and Certificates;
  * plugin-barman-cloud web/docs/installation.mdx lists it as a requirement). Chart `cert-manager` v1.21.2
- * of https://charts.jetstack.io: the newest release found (1.21's patch of October 2026; 1.22 was due
+ * of https://charts.jetstack.io: the newest release found (1.21's second patch, out by October 2026; 1.22 was due
  * ~November 2026 and not found), for Kubernetes 1.33 to 1.36 (cert-manager/website
  * content/docs/releases/README.md, "Currently supported releases"). The values' keys are those of
  * deploy/charts/cert-manager/values.yaml at tag v1.21.1 (crds.enabled, and `resources` on the
