@@ -17,7 +17,9 @@ import Networking = k8s.types.input.networking.v1;
  * v0.13.0), the pinned operator is 1.29.1 (CLOUDNATIVE_PG in cloudnative-pg.ts), cert-manager is
  * cert-manager.ts's. The chart's own cert-manager Issuer and Certificates secure the operator-to-plugin
  * gRPC (templates/certificate-issuer.yaml, server-certificate.yaml, client-certificate.yaml at that tag):
- * cert-manager renews them.
+ * cert-manager renews them, the plugin reads them afresh for each connection (cnpg-i-machinery v0.4.2
+ * pkg/pluginhelper/http/server.go getConfigForClient) and the operator re-reads them when their Secrets
+ * change (operator v1.29.1 internal/controller/plugin_controller.go SetupWithManager, mapSecretToPlugin).
  */
 export const BARMAN_CLOUD_PLUGIN = {
     chart: "plugin-barman-cloud",
