@@ -37,6 +37,11 @@ describe("config validation", () => {
         rejects({ ...kubernetesEssentials, platform: "kubernetes", backup: { enabled: false }, timescale: { engine: "cloudnativepg" } }, "timescale.engine", "aws object");
         rejects({ timescale: { engine: "patroni" } }, "timescale.engine", '"statefulset"', '"cloudnativepg"');
         rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", cloudnativePg: { namespace: "llm-platform" } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.cloudnativePg.namespace", "must differ");
+        // cert-manager, installed with the operator, in a namespace of its own; not checked when the program installs neither.
+        rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", certManager: { namespace: "cnpg-system" } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.certManager.namespace", "must differ", "cnpg-system");
+        rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", certManager: { instal: false } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.certManager", "instal");
+        const present = problems({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", cloudnativePg: { install: false }, certManager: { namespace: "cnpg-system" } }, timescale: { engine: "cloudnativepg" } });
+        assert.deepEqual(present.filter((p) => p.includes("certManager")), []);
     });
 
     it("rejects an unknown platform with the allowed values", () => {
