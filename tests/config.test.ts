@@ -290,10 +290,11 @@ describe("config validation", () => {
         assert.deepEqual(problems(onAws({ snapshotWindow: "04:00-05:00" })).filter((p) => p.includes("cache")), [], "back to back is no overlap");
         rejects(onAws({ nodes: 1 }), "aws.cache.nodes");
         rejects(onAws({ maintenanceWindow: "Sun:05:00-Sun:06:00" }), "aws.cache.maintenanceWindow", "lower case");
-        // An app's Redis ACL user lives in the platform's own redis.conf, which ElastiCache does not read.
+        // An app's Redis user is an ElastiCache user there, whose id may not contain "--".
         const app = { name: "courses-api", upstream: { service: "courses.apps:8001" }, routes: [{ pathPrefix: "/courses" }], databases: { redis: {} } };
-        rejects({ ...onAws({}), apps: [app] }, "apps.0.databases.redis", '"elasticache"', '"statefulset"');
-        assert.deepEqual(problems({ ...onAws({}), redis: { engine: "statefulset" }, apps: [app] }).filter((p) => p.includes("apps")), []);
+        assert.deepEqual(problems({ ...onAws({}), apps: [app] }).filter((p) => p.includes("apps")), []);
+        rejects({ ...onAws({}), apps: [{ ...app, name: "courses--api" }] }, "apps.0.name", '"courses--api"', "ElastiCache", "--");
+        assert.deepEqual(problems({ ...onAws({}), redis: { engine: "statefulset" }, apps: [{ ...app, name: "courses--api" }] }).filter((p) => p.includes("apps")), []);
     });
 
     it("names the Kubernetes scratch class of the backup jobs, a valid object name", () => {
