@@ -23,7 +23,7 @@ const KNOWN_EXCEPTIONS: readonly { readonly from: string; readonly to: string; r
     { from: "components/config/apps.ts", to: "components/proxy/reserved.ts", why: "an app's route may not take the proxy's own paths and hosts; the proxy owns that list" },
     { from: "components/config/apps.ts", to: "components/sqlserver/monitor-login-sql.ts", why: "an app's login may not take the monitoring login's name" },
     { from: "components/config/apps.ts", to: "components/timescale/monitor-role-sql.ts", why: "an app's role may not take the monitoring role's name" },
-    { from: "components/platform/kubernetes/platform.ts", to: "components/proxy/draining.ts", why: "the proxy pod's preStop delay matches the load balancer's deregistration delay (one number for both)" },
+    { from: "components/platform/kubernetes/server-objects.ts", to: "components/proxy/draining.ts", why: "the proxy pod's preStop delay matches the load balancer's deregistration delay (one number for both)" },
     { from: "components/platform/kubernetes/smoke-job.ts", to: "scripts/smoke/checks.ts", why: "the in-cluster smoke Job runs the same checks as `npm run smoke`" },
     { from: "components/migrations/stores.ts", to: "components/aws/app-database-plan.ts", why: "`npm run migration:add` lists every store with migrations, the RDS app databases' too" },
     { from: "scripts/bench.ts", to: "tests/helpers/file-costs.ts", why: "the benchmark times the tests' own helpers" },
