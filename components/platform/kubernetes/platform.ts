@@ -1,4 +1,3 @@
-import { createHash } from "crypto";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,9 +9,8 @@ import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnati
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { defaultDeny, dnsEgress, FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
-import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
-import { suspendedJobTemplate } from "./job-template";
-import { ObjectPlace, podInputs, podSecurityContext, stepContainer } from "./pod";
+import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
+import { ObjectPlace, podInputs } from "./pod";
 import { peerHost, peerFlowRules } from "./peers";
 import { NODE_AGENT_PRIORITY } from "./node-agent";
 import { taskCronJob } from "./scheduled-tasks";
@@ -20,9 +18,9 @@ import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
 import { memoryQuantity, storageQuantity } from "./quantities";
 import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
+import { stepJob } from "./step-job";
 
 import Core = k8s.types.input.core.v1;
-import Batch = k8s.types.input.batch.v1;
 
 export interface KubernetesPlatformArgs {
     /** e.g. `llm-platform-prod`: the `app.kubernetes.io/instance` of every object. */
@@ -395,88 +393,24 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const targets = [spec.name, ...(step.after ?? [])];
         const inputs = podInputs(place, step.env, step.secretEnv, step.files);
         const account = this.serviceAccount(place);
-        const deadlineSeconds = (step.downloads ? k.downloadDeadlineMinutes : k.jobDeadlineMinutes) * 60;
-
-        new k8s.networking.v1.NetworkPolicy(
-            `${base}-flows`,
-            {
-                metadata: { name: base, namespace: namespace.ref, labels },
-                spec: workloadFlows({
-                    service: base,
-                    podLabels: selector,
-                    ports: [],
-                    targets: targets.map((t) => this.flowTarget(t)),
-                    callerNamespaces: this.namespaceNames(),
-                    publicPorts: [],
-                    internetEgress: false,
-                }),
-            },
-            place.opts,
-        );
-        const container = stepContainer(step.name, step, inputs.env, inputs.volumeMounts);
-        const jobSpec: Batch.JobSpec = {
-            // A failed migration is looked at before it runs again.
-            backoffLimit: step.migration ? 0 : k.jobBackoffLimit,
-            activeDeadlineSeconds: deadlineSeconds,
-            // No ttlSecondsAfterFinished: the Job is in Pulumi's state. Once the cluster deleted it, the
-            // provider fails any in-place update (deadline, backoff: provider.go Update, "unable to get
-            // cluster state"), and a refresh drops it, so the next `up` runs the step again (model pulls).
-            template: {
-                metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
-                spec: {
-                    restartPolicy: "Never",
-                    serviceAccountName: account,
-                    automountServiceAccountToken: false,
-                    enableServiceLinks: false,
-                    securityContext: podSecurityContext(step.runAs),
-                    containers: [container],
-                    volumes: inputs.volumes,
-                },
-            },
-        };
-        const backupFirst = step.migration?.backupFirst;
-        // The backup runs again exactly when the step does: when its files, secrets, image or command change.
-        const stepInputs = inputs.contentHash.apply((files) => createHash("sha256").update(JSON.stringify([files, step.image, step.entrypoint, step.command])).digest("hex"));
-        const freshBackup = backupFirst && backups ? backups.backupBeforeStep(backupFirst, step.name, stepInputs, [after]) : undefined;
-        const job = new k8s.batch.v1.Job(
+        const { job, result } = stepJob({
+            step,
+            after,
+            config: k,
             base,
-            {
-                metadata: {
-                    name: base,
-                    namespace: namespace.ref,
-                    labels,
-                    annotations: {
-                        // Pulumi waits for the Job to finish (10 minutes by default): as long as it may run, plus a margin.
-                        "pulumi.com/timeoutSeconds": String(deadlineSeconds + 120),
-                        // A Job that failed is replaced, so it runs again, on the next `pulumi up`.
-                        "pulumi.com/replaceUnready": "true",
-                    },
-                },
-                spec: jobSpec,
-            },
-            // A Job's pod template cannot change: new inputs replace it, and its fixed name must go first.
-            { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? []), ...(freshBackup ? [freshBackup] : [])], deleteBeforeReplace: true },
-        );
-        if (step.migration) {
-            // `npm run migrate` creates a Job from it with the command it is asked for.
-            suspendedJobTemplate(`${base}-template`, { name: base, namespace: namespace.ref, labels }, jobSpec, k.jobTtlHours, place.opts);
-        }
-        if (k.renderYamlToDirectory !== undefined) {
-            this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
-            return job;
-        }
-        // The provider already waits for the Job and fails on a failed one; this also catches a
-        // Job saved without finishing (a timed-out create) instead of calling it done.
-        this.initResults[base] = pulumi.all([job.status, job.urn]).apply(([status, urn]) => {
-            const condition = (type: string) => (status?.conditions ?? []).find((c) => c.type === type && c.status === "True");
-            const failed = condition("Failed");
-            if (!failed && (condition("Complete") || (status?.succeeded ?? 0) > 0)) return "completed";
-            const what = failed ? `failed${failed.reason ? ` (${failed.reason})` : ""}` : "has not completed";
-            throw new Error(
-                `one-shot step ${base} ${what}: see \`kubectl logs -n ${namespace.name} job/${base}\`, fix the cause, then run it ` +
-                    `again with \`pulumi up\` (a failed Job is replaced) or \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
-            );
+            namespace,
+            labels,
+            selector,
+            place,
+            targets,
+            inputs,
+            account,
+            backups,
+            flowTargets: targets.map((t) => this.flowTarget(t)),
+            callerNamespaces: this.namespaceNames(),
+            waitsFor: this.readyOf(step.after ?? []),
         });
+        this.initResults[base] = result;
         return job;
     }
 
