@@ -8,15 +8,15 @@ import { BACKUP_ROOT } from "../../backup/scheduler";
 import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
-import { defaultDeny, dnsEgress, FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
-import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
+import { FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
+import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, SERVICE_LABEL } from "./labels";
 import { ObjectPlace, podInputs } from "./pod";
 import { peerHost, peerFlowRules } from "./peers";
-import { NODE_AGENT_PRIORITY } from "./node-agent";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
 import { memoryQuantity, storageQuantity } from "./quantities";
+import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
 import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
 import { stepJob } from "./step-job";
 
@@ -112,18 +112,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** An encrypted gp3 EBS class, bound where its pod lands; only a retained one grows (a scratch volume lives one run). */
     private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): k8s.storage.v1.StorageClass {
-        return new k8s.storage.v1.StorageClass(
-            resourceName,
-            {
-                metadata: { name: className, labels: this.commonLabels() },
-                provisioner: "ebs.csi.aws.com",
-                parameters: { type: "gp3", encrypted: "true" },
-                volumeBindingMode: "WaitForFirstConsumer",
-                allowVolumeExpansion: reclaimPolicy === "Retain",
-                reclaimPolicy,
-            },
-            { parent: this, provider: this.provider },
-        );
+        return ebsStorageClass(resourceName, className, reclaimPolicy, this.commonLabels(), { parent: this, provider: this.provider });
     }
 
     /**
@@ -496,36 +485,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** A namespace with Pod Security labels, default-deny NetworkPolicy and DNS egress. */
     private createNamespace(name: string, enforce: "restricted" | "privileged"): Namespace {
-        const opts = { parent: this, provider: this.provider };
-        // The platform's namespace holds the proxy: the AWS Load Balancer Controller gives its pods a readiness gate
-        // that turns true once their target is healthy, so a rollout never leaves only draining targets.
-        const readinessGates: Record<string, string> = enforce === "restricted" ? { [READINESS_GATE_INJECT]: "enabled" } : {};
-        const ns = new k8s.core.v1.Namespace(
-            `namespace-${name}`,
-            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce), ...readinessGates }, annotations: { ...ADOPT_ANNOTATIONS } } },
-            // Deleting a namespace deletes its PVCs: `pulumi destroy` leaves it and them in place.
-            { ...opts, retainOnDelete: true },
-        );
-        const ref = ns.metadata.name;
-        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, { metadata: { name: "default-deny", namespace: ref, labels: this.commonLabels() }, spec: defaultDeny }, opts);
-        new k8s.networking.v1.NetworkPolicy(`${name}-dns`, { metadata: { name: "allow-dns", namespace: ref, labels: this.commonLabels() }, spec: dnsEgress() }, opts);
-        return { name, ref };
+        return platformNamespace(name, enforce, this.commonLabels(), { parent: this, provider: this.provider });
     }
 
     /** The node agents' PriorityClass (cluster-wide, so named after the stack); created with the first agent. */
     private nodeAgentPriorityClass(): pulumi.Output<string> {
-        this.agentPriorityClass ??= new k8s.scheduling.v1.PriorityClass(
-            "node-agent-priority",
-            {
-                metadata: { name: `${this.args.namePrefix}-node-agent`, labels: this.commonLabels() },
-                value: NODE_AGENT_PRIORITY,
-                globalDefault: false,
-                preemptionPolicy: "PreemptLowerPriority",
-                description: "llm-platform node agents (log shipper, node and container metrics): one per node, before workload pods",
-            },
-            // The API server refuses a new value on a live class: a changed value replaces it, and its fixed name must go first.
-            { parent: this, provider: this.provider, replaceOnChanges: ["value"], deleteBeforeReplace: true },
-        ).metadata.name;
+        this.agentPriorityClass ??= nodeAgentPriorityClass(this.args.namePrefix, this.commonLabels(), { parent: this, provider: this.provider });
         return this.agentPriorityClass;
     }
 
