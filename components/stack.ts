@@ -281,7 +281,7 @@ function dataAndInference(
             tls: storeTls(h.redis),
             managed:
                 config.redis.engine === "elasticache" && awsPieces
-                    ? { create: (token) => awsPieces.valkey(token, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
+                    ? { create: (users) => awsPieces.valkey(users, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
                     : undefined,
         },
         parent,
@@ -314,7 +314,8 @@ function appStoresOf({ timescale, sqlserver, redis, qdrant }: StackServices, cer
         timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
         rds: awsPieces?.appDatabaseServer,
         sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
-        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
+        // The platform's Valkey by its service name (its pods are a flow target); ElastiCache by its endpoint and subnets.
+        redis: { host: redis.serviceHost ?? redis.host, port: redis.port, outside: redis.outside },
         qdrant: { host: qdrant.host, url: qdrant.url, caCertPem: qdrant.caCertPem, apiKey: qdrant.apiKey, ready: qdrant.initialized },
         caCertPem: certificates.caCertPem,
     };
@@ -331,7 +332,7 @@ function smokeJobs({ config, platform }: Composition, { proxy, sqlserver, timesc
             chatModel: config.ollama.chatModel,
             sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
             timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
-            redis: { host: redis.host, port: redis.port, tls: redis.tls },
+            redis: { host: redis.host, port: redis.port, tls: redis.tls, user: redis.user },
             qdrant: { url: qdrant.url, collection: qdrant.collection },
         },
         caCertPem: certificates.caCertPem,
