@@ -1,4 +1,3 @@
-import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
@@ -10,16 +9,18 @@ import { certManager } from "./cert-manager";
 import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
-import { FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
+import { FlowTarget, talksToLabels } from "./flows";
+import { handedOverCredentials } from "./handed-over";
 import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, SERVICE_LABEL } from "./labels";
 import { ObjectPlace, podInputs } from "./pod";
-import { peerHost, peerFlowRules } from "./peers";
+import { peerHost } from "./peers";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
 import { memoryQuantity, storageQuantity } from "./quantities";
 import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
 import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
+import { CallerAdmission, outsideCallerPolicy, serviceFlowsPolicy } from "./service-flows";
 import { stepJob } from "./step-job";
 
 import Core = k8s.types.input.core.v1;
@@ -58,9 +59,6 @@ interface Deployment {
     readonly backups: readonly BackupJob[];
 }
 
-/** What the platform puts in a namespace it does not manage: its part-of label only, none of its own namespaces' selectors. */
-const HANDED_OVER_LABELS = { "app.kubernetes.io/part-of": "llm-platform", "app.kubernetes.io/managed-by": "pulumi" };
-
 /**
  * Services as Kubernetes objects in one namespace of an existing cluster: a StatefulSet
  * (volumes) or Deployment (stateless) or DaemonSet (node agents, in their own
@@ -88,7 +86,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private barmanCloudPluginRelease?: k8s.helm.v3.Release;
     private readonly deployed = new Map<string, DeployedService>();
     /** How each deployed service's pods are picked and which ports its callers reach: for callers outside the platform (handOver). */
-    private readonly callerAdmission = new Map<string, { selector: Record<string, string>; ports: number[]; namespace: pulumi.Input<string>; opts: pulumi.CustomResourceOptions }>();
+    private readonly callerAdmission = new Map<string, CallerAdmission>();
     /** Services deployed as node agents: they live in the node-agent namespace. */
     private readonly nodeAgents = new Set<string>();
     /** Services an operator runs (CloudNativePG clusters): flows pick their pods by the operator's labels. */
@@ -138,37 +136,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
      * own policy is unchanged). The app's own egress is its namespace's business.
      */
     handOver(c: HandedOverCredentials, parent: pulumi.Resource): boolean {
-        new k8s.core.v1.Secret(
-            `${c.namespace}-${c.app}-env`,
-            {
-                metadata: { name: `${c.app}-env`, namespace: c.namespace, labels: HANDED_OVER_LABELS },
-                type: "Opaque",
-                stringData: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, pulumi.secret(v)])),
-            },
-            { parent, provider: this.provider },
-        );
-        if (c.files.length > 0) {
-            new k8s.core.v1.ConfigMap(
-                `${c.namespace}-${c.app}-files`,
-                {
-                    metadata: { name: `${c.app}-files`, namespace: c.namespace, labels: HANDED_OVER_LABELS },
-                    data: Object.fromEntries(c.files.map((f) => [path.posix.basename(f.path), f.content])),
-                },
-                { parent, provider: this.provider },
-            );
-        }
+        handedOverCredentials(c, { parent, provider: this.provider });
         for (const target of this.flowTargets(c.reaches)) {
             // A store outside the cluster (ElastiCache's endpoint) has no pods to admit the app to.
             const store = this.callerAdmission.get(target.service);
-            if (target.outside || !store) continue;
-            new k8s.networking.v1.NetworkPolicy(
-                `${target.service}-from-${c.app}`,
-                {
-                    metadata: { name: `${target.service}-from-${c.app}`, namespace: store.namespace, labels: this.commonLabels() },
-                    spec: outsideCallerFlows(target.service, store.selector, store.ports, c.namespace),
-                },
-                store.opts,
-            );
+            if (!target.outside && store) outsideCallerPolicy(target.service, c.app, c.namespace, store, this.commonLabels());
         }
         return true;
     }
@@ -313,26 +285,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private finishDeploy(spec: ServiceSpec, parent: pulumi.Resource, w: Deployment): DeployedService {
         const { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups } = w;
         const k = this.args.config;
-        const flows = this.withPeerFlows(spec, selector, workloadFlows({
-            service: spec.name,
-            podLabels: selector,
-            ports: spec.ports.map((p) => p.port),
-            targets,
-            callerNamespaces: this.namespaceNames(),
-            publicPorts,
-            internetEgress: spec.internetEgress ?? false,
-            privateEgress: spec.privateEgress,
-        }));
-        new k8s.networking.v1.NetworkPolicy(
-            `${spec.name}-flows`,
+        serviceFlowsPolicy(
+            spec,
             {
-                metadata,
-                spec:
-                    spec.awsIdentity?.kind === "pod-identity"
-                        ? { ...flows, egress: [...((flows.egress ?? []) as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]), podIdentityEgress] }
-                        : flows,
+                service: spec.name,
+                podLabels: selector,
+                ports: spec.ports.map((p) => p.port),
+                targets,
+                callerNamespaces: this.namespaceNames(),
+                publicPorts,
+                internetEgress: spec.internetEgress ?? false,
+                privateEgress: spec.privateEgress,
             },
-            place.opts,
+            { metadata, opts: place.opts },
         );
 
         const tasks = spec.scheduledTasks ?? [];
@@ -362,17 +327,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
         this.deployed.set(spec.name, deployed);
         return deployed;
-    }
-
-    /** The flows of a service with peers (ServiceSpec.peers), which also reach each other. */
-    private withPeerFlows(spec: ServiceSpec, selector: Record<string, string>, flows: k8s.types.input.networking.v1.NetworkPolicySpec): k8s.types.input.networking.v1.NetworkPolicySpec {
-        if ((spec.peers?.count ?? 1) <= 1) return flows;
-        const rules = peerFlowRules(selector, [spec.peers!.port.port, ...spec.ports.map((p) => p.port)]);
-        return {
-            ...flows,
-            ingress: [...((flows.ingress ?? []) as k8s.types.input.networking.v1.NetworkPolicyIngressRule[]), rules.ingress],
-            egress: [...((flows.egress ?? []) as k8s.types.input.networking.v1.NetworkPolicyEgressRule[]), rules.egress],
-        };
     }
 
     /**
