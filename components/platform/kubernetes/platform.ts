@@ -4,9 +4,7 @@ import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
 import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { BACKUP_ROOT } from "../../backup/scheduler";
-import { barmanCloudPlugin } from "./barman-cloud-plugin";
-import { certManager } from "./cert-manager";
-import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
+import { clusterPods } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
 import { FlowTarget, talksToLabels } from "./flows";
@@ -20,6 +18,7 @@ import { kubernetesProvider } from "./provider";
 import { memoryQuantity, storageQuantity } from "./quantities";
 import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
 import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
+import { postgresOperators, serviceCluster } from "./replicated-postgres";
 import { CallerAdmission, outsideCallerPolicy, serviceFlowsPolicy } from "./service-flows";
 import { stepJob } from "./step-job";
 
@@ -31,9 +30,6 @@ export interface KubernetesPlatformArgs {
     readonly config: PlatformConfig["kubernetes"];
     readonly labels: Readonly<Record<string, string>>;
 }
-
-/** How long `pulumi up` waits for a new CloudNativePG cluster's Ready condition unless the service says. */
-const CLUSTER_ROLLOUT_TIMEOUT_MINUTES = 30;
 
 /** The cluster's DNS Service: NGINX resolves upstreams through it (it ignores search domains). */
 const CLUSTER_DNS = "kube-dns.kube-system.svc.cluster.local";
@@ -80,10 +76,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private backupDestination?: BackupDestination;
     private backupAccount?: pulumi.Output<string>;
     private taskReports?: string;
-    /** The CloudNativePG operator's Helm release, when the program installs it: clusters are created after it. */
-    private cloudnativePgRelease?: k8s.helm.v3.Release;
-    /** The Barman Cloud plugin's release, installed with the operator (after it): clusters archive through it. */
-    private barmanCloudPluginRelease?: k8s.helm.v3.Release;
+    /** The CloudNativePG operator's and the Barman Cloud plugin's releases, when the program installs them: clusters are created after them. */
+    private postgresOperators?: k8s.helm.v3.Release[];
     private readonly deployed = new Map<string, DeployedService>();
     /** How each deployed service's pods are picked and which ports its callers reach: for callers outside the platform (handOver). */
     private readonly callerAdmission = new Map<string, CallerAdmission>();
@@ -244,36 +238,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         parent: pulumi.Resource,
         s: Pick<Deployment, "namespace" | "selector" | "place" | "targets" | "backups"> & { labels: Record<string, string> },
     ): DeployedService {
-        const pg = spec.replicatedPostgres!;
         const k = this.args.config;
         if (this.namedTargets.has(spec.name)) throw new Error(`service ${spec.name} runs on an operator: deploy it before the services that call it, whose flows must pick its pods`);
         this.operatorRun.add(spec.name);
         const destination = this.backupDestination;
         // Config validation stops this first (timescale.engine cloudnativepg needs the aws object).
         if (!destination) throw new Error(`service ${spec.name} is a replicated PostgreSQL, whose WAL goes to the S3 backup bucket: the Kubernetes platform has none (set the aws object)`);
-        // The operator, then the Barman Cloud plugin in its namespace, after cert-manager (its chart's certificates).
-        if (k.cloudnativePg.install && !this.cloudnativePgRelease) {
-            const opts = { parent: this, provider: this.provider };
-            this.cloudnativePgRelease = cloudnativePgOperator(k, opts);
-            const certManagerRelease = k.certManager.install ? [certManager(k.certManager.namespace, opts)] : [];
-            this.barmanCloudPluginRelease = barmanCloudPlugin({ namespace: k.cloudnativePg.namespace, after: [this.cloudnativePgRelease, ...certManagerRelease] }, opts);
-        }
-        const { cluster } = postgresCluster(
-            {
-                name: spec.name,
-                namespace: s.namespace.ref,
-                labels: s.labels,
-                postgres: pg,
-                resources: spec.resources,
-                storageClassName: k.storageClassName,
-                destination,
-                operatorNamespace: k.cloudnativePg.namespace,
-                // Three instances start one after another, each a clone of the primary: longer than one pod's rollout.
-                rolloutMinutes: spec.rolloutTimeoutMinutes ?? CLUSTER_ROLLOUT_TIMEOUT_MINUTES,
-                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.cloudnativePgRelease ? [this.cloudnativePgRelease] : []), ...(this.barmanCloudPluginRelease ? [this.barmanCloudPluginRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
-            },
-            s.place.opts,
-        );
+        if (k.cloudnativePg.install) this.postgresOperators ??= postgresOperators(k, { parent: this, provider: this.provider });
+        const cluster = serviceCluster({
+            spec,
+            config: k,
+            namespace: s.namespace.ref,
+            labels: s.labels,
+            destination,
+            after: [...this.readyOf(spec.dependsOn ?? []), ...(this.postgresOperators ?? []), ...(this.dataClass ? [this.dataClass] : [])],
+            opts: s.place.opts,
+        });
         // The operator names the cluster's own ServiceAccount after it: the tasks get theirs.
         const account = this.serviceAccount({ ...s.place, base: `${spec.name}-tasks` });
         const metadata = { name: spec.name, namespace: s.namespace.ref, labels: s.labels };
