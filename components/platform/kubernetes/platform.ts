@@ -6,20 +6,22 @@ import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgen
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { clusterPods } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
-import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
+import { sumSizedBy } from "./claims";
+import { dataClaim } from "./data-claim";
 import { FlowTarget, talksToLabels } from "./flows";
 import { handedOverCredentials } from "./handed-over";
-import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, SERVICE_LABEL } from "./labels";
+import { COMPONENT_LABEL, SERVICE_LABEL } from "./labels";
 import { ObjectPlace, podInputs } from "./pod";
 import { peerHost } from "./peers";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
-import { memoryQuantity, storageQuantity } from "./quantities";
+import { memoryQuantity } from "./quantities";
 import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
 import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
 import { postgresOperators, serviceCluster } from "./replicated-postgres";
 import { CallerAdmission, outsideCallerPolicy, serviceFlowsPolicy } from "./service-flows";
+import { backupServiceAccount, serviceAccount } from "./service-account";
 import { stepJob } from "./step-job";
 
 import Core = k8s.types.input.core.v1;
@@ -167,7 +169,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         if (spec.replicatedPostgres) return this.deployPostgresCluster(spec, parent, { namespace, selector, labels, place, targets: flowTargets, backups });
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
         // IRSA: the ServiceAccount names the role its pods take (Pod Identity needs no annotation).
-        const account = this.serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
+        const account = serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
 
         const scratch: { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } = { volumes: [], mounts: [] };
         const scratchPaths = [...(spec.readOnlyRootFilesystem ? ["/tmp"] : []), ...(spec.scratchPaths ?? [])];
@@ -255,7 +257,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             opts: s.place.opts,
         });
         // The operator names the cluster's own ServiceAccount after it: the tasks get theirs.
-        const account = this.serviceAccount({ ...s.place, base: `${spec.name}-tasks` });
+        const account = serviceAccount({ ...s.place, base: `${spec.name}-tasks` });
         const metadata = { name: spec.name, namespace: s.namespace.ref, labels: s.labels };
         // The platform's NetworkPolicy for the service (its callers, its egress) applies to the operator's pods.
         return this.finishDeploy(spec, parent, { ...s, selector: clusterPods(spec.name), workload: cluster, metadata, publicPorts: [], account });
@@ -323,7 +325,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const place: ObjectPlace = { base, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
         const targets = [spec.name, ...(step.after ?? [])];
         const inputs = podInputs(place, step.env, step.secretEnv, step.files);
-        const account = this.serviceAccount(place);
+        const account = serviceAccount(place);
         const { job, result } = stepJob({
             step,
             after,
@@ -372,57 +374,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         });
     }
 
-    /** The one ServiceAccount the backup role trusts; with IRSA it names the role. */
+    /** The one ServiceAccount the backup role trusts, created with the first store that uploads backups. */
     private backupServiceAccount(d: BackupDestination): pulumi.Output<string> {
-        this.backupAccount ??= new k8s.core.v1.ServiceAccount(
-            "backup-account",
-            {
-                metadata: {
-                    name: d.serviceAccount,
-                    namespace: this.namespace.ref,
-                    labels: { ...this.commonLabels(), [COMPONENT_LABEL]: "backup" },
-                    annotations: d.identity === "irsa" ? { "eks.amazonaws.com/role-arn": d.roleArn } : undefined,
-                },
-                automountServiceAccountToken: false,
-            },
-            { parent: this, provider: this.provider },
-        ).metadata.name;
+        this.backupAccount ??= backupServiceAccount(d, this.namespace.ref, this.commonLabels(), { parent: this, provider: this.provider });
         return this.backupAccount;
     }
 
-    /**
-     * A claim that holds data, on the retained class: kept by `pulumi destroy` and adopted by the next
-     * `up` (ADOPT_ANNOTATIONS); a bigger size grows it in place (the provider updates a claim's
-     * resources, diff.go forces a new one only for accessModes, selector, storageClassName, volumeName).
-     */
+    /** A claim on the retained class that holds data: kept by destroy, adopted by the next up. */
     private dataClaim(place: ObjectPlace, name: string, sizeGb: number, sizedBy: string | undefined): k8s.core.v1.PersistentVolumeClaim {
-        return new k8s.core.v1.PersistentVolumeClaim(
-            name,
-            {
-                metadata: {
-                    name,
-                    namespace: place.namespace,
-                    labels: place.labels,
-                    annotations: { ...ADOPT_ANNOTATIONS, ...(sizedBy ? { [SIZED_BY_ANNOTATION]: sizedBy } : {}) },
-                },
-                spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: this.args.config.storageClassName,
-                    resources: { requests: { storage: storageQuantity(sizeGb) } },
-                },
-            },
-            // The provider reads the claim's class to know it may stay Pending (WaitForFirstConsumer; await/awaiters.go pvcBindMode).
-            { ...place.opts, retainOnDelete: true, dependsOn: this.dataClass ? [this.dataClass] : [] },
-        );
-    }
-
-    /** One ServiceAccount per workload, its token never mounted (no workload calls the API server). */
-    private serviceAccount(place: ObjectPlace, annotations?: Record<string, pulumi.Input<string>>): pulumi.Output<string> {
-        return new k8s.core.v1.ServiceAccount(
-            `${place.base}-account`,
-            { metadata: { name: place.base, namespace: place.namespace, labels: place.labels, annotations }, automountServiceAccountToken: false },
-            place.opts,
-        ).metadata.name;
+        return dataClaim(place, name, sizeGb, sizedBy, this.args.config.storageClassName, this.dataClass);
     }
 
     /** A namespace with Pod Security labels, default-deny NetworkPolicy and DNS egress. */
