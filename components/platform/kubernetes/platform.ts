@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
 import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
-import { BACKUP_ROOT } from "../../backup/scheduler";
 import { clusterPods } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { sumSizedBy } from "./claims";
@@ -16,15 +15,12 @@ import { peerHost } from "./peers";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
-import { memoryQuantity } from "./quantities";
 import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
 import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
 import { postgresOperators, serviceCluster } from "./replicated-postgres";
 import { CallerAdmission, outsideCallerPolicy, serviceFlowsPolicy } from "./service-flows";
 import { backupServiceAccount, serviceAccount } from "./service-account";
 import { stepJob } from "./step-job";
-
-import Core = k8s.types.input.core.v1;
 
 export interface KubernetesPlatformArgs {
     /** e.g. `llm-platform-prod`: the `app.kubernetes.io/instance` of every object. */
@@ -56,6 +52,9 @@ interface Deployment {
     readonly account: pulumi.Output<string>;
     readonly backups: readonly BackupJob[];
 }
+
+/** Where a service's objects go and what it reaches, before its workload exists. */
+type Placed = Pick<Deployment, "namespace" | "selector" | "place" | "targets" | "backups"> & { readonly labels: Record<string, string> };
 
 /**
  * Services as Kubernetes objects in one namespace of an existing cluster: a StatefulSet
@@ -165,43 +164,33 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         };
         const place: ObjectPlace = { base: spec.name, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
         const flowTargets = this.flowTargets([...(spec.dependsOn ?? []), ...(spec.talksTo ?? [])]);
-        const podLabels = { ...labels, ...talksToLabels(flowTargets.filter((t) => !t.outside).map((t) => t.service)) };
-        if (spec.replicatedPostgres) return this.deployPostgresCluster(spec, parent, { namespace, selector, labels, place, targets: flowTargets, backups });
+        const s = { namespace, selector, labels, place, targets: flowTargets, backups };
+        return spec.replicatedPostgres ? this.deployPostgresCluster(spec, parent, s) : this.deployServer(spec, parent, s);
+    }
+
+    /** A service that runs its own pods: its pod template, Service and workload (server-objects.ts). */
+    private deployServer(spec: ServiceSpec, parent: pulumi.Resource, s: Placed): DeployedService {
+        const { namespace, selector, labels, place, targets, backups } = s;
+        const k = this.args.config;
+        const nodeAgent = isNodeAgent(spec);
+        const peers = (spec.peers?.count ?? 1) > 1 ? spec.peers : undefined;
         const inputs = podInputs(place, spec.env, spec.secretEnv, spec.files);
         // IRSA: the ServiceAccount names the role its pods take (Pod Identity needs no annotation).
         const account = serviceAccount(place, spec.awsIdentity?.kind === "irsa" ? { "eks.amazonaws.com/role-arn": spec.awsIdentity.roleArn } : undefined);
-
-        const scratch: { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } = { volumes: [], mounts: [] };
-        const scratchPaths = [...(spec.readOnlyRootFilesystem ? ["/tmp"] : []), ...(spec.scratchPaths ?? [])];
-        scratchPaths.forEach((path, i) => {
-            scratch.volumes.push({ name: `scratch-${i}`, emptyDir: { sizeLimit: "1Gi" } });
-            scratch.mounts.push({ name: `scratch-${i}`, mountPath: path });
-        });
-        if (spec.sharedMemoryMb) {
-            scratch.volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: memoryQuantity(spec.sharedMemoryMb) } });
-            scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
-        }
-        const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
         // A store that writes its own backup files (SQL Server) shares a retained volume, as large as its data, with its jobs.
         const volumes = spec.volumes ?? [];
         const sharedClaim = backups.some((b) => b.serviceWritesBackups)
             ? this.dataClaim(place, sharedBackupsClaimName(spec.name), volumes.reduce((sum, v) => sum + v.sizeGb, 0) || 1, sumSizedBy(volumes))
             : undefined;
-        if (sharedClaim) {
-            scratch.volumes.push({ name: "backups", persistentVolumeClaim: { claimName: sharedClaim.metadata.name } });
-            scratch.mounts.push({ name: "backups", mountPath: BACKUP_ROOT });
-        }
-        const k = this.args.config;
         const template = serverPodTemplate({
             spec,
             config: k,
             inputs,
             namespace: namespace.name,
-            labels: podLabels,
+            labels: { ...labels, ...talksToLabels(targets.filter((t) => !t.outside).map((t) => t.service)) },
             selector,
             account,
-            scratch,
-            hostMounts,
+            sharedClaimName: sharedClaim?.metadata.name,
             nodeAgent,
             peers,
             nodeAgentPriorityClass: () => this.nodeAgentPriorityClass(),
@@ -225,7 +214,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             waitsFor: [...this.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])],
             dataClaim: (claim, sizeGb, sizedBy) => this.dataClaim(place, claim, sizeGb, sizedBy),
         });
-        return this.finishDeploy(spec, parent, { workload, namespace, selector, metadata, place, targets: flowTargets, publicPorts, sharedClaim, account, backups });
+        return this.finishDeploy(spec, parent, { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups });
     }
 
 
@@ -238,7 +227,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private deployPostgresCluster(
         spec: ServiceSpec,
         parent: pulumi.Resource,
-        s: Pick<Deployment, "namespace" | "selector" | "place" | "targets" | "backups"> & { labels: Record<string, string> },
+        s: Placed,
     ): DeployedService {
         const k = this.args.config;
         if (this.namedTargets.has(spec.name)) throw new Error(`service ${spec.name} runs on an operator: deploy it before the services that call it, whose flows must pick its pods`);

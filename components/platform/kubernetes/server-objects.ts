@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_ROOT } from "../../backup/scheduler";
 import { PlatformConfig } from "../../config/load";
 import { pullPolicyFor } from "../../../policies/shared/image-reference";
 import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
@@ -10,7 +11,7 @@ import { CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
 import { NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
 import { peerClaimNames, peerEnv, peersService, peersServiceName, peerSpread } from "./peers";
 import { containerSecurityContext, ObjectPlace, PodInputs, podSecurityContext } from "./pod";
-import { containerResources, probes, storageQuantity } from "./quantities";
+import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
 import { DEFAULT_ROLLOUT_TIMEOUT_MINUTES, rolloutErrorHook, rolloutTimeouts, RolloutTarget } from "./rollout";
 
 import Core = k8s.types.input.core.v1;
@@ -29,17 +30,37 @@ export interface ServerPodArgs {
     readonly labels: Record<string, string>;
     readonly selector: Record<string, string>;
     readonly account: pulumi.Input<string>;
-    /** emptyDir scratch, /dev/shm and the shared backups claim, with their mounts. */
-    readonly scratch: { readonly volumes: Core.Volume[]; readonly mounts: Core.VolumeMount[] };
-    readonly hostMounts: readonly { readonly name: string; readonly hostPath: string; readonly mountPath: string }[];
+    /** The retained claim a store shares with its backup jobs, mounted at BACKUP_ROOT. */
+    readonly sharedClaimName?: pulumi.Input<string>;
     readonly nodeAgent: boolean;
     readonly peers?: Peers;
     /** The node agents' PriorityClass (created on first use). */
     readonly nodeAgentPriorityClass: () => pulumi.Input<string>;
 }
 
+/** emptyDir scratch (/tmp when the root is read-only, the spec's paths), /dev/shm and the shared backups claim, with their mounts. */
+function scratchVolumes(spec: ServiceSpec, sharedClaimName: pulumi.Input<string> | undefined): { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } {
+    const scratch: { volumes: Core.Volume[]; mounts: Core.VolumeMount[] } = { volumes: [], mounts: [] };
+    const scratchPaths = [...(spec.readOnlyRootFilesystem ? ["/tmp"] : []), ...(spec.scratchPaths ?? [])];
+    scratchPaths.forEach((path, i) => {
+        scratch.volumes.push({ name: `scratch-${i}`, emptyDir: { sizeLimit: "1Gi" } });
+        scratch.mounts.push({ name: `scratch-${i}`, mountPath: path });
+    });
+    if (spec.sharedMemoryMb) {
+        scratch.volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: memoryQuantity(spec.sharedMemoryMb) } });
+        scratch.mounts.push({ name: "shm", mountPath: "/dev/shm" });
+    }
+    if (sharedClaimName) {
+        scratch.volumes.push({ name: "backups", persistentVolumeClaim: { claimName: sharedClaimName } });
+        scratch.mounts.push({ name: "backups", mountPath: BACKUP_ROOT });
+    }
+    return scratch;
+}
+
 /** The pod every workload kind runs: one container, its files and volumes, where it may be scheduled. */
-export function serverPodTemplate({ spec, config: k, inputs, namespace, labels, selector, account, scratch, hostMounts, nodeAgent, peers, nodeAgentPriorityClass }: ServerPodArgs): Core.PodTemplateSpec {
+export function serverPodTemplate({ spec, config: k, inputs, namespace, labels, selector, account, sharedClaimName, nodeAgent, peers, nodeAgentPriorityClass }: ServerPodArgs): Core.PodTemplateSpec {
+    const scratch = scratchVolumes(spec, sharedClaimName);
+    const hostMounts = (spec.hostMounts ?? []).map((m, i) => ({ ...m, name: `host-${i}` }));
     const replicas = spec.replicas ?? 1;
     const container: Core.Container = {
         name: spec.name,
