@@ -4,7 +4,7 @@ import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
 import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
 import { clusterPods } from "./cloudnative-pg";
-import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
+import { BackupDestination, sharedBackupsClaimName, StoreBackups } from "./backups";
 import { sumSizedBy } from "./claims";
 import { dataClaim } from "./data-claim";
 import { FlowTarget, talksToLabels } from "./flows";
@@ -12,7 +12,6 @@ import { handedOverCredentials } from "./handed-over";
 import { COMPONENT_LABEL, SERVICE_LABEL } from "./labels";
 import { ObjectPlace, podInputs } from "./pod";
 import { peerHost } from "./peers";
-import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
 import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
@@ -20,6 +19,7 @@ import { serverPodTemplate, serverService, serverWorkload } from "./server-objec
 import { postgresOperators, serviceCluster } from "./replicated-postgres";
 import { CallerAdmission, outsideCallerPolicy, serviceFlowsPolicy } from "./service-flows";
 import { backupServiceAccount, serviceAccount } from "./service-account";
+import { serviceSchedules } from "./service-schedules";
 import { stepJob } from "./step-job";
 
 export interface KubernetesPlatformArgs {
@@ -271,28 +271,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             { metadata, opts: place.opts },
         );
 
-        const tasks = spec.scheduledTasks ?? [];
-        let storeBackupJobs: StoreBackups | undefined;
-        if (backups.length > 0 && this.backupDestination) {
-            storeBackupJobs = storeBackups({
-                drills: tasks.filter((t) => t.restoresBackup),
-                spec,
-                destination: this.backupDestination,
-                config: k,
-                namespace,
-                commonLabels: this.commonLabels(),
-                storeSelector: selector,
-                serviceAccount: this.backupServiceAccount(this.backupDestination),
-                sharedClaim: sharedClaim ? sharedBackupsClaimName(spec.name) : undefined,
-                after: workload,
-                opts: place.opts,
-            });
-        }
-
-        for (const task of tasks.filter((t) => !t.restoresBackup)) {
-            taskCronJob({ spec, task, config: k, namespace, commonLabels: this.commonLabels(), serviceAccount: account, pushgatewayUrl: this.taskReports, after: workload, opts: place.opts });
-        }
-
+        const storeBackupJobs = serviceSchedules({
+            spec,
+            backups,
+            config: k,
+            namespace,
+            commonLabels: this.commonLabels(),
+            selector,
+            destination: this.backupDestination,
+            backupAccount: (d) => this.backupServiceAccount(d),
+            account,
+            pushgatewayUrl: this.taskReports,
+            sharedClaim: sharedClaim !== undefined,
+            after: workload,
+            opts: place.opts,
+        });
         this.callerAdmission.set(spec.name, { selector, ports: spec.ports.map((p) => p.port), namespace: metadata.namespace, opts: place.opts });
         const initialized = runStepsInOrder<pulumi.Resource>(spec.name, spec.initSteps ?? [], workload, (step, after) => this.runStep(spec, step, after, parent, storeBackupJobs));
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
