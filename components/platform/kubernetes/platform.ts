@@ -20,6 +20,7 @@ import { postgresOperators, serviceCluster } from "./replicated-postgres";
 import { CallerAdmission, outsideCallerPolicy, serviceFlowsPolicy } from "./service-flows";
 import { backupServiceAccount, serviceAccount } from "./service-account";
 import { serviceSchedules } from "./service-schedules";
+import { ServiceDirectory } from "./service-directory";
 import { stepJob } from "./step-job";
 
 export interface KubernetesPlatformArgs {
@@ -79,15 +80,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private taskReports?: string;
     /** The CloudNativePG operator's and the Barman Cloud plugin's releases, when the program installs them: clusters are created after them. */
     private postgresOperators?: k8s.helm.v3.Release[];
-    private readonly deployed = new Map<string, DeployedService>();
+    private readonly services: ServiceDirectory;
     /** How each deployed service's pods are picked and which ports its callers reach: for callers outside the platform (handOver). */
     private readonly callerAdmission = new Map<string, CallerAdmission>();
-    /** Services deployed as node agents: they live in the node-agent namespace. */
-    private readonly nodeAgents = new Set<string>();
-    /** Services an operator runs (CloudNativePG clusters): flows pick their pods by the operator's labels. */
-    private readonly operatorRun = new Set<string>();
-    /** Services some flow has named as a target: an operator-run service must be deployed before them. */
-    private readonly namedTargets = new Set<string>();
 
     constructor(
         name: string,
@@ -96,6 +91,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     ) {
         super("llm-platform:platform:Kubernetes", name, {}, opts);
         const k = args.config;
+        this.services = new ServiceDirectory(k.namespace, k.nodeAgentNamespace);
         this.provider = kubernetesProvider(`${name}-provider`, k, this);
         this.namespace = this.createNamespace(k.namespace, "restricted");
         if (k.createStorageClass) {
@@ -117,11 +113,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
      * namespace (NGINX, certificates, node agents). A node agent's name is known once it is deployed.
      */
     hostOf(service: string): string {
-        return `${service}.${this.namespaceOf(service)}.svc.cluster.local`;
+        return this.services.hostOf(service);
     }
 
     peerHosts(service: string, count: number): string[] {
-        return count > 1 ? Array.from({ length: count }, (_, i) => peerHost(service, this.namespaceOf(service), i)) : [];
+        return count > 1 ? Array.from({ length: count }, (_, i) => peerHost(service, this.services.namespaceOf(service), i)) : [];
     }
 
     /**
@@ -132,7 +128,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
      */
     handOver(c: HandedOverCredentials, parent: pulumi.Resource): boolean {
         handedOverCredentials(c, { parent, provider: this.provider });
-        for (const target of this.flowTargets(c.reaches)) {
+        for (const target of this.services.flowTargets(c.reaches)) {
             // A store outside the cluster (ElastiCache's endpoint) has no pods to admit the app to.
             const store = this.callerAdmission.get(target.service);
             if (!target.outside && store) outsideCallerPolicy(target.service, c.app, c.namespace, store, this.commonLabels());
@@ -141,14 +137,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
-        if (this.deployed.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
+        if (this.services.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
         const nodeAgent = isNodeAgent(spec);
         if (nodeAgent && (spec.replicas ?? 1) !== 1) {
             throw new Error(`service ${spec.name}: a node agent runs once per node, it has no replicas`);
         }
         const peers = (spec.peers?.count ?? 1) > 1 ? spec.peers : undefined;
         if (peers && (nodeAgent || (spec.volumes ?? []).length === 0)) throw new Error(`service ${spec.name}: peers are stateful, with volumes of their own, and no node agent`);
-        if (nodeAgent) this.nodeAgents.add(spec.name);
+        if (nodeAgent) this.services.addNodeAgent(spec.name);
         const backups = spec.backups ?? [];
         if (backups.length > 0 && (this.backupDestination === undefined || nodeAgent)) {
             // Config validation stops this first (backup.enabled needs the aws object here).
@@ -163,7 +159,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             ...(spec.gpu ? { "llm-platform.gpu": "required" } : {}),
         };
         const place: ObjectPlace = { base: spec.name, namespace: namespace.ref, labels, opts: { parent, provider: this.provider } };
-        const flowTargets = this.flowTargets([...(spec.dependsOn ?? []), ...(spec.talksTo ?? [])]);
+        const flowTargets = this.services.flowTargets([...(spec.dependsOn ?? []), ...(spec.talksTo ?? [])]);
         const s = { namespace, selector, labels, place, targets: flowTargets, backups };
         return spec.replicatedPostgres ? this.deployPostgresCluster(spec, parent, s) : this.deployServer(spec, parent, s);
     }
@@ -211,7 +207,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             peers,
             service,
             sharedClaim,
-            waitsFor: [...this.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])],
+            waitsFor: [...this.services.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])],
             dataClaim: (claim, sizeGb, sizedBy) => this.dataClaim(place, claim, sizeGb, sizedBy),
         });
         return this.finishDeploy(spec, parent, { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups });
@@ -230,8 +226,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         s: Placed,
     ): DeployedService {
         const k = this.args.config;
-        if (this.namedTargets.has(spec.name)) throw new Error(`service ${spec.name} runs on an operator: deploy it before the services that call it, whose flows must pick its pods`);
-        this.operatorRun.add(spec.name);
+        this.services.addOperatorRun(spec.name);
         const destination = this.backupDestination;
         // Config validation stops this first (timescale.engine cloudnativepg needs the aws object).
         if (!destination) throw new Error(`service ${spec.name} is a replicated PostgreSQL, whose WAL goes to the S3 backup bucket: the Kubernetes platform has none (set the aws object)`);
@@ -242,7 +237,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             namespace: s.namespace.ref,
             labels: s.labels,
             destination,
-            after: [...this.readyOf(spec.dependsOn ?? []), ...(this.postgresOperators ?? []), ...(this.dataClass ? [this.dataClass] : [])],
+            after: [...this.services.readyOf(spec.dependsOn ?? []), ...(this.postgresOperators ?? []), ...(this.dataClass ? [this.dataClass] : [])],
             opts: s.place.opts,
         });
         // The operator names the cluster's own ServiceAccount after it: the tasks get theirs.
@@ -263,7 +258,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 podLabels: selector,
                 ports: spec.ports.map((p) => p.port),
                 targets,
-                callerNamespaces: this.namespaceNames(),
+                callerNamespaces: this.services.namespaceNames(),
                 publicPorts,
                 internetEgress: spec.internetEgress ?? false,
                 privateEgress: spec.privateEgress,
@@ -289,7 +284,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         this.callerAdmission.set(spec.name, { selector, ports: spec.ports.map((p) => p.port), namespace: metadata.namespace, opts: place.opts });
         const initialized = runStepsInOrder<pulumi.Resource>(spec.name, spec.initSteps ?? [], workload, (step, after) => this.runStep(spec, step, after, parent, storeBackupJobs));
         const deployed: DeployedService = { host: this.hostOf(spec.name), ready: workload, initialized };
-        this.deployed.set(spec.name, deployed);
+        this.services.add(spec.name, deployed);
         return deployed;
     }
 
@@ -321,9 +316,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             inputs,
             account,
             backups,
-            flowTargets: targets.map((t) => this.flowTarget(t)),
-            callerNamespaces: this.namespaceNames(),
-            waitsFor: this.readyOf(step.after ?? []),
+            flowTargets: targets.map((t) => this.services.flowTarget(t)),
+            callerNamespaces: this.services.namespaceNames(),
+            waitsFor: this.services.readyOf(step.after ?? []),
         });
         this.initResults[base] = result;
         return job;
@@ -331,13 +326,13 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** Where scheduled tasks report their outcome (the Pushgateway when metrics are on); before the first service is deployed. */
     reportTasksTo(pushgatewayUrl: string | undefined): void {
-        if (this.deployed.size > 0) throw new Error("where tasks report must be set before the first service is deployed");
+        if (this.services.size > 0) throw new Error("where tasks report must be set before the first service is deployed");
         this.taskReports = pushgatewayUrl;
     }
 
     /** Where the stores' backup CronJobs upload (prod: the AWS backup bucket); before the first store is deployed. */
     storeBackupsIn(destination: BackupDestination): void {
-        if (this.deployed.size > 0) throw new Error("the backup destination must be set before the first service is deployed");
+        if (this.services.size > 0) throw new Error("the backup destination must be set before the first service is deployed");
         this.backupDestination = destination;
     }
 
@@ -348,7 +343,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     declareSmokeJobs(args: Omit<SmokeJobArgs, "namespace" | "commonLabels" | "jobTtlHours" | "flowTarget" | "opts">): void {
         smokeJobs({
             ...args,
-            flowTarget: (service) => this.flowTarget(service),
+            flowTarget: (service) => this.services.flowTarget(service),
             namespace: { name: this.args.config.namespace, ref: this.namespace.ref },
             commonLabels: this.commonLabels(),
             jobTtlHours: this.args.config.jobTtlHours,
@@ -382,46 +377,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         // hostPath volumes are not allowed at baseline or restricted: node agents get a privileged namespace of their own.
         this.agentNamespace ??= this.createNamespace(this.args.config.nodeAgentNamespace, "privileged");
         return this.agentNamespace;
-    }
-
-    private namespaceOf(service: string): string {
-        return this.nodeAgents.has(service) ? this.args.config.nodeAgentNamespace : this.args.config.namespace;
-    }
-
-    /** Both namespaces of the platform: NetworkPolicies admit declared callers from either. */
-    private namespaceNames(): string[] {
-        return [this.args.config.namespace, this.args.config.nodeAgentNamespace];
-    }
-
-    /** A service and its namespace, from a name or a host this platform gave out, or a Service of another namespace (`<name>.<namespace>.svc.cluster.local`). */
-    private flowTarget(nameOrHost: string): FlowTarget {
-        let target: FlowTarget = { service: nameOrHost, namespace: this.namespaceOf(nameOrHost) };
-        for (const namespace of this.namespaceNames()) {
-            const suffix = `.${namespace}.svc.cluster.local`;
-            if (nameOrHost.endsWith(suffix)) {
-                target = { service: nameOrHost.slice(0, -suffix.length), namespace };
-                break;
-            }
-        }
-        const other = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(nameOrHost);
-        if (other && !this.namespaceNames().includes(other[2])) return { service: other[1], namespace: other[2], outside: true };
-        this.namedTargets.add(target.service);
-        return this.operatorRun.has(target.service) ? { ...target, podLabels: clusterPods(target.service) } : target;
-    }
-
-    /** The distinct flow targets of a list of names and hosts. */
-    private flowTargets(namesOrHosts: readonly string[]): FlowTarget[] {
-        const seen = new Map<string, FlowTarget>();
-        for (const t of namesOrHosts.map((n) => this.flowTarget(n))) seen.set(`${t.namespace}/${t.service}`, t);
-        return [...seen.values()];
-    }
-
-    private readyOf(names: readonly string[]): pulumi.Resource[] {
-        return names.map((n) => {
-            const s = this.deployed.get(n);
-            if (!s) throw new Error(`unknown service ${n}: deploy it before the services that depend on it`);
-            return s.ready;
-        });
     }
 
     private commonLabels(): Record<string, string> {
