@@ -216,7 +216,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             tls: storeTls(h.redis),
             managed:
                 config.redis.engine === "elasticache" && awsPieces
-                    ? { create: (token) => awsPieces.valkey(token, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
+                    ? { create: (users) => awsPieces.valkey(users, config.redis.evictionPolicy), observe: (s) => platform.observeManaged(s) }
                     : undefined,
         },
         parent,
@@ -242,7 +242,8 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
         rds: awsPieces?.appDatabaseServer,
         sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
-        redis: redis.serviceHost === undefined ? undefined : { host: redis.serviceHost, port: redis.port },
+        // The platform's Valkey by its service name (its pods are a flow target); ElastiCache by its endpoint and subnets.
+        redis: { host: redis.serviceHost ?? redis.host, port: redis.port, outside: redis.outside },
         qdrant: { host: qdrant.host, url: qdrant.url, caCertPem: qdrant.caCertPem, apiKey: qdrant.apiKey, ready: qdrant.initialized },
         caCertPem: certificates.caCertPem,
     };
@@ -262,7 +263,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                 chatModel: config.ollama.chatModel,
                 sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
                 timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
-                redis: { host: redis.host, port: redis.port, tls: redis.tls },
+                redis: { host: redis.host, port: redis.port, tls: redis.tls, user: redis.user },
                 qdrant: { url: qdrant.url, collection: qdrant.collection },
             },
             caCertPem: certificates.caCertPem,

@@ -39,13 +39,22 @@ restore_cluster_to_time() {
     printf '%s' "$live" | RESTORED="$restored" TARGET="$target" node -e '
         const live = JSON.parse(require("fs").readFileSync(0, "utf8"));
         const spec = structuredClone(live.spec);
+        // WAL archived by the Barman Cloud plugin (its ObjectStore), or in-tree (backup.barmanObjectStore).
+        const plugin = (spec.plugins || []).find((p) => p.name === "barman-cloud.cloudnative-pg.io" && p.isWALArchiver && p.enabled !== false);
         const store = spec.backup && spec.backup.barmanObjectStore;
-        if (!store) { console.error(`cluster ${live.metadata.name} archives no WAL to an object store: there is no point in time to recover`); process.exit(3); }
+        if (!plugin && !store) { console.error(`cluster ${live.metadata.name} archives no WAL to an object store: there is no point in time to recover`); process.exit(3); }
         const init = (spec.bootstrap && spec.bootstrap.initdb) || {};
         // The source is the store archive under its own server name; the recovered cluster archives under its own.
-        spec.externalClusters = [{ name: "origin", barmanObjectStore: { ...store, serverName: live.metadata.name } }];
+        const source = (plugin && plugin.parameters.serverName) || live.metadata.name;
+        if (plugin) {
+            const { serverName, ...parameters } = plugin.parameters;
+            spec.externalClusters = [{ name: "origin", plugin: { name: plugin.name, parameters: { ...parameters, serverName: source } } }];
+            spec.plugins = spec.plugins.map((p) => (p === plugin ? { ...p, parameters: { ...parameters, serverName: process.env.RESTORED } } : p));
+        } else {
+            spec.externalClusters = [{ name: "origin", barmanObjectStore: { ...store, serverName: source } }];
+            spec.backup = { ...spec.backup, barmanObjectStore: { ...store, serverName: process.env.RESTORED } };
+        }
         spec.bootstrap = { recovery: { source: "origin", database: init.database, owner: init.owner, recoveryTarget: { targetTime: process.env.TARGET } } };
-        spec.backup = { ...spec.backup, barmanObjectStore: { ...store, serverName: process.env.RESTORED } };
         // The clients keep the running store until the switch.
         delete spec.managed;
         const labels = { ...(live.metadata.labels || {}), "llm-platform/recovered-from": live.metadata.name };

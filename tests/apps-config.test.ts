@@ -166,6 +166,13 @@ describe("apps config", () => {
         assert.deepEqual(problems({ apps: [{ ...api, databases: { redis: {} } }, { ...frontend, databases: { redis: {} } }] }), []);
     });
 
+    it("takes an app's Redis user on ElastiCache (prod's redis.engine), refusing only a name ElastiCache's user ids cannot hold", () => {
+        const onElastiCache = (name: string) => ({ ...prodValues, apps: [{ ...api, name, upstream: { service: "a.b:1" }, databases: { redis: {} } }] });
+        assert.equal(parseConfig(onElastiCache("courses-api")).redis.engine, "elasticache");
+        assert.deepEqual(problems(onElastiCache("courses-api")), []);
+        rejects(onElastiCache("courses--api"), "apps.0.name", 'may not contain "--"');
+    });
+
     it("names an unknown key inside an app with the keys allowed there", () => {
         rejects({ apps: [{ ...api, upstream: { adress: "a:1" } }] }, "apps.0.upstream.adress", "did you mean address?");
         rejects({ apps: [{ ...api, routes: [{ pathPrefix: "/x", ratelimit: {} }] }] }, "apps.0.routes.0.ratelimit", "did you mean rateLimit?");

@@ -95,7 +95,7 @@ describe("the example stack with two apps on docker (dev) under mocks", function
         assert.equal(app.REDIS_CA_FILE, "/etc/llm-platform/tls/store-ca.crt");
         const conf = upload(run.named(CONTAINER, "redis"), "/usr/local/etc/valkey/valkey.conf");
         const hash = require("crypto").createHash("sha256").update(app.REDIS_PASSWORD).digest("hex");
-        assert.ok(conf.includes(`user app-courses-api on #${hash} resetkeys ~courses:* resetchannels &courses:* -@all +@all -@dangerous`), conf);
+        assert.ok(conf.includes(`user app-courses-api on #${hash} ~courses:* resetchannels &courses:* +@all -@dangerous`), conf);
         assert.ok(!conf.includes(app.REDIS_PASSWORD));
         assert.deepEqual(run.outputs.apps["courses-api"].redis, { host: "redis", port: 6379, user: "app-courses-api", keyPrefix: "courses:" });
         assert.equal(run.outputs.credentials.apps["courses-api"].redisPassword, app.REDIS_PASSWORD);
@@ -186,13 +186,18 @@ describe("the example stack with two apps on kubernetes (prod) under mocks", fun
     it("lets the app reach its stores and nothing else, and the proxy and Prometheus reach the app", () => {
         const flows = k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-courses-api").inputs.spec;
         // Prod's TimescaleDB is a CloudNativePG cluster: its instances are picked by the operator's label.
+        // Prod's Valkey is ElastiCache: its private subnets on 6379, not pods.
         assert.deepEqual(
             flows.egress.map((e: any) => {
+                if (e.to[0].ipBlock) return `subnets:${e.ports.map((p: any) => p.port).join(",")}`;
                 const labels = e.to[0].podSelector?.matchLabels ?? {};
                 return labels["app.kubernetes.io/name"] ?? `cnpg.io/cluster=${labels["cnpg.io/cluster"]}`;
             }),
-            ["cnpg.io/cluster=timescale", "redis", "qdrant"],
+            ["cnpg.io/cluster=timescale", "qdrant", "subnets:6379"],
         );
+        // The same subnets the platform's own Valkey client (its exporter) reaches.
+        const cidrs = (policy: any) => policy.inputs.spec.egress.filter((e: any) => e.to[0].ipBlock).map((e: any) => e.to.map((t: any) => t.ipBlock.cidr));
+        assert.deepEqual(cidrs({ inputs: { spec: flows } }), cidrs(k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "redis-exporter")));
         assert.deepEqual(k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "app-frontend").inputs.spec.egress, []);
         assert.deepEqual(flows.ingress[0].ports, [{ protocol: "TCP", port: 8001 }]);
         assert.deepEqual(flows.ingress[0].from[0].podSelector.matchLabels, { "talks-to.llm-platform/app-courses-api": "true" });

@@ -140,6 +140,24 @@ describe("ElastiCache for Valkey read back by the provider (a second `pulumi up`
         assert.equal(g.transitEncryptionMode, "required");
     });
 
+    it("sends ElastiCache's users and user group in the form their Reads store", () => {
+        // user.go @01f43111 resourceUserRead: engine compared case-insensitively (SuppressEquivalentStringCaseInsensitive: "VALKEY" back is no diff),
+        // passwords kept as configured (write-only at AWS), authentication_mode Optional+Computed (not sent: its read-back type is no diff),
+        // access_string as DescribeUsers returns it: the engine's own form (tests/elasticache-users.test.ts, a real redis-server).
+        for (const u of resources.ofType("aws:elasticache/user:User")) {
+            assert.equal(u.inputs.engine.toLowerCase(), "valkey");
+            assert.equal(u.inputs.authenticationMode, undefined, `${u.name}: passwords, not authentication_mode`);
+            assert.equal(u.inputs.noPasswordRequired, undefined);
+            assert.ok(u.inputs.passwords.length <= 2, "passwords: MaxItems 2");
+            assert.match(u.inputs.accessString, /^(on|off) /, "on or off first: ElastiCache makes a user without either off");
+            assert.doesNotMatch(u.inputs.accessString, /\b(allkeys|allchannels|allcommands|nopass|reset)\b|[<>#]/, "no alias the engine rewrites, no password in the access string, no reset (ElastiCache refuses it)");
+        }
+        // user_group.go: engine EqualFold, user_ids a set (the order is no diff).
+        const group = resources.named("aws:elasticache/userGroup:UserGroup", "aws-valkey-users").inputs;
+        assert.equal(group.engine, "valkey");
+        assert.equal(resources.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").inputs.userGroupIds[0], group.userGroupId);
+    });
+
     it("keeps the Valkey version's major.minor form in config: a patch would be refused, a major alone is not Valkey's form", async () => {
         const base = withExampleUserValues(stackConfigValues("prod")).values;
         for (const engineVersion of ["8.1.4", "8", "6.2"]) {

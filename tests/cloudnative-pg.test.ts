@@ -74,13 +74,16 @@ for (const stack of ["prod", "staging"]) {
             }
         });
 
-        it("archives WAL continuously to the backup bucket with the backup role, and takes a base backup every day", () => {
-            const store = cluster.inputs.spec.backup.barmanObjectStore;
-            assert.match(store.destinationPath, /^s3:\/\/llm-platform-[a-z]+-\d{12}-eu-west-1-backups\/backups\/cloudnative-pg\/$/);
-            assert.deepEqual(store.s3Credentials, { inheritFromIAMRole: true });
-            assert.equal(cluster.inputs.spec.backup.retentionPolicy, `${run.config.backup.retentionDays}d`);
+        it("archives WAL continuously to the backup bucket with the backup role, and takes a base backup every day (through the Barman Cloud plugin)", () => {
+            // tests/barman-cloud-plugin.test.ts checks the ObjectStore, the plugins entry and the ScheduledBackup in full.
+            assert.deepEqual(cluster.inputs.spec.plugins.map((p: any) => [p.name, p.isWALArchiver, p.parameters.barmanObjectName]), [["barman-cloud.cloudnative-pg.io", true, "timescale-archive"]]);
+            const store = run.named("kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "timescale-archive").inputs.spec;
+            assert.match(store.configuration.destinationPath, /^s3:\/\/llm-platform-[a-z]+-\d{12}-eu-west-1-backups\/backups\/cloudnative-pg\/$/);
+            assert.deepEqual(store.configuration.s3Credentials, { inheritFromIAMRole: true });
+            assert.equal(store.retentionPolicy, `${run.config.backup.retentionDays}d`);
             const daily = run.named(SCHEDULED_BACKUP, "timescale-daily-backup").inputs.spec;
-            assert.deepEqual(daily, { schedule: scheduledBackupSchedule(run.config.backup.fullDailyAtUtc), cluster: { name: "timescale" }, method: "barmanObjectStore", immediate: true, backupOwnerReference: "self" });
+            assert.equal(daily.schedule, scheduledBackupSchedule(run.config.backup.fullDailyAtUtc));
+            assert.deepEqual([daily.method, daily.pluginConfiguration], ["plugin", { name: "barman-cloud.cloudnative-pg.io" }]);
             // Pod Identity: the cluster's own ServiceAccount (named after it) is associated with the backup role, which trusts it.
             const associations = run.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => a.inputs.serviceAccount);
             assert.ok(associations.includes("timescale") && associations.includes("timescale-pitr"), `associations: ${associations}`);

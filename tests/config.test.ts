@@ -37,6 +37,11 @@ describe("config validation", () => {
         rejects({ ...kubernetesEssentials, platform: "kubernetes", backup: { enabled: false }, timescale: { engine: "cloudnativepg" } }, "timescale.engine", "aws object");
         rejects({ timescale: { engine: "patroni" } }, "timescale.engine", '"statefulset"', '"cloudnativepg"');
         rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", cloudnativePg: { namespace: "llm-platform" } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.cloudnativePg.namespace", "must differ");
+        // cert-manager, installed with the operator, in a namespace of its own; not checked when the program installs neither.
+        rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", certManager: { namespace: "cnpg-system" } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.certManager.namespace", "must differ", "cnpg-system");
+        rejects({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", certManager: { instal: false } }, timescale: { engine: "cloudnativepg" } }, "kubernetes.certManager", "instal");
+        const present = problems({ ...kubernetesEssentials, platform: "kubernetes", kubernetes: { context: "prod", cloudnativePg: { install: false }, certManager: { namespace: "cnpg-system" } }, timescale: { engine: "cloudnativepg" } });
+        assert.deepEqual(present.filter((p) => p.includes("certManager")), []);
     });
 
     it("rejects an unknown platform with the allowed values", () => {
@@ -285,10 +290,11 @@ describe("config validation", () => {
         assert.deepEqual(problems(onAws({ snapshotWindow: "04:00-05:00" })).filter((p) => p.includes("cache")), [], "back to back is no overlap");
         rejects(onAws({ nodes: 1 }), "aws.cache.nodes");
         rejects(onAws({ maintenanceWindow: "Sun:05:00-Sun:06:00" }), "aws.cache.maintenanceWindow", "lower case");
-        // An app's Redis ACL user lives in the platform's own redis.conf, which ElastiCache does not read.
+        // An app's Redis user is an ElastiCache user there, whose id may not contain "--".
         const app = { name: "courses-api", upstream: { service: "courses.apps:8001" }, routes: [{ pathPrefix: "/courses" }], databases: { redis: {} } };
-        rejects({ ...onAws({}), apps: [app] }, "apps.0.databases.redis", '"elasticache"', '"statefulset"');
-        assert.deepEqual(problems({ ...onAws({}), redis: { engine: "statefulset" }, apps: [app] }).filter((p) => p.includes("apps")), []);
+        assert.deepEqual(problems({ ...onAws({}), apps: [app] }).filter((p) => p.includes("apps")), []);
+        rejects({ ...onAws({}), apps: [{ ...app, name: "courses--api" }] }, "apps.0.name", '"courses--api"', "ElastiCache", "--");
+        assert.deepEqual(problems({ ...onAws({}), redis: { engine: "statefulset" }, apps: [{ ...app, name: "courses--api" }] }).filter((p) => p.includes("apps")), []);
     });
 
     it("names the Kubernetes scratch class of the backup jobs, a valid object name", () => {

@@ -26,10 +26,11 @@ async function modelOf(type: string): Promise<ModelClass> {
 
 /**
  * Custom resources kubernetes-models has no schema for (tests/stack-prod-aws.test.ts checks the
- * TargetGroupBinding; tests/cloudnative-pg.test.ts the CloudNativePG objects against their CRDs), and
+ * TargetGroupBinding; tests/cloudnative-pg.test.ts the CloudNativePG objects against their CRDs,
+ * tests/barman-cloud-plugin.test.ts the ObjectStore), and
  * the operator's Helm release, which is not an object of the cluster.
  */
-const CUSTOM_RESOURCE_GROUPS = ["elbv2.k8s.aws/", "postgresql.cnpg.io/", "helm.sh/"];
+const CUSTOM_RESOURCE_GROUPS = ["elbv2.k8s.aws/", "postgresql.cnpg.io/", "barmancloud.cnpg.io/", "helm.sh/"];
 
 async function validate(r: RegisteredResource): Promise<void> {
     if (CUSTOM_RESOURCE_GROUPS.some((g) => r.type.startsWith(`kubernetes:${g}`))) return;

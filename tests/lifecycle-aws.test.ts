@@ -153,6 +153,54 @@ describe("prod stack's AWS lifecycle (engine and provider models, under mocks)",
         assert.ok(!adopted.steps.some((s) => s.op === "replace"), ops(adopted).join("\n"));
     });
 
+    it("moves a replication group made with an AUTH token to RBAC in place, the old token accepted for one up; a second up changes nothing", async () => {
+        const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+        const RBAC = ["aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup"];
+        const cache = (values()[AWS_KEY] as Record<string, unknown>).cache ?? {};
+        const platformPassword = base.named("aws:elasticache/user:User", "aws-valkey-user-platform").inputs.passwords[0];
+        // What the program before RBAC sent (cache.ts @1f7744e): the platform's password as the AUTH token, ROTATE, no user group.
+        const legacy = (i: Record<string, any>) => {
+            const { userGroupIds: _, ...rest } = i;
+            return { ...rest, authToken: platformPassword, authTokenUpdateStrategy: "ROTATE" };
+        };
+        const rbacUrns = new Set(created.state.filter((s) => RBAC.includes(s.type)).map((s) => s.urn));
+        const state: StateEntry[] = created.state
+            .filter((s) => !rbacUrns.has(s.urn))
+            .map((s) => (s.type === GROUP ? { ...s, inputs: legacy(s.inputs), dependencies: s.dependencies.filter((d) => !rbacUrns.has(d)) } : s));
+        const cloud: Cloud = new Map([...created.cloud].filter(([, o]) => !RBAC.includes(o.type)).map(([k, o]) => [k, o.type === GROUP ? { ...o, inputs: legacy(o.inputs) } : o]));
+
+        // First up, with aws.cache.acceptAuthToken: the users and their group are created, the group is updated (the provider's
+        // one ModifyReplicationGroup with UserGroupIdsToAdd and AuthTokenUpdateStrategy DELETE), never replaced.
+        const handover = up(state, await runProgram("prod", values({ cache: { ...cache, acceptAuthToken: true } })), cloud);
+        assert.deepEqual(handover.refusals, []);
+        const group = handover.steps.find((s) => s.type === GROUP)!;
+        assert.deepEqual([group.op, group.keys], ["update", ["authToken", "authTokenUpdateStrategy", "userGroupIds"]]);
+        assert.deepEqual(ops(handover).filter((o) => !o.startsWith("create aws-valkey-user")), [`update ${group.name}`], "only the group changes beside the new users");
+        const defaultUser = handover.state.find((s) => s.name === "aws-valkey-user-default")!;
+        // Clients still sending the token log in as `default` (AUTH <token>), with the access they had.
+        assert.deepEqual([defaultUser.inputs.userName, defaultUser.inputs.passwords, defaultUser.inputs.accessString], ["default", [platformPassword], "on ~* &* +@all"]);
+
+        // Second up, without it: `default` is turned off in place; the group stays as it is.
+        const settled = up(handover.state, await runProgram("prod", values({ cache })), handover.cloud);
+        assert.deepEqual(settled.refusals, []);
+        assert.deepEqual(ops(settled), ["update aws-valkey-user-default"]);
+        assert.deepEqual(settled.steps.find((s) => s.name === "aws-valkey-user-default")!.keys, ["accessString", "passwords"]);
+        const again = up(settled.state, await runProgram("prod", values({ cache })), settled.cloud);
+        assert.deepEqual([again.refusals, ops(again)], [[], []]);
+    });
+
+    it("adds and removes an app's ElastiCache user in place: the user group's members change, the replication group does not", async () => {
+        const withApp = await runProgram("prod", withOverrides(values(), { "llm-platform:apps": [{ name: "labs", upstream: { service: "lab-manager.labs:8006" }, routes: [{ pathPrefix: "/labs" }], databases: { redis: { keyPrefix: "labs:" } } }] }));
+        const added = up(created.state, withApp, created.cloud);
+        assert.deepEqual(added.refusals, []);
+        assert.deepEqual(ops(added).filter((o) => o.includes("valkey")).sort(), ["create aws-valkey-user-app-labs", "update aws-valkey-users"]);
+        const again = up(added.state, withApp, added.cloud);
+        assert.deepEqual([again.refusals, ops(again)], [[], []], "a second up with the app changes nothing");
+        const removed = up(added.state, base, added.cloud);
+        assert.deepEqual(removed.refusals, []);
+        assert.deepEqual(ops(removed).filter((o) => o.includes("valkey")).sort(), ["delete aws-valkey-user-app-labs", "update aws-valkey-users"]);
+    });
+
     it("models --exclude-protected as the engine does: protected resources with their dependencies, providers and parents", () => {
         const state: StateEntry[] = [
             { urn: "p", type: "pulumi:providers:aws", name: "p", custom: true, inputs: {}, outputs: {}, dependencies: [], protect: false, retainOnDelete: false },

@@ -92,8 +92,9 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
     it("keeps the namespaces and the claims on destroy", () => {
         const plan = life.destroy();
         const kept = plan.changes.filter((c) => c.action === "keep");
-        // TimescaleDB's CloudNativePG Cluster is kept with them: the operator keeps its instances' claims.
-        assert.deepEqual([...new Set(kept.map((c) => c.type))].sort(), [T.namespace, T.pvc, "kubernetes:postgresql.cnpg.io/v1:Cluster"]);
+        // TimescaleDB's CloudNativePG Cluster is kept with them (the operator keeps its instances' claims), and its
+        // ObjectStore: the kept cluster's sidecar goes on archiving through it.
+        assert.deepEqual([...new Set(kept.map((c) => c.type))].sort(), ["kubernetes:barmancloud.cnpg.io/v1:ObjectStore", T.namespace, T.pvc, "kubernetes:postgresql.cnpg.io/v1:Cluster"]);
         // Fourteen: Valkey is ElastiCache on prod (its data is not in a claim), TimescaleDB's claims are the operator's,
         // Qdrant's three peers have two each.
         assert.equal(kept.filter((c) => c.type === T.pvc).length, 14);
@@ -107,6 +108,7 @@ describe("prod stack lifecycle on Kubernetes (mocks + the provider's and the API
         assert.deepEqual(plan.names("adopt", T.namespace), ["namespace-llm-platform", "namespace-llm-platform-node-agents"]);
         assert.equal(plan.names("adopt", T.pvc).length, 14);
         assert.deepEqual(plan.names("adopt", "kubernetes:postgresql.cnpg.io/v1:Cluster"), ["timescale"]);
+        assert.deepEqual(plan.names("adopt", "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"), ["timescale-archive"]);
         assert.match(plan.of("data-sqlserver-0", T.pvc)!.why!, /server-side apply over the existing object, forcing conflicts/);
         assert.equal(plan.count("adopt") + plan.count("create"), plan.changes.length);
         const claim = [...life.world.values()].find((o) => o.inputs.metadata?.name === "data-sqlserver-0")!;
@@ -171,3 +173,58 @@ function withJobInputs(run: StackRun, spec: Record<string, unknown>): StackRun {
 function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
+
+/**
+ * An existing prod deployed before the Barman Cloud plugin (its Cluster archiving in-tree, its
+ * ScheduledBackup `method: barmanObjectStore`, no plugin, cert-manager or ObjectStore) meets this
+ * program: one `up` moves it in the order plugin-barman-cloud web/docs/migration.md gives.
+ */
+describe("an in-tree prod moved to the Barman Cloud plugin by the next up", function () {
+    this.timeout(240000);
+    const CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
+    const SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup";
+    const OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore";
+    const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+    /** The same stack as the program declared it with in-tree archiving. */
+    function inTree(run: StackRun): StackRun {
+        const added = (r: RegisteredResource) =>
+            r.type === OBJECT_STORE || (r.type === RELEASE && ["plugin-barman-cloud", "cert-manager"].includes(r.name)) || r.name === "barman-cloud-plugin-flows";
+        const resources = run.resources.filter((r) => !added(r)).map((r): RegisteredResource => {
+            if (r.type === CLUSTER) {
+                const store = run.named(OBJECT_STORE, `${r.name}-archive`).inputs.spec;
+                const { plugins: _, ...spec } = r.inputs.spec;
+                const backup = { barmanObjectStore: store.configuration, retentionPolicy: store.retentionPolicy, target: "prefer-standby" };
+                const dependsOn = r.options.dependsOn.filter((d: string) => !d.startsWith(OBJECT_STORE) && !d.endsWith("::plugin-barman-cloud"));
+                return { ...r, inputs: { ...r.inputs, spec: { ...spec, backup } }, options: { ...r.options, dependsOn } };
+            }
+            if (r.type === SCHEDULED_BACKUP) {
+                const { pluginConfiguration: _, target: __, ...spec } = r.inputs.spec;
+                return { ...r, inputs: { ...r.inputs, spec: { ...spec, method: "barmanObjectStore" } } };
+            }
+            return r;
+        });
+        return { ...run, resources };
+    }
+
+    it("creates cert-manager, the plugin and the ObjectStore first, then updates the Cluster and its ScheduledBackup in place, replacing nothing", async () => {
+        const life = new Lifecycle([kubernetesModel]);
+        const now = await runStack("prod", { exampleUserValues: true });
+        const before = inTree(now);
+        assert.equal(life.up(before).count("create"), before.resources.filter((x) => x.custom && kubernetesModel.covers(x.type)).length);
+        const plan = life.up(now);
+        assert.deepEqual(plan.names("replace"), [], plan.summary.join("\n"));
+        assert.deepEqual(plan.names("refused"), []);
+        assert.deepEqual(plan.names("delete"), []);
+        assert.deepEqual(plan.names("create"), ["barman-cloud-plugin-flows", "cert-manager", "plugin-barman-cloud", "timescale-archive"].sort());
+        assert.deepEqual(plan.names("update").sort(), ["timescale", "timescale-daily-backup"]);
+        const order = plan.changes.map((c) => c.name);
+        for (const first of ["cert-manager", "plugin-barman-cloud", "timescale-archive"]) assert.ok(order.indexOf(first) < order.indexOf("timescale"), `${first} before the Cluster: ${order.join(", ")}`);
+        assert.ok(order.indexOf("timescale") < order.indexOf("timescale-daily-backup"), "the ScheduledBackup after the Cluster");
+        // The archive stays where it was: the ObjectStore's path is the in-tree store's, the server name the cluster's own in both.
+        const cluster = plan.of("timescale", CLUSTER)!;
+        assert.match(cluster.why!, /spec\.backup/);
+        const inTreeCluster = before.resources.find((r) => r.type === CLUSTER && r.name === "timescale")!;
+        assert.deepEqual(now.named(OBJECT_STORE, "timescale-archive").inputs.spec.configuration, inTreeCluster.inputs.spec.backup.barmanObjectStore);
+    });
+});

@@ -9,11 +9,12 @@ import { requireTool } from "./helpers/tools";
 
 /**
  * The point-in-time recovery the CloudNativePG cluster relies on, run for real: Debian's PostgreSQL
- * archives its WAL with Barman Cloud (the tool the operator's instances run for backup.barmanObjectStore)
+ * archives its WAL with Barman Cloud (the tool the Barman Cloud plugin's sidecar runs in each instance)
  * to a local S3 stand-in (s3rver, loopback only), a base backup goes beside it, rows are written
  * before and after a noted time, and a restore to that time brings back exactly the first batch.
- * The flags are the ones the operator passes (pkg/management/barman: --cloud-provider aws-s3,
- * --endpoint-url, gzip, the cluster's name as the server name).
+ * The flags are the ones the plugin and the operator's in-tree path both build with the barman-cloud
+ * library (its pkg/command and pkg/archiver, imported by plugin-barman-cloud v0.13.0 and operator
+ * v1.29.1): --cloud-provider aws-s3, --endpoint-url, gzip, the cluster's name as the server name.
  */
 describe("point-in-time recovery drill (PostgreSQL + barman-cli-cloud + s3rver)", function () {
     this.timeout(180000);

@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { objectStoreName } from "../components/platform/kubernetes/barman-cloud-plugin";
 import { restoredClusterName } from "../components/platform/kubernetes/cloudnative-pg";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
 import { cnpgModel } from "./helpers/cloudnative-pg-models";
@@ -57,13 +58,15 @@ exit 0
 describe("npm run restore -- <stack> timescale --to <time> (CloudNativePG, scripts/restore.sh)", function () {
     this.timeout(120000);
     let live: any;
+    let archive: any;
     before(async () => {
         const run = await runStack("prod", { exampleUserValues: true });
         const declared = run.named("kubernetes:postgresql.cnpg.io/v1:Cluster", "timescale").inputs;
         live = JSON.parse(JSON.stringify(declared));
+        archive = JSON.parse(JSON.stringify(run.named("kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "timescale-archive").inputs.spec.configuration));
     });
 
-    it("creates a recovered Cluster from the bucket's archive at that time, under its own name and archive", () => {
+    it("creates a recovered Cluster from the bucket's archive at that time through the Barman Cloud plugin: the origin's ObjectStore and server name, its own archive beside", async function () {
         const r = restore(["prod", "timescale", "--to", "2026-11-23T09:30:00Z"], live);
         assert.equal(r.status, 0, r.out);
         assert.equal(r.created.length, 1);
@@ -73,18 +76,25 @@ describe("npm run restore -- <stack> timescale --to <time> (CloudNativePG, scrip
         assert.deepEqual(cluster.spec.bootstrap, {
             recovery: { source: "origin", database: "llm_observatory", owner: "llm_observatory", recoveryTarget: { targetTime: "2026-11-23T09:30:00Z" } },
         });
-        const origin = cluster.spec.externalClusters[0];
-        assert.equal(origin.name, "origin");
-        assert.equal(origin.barmanObjectStore.serverName, "timescale");
-        assert.equal(origin.barmanObjectStore.destinationPath, live.spec.backup.barmanObjectStore.destinationPath);
-        assert.deepEqual(origin.barmanObjectStore.s3Credentials, { inheritFromIAMRole: true });
+        assert.deepEqual(cluster.spec.externalClusters, [
+            { name: "origin", plugin: { name: "barman-cloud.cloudnative-pg.io", parameters: { barmanObjectName: objectStoreName("timescale"), serverName: "timescale" } } },
+        ]);
         // Its own WAL goes beside the original's, never into it.
-        assert.equal(cluster.spec.backup.barmanObjectStore.serverName, "timescale-pitr");
+        assert.deepEqual(cluster.spec.plugins, [
+            { name: "barman-cloud.cloudnative-pg.io", enabled: true, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName("timescale"), serverName: "timescale-pitr" } },
+        ]);
+        assert.equal(cluster.spec.backup, undefined);
         // The clients stay with the running cluster until the switch.
         assert.equal(cluster.spec.managed, undefined);
         assert.equal(cluster.spec.instances, 3);
         assert.match(r.out, /timescale-pitr-rw\.llm-platform\.svc/);
         assert.ok(r.calls.some((c) => c === "kubectl --namespace llm-platform create -f -"), r.calls.join("\n"));
+        // A cluster that archives nowhere has no point in time to go back to.
+        const nowhere = structuredClone(live);
+        nowhere.spec.plugins[0].isWALArchiver = false;
+        const refused = restore(["prod", "timescale", "--to", "2026-11-23T09:30:00Z"], nowhere);
+        assert.notEqual(refused.status, 0);
+        assert.match(refused.out, /archives no WAL to an object store/);
     });
 
     it("validates against the pinned release's CRD (the recovered Cluster is a Cluster too)", async function () {
@@ -92,6 +102,23 @@ describe("npm run restore -- <stack> timescale --to <time> (CloudNativePG, scrip
         const r = restore(["prod", "timescale", "--to", "2026-11-23T10:30:00.250+01:00"], live);
         assert.equal(r.status, 0, r.out);
         assert.doesNotThrow(() => new Cluster(r.created[0]).validate());
+    });
+
+    it("recovers a cluster that still archives in-tree (not yet moved to the plugin) from its backup.barmanObjectStore", async function () {
+        // The in-tree store was what the ObjectStore's configuration now is (plugin-barman-cloud web/docs/migration.md).
+        const store = archive;
+        const inTree = structuredClone(live);
+        delete inTree.spec.plugins;
+        inTree.spec.backup = { barmanObjectStore: store, retentionPolicy: "30d", target: "prefer-standby" };
+        const r = restore(["prod", "timescale", "--to", "2026-11-23T09:30:00Z"], inTree);
+        assert.equal(r.status, 0, r.out);
+        const cluster = r.created[0];
+        const origin = cluster.spec.externalClusters[0];
+        assert.equal(origin.name, "origin");
+        assert.deepEqual(origin.barmanObjectStore, { ...store, serverName: "timescale" });
+        assert.equal(cluster.spec.backup.barmanObjectStore.serverName, "timescale-pitr");
+        const Cluster = await cnpgModel(this, "Cluster");
+        assert.doesNotThrow(() => new Cluster(cluster).validate());
     });
 
     it("refuses a time that is not RFC 3339 with an offset, not a real time, or in the future, before calling kubectl", () => {

@@ -16,6 +16,8 @@ import * as path from "path";
 import { randomUUID } from "crypto";
 import { renderApiKeyMap, renderNginxConf } from "../components/proxy/nginx-conf";
 import { ollamaRoutes } from "../components/proxy/proxy";
+import { CACHE_ACCESS } from "../components/aws/cache";
+import { PLATFORM_REDIS_USER } from "../components/redis/redis";
 import { EXTERNAL_MODEL_NAME } from "../components/sqlserver/sqlserver";
 import { PROJECT_DIR } from "../harness/run-stack";
 import { CheckResult, CHECKS, CLIENT_CHECKS, runChecks, SmokeTarget, TOOL_COMMANDS } from "../scripts/smoke/checks";
@@ -254,6 +256,21 @@ echo "0.000000"
         const results = await runChecks({ ...target, timescale: { ...target.timescale, database: "missing" } });
         assert.deepEqual(failed(results), ["timescale"]);
         assert.match(results[5].detail, /database "missing" does not exist/);
+    });
+
+    it("redis: logs in as an ACL user when one is named (ElastiCache's RBAC), and fails when that user is off", async () => {
+        const cli = (...args: string[]) => spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(target.redis.port), "--no-auth-warning", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.trim();
+        const password = "Platform-User_Password.1";
+        assert.equal(cli("acl", "setuser", PLATFORM_REDIS_USER, `>${password}`, ...CACHE_ACCESS.platform.split(" ")), "OK");
+        try {
+            assert.deepEqual(failed(await runChecks({ ...target, redis: { ...target.redis, user: PLATFORM_REDIS_USER, password } })), []);
+            // The default user's password does not open a named user.
+            assert.deepEqual(failed(await runChecks({ ...target, redis: { ...target.redis, user: PLATFORM_REDIS_USER } })), ["redis"]);
+            assert.equal(cli("acl", "setuser", PLATFORM_REDIS_USER, "off"), "OK");
+            assert.deepEqual(failed(await runChecks({ ...target, redis: { ...target.redis, user: PLATFORM_REDIS_USER, password } })), ["redis"]);
+        } finally {
+            cli("acl", "deluser", PLATFORM_REDIS_USER);
+        }
     });
 
     it("redis: fails with a wrong password", async () => {

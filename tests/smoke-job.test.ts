@@ -47,7 +47,7 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         const c = prod.config;
         // The client runs exactly as checks.ts makes them, against the Services, with the run id Kubernetes expands.
         const host = (s: string) => `${s}.llm-platform.svc.cluster.local`;
-        const inCluster = { sqlserver: { server: `${host("sqlserver")},1433`, user: "sa", password: "sqlserverPassword", database: c.sqlserver.database, model: "ollama_embeddings" }, timescale: { host: host("timescale"), port: 5432, user: "postgres", password: "timescalePassword", database: c.timescale.database }, redis: { host: "$(SMOKE_REDIS_HOST)", port: 6379, password: "redisPassword", tls: true }, embeddingDimensions: c.ollama.embeddingDimensions } as unknown as SmokeTarget;
+        const inCluster = { sqlserver: { server: `${host("sqlserver")},1433`, user: "sa", password: "sqlserverPassword", database: c.sqlserver.database, model: "ollama_embeddings" }, timescale: { host: host("timescale"), port: 5432, user: "postgres", password: "timescalePassword", database: c.timescale.database }, redis: { host: "$(SMOKE_REDIS_HOST)", port: 6379, password: "redisPassword", tls: true, user: "llm-platform" }, embeddingDimensions: c.ollama.embeddingDimensions } as unknown as SmokeTarget;
         const expected = CLIENT_CHECKS.flatMap((check) => check.runs(inCluster, RUN_ID_REFERENCE).map((r, i) => ({ name: `${check.name}-${i}`, args: r.args })));
         assert.deepEqual(pod.initContainers.map((x: any) => x.name), expected.map((e) => e.name));
         const clientImage = { "sqlserver-vector": c.sqlserver.image, timescale: c.timescale.image, redis: c.redis.image };
@@ -75,7 +75,8 @@ describe("the smoke checks as a Kubernetes Job (components/platform/kubernetes/s
         assert.equal(target.proxyUrl, "https://proxy.llm-platform.svc.cluster.local:443");
         assert.equal(target.apiKey, undefined);
         assert.equal(target.qdrant.apiKey, undefined);
-        assert.deepEqual(target.redis, { host: prod.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress, port: 6379, tls: true });
+        // ElastiCache's RBAC: valkey-cli logs in as the platform's user (`--user`), the password from REDISCLI_AUTH.
+        assert.deepEqual(target.redis, { host: prod.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress, port: 6379, tls: true, user: "llm-platform" });
         // TimescaleDB is verified with the stack's CA, a file in the psql container; ElastiCache with the system's CAs.
         assert.equal(target.timescale.caFile, "/opt/llm-platform/smoke/store-ca.crt");
         assert.equal(files["opt-llm-platform-smoke-store-ca.crt"], prod.outputs.caCertificatePem);

@@ -399,7 +399,7 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.deepEqual(rules.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4, r.inputs.fromPort, r.inputs.toPort]), [[MOCK_CLUSTER_SECURITY_GROUP, undefined, 5432, 5432]]);
     });
 
-    it("runs Valkey on ElastiCache: Multi-AZ with failover, TLS required, encrypted with the stack's key, AUTH token, snapshots", () => {
+    it("runs Valkey on ElastiCache: Multi-AZ with failover, TLS required, encrypted with the stack's key, RBAC users, snapshots", () => {
         const group = run.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey");
         const g = group.inputs;
         assert.equal(g.replicationGroupId, "llm-platform-prod-valkey");
@@ -410,14 +410,16 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         assert.equal(g.atRestEncryptionEnabled, true);
         // The stores' key (RDS's), as an ARN: the form the Read stores.
         assert.equal(g.kmsKeyId, run.named("aws:kms/key:Key", "aws-database-key").state.arn);
-        assert.equal(g.authToken, run.outputs.credentials.redisPassword, "the generated password is the AUTH token");
-        assert.equal(g.authTokenUpdateStrategy, "ROTATE");
+        // RBAC (tests/elasticache-users.test.ts): the generated password is the platform's user's, no AUTH token.
+        assert.equal(g.authToken, undefined);
+        assert.equal(g.authTokenUpdateStrategy, "DELETE");
+        assert.deepEqual(run.named("aws:elasticache/user:User", "aws-valkey-user-platform").inputs.passwords, [run.outputs.credentials.redisPassword]);
         assert.ok(g.snapshotRetentionLimit > 0);
         assert.equal(g.snapshotWindow, "03:00-04:00");
         assert.equal(g.maintenanceWindow, "sun:05:00-sun:06:00");
         assert.equal(g.finalSnapshotIdentifier, "llm-platform-prod-valkey-final");
         assert.equal(group.options.protect, true);
-        assert.equal(g.userGroupIds, undefined, "AUTH token, not RBAC: the two conflict");
+        assert.deepEqual(g.userGroupIds, ["llm-platform-prod-valkey"], "RBAC, not an AUTH token: the two conflict");
         // In the private subnets, behind a group that admits the cluster's security group on 6379 only.
         const subnets = run.named("aws:elasticache/subnetGroup:SubnetGroup", "aws-valkey-subnets").inputs;
         assert.deepEqual([...subnets.subnetIds].sort(), [S.privateA.id, S.privateB.id, S.privateC.id].sort());
@@ -436,9 +438,10 @@ describe("prod stack's AWS pieces (Pulumi.prod.yaml under mocks)", function () {
         const host = run.named("aws:elasticache/replicationGroup:ReplicationGroup", "aws-valkey").state.primaryEndpointAddress;
         assert.match(host, /^master\.llm-platform-prod-valkey\..+\.cache\.amazonaws\.com$/);
         assert.equal(run.outputs.endpoints.redis, `${host}:6379`);
-        assert.equal(run.outputs.connectionStrings.redis, `rediss://:${run.outputs.credentials.redisPassword}@${host}:6379/0`);
+        assert.equal(run.outputs.connectionStrings.redis, `rediss://llm-platform:${run.outputs.credentials.redisPassword}@${host}:6379/0`);
         const exporter = run.named("kubernetes:apps/v1:Deployment", "redis-exporter").inputs.spec.template.spec.containers[0];
         assert.equal(exporter.env.find((e: any) => e.name === "REDIS_ADDR").value, `rediss://${host}:6379`);
+        assert.equal(exporter.env.find((e: any) => e.name === "REDIS_USER").value, "llm-platform");
         // No in-cluster Valkey, so no in-cluster backup: ElastiCache's snapshots are the backups.
         assert.equal(run.ofType("kubernetes:batch/v1:CronJob").filter((c) => c.name.startsWith("redis-")).length, 0);
     });
@@ -666,8 +669,12 @@ describe("prod stack adopting what an earlier destroy kept (aws.adopt)", functio
         assert.equal(importOf("aws:elasticache/subnetGroup:SubnetGroup", "aws-valkey-subnets"), "llm-platform-prod-valkey");
         assert.equal(importOf("aws:elasticache/parameterGroup:ParameterGroup", "aws-valkey-parameters-valkey8"), "llm-platform-prod-valkey-valkey8");
         assert.equal(importOf("aws:ec2/securityGroup:SecurityGroup", "aws-valkey-sg"), "sg-0e0e0e0e0e0e0e0e0");
+        assert.equal(importOf("aws:elasticache/userGroup:UserGroup", "aws-valkey-users"), "llm-platform-prod-valkey");
+        // Its users: not retained (a removed app's user goes), but kept by `destroy --exclude-protected` as the group's dependencies.
+        const USER = "aws:elasticache/user:User";
+        for (const key of ["default", "platform"]) assert.equal(importOf(USER, `aws-valkey-user-${key}`), `llm-platform-prod-valkey-${key}`);
         // What a destroy deletes is created again, never imported.
-        for (const r of adopted.resources.filter((x) => x.custom && x.type.startsWith("aws:") && !x.engine.retainOnDelete && !x.engine.protect)) assert.equal(r.engine.importId, undefined, r.name);
+        for (const r of adopted.resources.filter((x) => x.custom && x.type.startsWith("aws:") && x.type !== USER && !x.engine.retainOnDelete && !x.engine.protect)) assert.equal(r.engine.importId, undefined, r.name);
     });
 
     it("stops before declaring anything when what it would adopt is not there, naming aws.adopt", async () => {

@@ -29,7 +29,8 @@ export interface AppStores {
     readonly rds?: AppDatabaseServer;
     /** The platform's SQL Server, ready once its `app-logins` step made the apps' logins. */
     readonly sqlserver?: { readonly host: string; readonly port: number; readonly ready: readonly pulumi.Resource[] };
-    readonly redis?: { readonly host: string; readonly port: number };
+    /** The platform's Valkey, or ElastiCache (`outside`: its subnets, reached past the cluster; its certificate from a public CA). */
+    readonly redis?: { readonly host: pulumi.Input<string>; readonly port: number; readonly outside?: PrivateEgress };
     /** The CA the platform's stores' certificates chain to: clients verify them with it (verify-full, rediss://). */
     readonly caCertPem?: pulumi.Input<string>;
     /** The platform's Qdrant: its HTTPS URL, the CA of its certificate, its API key (secret) the apps' tokens are signed with. */
@@ -50,7 +51,7 @@ export interface AppQdrantOutput {
 
 /** What an app is given of its Redis user (stack output `apps`; the password in `credentials.apps`). */
 export interface AppRedisOutput {
-    readonly host: string;
+    readonly host: pulumi.Input<string>;
     readonly port: number;
     readonly user: string;
     readonly keyPrefix: string;
@@ -200,10 +201,10 @@ export class Apps extends pulumi.ComponentResource {
             const all = pulumi.all({ ...env, ...secretEnv });
             return [
                 app,
-                pulumi.all([s.database?.password ?? "", s.redis?.password ?? "", g.database?.host ?? "", s.sqlserver?.password ?? "", s.qdrant?.token ?? "", all]).apply(([pg, redis, host, sql, token, vars]) => ({
+                pulumi.all([s.database?.password ?? "", s.redis?.password ?? "", g.database?.host ?? "", s.sqlserver?.password ?? "", s.qdrant?.token ?? "", all, g.redis?.host ?? ""]).apply(([pg, redis, host, sql, token, vars, redisHost]) => ({
                     ...(g.database ? { postgresPassword: pg, postgresUrl: postgresUrl({ ...g.database, host }, pg, HOST_CA_FILE) } : {}),
                     ...(g.sqlserver ? { sqlserverPassword: sql, sqlserverConnectionString: sqlServerConnectionString(g.sqlserver, sql) } : {}),
-                    ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl(g.redis, redis) } : {}),
+                    ...(g.redis ? { redisPassword: redis, redisUrl: redisUrl({ ...g.redis, host: redisHost }, redis) } : {}),
                     ...(g.qdrant ? { qdrantApiKey: token } : {}),
                     ...(Object.keys(vars).length > 0 ? { env: vars } : {}),
                 })),
@@ -232,7 +233,7 @@ export class Apps extends pulumi.ComponentResource {
         return {
             database: g.database && server && { ...g.database, password: this.passwords[name], ready: server.ready, outside: server.outside },
             sqlserver: g.sqlserver && { ...g.sqlserver, password: mssql!.password, ready: stores.sqlserver!.ready },
-            redis: g.redis && { ...g.redis, password: redisUser!.password },
+            redis: g.redis && { ...g.redis, password: redisUser!.password, outside: stores.redis!.outside },
             caCertPem: stores.caCertPem,
             qdrant: g.qdrant && {
                 ...g.qdrant,
@@ -269,8 +270,8 @@ export class Apps extends pulumi.ComponentResource {
     }
 }
 
-/** The platform's Valkey serves TLS only: the client verifies it with the stores' CA (REDIS_CA_FILE in the app's container). */
-function redisUrl(r: AppRedisOutput, password: string): string {
+/** Valkey serves TLS only: the client verifies it with the stores' CA (REDIS_CA_FILE in the app's container) or, on ElastiCache, the system's CAs. */
+function redisUrl(r: AppRedisOutput & { readonly host: string }, password: string): string {
     return `rediss://${r.user}:${encodeURIComponent(password)}@${r.host}:${r.port}/0`;
 }
 
@@ -295,7 +296,8 @@ export interface AppDatabaseRoles {
 export interface AppGivenStores {
     readonly database?: AppDatabaseOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[]; readonly outside?: PrivateEgress };
     readonly sqlserver?: AppSqlServerOutput & { readonly password: pulumi.Output<string>; readonly ready: readonly pulumi.Resource[] };
-    readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string> };
+    /** `outside`: ElastiCache, in the private subnets. */
+    readonly redis?: AppRedisOutput & { readonly password: pulumi.Output<string>; readonly outside?: PrivateEgress };
     /** The CA of the platform's stores: a file at STORE_CA_PATH in the app's container. */
     readonly caCertPem?: pulumi.Input<string>;
     readonly qdrant?: AppQdrantOutput & {
@@ -318,8 +320,10 @@ export function credentialEnv(stores: AppGivenStores): { env: Record<string, pul
                 ? { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.database, PGUSER: db.user, ...(db.sslMode ? { PGSSLMODE: db.sslMode } : {}), ...(db.sslMode === "verify-full" ? { PGSSLROOTCERT: STORE_CA_PATH } : {}) }
                 : {}),
             ...(mssql ? { MSSQL_HOST: mssql.host, MSSQL_PORT: String(mssql.port), MSSQL_DATABASE: mssql.database, MSSQL_USER: mssql.user } : {}),
-            // The platform's Valkey speaks TLS only (rediss://), its certificate from the stores' CA.
-            ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix, REDIS_TLS: "true", REDIS_CA_FILE: STORE_CA_PATH } : {}),
+            // Valkey speaks TLS only (rediss://): the platform's with a certificate from the stores' CA, ElastiCache's from a public CA.
+            ...(redis
+                ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_USERNAME: redis.user, REDIS_KEY_PREFIX: redis.keyPrefix, REDIS_TLS: "true", ...(redis.outside ? {} : { REDIS_CA_FILE: STORE_CA_PATH }) }
+                : {}),
             ...(qdrant ? { QDRANT_URL: qdrant.url, QDRANT_COLLECTION: qdrant.collection, QDRANT_CA_PEM: qdrant.caCertPem } : {}),
         },
         secretEnv:
@@ -327,7 +331,7 @@ export function credentialEnv(stores: AppGivenStores): { env: Record<string, pul
                 ? {
                       ...(db ? { PGPASSWORD: db.password, DATABASE_URL: pulumi.all([db.password, db.host]).apply(([p, host]) => postgresUrl({ ...db, host }, p)) } : {}),
                       ...(mssql ? { MSSQL_PASSWORD: mssql.password, MSSQL_CONNECTION_STRING: mssql.password.apply((p) => sqlServerConnectionString(mssql, p)) } : {}),
-                      ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: redis.password.apply((p) => redisUrl(redis, p)) } : {}),
+                      ...(redis ? { REDIS_PASSWORD: redis.password, REDIS_URL: pulumi.all([redis.password, redis.host]).apply(([p, host]) => redisUrl({ ...redis, host }, p)) } : {}),
                       ...(qdrant ? { QDRANT_API_KEY: qdrant.token } : {}),
                   }
                 : undefined,
@@ -336,12 +340,12 @@ export function credentialEnv(stores: AppGivenStores): { env: Record<string, pul
 
 /** The platform's stores an app's pods call (RDS is outside the cluster: reached by its subnets instead). */
 function storeHosts({ database: db, sqlserver: mssql, redis, qdrant }: AppGivenStores): string[] {
-    return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis ? [redis.host] : []), ...(qdrant ? [qdrant.host] : [])];
+    return [...(db && !db.outside ? [db.host as string] : []), ...(mssql ? [mssql.host] : []), ...(redis && !redis.outside ? [redis.host as string] : []), ...(qdrant ? [qdrant.host] : [])];
 }
 
 /** The stores' CA as the file PGSSLROOTCERT and REDIS_CA_FILE name, when the app connects to a store that verifies with it. */
 function storeCaFor(stores: AppGivenStores): ServiceFile[] | undefined {
-    return stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || stores.redis) ? [storeCaFile(stores.caCertPem)] : undefined;
+    return stores.caCertPem !== undefined && (stores.database?.sslMode === "verify-full" || (stores.redis && !stores.redis.outside)) ? [storeCaFile(stores.caCertPem)] : undefined;
 }
 
 /** An app the platform runs: a stateless service with the limits, user and health check its config gives. */
@@ -349,8 +353,9 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
     const u = app.upstream;
     const port = u.port!;
     const uid = u.runAsUid ?? APP_DEFAULTS.runAsUid;
-    const { database: db, sqlserver: mssql, qdrant } = stores;
+    const { database: db, sqlserver: mssql, redis, qdrant } = stores;
     const credentials = credentialEnv(stores);
+    const outside = [db?.outside, redis?.outside].filter((e): e is PrivateEgress => e !== undefined);
     return {
         name: appServiceName(app.name),
         image: u.image!,
@@ -373,8 +378,8 @@ export function appSpec(app: AppConfig, stores: AppGivenStores = {}): ServiceSpe
         },
         // Its stores, nothing else; the proxy (and Prometheus) call it.
         talksTo: storeHosts(stores),
-        // RDS, outside the cluster: its subnets on its port.
-        privateEgress: db?.outside,
+        // RDS and ElastiCache, outside the cluster: their subnets on their ports.
+        privateEgress: outside.length > 0 ? outside : undefined,
         // Its logins and its collection exist before it starts.
         waitFor: db || mssql || qdrant ? [...(db?.ready ?? []), ...(mssql?.ready ?? []), ...(qdrant?.ready ?? [])] : undefined,
         backupNotNeeded: "an app the platform runs keeps no volumes: its data lives in its database",

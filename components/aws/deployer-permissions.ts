@@ -84,7 +84,7 @@ const rdsResources: Permissions = (s) => {
 };
 /**
  * ElastiCache for Valkey: the replication group, its member clusters (`<id>-001`...), its subnet
- * and parameter groups, the final snapshot a delete takes (replication_group.go: Create, Describe*,
+ * and parameter groups, its users and user group, the final snapshot a delete takes (replication_group.go: Create, Describe*,
  * Modify, Delete, tags), all under the stack's `<prefix>-valkey` names.
  */
 const elasticacheResources: Permissions = (s) => {
@@ -160,6 +160,9 @@ export const DEPLOYER_PERMISSIONS: Readonly<Record<string, Permissions>> = {
     ],
     "aws:elasticache/subnetGroup:SubnetGroup": elasticacheResources,
     "aws:elasticache/parameterGroup:ParameterGroup": elasticacheResources,
+    // user:<prefix>-valkey-<principal>, usergroup:<prefix>-valkey (CreateUser, ModifyUser, CreateUserGroup, ModifyUserGroup, Describe*).
+    "aws:elasticache/user:User": elasticacheResources,
+    "aws:elasticache/userGroup:UserGroup": elasticacheResources,
     "aws:rds/subnetGroup:SubnetGroup": rdsResources,
     "aws:ec2/securityGroup:SecurityGroup": securityGroups,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": securityGroups,

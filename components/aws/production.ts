@@ -5,7 +5,7 @@ import { ARCHIVE_RESTORE_HOURS } from "../backup/transfer";
 import { AwsSettings } from "./settings";
 import { BackupRole } from "./backup-role";
 import { BucketReplication } from "./bucket-replication";
-import { ManagedCache } from "./cache";
+import { ManagedCache, ManagedCacheArgs } from "./cache";
 import { DnsValidatedCertificate } from "./certificate";
 import { Database, POSTGRES_PORT } from "./database";
 import type { AppDatabaseRoles, AppDatabaseServer } from "../apps/apps";
@@ -56,7 +56,7 @@ export class AwsProduction extends pulumi.ComponentResource {
     /** RDS as the apps' databases are reached on it: ready once the migrate Job created their logins. */
     readonly appDatabaseServer: AppDatabaseServer;
     /** For the backup CronJobs: where they write, and the role their ServiceAccount gets (IRSA: as its `eks.amazonaws.com/role-arn` annotation). */
-    private readonly cacheArgs: Omit<ConstructorParameters<typeof ManagedCache>[1], "authToken" | "evictionPolicy">;
+    private readonly cacheArgs: Omit<ManagedCacheArgs, "platformUser" | "appUsers" | "evictionPolicy">;
     private readonly awsProvider: pulumi.ProviderResource;
     readonly backups: {
         readonly bucket: pulumi.Output<string>;
@@ -262,8 +262,8 @@ export class AwsProduction extends pulumi.ComponentResource {
         this.registerOutputs({ outputs: this.outputs });
     }
 
-    /** ElastiCache for Valkey (`redis.engine: elasticache`): the Redis service brings its AUTH token and eviction policy. */
-    valkey(authToken: pulumi.Input<string>, evictionPolicy: string): ManagedCache {
-        return new ManagedCache("aws-valkey", { ...this.cacheArgs, authToken, evictionPolicy }, { parent: this, provider: this.awsProvider as aws.Provider });
+    /** ElastiCache for Valkey (`redis.engine: elasticache`): the Redis service brings its users and eviction policy. */
+    valkey(users: Pick<ManagedCacheArgs, "platformUser" | "appUsers">, evictionPolicy: string): ManagedCache {
+        return new ManagedCache("aws-valkey", { ...this.cacheArgs, ...users, evictionPolicy }, { parent: this, provider: this.awsProvider as aws.Provider });
     }
 }

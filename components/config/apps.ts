@@ -282,8 +282,8 @@ export function checkAppsConfig(c: AppsCheckInput, issue: (path: (string | numbe
         });
 
         const prefix = appRedisPrefix(app);
-        if (prefix !== undefined && c.redis.engine === "elasticache") {
-            issue(at("databases", "redis"), 'asks for a Redis ACL user, which the platform writes into its own Valkey\'s redis.conf; with redis.engine "elasticache" there is none: use redis.engine "statefulset" or remove it');
+        if (prefix !== undefined && c.redis.engine === "elasticache" && app.name.includes("--")) {
+            issue(at("name"), `is ${JSON.stringify(app.name)}: its Redis user becomes an ElastiCache user, whose id may not contain "--" (redis.engine elasticache): rename the app`);
         }
         if (prefix !== undefined) {
             const other = redisPrefixes.find((p) => p.prefix.startsWith(prefix) || prefix.startsWith(p.prefix));

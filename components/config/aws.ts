@@ -86,6 +86,11 @@ const cacheSchema = z
             .string()
             .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, "must be ddd:hh:mm-ddd:hh:mm in UTC, lower case")
             .default("sun:05:00-sun:06:00"),
+        /**
+         * One `pulumi up` while a group created with an AUTH token moves to RBAC: ElastiCache's `default`
+         * user takes the old token (full access), so clients still sending it keep working; then false.
+         */
+        acceptAuthToken: z.boolean().default(false),
     })
     .prefault({});
 

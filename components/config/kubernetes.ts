@@ -56,6 +56,15 @@ export const kubernetesSchema = z
                 namespace: dnsLabel.default("cnpg-system"),
             })
             .prefault({}),
+        /** cert-manager, which the Barman Cloud plugin's chart needs for its TLS certificates (installed with the operator: cloudnativePg.install). */
+        certManager: z
+            .strictObject({
+                /** Install the pinned cert-manager from its Helm chart (false: one is already running in the cluster, its CRDs included). */
+                install: z.boolean().default(true),
+                /** Where the installed cert-manager runs (its own namespace, outside the platform's). */
+                namespace: dnsLabel.default("cert-manager"),
+            })
+            .prefault({}),
     })
     .prefault({});
 
@@ -121,6 +130,13 @@ export function checkTimescaleEngine(c: { platform: string; timescale: { engine:
     }
     if (c.kubernetes.cloudnativePg.namespace === c.kubernetes.namespace || c.kubernetes.cloudnativePg.namespace === c.kubernetes.nodeAgentNamespace) {
         issue(["kubernetes", "cloudnativePg", "namespace"], `must differ from the platform's namespaces (${c.kubernetes.namespace}, ${c.kubernetes.nodeAgentNamespace}): the operator runs in its own`);
+    }
+    const certManager = c.kubernetes.certManager.namespace;
+    if (c.kubernetes.cloudnativePg.install && c.kubernetes.certManager.install && [c.kubernetes.namespace, c.kubernetes.nodeAgentNamespace, c.kubernetes.cloudnativePg.namespace].includes(certManager)) {
+        issue(
+            ["kubernetes", "certManager", "namespace"],
+            `must differ from the platform's and the operator's namespaces (${c.kubernetes.namespace}, ${c.kubernetes.nodeAgentNamespace}, ${c.kubernetes.cloudnativePg.namespace}): cert-manager runs in its own`,
+        );
     }
 }
 

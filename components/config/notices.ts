@@ -57,5 +57,13 @@ export function configNotices(raw: Record<string, unknown>, c: PlatformConfig, s
                 `Add one with ${pulumiCommand(stack, "config set --secret --path observability.alertReceivers.slackWebhookUrl <url>")}`,
         });
     }
+    if (c.aws?.cache.acceptAuthToken && c.redis.engine === "elasticache") {
+        notices.push({
+            level: "warning",
+            text:
+                "aws.cache.acceptAuthToken is true: ElastiCache's default user takes the old AUTH token with full access. " +
+                `It is for the one up that moves the group to RBAC users; once clients use their users, ${pulumiCommand(stack, "config rm --path aws.cache.acceptAuthToken")} and up again, which turns default off`,
+        });
+    }
     return notices;
 }

@@ -68,7 +68,7 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
         // None of them writes a file: nobody, whatever user the image names.
         runAs: { uid: 65534, gid: 65534 },
         readOnlyRootFilesystem: true,
-        ...(decl.outside ? { privateEgress: decl.outside } : { dependsOn: [service] }),
+        ...(decl.outside ? { privateEgress: [decl.outside] } : { dependsOn: [service] }),
     };
     const password = decl.password ?? "";
     switch (decl.kind) {
@@ -90,7 +90,8 @@ export function exporterSpec(service: string, decl: ExporterDeclaration, config:
             // rediss:// targets: verified with the store's CA when one is given (main.go tls-ca-cert-file), else the system's (ElastiCache).
             return {
                 ...base,
-                env: { REDIS_ADDR: decl.target, ...(decl.caCertPem ? { REDIS_EXPORTER_TLS_CA_CERT_FILE: STORE_CA_PATH } : {}) },
+                // REDIS_USER: an ACL user (ElastiCache's RBAC), else the default user (main.go:159 redis.user).
+                env: { REDIS_ADDR: decl.target, ...(decl.user ? { REDIS_USER: decl.user } : {}), ...(decl.caCertPem ? { REDIS_EXPORTER_TLS_CA_CERT_FILE: STORE_CA_PATH } : {}) },
                 secretEnv: { REDIS_PASSWORD: password },
                 files: decl.caCertPem ? [storeCaFile(decl.caCertPem)] : [],
             };

@@ -322,8 +322,8 @@ export interface ServiceSpec {
     readonly talksTo?: string[];
     /** The service itself reaches the internet over HTTPS (Ollama's server pulls models). */
     readonly internetEgress?: boolean;
-    /** A store outside the platform the service reaches (Kubernetes: one more NetworkPolicy egress rule). */
-    readonly privateEgress?: PrivateEgress;
+    /** Stores outside the platform the service reaches (Kubernetes: one NetworkPolicy egress rule each). */
+    readonly privateEgress?: readonly PrivateEgress[];
     /**
      * The service calls AWS APIs with a role its ServiceAccount (named after the service) takes:
      * through EKS Pod Identity (its pods may reach the agent) or IRSA (the ServiceAccount names the role).

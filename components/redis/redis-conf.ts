@@ -46,11 +46,18 @@ export interface RedisAppUser {
 }
 
 /**
- * An app's user: its keys and Pub/Sub channels under its prefix, every command but the
- * dangerous ones (FLUSHALL, KEYS, CONFIG, DEBUG, ...), so it can neither read nor wipe the others'.
+ * What an app's user may do, as ACL rules: its keys and Pub/Sub channels under its prefix, every
+ * command but the dangerous ones (FLUSHALL, KEYS, CONFIG, DEBUG, ...), so it can neither read nor
+ * wipe the others'. The one source of both the platform's Valkey (its redis.conf) and an ElastiCache
+ * user's access string. Written as the engine prints them back (`ACL LIST`), so ElastiCache's stored
+ * form is what was sent (tests/elasticache-users.test.ts holds that against a real redis-server).
  */
+export function appAclRules(keyPrefix: string): string {
+    return `~${keyPrefix}* resetchannels &${keyPrefix}* +@all -@dangerous`;
+}
+
 function aclLine(u: RedisAppUser): string {
-    return `user ${u.name} on #${u.passwordSha256} resetkeys ~${u.keyPrefix}* resetchannels &${u.keyPrefix}* -@all +@all -@dangerous\n`;
+    return `user ${u.name} on #${u.passwordSha256} ${appAclRules(u.keyPrefix)}\n`;
 }
 
 /**

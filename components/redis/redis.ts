@@ -19,10 +19,22 @@ export const REDIS_USER = { uid: 999, gid: 1000 };
 /** The server's TLS files in its container; the CA is the clients' file (its health check is one). */
 const REDIS_TLS_FILES: RedisTlsFiles = { certFile: "/etc/valkey-tls/server.crt", keyFile: "/etc/valkey-tls/server.key", caFile: STORE_CA_PATH };
 
+/** The ACL user the platform's own clients log in as on a managed Valkey (its RBAC has no password-only login). */
+export const PLATFORM_REDIS_USER = "llm-platform";
+
+/** A Redis ACL user: its name and password (secret). */
+export interface RedisUser {
+    readonly name: string;
+    readonly password: pulumi.Output<string>;
+}
+
 /** A Valkey the platform does not run (ElastiCache, `redis.engine: elasticache`). */
 export interface ManagedRedis {
-    /** Creates the store for the generated AUTH token; TLS is required there. */
-    readonly create: (authToken: pulumi.Output<string>) => { readonly primaryEndpoint: pulumi.Output<string>; readonly nodeCidrs: readonly string[] };
+    /** Creates the store with these users (RBAC); TLS is required there. */
+    readonly create: (users: { readonly platformUser: RedisUser; readonly appUsers: readonly (RedisUser & { readonly keyPrefix: string })[] }) => {
+        readonly primaryEndpoint: pulumi.Output<string>;
+        readonly nodeCidrs: readonly string[];
+    };
     /** Hands monitoring what it watches of the store (its exporter). */
     readonly observe: (service: ObservedService) => void;
 }
@@ -55,12 +67,16 @@ export class Redis extends pulumi.ComponentResource {
     readonly password: pulumi.Output<string>;
     /** The service's host name on the platform's network; undefined when the store is managed. */
     readonly serviceHost?: string;
+    /** The ACL user the platform's clients log in as; undefined: the default user (the platform's own Valkey). */
+    readonly user?: string;
 
     constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:data:Redis", name, {}, opts);
         this.password = rotatingSecret(`${name}-password`, args.rotations ?? {}, "none", (n) => generatedPassword(n, this)).current;
         if (args.managed) {
-            const store = args.managed.create(this.password);
+            this.user = PLATFORM_REDIS_USER;
+            // The platform's password is the AUTH token a store created before RBAC was given (aws.cache.acceptAuthToken).
+            const store = args.managed.create({ platformUser: { name: this.user, password: this.password }, appUsers: (args.appUsers ?? []).map(({ name, keyPrefix, password }) => ({ name, keyPrefix, password })) });
             this.host = store.primaryEndpoint;
             this.outside = { cidrs: store.nodeCidrs, port: REDIS_PORT };
             args.managed.observe({
@@ -69,6 +85,7 @@ export class Redis extends pulumi.ComponentResource {
                     exporter: {
                         kind: "redis",
                         target: pulumi.interpolate`rediss://${store.primaryEndpoint}:${REDIS_PORT}`,
+                        user: this.user,
                         password: this.password,
                         outside: this.outside,
                     },
@@ -154,8 +171,8 @@ export class Redis extends pulumi.ComponentResource {
         return args.platform.deploy(spec, this).host;
     }
 
-    /** rediss:// URI for a client that reaches Redis at `hostPort` (and verifies it with `caCertPem` where set). */
+    /** rediss:// URI for a client that reaches Redis at `hostPort` (and verifies it with `caCertPem` where set), as the platform's user. */
     connectionString(hostPort: pulumi.Input<string>): pulumi.Output<string> {
-        return pulumi.secret(pulumi.interpolate`rediss://:${this.password}@${hostPort}/0`);
+        return pulumi.secret(pulumi.interpolate`rediss://${this.user ?? ""}:${this.password}@${hostPort}/0`);
     }
 }

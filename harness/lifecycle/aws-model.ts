@@ -45,6 +45,19 @@ const majorOf = (version: string) => Number(String(version).split(".")[0]);
 /** A record name as the provider stores it: no trailing dot, lower case (record.go StateFunc, :270-276). */
 const recordName = (name: unknown) => String(name).replace(/\.$/, "").toLowerCase();
 
+/**
+ * What the provider's plan refuses of a replication group's auth settings (replication_group.go,
+ * stored text 4789450415): `auth_token` ConflictsWith `user_group_ids`, and
+ * authTokenUpdateStrategyValidate: DELETE with a token, or another strategy without one.
+ */
+export function replicationGroupPlanError(i: Inputs): string | undefined {
+    const token = i.authToken !== undefined && i.authToken !== null;
+    if (token && Array.isArray(i.userGroupIds) && i.userGroupIds.length > 0) return '"auth_token": conflicts with user_group_ids';
+    if (i.authTokenUpdateStrategy === "DELETE" && token) return '"auth_token" must not be specified when "auth_token_update_strategy" is "DELETE"';
+    if (i.authTokenUpdateStrategy !== undefined && i.authTokenUpdateStrategy !== "DELETE" && !token) return '"auth_token_update_strategy": "auth_token" must be specified';
+    return undefined;
+}
+
 export const AWS_BEHAVIOURS: Readonly<Record<string, AwsBehaviour>> = {
     "aws:s3/bucket:Bucket": {
         replaceOn: ["bucket", "bucketPrefix", "objectLockEnabled"],
@@ -111,8 +124,28 @@ export const AWS_BEHAVIOURS: Readonly<Record<string, AwsBehaviour>> = {
         sets: ["securityGroupIds", "userGroupIds", "logDeliveryConfigurations"],
         id: (i) => String(i.replicationGroupId).toLowerCase(),
         unique: (i) => `elasticache replication group ${String(i.replicationGroupId).toLowerCase()}`,
+        refuseUpdate: (_, after) => replicationGroupPlanError(after),
         source:
+            "the plan checks: replication_group.go (stored text 4789450415) auth_token ConflictsWith user_group_ids and authTokenUpdateStrategyValidate; " +
             "internal/service/elasticache/replication_group.go @001b6364 schema: replication_group_id (lower-cased StateFunc), at_rest_encryption_enabled, kms_key_id, port, subnet_group_name, network_type, data_tiering_enabled, global_replication_group_id, security_group_names, snapshot_arns, snapshot_name ForceNew; engine_version, node_type, num_cache_clusters, multi_az_enabled, automatic_failover_enabled, transit_encryption_enabled/mode, parameter_group_name, windows, snapshot_retention_limit update in place (ModifyReplicationGroup); security_group_ids a set",
+    },
+    "aws:elasticache/user:User": {
+        replaceOn: ["userId", "userName"],
+        sets: ["passwords"],
+        id: (i) => i.userId,
+        unique: (i) => `elasticache user ${i.userId}`,
+        source:
+            "internal/service/elasticache/user.go @01f43111 schema: user_id, user_name ForceNew; access_string, passwords (a set, at most 2, 16-128 characters), engine (SuppressEquivalentStringCaseInsensitive), no_password_required, authentication_mode update in place (resourceUserUpdate: one ModifyUser); resourceUserRead stores access_string as DescribeUsers returns it and keeps passwords as configured",
+    },
+    "aws:elasticache/userGroup:UserGroup": {
+        replaceOn: ["engine"],
+        sets: ["userIds"],
+        id: (i) => i.userGroupId,
+        unique: (i) => `elasticache user group ${i.userGroupId}`,
+        refuseUpdate: (before, after) =>
+            before.userGroupId === after.userGroupId ? undefined : `the provider's Update sends only user_ids (ModifyUserGroup): user_group_id ${before.userGroupId} is never changed to ${after.userGroupId}`,
+        source:
+            "internal/service/elasticache/user_group.go @16a38e65 schema: engine ForceNew (EqualFold DiffSuppress), user_group_id Required but not ForceNew, user_ids a set; resourceUserGroupUpdate sends UserIdsToAdd/UserIdsToRemove only",
     },
     "aws:elasticache/subnetGroup:SubnetGroup": {
         replaceOn: ["name"],

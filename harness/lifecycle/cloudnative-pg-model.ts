@@ -1,8 +1,8 @@
 /**
- * A second `pulumi up` of a CloudNativePG `Cluster`: what the operator's defaulting webhook makes of
+ * A second `pulumi up` of a CloudNativePG `Cluster` (and the Barman Cloud plugin's `ObjectStore`): what the operator's defaulting webhook makes of
  * the spec the program sends, and what the provider then diffs. Modelled from source, not guessed:
  * - the webhook: cloudnative-pg v1.29.1 api/v1/cluster_defaults.go (setDefaults with
- *   preserveUserSettings, as Default() calls it) and pkg/postgres/configuration.go
+ *   preserveUserSettings, as Default() calls it, setDefaultPlugins included) and pkg/postgres/configuration.go
  *   (CreatePostgresqlConfiguration: defaults, then the user's values, then archive_mode);
  * - the diff: pulumi-kubernetes provider/pkg/provider/provider.go Diff compares the new inputs with
  *   the live object pruned to the shape of the old inputs (pruneLiveState → util.go pruneMap/pruneSlice).
@@ -38,6 +38,9 @@ const OPERATOR_DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/postgresql:18.3-system-tr
 /** The chart's operator config names its default monitoring queries (MonitoringQueriesConfigmap). */
 const DEFAULT_MONITORING_CONFIGMAP = { name: "cnpg-default-monitoring", key: "queries" };
 
+/** The operator's INCLUDE_PLUGINS: none in the chart's operator config (charts/cloudnative-pg values.yaml `config.data`, 0.28.3). */
+const OPERATOR_INCLUDE_PLUGINS: readonly string[] = [];
+
 /** The spec after the defaulting webhook. */
 export function operatorDefaults(sent: Json): Json {
     const spec = structuredClone(sent);
@@ -66,6 +69,12 @@ export function operatorDefaults(sent: Json): Json {
     spec.replicationSlots.synchronizeReplicas ??= { enabled: true };
     if (spec.postgresql.synchronous && !spec.postgresql.synchronous.dataDurability) spec.postgresql.synchronous.dataDurability = "required";
     spec.probes ??= { startup: {}, liveness: {}, readiness: {} };
+    // The CRD's defaults on each plugin (api/v1/cluster_types.go PluginConfiguration: enabled true,
+    // isWALArchiver false), then setDefaultPlugins appends the operator's included plugins not named.
+    if (spec.plugins || OPERATOR_INCLUDE_PLUGINS.length > 0) {
+        spec.plugins = (spec.plugins ?? []).map((p: Json) => ({ enabled: true, isWALArchiver: false, ...p }));
+        for (const name of OPERATOR_INCLUDE_PLUGINS) if (!spec.plugins.some((p: Json) => p.name === name)) spec.plugins.push({ name, enabled: true, isWALArchiver: false });
+    }
     return spec;
 }
 
@@ -103,4 +112,21 @@ const kind = (v: unknown) => (Array.isArray(v) ? "list" : typeof v === "object" 
 /** What the provider would diff on the next `up` with the same inputs: the pruned live spec against the sent one. */
 export function secondUpSpec(sent: Json): Json {
     return pruneMap(operatorDefaults(sent), sent);
+}
+
+/**
+ * An ObjectStore (barmancloud.cnpg.io/v1) as the API server stores it: the CRD's defaults only, the
+ * plugin has no webhook (plugin-barman-cloud v0.13.0 api/v1/objectstore_types.go: `+kubebuilder:default`
+ * on InstanceSidecarConfiguration's retentionPolicyIntervalSeconds and logLevel; none in the
+ * configuration but inside env valueFrom refs, which the program does not send).
+ */
+export function objectStoreDefaults(sent: Json): Json {
+    const spec = structuredClone(sent);
+    spec.instanceSidecarConfiguration = { retentionPolicyIntervalSeconds: 1800, logLevel: "info", ...(spec.instanceSidecarConfiguration ?? {}) };
+    return spec;
+}
+
+/** The next `up`'s view of an ObjectStore: the stored spec pruned to the sent one. */
+export function objectStoreSecondUp(sent: Json): Json {
+    return pruneMap(objectStoreDefaults(sent), sent);
 }

@@ -27,10 +27,35 @@ interface Config {
     productionStacks: string[];
 }
 
-/** WAL archived somewhere: the in-tree Barman object store, or a plugin that is the WAL archiver (the Barman Cloud plugin). */
-function archivesWal(spec: Record<string, any>): boolean {
-    if (nonEmptyString(spec.backup?.barmanObjectStore?.destinationPath)) return true;
-    return (spec.plugins ?? []).some((p: Record<string, any>) => p?.isWALArchiver === true && p?.enabled !== false);
+const OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore";
+/** The Barman Cloud plugin's name (plugin-barman-cloud: the Service's cnpg.io/pluginName label). */
+const BARMAN_CLOUD_PLUGIN = "barman-cloud.cloudnative-pg.io";
+
+type Spec = Record<string, any>;
+
+/** The cluster's enabled WAL-archiver plugin, if any (the CRD defaults `enabled` to true). */
+const walArchiverPlugin = (spec: Spec): Spec | undefined => (spec.plugins ?? []).find((p: Spec) => p?.isWALArchiver === true && p?.enabled !== false);
+
+/**
+ * How the cluster archives WAL, or why it does not: the in-tree Barman object store, or the Barman
+ * Cloud plugin with an ObjectStore of the stack in the cluster's namespace (another WAL-archiver
+ * plugin: taken as archiving, the pack cannot see what it needs).
+ */
+function archiveProblem(spec: Spec, namespace: string | undefined, stores: PolicyResource[]): string | undefined {
+    const plugin = walArchiverPlugin(spec);
+    if (!plugin) return nonEmptyString(spec.backup?.barmanObjectStore?.destinationPath) ? undefined : "archives no WAL";
+    if (plugin.name !== BARMAN_CLOUD_PLUGIN) return undefined;
+    const store = plugin.parameters?.barmanObjectName;
+    if (!nonEmptyString(store)) return "archives WAL through the Barman Cloud plugin without parameters.barmanObjectName";
+    const found = stores.some((s) => s.props.metadata?.name === store && s.props.metadata?.namespace === namespace && nonEmptyString(s.props.spec?.configuration?.destinationPath));
+    return found ? undefined : `archives WAL through the Barman Cloud plugin to ObjectStore ${store}, which the stack does not declare in namespace ${namespace} with a destinationPath`;
+}
+
+/** The ScheduledBackup's method fits the archive: `plugin` (through the WAL archiver) for a plugin cluster, the in-tree one (the default) otherwise. */
+function methodFits(schedule: Spec, cluster: Spec): boolean {
+    const plugin = walArchiverPlugin(cluster);
+    const method = schedule.method ?? "barmanObjectStore";
+    return plugin ? method === "plugin" && schedule.pluginConfiguration?.name === plugin.name : method === "barmanObjectStore";
 }
 
 /** What is missing of the limits and requests of the instances' container. */
@@ -48,15 +73,17 @@ export const cloudnativePgClusters: StackValidationPolicy = {
     name: "cloudnative-pg-clusters",
     description:
         "CloudNativePG Clusters set limits and requests (cpu, memory) for their instances and a pinned imageName; in " +
-        "productionStacks they run at least minInstancesInProduction (default 3) instances, archive WAL (backup.barmanObjectStore " +
-        "or a WAL-archiver plugin) and have a ScheduledBackup of the same namespace naming them.",
+        "productionStacks they run at least minInstancesInProduction (default 3) instances, archive WAL (backup.barmanObjectStore, " +
+        "or the Barman Cloud plugin as WAL archiver with an ObjectStore of the stack in their namespace) and have a ScheduledBackup " +
+        "of the same namespace naming them whose method fits (plugin for a plugin-archived cluster).",
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateStack: (args, reportViolation) => {
         const config = configOf<Config>(schema, args);
         const scheduled = args.resources.filter((r) => r.type === SCHEDULED_BACKUP);
-        const hasSchedule = (cluster: PolicyResource) =>
-            scheduled.some((s) => s.props.spec?.cluster?.name === cluster.props.metadata?.name && s.props.metadata?.namespace === cluster.props.metadata?.namespace);
+        const stores = args.resources.filter((r) => r.type === OBJECT_STORE);
+        const schedulesOf = (cluster: PolicyResource) =>
+            scheduled.filter((s) => s.props.spec?.cluster?.name === cluster.props.metadata?.name && s.props.metadata?.namespace === cluster.props.metadata?.namespace);
         eachKnown(
             args.resources.filter((r) => r.type === CLUSTER),
             (r) => {
@@ -72,8 +99,14 @@ export const cloudnativePgClusters: StackValidationPolicy = {
                 if (instances < config.minInstancesInProduction) {
                     report(`has ${instances} instance(s) in production stack ${stack}; required: at least ${config.minInstancesInProduction} (spread over zones)`);
                 }
-                if (!archivesWal(spec)) report(`archives no WAL in production stack ${stack}; required: backup.barmanObjectStore or a WAL-archiver plugin`);
-                if (!hasSchedule(r)) report(`has no ScheduledBackup in production stack ${stack}; required: base backups on a schedule`);
+                const archive = archiveProblem(spec, r.props.metadata?.namespace, stores);
+                if (archive) report(`${archive} in production stack ${stack}; required: backup.barmanObjectStore, or the Barman Cloud plugin (isWALArchiver) with its ObjectStore`);
+                const schedules = schedulesOf(r);
+                if (schedules.length === 0) report(`has no ScheduledBackup in production stack ${stack}; required: base backups on a schedule`);
+                else if (!schedules.some((s) => methodFits(s.props.spec ?? {}, spec))) {
+                    const wanted = walArchiverPlugin(spec) ? `method plugin with pluginConfiguration.name ${walArchiverPlugin(spec)!.name}` : "method barmanObjectStore";
+                    report(`has no ScheduledBackup whose method fits its archive in production stack ${stack}; required: ${wanted}`);
+                }
             },
         );
     },

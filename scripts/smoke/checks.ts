@@ -38,7 +38,7 @@ export interface SmokeTarget {
      * (valkey/valkey's alpine image is built with BUILD_TLS=yes on alpine, whose CA bundle it keeps:
      * valkey-io/valkey-container 8.1/alpine/Dockerfile). `caFile`: TLS verified with the CA in this file instead (the platform's Valkey).
      */
-    readonly redis: { readonly host: string; readonly port: number; readonly password: string; readonly tls?: boolean; readonly caFile?: string };
+    readonly redis: { readonly host: string; readonly port: number; readonly password: string; readonly tls?: boolean; readonly caFile?: string; readonly user?: string };
     /** HTTPS, verified with `caCertPem`; `tlsServerName` when the URL's host is not a name on the certificate (a loopback address). */
     readonly qdrant: { readonly url: string; readonly apiKey: string; readonly collection: string; readonly tlsServerName?: string };
     /** The client binaries (default: from PATH). */
@@ -285,7 +285,8 @@ function redisKey(): ClientCheck {
         runs: (t, runId) => {
             const r = t.redis;
             const key = `smoke:${runId}`;
-            const base = ["-h", r.host, "-p", String(r.port), ...(r.tls || r.caFile ? ["--tls"] : []), ...(r.caFile ? ["--cacert", r.caFile] : []), "--no-auth-warning"];
+            const base = ["-h", r.host, "-p", String(r.port), ...(r.tls || r.caFile ? ["--tls"] : []), ...(r.caFile ? ["--cacert", r.caFile] : []), "--no-auth-warning", ...(r.user ? ["--user", r.user] : [])];
+            // A user name: an ACL user (ElastiCache's RBAC); else the default user's password.
             const env = { REDISCLI_AUTH: r.password };
             return [
                 { tool: "redisCli", args: [...base, "SET", key, "ok", "EX", "60"], env },

@@ -5,6 +5,8 @@ import { PlatformConfig } from "../../config/load";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { ReplicatedPostgres, Resources, ServiceSpec } from "../types";
 import type { BackupDestination } from "./backups";
+import { chartRelease } from "./chart-release";
+import { archivingPlugins, BARMAN_CLOUD_PLUGIN, objectStoreName, objectStoreSpec } from "./barman-cloud-plugin";
 import { FlowTarget, inNamespace, podIdentityEgress, tcp } from "./flows";
 import { ADOPT_ANNOTATIONS } from "./labels";
 import { containerResources, storageQuantity } from "./quantities";
@@ -51,19 +53,11 @@ export function ownFlowTarget(spec: Pick<ServiceSpec, "name" | "replicatedPostgr
 
 /** The installed operator (CRDs, webhooks, controller) in its own namespace. */
 export function cloudnativePgOperator(config: PlatformConfig["kubernetes"], opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-    return new k8s.helm.v3.Release(
-        "cloudnative-pg",
+    return chartRelease(
+        CLOUDNATIVE_PG,
         {
-            name: "cloudnative-pg",
-            chart: CLOUDNATIVE_PG.chart,
-            version: CLOUDNATIVE_PG.chartVersion,
-            repositoryOpts: { repo: CLOUDNATIVE_PG.repo },
             namespace: config.cloudnativePg.namespace,
             createNamespace: true,
-            // A failed install or upgrade is rolled back, so the webhooks never point at a missing operator.
-            atomic: true,
-            cleanupOnFail: true,
-            timeout: 600,
             values: {
                 // The chart's appVersion, said once more so a chart bump cannot move the operator silently.
                 image: { tag: CLOUDNATIVE_PG.operatorVersion },
@@ -85,21 +79,6 @@ export interface PostgresClusterArgs {
     readonly resources: Resources;
     readonly storageClassName: string;
     readonly destination: BackupDestination;
-}
-
-/** Where a cluster's base backups and WAL live in the bucket (Barman's layout below it: <serverName>/base, <serverName>/wals). */
-export function archivePath(destination: Pick<BackupDestination, "prefix">, bucket: string): string {
-    return `s3://${bucket}/${destination.prefix}cloudnative-pg/`;
-}
-
-/** Barman Cloud's store: the backup bucket, credentials from the pod's role (IRSA or Pod Identity), compressed. */
-export function objectStore(destination: BackupDestination) {
-    return {
-        destinationPath: pulumi.output(destination.bucket).apply((bucket) => archivePath(destination, bucket)),
-        s3Credentials: { inheritFromIAMRole: true },
-        wal: { compression: "gzip", maxParallel: 4 },
-        data: { compression: "gzip", jobs: 2 },
-    };
 }
 
 /**
@@ -155,11 +134,8 @@ export function clusterSpec(a: PostgresClusterArgs) {
         managed: { services: { additional: [{ selectorType: "rw", serviceTemplate: { metadata: { name: a.name, labels: a.labels } } }] } },
         // IRSA: the cluster's ServiceAccount (named after it) names the role; Pod Identity: an association does (components/aws/backup-role.ts).
         ...(d.identity === "irsa" ? { serviceAccountTemplate: { metadata: { annotations: { "eks.amazonaws.com/role-arn": d.roleArn } } } } : {}),
-        backup: {
-            barmanObjectStore: objectStore(d),
-            retentionPolicy: `${pg.retentionDays}d`,
-            target: "prefer-standby",
-        },
+        // WAL archived by the Barman Cloud plugin's sidecar to the cluster's ObjectStore (retention there too).
+        plugins: archivingPlugins(a.name),
     };
 }
 
@@ -177,12 +153,17 @@ export function scheduledBackupSchedule(dailyAtUtc: string): string {
     return `0 ${cronSchedule({ dailyAtUtc })}`;
 }
 
-/** The ScheduledBackup spec: a base backup now and every day, owned by itself (kept when the cluster is deleted). */
+/**
+ * The ScheduledBackup spec: a base backup through the Barman Cloud plugin now and every day, from a
+ * standby when one is healthy, owned by itself (kept when the cluster is deleted).
+ */
 export function scheduledBackupSpec(cluster: string, dailyAtUtc: string) {
     return {
         schedule: scheduledBackupSchedule(dailyAtUtc),
         cluster: { name: cluster },
-        method: "barmanObjectStore",
+        method: "plugin",
+        pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN.pluginName },
+        target: "prefer-standby",
         immediate: true,
         backupOwnerReference: "self",
     };
@@ -237,6 +218,17 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
               new k8s.core.v1.Secret(`${a.name}-server-ca`, { metadata: metadata(serverCaSecretName(a.name)), type: "Opaque", stringData: { "ca.crt": tls.caCertPem } }, opts),
           ]
         : [];
+    // The archive's settings, kept by destroy as the Cluster is: a retained cluster whose ObjectStore is gone archives nothing.
+    const store = new k8s.apiextensions.CustomResource(
+        `${a.name}-archive`,
+        {
+            apiVersion: "barmancloud.cnpg.io/v1",
+            kind: "ObjectStore",
+            metadata: { ...metadata(objectStoreName(a.name)), annotations: ADOPT_ANNOTATIONS },
+            spec: objectStoreSpec(a.destination, a.postgres.retentionDays),
+        },
+        { ...opts, dependsOn: [...a.after, ...a.destination.ready], retainOnDelete: true },
+    );
     const cluster = new k8s.apiextensions.CustomResource(
         a.name,
         {
@@ -255,7 +247,7 @@ export function postgresCluster(a: PostgresClusterArgs & { readonly operatorName
         },
         // The data lives in the cluster's claims: a destroy or a rename leaves it (and them) in place.
         // How long: customTimeouts, as for the platform's workloads (kubernetes/rollout.ts says why).
-        { ...opts, dependsOn: [secret, ...certificates, ...a.after, ...a.destination.ready], retainOnDelete: true, customTimeouts: rolloutTimeouts(a.rolloutMinutes) },
+        { ...opts, dependsOn: [secret, ...certificates, store, ...a.after, ...a.destination.ready], retainOnDelete: true, customTimeouts: rolloutTimeouts(a.rolloutMinutes) },
     );
     new k8s.apiextensions.CustomResource(
         `${a.name}-daily-backup`,

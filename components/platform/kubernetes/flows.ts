@@ -78,8 +78,8 @@ export interface FlowArgs {
     /** The platform's namespaces: a pod in any of them that carries this service's talks-to label may call it. */
     readonly callerNamespaces: readonly string[];
     readonly internetEgress: boolean;
-    /** A store outside the cluster (ElastiCache in the private subnets). */
-    readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
+    /** Stores outside the cluster (ElastiCache, RDS in the private subnets). */
+    readonly privateEgress?: readonly { readonly cidrs: readonly string[]; readonly port: number }[];
 }
 
 /** NetworkPolicy ports: each of these on TCP. */
@@ -107,8 +107,8 @@ export function workloadFlows(a: FlowArgs): Policy {
     if (a.internetEgress) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }], ports: [{ protocol: "TCP", port: 443 }] });
     }
-    if (a.privateEgress) {
-        egress.push({ to: a.privateEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: a.privateEgress.port }] });
+    for (const e of a.privateEgress ?? []) {
+        egress.push({ to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: e.port }] });
     }
     return {
         podSelector: { matchLabels: a.podLabels },

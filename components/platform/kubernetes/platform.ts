@@ -8,6 +8,8 @@ import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgen
 import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
 import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
+import { barmanCloudPlugin } from "./barman-cloud-plugin";
+import { certManager } from "./cert-manager";
 import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
 import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
@@ -87,6 +89,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private taskReports?: string;
     /** The CloudNativePG operator's Helm release, when the program installs it: clusters are created after it. */
     private cloudnativePgRelease?: k8s.helm.v3.Release;
+    /** The Barman Cloud plugin's release, installed with the operator (after it): clusters archive through it. */
+    private barmanCloudPluginRelease?: k8s.helm.v3.Release;
     private readonly deployed = new Map<string, DeployedService>();
     /** How each deployed service's pods are picked and which ports its callers reach: for callers outside the platform (handOver). */
     private readonly callerAdmission = new Map<string, { selector: Record<string, string>; ports: number[]; namespace: pulumi.Input<string>; opts: pulumi.CustomResourceOptions }>();
@@ -440,8 +444,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const destination = this.backupDestination;
         // Config validation stops this first (timescale.engine cloudnativepg needs the aws object).
         if (!destination) throw new Error(`service ${spec.name} is a replicated PostgreSQL, whose WAL goes to the S3 backup bucket: the Kubernetes platform has none (set the aws object)`);
-        if (k.cloudnativePg.install) {
-            this.cloudnativePgRelease ??= cloudnativePgOperator(k, { parent: this, provider: this.provider });
+        // The operator, then the Barman Cloud plugin in its namespace, after cert-manager (its chart's certificates).
+        if (k.cloudnativePg.install && !this.cloudnativePgRelease) {
+            const opts = { parent: this, provider: this.provider };
+            this.cloudnativePgRelease = cloudnativePgOperator(k, opts);
+            const certManagerRelease = k.certManager.install ? [certManager(k.certManager.namespace, opts)] : [];
+            this.barmanCloudPluginRelease = barmanCloudPlugin({ namespace: k.cloudnativePg.namespace, after: [this.cloudnativePgRelease, ...certManagerRelease] }, opts);
         }
         const { cluster } = postgresCluster(
             {
@@ -455,7 +463,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 operatorNamespace: k.cloudnativePg.namespace,
                 // Three instances start one after another, each a clone of the primary: longer than one pod's rollout.
                 rolloutMinutes: spec.rolloutTimeoutMinutes ?? CLUSTER_ROLLOUT_TIMEOUT_MINUTES,
-                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.cloudnativePgRelease ? [this.cloudnativePgRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
+                after: [...this.readyOf(spec.dependsOn ?? []), ...(this.cloudnativePgRelease ? [this.cloudnativePgRelease] : []), ...(this.barmanCloudPluginRelease ? [this.barmanCloudPluginRelease] : []), ...(this.dataClass ? [this.dataClass] : [])],
             },
             s.place.opts,
         );

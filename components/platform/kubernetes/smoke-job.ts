@@ -245,7 +245,7 @@ export function smokeJobs(a: SmokeJobArgs): void {
                     targets: checked.map(a.flowTarget),
                     callerNamespaces: [],
                     internetEgress: false,
-                    privateEgress: a.redisOutside,
+                    privateEgress: a.redisOutside && [a.redisOutside],
                 }),
             },
             a.opts,
