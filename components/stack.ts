@@ -19,11 +19,12 @@ import {
     uiUserFiles,
 } from "./observability/routes";
 import { ES_USERS } from "./observability/elasticsearch-setup";
-import { dataVolumePassword, generatedApiKey, rotatingSecret } from "./generated-secret";
+import { dataVolumePassword, generatedApiKey, RotatingSecret, rotatingSecret } from "./generated-secret";
 import { ServiceCatalog } from "./platform/catalog";
 import { createPlatform } from "./platform/create";
 import { restoredClusterName } from "./platform/kubernetes/cloudnative-pg";
 import { KubernetesPlatform } from "./platform/kubernetes/platform";
+import { Platform } from "./platform/types";
 import { canaryName, PROXY_HTTPS_PORT, TlsProxy } from "./proxy/proxy";
 import { Qdrant } from "./qdrant/qdrant";
 import { Redis, REDIS_USER } from "./redis/redis";
@@ -58,26 +59,73 @@ class PlatformStack extends pulumi.ComponentResource {
     }
 }
 
+/** What every step of one stack's composition shares. */
+interface Composition {
+    readonly config: PlatformConfig;
+    readonly stack: string;
+    readonly namePrefix: string;
+    readonly root: PlatformStack;
+    readonly parent: { readonly parent: pulumi.Resource };
+    /** The platform itself (Docker or Kubernetes), for what only one of them does. */
+    readonly runtime: Platform;
+    /** The platform as services use it: every service deployed through it is monitored from its own declarations. */
+    readonly platform: ServiceCatalog;
+    /** Every name a server certificate must carry for a service: its name, its FQDN in the cluster, the Docker container's name. */
+    readonly namesOf: (service: string) => string[];
+    readonly awsFoundation?: AwsFoundation;
+}
+
+/** The UIs' passwords: the proxy checks them and the UIs sign the same users in. */
+interface UiPasswords {
+    readonly grafanaAdmin?: RotatingSecret;
+    readonly kibanaAnalystPassword?: pulumi.Output<string>;
+    readonly metricsAdmin?: { readonly user: string; readonly password: pulumi.Output<string> };
+}
+
 /**
  * The whole platform of one stack. Takes validated config; the platform check comes
  * before the first resource, so an unsupported platform creates nothing.
  */
 export function buildStack(config: PlatformConfig, stack: string, rootOptions?: pulumi.ComponentResourceOptions, awsFoundation?: AwsFoundation) {
+    const s = composition(config, stack, rootOptions, awsFoundation);
+    // The users' apps: their routes and database logins are known before the proxy and the stores exist.
+    const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform: s.platform, rotations: config.rotation }, s.parent) : undefined;
+    const certificates = stackCertificates(s, apps);
+    const ui = uiPasswords(s);
+    const awsPieces = awsProduction(s, apps);
+    reportJobsTo(s, awsPieces);
+    const services = dataAndInference(s, { certificates, ui, awsPieces, apps });
+    const appStores = appStoresOf(services, certificates, awsPieces);
+    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
+    apps?.run(appStores);
+
+    // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
+    const proxyUrl = publicProxyUrl(config);
+    // Kubernetes: the smoke checks run as a Job in the cluster (npm run smoke -- <stack>), through the proxy's Service.
+    if (s.runtime instanceof KubernetesPlatform) s.runtime.declareSmokeJobs(smokeJobs(s, services, certificates));
+    const logs = logStack(s, { certificates, ui, proxyUrl });
+    // After the log stack, so Prometheus scrapes its exporters and log-derived metrics too.
+    const metrics = metricStack(s, { certificates, ui, proxyUrl, logs, apps, awsPieces });
+
+    const outputs = stackOutputs(s, { proxyUrl, certificates, services, metrics, logs, apps, appStores, awsPieces });
+    s.root.complete(outputs);
+    return outputs;
+}
+
+function composition(config: PlatformConfig, stack: string, rootOptions: pulumi.ComponentResourceOptions | undefined, awsFoundation: AwsFoundation | undefined): Composition {
     const namePrefix = `llm-platform-${stack}`;
     const makePlatform = createPlatform(config, namePrefix);
     const root = new PlatformStack(namePrefix, rootOptions);
-    // Every service deployed through the catalog is monitored from its own declarations.
     const runtime = makePlatform(root);
     const platform = new ServiceCatalog(runtime);
-    const parent = { parent: root };
-    const h = SERVICE_HOSTS;
-    // Every name a server certificate must carry for a service: its name, its FQDN in the cluster, the Docker container's name.
     const namesOf = (service: string) => [service, platform.hostOf(service), `${namePrefix}-${service}`];
+    return { config, stack, namePrefix, root, parent: { parent: root }, runtime, platform, namesOf, awsFoundation };
+}
 
-    // The users' apps: their routes and database logins are known before the proxy and the stores exist.
-    const apps = config.apps.length > 0 ? new Apps("apps", { apps: config.apps, platform, rotations: config.rotation }, parent) : undefined;
-
-    const certificates = new Certificates(
+/** The stack's internal CA and the proxy's certificate, for every name clients reach it by. */
+function stackCertificates({ config, stack, parent, namesOf }: Composition, apps: Apps | undefined): Certificates {
+    const h = SERVICE_HOSTS;
+    return new Certificates(
         "tls",
         {
             organization: `llm-platform ${stack}`,
@@ -89,8 +137,9 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
+}
 
-    // The UIs' passwords: the proxy checks them and the UIs sign the same users in.
+function uiPasswords({ config, root }: Composition): UiPasswords {
     // Grafana keeps its admin password in its data volume after the first start: it lives as long.
     const rotations = config.rotation;
     const grafanaAdmin = config.observability.metrics ? rotatingSecret("grafana-admin-password", rotations, "login", (n) => dataVolumePassword(n, root)) : undefined;
@@ -99,38 +148,45 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         ? rotatingSecret("kibana-analyst-password", rotations, "none", (n) => generatedApiKey(n, root, 32)).current
         : undefined;
     const metricsAdmin = grafanaAdminPassword && { user: GRAFANA_ADMIN_USER, password: grafanaAdminPassword };
+    return { grafanaAdmin, kibanaAnalystPassword, metricsAdmin };
+}
 
-    // Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
-    // Before the services: their backup CronJobs upload to the bucket with its role. The ALB's
-    // TargetGroupBinding names the proxy's Service; the controller binds it once the Service exists.
-    const awsPieces =
-        config.aws !== undefined && awsFoundation !== undefined && runtime instanceof KubernetesPlatform
-            ? new AwsProduction(
-                  "aws",
-                  {
-                      config: config.aws,
-                      foundation: awsFoundation,
-                      namePrefix,
-                      // The apps' host names too: the ALB's certificate and DNS aliases cover them.
-                      hostnames: [...config.tls.hostnames, ...(apps?.hostNames ?? [])],
-                      kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
-                      proxy: {
-                          serviceName: h.proxy,
-                          port: PROXY_HTTPS_PORT,
-                          canary: config.proxy.canary.weight > 0 ? { serviceName: canaryName(h.proxy), weight: config.proxy.canary.weight } : undefined,
-                      },
-                      // A snapshot of the whole instance comes first: the backup jobs' deadline.
-                      migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
-                      migrationJobTtlHours: config.kubernetes.jobTtlHours,
-                      // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role;
-                      // so does the cluster a point-in-time restore recovers into.
-                      operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale, restoredClusterName(h.timescale)] : [],
-                      appDatabases: apps?.rdsRoles,
-                  },
-                  parent,
-              )
-            : undefined;
+/**
+ * Prod on AWS: RDS, the ALB in front of the proxy, the backup bucket (`aws` config object).
+ * Before the services: their backup CronJobs upload to the bucket with its role. The ALB's
+ * TargetGroupBinding names the proxy's Service; the controller binds it once the Service exists.
+ */
+function awsProduction({ config, namePrefix, parent, runtime, awsFoundation }: Composition, apps: Apps | undefined): AwsProduction | undefined {
+    const h = SERVICE_HOSTS;
+    if (config.aws === undefined || awsFoundation === undefined || !(runtime instanceof KubernetesPlatform)) return undefined;
+    return new AwsProduction(
+        "aws",
+        {
+            config: config.aws,
+            foundation: awsFoundation,
+            namePrefix,
+            // The apps' host names too: the ALB's certificate and DNS aliases cover them.
+            hostnames: [...config.tls.hostnames, ...(apps?.hostNames ?? [])],
+            kubernetes: { provider: runtime.provider, namespace: runtime.namespace.ref, namespaceName: config.kubernetes.namespace },
+            proxy: {
+                serviceName: h.proxy,
+                port: PROXY_HTTPS_PORT,
+                canary: config.proxy.canary.weight > 0 ? { serviceName: canaryName(h.proxy), weight: config.proxy.canary.weight } : undefined,
+            },
+            // A snapshot of the whole instance comes first: the backup jobs' deadline.
+            migrationDeadlineMinutes: config.backup.jobDeadlineMinutes,
+            migrationJobTtlHours: config.kubernetes.jobTtlHours,
+            // A CloudNativePG cluster's pods run as a ServiceAccount named after it, and archive WAL with the backup role;
+            // so does the cluster a point-in-time restore recovers into.
+            operatorBackupAccounts: config.timescale.engine === "cloudnativepg" ? [h.timescale, restoredClusterName(h.timescale)] : [],
+            appDatabases: apps?.rdsRoles,
+        },
+        parent,
+    );
+}
 
+/** Kubernetes: where scheduled tasks and backup jobs report (the Pushgateway) and where backups go (the AWS bucket). */
+function reportJobsTo({ config, platform, runtime, awsFoundation }: Composition, awsPieces: AwsProduction | undefined): void {
     if (runtime instanceof KubernetesPlatform) {
         runtime.reportTasksTo(config.observability.metrics ? `http://${platform.hostOf(PUSHGATEWAY.service)}:${PUSHGATEWAY.port}` : undefined);
     }
@@ -142,7 +198,16 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
             privateEndpointCidrs: awsFoundation?.network.vpcCidrs,
         });
     }
+}
 
+/** The services the platform is for: the model server, the TLS proxy in front of it, and the stores. */
+function dataAndInference(
+    { config, platform, parent, namesOf }: Composition,
+    { certificates, ui, awsPieces, apps }: { certificates: Certificates; ui: UiPasswords; awsPieces?: AwsProduction; apps?: Apps },
+) {
+    const h = SERVICE_HOSTS;
+    const rotations = config.rotation;
+    const { metricsAdmin, kibanaAnalystPassword } = ui;
     const ollama = new Ollama(h.ollama, { config: config.ollama, platform }, parent);
     const ollamaTarget = `${ollama.host}:${ollama.port}`;
     const proxy = new TlsProxy(
@@ -238,7 +303,14 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         },
         parent,
     );
-    const appStores = {
+    return { ollama, ollamaTarget, proxy, sqlserver, timescale, redis, qdrant };
+}
+
+type StackServices = ReturnType<typeof dataAndInference>;
+
+/** Where the apps' stores are and how to reach them. */
+function appStoresOf({ timescale, sqlserver, redis, qdrant }: StackServices, certificates: Certificates, awsPieces: AwsProduction | undefined) {
+    return {
         timescale: { host: timescale.host, port: timescale.port, ready: timescale.initialized, sslMode: "verify-full" as const },
         rds: awsPieces?.appDatabaseServer,
         sqlserver: { host: sqlserver.host, port: sqlserver.port, ready: sqlserver.initialized },
@@ -247,44 +319,47 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         qdrant: { host: qdrant.host, url: qdrant.url, caCertPem: qdrant.caCertPem, apiKey: qdrant.apiKey, ready: qdrant.initialized },
         caCertPem: certificates.caCertPem,
     };
-    // Before monitoring: the apps the platform runs are scraped and their logs shipped like its own services.
-    apps?.run(appStores);
+}
 
-    // Kubernetes: clients come through the proxy's load balancer under its public DNS name.
-    const proxyUrl = publicProxyUrl(config);
-    // Kubernetes: the smoke checks run as a Job in the cluster (npm run smoke -- <stack>), through the proxy's Service.
-    if (runtime instanceof KubernetesPlatform) {
-        runtime.declareSmokeJobs({
-            target: {
-                proxyUrl: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
-                minCertificateDays: config.tls.renewBeforeDays,
-                embeddingModel: config.ollama.embeddingModel,
-                embeddingDimensions: config.ollama.embeddingDimensions,
-                chatModel: config.ollama.chatModel,
-                sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
-                timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
-                redis: { host: redis.host, port: redis.port, tls: redis.tls, user: redis.user },
-                qdrant: { url: qdrant.url, collection: qdrant.collection },
-            },
-            caCertPem: certificates.caCertPem,
-            secrets: {
-                apiKey: proxy.apiKeys[config.proxy.clients[0]],
-                sqlserverPassword: sqlserver.saPassword,
-                timescalePassword: timescale.password,
-                redisPassword: redis.password,
-                qdrantApiKey: qdrant.apiKey,
-            },
-            clients: {
-                sqlcmd: { image: config.sqlserver.image, command: SQLCMD, runAs: MSSQL_USER },
-                psql: { image: config.timescale.image, command: "psql", runAs: POSTGRES_USER },
-                redisCli: { image: config.redis.image, command: redisFlavor(config.redis.image).cli, runAs: REDIS_USER, envAliases: { VALKEYCLI_AUTH: "REDISCLI_AUTH" } },
-            },
-            services: { proxy: h.proxy, sqlserver: h.sqlserver, timescale: h.timescale, redis: h.redis, qdrant: h.qdrant },
-            redisOutside: redis.outside,
-            canary: config.proxy.canary.weight > 0 ? { service: canaryName(h.proxy), host: platform.hostOf(canaryName(h.proxy)) } : undefined,
-        });
-    }
-    const logs = config.observability.logs
+function smokeJobs({ config, platform }: Composition, { proxy, sqlserver, timescale, redis, qdrant }: StackServices, certificates: Certificates): Parameters<KubernetesPlatform["declareSmokeJobs"]>[0] {
+    const h = SERVICE_HOSTS;
+    return {
+        target: {
+            proxyUrl: `https://${proxy.host}:${PROXY_HTTPS_PORT}`,
+            minCertificateDays: config.tls.renewBeforeDays,
+            embeddingModel: config.ollama.embeddingModel,
+            embeddingDimensions: config.ollama.embeddingDimensions,
+            chatModel: config.ollama.chatModel,
+            sqlserver: { server: `${sqlserver.host},${sqlserver.port}`, user: "sa", database: sqlserver.database, model: EXTERNAL_MODEL_NAME },
+            timescale: { host: timescale.host, port: timescale.port, user: "postgres", database: timescale.database },
+            redis: { host: redis.host, port: redis.port, tls: redis.tls, user: redis.user },
+            qdrant: { url: qdrant.url, collection: qdrant.collection },
+        },
+        caCertPem: certificates.caCertPem,
+        secrets: {
+            apiKey: proxy.apiKeys[config.proxy.clients[0]],
+            sqlserverPassword: sqlserver.saPassword,
+            timescalePassword: timescale.password,
+            redisPassword: redis.password,
+            qdrantApiKey: qdrant.apiKey,
+        },
+        clients: {
+            sqlcmd: { image: config.sqlserver.image, command: SQLCMD, runAs: MSSQL_USER },
+            psql: { image: config.timescale.image, command: "psql", runAs: POSTGRES_USER },
+            redisCli: { image: config.redis.image, command: redisFlavor(config.redis.image).cli, runAs: REDIS_USER, envAliases: { VALKEYCLI_AUTH: "REDISCLI_AUTH" } },
+        },
+        services: { proxy: h.proxy, sqlserver: h.sqlserver, timescale: h.timescale, redis: h.redis, qdrant: h.qdrant },
+        redisOutside: redis.outside,
+        canary: config.proxy.canary.weight > 0 ? { service: canaryName(h.proxy), host: platform.hostOf(canaryName(h.proxy)) } : undefined,
+    };
+}
+
+/** Elasticsearch, Logstash, Kibana and Fluent Bit, when logs are on. */
+function logStack({ config, stack, platform, parent, namesOf }: Composition, { certificates, ui, proxyUrl }: { certificates: Certificates; ui: UiPasswords; proxyUrl: string }): Logs | undefined {
+    const h = SERVICE_HOSTS;
+    const rotations = config.rotation;
+    const { kibanaAnalystPassword } = ui;
+    return config.observability.logs
         ? new Logs(
               "logs",
               {
@@ -303,6 +378,15 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
               parent,
           )
         : undefined;
+}
+
+/** Prometheus, Alertmanager, Grafana and the exporters, when metrics are on; on AWS with a CloudWatch reader for RDS. */
+function metricStack(
+    { config, stack, namePrefix, root, platform, parent, awsFoundation }: Composition,
+    { certificates, ui, proxyUrl, logs, apps, awsPieces }: { certificates: Certificates; ui: UiPasswords; proxyUrl: string; logs?: Logs; apps?: Apps; awsPieces?: AwsProduction },
+): Metrics | undefined {
+    const { grafanaAdmin } = ui;
+    const grafanaAdminPassword = grafanaAdmin?.current;
     // Prod on AWS: RDS's CloudWatch metrics through an exporter with a read-only role of its own.
     const managed =
         awsPieces && awsFoundation && config.aws && config.observability.metrics
@@ -329,8 +413,7 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
                   ),
               }
             : undefined;
-    // After the log stack, so Prometheus scrapes its exporters and log-derived metrics too.
-    const metrics = config.observability.metrics
+    return config.observability.metrics
         ? new Metrics(
               "metrics",
               {
@@ -348,9 +431,25 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
               parent,
           )
         : undefined;
+}
 
+/** The stack's outputs: endpoints, URLs, connection strings and (secret) credentials. */
+function stackOutputs(
+    { config, platform }: Composition,
+    { proxyUrl, certificates, services, metrics, logs, apps, appStores, awsPieces }: {
+        proxyUrl: string;
+        certificates: Certificates;
+        services: StackServices;
+        metrics?: Metrics;
+        logs?: Logs;
+        apps?: Apps;
+        appStores: ReturnType<typeof appStoresOf>;
+        awsPieces?: AwsProduction;
+    },
+) {
+    const { ollamaTarget, proxy, sqlserver, timescale, redis, qdrant } = services;
     const local = (port: number | undefined) => (port ? `127.0.0.1:${port}` : undefined);
-    const outputs = {
+    return {
         platform: config.platform,
         proxyUrl,
         embedUrl: `${proxyUrl}/api/embed`,
@@ -405,8 +504,6 @@ export function buildStack(config: PlatformConfig, stack: string, rootOptions?: 
         initialization: platform.initResults,
         ...(awsPieces ? { aws: awsPieces.outputs } : {}),
     };
-    root.complete(outputs);
-    return outputs;
 }
 
 /** What each app was given: its routes as clients reach them, and its database. */

@@ -34,6 +34,9 @@ describe("The Barman Cloud plugin and cert-manager, installed with the operator 
         assert.equal(release.createNamespace, true);
         assert.equal(release.atomic, true);
         assert.deepEqual(release.values.crds, { enabled: true });
+        for (const images of [release.values, release.values.webhook, release.values.cainjector, release.values.startupapicheck]) {
+            assert.deepEqual(images.image, { tag: CERT_MANAGER.version }, "each component's image pinned, not left to the chart's appVersion");
+        }
         for (const resources of [release.values.resources, release.values.webhook.resources, release.values.cainjector.resources, release.values.startupapicheck.resources]) {
             assert.deepEqual(Object.keys(resources.limits).sort(), ["cpu", "memory"]);
             assert.deepEqual(Object.keys(resources.requests).sort(), ["cpu", "memory"]);

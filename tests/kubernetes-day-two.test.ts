@@ -94,7 +94,8 @@ describe("prod stack, day two on Kubernetes", function () {
             assert.equal(provider.inputs.enableServerSideApply, undefined, "server-side apply stays at its default, on");
             const kept = run.resources.filter((r) => r.options.retainOnDelete && r.type.startsWith("kubernetes:"));
             assert.deepEqual([...new Set(kept.map((r) => r.type))].sort(), [
-                "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:postgresql.cnpg.io/v1:Cluster",
+                // The Barman Cloud plugin's ObjectStore is kept with its Cluster: it names the archive the Cluster's WAL goes to.
+                "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:postgresql.cnpg.io/v1:Cluster",
             ]);
             for (const r of kept) assert.equal(r.inputs.metadata.annotations["pulumi.com/patchForce"], "true", r.name);
         });

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { pullPolicyFor } from "../../policies/rules/support/image-reference";
+import { pullPolicyFor } from "../../policies/shared/image-reference";
 import { defaultImages } from "../config/images";
 import { MIGRATE_STEP, migrationStep } from "../migrations/step";
 import { suspendedJobTemplate } from "../platform/kubernetes/job-template";

@@ -1,17 +1,7 @@
-import { Schedule } from "../platform/types";
+import { cronPeriodProblem, Schedule } from "../config/schedule";
 
-/**
- * Why `everyMinutes` cannot be a cron schedule, or undefined when it can: cron repeats
- * within the hour (every N minutes, N dividing 60) or the day (every H hours, H dividing 24); any
- * other period would run at uneven gaps. The Docker scheduler runs on the same grid
- * (multiples of the period since the epoch), so both platforms back up at the same times.
- */
-export function cronPeriodProblem(everyMinutes: number): string | undefined {
-    if (!Number.isInteger(everyMinutes) || everyMinutes < 1) return "must be a whole number of minutes";
-    if (everyMinutes < 60 && 60 % everyMinutes === 0) return undefined;
-    if (everyMinutes % 60 === 0 && 24 % (everyMinutes / 60) === 0) return undefined;
-    return "must divide an hour (5, 10, 15, 20, 30) or be whole hours dividing a day (60, 120, 180, 240, 360, 480, 720, 1440): a CronJob runs on that grid";
-}
+// Validation asks it of a config value first: defined with the schedule config (config/schedule.ts).
+export { cronPeriodProblem };
 
 /** `HH:MM` as [hours, minutes]; an error names the value otherwise. */
 function timeOfDay(hhmm: string): [number, number] {

@@ -1,4 +1,4 @@
-import { TASK_METRICS } from "../observability/alert-rules";
+import { TASK_METRICS } from "../pushed-metrics";
 
 /** Where the platforms put these scripts. */
 export const TASK_RUNNER_PATH = "/opt/llm-platform/run-task.sh";

@@ -1,4 +1,4 @@
-import { PUSHGATEWAY } from "../observability/pushgateway";
+import { PUSHGATEWAY } from "../pushed-metrics";
 import { BACKUP_LIB } from "./backup-lib";
 
 /** Where the Kubernetes backup pods find these scripts. */

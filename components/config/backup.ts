@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { cronPeriodProblem } from "../backup/cron";
-import { scheduleText } from "./schedule";
+import { cronPeriodProblem, scheduleText } from "./schedule";
 
 const utcTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a UTC time of day as HH:MM, e.g. 02:00");
 

@@ -1,4 +1,4 @@
-import { unpinnedReason as pinningProblem } from "../../policies/rules/support/image-reference";
+import { unpinnedReason as pinningProblem } from "../../policies/shared/image-reference";
 
 /**
  * Default images, each pinned to an exact tag. Every service's `image` config key

@@ -5,6 +5,7 @@ import { pulumiCommand } from "./commands";
 import { FootprintConfig, footprintConfigOf } from "./footprint";
 import { knownDimensions } from "./models";
 import { configNotices, Notice } from "./notices";
+import { DeepReadonly, PlatformConfig, Resolved, ServiceSizing } from "./platform-config";
 import { Preset, PRESET_WITHOUT_ENGINE, SIZE_AUTO, sizeNames, withReservations } from "./presets";
 import { configKeys, configSchema, configSchemaFor, ParsedConfig, serviceNames, ServiceName } from "./schema";
 import { fitOnEngine, PRESETS_LARGEST_FIRST, sizeProblems, Tried } from "./sizing";
@@ -18,33 +19,10 @@ export const SCALAR_KEYS = ["platform", "size"] as const;
  */
 export const KNOWN_NAMESPACES = ["pulumi", "docker", "kubernetes", "aws", "random", "tls"] as const;
 
-type DeepReadonly<T> = T extends (infer E)[]
-    ? readonly DeepReadonly<E>[]
-    : T extends object
-      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-      : T;
-
-type Resolved = Omit<ParsedConfig, ServiceName | "ollama" | "size"> & {
-    [K in Exclude<ServiceName, "ollama">]: ParsedConfig[K] & { cpuReservation: number; memoryReservationMb: number };
-} & {
-    /** Resolved: `auto` became a preset (the largest that fits the Docker engine). */
-    size: Preset;
-    ollama: Omit<ParsedConfig["ollama"], "gpu"> & {
-        cpuReservation: number;
-        memoryReservationMb: number;
-        embeddingDimensions: number;
-        /** Resolved: `auto` became what the Docker engine offers. */
-        gpu: boolean;
-    };
-    /** The Docker engine the stack deploys to, when one was reachable (docker platform only). */
-    engine?: EngineFacts;
-};
-
 export type { Machine };
 
-/** The validated, defaulted, frozen configuration of one stack. */
-export type PlatformConfig = DeepReadonly<Resolved>;
-export type ServiceSizing = PlatformConfig[ServiceName];
+// Defined apart so the modules load.ts calls (notices.ts) can name it without importing load.ts.
+export type { PlatformConfig, ServiceSizing };
 
 /** A configuration problem: stops the program before any resource exists. */
 export class ConfigError extends pulumi.RunError {

@@ -1,7 +1,7 @@
-import { ALERTMANAGER_PATH } from "../observability/routes";
+import { ALERTMANAGER_PATH } from "../ui-paths";
 import { pulumiCommand } from "./commands";
 import { describeMb, footprintConfigOf } from "./footprint";
-import type { PlatformConfig } from "./load";
+import type { PlatformConfig } from "./platform-config";
 import { SIZE_AUTO } from "./presets";
 import { fitOnEngine } from "./sizing";
 

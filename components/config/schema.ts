@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../platform/docker/provider-forms";
+import { cpusRoundTrips, dockerCpus, nearestRoundTripCpus } from "../docker-cpus";
 import { alertThresholdsShape, checkAlertThresholds } from "./alert-thresholds";
 import { appsSchema, checkAppsConfig } from "./apps";
 import { awsSchema, checkAwsConfig } from "./aws";

@@ -2,12 +2,14 @@ import { stringify } from "yaml";
 import { AlertThresholds } from "../config/alert-thresholds";
 import { appServiceName } from "../config/apps";
 import { NodeLayout } from "./node-layout";
+import { BACKUP_METRIC, TASK_METRICS } from "../pushed-metrics";
+
+// What jobs push is named below both the jobs and these rules (components/pushed-metrics.ts).
+export { BACKUP_METRIC, TASK_METRICS };
 
 /** Metrics the log shipper derives from the proxy's JSON access log. */
 export const PROXY_REQUESTS_METRIC = "llm_proxy_requests_total";
 export const PROXY_DURATION_METRIC = "llm_proxy_request_duration_seconds";
-/** Backup jobs expose this per store (Unix time of the last good backup); the alert is silent until they do. */
-export const BACKUP_METRIC = "llm_platform_backup_last_success_timestamp_seconds";
 
 export type Severity = "critical" | "warning" | "none";
 
@@ -31,16 +33,6 @@ export interface AlertGroup {
 }
 
 export type { AlertThresholds } from "../config/alert-thresholds";
-
-/** What scheduled tasks (maintenance, restore drills) report; see components/backup/task-metrics.ts. */
-export const TASK_METRICS = {
-    lastRun: "llm_platform_task_last_run_timestamp_seconds",
-    lastSuccess: "llm_platform_task_last_success_timestamp_seconds",
-    /** 1 when the last run succeeded, 0 when it failed; labelled `on_failure` with the severity its failure deserves. */
-    lastRunOk: "llm_platform_task_last_run_ok",
-    /** How old the last success may get before the task counts as overdue (its period plus a grace). */
-    maxAge: "llm_platform_task_max_age_seconds",
-} as const;
 
 /** A managed database whose CloudWatch metrics the CloudWatch exporter serves (prod on AWS). */
 export interface ManagedDatabase {

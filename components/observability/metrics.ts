@@ -18,7 +18,7 @@ import {
     renderGrafanaDatasources,
 } from "./grafana-provisioning";
 import { bearerTokenPath, BLACKBOX_PORT, caFilePath, probes, PROMETHEUS_PATHS, renderPrometheusConf, scrapeTargets } from "./prometheus-conf";
-import { nodeLayout } from "./node-layout";
+import { NodeLayout, nodeLayout } from "./node-layout";
 import { pushgatewaySpec } from "./pushgateway";
 import { GRAFANA_ROTATE_ADMIN_SCRIPT } from "./grafana-rotation";
 import {
@@ -72,212 +72,254 @@ export class Metrics extends pulumi.ComponentResource {
     constructor(name: string, args: MetricsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("llm-platform:observability:Metrics", name, {}, opts);
         const c = args.config;
-        const o = c.observability;
         const platform = args.catalog;
         const deploy = (spec: ServiceSpec) => platform.deploy(spec, this);
         const layout = nodeLayout(c);
-        // Docker: backup schedulers and scheduled tasks report through files on the backups volume.
-        const textfileBackups = (c.backup.enabled || c.maintenance.enabled) && layout.backupMetrics === "textfile";
 
-        // Exporters for the services that declared one.
+        // The exporters: one per service that declared one, the node's, the containers', and the prober
+        // (which probes what is deployed by then).
         for (const s of platform.observed) {
             if (s.observe?.exporter) deploy(exporterSpec(s.name, s.observe.exporter, c));
         }
-
-        deploy({
-            name: "node-exporter",
-            image: c.nodeExporter.image,
-            command: [
-                "--path.rootfs=/host",
-                `--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|${layout.runtimeMountPoints})($|/)`,
-                // The backup jobs' last-success times (BackupTooOld) and the tasks' reports (ScheduledTask*).
-                ...(textfileBackups ? [`--collector.textfile.directory=${BACKUP_ROOT}/metrics`] : []),
-            ],
-            hostMounts: [{ hostPath: "/", mountPath: "/host" }],
-            readsBackups: textfileBackups,
-            runAs: NOBODY,
-            readOnlyRootFilesystem: true,
-            ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
-            resources: resourcesOf(c.nodeExporter),
-            rolloutTimeoutMinutes: c.nodeExporter.rolloutTimeoutMinutes,
-            healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
-            observe: { metrics: { port: NODE_EXPORTER_PORT, path: "/metrics" } },
-        });
-        deploy({
-            name: "cadvisor",
-            image: c.cadvisor.image,
-            command: [...layout.cadvisor.args],
-            // Root (the image's user): it reads every container's cgroup files and the runtime's socket.
-            hostMounts: layout.cadvisor.hostMounts,
-            ports: [{ name: "metrics", port: CADVISOR_PORT }],
-            resources: resourcesOf(c.cadvisor),
-            rolloutTimeoutMinutes: c.cadvisor.rolloutTimeoutMinutes,
-            healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
-            observe: { metrics: { port: CADVISOR_PORT, path: "/metrics" } },
-        });
-        deploy({
-            name: "blackbox-exporter",
-            image: c.blackboxExporter.image,
-            command: ["--config.file=/etc/blackbox_exporter/config.yml"],
-            files: [
-                { path: "/etc/blackbox_exporter/config.yml", content: renderBlackboxConf() },
-                { path: BLACKBOX_CA_FILE, content: args.caCertPem },
-            ],
-            ports: [{ name: "http", port: BLACKBOX_PORT }],
-            resources: resourcesOf(c.blackboxExporter),
-            rolloutTimeoutMinutes: c.blackboxExporter.rolloutTimeoutMinutes,
-            runAs: NOBODY,
-            readOnlyRootFilesystem: true,
-            healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
-            // Every flow is declared (Kubernetes turns them into NetworkPolicies).
-            talksTo: [...new Set(probes(platform.services).map((p) => p.service))],
-            observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
-        });
+        deploy(nodeExporter(c, layout));
+        deploy(cadvisor(c, layout));
+        deploy(blackboxExporter(args));
 
         // Without receivers, alerts show only in Alertmanager's UI: config/notices.ts says so once per run.
-        this.alertmanagerConf = pulumi.secret(renderAlertmanagerConf(o.alertReceivers));
-        deploy({
-            name: "alertmanager",
-            backupNotNeeded: "silences and the notification log only; active alerts come back from Prometheus' rules within minutes",
-            image: c.alertmanager.image,
-            // One instance: no HA gossip (with it on, a pod without a private-range IP fails to start).
-            command: [
-                "--config.file=/etc/alertmanager/alertmanager.yml",
-                "--storage.path=/alertmanager",
-                "--cluster.listen-address=",
-                // Behind the proxy at /alertmanager/ (its links, and those in notifications); routes stay at /.
-                `--web.external-url=${args.publicUrl}${ALERTMANAGER_PATH}/`,
-                "--web.route-prefix=/",
-            ],
-            files: [{ path: "/etc/alertmanager/alertmanager.yml", content: this.alertmanagerConf, secret: true, mode: "0644" }],
-            volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
-            ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
-            resources: resourcesOf(c.alertmanager),
-            rolloutTimeoutMinutes: c.alertmanager.rolloutTimeoutMinutes,
-            runAs: NOBODY,
-            readOnlyRootFilesystem: true,
-            healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
-            observe: { metrics: { port: ALERTMANAGER_PORT, path: "/metrics" } },
-        });
-
+        this.alertmanagerConf = pulumi.secret(renderAlertmanagerConf(c.observability.alertReceivers));
+        deploy(alertmanager(args, this.alertmanagerConf));
         // Kubernetes: backup CronJobs push their last-success times here (they share no files with node-exporter).
         if (layout.backupMetrics === "pushgateway") deploy(pushgatewaySpec(c));
         if (args.managed) deploy(cloudwatchExporterSpec(c, args.managed));
-        const managedDatabases = { databases: args.managed?.databases ?? [] };
 
-        const grafanaObserve = { metrics: { port: GRAFANA_PORT, path: `${GRAFANA_PATH}/metrics` } };
-        const prometheusObserve = { metrics: { port: PROMETHEUS_PORT, path: "/metrics" } };
-        // Grafana and Prometheus are declared before they exist, so they scrape and chart themselves.
-        const services: ObservedService[] = [
-            ...platform.observed,
-            { name: "grafana", observe: grafanaObserve },
-            { name: "prometheus", observe: prometheusObserve },
-            ...(args.externalServices ?? []),
-        ];
-        this.prometheusConf = renderPrometheusConf({
-            services,
-            scrapeIntervalSeconds: o.scrapeIntervalSeconds,
-            stack: args.stack,
-            alertmanager: `${platform.hostOf("alertmanager")}:${ALERTMANAGER_PORT}`,
-            blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
-            hostOf: (s) => platform.hostOf(s),
-            peerHostsOf: (s, count) => platform.peerHosts(s, count),
-        });
-        this.alertRules = renderAlertRules(o, layout, { ...managedDatabases, apps: c.apps.map((a) => a.name) });
-        const tokenFiles: ServiceFile[] = services
-            .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
-            .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
-        const caFiles: ServiceFile[] = services
-            .filter((s) => s.observe?.metrics?.caCertPem !== undefined)
-            .map((s) => ({ path: caFilePath(s.name), content: s.observe!.metrics!.caCertPem!, mode: "0644" }));
-        deploy({
-            name: "prometheus",
-            backupNotNeeded: "metrics history with its own retention (observability.metricsRetentionDays); the stores it watches are backed up themselves",
-            image: c.prometheus.image,
-            command: [
-                `--config.file=${PROMETHEUS_PATHS.config}`,
-                "--storage.tsdb.path=/prometheus",
-                `--storage.tsdb.retention.time=${o.metricsRetentionDays}d`,
-                `--storage.tsdb.retention.size=${o.metricsRetentionGb}GB`,
-                // Reached inside the platform only: the proxy answers /prometheus/-/... with a 404.
-                "--web.enable-lifecycle",
-                // Behind the proxy at /prometheus/ (the UI's links); routes stay at / for scrapes, probes and Grafana.
-                `--web.external-url=${args.publicUrl}${PROMETHEUS_PATH}/`,
-                "--web.route-prefix=/",
-            ],
-            files: [
-                { path: PROMETHEUS_PATHS.config, content: this.prometheusConf },
-                { path: PROMETHEUS_PATHS.rules, content: this.alertRules },
-                ...tokenFiles,
-                ...caFiles,
-            ],
-            volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5, sizedBy: "observability.metricsRetentionGb+5" }],
-            ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
-            resources: resourcesOf(c.prometheus),
-            rolloutTimeoutMinutes: c.prometheus.rolloutTimeoutMinutes,
-            runAs: NOBODY,
-            readOnlyRootFilesystem: true,
-            healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
-            stopGraceSeconds: 60,
-            // No dependsOn: Prometheus starts without Alertmanager (alerts queue until it answers) and scrapes it like any target.
-            talksTo: [...new Set(scrapeTargets(services, (s) => platform.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
-            observe: prometheusObserve,
-        });
+        // What Prometheus scrapes and Grafana charts: everything deployed so far, themselves and the external services.
+        const services = scrapedServices(args);
+        this.prometheusConf = prometheusConf(args, services);
+        this.alertRules = renderAlertRules(c.observability, layout, { databases: managedDatabases(args), apps: c.apps.map((a) => a.name) });
+        deploy(prometheus(args, services, { prometheus: this.prometheusConf, alertRules: this.alertRules }));
 
         this.grafanaAdminPassword = args.grafanaAdminPassword;
-        const datasources = pulumi
-            .output(args.elasticsearch)
-            .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
-        const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases.databases.length > 0, c.apps.map((a) => a.name));
-        deploy({
-            name: "grafana",
-            backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",
-            image: c.grafana.image,
-            env: {
-                GF_SERVER_ROOT_URL: `${args.publicUrl}${GRAFANA_PATH}/`,
-                GF_SERVER_SERVE_FROM_SUB_PATH: "true",
-                GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN_USER,
-                GF_AUTH_ANONYMOUS_ENABLED: "false",
-                GF_AUTH_DISABLE_LOGIN_FORM: "false",
-                GF_USERS_ALLOW_SIGN_UP: "false",
-                GF_SECURITY_COOKIE_SECURE: "true",
-                GF_ANALYTICS_REPORTING_ENABLED: "false",
-                GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
-                GF_PATHS_PROVISIONING: "/etc/grafana/provisioning",
-            },
-            secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.grafanaAdminPassword },
-            files: [
-                { path: "/etc/grafana/provisioning/datasources/llm-platform.yml", content: datasources, secret: true, mode: "0644" },
-                { path: "/etc/grafana/provisioning/dashboards/llm-platform.yml", content: renderGrafanaDashboardProvider() },
-                ...Object.entries(dashboards).map(([file, json]) => ({ path: `${GRAFANA_DASHBOARDS_DIR}/${file}`, content: json })),
-            ],
-            volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGb: 2 }],
-            ports: [{ name: "http", port: GRAFANA_PORT }],
-            resources: resourcesOf(c.grafana),
-            rolloutTimeoutMinutes: c.grafana.rolloutTimeoutMinutes,
-            // The image's grafana user (group root, which owns its directories).
-            runAs: { uid: 472, gid: 0 },
-            healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
-            // It queries Prometheus (and Elasticsearch) per panel, at run time: it starts without them.
-            talksTo: ["prometheus", ...(args.elasticsearch ? ["elasticsearch"] : [])],
-            observe: grafanaObserve,
-            initSteps: args.grafanaAdminPasswordPrevious
-                ? [
-                      {
-                          name: "rotate-admin-password",
-                          image: defaultImages.curl,
-                          entrypoint: ["/bin/sh", "/tmp/llm-platform-rotate.sh"],
-                          command: [],
-                          env: { GRAFANA_URL: `http://grafana:${GRAFANA_PORT}${GRAFANA_PATH}` },
-                          secretEnv: { GRAFANA_ADMIN_PASSWORD: this.grafanaAdminPassword, GRAFANA_ADMIN_PASSWORD_PREVIOUS: args.grafanaAdminPasswordPrevious },
-                          files: [{ path: "/tmp/llm-platform-rotate.sh", content: GRAFANA_ROTATE_ADMIN_SCRIPT, mode: "0755" }],
-                          resources: stepResources,
-                          // curlimages/curl's curl_user.
-                          runAs: { uid: 100, gid: 101 },
-                      },
-                  ]
-                : undefined,
-        });
+        deploy(grafana(args, services, layout));
         this.registerOutputs({});
     }
+}
+
+const GRAFANA_OBSERVE = { metrics: { port: GRAFANA_PORT, path: `${GRAFANA_PATH}/metrics` } };
+const PROMETHEUS_OBSERVE = { metrics: { port: PROMETHEUS_PORT, path: "/metrics" } };
+
+const managedDatabases = (args: MetricsArgs) => args.managed?.databases ?? [];
+
+function nodeExporter(c: PlatformConfig, layout: NodeLayout): ServiceSpec {
+    // Docker: backup schedulers and scheduled tasks report through files on the backups volume.
+    const textfileBackups = (c.backup.enabled || c.maintenance.enabled) && layout.backupMetrics === "textfile";
+    return {
+        name: "node-exporter",
+        image: c.nodeExporter.image,
+        command: [
+            "--path.rootfs=/host",
+            `--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|${layout.runtimeMountPoints})($|/)`,
+            // The backup jobs' last-success times (BackupTooOld) and the tasks' reports (ScheduledTask*).
+            ...(textfileBackups ? [`--collector.textfile.directory=${BACKUP_ROOT}/metrics`] : []),
+        ],
+        hostMounts: [{ hostPath: "/", mountPath: "/host" }],
+        readsBackups: textfileBackups,
+        runAs: NOBODY,
+        readOnlyRootFilesystem: true,
+        ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
+        resources: resourcesOf(c.nodeExporter),
+        rolloutTimeoutMinutes: c.nodeExporter.rolloutTimeoutMinutes,
+        healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
+        observe: { metrics: { port: NODE_EXPORTER_PORT, path: "/metrics" } },
+    };
+}
+
+function cadvisor(c: PlatformConfig, layout: NodeLayout): ServiceSpec {
+    return {
+        name: "cadvisor",
+        image: c.cadvisor.image,
+        command: [...layout.cadvisor.args],
+        // Root (the image's user): it reads every container's cgroup files and the runtime's socket.
+        hostMounts: layout.cadvisor.hostMounts,
+        ports: [{ name: "metrics", port: CADVISOR_PORT }],
+        resources: resourcesOf(c.cadvisor),
+        rolloutTimeoutMinutes: c.cadvisor.rolloutTimeoutMinutes,
+        healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
+        observe: { metrics: { port: CADVISOR_PORT, path: "/metrics" } },
+    };
+}
+
+/** The prober: HTTP and TCP probes of the services deployed so far (the catalog as it stands). */
+function blackboxExporter(args: MetricsArgs): ServiceSpec {
+    const c = args.config;
+    return {
+        name: "blackbox-exporter",
+        image: c.blackboxExporter.image,
+        command: ["--config.file=/etc/blackbox_exporter/config.yml"],
+        files: [
+            { path: "/etc/blackbox_exporter/config.yml", content: renderBlackboxConf() },
+            { path: BLACKBOX_CA_FILE, content: args.caCertPem },
+        ],
+        ports: [{ name: "http", port: BLACKBOX_PORT }],
+        resources: resourcesOf(c.blackboxExporter),
+        rolloutTimeoutMinutes: c.blackboxExporter.rolloutTimeoutMinutes,
+        runAs: NOBODY,
+        readOnlyRootFilesystem: true,
+        healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
+        // Every flow is declared (Kubernetes turns them into NetworkPolicies).
+        talksTo: [...new Set(probes(args.catalog.services).map((p) => p.service))],
+        observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
+    };
+}
+
+function alertmanager(args: MetricsArgs, conf: pulumi.Output<string>): ServiceSpec {
+    const c = args.config;
+    return {
+        name: "alertmanager",
+        backupNotNeeded: "silences and the notification log only; active alerts come back from Prometheus' rules within minutes",
+        image: c.alertmanager.image,
+        // One instance: no HA gossip (with it on, a pod without a private-range IP fails to start).
+        command: [
+            "--config.file=/etc/alertmanager/alertmanager.yml",
+            "--storage.path=/alertmanager",
+            "--cluster.listen-address=",
+            // Behind the proxy at /alertmanager/ (its links, and those in notifications); routes stay at /.
+            `--web.external-url=${args.publicUrl}${ALERTMANAGER_PATH}/`,
+            "--web.route-prefix=/",
+        ],
+        files: [{ path: "/etc/alertmanager/alertmanager.yml", content: conf, secret: true, mode: "0644" }],
+        volumes: [{ name: "data", mountPath: "/alertmanager", sizeGb: 1 }],
+        ports: [loopbackPort("http", ALERTMANAGER_PORT, c.alertmanager.hostPort)],
+        resources: resourcesOf(c.alertmanager),
+        rolloutTimeoutMinutes: c.alertmanager.rolloutTimeoutMinutes,
+        runAs: NOBODY,
+        readOnlyRootFilesystem: true,
+        healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
+        observe: { metrics: { port: ALERTMANAGER_PORT, path: "/metrics" } },
+    };
+}
+
+/** Grafana and Prometheus are declared before they exist, so they scrape and chart themselves. */
+function scrapedServices(args: MetricsArgs): ObservedService[] {
+    return [
+        ...args.catalog.observed,
+        { name: "grafana", observe: GRAFANA_OBSERVE },
+        { name: "prometheus", observe: PROMETHEUS_OBSERVE },
+        ...(args.externalServices ?? []),
+    ];
+}
+
+/** The scrape jobs and probes of prometheus.yml. */
+function prometheusConf(args: MetricsArgs, services: readonly ObservedService[]): string {
+    const platform = args.catalog;
+    return renderPrometheusConf({
+        services,
+        scrapeIntervalSeconds: args.config.observability.scrapeIntervalSeconds,
+        stack: args.stack,
+        alertmanager: `${platform.hostOf("alertmanager")}:${ALERTMANAGER_PORT}`,
+        blackbox: `${platform.hostOf("blackbox-exporter")}:${BLACKBOX_PORT}`,
+        hostOf: (s) => platform.hostOf(s),
+        peerHostsOf: (s, count) => platform.peerHosts(s, count),
+    });
+}
+
+function prometheus(args: MetricsArgs, services: readonly ObservedService[], conf: { readonly prometheus: string; readonly alertRules: string }): ServiceSpec {
+    const c = args.config;
+    const o = c.observability;
+    const tokenFiles: ServiceFile[] = services
+        .filter((s) => s.observe?.metrics?.bearerToken !== undefined)
+        .map((s) => ({ path: bearerTokenPath(s.name), content: s.observe!.metrics!.bearerToken!, secret: true, mode: "0644" }));
+    const caFiles: ServiceFile[] = services
+        .filter((s) => s.observe?.metrics?.caCertPem !== undefined)
+        .map((s) => ({ path: caFilePath(s.name), content: s.observe!.metrics!.caCertPem!, mode: "0644" }));
+    return {
+        name: "prometheus",
+        backupNotNeeded: "metrics history with its own retention (observability.metricsRetentionDays); the stores it watches are backed up themselves",
+        image: c.prometheus.image,
+        command: [
+            `--config.file=${PROMETHEUS_PATHS.config}`,
+            "--storage.tsdb.path=/prometheus",
+            `--storage.tsdb.retention.time=${o.metricsRetentionDays}d`,
+            `--storage.tsdb.retention.size=${o.metricsRetentionGb}GB`,
+            // Reached inside the platform only: the proxy answers /prometheus/-/... with a 404.
+            "--web.enable-lifecycle",
+            // Behind the proxy at /prometheus/ (the UI's links); routes stay at / for scrapes, probes and Grafana.
+            `--web.external-url=${args.publicUrl}${PROMETHEUS_PATH}/`,
+            "--web.route-prefix=/",
+        ],
+        files: [
+            { path: PROMETHEUS_PATHS.config, content: conf.prometheus },
+            { path: PROMETHEUS_PATHS.rules, content: conf.alertRules },
+            ...tokenFiles,
+            ...caFiles,
+        ],
+        volumes: [{ name: "data", mountPath: "/prometheus", sizeGb: o.metricsRetentionGb + 5, sizedBy: "observability.metricsRetentionGb+5" }],
+        ports: [loopbackPort("http", PROMETHEUS_PORT, c.prometheus.hostPort)],
+        resources: resourcesOf(c.prometheus),
+        rolloutTimeoutMinutes: c.prometheus.rolloutTimeoutMinutes,
+        runAs: NOBODY,
+        readOnlyRootFilesystem: true,
+        healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
+        stopGraceSeconds: 60,
+        // No dependsOn: Prometheus starts without Alertmanager (alerts queue until it answers) and scrapes it like any target.
+        talksTo: [...new Set(scrapeTargets(services, (s) => args.catalog.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
+        observe: PROMETHEUS_OBSERVE,
+    };
+}
+
+/** Grafana with its data sources and dashboards provisioned; a rotation step when the admin password changes. */
+function grafana(args: MetricsArgs, services: readonly ObservedService[], layout: NodeLayout): ServiceSpec {
+    const c = args.config;
+    const datasources = pulumi
+        .output(args.elasticsearch)
+        .apply((elasticsearch) => renderGrafanaDatasources({ prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`, elasticsearch }));
+    const dashboards = grafanaDashboards(services, layout.containerLabel, managedDatabases(args).length > 0, c.apps.map((a) => a.name));
+    return {
+        name: "grafana",
+        backupNotNeeded: "data sources, dashboards and the admin user are provisioned by the program; the volume holds sessions and preferences",
+        image: c.grafana.image,
+        env: {
+            GF_SERVER_ROOT_URL: `${args.publicUrl}${GRAFANA_PATH}/`,
+            GF_SERVER_SERVE_FROM_SUB_PATH: "true",
+            GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN_USER,
+            GF_AUTH_ANONYMOUS_ENABLED: "false",
+            GF_AUTH_DISABLE_LOGIN_FORM: "false",
+            GF_USERS_ALLOW_SIGN_UP: "false",
+            GF_SECURITY_COOKIE_SECURE: "true",
+            GF_ANALYTICS_REPORTING_ENABLED: "false",
+            GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+            GF_PATHS_PROVISIONING: "/etc/grafana/provisioning",
+        },
+        secretEnv: { GF_SECURITY_ADMIN_PASSWORD: args.grafanaAdminPassword },
+        files: [
+            { path: "/etc/grafana/provisioning/datasources/llm-platform.yml", content: datasources, secret: true, mode: "0644" },
+            { path: "/etc/grafana/provisioning/dashboards/llm-platform.yml", content: renderGrafanaDashboardProvider() },
+            ...Object.entries(dashboards).map(([file, json]) => ({ path: `${GRAFANA_DASHBOARDS_DIR}/${file}`, content: json })),
+        ],
+        volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGb: 2 }],
+        ports: [{ name: "http", port: GRAFANA_PORT }],
+        resources: resourcesOf(c.grafana),
+        rolloutTimeoutMinutes: c.grafana.rolloutTimeoutMinutes,
+        // The image's grafana user (group root, which owns its directories).
+        runAs: { uid: 472, gid: 0 },
+        healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
+        // It queries Prometheus (and Elasticsearch) per panel, at run time: it starts without them.
+        talksTo: ["prometheus", ...(args.elasticsearch ? ["elasticsearch"] : [])],
+        observe: GRAFANA_OBSERVE,
+        initSteps: args.grafanaAdminPasswordPrevious
+            ? [
+                  {
+                      name: "rotate-admin-password",
+                      image: defaultImages.curl,
+                      entrypoint: ["/bin/sh", "/tmp/llm-platform-rotate.sh"],
+                      command: [],
+                      env: { GRAFANA_URL: `http://grafana:${GRAFANA_PORT}${GRAFANA_PATH}` },
+                      secretEnv: { GRAFANA_ADMIN_PASSWORD: args.grafanaAdminPassword, GRAFANA_ADMIN_PASSWORD_PREVIOUS: args.grafanaAdminPasswordPrevious },
+                      files: [{ path: "/tmp/llm-platform-rotate.sh", content: GRAFANA_ROTATE_ADMIN_SCRIPT, mode: "0755" }],
+                      resources: stepResources,
+                      // curlimages/curl's curl_user.
+                      runAs: { uid: 100, gid: 101 },
+                  },
+              ]
+            : undefined,
+    };
 }

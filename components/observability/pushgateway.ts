@@ -1,23 +1,11 @@
 import { PlatformConfig } from "../config/load";
 import { resourcesOf } from "../platform/resources";
 import { ServiceSpec } from "../platform/types";
-import { BACKUP_METRIC } from "./alert-rules";
+import { PUSHGATEWAY } from "../pushed-metrics";
 import { metricsHealth } from "./exporters";
 
-/**
- * Where backup jobs on Kubernetes report their last success, for BackupTooOld. A job pushes
- *   <BACKUP_METRIC> <unix seconds>
- * with `PUT http://pushgateway:9091/metrics/job/llm-platform-backup/store/<store>/kind/<kind>`
- * (components/backup/transfer.ts); its pod carries the talks-to label of
- * PUSHGATEWAY.service (flows.ts `talksToLabel`), which the Pushgateway's NetworkPolicy admits.
- */
-export const PUSHGATEWAY = {
-    service: "pushgateway",
-    port: 9091,
-    /** The grouping key's job: every backup pushes under it, one group per store and kind. */
-    backupJob: "llm-platform-backup",
-    metric: BACKUP_METRIC,
-} as const;
+// Its address is known below both the Pushgateway and the jobs that push to it (components/pushed-metrics.ts).
+export { PUSHGATEWAY };
 
 const DATA_DIR = "/pushgateway";
 

@@ -1,16 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceFile } from "../platform/types";
 import { Upstream } from "../proxy/nginx-conf";
+import { ALERTMANAGER_PATH, GRAFANA_PATH, KIBANA_PATH, PROMETHEUS_PATH } from "../ui-paths";
 
 export const GRAFANA_PORT = 3000;
 export const KIBANA_PORT = 5601;
 export const PROMETHEUS_PORT = 9090;
 export const ALERTMANAGER_PORT = 9093;
-/** Path prefixes of the UIs behind the TLS proxy. */
-export const GRAFANA_PATH = "/grafana";
-export const KIBANA_PATH = "/kibana";
-export const PROMETHEUS_PATH = "/prometheus";
-export const ALERTMANAGER_PATH = "/alertmanager";
+// The UIs' paths are known below config too (its notices name a URL): components/ui-paths.ts.
+export { ALERTMANAGER_PATH, GRAFANA_PATH, KIBANA_PATH, PROMETHEUS_PATH };
 export const GRAFANA_ADMIN_USER = "admin";
 
 const userFile = (ui: string) => `/etc/nginx/auth/${ui}.htpasswd`;

@@ -1,5 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ServerTls } from "../tls/certificates";
+import type { Schedule, Weekday } from "../config/schedule";
+
+/** A server's certificate (the CA after the leaf), its key (secret) and the CA that clients verify it with. */
+export interface ServerTls {
+    readonly caCertPem: pulumi.Input<string>;
+    readonly certPem: pulumi.Input<string>;
+    readonly keyPem: pulumi.Input<string>;
+}
 
 /**
  * Limits are required: a service without them does not compile. Reservations are the
@@ -176,15 +183,8 @@ export interface ObservedService {
     readonly peers?: Peers;
 }
 
-/** Days of the week as cron numbers them (0 = Sunday). */
-export type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
-
-/** When scheduled work runs, in UTC: every N minutes, or daily, weekly or monthly at a time of day (`HH:MM`). */
-export type Schedule =
-    | { readonly everyMinutes: number }
-    | { readonly dailyAtUtc: string }
-    | { readonly weekly: { readonly day: Weekday; readonly atUtc: string } }
-    | { readonly monthly: { readonly day: number; readonly atUtc: string } };
+// A schedule is a config value first (config/schedule.ts parses it): defined there.
+export type { Schedule, Weekday };
 
 /** When a backup runs: every day at a UTC time, or every N minutes. */
 export type BackupSchedule = Extract<Schedule, { readonly dailyAtUtc: string } | { readonly everyMinutes: number }>;

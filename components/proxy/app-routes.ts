@@ -3,7 +3,7 @@
  * (host names) for each app route, with the key check the model routes use, a request-rate
  * zone per route, body size, timeouts, streaming and WebSocket upgrades as the route asks.
  */
-import { PUBLIC_ROUTE_VARIABLE } from "../../policies/rules/support/nginx";
+import { PUBLIC_ROUTE_VARIABLE } from "../../policies/shared/markers";
 import { appServiceName } from "../config/apps";
 import type { PlatformConfig } from "../config/load";
 

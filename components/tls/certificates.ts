@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import type { ServerTls } from "../platform/types";
 
 export interface CertificatesArgs {
     /** Subject organization, e.g. `llm-platform dev`. */
@@ -14,12 +15,8 @@ export interface CertificatesArgs {
 
 const HOURS_PER_DAY = 24;
 
-/** A server's certificate (the CA after the leaf), its key (secret) and the CA that clients verify it with. */
-export interface ServerTls {
-    readonly caCertPem: pulumi.Input<string>;
-    readonly certPem: pulumi.Input<string>;
-    readonly keyPem: pulumi.Input<string>;
-}
+// Part of the platforms' contract (what a ServiceSpec carries): defined there.
+export type { ServerTls };
 
 /**
  * The stack's internal CA and the proxy's server certificate, signed by it. Validity

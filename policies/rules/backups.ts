@@ -1,4 +1,5 @@
 import type { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
+import { BACKUP_NOT_NEEDED } from "../shared/markers";
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { DOCKER_CONTAINER, dockerLabel, dockerRoleLabel, dockerServiceOf } from "./support/docker";
@@ -23,11 +24,6 @@ function backupLabelOf(args: { getConfig<U extends object>(): U }): [string, str
     const at = backupLabel.indexOf("=");
     return [backupLabel.slice(0, at), backupLabel.slice(at + 1)];
 }
-/**
- * A service that declares why its data needs no backup (`ServiceSpec.backupNotNeeded`) carries
- * the reason under this key: a Docker label, a Kubernetes workload annotation.
- */
-export const BACKUP_NOT_NEEDED = "llm-platform.backup-not-needed";
 const EXEMPT = `or the reason its data needs no backup: the ${BACKUP_NOT_NEEDED} label/annotation (ServiceSpec.backupNotNeeded) or an exemption in policies/exemptions.ts`;
 const declared = (value: unknown) => typeof value === "string" && value.trim().length > 0;
 

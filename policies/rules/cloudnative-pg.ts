@@ -1,7 +1,7 @@
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
-import { unpinnedReason } from "./support/image-reference";
+import { unpinnedReason } from "../shared/image-reference";
 import { productionStack, productionStacksProperty } from "./support/production";
 import { parseQuantity } from "./support/quantities";
 import { eachKnown } from "./support/unknowns";

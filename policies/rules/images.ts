@@ -4,7 +4,7 @@ import { containerViews } from "./support/containers";
 import { describeResource } from "./support/describe";
 import { DOCKER_CONTAINER, DOCKER_REMOTE_IMAGE } from "./support/docker";
 import { HELM_RELEASE, helmBlocks, isExactChartVersion } from "./support/helm-values";
-import { hasDigest, isImageId, parseImageReference, PINNED_FORMS, unpinnedReason } from "./support/image-reference";
+import { hasDigest, isImageId, parseImageReference, PINNED_FORMS, unpinnedReason } from "../shared/image-reference";
 import { describeContainer, podContainers, podTemplateOf } from "./support/kubernetes";
 
 const schema: PolicyConfigSchema = {

@@ -3,24 +3,10 @@
  * `npm run policy:check` uses where no Pulumi CLI is available.
  */
 import { policies } from "./index";
-import { runPolicies } from "./support/evaluate";
+import { OfflineResource, OfflineViolation, runPolicies } from "./support/evaluate";
 
-export interface OfflineResource {
-    type: string;
-    name: string;
-    urn: string;
-    /** The inputs: what resource policies see. */
-    props: Record<string, any>;
-    /** Outputs computed beyond the inputs (image IDs, ARNs): stack policies see them under the inputs, as the engine hands them the resources' state. */
-    outputs?: Record<string, any>;
-}
-
-export interface OfflineViolation {
-    policy: string;
-    enforcementLevel: "advisory" | "mandatory" | "remediate" | "disabled";
-    resource?: { type: string; name: string; urn: string };
-    message: string;
-}
+// The shapes the runner works on are defined with it (support/evaluate.ts), so the two do not import each other.
+export type { OfflineResource, OfflineViolation };
 
 /** Runs every policy of the pack (resource and stack policies) on these resources, with each policy's config = its configSchema defaults overlaid by config[policyName]. */
 export function runPolicyPack(resources: OfflineResource[], config?: Record<string, Record<string, unknown>>): Promise<OfflineViolation[]> {

@@ -1,14 +1,14 @@
 import { strict as assert } from "assert";
 import { defaultImages, unpinnedReason as configUnpinnedReason } from "../../components/config/images";
 import { imagesPinned } from "../../policies/rules/images";
-import { unpinnedReason } from "../../policies/rules/support/image-reference";
+import { unpinnedReason } from "../../policies/shared/image-reference";
 import { container, remoteImage } from "./helpers/docker-fixtures";
 import { CRON_JOB, JOB, k8sContainer, podSpec, sqlServerStatefulSet, workload } from "./helpers/kubernetes-fixtures";
 import { check, messages } from "./helpers/run";
 
 const DIGEST = "sha256:" + "a".repeat(64);
 
-describe("what a pinned image is (policies/rules/support/image-reference.ts)", () => {
+describe("what a pinned image is (policies/shared/image-reference.ts)", () => {
     it("accepts exact versions, SQL Server CUs, date stamps, commit builds and digests", () => {
         for (const ref of [
             "nginx:1.30.5-alpine",

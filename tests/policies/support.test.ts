@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { parseImageReference } from "../../policies/rules/support/image-reference";
+import { parseImageReference } from "../../policies/shared/image-reference";
 import { jvmMaxHeapMb, maxmemoryInArgs, maxmemoryInConf, redisSizeMb } from "../../policies/rules/support/memory-units";
 import { parseNginx, servesTls, sslProtocolDirectives, tryParseNginx } from "../../policies/rules/support/nginx";
 import { parseQuantity, quantityToMb } from "../../policies/rules/support/quantities";

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
+import { BACKUP_NOT_NEEDED } from "../../../policies/shared/markers";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { runStepsInOrder } from "../step-order";
 import { DeployedService, Env, HealthCheck, InitStep, isNodeAgent, Platform, Resources, ServiceFile, ServiceSpec } from "../types";

@@ -4,12 +4,13 @@ import { cronSchedule, schedulePeriodSeconds } from "../../backup/cron";
 import { BACKUP_ROOT, BACKUP_SCRIPT_PATH } from "../../backup/scheduler";
 import { TASK_RUNNER_PATH } from "../../backup/task-runner";
 import { ARCHIVE_RESTORE_DEFAULTS, DOWNLOAD_SCRIPT, DOWNLOAD_SCRIPT_PATH, restoreCommand, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH } from "../../backup/transfer";
-import { PUSHGATEWAY } from "../../observability/pushgateway";
+import { PUSHGATEWAY } from "../../pushed-metrics";
 import { defaultImages } from "../../config/images";
-import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
+import { pullPolicyFor } from "../../../policies/shared/image-reference";
 import { PlatformConfig } from "../../config/load";
 import { BackupJob, Env, Resources, ScheduledTask, ServiceSpec } from "../types";
 import { outcomeMount, outcomeVolume, reportContainer, taskCronSpec, taskDeadlineSeconds, taskFiles, taskRunEnv } from "./scheduled-tasks";
+import { BackupDestination } from "./backup-destination";
 import { ownFlowTarget } from "./cloudnative-pg";
 import { podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
 import { COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from "./labels";
@@ -21,30 +22,7 @@ import Core = k8s.types.input.core.v1;
 import Batch = k8s.types.input.batch.v1;
 import Networking = k8s.types.input.networking.v1;
 
-/** Where the backups go: the S3 bucket and the role of the AwsProduction component. */
-export interface BackupDestination {
-    readonly bucket: pulumi.Input<string>;
-    /** Ends in `/`. */
-    readonly prefix: string;
-    readonly region: string;
-    /** The ServiceAccount the role trusts (Pod Identity association or IRSA trust). */
-    readonly serviceAccount: string;
-    readonly identity: "pod-identity" | "irsa";
-    readonly roleArn: pulumi.Input<string>;
-    /** The role and its Pod Identity association: a pod created before them gets no credentials. */
-    readonly ready: pulumi.Resource[];
-    /** The Pushgateway's base URL when metrics are on: the jobs push their last-success metric there. */
-    readonly pushgatewayUrl?: string;
-    /** Longest a backup job may run (a periodic one: at most its period). */
-    readonly jobDeadlineMinutes: number;
-    /** How long S3 may take to bring an archived backup back (0: nothing is archived out of reach): a restore Job waits that much longer. */
-    readonly archiveRestoreHours: number;
-    /**
-     * Private ranges where S3 and STS may answer: with interface endpoints and private DNS, their
-     * names resolve to the endpoints' addresses in the VPC, which the internet rule excludes.
-     */
-    readonly privateEndpointCidrs?: readonly string[];
-}
+export type { BackupDestination };
 
 /** The pod template annotation of a backup taken before a step: the step's inputs, so it runs again when they change. */
 export const BEFORE_STEP_ANNOTATION = "llm-platform/before-step-inputs";

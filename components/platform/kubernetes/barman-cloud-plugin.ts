@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Resources } from "../types";
-import type { BackupDestination } from "./backups";
+import type { BackupDestination } from "./backup-destination";
 import { chartRelease } from "./chart-release";
 import { dnsEgress } from "./flows";
 import { containerResources } from "./quantities";

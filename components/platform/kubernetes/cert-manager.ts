@@ -17,6 +17,8 @@ export const CERT_MANAGER = {
     chart: "cert-manager",
     chartVersion: "v1.21.2",
     repo: "https://charts.jetstack.io",
+    /** Its images' tag (the chart's appVersion, said once more so a chart bump cannot move them silently). */
+    version: "v1.21.2",
 } as const;
 
 /** Its pods sign and renew a few certificates and answer the API server's webhook calls: small. */
@@ -33,10 +35,12 @@ export function certManagerValues() {
         // Its CRDs with the release, kept when it is uninstalled (crds.keep, the chart's default: true):
         // deleting them would delete every Certificate and Issuer of the cluster.
         crds: { enabled: true },
+        // `image.tag` of each component (values.yaml at v1.21.1: "If no value is set, the chart's appVersion is used").
+        image: { tag: CERT_MANAGER.version },
         resources: containerResources(r.controller),
-        webhook: { resources: containerResources(r.webhook) },
-        cainjector: { resources: containerResources(r.cainjector) },
-        startupapicheck: { resources: containerResources(r.startupapicheck) },
+        webhook: { image: { tag: CERT_MANAGER.version }, resources: containerResources(r.webhook) },
+        cainjector: { image: { tag: CERT_MANAGER.version }, resources: containerResources(r.cainjector) },
+        startupapicheck: { image: { tag: CERT_MANAGER.version }, resources: containerResources(r.startupapicheck) },
     };
 }
 

@@ -1,33 +1,28 @@
-import { createHash } from "crypto";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../../config/load";
 import { runStepsInOrder } from "../step-order";
 import { BackupJob, DeployedService, HandedOverCredentials, InitStep, isNodeAgent, Platform, ServiceSpec } from "../types";
-import { BACKUP_NOT_NEEDED } from "../../../policies/rules/backups";
-import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { barmanCloudPlugin } from "./barman-cloud-plugin";
 import { certManager } from "./cert-manager";
 import { cloudnativePgOperator, clusterPods, postgresCluster } from "./cloudnative-pg";
-import { BackupDestination, sharedBackupsClaimName, statefulClaimName, StoreBackups, storeBackups } from "./backups";
+import { BackupDestination, sharedBackupsClaimName, StoreBackups, storeBackups } from "./backups";
 import { SIZED_BY_ANNOTATION, sumSizedBy } from "./claims";
-import { defaultDeny, dnsEgress, FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
-import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, CONTENT_HASH_ANNOTATION, podSecurityLabels, READINESS_GATE_INJECT, SERVICE_LABEL } from "./labels";
-import { suspendedJobTemplate } from "./job-template";
-import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
-import { containerSecurityContext, ObjectPlace, podInputs, podSecurityContext, stepContainer } from "./pod";
-import { peerClaimNames, peerEnv, peerHost, peerFlowRules, peersService, peersServiceName, peerSpread } from "./peers";
-import { NODE_AGENT_PRIORITY, NODE_AGENT_TOLERATIONS, nodeStateVolumes } from "./node-agent";
+import { FlowTarget, outsideCallerFlows, podIdentityEgress, talksToLabels, workloadFlows } from "./flows";
+import { ADOPT_ANNOTATIONS, COMPONENT_LABEL, SERVICE_LABEL } from "./labels";
+import { ObjectPlace, podInputs } from "./pod";
+import { peerHost, peerFlowRules } from "./peers";
 import { taskCronJob } from "./scheduled-tasks";
 import { SmokeJobArgs, smokeJobs } from "./smoke-job";
 import { kubernetesProvider } from "./provider";
-import { DEFAULT_ROLLOUT_TIMEOUT_MINUTES, rolloutErrorHook, rolloutTimeouts, RolloutTarget } from "./rollout";
-import { containerResources, memoryQuantity, probes, storageQuantity } from "./quantities";
+import { memoryQuantity, storageQuantity } from "./quantities";
+import { ebsStorageClass, nodeAgentPriorityClass, platformNamespace } from "./namespace-objects";
+import { serverPodTemplate, serverService, serverWorkload } from "./server-objects";
+import { stepJob } from "./step-job";
 
 import Core = k8s.types.input.core.v1;
-import Batch = k8s.types.input.batch.v1;
 
 export interface KubernetesPlatformArgs {
     /** e.g. `llm-platform-prod`: the `app.kubernetes.io/instance` of every object. */
@@ -121,18 +116,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** An encrypted gp3 EBS class, bound where its pod lands; only a retained one grows (a scratch volume lives one run). */
     private storageClass(resourceName: string, className: string, reclaimPolicy: "Retain" | "Delete"): k8s.storage.v1.StorageClass {
-        return new k8s.storage.v1.StorageClass(
-            resourceName,
-            {
-                metadata: { name: className, labels: this.commonLabels() },
-                provisioner: "ebs.csi.aws.com",
-                parameters: { type: "gp3", encrypted: "true" },
-                volumeBindingMode: "WaitForFirstConsumer",
-                allowVolumeExpansion: reclaimPolicy === "Retain",
-                reclaimPolicy,
-            },
-            { parent: this, provider: this.provider },
-        );
+        return ebsStorageClass(resourceName, className, reclaimPolicy, this.commonLabels(), { parent: this, provider: this.provider });
     }
 
     /**
@@ -239,189 +223,40 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             scratch.volumes.push({ name: "backups", persistentVolumeClaim: { claimName: sharedClaim.metadata.name } });
             scratch.mounts.push({ name: "backups", mountPath: BACKUP_ROOT });
         }
-        const container: Core.Container = {
-            name: spec.name,
-            image: spec.image,
-            imagePullPolicy: pullPolicyFor(spec.image),
-            command: spec.entrypoint,
-            args: spec.command,
-            ports: [...spec.ports, ...(peers ? [peers.port] : [])].map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-            env: [...(peers ? peerEnv(spec.name, namespace.name) : []), ...inputs.env],
-            resources: containerResources(spec.resources, spec.gpu),
-            ...probes(spec.healthCheck),
-            volumeMounts: [
-                ...(spec.volumes ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath })),
-                ...hostMounts.map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: true })),
-                ...inputs.volumeMounts,
-                ...scratch.mounts,
-            ],
-            securityContext: containerSecurityContext(spec.runAs, spec.readOnlyRootFilesystem ?? false, spec.user),
-            // An exec of the image's sleep, not the preStop `sleep` action: that needs Kubernetes 1.30 (KEP-3960, beta).
-            ...(spec.stopDelaySeconds ? { lifecycle: { preStop: { exec: { command: ["/bin/sleep", String(spec.stopDelaySeconds)] } } } } : {}),
-        };
-        const replicas = spec.replicas ?? 1;
         const k = this.args.config;
-        const template: Core.PodTemplateSpec = {
-            metadata: { labels: podLabels, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
-            spec: {
-                serviceAccountName: account,
-                automountServiceAccountToken: false,
-                enableServiceLinks: false,
-                securityContext: podSecurityContext(spec.runAs, spec.ports.map((p) => p.port)),
-                // The preStop sleep counts against the grace period: the shutdown gets its own time after it.
-                terminationGracePeriodSeconds: (spec.stopDelaySeconds ?? 0) + (spec.stopGraceSeconds ?? 30),
-                containers: [container],
-                volumes: [
-                    ...inputs.volumes,
-                    ...scratch.volumes,
-                    ...hostMounts.map((m) => ({ name: m.name, hostPath: { path: m.hostPath, type: "Directory" } })),
-                    // Mounted like any volume above; on the node itself (node-agent.ts says why).
-                    ...(nodeAgent ? nodeStateVolumes(spec, namespace.name) : []),
-                ],
-                ...(spec.gpu
-                    ? { nodeSelector: { ...k.gpuNodeSelector }, tolerations: k.gpuTolerations.map((t) => ({ ...t })), runtimeClassName: k.gpuRuntimeClassName }
-                    : {}),
-                // On every node, the tainted GPU node too, and before the workloads when a node is full.
-                ...(nodeAgent ? { tolerations: NODE_AGENT_TOLERATIONS, priorityClassName: this.nodeAgentPriorityClass() } : {}),
-                ...(peers ? { topologySpreadConstraints: peerSpread(selector) } : {}),
-                ...(replicas > 1 && !peers
-                    ? {
-                          topologySpreadConstraints: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
-                              topologyKey,
-                              maxSkew: 1,
-                              whenUnsatisfiable: "ScheduleAnyway",
-                              labelSelector: { matchLabels: selector },
-                          })),
-                      }
-                    : {}),
-            },
-        };
+        const template = serverPodTemplate({
+            spec,
+            config: k,
+            inputs,
+            namespace: namespace.name,
+            labels: podLabels,
+            selector,
+            account,
+            scratch,
+            hostMounts,
+            nodeAgent,
+            peers,
+            nodeAgentPriorityClass: () => this.nodeAgentPriorityClass(),
+        });
 
         // Published beyond loopback on Docker: public here, behind the load balancer.
         const publicPorts = spec.ports.filter((p) => p.publish !== undefined && p.publish.hostIp !== "127.0.0.1").map((p) => p.port);
-        const publicService = publicPorts.length > 0;
-        let service: k8s.core.v1.Service | undefined;
-        if (spec.ports.length > 0) {
-            const loadBalancer = publicService && k.proxyServiceType === "LoadBalancer";
-            service = new k8s.core.v1.Service(
-                `${spec.name}-service`,
-                {
-                    metadata: {
-                        name: spec.name,
-                        namespace: namespace.ref,
-                        labels,
-                        // The AWS Load Balancer Controller's NLB, straight to the pods; TLS stays on NGINX.
-                        annotations: loadBalancer
-                            ? {
-                                  "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                                  "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                                  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-                                  // Shorter than the pods' preStop sleep, as the ALB's (components/proxy/draining.ts).
-                                  "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": `deregistration_delay.timeout_seconds=${PROXY_DEREGISTRATION_DELAY_SECONDS}`,
-                              }
-                            : undefined,
-                    },
-                    spec: {
-                        type: loadBalancer ? "LoadBalancer" : "ClusterIP",
-                        // Headless for a node agent: its name resolves to every pod (one per node), so each is scraped.
-                        ...(nodeAgent ? { clusterIP: "None" } : {}),
-                        selector,
-                        ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
-                        ...(loadBalancer && k.proxyLoadBalancerSourceRanges.length > 0 ? { loadBalancerSourceRanges: [...k.proxyLoadBalancerSourceRanges] } : {}),
-                    },
-                },
-                place.opts,
-            );
-        }
+        const service = spec.ports.length > 0 ? serverService({ spec, config: k, namespace: namespace.ref, labels, selector, nodeAgent, publicService: publicPorts.length > 0, opts: place.opts }) : undefined;
 
-        const metadata = { name: spec.name, namespace: namespace.ref, labels };
-        const workloadMetadata = spec.backupNotNeeded ? { ...metadata, annotations: { [BACKUP_NOT_NEEDED]: spec.backupNotNeeded } } : metadata;
-        const rollout: RolloutTarget = {
-            kind: nodeAgent ? "DaemonSet" : (spec.volumes ?? []).length > 0 ? "StatefulSet" : "Deployment",
-            name: spec.name,
-            namespace: namespace.name,
-            selector: `${SERVICE_LABEL}=${spec.name}`,
-            minutes: spec.rolloutTimeoutMinutes ?? DEFAULT_ROLLOUT_TIMEOUT_MINUTES,
-            gpu: spec.gpu,
-            claims: !nodeAgent && (spec.volumes ?? []).length > 0,
-        };
-        const waitsFor = [...this.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])];
-        const workloadOpts: pulumi.CustomResourceOptions = {
-            ...place.opts,
-            dependsOn: waitsFor,
-            customTimeouts: rolloutTimeouts(rollout.minutes),
-            hooks: { onError: [rolloutErrorHook(rollout)] },
-        };
-        let workload: pulumi.CustomResource;
-        if (nodeAgent) {
-            workload = new k8s.apps.v1.DaemonSet(
-                spec.name,
-                { metadata: workloadMetadata, spec: { selector: { matchLabels: selector }, updateStrategy: { type: "RollingUpdate" }, template } },
-                workloadOpts,
-            );
-        } else if (volumes.length > 0) {
-            // The claims the StatefulSet's pod mounts, declared with their size: the controller uses a claim
-            // that exists (it creates only missing ones), and a bigger size is an update of the claim,
-            // which the class expands in place. The claim templates below only name them.
-            const claims = volumes.flatMap((v) =>
-                (peers ? peerClaimNames(spec.name, v.name, peers.count) : [statefulClaimName(spec.name, v.name)]).map((claim) => this.dataClaim(place, claim, v.sizeGb, v.sizedBy)),
-            );
-            const headless = peers ? peersService(spec.name, peers, spec.ports, selector, place) : undefined;
-            workload = new k8s.apps.v1.StatefulSet(
-                spec.name,
-                {
-                    metadata: workloadMetadata,
-                    spec: {
-                        serviceName: peers ? peersServiceName(spec.name) : spec.name,
-                        replicas: peers?.count ?? 1,
-                        // Peers start together: each waits for the others to form a majority before it is ready.
-                        ...(peers ? { podManagementPolicy: "Parallel" } : {}),
-                        selector: { matchLabels: selector },
-                        updateStrategy: { type: "RollingUpdate" },
-                        // Deleting or scaling the StatefulSet never deletes its data.
-                        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                        volumeClaimTemplates: volumes.map((v) => ({
-                            metadata: { name: v.name, labels },
-                            spec: {
-                                accessModes: ["ReadWriteOnce"],
-                                storageClassName: k.storageClassName,
-                                resources: { requests: { storage: storageQuantity(v.sizeGb) } },
-                            },
-                        })),
-                        template,
-                    },
-                },
-                // The API server refuses any change of a live StatefulSet's claim templates, and the provider
-                // replaces the StatefulSet for one (provider/pkg/provider/diff.go forceNew .spec.volumeClaimTemplates):
-                // they keep the size of the first `up`; the claims above carry the size.
-                {
-                    ...workloadOpts,
-                    dependsOn: [...waitsFor, ...(service ? [service] : []), ...(headless ? [headless] : []), ...(sharedClaim ? [sharedClaim] : []), ...claims],
-                    ignoreChanges: ["spec.volumeClaimTemplates"],
-                },
-            );
-        } else {
-            workload = new k8s.apps.v1.Deployment(
-                spec.name,
-                {
-                    metadata: workloadMetadata,
-                    spec: {
-                        replicas,
-                        selector: { matchLabels: selector },
-                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: replicas > 1 ? 0 : 1, maxSurge: 1 } },
-                        template,
-                    },
-                },
-                workloadOpts,
-            );
-        }
-
-        new k8s.policy.v1.PodDisruptionBudget(
-            `${spec.name}-pdb`,
-            // One pod at a time: drains proceed, replicas > 1 keep serving.
-            { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-            place.opts,
-        );
+        const { workload, metadata } = serverWorkload({
+            spec,
+            config: k,
+            namespace,
+            labels,
+            selector,
+            template,
+            place,
+            peers,
+            service,
+            sharedClaim,
+            waitsFor: [...this.readyOf(spec.dependsOn ?? []), ...(spec.waitFor ?? [])],
+            dataClaim: (claim, sizeGb, sizedBy) => this.dataClaim(place, claim, sizeGb, sizedBy),
+        });
         return this.finishDeploy(spec, parent, { workload, namespace, selector, metadata, place, targets: flowTargets, publicPorts, sharedClaim, account, backups });
     }
 
@@ -555,88 +390,24 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const targets = [spec.name, ...(step.after ?? [])];
         const inputs = podInputs(place, step.env, step.secretEnv, step.files);
         const account = this.serviceAccount(place);
-        const deadlineSeconds = (step.downloads ? k.downloadDeadlineMinutes : k.jobDeadlineMinutes) * 60;
-
-        new k8s.networking.v1.NetworkPolicy(
-            `${base}-flows`,
-            {
-                metadata: { name: base, namespace: namespace.ref, labels },
-                spec: workloadFlows({
-                    service: base,
-                    podLabels: selector,
-                    ports: [],
-                    targets: targets.map((t) => this.flowTarget(t)),
-                    callerNamespaces: this.namespaceNames(),
-                    publicPorts: [],
-                    internetEgress: false,
-                }),
-            },
-            place.opts,
-        );
-        const container = stepContainer(step.name, step, inputs.env, inputs.volumeMounts);
-        const jobSpec: Batch.JobSpec = {
-            // A failed migration is looked at before it runs again.
-            backoffLimit: step.migration ? 0 : k.jobBackoffLimit,
-            activeDeadlineSeconds: deadlineSeconds,
-            // No ttlSecondsAfterFinished: the Job is in Pulumi's state. Once the cluster deleted it, the
-            // provider fails any in-place update (deadline, backoff: provider.go Update, "unable to get
-            // cluster state"), and a refresh drops it, so the next `up` runs the step again (model pulls).
-            template: {
-                metadata: { labels: { ...labels, ...talksToLabels(targets) }, annotations: { [CONTENT_HASH_ANNOTATION]: inputs.contentHash } },
-                spec: {
-                    restartPolicy: "Never",
-                    serviceAccountName: account,
-                    automountServiceAccountToken: false,
-                    enableServiceLinks: false,
-                    securityContext: podSecurityContext(step.runAs),
-                    containers: [container],
-                    volumes: inputs.volumes,
-                },
-            },
-        };
-        const backupFirst = step.migration?.backupFirst;
-        // The backup runs again exactly when the step does: when its files, secrets, image or command change.
-        const stepInputs = inputs.contentHash.apply((files) => createHash("sha256").update(JSON.stringify([files, step.image, step.entrypoint, step.command])).digest("hex"));
-        const freshBackup = backupFirst && backups ? backups.backupBeforeStep(backupFirst, step.name, stepInputs, [after]) : undefined;
-        const job = new k8s.batch.v1.Job(
+        const { job, result } = stepJob({
+            step,
+            after,
+            config: k,
             base,
-            {
-                metadata: {
-                    name: base,
-                    namespace: namespace.ref,
-                    labels,
-                    annotations: {
-                        // Pulumi waits for the Job to finish (10 minutes by default): as long as it may run, plus a margin.
-                        "pulumi.com/timeoutSeconds": String(deadlineSeconds + 120),
-                        // A Job that failed is replaced, so it runs again, on the next `pulumi up`.
-                        "pulumi.com/replaceUnready": "true",
-                    },
-                },
-                spec: jobSpec,
-            },
-            // A Job's pod template cannot change: new inputs replace it, and its fixed name must go first.
-            { ...place.opts, dependsOn: [after, ...this.readyOf(step.after ?? []), ...(freshBackup ? [freshBackup] : [])], deleteBeforeReplace: true },
-        );
-        if (step.migration) {
-            // `npm run migrate` creates a Job from it with the command it is asked for.
-            suspendedJobTemplate(`${base}-template`, { name: base, namespace: namespace.ref, labels }, jobSpec, k.jobTtlHours, place.opts);
-        }
-        if (k.renderYamlToDirectory !== undefined) {
-            this.initResults[base] = pulumi.output(`rendered to ${k.renderYamlToDirectory}, not run`);
-            return job;
-        }
-        // The provider already waits for the Job and fails on a failed one; this also catches a
-        // Job saved without finishing (a timed-out create) instead of calling it done.
-        this.initResults[base] = pulumi.all([job.status, job.urn]).apply(([status, urn]) => {
-            const condition = (type: string) => (status?.conditions ?? []).find((c) => c.type === type && c.status === "True");
-            const failed = condition("Failed");
-            if (!failed && (condition("Complete") || (status?.succeeded ?? 0) > 0)) return "completed";
-            const what = failed ? `failed${failed.reason ? ` (${failed.reason})` : ""}` : "has not completed";
-            throw new Error(
-                `one-shot step ${base} ${what}: see \`kubectl logs -n ${namespace.name} job/${base}\`, fix the cause, then run it ` +
-                    `again with \`pulumi up\` (a failed Job is replaced) or \`pulumi up --replace '${urn}'\` (the step is safe to re-run)`,
-            );
+            namespace,
+            labels,
+            selector,
+            place,
+            targets,
+            inputs,
+            account,
+            backups,
+            flowTargets: targets.map((t) => this.flowTarget(t)),
+            callerNamespaces: this.namespaceNames(),
+            waitsFor: this.readyOf(step.after ?? []),
         });
+        this.initResults[base] = result;
         return job;
     }
 
@@ -722,36 +493,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** A namespace with Pod Security labels, default-deny NetworkPolicy and DNS egress. */
     private createNamespace(name: string, enforce: "restricted" | "privileged"): Namespace {
-        const opts = { parent: this, provider: this.provider };
-        // The platform's namespace holds the proxy: the AWS Load Balancer Controller gives its pods a readiness gate
-        // that turns true once their target is healthy, so a rollout never leaves only draining targets.
-        const readinessGates: Record<string, string> = enforce === "restricted" ? { [READINESS_GATE_INJECT]: "enabled" } : {};
-        const ns = new k8s.core.v1.Namespace(
-            `namespace-${name}`,
-            { metadata: { name, labels: { ...this.commonLabels(), ...podSecurityLabels(enforce), ...readinessGates }, annotations: { ...ADOPT_ANNOTATIONS } } },
-            // Deleting a namespace deletes its PVCs: `pulumi destroy` leaves it and them in place.
-            { ...opts, retainOnDelete: true },
-        );
-        const ref = ns.metadata.name;
-        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, { metadata: { name: "default-deny", namespace: ref, labels: this.commonLabels() }, spec: defaultDeny }, opts);
-        new k8s.networking.v1.NetworkPolicy(`${name}-dns`, { metadata: { name: "allow-dns", namespace: ref, labels: this.commonLabels() }, spec: dnsEgress() }, opts);
-        return { name, ref };
+        return platformNamespace(name, enforce, this.commonLabels(), { parent: this, provider: this.provider });
     }
 
     /** The node agents' PriorityClass (cluster-wide, so named after the stack); created with the first agent. */
     private nodeAgentPriorityClass(): pulumi.Output<string> {
-        this.agentPriorityClass ??= new k8s.scheduling.v1.PriorityClass(
-            "node-agent-priority",
-            {
-                metadata: { name: `${this.args.namePrefix}-node-agent`, labels: this.commonLabels() },
-                value: NODE_AGENT_PRIORITY,
-                globalDefault: false,
-                preemptionPolicy: "PreemptLowerPriority",
-                description: "llm-platform node agents (log shipper, node and container metrics): one per node, before workload pods",
-            },
-            // The API server refuses a new value on a live class: a changed value replaces it, and its fixed name must go first.
-            { parent: this, provider: this.provider, replaceOnChanges: ["value"], deleteBeforeReplace: true },
-        ).metadata.name;
+        this.agentPriorityClass ??= nodeAgentPriorityClass(this.args.namePrefix, this.commonLabels(), { parent: this, provider: this.provider });
         return this.agentPriorityClass;
     }
 

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
+import { pullPolicyFor } from "../../../policies/shared/image-reference";
 import { Env, InitStep, RunAs, ServiceFile } from "../types";
 import { fileKey } from "./labels";
 import { containerResources } from "./quantities";

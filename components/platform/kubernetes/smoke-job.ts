@@ -3,7 +3,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
-import { pullPolicyFor } from "../../../policies/rules/support/image-reference";
+import { pullPolicyFor } from "../../../policies/shared/image-reference";
 import { CLIENT_CHECKS, SmokeTarget, Tool } from "../../../scripts/smoke/checks";
 import { defaultImages } from "../../config/images";
 import { PrivateEgress, RunAs, ServiceFile } from "../types";

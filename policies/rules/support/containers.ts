@@ -1,8 +1,7 @@
 import { describeResource } from "./describe";
-import type { StackData } from "./mounted-files";
 import { DOCKER_CONTAINER, dockerCommandLine, dockerCpuLimit, dockerRoleOf, dockerServiceOf, dockerUploads, FileContent } from "./docker";
 import { dockerEnv, expand, kubernetesEnv } from "./env";
-import { isImageId } from "./image-reference";
+import { isImageId } from "../../shared/image-reference";
 import { describeContainer, kubernetesServiceOf, mainContainerName, podContainers, podTemplateOf, PodTemplate } from "./kubernetes";
 import { quantityToCores, quantityToMb } from "./quantities";
 import { asArray, asRecord } from "./values";
@@ -36,6 +35,9 @@ export interface ContainerView {
     /** From a `*Patch` resource: what it leaves out keeps its live value, so only what it sets is known. */
     readonly patch: boolean;
 }
+
+/** Data of the stack's ConfigMaps and Secrets, by namespace and name, read only when asked. */
+export type StackData = (kind: "configMap" | "secret", namespace: string, name: string) => Record<string, string> | undefined;
 
 /** Resolves files that a Kubernetes container mounts from ConfigMaps or Secrets (stack policies only). */
 export type MountedFiles = (template: PodTemplate, container: Record<string, any>) => FileContent[];

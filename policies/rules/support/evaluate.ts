@@ -8,11 +8,27 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { OfflineResource, OfflineViolation } from "../offline";
 import { schemaDefaults } from "./config";
 import { rejectContradictions } from "./thresholds";
 import { unknownCheckingProxy, UnknownValueError } from "./unknowns";
 import { plainValue } from "./values";
+
+export interface OfflineResource {
+    type: string;
+    name: string;
+    urn: string;
+    /** The inputs: what resource policies see. */
+    props: Record<string, any>;
+    /** Outputs computed beyond the inputs (image IDs, ARNs): stack policies see them under the inputs, as the engine hands them the resources' state. */
+    outputs?: Record<string, any>;
+}
+
+export interface OfflineViolation {
+    policy: string;
+    enforcementLevel: "advisory" | "mandatory" | "remediate" | "disabled";
+    resource?: { type: string; name: string; urn: string };
+    message: string;
+}
 
 /**
  * Runs policies on resources the way the Pulumi engine's analyzer does (see

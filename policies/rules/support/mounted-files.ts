@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { DOCKER_REMOTE_IMAGE, FileContent } from "./docker";
 import { K8S_CONFIG_MAP, K8S_SECRET, PodTemplate } from "./kubernetes";
-import type { MountedFiles, StackLookup } from "./containers";
+import type { MountedFiles, StackData, StackLookup } from "./containers";
 import { eachKnown, UnknownValueError } from "./unknowns";
 import { asArray, asRecord, isRecord } from "./values";
 
@@ -10,9 +10,6 @@ interface Volume {
     readonly name: string;
     readonly items?: { key: string; path: string }[];
 }
-
-/** Data of the stack's ConfigMaps and Secrets, by namespace and name, read only when asked. */
-export type StackData = (kind: "configMap" | "secret", namespace: string, name: string) => Record<string, string> | undefined;
 
 export function stackDataFrom(resources: readonly PolicyResource[]): StackData {
     // Data is read only when a container uses it: an unknown ConfigMap elsewhere must not stop the check.

@@ -1,3 +1,5 @@
+import { PUBLIC_ROUTE_VARIABLE } from "../../shared/markers";
+
 /**
  * nginx.conf syntax as nginx reads it: directives with arguments, ended by `;` or
  * followed by a `{ ... }` block; quoted strings; `#` comments; `${VAR}` in templates.
@@ -154,12 +156,6 @@ function passIn(block: readonly Directive[]): Directive | undefined {
  * `auth_basic` in effect (they inherit from server and http unless set `off`), and no
  * `if (...) { return 401; }` (or 403) in the location or its server.
  */
-/**
- * A location that sets this variable (to the app's name) is public by declaration: an app of the
- * `apps` config whose route says `apiKey: false`. The rule then takes the declaration for the check.
- */
-export const PUBLIC_ROUTE_VARIABLE = "$llm_public_route";
-
 export function unauthenticatedProxyLocations(directives: readonly Directive[]): UnauthenticatedLocation[] {
     const found: UnauthenticatedLocation[] = [];
     const visitLocation = (d: Directive, path: string, inheritedAuth: boolean, serverRejects: boolean) => {

@@ -1,6 +1,6 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import type { ContainerView } from "./containers";
-import { parseImageReference } from "./image-reference";
+import { parseImageReference } from "../../shared/image-reference";
 import { UnknownValueError } from "./unknowns";
 
 /**
