@@ -235,7 +235,7 @@ describe("The Liquibase runner (components/migrations/liquibase.sh) under real L
     });
 
     // Each Liquibase command is a JVM start: one database walks through the whole life of a changelog.
-    it("dry-runs (update-sql), deploys one verified change at a time, runs nothing the second time, rolls back a change that does not verify, reverts", () => {
+    it("dry-runs (update-sql), deploys one verified change at a time, verifies in one JVM and names a change that no longer verifies, runs nothing the second time, rolls back a change that does not verify, reverts", () => {
         const db = database();
         const planned = migrate(db, "plan");
         assert.equal(planned.status, 0, planned.out);
@@ -260,6 +260,15 @@ describe("The Liquibase runner (components/migrations/liquibase.sh) under real L
         assert.equal(verified.status, 0, verified.out);
         assert.match(verified.out, /items: ok[\s\S]*items-index: ok[\s\S]*items-note: ok/);
         assert.deepEqual(commands(), ["history", "execute-sql"], "every verify script in one execute-sql: one JVM, not one per change");
+
+        // A change that no longer verifies: the one execute-sql fails, then each change on its own names it.
+        pg!.psql(db, "DROP INDEX items_id");
+        const drifted = migrate(db, "verify");
+        assert.equal(drifted.status, 1, drifted.out);
+        assert.match(drifted.out, /items: ok[\s\S]*items-index: FAILED[\s\S]*items-note: ok[\s\S]*verify failed/);
+        assert.match(drifted.out, /division by zero/, "the engine's output for the failing change");
+        assert.deepEqual(commands(), ["history", "execute-sql", "execute-sql", "execute-sql", "execute-sql"], "one JVM for all, then one per change");
+        pg!.psql(db, "CREATE INDEX items_id ON items (id)");
 
         const again = migrate(db, "deploy");
         assert.equal(again.status, 0, again.out);
