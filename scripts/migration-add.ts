@@ -7,7 +7,7 @@
  *   npm run migration:add -- timescale llm_traces_user_id --note "Who made each call" --requires llm_traces
  */
 import { addChange } from "../components/migrations/add";
-import { MIGRATION_STORES } from "../components/migrations/stores";
+import { MIGRATION_STORES } from "./migration-stores";
 
 const USAGE = `usage: npm run migration:add -- <store> <change> --note "what it does" [--requires <change>]... [--plan-dir <dir>]
   stores: ${Object.keys(MIGRATION_STORES).join(", ")}`;

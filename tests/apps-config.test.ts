@@ -9,7 +9,7 @@ import { withExampleUserValues } from "../harness/example-user-values";
 import { stackConfigValues } from "../harness/run-stack";
 import { observabilityRoutes } from "../components/observability/routes";
 import { ollamaRoutes } from "../components/proxy/proxy";
-import { PLATFORM_PATH_PREFIXES, prefixesCollide } from "../components/proxy/reserved";
+import { PLATFORM_PATH_PREFIXES, prefixesCollide } from "../components/reserved-routes";
 import { problems, rejects } from "./helpers/config-problems";
 
 const kubernetesEssentials = { platform: "kubernetes", backup: { enabled: false }, kubernetes: { context: "prod" }, proxy: { httpsPort: 443, httpPort: 80 }, tls: { hostnames: ["llm.example.com"] }, ollama: { gpu: false } };

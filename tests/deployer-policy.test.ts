@@ -10,6 +10,7 @@ import { DEPLOYER_PERMISSIONS, deployerPolicy, DeployerScope } from "../componen
 import { stackDeployerPolicy } from "../harness/deployer-policy";
 import { withExampleUserValues } from "../harness/example-user-values";
 import { runProgram, stackConfigValues, StackRun, withOverrides } from "../harness/run-stack";
+import { tsNode } from "./helpers/ts-node";
 
 type Policy = ReturnType<typeof deployerPolicy>;
 interface Statement {
@@ -133,7 +134,7 @@ describe("deployer policy generated from what the prod stack declares", function
         const block = /<!-- deployer-policy prod -->\n```json\n([\s\S]*?)```/.exec(doc);
         assert.ok(block, "docs/aws.md holds the generated policy between the deployer-policy marker");
         assert.deepEqual(JSON.parse(block[1]), policy, "regenerate it: npm run -s deployer-policy -- prod");
-        const printed = spawnSync("npx", ["ts-node", "--swc", "scripts/deployer-policy.ts", "prod"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+        const printed = spawnSync(...tsNode("scripts/deployer-policy.ts", ["prod"]), { cwd: path.join(__dirname, ".."), encoding: "utf8" });
         assert.equal(printed.status, 0, printed.stderr);
         assert.deepEqual(JSON.parse(printed.stdout), policy);
     });

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MIGRATION_STORES } from "../components/migrations/stores";
+import { MIGRATION_STORES } from "../scripts/migration-stores";
 import { PROJECT_DIR } from "../harness/run-stack";
 
 /** What scripts/migrate.sh may use from the system; docker and kubectl come from the stubs. */

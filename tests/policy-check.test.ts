@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
-import * as path from "path";
 import { policyReport } from "../harness/policy-report";
 import { describeTotals, stackTotals } from "../harness/stack-totals";
 import { PROJECT_DIR, runStack } from "../harness/run-stack";
+import { tsNode } from "./helpers/ts-node";
 
 function policyCheck(stack?: string) {
-    const args = ["ts-node", "--swc", path.join(PROJECT_DIR, "scripts", "policy-check.ts"), ...(stack ? [stack] : [])];
-    return spawnSync("npx", args, { cwd: PROJECT_DIR, encoding: "utf8" });
+    return spawnSync(...tsNode("scripts/policy-check.ts", stack ? [stack] : []), { cwd: PROJECT_DIR, encoding: "utf8" });
 }
 
 describe("offline policy check (npm run policy:check)", function () {

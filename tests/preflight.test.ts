@@ -4,12 +4,13 @@ import * as net from "net";
 import * as path from "path";
 import { PROJECT_DIR } from "../harness/run-stack";
 import { busyPorts, portIsFree, portsOfOwnContainers } from "../scripts/preflight-ports";
+import { tsNode } from "./helpers/ts-node";
 
 const engine = (cpus: number, memoryMb: number, runtimes = "{}") =>
     JSON.stringify({ NCPU: cpus, MemTotal: memoryMb * 1024 * 1024, SwapLimit: true, ServerVersion: "29.1.2", Runtimes: JSON.parse(runtimes) });
 
 function preflight(dockerInfo: string) {
-    return spawnSync("npx", ["ts-node", "--swc", path.join(PROJECT_DIR, "scripts", "preflight.ts"), "dev"], {
+    return spawnSync(...tsNode("scripts/preflight.ts", ["dev"]), {
         cwd: PROJECT_DIR,
         encoding: "utf8",
         // No docker CLI on PATH: the stack's own containers are then none.

@@ -26,6 +26,7 @@ import { REPORT_MARKER } from "../scripts/smoke/in-cluster";
 import { freePort, waitForPort } from "./helpers/ports";
 import { postgresBinDir, startPostgres, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
+import { tsNode } from "./helpers/ts-node";
 
 const API_KEY = "k7".repeat(24);
 const DIMENSIONS = 768;
@@ -36,7 +37,7 @@ const QDRANT_KEY = "q-smoke";
 /** The smoke command, run without blocking this process: the stub servers it calls live here. */
 function smokeCommand(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        const child = spawn("npx", ["ts-node", "--swc", "scripts/smoke.ts", ...args], { cwd: PROJECT_DIR });
+        const child = spawn(...tsNode("scripts/smoke.ts", args), { cwd: PROJECT_DIR });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

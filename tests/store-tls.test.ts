@@ -16,7 +16,7 @@ import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
 import { postgresTlsEntrypoint, postgresTlsSettings, renderPgHba } from "../components/timescale/postgres-tls";
 import { redisMaxMemoryMb } from "../components/tuning";
 import { freePort } from "./helpers/ports";
-import { requirePostgres } from "./helpers/postgres";
+import { initDataDirectory, requirePostgres } from "./helpers/postgres";
 import { loopbackRedisConf, startRedis, TestRedis } from "./helpers/redis-server";
 import { requireTool } from "./helpers/tools";
 
@@ -82,8 +82,7 @@ describe("TimescaleDB over TLS only: the program's pg_hba.conf and TLS settings 
         assert.equal(copy.status, 0, copy.stderr);
         assert.equal(fs.statSync(paths.keyFile).mode & 0o777, 0o600, "the server's own key file, as PostgreSQL demands");
         fs.writeFileSync(paths.hbaFile, renderPgHba());
-        const init = asServer([path.join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-        assert.equal(init.status, 0, init.stderr);
+        initDataDirectory(bin, data);
         port = await freePort();
         const settings = Object.entries(postgresTlsSettings(paths)).map(([k, v]) => `-c ${k}=${v}`);
         const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", [`-k ${run} -p ${port} -c listen_addresses=127.0.0.1`, ...settings].join(" "), "start"]);

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings } from "./settings";
 import { Network } from "./network";
-import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../proxy/draining";
+import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../proxy-draining";
 
 const HTTPS = 443;
 const HTTP = 80;

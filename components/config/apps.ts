@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { PLATFORM_HOSTS, PLATFORM_PATH_PREFIXES, prefixesCollide } from "../proxy/reserved";
-import { MONITOR_LOGIN } from "../sqlserver/monitor-login-sql";
-import { MONITOR_ROLE } from "../timescale/monitor-role-sql";
+import { PLATFORM_HOSTS, PLATFORM_PATH_PREFIXES, prefixesCollide } from "../reserved-routes";
+import { MONITOR_LOGIN, MONITOR_ROLE } from "../monitor-logins";
 import { unpinnedReason } from "./images";
 
 /**

@@ -3,7 +3,7 @@ import { PlatformConfig } from "../config/load";
 import { generatedApiKey, Rotations, rotatingSecret } from "../generated-secret";
 import { resourcesOf } from "../platform/resources";
 import { Platform, ServiceFile, ServiceSpec } from "../platform/types";
-import { PROXY_STOP_DELAY_SECONDS } from "./draining";
+import { PROXY_STOP_DELAY_SECONDS } from "../proxy-draining";
 import { AppProxyRoute } from "./app-routes";
 import { nginxVersionFromImage, renderApiKeyMap, renderNginxConf, Upstream } from "./nginx-conf";
 

@@ -1,5 +1,6 @@
-/** The login sql_exporter uses; its password arrives as the sqlcmd variable MONITOR_PASSWORD (env), never in the file. */
-export const MONITOR_LOGIN = "llm_monitor";
+import { MONITOR_LOGIN } from "../monitor-logins";
+
+export { MONITOR_LOGIN };
 
 /**
  * A least-privilege login for metrics: it reads server state (sessions, performance

@@ -1,5 +1,6 @@
-/** The role postgres-exporter logs in as; its password arrives in the env var below, never in the file. */
-export const MONITOR_ROLE = "llm_monitor";
+import { MONITOR_ROLE } from "../monitor-logins";
+
+export { MONITOR_ROLE };
 export const MONITOR_PASSWORD_ENV = "LLM_MONITOR_PASSWORD";
 
 /**

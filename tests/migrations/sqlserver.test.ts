@@ -176,7 +176,17 @@ describe("The Liquibase runner (components/migrations/liquibase.sh) under real L
     let dir: string;
     let plan: MigrationPlan;
     let databases = 0;
-    const env = { PATH: `${LIQUIBASE_HOME}:${process.env.PATH}`, JAVA_OPTS, LIQUIBASE_COMMAND_PASSWORD: "unused" };
+    // The runner's Liquibase through a wrapper that logs each command: every command is a JVM start.
+    const wrapper = fs.mkdtempSync(path.join(os.tmpdir(), "llm-lb-bin-"));
+    const commandLog = path.join(wrapper, "commands.log");
+    fs.writeFileSync(path.join(wrapper, "liquibase"), `#!/bin/sh\necho "$*" >> ${commandLog}\nexec ${path.join(LIQUIBASE_HOME, "liquibase")} "$@"\n`, { mode: 0o755 });
+    /** The Liquibase commands (their first argument after the defaults file) run since the last call. */
+    const commands = () => {
+        const run = fs.existsSync(commandLog) ? fs.readFileSync(commandLog, "utf8").trim().split("\n").map((l) => l.split(" ")[1]) : [];
+        fs.rmSync(commandLog, { force: true });
+        return run;
+    };
+    const env = { PATH: `${wrapper}:${process.env.PATH}`, JAVA_OPTS, LIQUIBASE_COMMAND_PASSWORD: "unused" };
     const ADOPT = { MIGRATE_ADOPT_TO: "baseline", MIGRATE_ADOPT_EVIDENCE: "items" };
     const migrate = (db: string, ...args: string[]) => {
         fs.writeFileSync(
@@ -221,10 +231,11 @@ describe("The Liquibase runner (components/migrations/liquibase.sh) under real L
     after(() => {
         pg?.stop();
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(wrapper, { recursive: true, force: true });
     });
 
     // Each Liquibase command is a JVM start: one database walks through the whole life of a changelog.
-    it("dry-runs (update-sql), deploys one verified change at a time, runs nothing the second time, rolls back a change that does not verify, reverts", () => {
+    it("dry-runs (update-sql), deploys one verified change at a time, verifies in one JVM and names a change that no longer verifies, runs nothing the second time, rolls back a change that does not verify, reverts", () => {
         const db = database();
         const planned = migrate(db, "plan");
         assert.equal(planned.status, 0, planned.out);
@@ -244,9 +255,20 @@ describe("The Liquibase runner (components/migrations/liquibase.sh) under real L
         assert.equal(recorded(), "items,items-index,baseline,items-note");
         assert.equal(pg!.psql(db, "SELECT count(*) FROM items"), "1", "the GO batches ran one by one");
 
+        commands();
         const verified = migrate(db, "verify");
         assert.equal(verified.status, 0, verified.out);
         assert.match(verified.out, /items: ok[\s\S]*items-index: ok[\s\S]*items-note: ok/);
+        assert.deepEqual(commands(), ["history", "execute-sql"], "every verify script in one execute-sql: one JVM, not one per change");
+
+        // A change that no longer verifies: the one execute-sql fails, then each change on its own names it.
+        pg!.psql(db, "DROP INDEX items_id");
+        const drifted = migrate(db, "verify");
+        assert.equal(drifted.status, 1, drifted.out);
+        assert.match(drifted.out, /items: ok[\s\S]*items-index: FAILED[\s\S]*items-note: ok[\s\S]*verify failed/);
+        assert.match(drifted.out, /division by zero/, "the engine's output for the failing change");
+        assert.deepEqual(commands(), ["history", "execute-sql", "execute-sql", "execute-sql", "execute-sql"], "one JVM for all, then one per change");
+        pg!.psql(db, "CREATE INDEX items_id ON items (id)");
 
         const again = migrate(db, "deploy");
         assert.equal(again.status, 0, again.out);
@@ -292,9 +314,12 @@ describe("The Liquibase runner (components/migrations/liquibase.sh) under real L
         assert.match(planned.stdout, /^-- deploy\/items-note\.sql\nALTER TABLE items ADD COLUMN note text;/);
         assert.doesNotMatch(planned.stdout, /CREATE TABLE items/);
 
+        commands();
         const r = migrate(db, "deploy");
         assert.equal(r.status, 0, r.out);
         assert.match(r.out, /set up by an earlier release's init step: verifying the changes up to baseline/);
+        // The evidence verified once, the other changes up to the tag together, then items-note deployed and verified.
+        assert.deepEqual(commands(), ["status", "execute-sql", "execute-sql", "changelog-sync-to-tag", "update-count", "execute-sql"]);
         assert.equal(pg!.psql(db, "SELECT string_agg(id, ',' ORDER BY orderexecuted) FROM databasechangelog"), "items,items-index,baseline,items-note");
         assert.equal(pg!.psql(db, "SELECT count(*), min(id) FROM items"), "30|1", "recorded, not run: no row 0 inserted, every row kept");
         assert.doesNotMatch(r.out, /deploying items\n/);

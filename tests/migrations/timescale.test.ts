@@ -10,6 +10,7 @@ import { copyPlan, createDatabase, dropSqitchChanges, psqlFile, runMigrate, sche
 import { postgresBinDir, startPostgres, TestPostgres } from "../helpers/postgres";
 import { normalized, parse, parseStatements, withoutPsqlMeta } from "../helpers/sql-parse";
 import { requireTool } from "../helpers/tools";
+import { tsNode } from "../helpers/ts-node";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "init-steps-v1", "timescale-schema.sql");
 const script = (plan: MigrationPlan, kind: string, change: string) => fs.readFileSync(path.join(plan.dir, kind, `${change}.sql`), "utf8");
@@ -322,6 +323,6 @@ describe("TimescaleDB migrations under real Sqitch and PostgreSQL (the changes p
 
 /** `npm run migration:add -- <args>`, as npm runs it. */
 function spawnScript(args: string[]) {
-    const r = spawnSync("npx", ["ts-node", "--swc", path.join(__dirname, "..", "..", "scripts", "migration-add.ts"), ...args], { encoding: "utf8" });
+    const r = spawnSync(...tsNode("scripts/migration-add.ts", args), { encoding: "utf8" });
     return { status: r.status, out: r.stdout + r.stderr };
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ROOT } from "../../backup/scheduler";
 import { PlatformConfig } from "../../config/load";
 import { pullPolicyFor } from "../../../policies/shared/image-reference";
-import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy/draining";
+import { PROXY_DEREGISTRATION_DELAY_SECONDS } from "../../proxy-draining";
 import { BACKUP_NOT_NEEDED } from "../../../policies/shared/markers";
 import { isNodeAgent, Peers, ServiceSpec } from "../types";
 import { statefulClaimName } from "./backups";
@@ -148,7 +148,7 @@ export function serverService({ spec, config: k, namespace, labels, selector, no
                           "service.beta.kubernetes.io/aws-load-balancer-type": "external",
                           "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
                           "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-                          // Shorter than the pods' preStop sleep, as the ALB's (components/proxy/draining.ts).
+                          // Shorter than the pods' preStop sleep, as the ALB's (components/proxy-draining.ts).
                           "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": `deregistration_delay.timeout_seconds=${PROXY_DEREGISTRATION_DELAY_SECONDS}`,
                       }
                     : undefined,

@@ -1,6 +1,6 @@
 /**
  * What the proxy serves itself, whatever apps are declared: its health check, Ollama's
- * routes (proxy.ts ollamaRoutes) and the UIs (observability/routes.ts). An app's path prefix
+ * routes (proxy/proxy.ts ollamaRoutes) and the UIs (observability/routes.ts). An app's path prefix
  * must stay clear of these; tests/apps-config.test.ts holds the list to the generated routes.
  */
 export const PLATFORM_PATH_PREFIXES = ["/healthz", "/api", "/v1", "/ollama", "/grafana", "/prometheus", "/alertmanager", "/kibana"] as const;
