@@ -251,20 +251,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     private finishDeploy(spec: ServiceSpec, parent: pulumi.Resource, w: Deployment): DeployedService {
         const { workload, namespace, selector, metadata, place, targets, publicPorts, sharedClaim, account, backups } = w;
         const k = this.args.config;
-        serviceFlowsPolicy(
-            spec,
-            {
-                service: spec.name,
-                podLabels: selector,
-                ports: spec.ports.map((p) => p.port),
-                targets,
-                callerNamespaces: this.services.namespaceNames(),
-                publicPorts,
-                internetEgress: spec.internetEgress ?? false,
-                privateEgress: spec.privateEgress,
-            },
-            { metadata, opts: place.opts },
-        );
+        serviceFlowsPolicy(spec, { podLabels: selector, targets, callerNamespaces: this.services.namespaceNames(), publicPorts }, { metadata, opts: place.opts });
 
         const storeBackupJobs = serviceSchedules({
             spec,

@@ -17,9 +17,19 @@ export interface FlowsPlace {
     readonly opts: pulumi.CustomResourceOptions;
 }
 
-/** `<service>-flows`: who may reach the service's pods and what they may reach. */
-export function serviceFlowsPolicy(spec: ServiceSpec, flowArgs: FlowArgs, place: FlowsPlace): k8s.networking.v1.NetworkPolicy {
-    const flows = withPeerFlows(spec, flowArgs.podLabels, workloadFlows(flowArgs));
+/** `<service>-flows`: who may reach the service's pods (its ports, from the callers' namespaces or, on public ports, anyone) and what they may reach. */
+export function serviceFlowsPolicy(spec: ServiceSpec, flowArgs: Pick<FlowArgs, "podLabels" | "targets" | "callerNamespaces" | "publicPorts">, place: FlowsPlace): k8s.networking.v1.NetworkPolicy {
+    const flows = withPeerFlows(
+        spec,
+        flowArgs.podLabels,
+        workloadFlows({
+            ...flowArgs,
+            service: spec.name,
+            ports: spec.ports.map((p) => p.port),
+            internetEgress: spec.internetEgress ?? false,
+            privateEgress: spec.privateEgress,
+        }),
+    );
     return new k8s.networking.v1.NetworkPolicy(
         `${spec.name}-flows`,
         {
