@@ -137,19 +137,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
 
     deploy(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
-        if (this.services.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
+        this.checkDeployable(spec);
         const nodeAgent = isNodeAgent(spec);
-        if (nodeAgent && (spec.replicas ?? 1) !== 1) {
-            throw new Error(`service ${spec.name}: a node agent runs once per node, it has no replicas`);
-        }
-        const peers = (spec.peers?.count ?? 1) > 1 ? spec.peers : undefined;
-        if (peers && (nodeAgent || (spec.volumes ?? []).length === 0)) throw new Error(`service ${spec.name}: peers are stateful, with volumes of their own, and no node agent`);
         if (nodeAgent) this.services.addNodeAgent(spec.name);
         const backups = spec.backups ?? [];
-        if (backups.length > 0 && (this.backupDestination === undefined || nodeAgent)) {
-            // Config validation stops this first (backup.enabled needs the aws object here).
-            throw new Error(`service ${spec.name} declares backups, but the Kubernetes platform has no S3 destination for them: set the aws object, or backup.enabled false`);
-        }
         const namespace = nodeAgent ? this.nodeAgentNamespace() : this.namespace;
         const selector = { [SERVICE_LABEL]: spec.name, [COMPONENT_LABEL]: "server", "app.kubernetes.io/instance": this.args.namePrefix };
         const labels = {
@@ -162,6 +153,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const flowTargets = this.services.flowTargets([...(spec.dependsOn ?? []), ...(spec.talksTo ?? [])]);
         const s = { namespace, selector, labels, place, targets: flowTargets, backups };
         return spec.replicatedPostgres ? this.deployPostgresCluster(spec, parent, s) : this.deployServer(spec, parent, s);
+    }
+
+    /** What the platform refuses before any object of the service exists. */
+    private checkDeployable(spec: ServiceSpec): void {
+        if (this.services.has(spec.name)) throw new Error(`service ${spec.name} is deployed twice`);
+        const nodeAgent = isNodeAgent(spec);
+        if (nodeAgent && (spec.replicas ?? 1) !== 1) {
+            throw new Error(`service ${spec.name}: a node agent runs once per node, it has no replicas`);
+        }
+        const peers = (spec.peers?.count ?? 1) > 1 ? spec.peers : undefined;
+        if (peers && (nodeAgent || (spec.volumes ?? []).length === 0)) throw new Error(`service ${spec.name}: peers are stateful, with volumes of their own, and no node agent`);
+        if ((spec.backups ?? []).length > 0 && (this.backupDestination === undefined || nodeAgent)) {
+            // Config validation stops this first (backup.enabled needs the aws object here).
+            throw new Error(`service ${spec.name} declares backups, but the Kubernetes platform has no S3 destination for them: set the aws object, or backup.enabled false`);
+        }
     }
 
     /** A service that runs its own pods: its pod template, Service and workload (server-objects.ts). */
