@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./helpers/ports";
-import { requirePostgres } from "./helpers/postgres";
+import { asServerUser, requirePostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
 /**
@@ -52,7 +52,7 @@ describe("point-in-time recovery drill (PostgreSQL + barman-cli-cloud + s3rver)"
     });
 
     after(() => {
-        for (const data of servers) asPostgres([path.join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]);
+        for (const data of servers) asServerUser([path.join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]);
         s3?.kill();
         if (work) fs.rmSync(work, { recursive: true, force: true });
     });
@@ -74,7 +74,7 @@ describe("point-in-time recovery drill (PostgreSQL + barman-cli-cloud + s3rver)"
 
     function startServer(data: string, socketDir: string, port: number): void {
         const log = path.join(socketDir, `${path.basename(data)}.log`);
-        const start = asPostgres([path.join(bin, "pg_ctl"), "-D", data, "-l", log, "-w", "-t", "90", "-o", `-k ${socketDir} -p ${port} -c listen_addresses=''`, "start"]);
+        const start = asServerUser([path.join(bin, "pg_ctl"), "-D", data, "-l", log, "-w", "-t", "90", "-o", `-k ${socketDir} -p ${port} -c listen_addresses=''`, "start"]);
         servers.push(data);
         assert.equal(start.status, 0, `pg_ctl start: ${start.stderr} ${fs.existsSync(log) ? fs.readFileSync(log, "utf8") : ""}`);
     }
@@ -87,7 +87,7 @@ describe("point-in-time recovery drill (PostgreSQL + barman-cli-cloud + s3rver)"
 
     it("restores a base backup and the archived WAL to a noted time: the rows before it, none after", async () => {
         const source = path.join(work, "source");
-        const init = asPostgres([path.join(bin, "initdb"), "-D", source, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--wal-segsize=1"]);
+        const init = asServerUser([path.join(bin, "initdb"), "-D", source, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--wal-segsize=1"]);
         assert.equal(init.status, 0, init.stderr);
         const archive = `${awsEnv} barman-cloud-wal-archive ${barmanFlags().join(" ")} --gzip ${destination} ${SERVER_NAME} %p`;
         fs.appendFileSync(path.join(source, "postgresql.conf"), `wal_level = replica\narchive_mode = on\narchive_command = '${archive}'\narchive_timeout = 0\n`);
@@ -127,11 +127,6 @@ describe("point-in-time recovery drill (PostgreSQL + barman-cli-cloud + s3rver)"
         assert.equal(psql(work, restoredPort, "SELECT string_agg(batch || ':' || n, ',') FROM (SELECT batch, count(*) n FROM spans GROUP BY batch ORDER BY batch) b"), "before:100");
     });
 });
-
-/** Debian's initdb and pg_ctl refuse root: as root they run as the postgres user. */
-function asPostgres(args: string[]): SpawnSyncReturns<string> {
-    return process.getuid?.() === 0 ? spawnSync("runuser", ["-u", "postgres", "--", ...args], { encoding: "utf8" }) : spawnSync(args[0], args.slice(1), { encoding: "utf8" });
-}
 
 /** An RFC 3339 time (what `npm run restore -- timescale --to` takes) as PostgreSQL reads it; the operator converts the same way (api/v1/cluster_funcs.go, ConvertToPostgresFormat). */
 function postgresTime(rfc3339: string): string {

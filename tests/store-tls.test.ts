@@ -16,7 +16,7 @@ import { REDIS_BACKUP_SCRIPT } from "../components/redis/backup-script";
 import { postgresTlsEntrypoint, postgresTlsSettings, renderPgHba } from "../components/timescale/postgres-tls";
 import { redisMaxMemoryMb } from "../components/tuning";
 import { freePort } from "./helpers/ports";
-import { initDataDirectory, requirePostgres } from "./helpers/postgres";
+import { asServerUser, initDataDirectory, requirePostgres } from "./helpers/postgres";
 import { loopbackRedisConf, startRedis, TestRedis } from "./helpers/redis-server";
 import { requireTool } from "./helpers/tools";
 
@@ -65,7 +65,6 @@ describe("TimescaleDB over TLS only: the program's pg_hba.conf and TLS settings 
         const files = issue(dir, names);
         ca = files.ca;
         const asRoot = process.getuid?.() === 0;
-        const asServer = (args: string[]) => (asRoot ? spawnSync("runuser", ["-u", "postgres", "--", ...args], { encoding: "utf8" }) : spawnSync(args[0], args.slice(1), { encoding: "utf8" }));
         const data = path.join(dir, "data");
         const run = path.join(dir, "run");
         fs.mkdirSync(run);
@@ -78,16 +77,16 @@ describe("TimescaleDB over TLS only: the program's pg_hba.conf and TLS settings 
         fs.mkdirSync(bin2);
         fs.writeFileSync(path.join(bin2, "docker-entrypoint.sh"), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
         const [shell, ...entrypoint] = postgresTlsEntrypoint(paths);
-        const copy = asServer(["env", `PATH=${bin2}:${process.env.PATH}`, shell, ...entrypoint, "true"]);
+        const copy = asServerUser(["env", `PATH=${bin2}:${process.env.PATH}`, shell, ...entrypoint, "true"]);
         assert.equal(copy.status, 0, copy.stderr);
         assert.equal(fs.statSync(paths.keyFile).mode & 0o777, 0o600, "the server's own key file, as PostgreSQL demands");
         fs.writeFileSync(paths.hbaFile, renderPgHba());
         initDataDirectory(bin, data);
         port = await freePort();
         const settings = Object.entries(postgresTlsSettings(paths)).map(([k, v]) => `-c ${k}=${v}`);
-        const start = asServer([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", [`-k ${run} -p ${port} -c listen_addresses=127.0.0.1`, ...settings].join(" "), "start"]);
+        const start = asServerUser([path.join(bin, "pg_ctl"), "-D", data, "-l", path.join(dir, "log"), "-w", "-o", [`-k ${run} -p ${port} -c listen_addresses=127.0.0.1`, ...settings].join(" "), "start"]);
         assert.equal(start.status, 0, `${start.stderr} ${fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8") : ""}`);
-        stop = () => asServer([path.join(bin, "pg_ctl"), "-D", data, "-m", "fast", "stop"]);
+        stop = () => asServerUser([path.join(bin, "pg_ctl"), "-D", data, "-m", "fast", "stop"]);
         // The password the TCP logins need, set over the socket (trust there, as in the image).
         const socket = spawnSync("psql", ["-h", run, "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", `ALTER USER postgres PASSWORD '${PASSWORD}'`], { encoding: "utf8" });
         assert.equal(socket.status, 0, socket.stderr);

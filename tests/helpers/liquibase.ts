@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PROJECT_DIR } from "../../harness/stack-config";
 import * as crypto from "crypto";
 import { spawnSync } from "child_process";
 import { SQLSERVER_MIGRATIONS } from "../../components/sqlserver/migration-plan";
 
-const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 /** npm's liquibase package holds the 4.28.0 distribution the migrate step's image pins. */
 const DISTRIBUTION = path.join(PROJECT_DIR, "node_modules", "liquibase", "dist", "liquibase");

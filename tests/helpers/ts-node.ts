@@ -1,6 +1,6 @@
 import * as path from "path";
+import { PROJECT_DIR } from "../../harness/stack-config";
 
-const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 /**
  * `npx ts-node --swc <script> <args>` as the npm scripts run it, without npx: node runs
