@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import type { RedisUser } from "../redis/redis";
 import { appAclRules } from "../redis/redis-conf";
 import { clusterOnlySecurityGroup } from "./cluster-only-security-group";
 import { keptNames } from "./names";
@@ -42,12 +43,6 @@ function offPassword(platformPassword: pulumi.Input<string>): pulumi.Output<stri
     return pulumi.secret(pulumi.output(platformPassword).apply((p) => createHash("sha256").update(`default is off:${p}`).digest("hex")));
 }
 
-/** A Valkey user the platform gives its credentials to (the password is secret). */
-export interface CacheUser {
-    readonly name: string;
-    readonly password: pulumi.Input<string>;
-}
-
 export interface ManagedCacheArgs {
     readonly namePrefix: string;
     readonly config: AwsSettings["cache"];
@@ -55,9 +50,9 @@ export interface ManagedCacheArgs {
     /** Encrypts the nodes' storage and the snapshots. */
     readonly kmsKeyArn: pulumi.Input<string>;
     /** The platform's own clients' user (exporter, smoke checks, `connectionStrings.redis`): every key. */
-    readonly platformUser: CacheUser;
+    readonly platformUser: RedisUser;
     /** The apps' users (`apps[].databases.redis`), each limited to its key prefix as on the platform's own Valkey. */
-    readonly appUsers: readonly (CacheUser & { readonly keyPrefix: string })[];
+    readonly appUsers: readonly (RedisUser & { readonly keyPrefix: string })[];
     /** `redis.evictionPolicy`: maxmemory-policy of the parameter group. */
     readonly evictionPolicy: string;
     /** What `aws.adopt` imports: the group and what it keeps with it, after a destroy that lost the state. */
