@@ -2,6 +2,7 @@ import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "
 import { configOf } from "./support/config";
 import { describeResource } from "./support/describe";
 import { unpinnedReason } from "../shared/image-reference";
+import { BARMAN_CLOUD_PLUGIN_NAME } from "../shared/markers";
 import { productionStack, productionStacksProperty } from "./support/production";
 import { parseQuantity } from "./support/quantities";
 import { eachKnown } from "./support/unknowns";
@@ -28,8 +29,6 @@ interface Config {
 }
 
 const OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore";
-/** The Barman Cloud plugin's name (plugin-barman-cloud: the Service's cnpg.io/pluginName label). */
-const BARMAN_CLOUD_PLUGIN = "barman-cloud.cloudnative-pg.io";
 
 type Spec = Record<string, any>;
 
@@ -44,7 +43,7 @@ const walArchiverPlugin = (spec: Spec): Spec | undefined => (spec.plugins ?? [])
 function archiveProblem(spec: Spec, namespace: string | undefined, stores: PolicyResource[]): string | undefined {
     const plugin = walArchiverPlugin(spec);
     if (!plugin) return nonEmptyString(spec.backup?.barmanObjectStore?.destinationPath) ? undefined : "archives no WAL";
-    if (plugin.name !== BARMAN_CLOUD_PLUGIN) return undefined;
+    if (plugin.name !== BARMAN_CLOUD_PLUGIN_NAME) return undefined;
     const store = plugin.parameters?.barmanObjectName;
     if (!nonEmptyString(store)) return "archives WAL through the Barman Cloud plugin without parameters.barmanObjectName";
     const found = stores.some((s) => s.props.metadata?.name === store && s.props.metadata?.namespace === namespace && nonEmptyString(s.props.spec?.configuration?.destinationPath));
@@ -104,7 +103,8 @@ export const cloudnativePgClusters: StackValidationPolicy = {
                 const schedules = schedulesOf(r);
                 if (schedules.length === 0) report(`has no ScheduledBackup in production stack ${stack}; required: base backups on a schedule`);
                 else if (!schedules.some((s) => methodFits(s.props.spec ?? {}, spec))) {
-                    const wanted = walArchiverPlugin(spec) ? `method plugin with pluginConfiguration.name ${walArchiverPlugin(spec)!.name}` : "method barmanObjectStore";
+                    const plugin = walArchiverPlugin(spec);
+                    const wanted = plugin ? `method plugin with pluginConfiguration.name ${plugin.name}` : "method barmanObjectStore";
                     report(`has no ScheduledBackup whose method fits its archive in production stack ${stack}; required: ${wanted}`);
                 }
             },

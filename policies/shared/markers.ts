@@ -15,3 +15,9 @@ export const BACKUP_NOT_NEEDED = "llm-platform.backup-not-needed";
  * `apps` config whose route says `apiKey: false`. The rule then takes the declaration for the check.
  */
 export const PUBLIC_ROUTE_VARIABLE = "$llm_public_route";
+
+/**
+ * The Barman Cloud plugin's name, by which a CloudNativePG Cluster, ScheduledBackup or
+ * externalCluster calls it (plugin-barman-cloud: its Service's cnpg.io/pluginName label).
+ */
+export const BARMAN_CLOUD_PLUGIN_NAME = "barman-cloud.cloudnative-pg.io";

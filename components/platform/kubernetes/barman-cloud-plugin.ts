@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { BARMAN_CLOUD_PLUGIN_NAME } from "../../../policies/shared/markers";
 import { Resources } from "../types";
 import type { BackupDestination } from "./backup-destination";
 import { chartRelease } from "./chart-release";
@@ -28,7 +29,7 @@ export const BARMAN_CLOUD_PLUGIN = {
     /** The plugin's and its instance sidecar's image tag (the chart's appVersion, said once more). */
     version: "v0.13.0",
     /** The name Clusters, ScheduledBackups and externalClusters call it by (the Service's cnpg.io/pluginName label). */
-    pluginName: "barman-cloud.cloudnative-pg.io",
+    pluginName: BARMAN_CLOUD_PLUGIN_NAME,
     /** The chart's Service's port (values.yaml service.port), which the operator dials. */
     port: 9090,
 } as const;
