@@ -38,9 +38,6 @@ const OPERATOR_DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/postgresql:18.3-system-tr
 /** The chart's operator config names its default monitoring queries (MonitoringQueriesConfigmap). */
 const DEFAULT_MONITORING_CONFIGMAP = { name: "cnpg-default-monitoring", key: "queries" };
 
-/** The operator's INCLUDE_PLUGINS: none in the chart's operator config (charts/cloudnative-pg values.yaml `config.data`, 0.28.3). */
-const OPERATOR_INCLUDE_PLUGINS: readonly string[] = [];
-
 /** The spec after the defaulting webhook. */
 export function operatorDefaults(sent: Json): Json {
     const spec = structuredClone(sent);
@@ -70,11 +67,9 @@ export function operatorDefaults(sent: Json): Json {
     if (spec.postgresql.synchronous && !spec.postgresql.synchronous.dataDurability) spec.postgresql.synchronous.dataDurability = "required";
     spec.probes ??= { startup: {}, liveness: {}, readiness: {} };
     // The CRD's defaults on each plugin (api/v1/cluster_types.go PluginConfiguration: enabled true,
-    // isWALArchiver false), then setDefaultPlugins appends the operator's included plugins not named.
-    if (spec.plugins || OPERATOR_INCLUDE_PLUGINS.length > 0) {
-        spec.plugins = (spec.plugins ?? []).map((p: Json) => ({ enabled: true, isWALArchiver: false, ...p }));
-        for (const name of OPERATOR_INCLUDE_PLUGINS) if (!spec.plugins.some((p: Json) => p.name === name)) spec.plugins.push({ name, enabled: true, isWALArchiver: false });
-    }
+    // isWALArchiver false). setDefaultPlugins appends the operator's INCLUDE_PLUGINS, of which the
+    // chart's operator config names none (charts/cloudnative-pg values.yaml `config.data`, 0.28.3).
+    if (spec.plugins) spec.plugins = spec.plugins.map((p: Json) => ({ enabled: true, isWALArchiver: false, ...p }));
     return spec;
 }
 
