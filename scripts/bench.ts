@@ -20,7 +20,7 @@ import { kubernetesTotals } from "../harness/kubernetes-totals";
 import { criticalPath } from "../harness/critical-path";
 import { stackTotals } from "../harness/stack-totals";
 import { OfflineResource, runPolicyPack } from "../policies/rules/offline";
-import { childCpuSeconds, COSTS_FILE, FileCost, fileCosts, totalCpuS } from "../tests/helpers/file-costs";
+import { childCpuSeconds, FileCost, fileCosts, keptCosts, totalCpuS } from "../tests/helpers/file-costs";
 import { readRecord } from "../tests/helpers/run-record";
 
 async function time(label: string, rounds: number, fn: () => unknown | Promise<unknown>) {
@@ -146,12 +146,7 @@ async function testSuiteFigures() {
     row("tsc --build, warm (nothing changed)", tscWarm);
 
     // The previous run's per-file CPU (tests/helpers/file-costs.ts keeps it; this run replaces it): the "before".
-    let previous: Record<string, number> = {};
-    try {
-        previous = JSON.parse(fs.readFileSync(COSTS_FILE, "utf8"));
-    } catch {
-        // no run recorded here yet
-    }
+    const previous = keptCosts();
     const costs = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "llm-bench-")), "costs.jsonl");
     const test = measure("bash", ["scripts/test.sh"], { [fileCosts.variable]: costs });
     const counts = [...test.output.matchAll(/^\s+(\d+ (?:passing|failing|pending))/gm)].map((m) => m[1]).join(", ");

@@ -69,15 +69,19 @@ export function mochaGlobalSetup() {
     fileCosts.open(true);
 }
 
+/** Each test file's CPU seconds in the last run recorded here (by its path from the project), or nothing. */
+export function keptCosts(): Record<string, number> {
+    try {
+        return JSON.parse(fs.readFileSync(COSTS_FILE, "utf8"));
+    } catch {
+        return {}; // first run here, or npm ci emptied node_modules
+    }
+}
+
 export function mochaGlobalTeardown() {
     const costs = fileCosts.close();
     if (costs.length === 0) return;
-    let kept: Record<string, number> = {};
-    try {
-        kept = JSON.parse(fs.readFileSync(COSTS_FILE, "utf8"));
-    } catch {
-        // first run here, or npm ci emptied node_modules
-    }
+    const kept = keptCosts();
     const projectDir = path.resolve(__dirname, "..", "..");
     for (const cost of costs) kept[path.relative(projectDir, cost.file)] = Number(totalCpuS(cost).toFixed(2));
     fs.mkdirSync(path.dirname(COSTS_FILE), { recursive: true });
