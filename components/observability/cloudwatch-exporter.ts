@@ -4,7 +4,7 @@ import { resourcesOf } from "../platform/resources";
 import { ServiceSpec } from "../platform/types";
 import { ManagedDatabase } from "./alert-rules";
 import { CLOUDWATCH_EXPORTER, renderCloudwatchExporterConf } from "./cloudwatch-exporter-conf";
-import { metricsHealth } from "./exporters";
+import { wgetHealth } from "./exporters";
 
 /** The managed services of prod on AWS that Prometheus watches through CloudWatch. */
 export interface ManagedServices {
@@ -32,7 +32,7 @@ export function cloudwatchExporterSpec(c: PlatformConfig, managed: ManagedServic
         ports: [{ name: "metrics", port }],
         resources: resourcesOf(c.cloudwatchExporter),
         // The busybox-based image's wget; /healthz answers once the server runs (cmd/yace/main.go:307).
-        healthCheck: metricsHealth(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/healthz`], port, "/healthz"),
+        healthCheck: wgetHealth(port, "/healthz"),
         runAs: { uid: 65534, gid: 65534 },
         readOnlyRootFilesystem: true,
         // CloudWatch, the tagging API and RDS over HTTPS, with the role of its ServiceAccount.

@@ -34,11 +34,7 @@ export function exporterHost(service: string): string {
  * check that its binary runs (Prometheus' `up` and the TargetDown alert watch the rest).
  */
 function metricsCheck(kind: ExporterKind, port: number) {
-    const command =
-        kind === "nginx"
-            ? ["/usr/bin/nginx-prometheus-exporter", "--version"]
-            : ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/metrics`];
-    return metricsHealth(command, port);
+    return kind === "nginx" ? metricsHealth(["/usr/bin/nginx-prometheus-exporter", "--version"], port) : wgetHealth(port);
 }
 
 /** A health check on a /metrics endpoint (Kubernetes: httpGet). */
@@ -50,6 +46,9 @@ export const metricsHealth = (command: string[], port: number, path = "/metrics"
     retries: 5,
     startPeriodSeconds: 10,
 });
+
+/** metricsHealth on `path`, checked by Docker with the image's busybox wget. */
+export const wgetHealth = (port: number, path = "/metrics") => metricsHealth(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`], port, path);
 
 /**
  * The exporter that speaks for a service, as a service of its own. Credentials reach it as

@@ -9,7 +9,7 @@ import { renderAlertmanagerConf } from "./alertmanager-conf";
 import { renderAlertRules } from "./alert-rules";
 import { BLACKBOX_CA_FILE, renderBlackboxConf } from "./blackbox-conf";
 import { cloudwatchExporterSpec, ManagedServices } from "./cloudwatch-exporter";
-import { exporterSpec, metricsHealth } from "./exporters";
+import { exporterSpec, wgetHealth } from "./exporters";
 import {
     GRAFANA_DASHBOARDS_DIR,
     grafanaDashboards,
@@ -55,7 +55,6 @@ export interface MetricsArgs {
     readonly externalServices?: readonly ObservedService[];
 }
 
-const wget = (port: number, path: string) => ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
 /** The Prometheus images' (and any image that writes nothing but its volumes) unprivileged user. */
 const NOBODY = { uid: 65534, gid: 65534 };
 
@@ -128,7 +127,7 @@ function nodeExporter(c: PlatformConfig, layout: NodeLayout): ServiceSpec {
         ports: [{ name: "metrics", port: NODE_EXPORTER_PORT }],
         resources: resourcesOf(c.nodeExporter),
         rolloutTimeoutMinutes: c.nodeExporter.rolloutTimeoutMinutes,
-        healthCheck: metricsHealth(wget(NODE_EXPORTER_PORT, "/metrics"), NODE_EXPORTER_PORT),
+        healthCheck: wgetHealth(NODE_EXPORTER_PORT),
         observe: { metrics: { port: NODE_EXPORTER_PORT, path: "/metrics" } },
     };
 }
@@ -143,7 +142,7 @@ function cadvisor(c: PlatformConfig, layout: NodeLayout): ServiceSpec {
         ports: [{ name: "metrics", port: CADVISOR_PORT }],
         resources: resourcesOf(c.cadvisor),
         rolloutTimeoutMinutes: c.cadvisor.rolloutTimeoutMinutes,
-        healthCheck: metricsHealth(wget(CADVISOR_PORT, "/healthz"), CADVISOR_PORT, "/healthz"),
+        healthCheck: wgetHealth(CADVISOR_PORT, "/healthz"),
         observe: { metrics: { port: CADVISOR_PORT, path: "/metrics" } },
     };
 }
@@ -164,7 +163,7 @@ function blackboxExporter(args: MetricsArgs): ServiceSpec {
         rolloutTimeoutMinutes: c.blackboxExporter.rolloutTimeoutMinutes,
         runAs: NOBODY,
         readOnlyRootFilesystem: true,
-        healthCheck: metricsHealth(wget(BLACKBOX_PORT, "/-/healthy"), BLACKBOX_PORT, "/-/healthy"),
+        healthCheck: wgetHealth(BLACKBOX_PORT, "/-/healthy"),
         // Every flow is declared (Kubernetes turns them into NetworkPolicies).
         talksTo: [...new Set(probes(args.catalog.services).map((p) => p.service))],
         observe: { metrics: { port: BLACKBOX_PORT, path: "/metrics" } },
@@ -193,7 +192,7 @@ function alertmanager(args: MetricsArgs, conf: pulumi.Output<string>): ServiceSp
         rolloutTimeoutMinutes: c.alertmanager.rolloutTimeoutMinutes,
         runAs: NOBODY,
         readOnlyRootFilesystem: true,
-        healthCheck: metricsHealth(wget(ALERTMANAGER_PORT, "/-/healthy"), ALERTMANAGER_PORT, "/-/healthy"),
+        healthCheck: wgetHealth(ALERTMANAGER_PORT, "/-/healthy"),
         observe: { metrics: { port: ALERTMANAGER_PORT, path: "/metrics" } },
     };
 }
@@ -258,7 +257,7 @@ function prometheus(args: MetricsArgs, services: readonly ObservedService[], con
         rolloutTimeoutMinutes: c.prometheus.rolloutTimeoutMinutes,
         runAs: NOBODY,
         readOnlyRootFilesystem: true,
-        healthCheck: metricsHealth(wget(PROMETHEUS_PORT, "/-/healthy"), PROMETHEUS_PORT, "/-/healthy"),
+        healthCheck: wgetHealth(PROMETHEUS_PORT, "/-/healthy"),
         stopGraceSeconds: 60,
         // No dependsOn: Prometheus starts without Alertmanager (alerts queue until it answers) and scrapes it like any target.
         talksTo: [...new Set(scrapeTargets(services, (s) => args.catalog.hostOf(s)).filter((t) => t.job !== "prometheus").map((t) => t.address.split(":")[0]))],
@@ -301,7 +300,7 @@ function grafana(args: MetricsArgs, services: readonly ObservedService[], layout
         rolloutTimeoutMinutes: c.grafana.rolloutTimeoutMinutes,
         // The image's grafana user (group root, which owns its directories).
         runAs: { uid: 472, gid: 0 },
-        healthCheck: metricsHealth(wget(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`), GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
+        healthCheck: wgetHealth(GRAFANA_PORT, `${GRAFANA_PATH}/api/health`),
         // It queries Prometheus (and Elasticsearch) per panel, at run time: it starts without them.
         talksTo: ["prometheus", ...(args.elasticsearch ? ["elasticsearch"] : [])],
         observe: GRAFANA_OBSERVE,

@@ -2,7 +2,7 @@ import { PlatformConfig } from "../config/load";
 import { resourcesOf } from "../platform/resources";
 import { ServiceSpec } from "../platform/types";
 import { PUSHGATEWAY } from "../pushed-metrics";
-import { metricsHealth } from "./exporters";
+import { wgetHealth } from "./exporters";
 
 // Its address is known below both the Pushgateway and the jobs that push to it (components/pushed-metrics.ts).
 export { PUSHGATEWAY };
@@ -24,7 +24,7 @@ export function pushgatewaySpec(c: PlatformConfig): ServiceSpec {
         ports: [{ name: "http", port }],
         resources: resourcesOf(c.pushgateway),
         rolloutTimeoutMinutes: c.pushgateway.rolloutTimeoutMinutes,
-        healthCheck: metricsHealth(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/-/healthy`], port, "/-/healthy"),
+        healthCheck: wgetHealth(port, "/-/healthy"),
         // The image's nobody user.
         runAs: { uid: 65534, gid: 65534 },
         readOnlyRootFilesystem: true,
